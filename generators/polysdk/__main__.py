@@ -1,0 +1,5 @@
+import sys
+
+from polysdk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,82 @@
+"""The `polysdk` command line. Bad input exits with 2 and one located message, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from polysdk.errors import ContractError, ToolchainError
+from polysdk.generate import Request, check, default_spec, generate, languages_from
+from polysdk.plan import Options
+
+EXIT_DIFFERS = 1
+EXIT_BAD_INPUT = 2
+EXIT_TOOLCHAIN = 3
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", nargs="?", type=Path, help="OpenAPI 3.0/3.1 contract (default: the embedded orchestrator contract)")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="output directory; each language goes in a subdirectory (default: out)")
+    parser.add_argument("--lang", default="go,rust,typescript", help="comma-separated languages (default: go,rust,typescript)")
+    parser.add_argument("--name", default="", help="SDK base name (default: from info.title)")
+    parser.add_argument("--sdk-version", default="0.1.0", help="version of the generated SDKs (default: 0.1.0)")
+    parser.add_argument("--go-module", default="", help="Go module path (default: github.com/polysdk/<name>-sdk-go)")
+    parser.add_argument("--lenient", action="store_true", help="warn instead of failing when the contract does not validate")
+    parser.add_argument("--allow-remote-refs", action="store_true", help="fetch http(s) $refs (refused by default)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="polysdk", description="Generate Go, Rust and TypeScript SDKs from one API contract.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="generate SDKs into --out")
+    _add_common(gen)
+    chk = commands.add_parser("check", help="exit 1 when --out differs from a fresh generation")
+    _add_common(chk)
+    return parser
+
+
+def _request(args: argparse.Namespace) -> Request:
+    return Request(
+        spec=args.spec or default_spec(),
+        out_dir=args.out,
+        languages=languages_from(args.lang),
+        options=Options(package_name=args.name, sdk_version=args.sdk_version, go_module=args.go_module),
+        lenient=args.lenient,
+        allow_remote_refs=args.allow_remote_refs,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        request = _request(args)
+        if args.command == "generate":
+            for warning in generate(request):
+                print(f"warning: {warning}", file=sys.stderr)
+            print(f"generated {', '.join(request.languages)} into {request.out_dir}")
+            return 0
+        problems = check(request)
+        if problems:
+            print(f"{request.out_dir} differs from a fresh generation of {request.spec}:", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            print("  run `nox -s generate` (or `polysdk generate`) and commit the result", file=sys.stderr)
+            return EXIT_DIFFERS
+        print(f"{request.out_dir} is up to date")
+        return 0
+    except ContractError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ToolchainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_TOOLCHAIN
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The one error type a user sees for a bad contract: located, actionable, exit code 2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in the contract a problem is: a file, a JSON pointer and, when known, a line."""
+
+    file: str
+    pointer: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where} at #{self.pointer}" if self.pointer else where
+
+
+class ContractError(Exception):
+    """A contract that polysdk cannot turn into SDKs; the CLI prints it and exits with code 2."""
+
+    def __init__(self, location: Location, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.location = location
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+class ToolchainError(Exception):
+    """A formatter or compiler that generation needs is missing or failed."""

@@ -1,0 +1,321 @@
+"""Loading, validating and dereferencing an OpenAPI contract.
+
+Parsing is YAML (JSON is read with the faster json module). Validation is openapi-spec-validator.
+`$ref` resolution is the `referencing` library with our own retrieval: local and relative-file
+references are read from disk, remote ones are refused unless the caller allows them, so a
+contract can never make polysdk fetch from the network behind the user's back.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from referencing import Registry, Resource
+from referencing import exceptions as ref_errors
+
+from polysdk.errors import ContractError, Location
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def escape_pointer_token(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def join_pointer(pointer: str, *tokens: str | int) -> str:
+    return pointer + "".join("/" + escape_pointer_token(str(t)) for t in tokens)
+
+
+def _parse_text(text: str, path: str) -> Any:
+    if path.endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ContractError(
+                Location(path, line=exc.lineno), f"invalid JSON: {exc.msg}", "fix the syntax error"
+            ) from None
+    try:
+        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ContractError(
+            Location(path, line=mark.line + 1 if mark else None),
+            f"invalid YAML: {problem}",
+            "fix the syntax error",
+        ) from None
+
+
+def line_of(path: str, pointer: str) -> int | None:
+    """The 1-based line of a JSON pointer in a YAML/JSON file, for error messages only."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    for token in tokens:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == token), None)
+        elif isinstance(node, yaml.SequenceNode) and token.isdigit() and int(token) < len(node.value):
+            match = node.value[int(token)]
+        else:
+            match = None
+        if match is None:
+            break
+        node = match
+    return node.start_mark.line + 1 if node is not None else None
+
+
+@dataclass
+class Contract:
+    """A parsed, validated contract and the resolver for its references."""
+
+    path: str
+    uri: str
+    data: dict[str, Any]
+    version: str
+    allow_remote: bool = False
+    warnings: list[str] = field(default_factory=list)
+    _documents: dict[str, Any] = field(default_factory=dict)
+    _registry: Registry = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._documents[self.uri] = self.data
+        self._registry = Registry(retrieve=self._retrieve).with_resource(
+            self.uri, Resource.opaque(self.data)
+        )
+
+    @property
+    def is_31(self) -> bool:
+        return self.version.startswith("3.1")
+
+    def location(self, uri: str, pointer: str) -> Location:
+        path = _uri_to_path(uri) if uri.startswith("file:") else uri
+        return Location(path, pointer, line_of(path, pointer) if uri.startswith("file:") else None)
+
+    def error(self, uri: str, pointer: str, message: str, hint: str = "") -> ContractError:
+        return ContractError(self.location(uri, pointer), message, hint)
+
+    def _retrieve(self, uri: str) -> Resource[Any]:
+        if uri in self._documents:
+            return Resource.opaque(self._documents[uri])
+        scheme = urllib.parse.urlsplit(uri).scheme
+        if scheme == "file":
+            path = _uri_to_path(uri)
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ref_errors.NoSuchResource(uri) from exc
+            data = _parse_text(text, path)
+        elif scheme in ("http", "https") and self.allow_remote:
+            with urllib.request.urlopen(uri, timeout=30) as response:  # noqa: S310 - opted in
+                data = _parse_text(response.read().decode("utf-8"), uri)
+        else:
+            raise ref_errors.NoSuchResource(uri)
+        self._documents[uri] = data
+        return Resource.opaque(data)
+
+    def resolve(self, ref: str, base_uri: str, pointer: str) -> tuple[str, str, Any]:
+        """Resolve `ref` found at `pointer` of the document `base_uri`.
+
+        Returns the target's document URI, its JSON pointer and its value. The pair (URI, pointer)
+        is the target's identity: the IR uses it to give each referenced schema exactly one name.
+        """
+        absolute = urllib.parse.urljoin(base_uri, ref)
+        target_uri, _, fragment = absolute.partition("#")
+        fragment = urllib.parse.unquote(fragment)
+        scheme = urllib.parse.urlsplit(target_uri).scheme
+        if scheme in ("http", "https") and not self.allow_remote:
+            raise self.error(
+                base_uri,
+                pointer,
+                f"remote reference {ref!r} is not fetched",
+                "pass --allow-remote-refs to fetch it, or vendor the file next to the contract",
+            )
+        if fragment and not fragment.startswith("/"):
+            raise self.error(
+                base_uri,
+                pointer,
+                f"reference {ref!r} uses an anchor, which polysdk does not resolve",
+                "refer to the target with a JSON pointer such as '#/components/schemas/Name'",
+            )
+        try:
+            resolved = self._registry.resolver(base_uri).lookup(absolute)
+        except ref_errors.PointerToNowhere:
+            raise self.error(
+                base_uri,
+                pointer,
+                f"reference {ref!r} points to nothing",
+                "check the spelling of the target; JSON pointers escape '/' as '~1'",
+            ) from None
+        except (ref_errors.Unresolvable, ref_errors.NoSuchResource):
+            raise self.error(
+                base_uri,
+                pointer,
+                f"reference {ref!r} cannot be read",
+                "check that the referenced file exists next to the contract",
+            ) from None
+        return target_uri, fragment, resolved.contents
+
+
+def _uri_to_path(uri: str) -> str:
+    return urllib.request.url2pathname(urllib.parse.urlsplit(uri).path)
+
+
+_LITERAL_KEYS = frozenset({"example", "default", "const", "enum"})
+
+
+def _holds_data(parent_key: str | int | None, key: str | int, grandparent_key: str | int | None) -> bool:
+    """Whether node[key] is literal data or an extension rather than OpenAPI structure, so that a
+    `$ref` inside it is a value, not a reference (e.g. `example: {$ref: ...}`)."""
+    if not isinstance(key, str) or parent_key in ("properties", "patternProperties"):
+        return False
+    if key.startswith("x-") or key in _LITERAL_KEYS:
+        return True
+    return key == "value" and grandparent_key == "examples"
+
+
+def _iter_refs(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every `$ref` string in a document's structure, with the pointer of the object holding it."""
+    stack: list[tuple[Any, str, str | int | None, str | int | None]] = [(value, pointer, None, None)]
+    while stack:
+        node, where, key, parent_key = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and key not in ("properties", "patternProperties"):
+                yield ref, where
+            for child_key, child in node.items():
+                if isinstance(child, (dict, list)) and not _holds_data(key, child_key, parent_key):
+                    stack.append((child, join_pointer(where, child_key), child_key, key))
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                if isinstance(child, (dict, list)):
+                    stack.append((child, join_pointer(where, index), key, parent_key))
+
+
+def load_contract(
+    path: str | Path, *, allow_remote_refs: bool = False, lenient: bool = False
+) -> Contract:
+    """Read, check the version of, and validate a contract. Raises ContractError, never more.
+
+    `lenient` turns a validation failure into a warning (in `Contract.warnings`) for contracts
+    that break the OpenAPI schema in ways the generator can live with."""
+    path = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContractError(Location(path), "file not found", "check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(Location(path), f"cannot read file: {exc}", "") from None
+    data = _parse_text(text, path)
+    if not isinstance(data, dict):
+        raise ContractError(
+            Location(path), "a contract must be a YAML or JSON object", "is this an OpenAPI file?"
+        )
+    if "swagger" in data:
+        raise ContractError(
+            Location(path, "/swagger", line_of(path, "/swagger")),
+            f"Swagger {data.get('swagger')} is not supported; polysdk reads OpenAPI 3.0 and 3.1",
+            "convert it first, e.g. with swagger2openapi or https://converter.swagger.io",
+        )
+    version = data.get("openapi")
+    if not isinstance(version, str) or not version.startswith(("3.0", "3.1")):
+        raise ContractError(
+            Location(path, "/openapi", line_of(path, "/openapi")),
+            f"unsupported or missing 'openapi' version {version!r}",
+            "polysdk reads OpenAPI 3.0.x and 3.1.x documents",
+        )
+    uri = Path(path).resolve().as_uri()
+    contract = Contract(path=path, uri=uri, data=data, version=version, allow_remote=allow_remote_refs)
+    _check_refs(contract)
+    try:
+        _validate(contract)
+    except ContractError as exc:
+        if not lenient:
+            raise
+        contract.warnings.append(f"{exc.location}: {exc.message} (continuing: --lenient)")
+    return contract
+
+
+def _check_refs(contract: Contract) -> None:
+    """Resolve every `$ref` of the contract and of the files it references, so that a dangling or
+    remote reference is reported where it is written, before the validator trips over it."""
+    pending = [(contract.uri, contract.data)]
+    seen_documents = {contract.uri}
+    while pending:
+        uri, data = pending.pop()
+        for ref, where in _iter_refs(data):
+            target_uri, _, _ = contract.resolve(ref, uri, where)
+            if target_uri not in seen_documents:
+                seen_documents.add(target_uri)
+                pending.append((target_uri, contract._documents[target_uri]))
+
+
+def _find_instance(data: Any, tail: list[Any], instance: Any) -> str:
+    """The pointer of the first node whose path ends with `tail` and whose value is `instance`.
+    openapi-spec-validator reports schema errors relative to the schema it checked; this finds
+    where in the document that schema is."""
+    stack: list[tuple[Any, list[Any]]] = [(data, [])]
+    while stack:
+        node, path = stack.pop(0)
+        if len(path) >= len(tail) and path[len(path) - len(tail) :] == tail and node == instance:
+            return join_pointer("", *path)
+        if isinstance(node, dict):
+            stack.extend((value, [*path, key]) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((value, [*path, index]) for index, value in enumerate(node))
+    return join_pointer("", *tail)
+
+
+def _deepest(error: Any) -> Any:
+    """The most specific of a validation error's causes: for a failed oneOf, the alternative
+    that got furthest into the document, which is the one the author meant."""
+    while getattr(error, "context", None):
+        error = max(error.context, key=lambda cause: len(list(cause.absolute_path)))
+    return error
+
+
+def _validate(contract: Contract) -> None:
+    from jsonschema_path import SchemaPath
+    from openapi_spec_validator.validation import (
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+    )
+
+    def read(uri: str) -> Any:
+        return contract._retrieve(uri).contents
+
+    handlers: Mapping[str, Any] = {"file": read}
+    if contract.allow_remote:
+        handlers = {"file": read, "http": read, "https": read}
+    cls = OpenAPIV31SpecValidator if contract.is_31 else OpenAPIV30SpecValidator
+    schema_path = SchemaPath.from_dict(contract.data, base_uri=contract.uri, handlers=handlers)
+    try:
+        error = next(iter(cls(schema_path).iter_errors()), None)
+    except (ref_errors.Unresolvable, ref_errors.NoSuchResource, OSError) as exc:
+        raise ContractError(
+            Location(contract.path), f"a reference cannot be resolved: {exc}", "check the $ref targets"
+        ) from None
+    if error is None:
+        return
+    error = _deepest(error)
+    parts = list(getattr(error, "absolute_path", None) or getattr(error, "path", None) or [])
+    pointer = join_pointer("", *parts)
+    if parts and parts[0] not in contract.data:  # relative to a schema the validator checked
+        pointer = _find_instance(contract.data, parts, getattr(error, "instance", None))
+    message = getattr(error, "message", str(error)).splitlines()[0]
+    if len(message) > 200:
+        message = f"fails the {getattr(error, 'validator', 'schema')!r} rule of the OpenAPI schema"
+    raise contract.error(
+        contract.uri,
+        pointer,
+        f"not a valid OpenAPI {contract.version} document: {message}",
+        "fix the contract; openapi-spec-validator reports the same",
+    )

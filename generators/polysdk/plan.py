@@ -1,0 +1,50 @@
+"""What a language target produces: templated files, runtime files copied verbatim, a formatter.
+
+Each view module (`views/go.py`, ...) returns a `LanguagePlan`; `render.py` executes plans. Keeping
+the plan as data means the rendering code is shared and a view is testable without Jinja.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Options:
+    """Choices a user makes on the command line, shared by all languages."""
+
+    package_name: str = ""  # base name, e.g. "orchestrator"; derived from info.title when empty
+    sdk_version: str = "0.1.0"
+    go_module: str = ""  # e.g. github.com/acme/orchestrator-go; derived when empty
+
+
+@dataclass(frozen=True)
+class TemplateFile:
+    template: str  # path under templates/, e.g. "go/models.go.j2"
+    output: str  # path under the language's output directory
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RuntimeFile:
+    """A hand-written file under templates/<lang>/runtime/, copied as is.
+
+    `replace` holds exact (old, new) substitutions applied once each, e.g. a Go package clause;
+    a substitution that does not match fails generation rather than shipping a stale file."""
+
+    source: str  # path under templates/
+    output: str
+    replace: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class LanguagePlan:
+    language: str
+    files: list[TemplateFile] = field(default_factory=list)
+    runtime: list[RuntimeFile] = field(default_factory=list)
+    # Formats the staged language directory in place; raises ToolchainError on failure.
+    formatter: Callable[[Path], None] | None = None
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,131 @@
+"""Rendering plans to files: Jinja with StrictUndefined, formatters, and an atomic swap into the
+output directory, so that an error never leaves `out/` half written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from functools import cache
+from importlib.resources import as_file, files
+from pathlib import Path
+
+import jinja2
+
+from polysdk.errors import ToolchainError
+from polysdk.plan import LanguagePlan
+
+# Build products that live inside a generated SDK directory. They are not generated, so they are
+# carried over on regeneration (warm caches stay warm) and ignored by `polysdk check`.
+BUILD_DIRS = frozenset({"target", "node_modules", "dist", ".build"})
+
+
+def templates_root() -> Path:
+    """The templates directory: inside the installed package, or the checkout's `templates/`."""
+    packaged = files("polysdk").joinpath("templates")
+    if packaged.is_dir():
+        with as_file(packaged) as path:
+            return Path(path)
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_root())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - we emit source code, every value is pre-escaped by views
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_plan(plan: LanguagePlan, destination: Path) -> None:
+    """Write every file of `plan` under `destination` and run the language's formatter."""
+    env = environment()
+    root = templates_root()
+    for item in plan.files:
+        target = destination / item.output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = env.get_template(item.template).render(**item.context)
+        target.write_text(text, encoding="utf-8", newline="\n")
+    for runtime in plan.runtime:
+        target = destination / runtime.output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = (root / runtime.source).read_text(encoding="utf-8")
+        for old, new in runtime.replace:
+            if old not in text:
+                raise ToolchainError(f"runtime file {runtime.source} no longer contains {old!r}")
+            text = text.replace(old, new, 1)
+        target.write_text(text, encoding="utf-8", newline="\n")
+    if plan.formatter is not None:
+        plan.formatter(destination)
+
+
+def run_tool(argv: Sequence[str], cwd: Path, what: str) -> str:
+    """Run a toolchain command; a missing tool or a failure is a ToolchainError with its output."""
+    if shutil.which(argv[0]) is None:
+        raise ToolchainError(f"{argv[0]} is needed to {what} but is not on PATH")
+    result = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout).strip()
+        raise ToolchainError(f"{' '.join(argv[:2])} failed to {what}:\n{output[:4000]}")
+    return result.stdout
+
+
+def stage(plans: Sequence[LanguagePlan], parent: Path) -> Path:
+    """Render all plans into a fresh staging directory next to the output directory."""
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".polysdk-staging-", dir=parent))
+    try:
+        for plan in plans:
+            render_plan(plan, staging / plan.language)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def swap_into(staging: Path, out_dir: Path, languages: Sequence[str]) -> None:
+    """Replace out_dir/<lang> with staging/<lang> for each language, keeping build directories.
+
+    Each language directory is replaced with two renames; the old tree is deleted only after
+    every new tree is in place."""
+    trash = Path(tempfile.mkdtemp(prefix=".polysdk-old-", dir=out_dir))
+    try:
+        for language in languages:
+            new, current = staging / language, out_dir / language
+            if current.exists():
+                for name in BUILD_DIRS:
+                    if (current / name).is_dir() and not (new / name).exists():
+                        os.replace(current / name, new / name)
+                os.replace(current, trash / language)
+            os.replace(new, current)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def tree_files(root: Path) -> dict[str, bytes]:
+    """Every generated file under root (build directories skipped), by POSIX relative path."""
+    found: dict[str, bytes] = {}
+    if not root.is_dir():
+        return found
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in BUILD_DIRS)
+        for filename in sorted(filenames):
+            path = Path(dirpath) / filename
+            found[path.relative_to(root).as_posix()] = path.read_bytes()
+    return found
+
+
+def diff_trees(expected: Path, actual: Path) -> list[str]:
+    """Paths that differ between two trees: missing, extra or changed."""
+    want, have = tree_files(expected), tree_files(actual)
+    problems = [f"missing: {p}" for p in sorted(want.keys() - have.keys())]
+    problems += [f"extra: {p}" for p in sorted(have.keys() - want.keys())]
+    problems += [f"changed: {p}" for p in sorted(want.keys() & have.keys()) if want[p] != have[p]]
+    return problems

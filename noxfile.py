@@ -1,0 +1,68 @@
+"""polysdk's single entry point. `nox -s generate` regenerates out/; `nox -s lint tests` is CI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+TOOLCHAIN = ROOT / "tests" / "toolchain"
+
+
+def _install_polysdk(session: nox.Session, *groups: str) -> None:
+    session.install(".")
+    for group in groups:
+        session.install("--group", group) if _uv(session) else session.install(*_group(group))
+
+
+def _uv(session: nox.Session) -> bool:
+    return getattr(session.virtualenv, "venv_backend", "") == "uv"
+
+
+def _group(name: str) -> list[str]:
+    import tomllib
+
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        return list(tomllib.load(handle)["dependency-groups"][name])
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate out/ (Go, Rust, TypeScript) from spec/orchestrator.yaml. Extra args go to
+    `polysdk generate`, e.g. `nox -s generate -- --lang go`."""
+    _install_polysdk(session)
+    session.run("polysdk", "generate", "spec/orchestrator.yaml", "--out", "out", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tables, golden trees, out/ drift and the compile tier (go, cargo, tsc). Extra args go
+    to pytest, e.g. `nox -s tests -- -k names`. With CI=true no toolchain tier may skip."""
+    _install_polysdk(session, "test")
+    if TOOLCHAIN.joinpath("package.json").exists():
+        session.run("npm", "install", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
+    session.run("pytest", *session.posargs, env={"POLYSDK_TSC": str(TOOLCHAIN / "node_modules/.bin/tsc")})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check, ruff format --check and mypy --strict over the Python code."""
+    _install_polysdk(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Wall time and peak memory of generating all three languages for the orchestrator contract
+    and for Stripe's (../shared/specs/real/stripe-spec3.yaml or $POLYSDK_STRIPE_SPEC); medians."""
+    _install_polysdk(session)
+    stripe = os.environ.get("POLYSDK_STRIPE_SPEC", str(ROOT.parent / "shared/specs/real/stripe-spec3.yaml"))
+    session.run("python", "tests/bench/generate_bench.py", "--stripe", stripe, *session.posargs)

@@ -1,0 +1,56 @@
+"""Shared fixtures: specs, the orchestrator IR, and toolchain gating for the compile tier.
+
+Toolchain tests skip locally when a tool is missing and fail when CI=true: in CI a missing
+toolchain is a broken pipeline, not a reason to pass."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from polysdk import ir
+from polysdk.frontends.openapi import build_api, load_contract
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec" / "orchestrator.yaml"
+FIXTURES = ROOT / "tests" / "fixtures"
+REAL_SPECS_DIR = Path(os.environ.get("POLYSDK_REAL_SPECS", ROOT.parent / "shared" / "specs" / "real"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def real_specs() -> list[Path]:
+    specs = sorted(REAL_SPECS_DIR.glob("*.yaml")) + sorted(REAL_SPECS_DIR.glob("*.json"))
+    if not specs and IN_CI:
+        raise RuntimeError(f"no real-world specs found in {REAL_SPECS_DIR}; set POLYSDK_REAL_SPECS")
+    return specs
+
+
+def require_tool(name: str, env_var: str | None = None) -> str:
+    """The path of a toolchain command; skips locally when missing, fails in CI."""
+    candidate = os.environ.get(env_var, "") if env_var else ""
+    path = candidate if candidate and Path(candidate).exists() else shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed"
+        if IN_CI:
+            pytest.fail(f"{message}, and CI=true forbids skipping the toolchain tier")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def orchestrator_api() -> ir.Api:
+    return build_api(load_contract(SPEC))
+
+
+@pytest.fixture(scope="session")
+def hostile_api() -> ir.Api:
+    return build_api(load_contract(FIXTURES / "hostile.yaml"))
+
+
+def api_from_text(tmp_path: Path, text: str, name: str = "spec.yaml") -> ir.Api:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return build_api(load_contract(path))

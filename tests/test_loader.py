@@ -1,0 +1,113 @@
+"""The OpenAPI loader: every bad contract gets one located error, good ones load and resolve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from polysdk import ir
+from polysdk.errors import ContractError
+from polysdk.frontends.openapi import build_api, load_contract
+
+from .conftest import FIXTURES
+
+MINIMAL = 'openapi: 3.1.0\ninfo: {title: T, version: "1"}\npaths: {}\n'
+
+
+def _load_error(tmp_path: Path, text: str, name: str = "spec.yaml") -> ContractError:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ContractError) as caught:
+        load_contract(path)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer", "line", "fragment"),
+    [
+        ("openapi: 3.1.0\ninfo: [unclosed\n", "", 3, "invalid YAML"),
+        ('swagger: "2.0"\ninfo: {title: T, version: "1"}\n', "/swagger", 1, "Swagger 2.0 is not supported"),
+        ("info: {title: T}\n", "/openapi", 1, "unsupported or missing 'openapi'"),
+        ("openapi: 4.0.0\n", "/openapi", 1, "unsupported or missing 'openapi'"),
+        ("- just\n- a list\n", "", None, "must be a YAML or JSON object"),
+        (
+            'openapi: 3.1.0\ninfo: {title: T, version: "1"}\npaths:\n  /a:\n    get:\n      responses:\n'
+            "        '200': {description: ok, content: {application/json: {schema: {$ref: '#/nope'}}}}\n",
+            "/paths/~1a/get/responses/200/content/application~1json/schema",
+            7,
+            "points to nothing",
+        ),
+        (
+            'openapi: 3.1.0\ninfo: {title: T, version: "1"}\npaths:\n  /a:\n    get:\n      responses:\n'
+            "        '200': {description: ok, content: {application/json: {schema: "
+            "{$ref: 'https://example.com/s.yaml#/S'}}}}\n",
+            "/paths/~1a/get/responses/200/content/application~1json/schema",
+            7,
+            "remote reference",
+        ),
+        (
+            'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths:\n  /a:\n    get:\n      responses:\n'
+            "        '200': {description: 42}\n",
+            "/paths/~1a/get/responses/200/description",
+            7,
+            "not a valid OpenAPI 3.0.3 document",
+        ),
+    ],
+)
+def test_bad_contracts_get_one_located_error(
+    tmp_path: Path, text: str, pointer: str, line: int | None, fragment: str
+) -> None:
+    error = _load_error(tmp_path, text)
+    assert fragment in error.message
+    assert error.location.file.endswith("spec.yaml")
+    assert error.location.pointer == pointer
+    assert error.location.line == line
+    assert error.hint, "every error says what to do"
+
+
+def test_invalid_json_reports_the_line(tmp_path: Path) -> None:
+    error = _load_error(tmp_path, '{\n  "openapi": "3.1.0",\n  oops\n}', name="spec.json")
+    assert error.location.line == 3
+    assert "invalid JSON" in error.message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ContractError, match="file not found"):
+        load_contract(tmp_path / "absent.yaml")
+
+
+def test_lenient_turns_validation_failures_into_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(MINIMAL.replace("paths: {}", "paths: {}\ncomponents: {schemas: {A: {required: true}}}"))
+    with pytest.raises(ContractError):
+        load_contract(path)
+    contract = load_contract(path, lenient=True)
+    assert contract.warnings and "/components/schemas/A/required" in contract.warnings[0]
+
+
+def test_relative_file_refs_and_cycles_resolve() -> None:
+    api = build_api(load_contract(FIXTURES / "loader" / "base.yaml"))
+    thing = api.types_by_name["Thing"].definition
+    assert isinstance(thing, ir.ObjectDef)
+    assert [(f.wire_name, f.type, f.required) for f in thing.fields] == [
+        ("id", ir.PrimitiveType(ir.Prim.STRING), True),
+        ("owner", ir.NamedRef("Owner"), False),
+    ]
+    owner = api.types_by_name["Owner"].definition
+    assert isinstance(owner, ir.ObjectDef)
+    assert owner.fields[0].type == ir.Nullable(ir.PrimitiveType(ir.Prim.STRING))
+    node = api.types_by_name["Node"].definition
+    assert isinstance(node, ir.ObjectDef)
+    assert [f.type for f in node.fields] == [ir.ArrayType(ir.NamedRef("Node")), ir.NamedRef("Node")]
+
+
+def test_a_remote_ref_in_a_nested_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "other.yaml").write_text("S: {$ref: 'http://example.com/x.yaml#/S'}\n")
+    text = MINIMAL.replace("paths: {}", "paths: {}\ncomponents: {schemas: {A: {$ref: 'other.yaml#/S'}}}")
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(ContractError, match="remote reference") as caught:
+        build_api(load_contract(path))
+    assert caught.value.location.file.endswith("other.yaml")
+    assert caught.value.location.pointer == "/S"

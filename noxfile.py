@@ -64,5 +64,5 @@ def bench(session: nox.Session) -> None:
     """Wall time and peak memory of generating all three languages for the orchestrator contract
     and for Stripe's (../shared/specs/real/stripe-spec3.yaml or $POLYSDK_STRIPE_SPEC); medians."""
     _install_polysdk(session)
-    stripe = os.environ.get("POLYSDK_STRIPE_SPEC", str(ROOT.parent / "shared/specs/real/stripe-spec3.yaml"))
+    stripe = os.environ.get("POLYSDK_STRIPE_SPEC", str(ROOT / "tests/fixtures/real/stripe-spec3.yaml"))
     session.run("python", "tests/bench/generate_bench.py", "--stripe", stripe, *session.posargs)

@@ -17,7 +17,8 @@ from polysdk.frontends.openapi import build_api, load_contract
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "orchestrator.yaml"
 FIXTURES = ROOT / "tests" / "fixtures"
-REAL_SPECS_DIR = Path(os.environ.get("POLYSDK_REAL_SPECS", ROOT.parent / "shared" / "specs" / "real"))
+# Vendored copies of ../shared/specs/real (see its SOURCES.md), so a fresh clone is self-contained.
+REAL_SPECS_DIR = Path(os.environ.get("POLYSDK_REAL_SPECS", ROOT / "tests" / "fixtures" / "real"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -54,3 +55,17 @@ def api_from_text(tmp_path: Path, text: str, name: str = "spec.yaml") -> ir.Api:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return build_api(load_contract(path))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/ from a fresh generation instead of comparing against it",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden")) or os.environ.get("POLYSDK_UPDATE_GOLDEN") == "1"

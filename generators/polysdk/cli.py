@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,21 +14,44 @@ from polysdk.plan import Options
 EXIT_DIFFERS = 1
 EXIT_BAD_INPUT = 2
 EXIT_TOOLCHAIN = 3
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", nargs="?", type=Path, help="OpenAPI 3.0/3.1 contract (default: the embedded orchestrator contract)")
-    parser.add_argument("--out", type=Path, default=Path("out"), help="output directory; each language goes in a subdirectory (default: out)")
-    parser.add_argument("--lang", default="go,rust,typescript", help="comma-separated languages (default: go,rust,typescript)")
+    parser.add_argument(
+        "spec",
+        nargs="?",
+        type=Path,
+        help="OpenAPI 3.0/3.1 contract (default: the embedded orchestrator contract)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out"),
+        help="output directory; each language goes in a subdirectory (default: out)",
+    )
+    parser.add_argument(
+        "--lang", default="go,rust,typescript", help="comma-separated languages (default: go,rust,typescript)"
+    )
     parser.add_argument("--name", default="", help="SDK base name (default: from info.title)")
-    parser.add_argument("--sdk-version", default="0.1.0", help="version of the generated SDKs (default: 0.1.0)")
-    parser.add_argument("--go-module", default="", help="Go module path (default: github.com/polysdk/<name>-sdk-go)")
-    parser.add_argument("--lenient", action="store_true", help="warn instead of failing when the contract does not validate")
-    parser.add_argument("--allow-remote-refs", action="store_true", help="fetch http(s) $refs (refused by default)")
+    parser.add_argument(
+        "--sdk-version", default="0.1.0", help="version of the generated SDKs (default: 0.1.0)"
+    )
+    parser.add_argument(
+        "--go-module", default="", help="Go module path (default: github.com/polysdk/<name>-sdk-go)"
+    )
+    parser.add_argument(
+        "--lenient", action="store_true", help="warn instead of failing when the contract does not validate"
+    )
+    parser.add_argument(
+        "--allow-remote-refs", action="store_true", help="fetch http(s) $refs (refused by default)"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="polysdk", description="Generate Go, Rust and TypeScript SDKs from one API contract.")
+    parser = argparse.ArgumentParser(
+        prog="polysdk", description="Generate Go, Rust and TypeScript SDKs from one API contract."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="generate SDKs into --out")
     _add_common(gen)
@@ -76,6 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_TOOLCHAIN
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if os.environ.get("POLYSDK_DEBUG"):
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "  this is a polysdk bug; rerun with POLYSDK_DEBUG=1 for the traceback and report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

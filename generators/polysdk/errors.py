@@ -27,6 +27,10 @@ class ContractError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self) -> tuple[type[ContractError], tuple[Location, str, str]]:
+        # Sent from the validator process to the parent: pickle the fields, not Exception.args.
+        return (ContractError, (self.location, self.message, self.hint))
+
     def __str__(self) -> str:
         text = f"{self.location}: {self.message}"
         return f"{text}\n  hint: {self.hint}" if self.hint else text

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from polysdk import ir
 from polysdk.frontends.openapi import build_api, load_contract
-from polysdk.plan import LanguagePlan, Options
+from polysdk.frontends.openapi.document import start_validation
+from polysdk.plan import Options
 from polysdk.render import diff_trees, stage, swap_into
 from polysdk.targets import TARGETS
 
@@ -19,34 +20,49 @@ class Request:
     spec: Path
     out_dir: Path
     languages: tuple[str, ...]
-    options: Options = Options()
+    options: Options = field(default_factory=Options)
     lenient: bool = False
     allow_remote_refs: bool = False
 
 
-def load_api(request: Request) -> ir.Api:
-    contract = load_contract(request.spec, allow_remote_refs=request.allow_remote_refs, lenient=request.lenient)
-    return build_api(contract)
+def _stage_all(request: Request, parent: Path) -> tuple[Path, list[str]]:
+    """Load, build and render everything into a staging directory under `parent`, with OpenAPI
+    validation running alongside in another process. Returns the staging path and warnings.
 
-
-def plans_for(api: ir.Api, request: Request) -> list[LanguagePlan]:
-    return [TARGETS[language](api, request.options) for language in request.languages]
+    When the contract is invalid, the validator's located message wins over whatever the builder
+    or a template tripped on, because it says what is wrong with the contract."""
+    contract = load_contract(
+        request.spec, allow_remote_refs=request.allow_remote_refs, lenient=request.lenient, validate=False
+    )
+    wait_for_validation = start_validation(contract)
+    staging: Path | None = None
+    try:
+        api = build_api(contract)
+        plans = [TARGETS[language](api, request.options) for language in request.languages]
+        staging = stage(plans, parent)
+    except Exception:
+        wait_for_validation()  # raises the validation error when there is one
+        raise
+    try:
+        wait_for_validation()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging, [*contract.warnings, *api.warnings, *(w for plan in plans for w in plan.warnings)]
 
 
 def generate(request: Request) -> list[str]:
     """Write the SDKs into request.out_dir/<language>; returns warnings. All or nothing: on any
     error the output directory is left exactly as it was."""
-    api = load_api(request)
-    plans = plans_for(api, request)
-    staging = stage(plans, request.out_dir)
+    staging, warnings = _stage_all(request, request.out_dir)
     swap_into(staging, request.out_dir, request.languages)
-    return [*api.warnings, *(w for plan in plans for w in plan.warnings)]
+    return list(dict.fromkeys(warnings))
 
 
 def check(request: Request) -> list[str]:
     """Differences between request.out_dir and a fresh generation (empty when up to date)."""
-    api = load_api(request)
-    staging = stage(plans_for(api, request), request.out_dir.parent if not request.out_dir.exists() else request.out_dir)
+    parent = request.out_dir if request.out_dir.exists() else Path(tempfile.gettempdir())
+    staging, _ = _stage_all(request, parent)
     try:
         problems = []
         for language in request.languages:
@@ -61,7 +77,9 @@ def languages_from(text: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
     unknown = [c for c in chosen if c not in TARGETS]
     if unknown or not chosen:
-        raise ValueError(f"unknown language {', '.join(unknown) or '(none)'}; choose from {', '.join(TARGETS)}")
+        raise ValueError(
+            f"unknown language {', '.join(unknown) or '(none)'}; choose from {', '.join(TARGETS)}"
+        )
     return chosen
 
 

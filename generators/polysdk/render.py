@@ -69,7 +69,7 @@ def run_tool(argv: Sequence[str], cwd: Path, what: str) -> str:
     """Run a toolchain command; a missing tool or a failure is a ToolchainError with its output."""
     if shutil.which(argv[0]) is None:
         raise ToolchainError(f"{argv[0]} is needed to {what} but is not on PATH")
-    result = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         output = (result.stderr or result.stdout).strip()
         raise ToolchainError(f"{' '.join(argv[:2])} failed to {what}:\n{output[:4000]}")
@@ -101,9 +101,9 @@ def swap_into(staging: Path, out_dir: Path, languages: Sequence[str]) -> None:
             if current.exists():
                 for name in BUILD_DIRS:
                     if (current / name).is_dir() and not (new / name).exists():
-                        os.replace(current / name, new / name)
-                os.replace(current, trash / language)
-            os.replace(new, current)
+                        (current / name).replace(new / name)
+                current.replace(trash / language)
+            new.replace(current)
     finally:
         shutil.rmtree(trash, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)

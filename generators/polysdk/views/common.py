@@ -89,5 +89,5 @@ def cyclic_edges(edges: dict[str, list[str]]) -> set[tuple[str, str]]:
         (a, b)
         for a, targets in edges.items()
         for b in targets
-        if a in component and component.get(a) == component.get(b) 
+        if a in component and component.get(a) == component.get(b)
     }

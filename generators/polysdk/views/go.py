@@ -54,7 +54,7 @@ _PRIMS = {
 _TAG_SAFE = re.compile(r"^[A-Za-z0-9!#$%&()*+\-./:;<=>?@\[\]^_{|}~ ]+$")
 
 # Methods generated on types; a field or variant with one of these names would not compile.
-_GO_METHOD_NAMES = ("MarshalJSON", "UnmarshalJSON", "String", "Unknown", "AdditionalProperties")
+_GO_METHOD_NAMES = ("MarshalJSON", "UnmarshalJSON", "Unknown", "AdditionalProperties")
 
 
 def _doc(text: str, fallback: str) -> list[str]:
@@ -295,7 +295,11 @@ def _enum(types: _GoTypes, named: ir.NamedType, enum: ir.EnumDef) -> GoEnum:
             text = f"value {index}"
         const_name = types.namer.claim(f"{name} {text}")
         literal = go_string(value.value) if isinstance(value.value, str) else str(value.value)
-        consts.append(GoConst(name=const_name, literal=literal, doc=_doc(value.docs.text, f"{const_name} is {literal}.")))
+        consts.append(
+            GoConst(
+                name=const_name, literal=literal, doc=_doc(value.docs.text, f"{const_name} is {literal}.")
+            )
+        )
     doc = _doc(named.docs.text, f"{name} is the {named.name} enum of the contract.")
     doc += ["//", "// Servers may add values: a value not listed here is kept as is, not rejected."]
     return GoEnum(name=name, base=base, doc=doc, consts=consts)
@@ -350,7 +354,9 @@ def _union(types: _GoTypes, named: ir.NamedType, union: ir.UnionDef) -> GoUnion:
     namer = Namer(lambda w: pascal(w, GO_INITIALISMS), go_fix_type, "Variant", taken=_GO_METHOD_NAMES)
     variants = []
     for variant in union.variants:
-        label = variant.tags[0] if variant.tags and union.discriminator else _variant_label(types, variant.type)
+        label = (
+            variant.tags[0] if variant.tags and union.discriminator else _variant_label(types, variant.type)
+        )
         required: list[str] = []
         if isinstance(variant.type, ir.NamedRef):
             definition = types.api.types_by_name[variant.type.name].definition

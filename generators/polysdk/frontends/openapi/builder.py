@@ -78,7 +78,7 @@ class _Builder:
         used_ids: set[str] = set()
         for path, item in paths.items():
             item_pointer = join_pointer("/paths", path)
-            item, item_uri, resolved_pointer = self.deref(item, item_pointer)
+            item, _, _ = self.deref(item, item_pointer)
             if not isinstance(item, dict):
                 continue
             shared = item.get("parameters", []) or []
@@ -91,7 +91,8 @@ class _Builder:
                 canonical = "".join(w.lower() for w in split_words(op_id))
                 if canonical in used_ids:
                     raise self.contract.error(
-                        self.uri, join_pointer(pointer, "operationId"),
+                        self.uri,
+                        join_pointer(pointer, "operationId"),
                         f"operationId {op_id!r} clashes with another operation's name",
                         "give every operation a distinct operationId",
                     )
@@ -102,9 +103,13 @@ class _Builder:
                         id=op_id,
                         tags=tuple(str(t) for t in node.get("tags", []) or []),
                         http=ir.HttpBinding(method=method.upper(), path=str(path)),
-                        params=self._params(shared, item_pointer, node.get("parameters", []) or [], pointer, op_id),
+                        params=self._params(
+                            shared, item_pointer, node.get("parameters", []) or [], pointer, op_id
+                        ),
                         body=self._body(node.get("requestBody"), join_pointer(pointer, "requestBody"), op_id),
-                        responses=self._responses(node.get("responses", {}) or {}, join_pointer(pointer, "responses"), op_id),
+                        responses=self._responses(
+                            node.get("responses", {}) or {}, join_pointer(pointer, "responses"), op_id
+                        ),
                         security=self._security(security),
                         docs=_docs(node),
                     )

@@ -9,9 +9,10 @@ contract can never make polysdk fetch from the network behind the user's back.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,14 +84,13 @@ class Contract:
     version: str
     allow_remote: bool = False
     warnings: list[str] = field(default_factory=list)
+    lenient: bool = False
     _documents: dict[str, Any] = field(default_factory=dict)
     _registry: Registry = field(init=False)
 
     def __post_init__(self) -> None:
         self._documents[self.uri] = self.data
-        self._registry = Registry(retrieve=self._retrieve).with_resource(
-            self.uri, Resource.opaque(self.data)
-        )
+        self._registry = Registry(retrieve=self._retrieve).with_resource(self.uri, Resource.opaque(self.data))
 
     @property
     def is_31(self) -> bool:
@@ -201,7 +201,7 @@ def _iter_refs(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
 
 
 def load_contract(
-    path: str | Path, *, allow_remote_refs: bool = False, lenient: bool = False
+    path: str | Path, *, allow_remote_refs: bool = False, lenient: bool = False, validate: bool = True
 ) -> Contract:
     """Read, check the version of, and validate a contract. Raises ContractError, never more.
 
@@ -234,14 +234,60 @@ def load_contract(
         )
     uri = Path(path).resolve().as_uri()
     contract = Contract(path=path, uri=uri, data=data, version=version, allow_remote=allow_remote_refs)
+    contract.lenient = lenient
     _check_refs(contract)
+    if validate:
+        _verdict(contract, _validation_error(contract))()
+    return contract
+
+
+def start_validation(contract: Contract) -> Callable[[], None]:
+    """Validate the contract in a forked child process while the caller goes on building, and
+    return the function that waits for the verdict (raising ContractError, or adding a warning
+    when lenient). Validation is the slowest step for large contracts (seconds for Stripe's), and
+    the machine has cores to spare; where fork is unavailable it runs here, synchronously."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _verdict(contract, _validation_error(contract))
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+
+    def child() -> None:
+        writer.send(_validation_error(contract))
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    writer.close()
+
+    def wait() -> None:
+        try:
+            error = reader.recv()
+        except EOFError:
+            error = ContractError(Location(contract.path), "the validator process died", "run again")
+        finally:
+            process.join()
+            reader.close()
+        _verdict(contract, error)()
+
+    return wait
+
+
+def _validation_error(contract: Contract) -> ContractError | None:
     try:
         _validate(contract)
     except ContractError as exc:
-        if not lenient:
-            raise
-        contract.warnings.append(f"{exc.location}: {exc.message} (continuing: --lenient)")
-    return contract
+        return exc
+    return None
+
+
+def _verdict(contract: Contract, error: ContractError | None) -> Callable[[], None]:
+    def apply() -> None:
+        if error is None:
+            return
+        if not contract.lenient:
+            raise error
+        contract.warnings.append(f"{error.location}: {error.message} (continuing: --lenient)")
+
+    return apply
 
 
 def _check_refs(contract: Contract) -> None:

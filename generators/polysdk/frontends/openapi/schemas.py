@@ -112,7 +112,9 @@ class SchemaConverter:
             key = self._key(target_uri, target_pointer)
             if key in seen:
                 raise self.contract.error(
-                    uri, pointer, "this $ref is a cycle of references that never reaches a schema",
+                    uri,
+                    pointer,
+                    "this $ref is a cycle of references that never reaches a schema",
                     "make one of the schemas in the cycle a real schema",
                 )
             seen.add(key)
@@ -121,13 +123,14 @@ class SchemaConverter:
 
     def _ref(self, schema: dict[str, Any], uri: str, pointer: str, hint: str) -> ir.Type:
         target, target_uri, target_pointer = self.deref(schema, uri, pointer)
-        key = self._key(target_uri, target_pointer)
         # 3.0 ignores siblings of $ref, but `nullable: true` next to a $ref is common; honour it.
         sibling_nullable = schema.get("nullable") is True
         if not isinstance(target, dict):
             return _ANY
         nullable = sibling_nullable or self._is_nullable(target)
-        result = self._named(target, target_uri, target_pointer, self._name_for_target(target_pointer, target_uri, hint))
+        result = self._named(
+            target, target_uri, target_pointer, self._name_for_target(target_pointer, target_uri, hint)
+        )
         if nullable and not isinstance(result, ir.Nullable) and result != _ANY:
             return ir.Nullable(result)
         return result
@@ -259,11 +262,17 @@ class SchemaConverter:
                 kind = "object"
         fmt = schema.get("format")
         if kind == "string":
-            return ir.PrimitiveType(_STRING_FORMATS.get(fmt, ir.Prim.STRING) if isinstance(fmt, str) else ir.Prim.STRING)
+            return ir.PrimitiveType(
+                _STRING_FORMATS.get(fmt, ir.Prim.STRING) if isinstance(fmt, str) else ir.Prim.STRING
+            )
         if kind == "integer":
-            return ir.PrimitiveType(_INTEGER_FORMATS.get(fmt, ir.Prim.INTEGER) if isinstance(fmt, str) else ir.Prim.INTEGER)
+            return ir.PrimitiveType(
+                _INTEGER_FORMATS.get(fmt, ir.Prim.INTEGER) if isinstance(fmt, str) else ir.Prim.INTEGER
+            )
         if kind == "number":
-            return ir.PrimitiveType(_NUMBER_FORMATS.get(fmt, ir.Prim.DOUBLE) if isinstance(fmt, str) else ir.Prim.DOUBLE)
+            return ir.PrimitiveType(
+                _NUMBER_FORMATS.get(fmt, ir.Prim.DOUBLE) if isinstance(fmt, str) else ir.Prim.DOUBLE
+            )
         if kind == "boolean":
             return ir.PrimitiveType(ir.Prim.BOOLEAN)
         if kind == "array":
@@ -285,12 +294,12 @@ class SchemaConverter:
         base = self._enum_base(enum) if len(enum) > 1 else None
         if base is not None:
             return ir.EnumDef(base=base, values=tuple(ir.EnumValue(v) for v in dict.fromkeys(enum)))
-        if isinstance(schema.get("oneOf"), list) or isinstance(schema.get("anyOf"), list):
-            if not schema.get("properties"):
-                simplified = self._simplify_union(schema, uri, pointer, name)
-                if simplified is not None:
-                    return ir.AliasDef(simplified)
-                return self._union(schema, uri, pointer, name)
+        is_union = isinstance(schema.get("oneOf"), list) or isinstance(schema.get("anyOf"), list)
+        if is_union and not schema.get("properties"):
+            simplified = self._simplify_union(schema, uri, pointer, name)
+            if simplified is not None:
+                return ir.AliasDef(simplified)
+            return self._union(schema, uri, pointer, name)
         kinds = self._single_type(schema)
         if isinstance(kinds, list):
             return self._type_list_union(kinds, schema, uri, pointer, name)
@@ -407,7 +416,9 @@ class SchemaConverter:
         for tag, target in (mapping or {}).items():
             ref = target if "/" in str(target) or "#" in str(target) else f"#/components/schemas/{target}"
             try:
-                target_uri, target_pointer, _ = self.contract.resolve(ref, uri, join_pointer(pointer, "discriminator"))
+                target_uri, target_pointer, _ = self.contract.resolve(
+                    ref, uri, join_pointer(pointer, "discriminator")
+                )
             except Exception:  # noqa: BLE001 - a dangling mapping entry only loses that tag
                 self.warnings.append(f"{pointer}: discriminator mapping {tag!r} points nowhere; ignored")
                 continue
@@ -435,7 +446,9 @@ class SchemaConverter:
         unique: dict[ir.Type, ir.Variant] = {}
         for variant in variants:
             if variant.type in unique:
-                merged = unique[variant.type].tags + tuple(t for t in variant.tags if t not in unique[variant.type].tags)
+                merged = unique[variant.type].tags + tuple(
+                    t for t in variant.tags if t not in unique[variant.type].tags
+                )
                 unique[variant.type] = ir.Variant(variant.type, merged)
             else:
                 unique[variant.type] = variant
@@ -466,7 +479,9 @@ class SchemaConverter:
         candidates: set[str] | None = None
         resolved = []
         for index, variant in enumerate(variants):
-            target, target_uri, target_pointer = self.deref(variant, uri, join_pointer(pointer, keyword, index))
+            target, target_uri, target_pointer = self.deref(
+                variant, uri, join_pointer(pointer, keyword, index)
+            )
             if not isinstance(target, dict):
                 return None
             props, required, _ = self._collect_properties(target, target_uri, target_pointer)

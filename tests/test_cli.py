@@ -1,0 +1,108 @@
+"""The `polysdk` command: exit codes, atomic output, determinism, and the committed out/ tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from polysdk import cli
+from polysdk.errors import ToolchainError
+from polysdk.render import tree_files
+
+from .conftest import FIXTURES, ROOT, SPEC
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "polysdk", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_committed_out_matches_a_fresh_generation() -> None:
+    result = _run("check", str(SPEC), "--out", str(ROOT / "out"))
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_exits_1_and_names_the_file_when_out_drifted(tmp_path: Path) -> None:
+    assert cli.main(["generate", str(SPEC), "--out", str(tmp_path), "--lang", "go"]) == 0
+    (tmp_path / "go" / "models.go").write_text("// edited by hand\n")
+    (tmp_path / "go" / "stray.go").write_text("package x\n")
+    result = _run("check", str(SPEC), "--out", str(tmp_path), "--lang", "go")
+    assert result.returncode == 1
+    assert "go/models.go: changed" in result.stderr
+    assert "go/stray.go: extra" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["generate", "missing.yaml"], "missing.yaml: file not found"),
+        (
+            ["generate", str(FIXTURES / "loader" / "schemas" / "thing.yaml")],
+            "unsupported or missing 'openapi'",
+        ),
+        (["generate", str(SPEC), "--lang", "cobol"], "unknown language cobol"),
+    ],
+)
+def test_bad_input_exits_2_with_one_message_and_no_traceback(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    result = _run(*args, "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "go").exists()
+
+
+def test_a_failure_leaves_out_exactly_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    assert cli.main(["generate", str(FIXTURES / "hostile.yaml"), "--out", str(out), "--lang", "go"]) == 0
+    before = tree_files(out)
+
+    def broken_formatter(directory: Path) -> None:
+        raise ToolchainError("gofmt exploded")
+
+    from polysdk.views import go
+
+    monkeypatch.setattr(go, "_gofmt", broken_formatter)
+    assert cli.main(["generate", str(SPEC), "--out", str(out), "--lang", "go"]) == 3
+    assert tree_files(out) == before
+    assert sorted(p.name for p in out.iterdir()) == ["go"], "no staging directory is left behind"
+
+
+def test_generation_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
+    trees = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        result = _run(
+            "generate", str(FIXTURES / "hostile.yaml"), "--out", str(out), env={"PYTHONHASHSEED": seed}
+        )
+        assert result.returncode == 0, result.stderr
+        trees.append(tree_files(out))
+    assert trees[0] == trees[1]
+    assert set(trees[0]) >= {"go/models.go", "rust/src/models.rs", "typescript/src/models.ts"}
+
+
+def test_lenient_generates_a_contract_that_fails_validation(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    header = 'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {}\n'
+    spec.write_text(header + "components: {schemas: {A: {required: true}}}\n")
+    assert _run("generate", str(spec), "--out", str(tmp_path / "o"), "--lang", "go").returncode == 2
+    result = _run("generate", str(spec), "--out", str(tmp_path / "o"), "--lang", "go", "--lenient")
+    assert result.returncode == 0, result.stderr
+    assert "warning:" in result.stderr and "/components/schemas/A/required" in result.stderr
+
+
+def test_generated_files_carry_no_absolute_paths_or_timestamps(tmp_path: Path) -> None:
+    assert cli.main(["generate", str(SPEC), "--out", str(tmp_path)]) == 0
+    for path, content in tree_files(tmp_path).items():
+        assert str(tmp_path).encode() not in content, path
+        assert str(ROOT).encode() not in content, path

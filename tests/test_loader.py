@@ -111,3 +111,10 @@ def test_a_remote_ref_in_a_nested_file_is_refused(tmp_path: Path) -> None:
         build_api(load_contract(path))
     assert caught.value.location.file.endswith("other.yaml")
     assert caught.value.location.pointer == "/S"
+
+
+def test_an_all_of_cycle_is_a_clear_error_not_a_recursion_crash(tmp_path: Path) -> None:
+    schemas = "components: {schemas: {A: {allOf: [{$ref: '#/components/schemas/B'}]}, "
+    schemas += "B: {allOf: [{$ref: '#/components/schemas/A'}]}}}\n"
+    error = _load_error(tmp_path, MINIMAL + schemas)
+    assert "cycle" in error.message

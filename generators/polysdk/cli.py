@@ -6,10 +6,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from polysdk.errors import ContractError, ToolchainError
-from polysdk.generate import Request, check, default_spec, generate, languages_from
-from polysdk.plan import Options
 
 EXIT_DIFFERS = 1
 EXIT_BAD_INPUT = 2
@@ -60,7 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _request(args: argparse.Namespace) -> Request:
+def _request(args: argparse.Namespace) -> Any:
+    from polysdk.generate import Request, default_spec, languages_from
+    from polysdk.plan import Options
+
     return Request(
         spec=args.spec or default_spec(),
         out_dir=args.out,
@@ -71,16 +73,29 @@ def _request(args: argparse.Namespace) -> Request:
     )
 
 
+def _default_spec() -> Path:
+    packaged = Path(__file__).resolve().parent / "spec" / "orchestrator.yaml"
+    return packaged if packaged.is_file() else Path(__file__).resolve().parents[2] / "spec" / "orchestrator.yaml"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        # Validation runs in a child process; starting it before the heavier imports below lets
+        # it overlap with them (it is the critical path for small contracts).
+        from polysdk.frontends.openapi.document import start_validation
+
+        spec = args.spec or _default_spec()
+        validation = start_validation(spec, allow_remote_refs=args.allow_remote_refs)
+        from polysdk.generate import check, generate
+
         request = _request(args)
         if args.command == "generate":
-            for warning in generate(request):
+            for warning in generate(request, validation):
                 print(f"warning: {warning}", file=sys.stderr)
             print(f"generated {', '.join(request.languages)} into {request.out_dir}")
             return 0
-        problems = check(request)
+        problems = check(request, validation)
         if problems:
             print(f"{request.out_dir} differs from a fresh generation of {request.spec}:", file=sys.stderr)
             for problem in problems:

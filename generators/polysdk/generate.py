@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polysdk.errors import ContractError
 from polysdk.frontends.openapi import build_api, load_contract
-from polysdk.frontends.openapi.document import start_validation
+from polysdk.frontends.openapi.document import apply_verdict, start_validation
 from polysdk.plan import Options
 from polysdk.render import diff_trees, stage, swap_into
 from polysdk.targets import TARGETS
@@ -25,44 +26,52 @@ class Request:
     allow_remote_refs: bool = False
 
 
-def _stage_all(request: Request, parent: Path) -> tuple[Path, list[str]]:
+Validation = Callable[[], ContractError | None]
+
+
+def _stage_all(request: Request, parent: Path, validation: Validation | None) -> tuple[Path, list[str]]:
     """Load, build and render everything into a staging directory under `parent`, with OpenAPI
     validation running alongside in another process. Returns the staging path and warnings.
 
     When the contract is invalid, the validator's located message wins over whatever the builder
     or a template tripped on, because it says what is wrong with the contract."""
-    contract = load_contract(
-        request.spec, allow_remote_refs=request.allow_remote_refs, lenient=request.lenient, validate=False
+    wait_for_validation = validation or start_validation(
+        request.spec, allow_remote_refs=request.allow_remote_refs
     )
-    wait_for_validation = start_validation(contract)
     staging: Path | None = None
     try:
+        contract = load_contract(
+            request.spec, allow_remote_refs=request.allow_remote_refs, lenient=request.lenient, validate=False
+        )
         api = build_api(contract)
         plans = [TARGETS[language](api, request.options) for language in request.languages]
         staging = stage(plans, parent)
     except Exception:
-        wait_for_validation()  # raises the validation error when there is one
+        error = wait_for_validation()
+        if error is not None and not request.lenient:
+            raise error from None
         raise
     try:
-        wait_for_validation()
+        apply_verdict(contract, wait_for_validation())
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging, [*contract.warnings, *api.warnings, *(w for plan in plans for w in plan.warnings)]
 
 
-def generate(request: Request) -> list[str]:
+def generate(request: Request, validation: Validation | None = None) -> list[str]:
     """Write the SDKs into request.out_dir/<language>; returns warnings. All or nothing: on any
-    error the output directory is left exactly as it was."""
-    staging, warnings = _stage_all(request, request.out_dir)
+    error the output directory is left exactly as it was. `validation` is a validation already
+    started with `start_validation` (the CLI starts it before its heavier imports)."""
+    staging, warnings = _stage_all(request, request.out_dir, validation)
     swap_into(staging, request.out_dir, request.languages)
     return list(dict.fromkeys(warnings))
 
 
-def check(request: Request) -> list[str]:
+def check(request: Request, validation: Validation | None = None) -> list[str]:
     """Differences between request.out_dir and a fresh generation (empty when up to date)."""
     parent = request.out_dir if request.out_dir.exists() else Path(tempfile.gettempdir())
-    staging, _ = _stage_all(request, parent)
+    staging, _ = _stage_all(request, parent, validation)
     try:
         problems = []
         for language in request.languages:
@@ -85,10 +94,9 @@ def languages_from(text: str) -> tuple[str, ...]:
 
 def default_spec() -> Path:
     """The embedded orchestrator contract: in the installed package, or the checkout's spec/."""
-    packaged = Path(__file__).resolve().parent / "spec" / "orchestrator.yaml"
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "spec" / "orchestrator.yaml"
+    from polysdk.cli import _default_spec
+
+    return _default_spec()
 
 
 __all__: Sequence[str] = ("Request", "check", "default_spec", "generate", "languages_from")

@@ -170,7 +170,7 @@ class _GoTypes:
                 continue
             targets = edges.setdefault(named.name, [])
             for f in named.definition.fields:
-                embedded = f.type.inner if f.nullable and not f.required else f.type
+                embedded = f.type.inner if isinstance(f.type, ir.Nullable) and not f.required else f.type
                 target = None if (f.nullable and f.required) else self._struct_target(embedded)
                 if target is not None and (f.required or f.nullable):
                     targets.append(target)

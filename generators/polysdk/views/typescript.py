@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 
 from polysdk import ir
 from polysdk.literals import block_comment_safe, comment_lines, line_comment, ts_string
-from polysdk.names import Namer, pascal, ts_fix_type, ts_property_key
+from polysdk.names import Namer, needs_leading_letter, pascal, ts_fix_type, ts_property_key
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.views.common import package_words
 
@@ -69,6 +69,11 @@ TYPESCRIPT_VERSION = "^5.5.0"
 MAX_LINE = 100  # a union or enum longer than this is written one member per line
 MAX_INDEX_MEMBERS = 6  # an index signature wider than this becomes `unknown`
 RUNTIME_NAMES = ("UnknownVariant",)  # type names models.ts imports from the runtime
+NUMBERS_NOTE = [
+    "//",
+    "// int64 values are `bigint` (exact past 2^53) and date-time values are `Date`: the SDK converts",
+    "// them from and to JSON. Binary values (files, raw bodies) are `Uint8Array`.",
+]
 
 _PRIMS = {
     ir.Prim.STRING: "string",
@@ -89,7 +94,7 @@ _PRIMS = {
 # Primitive kinds whose TypeScript type is `string`, so a tag literal can narrow them.
 _STRINGY = frozenset(kind for kind, ts in _PRIMS.items() if ts == "string") | {ir.Prim.ANY}
 
-_SIMPLE_TYPE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+_SIMPLE_TYPE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(\[\])*$")  # a name, or an array of one
 # A JSDoc tag starts at `@` after whitespace or at a line start, an inline tag after `{`.
 _JSDOC_TAG = re.compile(r"(^|[\s{])@")
 
@@ -104,21 +109,24 @@ def doc_lines(text: str) -> list[str]:
 
 def jsdoc(body: list[str], indent: str = "") -> list[str]:
     """A JSDoc comment: one line when the body is one line, else the `/** … */` block form."""
+    if not body:
+        return []
     if len(body) == 1:
         return [f"{indent}/** {body[0]} */"]
-    return [f"{indent}/**", *(f"{indent} * {line}" if line else f"{indent} *" for line in body), f"{indent} */"]
+    lines = (f"{indent} * {line}" if line else f"{indent} *" for line in body)
+    return [f"{indent}/**", *lines, f"{indent} */"]
 
 
 def _with_tags(body: list[str], tags: list[str]) -> list[str]:
     return [*body, "", *tags] if body and tags else [*body, *tags]
 
 
-def _symbol_doc(docs: ir.Docs, fallback: str, notes: tuple[str, ...] = (), indent: str = "") -> list[str]:
+def _symbol_doc(docs: ir.Docs, fallback: str, notes: tuple[str, ...] = ()) -> list[str]:
     body = doc_lines(docs.text) or doc_lines(fallback)
     for note in notes:
         body = [*body, "", *doc_lines(note)]
     tags = ["@deprecated"] if docs.deprecated else []
-    return jsdoc(_with_tags(body, tags), indent)
+    return jsdoc(_with_tags(body, tags))
 
 
 def _default_tag(default: ir.Default | None) -> list[str]:
@@ -319,54 +327,78 @@ def property_line(key: str, type_text: str, optional: bool, readonly: bool) -> s
     return f"{'readonly ' if readonly else ''}{key}{'?' if optional else ''}: {type_text};"
 
 
+def _member(doc: list[str], line: str) -> TsMember:
+    return TsMember(jsdoc(doc, "  "), line)
+
+
 def _interface(types: TsTypes, named: ir.NamedType, obj: ir.ObjectDef) -> TsInterface:
     name = types.names[named.name]
     members = []
-    index_atoms: list[str] = []
+    field_atoms: list[str] = []
     any_optional = False
     for f in obj.fields:
         key = ts_property_key(f.wire_name)
         atoms = types.atoms(f.type)
-        index_atoms += atoms
+        field_atoms += atoms
         any_optional = any_optional or not f.required
         body = doc_lines(f.docs.text) or doc_lines(f"The `{key}` property.")
         tags = (["@deprecated"] if f.docs.deprecated else []) + _default_tag(f.default)
-        members.append(
-            TsMember(jsdoc(_with_tags(body, tags), "  "), property_line(key, union_text(atoms), not f.required, f.read_only))
-        )
+        line = property_line(key, union_text(atoms), not f.required, f.read_only)
+        members.append(_member(_with_tags(body, tags), line))
     if obj.additional is not None or not obj.fields:
-        extra = types.atoms(obj.additional) if obj.additional is not None else ["unknown"]
-        # Every property must fit the index signature, so it covers their types too (and
-        # `undefined` for optional ones, for consumers without exactOptionalPropertyTypes).
-        atoms = _dedupe([*extra, *index_atoms, *(["undefined"] if any_optional else [])])
-        if len(atoms) > MAX_INDEX_MEMBERS:
-            atoms = ["unknown"]
+        index = index_signature(
+            types.atoms(obj.additional) if obj.additional is not None else ["unknown"],
+            field_atoms,
+            any_optional,
+        )
         what = "Properties the contract does not list." if obj.fields else "The object's properties."
-        members.append(TsMember(jsdoc([what], "  "), f"[key: string]: {union_text(atoms)};"))
-    doc = _symbol_doc(named.docs, f"The `{name}` object.")
-    return TsInterface(name, doc, "", members)
+        members.append(_member([what], f"[key: string]: {index};"))
+    return TsInterface(name, _symbol_doc(named.docs, f"The `{name}` object."), "", members)
+
+
+def index_signature(extra: list[str], field_atoms: list[str], any_optional: bool) -> str:
+    """The value type of an index signature next to properties. TypeScript requires every property
+    to fit it, so it covers their types too (and `undefined` when one is optional, for consumers
+    compiling without exactOptionalPropertyTypes); a wide union becomes `unknown`."""
+    atoms = _dedupe([*extra, *field_atoms, *(["undefined"] if any_optional and field_atoms else [])])
+    return union_text(atoms) if len(atoms) <= MAX_INDEX_MEMBERS else "unknown"
+
+
+def _fix_key(ident: str) -> str:
+    """A const object key only needs to be an identifier; globals cannot be shadowed by it."""
+    return "N" + ident if needs_leading_letter(ident) else ident
+
+
+def _enum_key_text(value: str | int) -> str:
+    """The text an enum value's key in the const object is named after (`-1` → `Minus1`)."""
+    if isinstance(value, int) and value < 0:
+        return f"minus {-value}"
+    return str(value)
 
 
 def _enum(types: TsTypes, named: ir.NamedType, enum: ir.EnumDef) -> list[TsDeclaration]:
     name = types.names[named.name]
     open_member = "(number & {})" if enum.base is ir.Prim.INTEGER else "(string & {})"
-    literals = [literal(v.value) for v in enum.values]
     note = "Open enum: values this version of the SDK does not know are accepted and kept as they are."
     doc = _symbol_doc(named.docs, f"The `{name}` enum.", (note,))
-    keys = Namer(pascal, ts_fix_type, "Value")
-    entries = []
-    for value, lit in zip(enum.values, literals, strict=True):
-        text = str(value.value) if not isinstance(value.value, int) or value.value >= 0 else f"minus {-value.value}"
-        entries.append(TsConstEntry(jsdoc(doc_lines(value.docs.text), "  ") if value.docs.text else [], keys.claim(text), lit))
+    keys = Namer(pascal, _fix_key, "Value")
+    literals = [literal(v.value) for v in enum.values]
+    entries = [
+        TsConstEntry(jsdoc(doc_lines(v.docs.text), "  "), keys.claim(_enum_key_text(v.value)), lit)
+        for v, lit in zip(enum.values, literals, strict=True)
+    ]
     const_doc = jsdoc([f"Known values of {{@link {name}}}."])
     return [_alias(name, doc, _dedupe([*literals, open_member])), TsConst(name, const_doc, entries)]
 
 
 def _tag_fit(types: TsTypes, variant: ir.Type, prop: str, tags: tuple[str, ...]) -> str:
     """How a discriminated variant relates to its tags: `exact` (its property already is the tag
-    literal), `narrow` (wider, so the union intersects it with the tags), or `clash` (it can
-    never hold the tags: it is left as is and a switch does not narrow to it)."""
+    literal), `narrow` (wider, so the union intersects it with the tags), `nested` (a union whose own
+    variants carry the tags) or `clash` (it can never hold the tags: it is left as is and a switch
+    does not narrow to it)."""
     definition = types.resolve(variant)
+    if isinstance(definition, ir.UnionDef):
+        return "nested"  # its own variants carry the tags
     if not isinstance(definition, ir.ObjectDef):
         return "clash"
     found = [f for f in definition.fields if f.wire_name == prop]
@@ -376,7 +408,7 @@ def _tag_fit(types: TsTypes, variant: ir.Type, prop: str, tags: tuple[str, ...])
     if isinstance(t, ir.ConstType):
         if tags == (t.value,) and found[0].required and not found[0].nullable:
             return "exact"
-        return "narrow" if tags == (t.value,) else "clash"
+        return "narrow" if t.value in tags else "clash"
     if isinstance(t, ir.PrimitiveType) and t.kind in _STRINGY:
         return "narrow"
     if isinstance(t, ir.EnumDef) and t.base is ir.Prim.STRING:
@@ -384,49 +416,54 @@ def _tag_fit(types: TsTypes, variant: ir.Type, prop: str, tags: tuple[str, ...])
     return "clash"
 
 
-def _union(types: TsTypes, named: ir.NamedType, union: ir.UnionDef, warnings: list[str]) -> list[TsDeclaration]:
+def _union(
+    types: TsTypes, named: ir.NamedType, union: ir.UnionDef, warnings: list[str]
+) -> list[TsDeclaration]:
     name = types.names[named.name]
     unknown = types.unknown_names[named.name]
-    atoms: list[str] = []
     prop = union.discriminator
     key = ts_property_key(prop) if prop is not None else ""
+    atoms: list[str] = []
     for variant in union.variants:
         variant_atoms = types.atoms(variant.type, named.name)
-        if prop is None or not variant.tags or variant_atoms == ["unknown"]:
-            atoms += variant_atoms
-            continue
-        fit = _tag_fit(types, variant.type, prop, variant.tags)
+        fit = "plain"
+        if prop is not None and variant.tags and variant_atoms != ["unknown"]:
+            fit = _tag_fit(types, variant.type, prop, variant.tags)
         if fit == "narrow":
             tags = union_text([ts_string(tag) for tag in variant.tags])
             atoms.append(f"({variant_atoms[0]} & {{ {key}: {tags} }})")
-        else:
-            atoms += variant_atoms
-            if fit == "clash":
-                warnings.append(
-                    f"typescript: union {named.name!r}: variant {variant_atoms[0]} cannot hold its "
-                    f"discriminator {prop!r} value(s) {list(variant.tags)!r}; a switch does not narrow to it"
-                )
+            continue
+        atoms += variant_atoms
+        if fit == "clash":
+            warnings.append(
+                f"typescript: union {named.name!r}: variant {variant_atoms[0]} cannot hold its discriminator "
+                f"{prop!r} value(s) {list(variant.tags)!r}; a switch does not narrow to it"
+            )
     if prop is not None:
-        how = f"Switch on `{key}` to narrow it; `{unknown}` is a variant this version of the SDK does not know."
+        how = f"Switch on `{key}` to narrow it; `{unknown}` is a variant this SDK version does not know."
     else:
-        how = f"`{unknown}` is a value that matches none of the variants this version of the SDK knows."
+        how = f"`{unknown}` is a value that matches none of the variants this SDK version knows."
     doc = _symbol_doc(named.docs, f"The `{name}` union.", (how,))
-    raw = "rawJson" if prop == "raw" else "raw"
+    return [_alias(name, doc, _dedupe([*atoms, unknown])), _unknown_variant(name, unknown, key)]
+
+
+def _unknown_variant(union: str, name: str, key: str) -> TsInterface:
+    """The `Unknown<Union>` interface (see the module docstring); key is the discriminator's
+    property key, or "" for a union without one."""
+    raw = "rawJson" if key == "raw" else "raw"
     members = []
-    if prop is not None:
+    if key:
         members.append(
-            TsMember(jsdoc([f"Never present: the tag as received is inside `{raw}`."], "  "), f"readonly {key}?: never;")
+            _member([f"Never present: the tag as received is inside `{raw}`."], f"readonly {key}?: never;")
         )
-    members.append(TsMember(jsdoc(["The JSON value exactly as received."], "  "), f"readonly {raw}: unknown;"))
-    unknown_doc = jsdoc(
+    members.append(_member(["The JSON value exactly as received."], f"readonly {raw}: unknown;"))
+    doc = jsdoc(
         [
-            f"A {{@link {name}}} this version of the SDK does not know, kept as received.",
-            "",
-            "Test for it with `isUnknownVariant`.",
+            f"The unknown variant of {{@link {union}}}: a value this version of the SDK does not know,",
+            "kept as received. Test for it with `isUnknownVariant`.",
         ]
     )
-    all_atoms = _dedupe([*atoms, unknown])
-    return [_alias(name, doc, all_atoms), TsInterface(unknown, unknown_doc, " extends UnknownVariant", members)]
+    return TsInterface(name, doc, " extends UnknownVariant", members)
 
 
 def models(api: ir.Api, warnings: list[str]) -> TsModels:
@@ -438,7 +475,10 @@ def models(api: ir.Api, warnings: list[str]) -> TsModels:
         )
     title = " ".join(part for part in (api.title, api.version) if part)
     result = TsModels(
-        file_comment=line_comment(f"Types of {title}." if title else "Types of the API.", "//"),
+        file_comment=[
+            *line_comment(f"Types of {title}." if title else "Types of the API.", "//"),
+            *NUMBERS_NOTE,
+        ],
         runtime_imports=["UnknownVariant"] if types.unknown_names else [],
     )
     for named in api.types:
@@ -484,6 +524,11 @@ def package(api: ir.Api, options: Options) -> TsPackage:
     )
 
 
+def index_comment(api: ir.Api) -> list[str]:
+    title = " ".join(part for part in (api.title, api.version) if part)
+    return line_comment(f"TypeScript SDK for {title}." if title else "TypeScript SDK.", "//")
+
+
 def plan(api: ir.Api, options: Options) -> LanguagePlan:
     warnings: list[str] = []
     model_view = models(api, warnings)
@@ -495,11 +540,10 @@ def plan(api: ir.Api, options: Options) -> LanguagePlan:
             TemplateFile("typescript/package.json.j2", "package.json", {"package": pkg}),
             TemplateFile("typescript/tsconfig.json.j2", "tsconfig.json", {}),
             TemplateFile("typescript/gitignore.j2", ".gitignore", {}),
-            TemplateFile("typescript/index.ts.j2", "src/index.ts", {**header, "title": model_view.file_comment}),
+            TemplateFile("typescript/index.ts.j2", "src/index.ts", {**header, "title": index_comment(api)}),
             TemplateFile("typescript/models.ts.j2", "src/models.ts", {**header, "models": model_view}),
         ],
         runtime=[RuntimeFile("typescript/runtime/unknown.ts", "src/unknown.ts")],
         formatter=None,
         warnings=warnings,
     )
-

@@ -90,7 +90,8 @@ class Contract:
 
     def __post_init__(self) -> None:
         self._documents[self.uri] = self.data
-        self._registry = Registry(retrieve=self._retrieve).with_resource(self.uri, Resource.opaque(self.data))
+        registry: Registry[Any] = Registry(retrieve=self._retrieve)  # type: ignore[call-arg]
+        self._registry = registry.with_resource(self.uri, Resource.opaque(self.data))
 
     @property
     def is_31(self) -> bool:
@@ -237,36 +238,47 @@ def load_contract(
     contract.lenient = lenient
     _check_refs(contract)
     if validate:
-        _verdict(contract, _validation_error(contract))()
+        apply_verdict(contract, _validation_error(contract))
     return contract
 
 
-def start_validation(contract: Contract) -> Callable[[], None]:
-    """Validate the contract in a forked child process while the caller goes on building, and
-    return the function that waits for the verdict (raising ContractError, or adding a warning
-    when lenient). Validation is the slowest step for large contracts (seconds for Stripe's), and
-    the machine has cores to spare; where fork is unavailable it runs here, synchronously."""
+def start_validation(path: str | Path, *, allow_remote_refs: bool = False) -> Callable[[], ContractError | None]:
+    """Validate the contract at `path` in a forked child process while the caller loads, builds
+    and renders, and return the function that waits for the verdict (the validation error, or
+    None). Validation is the slowest step (a second for openapi-spec-validator's imports, seconds
+    for Stripe's contract) and the machine has cores to spare. The child parses the file itself,
+    so it can start before the parent has read it; a contract that fails to load is reported by
+    the parent's own load. Where fork is unavailable, validation runs here, synchronously."""
+
+    def verdict() -> ContractError | None:
+        try:
+            contract = load_contract(path, allow_remote_refs=allow_remote_refs, validate=False)
+        except ContractError:
+            return None  # the caller's own load reports it, with the same message
+        return _validation_error(contract)
+
     if "fork" not in multiprocessing.get_all_start_methods():
-        return _verdict(contract, _validation_error(contract))
+        result = verdict()
+        return lambda: result
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
 
     def child() -> None:
-        writer.send(_validation_error(contract))
+        writer.send(verdict())
 
     process = context.Process(target=child, daemon=True)
     process.start()
     writer.close()
 
-    def wait() -> None:
+    def wait() -> ContractError | None:
         try:
-            error = reader.recv()
+            error: ContractError | None = reader.recv()
         except EOFError:
-            error = ContractError(Location(contract.path), "the validator process died", "run again")
+            error = ContractError(Location(str(path)), "the validator process died", "run again")
         finally:
             process.join()
             reader.close()
-        _verdict(contract, error)()
+        return error
 
     return wait
 
@@ -276,18 +288,24 @@ def _validation_error(contract: Contract) -> ContractError | None:
         _validate(contract)
     except ContractError as exc:
         return exc
+    except RecursionError:
+        # openapi-spec-validator follows $ref/allOf cycles that never reach a schema forever.
+        return ContractError(
+            Location(contract.path),
+            "validation recursed without end: schemas refer to each other in a cycle "
+            "(e.g. A is allOf B and B is allOf A)",
+            "break the cycle; a recursive type needs a property or items between the references",
+        )
     return None
 
 
-def _verdict(contract: Contract, error: ContractError | None) -> Callable[[], None]:
-    def apply() -> None:
-        if error is None:
-            return
-        if not contract.lenient:
-            raise error
-        contract.warnings.append(f"{error.location}: {error.message} (continuing: --lenient)")
-
-    return apply
+def apply_verdict(contract: Contract, error: ContractError | None) -> None:
+    """Raise a validation error, or record it as a warning when the contract is read leniently."""
+    if error is None:
+        return
+    if not contract.lenient:
+        raise error
+    contract.warnings.append(f"{error.location}: {error.message} (continuing: --lenient)")
 
 
 def _check_refs(contract: Contract) -> None:
@@ -328,12 +346,16 @@ def _deepest(error: Any) -> Any:
     return error
 
 
-def _validate(contract: Contract) -> None:
+def _first_error(contract: Contract, precise: bool) -> Any:
+    """The first error openapi-spec-validator finds, or None.
+
+    The fast pass uses the jsonschema-rs backend when it is installed (several times faster on
+    large contracts). Its errors carry no sub-causes, so when it finds one, a `precise` pass with
+    the pure-Python jsonschema backend finds the same error with the detail to locate it."""
     from jsonschema_path import SchemaPath
-    from openapi_spec_validator.validation import (
-        OpenAPIV30SpecValidator,
-        OpenAPIV31SpecValidator,
-    )
+    from openapi_spec_validator.schemas import schema_v30, schema_v31
+    from openapi_spec_validator.schemas.backend.jsonschema import create_validator
+    from openapi_spec_validator.validation import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     def read(uri: str) -> Any:
         return contract._retrieve(uri).contents
@@ -341,10 +363,19 @@ def _validate(contract: Contract) -> None:
     handlers: Mapping[str, Any] = {"file": read}
     if contract.allow_remote:
         handlers = {"file": read, "http": read, "https": read}
-    cls = OpenAPIV31SpecValidator if contract.is_31 else OpenAPIV30SpecValidator
+    cls: Any = OpenAPIV31SpecValidator if contract.is_31 else OpenAPIV30SpecValidator
+    if precise:
+        meta_schema = schema_v31 if contract.is_31 else schema_v30
+        cls = type("PreciseValidator", (cls,), {"schema_validator": create_validator(meta_schema)})
     schema_path = SchemaPath.from_dict(contract.data, base_uri=contract.uri, handlers=handlers)
+    return next(iter(cls(schema_path).iter_errors()), None)
+
+
+def _validate(contract: Contract) -> None:
     try:
-        error = next(iter(cls(schema_path).iter_errors()), None)
+        error = _first_error(contract, precise=False)
+        if error is not None:
+            error = _first_error(contract, precise=True) or error
     except (ref_errors.Unresolvable, ref_errors.NoSuchResource, OSError) as exc:
         raise ContractError(
             Location(contract.path), f"a reference cannot be resolved: {exc}", "check the $ref targets"

@@ -434,8 +434,10 @@ class SchemaConverter:
                 tags = mapped_keys.get(self._key(target_uri, target_pointer), [])
                 if not tags:
                     tag = self._tag_value(target, target_uri, target_pointer, prop)
-                    if tag is None and target_pointer.startswith("/components/schemas/"):
-                        tag = target_pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+                    # OpenAPI's implicit mapping: a component variant's tag is its schema name.
+                    tokens = target_pointer.split("/")[1:]
+                    if tag is None and len(tokens) == 3 and tokens[:2] == ["components", "schemas"]:
+                        tag = tokens[2].replace("~1", "/").replace("~0", "~")
                     tags = [tag] if tag is not None else []
             hint = f"{name}_{tags[0]}" if tags else f"{name}_variant{index + 1}"
             variant_type = self.type_of(variant, uri, variant_pointer, hint)

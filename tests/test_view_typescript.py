@@ -1,0 +1,496 @@
+"""Unit tables for the TypeScript view, plus tsc over generated output when TypeScript is installed.
+
+The narrowing tests compile fixtures with `tsc` from $POLYSDK_TSC or PATH; they skip without it
+(fail under CI). Compiling every real-world contract is tests/test_compile.py's job.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from polysdk import ir
+from polysdk.plan import Options
+from polysdk.render import diff_trees, render_plan
+from polysdk.views import typescript as ts
+
+from .conftest import FIXTURES, ROOT, require_tool
+
+S = ir.PrimitiveType(ir.Prim.STRING)
+I64 = ir.PrimitiveType(ir.Prim.INT64)
+ANY = ir.PrimitiveType(ir.Prim.ANY)
+
+
+def api_of(*types: ir.NamedType, title: str = "Test API") -> ir.Api:
+    return ir.Api(
+        title=title,
+        version="1",
+        docs=ir.Docs(),
+        servers=(),
+        tags=(),
+        types=types,
+        operations=(),
+        security_schemes=(),
+    )
+
+
+def obj(name: str, *fields: ir.Field, additional: ir.Type | None = None, doc: str = "") -> ir.NamedType:
+    return ir.NamedType(name, ir.ObjectDef(fields, additional), ir.Docs(description=doc))
+
+
+def fld(wire: str, t: ir.Type, required: bool = True, **kw: object) -> ir.Field:
+    return ir.Field(wire, t, required, **kw)  # type: ignore[arg-type]
+
+
+def decls(api: ir.Api) -> dict[str, ts.TsDeclaration]:
+    """Declarations by kind and name, e.g. "TsInterface Agent"."""
+    warnings: list[str] = []
+    return {f"{type(d).__name__} {d.name}": d for d in ts.models(api, warnings).declarations}
+
+
+def members(decl: ts.TsDeclaration) -> list[str]:
+    assert isinstance(decl, ts.TsInterface)
+    return [m.line for m in decl.members]
+
+
+# Type mapping ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "want"),
+    [
+        (ir.Prim.STRING, "string"),
+        (ir.Prim.UUID, "string"),
+        (ir.Prim.DATE, "string"),
+        (ir.Prim.DECIMAL, "string"),
+        (ir.Prim.BYTES, "string"),
+        (ir.Prim.BINARY, "Uint8Array"),
+        (ir.Prim.BOOLEAN, "boolean"),
+        (ir.Prim.INTEGER, "number"),
+        (ir.Prim.INT32, "number"),
+        (ir.Prim.FLOAT, "number"),
+        (ir.Prim.DOUBLE, "number"),
+        (ir.Prim.INT64, "bigint"),
+        (ir.Prim.DATE_TIME, "Date"),
+        (ir.Prim.ANY, "unknown"),
+    ],
+)
+def test_primitive_mapping(kind: ir.Prim, want: str) -> None:
+    assert ts.TsTypes(api_of()).expr(ir.PrimitiveType(kind)) == want
+
+
+def test_every_primitive_is_mapped() -> None:
+    assert set(ts._PRIMS) == set(ir.Prim)
+
+
+@pytest.mark.parametrize(
+    ("t", "want"),
+    [
+        (ir.ArrayType(S), "string[]"),
+        (ir.ArrayType(ir.ArrayType(S)), "string[][]"),
+        (ir.ArrayType(ir.Nullable(S)), "Array<string | null>"),
+        (ir.Nullable(ir.ArrayType(S)), "string[] | null"),
+        (ir.ArrayType(ir.MapType(I64)), "Array<{ [key: string]: bigint }>"),
+        (ir.ArrayType(ir.ConstType("a")), 'Array<"a">'),
+        (ir.MapType(ir.Nullable(S)), "{ [key: string]: string | null }"),
+        (ir.MapType(ANY), "{ [key: string]: unknown }"),
+        (ir.Nullable(ANY), "unknown"),
+        (ir.Nullable(ir.Nullable(S)), "string | null"),
+        (ir.NamedRef("agent"), "Agent"),
+        (ir.ArrayType(ir.NamedRef("agent")), "Agent[]"),
+        (ir.ConstType('q"*/`${x}\u2028'), '"q\\"*/`${x}\\u2028"'),
+        (ir.ConstType(True), "true"),
+        (ir.ConstType(False), "false"),
+        (ir.ConstType(-3), "-3"),
+        (ir.ConstType(1.5), "1.5"),
+        (ir.ConstType(float("inf")), "number"),
+    ],
+)
+def test_type_expressions(t: ir.Type, want: str) -> None:
+    api = api_of(obj("agent", fld("id", S)))
+    assert ts.TsTypes(api).expr(t) == want
+
+
+# Properties: optional vs nullable, keys, readonly ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "want"),
+    [
+        (fld("name", S), "name: string;"),
+        (fld("name", S, required=False), "name?: string;"),
+        (fld("name", ir.Nullable(S)), "name: string | null;"),
+        (fld("name", ir.Nullable(S), required=False), "name?: string | null;"),
+        (fld("id", S, read_only=True), "readonly id: string;"),
+        (fld("agent_id", S), "agent_id: string;"),
+        (fld("$ref", S), "$ref: string;"),
+        (fld("_id", S), "_id: string;"),
+        (fld("default", S), "default: string;"),
+        (fld("__proto__", S), "__proto__: string;"),
+        (fld("@type", S), '"@type": string;'),
+        (fld("foo-bar", S), '"foo-bar": string;'),
+        (fld("2fa_code", S), '"2fa_code": string;'),
+        (fld("caf\u00e9", S), '"caf\\u00e9": string;'),
+        (fld("a\nb", S), '"a\\nb": string;'),
+        (fld("", S), '"": string;'),
+    ],
+)
+def test_property_lines(field: ir.Field, want: str) -> None:
+    declared = decls(api_of(obj("Thing", field)))
+    assert members(declared["TsInterface Thing"]) == [want]
+
+
+@pytest.mark.parametrize(
+    ("fields", "additional", "want"),
+    [
+        ((), None, "[key: string]: unknown;"),
+        ((), S, "[key: string]: string;"),
+        ((fld("a", S),), S, "[key: string]: string;"),
+        ((fld("a", ir.PrimitiveType(ir.Prim.INT32)),), S, "[key: string]: string | number;"),
+        ((fld("a", S, required=False),), S, "[key: string]: string | undefined;"),
+        (
+            (fld("a", ir.Nullable(S)),),
+            ir.PrimitiveType(ir.Prim.BOOLEAN),
+            "[key: string]: boolean | string | null;",
+        ),
+        ((fld("a", S),), ANY, "[key: string]: unknown;"),
+        (
+            tuple(fld(f"f{i}", ir.ConstType(i)) for i in range(10)),
+            S,
+            "[key: string]: unknown;",
+        ),
+    ],
+)
+def test_index_signature_covers_properties(
+    fields: tuple[ir.Field, ...], additional: ir.Type | None, want: str
+) -> None:
+    declared = decls(api_of(obj("Bag", *fields, additional=additional)))
+    assert members(declared["TsInterface Bag"])[-1] == want
+
+
+# Names -------------------------------------------------------------------------------------------
+
+
+def test_type_names_are_pascal_unique_and_avoid_globals() -> None:
+    api = api_of(
+        obj("agent_status", fld("a", S)),
+        obj("AgentStatus", fld("a", S)),
+        obj("Error", fld("a", S)),
+        obj("Promise", fld("a", S)),
+        obj("3GPPFoo", fld("a", S)),
+        obj("UnknownVariant", fld("a", S)),
+        obj("*/", fld("a", S)),
+    )
+    assert list(ts.TsTypes(api).names.values()) == [
+        "AgentStatus",
+        "AgentStatus2",
+        "ErrorModel",
+        "PromiseModel",
+        "N3gppFoo",
+        "UnknownVariant2",
+        "Model",
+    ]
+
+
+def test_unknown_variant_names_yield_to_contract_names() -> None:
+    union = ir.NamedType("Shape", ir.UnionDef((ir.Variant(S), ir.Variant(I64))))
+    api = api_of(union, obj("UnknownShape", fld("a", S)))
+    types = ts.TsTypes(api)
+    assert types.names["UnknownShape"] == "UnknownShape"
+    assert types.unknown_names["Shape"] == "UnknownShape2"
+
+
+# Enums -------------------------------------------------------------------------------------------
+
+
+def test_string_enum_is_open_with_const_object() -> None:
+    values = tuple(ir.EnumValue(v) for v in ("active", "idle", "A", "a", "", "*/", "__proto__", 'x"y'))
+    declared = decls(api_of(ir.NamedType("status", ir.EnumDef(ir.Prim.STRING, values))))
+    alias = declared["TsAlias Status"]
+    assert isinstance(alias, ts.TsAlias)
+    assert alias.single == ""  # too long for one line
+    assert alias.members == [
+        '"active"',
+        '"idle"',
+        '"A"',
+        '"a"',
+        '""',
+        '"*/"',
+        '"__proto__"',
+        '"x\\"y"',
+        "(string & {})",
+    ]
+    const = declared["TsConst Status"]
+    assert isinstance(const, ts.TsConst)
+    assert [(e.key, e.value) for e in const.entries] == [
+        ("Active", '"active"'),
+        ("Idle", '"idle"'),
+        ("A", '"A"'),
+        ("A2", '"a"'),
+        ("Value", '""'),
+        ("Value2", '"*/"'),
+        ("Proto", '"__proto__"'),
+        ("XY", '"x\\"y"'),
+    ]
+
+
+def test_integer_enum_is_open() -> None:
+    values = tuple(ir.EnumValue(v) for v in (-1, 0, 1, 2147483647))
+    declared = decls(api_of(ir.NamedType("level", ir.EnumDef(ir.Prim.INTEGER, values))))
+    alias = declared["TsAlias Level"]
+    assert isinstance(alias, ts.TsAlias)
+    assert alias.single == "-1 | 0 | 1 | 2147483647 | (number & {})"
+    const = declared["TsConst Level"]
+    assert isinstance(const, ts.TsConst)
+    assert [e.key for e in const.entries] == ["Minus1", "N0", "N1", "N2147483647"]
+
+
+# Unions ------------------------------------------------------------------------------------------
+
+
+def _tagged_union(prop: str, *variants: tuple[str, tuple[str, ...]]) -> ir.NamedType:
+    return ir.NamedType(
+        "Pet",
+        ir.UnionDef(tuple(ir.Variant(ir.NamedRef(n), tags) for n, tags in variants), discriminator=prop),
+    )
+
+
+@pytest.mark.parametrize(
+    ("tag_field", "want"),
+    [
+        (fld("kind", ir.ConstType("cat")), "Cat"),  # already the tag literal
+        (fld("kind", ir.ConstType("cat"), required=False), '(Cat & { kind: "cat" })'),
+        (fld("kind", ir.Nullable(ir.ConstType("cat"))), '(Cat & { kind: "cat" })'),
+        (fld("kind", S), '(Cat & { kind: "cat" })'),
+        (fld("kind", ir.Nullable(S), required=False), '(Cat & { kind: "cat" })'),
+        (fld("kind", ir.NamedRef("PetKind")), '(Cat & { kind: "cat" })'),  # open enum
+        (fld("other", S), '(Cat & { kind: "cat" })'),  # the tag property is not declared
+        (fld("kind", ir.PrimitiveType(ir.Prim.INT32)), "Cat"),  # clash: left alone, with a warning
+        (fld("kind", ir.ConstType("dog")), "Cat"),  # clash
+    ],
+)
+def test_discriminated_variants_narrow(tag_field: ir.Field, want: str) -> None:
+    kinds = ir.NamedType("PetKind", ir.EnumDef(ir.Prim.STRING, (ir.EnumValue("cat"), ir.EnumValue("dog"))))
+    api = api_of(_tagged_union("kind", ("Cat", ("cat",))), obj("Cat", tag_field), kinds)
+    warnings: list[str] = []
+    declared = {f"{type(d).__name__} {d.name}": d for d in ts.models(api, warnings).declarations}
+    alias = declared["TsAlias Pet"]
+    assert isinstance(alias, ts.TsAlias)
+    assert alias.single == f"{want} | UnknownPet"
+    assert bool(warnings) == (want == "Cat" and tag_field.type != ir.ConstType("cat"))
+
+
+def test_discriminated_unknown_variant_shape() -> None:
+    api = api_of(
+        _tagged_union("@type", ("Box", ('box "q"', "b*/"))),
+        obj("Box", fld("@type", S)),
+    )
+    declared = decls(api)
+    alias = declared["TsAlias Pet"]
+    assert isinstance(alias, ts.TsAlias)
+    assert alias.single == '(Box & { "@type": "box \\"q\\"" | "b*/" }) | UnknownPet'
+    unknown = declared["TsInterface UnknownPet"]
+    assert isinstance(unknown, ts.TsInterface)
+    assert unknown.heritage == " extends UnknownVariant"
+    assert members(unknown) == ['readonly "@type"?: never;', "readonly raw: unknown;"]
+
+
+def test_discriminator_named_raw_moves_the_json() -> None:
+    api = api_of(_tagged_union("raw", ("Cat", ("cat",))), obj("Cat", fld("raw", ir.ConstType("cat"))))
+    assert members(decls(api)["TsInterface UnknownPet"]) == [
+        "readonly raw?: never;",
+        "readonly rawJson: unknown;",
+    ]
+
+
+def test_untagged_union() -> None:
+    union = ir.NamedType(
+        "Content",
+        ir.UnionDef((ir.Variant(S), ir.Variant(ir.ArrayType(ir.NamedRef("Block"))), ir.Variant(I64))),
+    )
+    declared = decls(api_of(union, obj("Block", fld("text", S))))
+    alias = declared["TsAlias Content"]
+    assert isinstance(alias, ts.TsAlias)
+    assert alias.single == "string | Block[] | bigint | UnknownContent"
+    assert members(declared["TsInterface UnknownContent"]) == ["readonly raw: unknown;"]
+
+
+def test_union_collapses_to_unknown_with_an_any_variant() -> None:
+    union = ir.NamedType("Loose", ir.UnionDef((ir.Variant(S), ir.Variant(ANY))))
+    alias = decls(api_of(union))["TsAlias Loose"]
+    assert isinstance(alias, ts.TsAlias)
+    assert alias.single == "unknown"
+
+
+def test_long_unions_are_one_member_per_line() -> None:
+    union = ir.NamedType(
+        "Event", ir.UnionDef(tuple(ir.Variant(ir.ConstType(f"event.number.{i}")) for i in range(8)))
+    )
+    alias = decls(api_of(union))["TsAlias Event"]
+    assert isinstance(alias, ts.TsAlias)
+    assert alias.single == ""
+    assert alias.members[-1] == "UnknownEvent"
+
+
+# Alias cycles ------------------------------------------------------------------------------------
+
+
+def test_alias_cycles_are_broken_once() -> None:
+    api = api_of(
+        ir.NamedType("A", ir.AliasDef(ir.NamedRef("B"))),
+        ir.NamedType("B", ir.AliasDef(ir.Nullable(ir.NamedRef("A")))),
+        ir.NamedType("Self", ir.AliasDef(ir.NamedRef("Self"))),
+        ir.NamedType("List", ir.AliasDef(ir.ArrayType(ir.NamedRef("List")))),  # legal: through an array
+        ir.NamedType("U", ir.UnionDef((ir.Variant(ir.NamedRef("U2")), ir.Variant(S)))),
+        ir.NamedType("U2", ir.UnionDef((ir.Variant(ir.NamedRef("U")), ir.Variant(I64)))),
+        obj("Node", fld("next", ir.NamedRef("NodeRef"))),
+        ir.NamedType("NodeRef", ir.AliasDef(ir.NamedRef("Node"))),  # legal: through an interface
+    )
+    assert ts.alias_back_edges(api) == {("B", "A"), ("Self", "Self"), ("U2", "U")}
+    warnings: list[str] = []
+    declared = {f"{type(d).__name__} {d.name}": d for d in ts.models(api, warnings).declarations}
+    assert len(warnings) == 3
+    got = {name: d.single for name, d in declared.items() if isinstance(d, ts.TsAlias)}
+    assert got == {
+        "TsAlias A": "B",
+        "TsAlias B": "unknown",
+        "TsAlias Self": "unknown",
+        "TsAlias List": "List[]",
+        "TsAlias U": "U2 | string | UnknownU",
+        "TsAlias U2": "unknown",
+        "TsAlias NodeRef": "Node",
+    }
+
+
+# Doc comments ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("plain", ["plain"]),
+        ("ends */ here", ["ends *\\/ here"]),
+        ("a\nb\u2028c\u2029d\r\ne", ["a", "b", "c", "d", "e"]),
+        ("@deprecated at start", ["\\@deprecated at start"]),
+        ("mid @param x", ["mid \\@param x"]),
+        ("see {@link Foo}", ["see {\\@link Foo}"]),
+        ("mail a@b.c", ["mail a@b.c"]),
+        ("bidi \u202e hidden\x00", ["bidi  hidden"]),
+        ("trailing   \n\n\n\nnext", ["trailing", "", "next"]),
+    ],
+)
+def test_doc_lines_are_safe(text: str, want: list[str]) -> None:
+    assert ts.doc_lines(text) == want
+
+
+def test_jsdoc_forms() -> None:
+    assert ts.jsdoc([]) == []
+    assert ts.jsdoc(["one"]) == ["/** one */"]
+    assert ts.jsdoc(["one", "", "two"], "  ") == ["  /**", "   * one", "   *", "   * two", "   */"]
+
+
+HOSTILE_TEXT = "*/ /* // \" ' ` ${x} \\ @deprecated {@link X}\n\u2028 </script> \u202e {{ j }}"
+
+
+def test_hostile_text_never_escapes_a_comment() -> None:
+    field = fld(
+        "x", S, docs=ir.Docs(description=HOSTILE_TEXT, deprecated=True), default=ir.Default(HOSTILE_TEXT)
+    )
+    named = obj("T", field, doc=HOSTILE_TEXT)
+    declared = decls(api_of(named))
+    interface = declared["TsInterface T"]
+    assert isinstance(interface, ts.TsInterface)
+    for comment in (interface.doc, interface.members[0].doc):
+        text = "\n".join(comment)
+        assert text.count("*/") == 1 and text.endswith("*/")
+        assert "\u2028" not in text and "\u202e" not in text
+        tags = re.findall(r"(?:^|\s|\{)@\w+", text)
+        assert tags == [] or all(t.strip() in ("@deprecated", "@defaultValue") for t in tags)
+    assert "@deprecated" in interface.members[0].doc[-3]
+
+
+# Package -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "package_name", "want"),
+    [
+        ("Orchestrator API", "", "orchestrator-sdk"),
+        ('Hostile */ API " ${danger}', "", "hostile-danger-sdk"),
+        ("", "", "client-sdk"),
+        ("Whatever", "acme_widgets", "acme-widgets-sdk"),
+        ("Whatever", "acme-sdk", "acme-sdk"),
+    ],
+)
+def test_npm_name(title: str, package_name: str, want: str) -> None:
+    assert ts.npm_name(api_of(title=title), Options(package_name=package_name)) == want
+
+
+# Rendering ---------------------------------------------------------------------------------------
+
+
+def _load(spec: Path) -> ir.Api:
+    from polysdk.frontends.openapi import build_api, load_contract
+
+    return build_api(load_contract(spec, lenient=True, validate=False))
+
+
+def _render(spec: Path, out: Path) -> list[str]:
+    plan = ts.plan(_load(spec), Options())
+    render_plan(plan, out)
+    return plan.warnings
+
+
+SPECS = {"orchestrator": ROOT / "spec" / "orchestrator.yaml", "hostile": FIXTURES / "hostile.yaml"}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_output_is_deterministic_and_tidy(name: str, tmp_path: Path) -> None:
+    _render(SPECS[name], tmp_path / "a")
+    _render(SPECS[name], tmp_path / "b")
+    assert diff_trees(tmp_path / "a", tmp_path / "b") == []
+    files = sorted(p for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert [p.relative_to(tmp_path / "a").as_posix() for p in files] == [
+        ".gitignore",
+        "package.json",
+        "src/index.ts",
+        "src/models.ts",
+        "src/unknown.ts",
+        "tsconfig.json",
+    ]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.endswith("\n") and not text.endswith("\n\n"), path
+        assert "\t" not in text and "\r" not in text, path
+        assert "\n\n\n" not in text, path
+        assert not re.search(r"[ ]+\n", text), path
+        assert str(tmp_path) not in text, path
+    models = (tmp_path / "a" / "src" / "models.ts").read_text(encoding="utf-8")
+    assert models.startswith("// Code generated by polysdk. DO NOT EDIT.\n")
+
+
+# Compiling with tsc (toolchain tier) -------------------------------------------------------------
+
+
+def _tsc() -> str:
+    return require_tool("tsc", env_var="POLYSDK_TSC")
+
+
+def _check(tsc: str, sdk: Path) -> None:
+    result = subprocess.run([tsc, "-p", str(sdk), "--noEmit"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, (result.stdout + result.stderr)[:6000]
+
+
+@pytest.mark.toolchain
+@pytest.mark.parametrize(
+    ("name", "fixture"), [("orchestrator", "narrowing.ts"), ("hostile", "hostile_narrowing.ts")]
+)
+def test_types_compile_and_narrow(name: str, fixture: str, tmp_path: Path) -> None:
+    tsc = _tsc()
+    _render(SPECS[name], tmp_path)
+    shutil.copy(FIXTURES / "typescript" / fixture, tmp_path / "src" / "type_checks.ts")
+    _check(tsc, tmp_path)

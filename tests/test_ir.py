@@ -190,3 +190,17 @@ def test_hostile_contract_builds(hostile_api: ir.Api) -> None:
         for t in hostile_api.types
     ]
     assert len(canonical) == len(set(canonical)), "IR names are unique under word splitting"
+
+
+def test_a_component_that_is_a_ref_aliases_its_target(tmp_path: Path) -> None:
+    api = _api(
+        tmp_path,
+        {
+            "A": {"$ref": "#/components/schemas/B"},
+            "B": {"type": "string", "deprecated": True},
+            "H": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+        },
+    )
+    assert api.types_by_name["A"].definition == ir.AliasDef(ir.NamedRef("B"))
+    holder = api.types_by_name["H"].definition
+    assert isinstance(holder, ir.ObjectDef) and not holder.fields[0].docs.deprecated

@@ -75,7 +75,9 @@ def _request(args: argparse.Namespace) -> Any:
 
 def _default_spec() -> Path:
     packaged = Path(__file__).resolve().parent / "spec" / "orchestrator.yaml"
-    return packaged if packaged.is_file() else Path(__file__).resolve().parents[2] / "spec" / "orchestrator.yaml"
+    return (
+        packaged if packaged.is_file() else Path(__file__).resolve().parents[2] / "spec" / "orchestrator.yaml"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,9 +17,11 @@ import jinja2
 from polysdk.errors import ToolchainError
 from polysdk.plan import LanguagePlan
 
-# Build products that live inside a generated SDK directory. They are not generated, so they are
-# carried over on regeneration (warm caches stay warm) and ignored by `polysdk check`.
+# Build products that live inside a generated SDK directory (at its top level). They are not
+# generated, so they are carried over on regeneration (warm caches stay warm) and ignored by
+# `polysdk check`.
 BUILD_DIRS = frozenset({"target", "node_modules", "dist", ".build"})
+BUILD_FILES = frozenset({"Cargo.lock", "package-lock.json", "tsconfig.tsbuildinfo"})
 
 
 def templates_root() -> Path:
@@ -99,8 +101,8 @@ def swap_into(staging: Path, out_dir: Path, languages: Sequence[str]) -> None:
         for language in languages:
             new, current = staging / language, out_dir / language
             if current.exists():
-                for name in BUILD_DIRS:
-                    if (current / name).is_dir() and not (new / name).exists():
+                for name in sorted(BUILD_DIRS | BUILD_FILES):
+                    if (current / name).exists() and not (new / name).exists():
                         (current / name).replace(new / name)
                 current.replace(trash / language)
             new.replace(current)
@@ -117,6 +119,8 @@ def tree_files(root: Path) -> dict[str, bytes]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in BUILD_DIRS)
         for filename in sorted(filenames):
+            if dirpath == str(root) and filename in BUILD_FILES:
+                continue
             path = Path(dirpath) / filename
             found[path.relative_to(root).as_posix()] = path.read_bytes()
     return found

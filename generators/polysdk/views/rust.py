@@ -27,7 +27,15 @@ from pathlib import Path
 
 from polysdk import ir
 from polysdk.literals import comment_lines, rust_string
-from polysdk.names import Namer, needs_leading_letter, pascal, rust_fix_field, rust_fix_type, snake, split_words
+from polysdk.names import (
+    Namer,
+    needs_leading_letter,
+    pascal,
+    rust_fix_field,
+    rust_fix_type,
+    snake,
+    split_words,
+)
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
 from polysdk.views.common import cyclic_edges, package_words
@@ -84,10 +92,8 @@ DOC_LINT_ALLOWS = (
     "clippy::doc_overindented_list_items",
     "clippy::doc_nested_refdefs",
     "clippy::too_long_first_doc_paragraph",
-    "rustdoc::bare_urls",
-    "rustdoc::broken_intra_doc_links",
-    "rustdoc::invalid_html_tags",
-    "rustdoc::invalid_rust_codeblocks",
+    "clippy::doc_suspicious_footnotes",
+    "rustdoc::all",  # bare URLs, broken or redundant links, HTML tags: all about prose
 )
 
 
@@ -375,8 +381,12 @@ class RustTypes:
             anywhere[named.name] = [r for r in _references(target, False) if r in alias_names]
         degenerate = {a for a, _ in cyclic_edges(by_value)}
         for name in sorted(degenerate):
-            self.warnings.append(f"schema {name!r} is an alias of itself; it is generated as serde_json::Value")
-        anywhere = {a: [b for b in bs if b not in degenerate] for a, bs in anywhere.items() if a not in degenerate}
+            self.warnings.append(
+                f"schema {name!r} is an alias of itself; it is generated as serde_json::Value"
+            )
+        anywhere = {
+            a: [b for b in bs if b not in degenerate] for a, bs in anywhere.items() if a not in degenerate
+        }
         return degenerate, {a for a, _ in cyclic_edges(anywhere)}
 
     def resolve(self, t: ir.Type) -> ir.Type | ir.Definition:
@@ -416,7 +426,9 @@ class RustTypes:
             elif isinstance(d, ir.AliasDef) and named.name not in self.degenerate:
                 targets += _references(d.target, True)
             elif isinstance(d, ir.UnionDef):
-                targets += [r for v in d.variants if not self.boxed_variant(v.type) for r in _references(v.type, True)]
+                targets += [
+                    r for v in d.variants if not self.boxed_variant(v.type) for r in _references(v.type, True)
+                ]
             edges[named.name] = [t for t in targets if t in self.by_name]
         return cyclic_edges(edges)
 
@@ -451,7 +463,9 @@ class RustTypes:
         if isinstance(t, ir.NamedRef):
             name = self.names.get(t.name)
             if name is None:
-                self.warnings.append(f"reference to undeclared schema {t.name!r}; generated as serde_json::Value")
+                self.warnings.append(
+                    f"reference to undeclared schema {t.name!r}; generated as serde_json::Value"
+                )
                 return "serde_json::Value"
             return f"Box<{name}>" if boxed else name
         return f"Option<{self.expr(t.inner, boxed)}>"
@@ -502,7 +516,9 @@ def _const_type(value: str | int | float | bool) -> str:
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
-        return "i64" if _I64_MIN <= value <= _I64_MAX else "serde_json::Number"
+        if _I64_MIN <= value <= _I64_MAX:
+            return "i64"
+        return "u64" if 0 <= value < 2**64 else "f64"
     if isinstance(value, float):
         return "f64"
     return "String"
@@ -523,7 +539,9 @@ def _const_condition(value: str | int | float | bool) -> str:
     if isinstance(value, int):
         if _I64_MIN <= value <= _I64_MAX:
             return f"value.as_i64() == Some({value})"
-        return f"value.to_string() == {rust_string(str(value))}"
+        if 0 <= value < 2**64:
+            return f"value.as_u64() == Some({value})"
+        return f"value == {_float_literal(float(value))}_f64"  # serde_json reads it as a float
     if isinstance(value, float):
         return f"value == {_float_literal(value)}_f64" if math.isfinite(value) else "false"
     return f"value.as_str() == Some({rust_string(value)})"
@@ -610,7 +628,9 @@ def _enum(types: RustTypes, named: ir.NamedType, enum: ir.EnumDef) -> RustEnum:
         if isinstance(value.value, str) != string or (
             isinstance(value.value, int) and not _I64_MIN <= value.value <= _I64_MAX
         ):
-            types.warnings.append(f"enum {named.name!r}: value {value.value!r} cannot be listed; it decodes as unknown")
+            types.warnings.append(
+                f"enum {named.name!r}: value {value.value!r} cannot be listed; it decodes as unknown"
+            )
             continue
         kept.append(value)
     for value, variant in zip(kept, enum_variant_names(tuple(kept)), strict=True):
@@ -624,7 +644,10 @@ def _enum(types: RustTypes, named: ir.NamedType, enum: ir.EnumDef) -> RustEnum:
             )
         )
     lines = doc(named.docs.text, f"The {_code(named.name)} enum.")
-    lines += ["///", "/// Servers may add values: a value not listed here is kept in `Unknown`, not rejected."]
+    lines += [
+        "///",
+        "/// Servers may add values: a value not listed here is kept in `Unknown`, not rejected.",
+    ]
     return RustEnum(
         name=name,
         doc=lines,
@@ -635,6 +658,12 @@ def _enum(types: RustTypes, named: ir.NamedType, enum: ir.EnumDef) -> RustEnum:
     )
 
 
+_TAGGED = "rust/union_tagged.rs.j2"
+# Tries the variants in order; also for a discriminated union none of whose variants has a tag,
+# which can then only decode to Unknown.
+_UNTAGGED = "rust/union_untagged.rs.j2"
+
+
 def _union(types: RustTypes, named: ir.NamedType, union: ir.UnionDef) -> RustUnion:
     name = types.names[named.name]
     namer = Namer(pascal, _fix_variant, "Variant", taken=("Unknown",))
@@ -642,7 +671,11 @@ def _union(types: RustTypes, named: ir.NamedType, union: ir.UnionDef) -> RustUni
     variants = []
     for variant in union.variants:
         label = types.label(variant.type)
-        if isinstance(variant.type, ir.NamedRef) and label.startswith(name) and label[len(name) : len(name) + 1].isupper():
+        if (
+            isinstance(variant.type, ir.NamedRef)
+            and label.startswith(name)
+            and label[len(name) : len(name) + 1].isupper()
+        ):
             label = label[len(name) :]  # GetEventsCreatedVariant1 in GetEventsCreated → Variant1
         if tagged and variant.tags and any(split_words(tag) for tag in variant.tags[:1]):
             label = variant.tags[0]
@@ -651,11 +684,20 @@ def _union(types: RustTypes, named: ir.NamedType, union: ir.UnionDef) -> RustUni
         payload = types.expr(variant.type, boxed)
         decodable = not any((named.name, r) in types.undecodable for r in _references(variant.type, True))
         if not decodable:
-            types.warnings.append(f"union {named.name!r}: variant {variant_name} contains the union itself; never decoded")
-        if tagged and variant.tags:
+            types.warnings.append(
+                f"union {named.name!r}: variant {variant_name} contains the union itself; never decoded"
+            )
+        if not decodable:
+            lines = doc("Contains this union itself by value, so decoding never produces it.")
+        elif tagged and variant.tags:
             assert union.discriminator is not None
             tags = ", ".join(_code(tag) for tag in variant.tags)
             lines = doc(f"Selected when {_code(union.discriminator)} is {tags}.")
+        elif tagged:
+            assert union.discriminator is not None
+            lines = doc(
+                f"Has no {_code(union.discriminator)} value in the contract, so decoding never produces it."
+            )
         else:
             lines = doc(f"A value that decodes as `{types.expr(variant.type)}`.")
         item = RustVariant(name=variant_name, payload=payload, doc=lines)
@@ -663,7 +705,9 @@ def _union(types: RustTypes, named: ir.NamedType, union: ir.UnionDef) -> RustUni
             item.pattern = " | ".join(rust_string(tag) for tag in variant.tags)
             item.what = rust_string(f"`{variant_name}` variant of `{name}`")
             target = types.resolve(variant.type)
-            if isinstance(target, ir.ObjectDef) and union.discriminator not in {f.wire_name for f in target.fields}:
+            if isinstance(target, ir.ObjectDef) and union.discriminator not in {
+                f.wire_name for f in target.fields
+            }:
                 item.inject_tag = rust_string(variant.tags[0])
         elif not tagged and decodable:
             item.accept = types.accept(variant.type)
@@ -681,8 +725,7 @@ def _union(types: RustTypes, named: ir.NamedType, union: ir.UnionDef) -> RustUni
         attrs=_deprecated(named.docs),
         variants=variants,
         discriminator=rust_string(union.discriminator) if union.discriminator is not None else "",
-        # A discriminated union none of whose variants has a tag can only decode to Unknown.
-        decoder="rust/union_tagged.rs.j2" if any(v.pattern for v in variants) else "rust/union_untagged.rs.j2",
+        decoder=_TAGGED if any(v.pattern for v in variants) else _UNTAGGED,
     )
 
 
@@ -757,7 +800,9 @@ def toml_string(text: str) -> str:
 
 
 def _rustfmt(directory: Path) -> None:
-    files = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.rs") if "target" not in p.parts)
+    files = sorted(
+        p.relative_to(directory).as_posix() for p in directory.rglob("*.rs") if "target" not in p.parts
+    )
     run_tool(["rustfmt", "--edition", EDITION, *files], directory, "format the Rust SDK")
 
 

@@ -242,7 +242,9 @@ def load_contract(
     return contract
 
 
-def start_validation(path: str | Path, *, allow_remote_refs: bool = False) -> Callable[[], ContractError | None]:
+def start_validation(
+    path: str | Path, *, allow_remote_refs: bool = False
+) -> Callable[[], ContractError | None]:
     """Validate the contract at `path` in a forked child process while the caller loads, builds
     and renders, and return the function that waits for the verdict (the validation error, or
     None). Validation is the slowest step (a second for openapi-spec-validator's imports, seconds

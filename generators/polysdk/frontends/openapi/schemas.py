@@ -10,6 +10,7 @@ never nullable itself; `Nullable(NamedRef)` is.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from polysdk import ir
@@ -290,6 +291,9 @@ class SchemaConverter:
     def _definition(self, schema: Any, uri: str, pointer: str, name: str) -> ir.Definition:
         if not isinstance(schema, dict):
             return ir.AliasDef(_ANY)
+        if isinstance(schema.get("$ref"), str):  # a component that is another name for a schema
+            target = self._ref(schema, uri, pointer, name)
+            return ir.AliasDef(target.inner if isinstance(target, ir.Nullable) else target)
         enum = [v for v in schema.get("enum", []) or [] if v is not None]
         base = self._enum_base(enum) if len(enum) > 1 else None
         if base is not None:
@@ -373,7 +377,13 @@ class SchemaConverter:
             resolved, _, _ = self.deref(prop_schema, prop_uri, prop_pointer)
             resolved = resolved if isinstance(resolved, dict) else {}
             annotations = prop_schema if isinstance(prop_schema, dict) else {}
-            docs = _docs(annotations) if annotations.get("description") else _docs(resolved)
+            # A property without a description borrows its type's, but not its deprecation:
+            # a field that holds a deprecated type is not itself deprecated.
+            docs = (
+                _docs(annotations)
+                if annotations.get("description")
+                else dataclasses.replace(_docs(resolved), deprecated=annotations.get("deprecated") is True)
+            )
             default = None
             for source in (annotations, resolved):
                 if "default" in source:

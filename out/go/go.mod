@@ -1,0 +1,3 @@
+module github.com/polysdk/orchestrator-sdk-go
+
+go 1.24

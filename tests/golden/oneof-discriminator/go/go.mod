@@ -1,0 +1,3 @@
+module github.com/polysdk/fruity-sdk-go
+
+go 1.24

@@ -1,0 +1,669 @@
+"""The Rust view's decisions: type mapping, optionality, names, boxing, enums, unions, docs."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from polysdk import ir
+from polysdk.plan import Options
+from polysdk.render import render_plan
+from polysdk.views import rust
+
+from .conftest import ROOT, api_from_text, require_tool
+
+
+def _api(tmp_path: Path, schemas: dict[str, Any], title: str = "Acme API") -> ir.Api:
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1"},
+        "paths": {},
+        "components": {"schemas": schemas},
+    }
+    return api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False))
+
+
+def _models(tmp_path: Path, schemas: dict[str, Any]) -> rust.RustModels:
+    return rust.build_models(_api(tmp_path, schemas))
+
+
+def _item(models: rust.RustModels, name: str) -> Any:
+    return next(item for item in models.items if item.name == name)
+
+
+def _field(models: rust.RustModels, struct: str, name: str) -> rust.RustField:
+    return next(f for f in _item(models, struct).fields if f.name == name)
+
+
+# Type mapping and optionality ---------------------------------------------------------------------
+
+OPTIONAL = 'default, skip_serializing_if = "Option::is_none"'
+DOUBLE = OPTIONAL + ', deserialize_with = "crate::serde_helpers::double_option"'
+
+
+@pytest.mark.parametrize(
+    ("schema", "required", "rust_type", "serde"),
+    [
+        ({"type": "string"}, True, "String", ""),
+        ({"type": "string"}, False, "Option<String>", OPTIONAL),
+        ({"type": ["string", "null"]}, True, "Option<String>", "default"),
+        ({"type": ["string", "null"]}, False, "Option<Option<String>>", DOUBLE),
+        ({"type": "boolean"}, True, "bool", ""),
+        ({"type": "integer"}, True, "i64", ""),
+        ({"type": "integer", "format": "int32"}, True, "i32", ""),
+        ({"type": "integer", "format": "int64"}, True, "i64", ""),
+        ({"type": "number", "format": "float"}, True, "f32", ""),
+        ({"type": "number"}, True, "f64", ""),
+        ({"type": "string", "format": "decimal"}, True, "String", ""),
+        ({"type": "string", "format": "date"}, True, "String", ""),
+        ({"type": "string", "format": "uuid"}, True, "String", ""),
+        ({"type": "string", "format": "byte"}, True, "String", ""),
+        ({"type": "string", "format": "binary"}, True, "String", ""),
+        ({"type": "string", "format": "date-time"}, True, "chrono::DateTime<chrono::Utc>", ""),
+        ({}, True, "serde_json::Value", ""),
+        ({"type": "array", "items": {"type": ["integer", "null"]}}, True, "Vec<Option<i64>>", ""),
+        (
+            {"type": "object", "additionalProperties": {"type": "integer", "format": "int32"}},
+            False,
+            "Option<std::collections::HashMap<String, i32>>",
+            OPTIONAL,
+        ),
+        ({"type": "object"}, True, "std::collections::HashMap<String, serde_json::Value>", ""),
+        ({"const": "fixed"}, True, "String", ""),
+        ({"const": 3}, True, "i64", ""),
+        ({"const": 2.5}, True, "f64", ""),
+        ({"const": False}, True, "bool", ""),
+        ({"$ref": "#/components/schemas/Tags"}, False, "Option<Tags>", OPTIONAL),
+        (
+            {"anyOf": [{"$ref": "#/components/schemas/Tags"}, {"type": "null"}]},
+            True,
+            "Option<Tags>",
+            "default",
+        ),
+    ],
+)
+def test_field_types(
+    tmp_path: Path, schema: dict[str, Any], required: bool, rust_type: str, serde: str
+) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Tags": {"type": "array", "items": {"type": "string"}},
+            "Holder": {"type": "object", "required": ["f"] if required else [], "properties": {"f": schema}},
+        },
+    )
+    f = _field(models, "Holder", "f")
+    assert f.type == rust_type
+    assert f.attrs == ([f"#[serde({serde})]"] if serde else [])
+
+
+def test_additional_properties_are_flattened_under_a_free_name(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Extra": {
+                "type": "object",
+                "properties": {"additional_properties": {"type": "string"}},
+                "additionalProperties": {"type": "integer"},
+            }
+        },
+    )
+    struct = _item(models, "Extra")
+    assert [(f.name, f.type, f.attrs) for f in struct.fields] == [
+        ("additional_properties", "Option<String>", [f"#[serde({OPTIONAL})]"]),
+        ("additional_properties2", "std::collections::HashMap<String, i64>", ["#[serde(flatten)]"]),
+    ]
+    assert "Default" in struct.derives  # every field can be empty
+
+
+def test_default_is_derived_only_when_every_field_may_be_absent(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Loose": {"type": "object", "properties": {"a": {"type": "string"}}},
+            "Strict": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}},
+        },
+    )
+    assert _item(models, "Loose").derives == "Debug, Clone, PartialEq, Default, Serialize, Deserialize"
+    assert _item(models, "Strict").derives == "Debug, Clone, PartialEq, Serialize, Deserialize"
+
+
+# Names ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wires", "names"),
+    [
+        (["type", "@type", "type2", "type_2"], ["r#type", "type2", "type_2", "type_22"]),
+        (["self", "Self", "crate", "super"], ["self_", "self2", "crate_", "super_"]),
+        (["async", "await", "fn", "match", "$ref"], ["r#async", "r#await", "r#fn", "r#match", "r#ref"]),
+        (["3GPPFoo", "2fa_code", "_id", "__proto__"], ["n3gpp_foo", "n2fa_code", "id", "proto"]),
+        (["foo_bar", "fooBar", "foo-bar", "FooBar"], ["foo_bar", "foo_bar2", "foo_bar3", "foo_bar4"]),
+        (["@", "$", "🚀"], ["field", "field2", "field3"]),
+    ],
+)
+def test_field_names(wires: list[str], names: list[str]) -> None:
+    claim = rust.field_namer()
+    assert [claim(w) for w in wires] == names
+
+
+def test_renames_follow_the_unraw_name(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {"Thing": {"type": "object", "properties": {"type": {"type": "string"}, "self": {"type": "string"}}}},
+    )
+    assert _field(models, "Thing", "r#type").attrs == [f"#[serde({OPTIONAL})]"]  # serde unraws r#type
+    assert _field(models, "Thing", "self_").attrs == [f'#[serde(rename = "self", {OPTIONAL})]']
+
+
+@pytest.mark.parametrize(
+    ("schema_names", "rust_names"),
+    [
+        (["type", "self", "async", "fn"], ["Type", "SelfModel", "Async", "FnModel"]),
+        (
+            ["Option", "Result", "Box", "Vec", "String"],
+            ["OptionModel", "ResultModel", "BoxModel", "VecModel", "StringModel"],
+        ),
+        (["D", "S", "Client", "Error"], ["DModel", "SModel", "ClientModel", "ErrorModel"]),
+        (["3GPPFoo", "issuing.card", "issuing_card"], ["N3gppFoo", "IssuingCard", "IssuingCard2"]),
+        (["foo_bar", "fooBar", "FooBar"], ["FooBar", "FooBar2", "FooBar3"]),
+    ],
+)
+def test_type_names(tmp_path: Path, schema_names: list[str], rust_names: list[str]) -> None:
+    api = _api(tmp_path, {name: {"type": "string"} for name in schema_names})
+    types = rust.RustTypes(api)
+    assert [types.names[n.name] for n in api.types] == rust_names
+
+
+def test_type_names_never_use_raw_identifiers(hostile_api: ir.Api) -> None:
+    names = rust.RustTypes(hostile_api).names.values()
+    assert all(re.fullmatch(r"[A-Z][A-Za-z0-9]*", name) for name in names), sorted(names)
+
+
+@pytest.mark.parametrize(
+    ("values", "names"),
+    [
+        (["online", "busy_now", "run.started"], ["Online", "BusyNow", "RunStarted"]),
+        (["A", "a", "unknown", "Unknown"], ["A", "A2", "Unknown2", "Unknown3"]),
+        (["", " ", "-", "_", "*/"], ["Empty", "Space", "HyphenMinus", "LowLine", "AsteriskSolidus"]),
+        (["🚀", "🚀 rocket", "3d", "Self"], ["Rocket", "Rocket2", "Value3d", "SelfValue"]),
+        ([-1, 0, 1, 2147483647], ["ValueMinus1", "Value0", "Value1", "Value2147483647"]),
+    ],
+)
+def test_enum_variant_names(values: list[str | int], names: list[str]) -> None:
+    assert rust.enum_variant_names(tuple(ir.EnumValue(v) for v in values)) == names
+
+
+# Enums ----------------------------------------------------------------------------------------------
+
+
+def test_string_and_integer_enums(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Status": {"type": "string", "enum": ["on", 'say "hi"', "line\nbreak"]},
+            "Level": {"type": "integer", "enum": [-1, 2]},
+        },
+    )
+    status = _item(models, "Status")
+    assert (status.base, status.impls) == ("String", "rust/enum_string.rs.j2")
+    assert [(v.name, v.literal) for v in status.values] == [
+        ("On", '"on"'),
+        ("SayHi", '"say \\"hi\\""'),
+        ("LineBreak", '"line\\nbreak"'),
+    ]
+    assert status.values[1].doc == ['/// The value `"say \\"hi\\""`.']
+    level = _item(models, "Level")
+    assert (level.base, level.impls) == ("i64", "rust/enum_integer.rs.j2")
+    assert [(v.name, v.literal) for v in level.values] == [("ValueMinus1", "-1"), ("Value2", "2")]
+
+
+# Recursion ------------------------------------------------------------------------------------------
+
+
+def test_recursive_fields_are_boxed_except_through_collections(tmp_path: Path) -> None:
+    node = {"$ref": "#/components/schemas/Node"}
+    models = _models(
+        tmp_path,
+        {
+            "Node": {
+                "type": "object",
+                "required": ["me"],
+                "properties": {
+                    "next": node,
+                    "me": node,
+                    "maybe": {"anyOf": [node, {"type": "null"}]},
+                    "children": {"type": "array", "items": node},
+                    "by_name": {"type": "object", "additionalProperties": node},
+                    "partner": {"$ref": "#/components/schemas/Partner"},
+                    "leaf": {"$ref": "#/components/schemas/Leaf"},
+                },
+            },
+            "Partner": {"type": "object", "properties": {"node": node}},
+            "Leaf": {"type": "object", "properties": {"x": {"type": "string"}}},
+        },
+    )
+    types = {f.name: f.type for f in _item(models, "Node").fields}
+    assert types == {
+        "next": "Option<Box<Node>>",
+        "me": "Box<Node>",
+        "maybe": "Option<Option<Box<Node>>>",
+        "children": "Option<Vec<Node>>",
+        "by_name": "Option<std::collections::HashMap<String, Node>>",
+        "partner": "Option<Box<Partner>>",
+        "leaf": "Option<Leaf>",
+    }
+    assert _field(models, "Partner", "node").type == "Option<Box<Node>>"
+
+
+def test_recursion_through_an_alias_boxes_the_field(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Wrapper": {"oneOf": [{"$ref": "#/components/schemas/Node"}, {"type": "null"}]},
+            "Node": {"type": "object", "properties": {"w": {"$ref": "#/components/schemas/Wrapper"}}},
+        },
+    )
+    assert isinstance(_item(models, "Wrapper"), rust.RustAlias)
+    assert _field(models, "Node", "w").type == "Option<Option<Box<Wrapper>>>"  # Wrapper admits null
+
+
+def test_recursive_aliases_become_newtypes(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Json": {"type": "array", "items": {"$ref": "#/components/schemas/Json"}},
+            "Tree": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Tree"}},
+            "Plain": {"type": "array", "items": {"type": "string"}},
+        },
+    )
+    json_item, tree, plain = (_item(models, n) for n in ("Json", "Tree", "Plain"))
+    assert isinstance(json_item, rust.RustNewtype) and json_item.target == "Vec<Json>"
+    assert isinstance(tree, rust.RustNewtype) and tree.target == "std::collections::HashMap<String, Tree>"
+    assert isinstance(plain, rust.RustAlias) and plain.target == "Vec<String>"
+
+
+def test_an_alias_of_itself_degrades_to_a_json_value() -> None:
+    # The OpenAPI loader rejects such contracts; another front end might not.
+    api = ir.Api(
+        title="t",
+        version="1",
+        docs=ir.Docs(),
+        servers=(),
+        tags=(),
+        types=(
+            ir.NamedType("A", ir.AliasDef(ir.NamedRef("B"))),
+            ir.NamedType("B", ir.AliasDef(ir.ArrayType(ir.NamedRef("A")))),
+            ir.NamedType("C", ir.AliasDef(ir.NamedRef("C"))),
+        ),
+        operations=(),
+        security_schemes=(),
+    )
+    models = rust.build_models(api)
+    a, b, c = models.items
+    assert (type(a), a.target) == (rust.RustNewtype, "B")
+    assert (type(b), b.target) == (rust.RustNewtype, "Vec<A>")
+    assert (type(c), c.target) == (rust.RustAlias, "serde_json::Value")
+    assert models.warnings == ["schema 'C' is an alias of itself; it is generated as serde_json::Value"]
+
+
+# Unions ---------------------------------------------------------------------------------------------
+
+
+def test_discriminated_union(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Pet": {
+                "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+                "discriminator": {
+                    "propertyName": "kind",
+                    "mapping": {
+                        "cat": "#/components/schemas/Cat",
+                        "kitty": "#/components/schemas/Cat",
+                        "dog": "#/components/schemas/Dog",
+                    },
+                },
+            },
+            "Cat": {"type": "object", "properties": {"meow": {"type": "boolean"}}},
+            "Dog": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}},
+        },
+    )
+    pet = _item(models, "Pet")
+    assert pet.discriminator == '"kind"'
+    assert pet.decoder == "rust/union_tagged.rs.j2"
+    assert [(v.name, v.payload, v.pattern, v.inject_tag) for v in pet.variants] == [
+        ("Cat", "Box<Cat>", '"cat" | "kitty"', '"cat"'),  # Cat does not declare `kind`
+        ("Dog", "Box<Dog>", '"dog"', ""),
+    ]
+    assert pet.variants[0].what == '"`Cat` variant of `Pet`"'
+
+
+def test_union_variant_names_from_hostile_tags(hostile_api: ir.Api) -> None:
+    shape = _item(rust.build_models(hostile_api), "Shape")
+    assert [(v.name, v.pattern) for v in shape.variants] == [
+        ("BoxQuoted", '"box \\"quoted\\""'),
+        ("Vec", '"vec*/"'),
+    ]
+
+
+def test_undiscriminated_union_tries_variants_in_contract_order(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Mixed": {
+                "oneOf": [
+                    {"const": ""},
+                    {"type": "string"},
+                    {"type": "integer", "format": "int64"},
+                    {"type": "number"},
+                    {"type": "boolean"},
+                    {"type": "array", "items": {"type": "string"}},
+                    {"$ref": "#/components/schemas/Obj"},
+                    {"$ref": "#/components/schemas/Color"},
+                    {"type": "object", "additionalProperties": {"type": "string"}},
+                ]
+            },
+            "Obj": {"type": "object", "required": ["a", "b"], "properties": {"a": {}, "b": {}, "c": {}}},
+            "Color": {"type": "string", "enum": ["red", "green"]},
+        },
+    )
+    mixed = _item(models, "Mixed")
+    assert mixed.decoder == "rust/union_untagged.rs.j2"
+    assert [(v.name, v.payload, v.accept) for v in mixed.variants] == [
+        ("Empty", "String", 'value.as_str() == Some("")'),
+        ("String", "String", "value.is_string()"),
+        ("Integer", "i64", "value.is_number()"),
+        ("Number", "f64", "value.is_number()"),
+        ("Bool", "bool", "value.is_boolean()"),
+        ("StringList", "Vec<String>", "value.is_array()"),
+        ("Obj", "Box<Obj>", 'crate::serde_helpers::has_fields(&value, &["a", "b"])'),
+        ("Color", "Color", "value.is_string()"),
+        ("StringMap", "std::collections::HashMap<String, String>", "value.is_object()"),
+    ]
+
+
+def test_variant_names_drop_the_union_name_prefix(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Created": {
+                "anyOf": [{"type": "object", "properties": {"gt": {"type": "integer"}}}, {"type": "integer"}]
+            }
+        },
+    )
+    assert [(v.name, v.payload) for v in _item(models, "Created").variants] == [
+        ("Variant1", "Box<CreatedVariant1>"),
+        ("Integer", "i64"),
+    ]
+
+
+def test_a_union_containing_itself_never_decodes_that_variant(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {"Loop": {"oneOf": [{"$ref": "#/components/schemas/Loop"}, {"type": "string"}]}},
+    )
+    loop = _item(models, "Loop")
+    assert [(v.name, v.payload, v.accept) for v in loop.variants] == [
+        ("Loop", "Box<Loop>", ""),
+        ("String", "String", "value.is_string()"),
+    ]
+    assert any("never decoded" in w for w in models.warnings)
+
+
+@pytest.mark.parametrize(
+    ("value", "condition"),
+    [
+        ("x", 'value.as_str() == Some("x")'),
+        (True, "value.as_bool() == Some(true)"),
+        (-5, "value.as_i64() == Some(-5)"),
+        (2**63, f"value.as_u64() == Some({2**63})"),
+        (10**30, "value == 1e+30_f64"),
+        (1.5, "value == 1.5_f64"),
+    ],
+)
+def test_const_conditions(value: str | int | float | bool, condition: str) -> None:
+    assert rust._const_condition(value) == condition
+
+
+# Docs -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("plain", ["plain"]),
+        ("a\n\n\n\nb\n", ["a", "", "b"]),
+        ("```\nfn main() {}\n```", ["```text", "fn main() {}", "```"]),
+        ("```rust,ignore\n  x\n```", ["```text", "  x", "```"]),
+        ("~~~~json\n```\n~~~~", ["~~~~text", "```", "~~~~"]),
+        ("- item\n  ```\n  code\n  ```", ["- item", "```text", "  code", "```"]),
+        ("```\nunclosed", ["```text", "unclosed"]),
+        ("``` `inline` ```", ["``` `inline` ```"]),
+        ("text\n\n    indented code", ["text", "", "   indented code"]),
+        (">     quoted code\n-      listed code", ["> quoted code", "- listed code"]),
+        ("* item\n  continued", ["* item", "  continued"]),
+        ("<p>html</p>", ["<p>html</p>"]),
+        ("<div>\n```\n</div>", ["&lt;div>", "```text", "</div>"]),
+        ("a */ b\u2028c\u202ed", ["a */ b", "cd"]),
+    ],
+)
+def test_rustdoc_lines(text: str, lines: list[str]) -> None:
+    assert rust.rustdoc_lines(text) == lines
+
+
+_HAZARDS = [
+    "```",
+    "```rust",
+    "````",
+    "~~~",
+    "``` `x`",
+    "compile_error!()",
+    "- ",
+    "* ",
+    "1. ",
+    "123) ",
+    "> ",
+    "<div>",
+    "</div>",
+    "<pre>",
+    "<!--",
+    "-->",
+    "text",
+    "",
+    "\t",
+    "    ",
+]
+
+
+def test_rustdoc_lines_never_leave_a_code_block_that_could_run() -> None:
+    """Outside the fences it opens, no line is indented enough for a code block and no fence is
+    bare; every fence it opens says `text`. (Checked against rustdoc itself by the toolchain tier.)"""
+    rnd = random.Random(7)
+    for _ in range(2000):
+        text = "\n".join(
+            " " * rnd.choice([0, 2, 4, 8]) + "".join(rnd.choice(_HAZARDS) for _ in range(rnd.randint(1, 3)))
+            for _ in range(rnd.randint(1, 10))
+        )
+        fence = None
+        for line in rust.rustdoc_lines(text):
+            if fence is not None:
+                stripped = line.strip()
+                if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
+                    assert line == stripped, repr(text)
+                    fence = None
+                continue
+            assert not line.startswith("    "), repr(text)
+            assert not re.search(r"^(>|[-*+]|\d+[.)]) {2}", line.lstrip()), repr(text)
+            if match := re.match(r"\s*(`{3,}|~{3,})(.*)", line):
+                if match.group(1)[0] == "`" and "`" in match.group(2):
+                    continue
+                assert line == match.group(1) + "text", repr(text)
+                fence = match.group(1)
+
+
+def test_docs_fall_back_to_a_generated_sentence(tmp_path: Path) -> None:
+    models = _models(tmp_path, {"Thing": {"type": "object", "properties": {"we`ird": {"type": "string"}}}})
+    thing = _item(models, "Thing")
+    assert thing.doc == ["/// The `Thing` schema."]
+    assert thing.fields[0].doc == ['/// The `"we\\u{60}ird"` property.']
+
+
+# Package ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "package_name", "crate"),
+    [
+        ("Orchestrator API", "", "orchestrator-sdk"),
+        ("Swagger Petstore - OpenAPI 3.0", "", "swagger-petstore-open-3-0-sdk"),
+        ("3D Printing", "", "n3d-printing-sdk"),
+        ("Anything", "acme-sdk", "acme-sdk"),
+        ("", "", "client-sdk"),
+    ],
+)
+def test_crate_name(tmp_path: Path, title: str, package_name: str, crate: str) -> None:
+    assert rust.crate_name(_api(tmp_path, {}, title), Options(package_name=package_name)) == crate
+
+
+def test_toml_strings_round_trip() -> None:
+    text = 'Hostile */ " \\ ${x} `y` \n\t\u2028 🚀 \x7f'
+    assert tomllib.loads(f"v = {rust.toml_string(text)}")["v"] == text
+
+
+def test_plan_renders_hostile_contract(tmp_path: Path, hostile_api: ir.Api) -> None:
+    plan = rust.plan(hostile_api, Options())
+    assert [f.output for f in plan.files] == ["Cargo.toml", "src/lib.rs", "src/models.rs"]
+    assert [r.output for r in plan.runtime] == ["src/serde_helpers.rs", ".gitignore"]
+    plan.formatter = None
+    render_plan(plan, tmp_path)
+    cargo = tomllib.loads((tmp_path / "Cargo.toml").read_text())
+    assert cargo["package"]["description"] == f"Rust SDK for the {hostile_api.title}"
+    assert cargo["package"]["rust-version"] == "1.80"
+    for path in ("src/lib.rs", "src/models.rs"):
+        for line in (tmp_path / path).read_text().splitlines():
+            stripped = line.strip()
+            # Every line is a comment, an attribute or code without raw contract text: no hostile
+            # sequence survives outside a comment or an escaped string literal.
+            if not stripped.startswith("//"):
+                assert "${danger}" not in stripped.replace('"${danger}"', ""), line
+                assert "</script>" not in stripped, line
+
+
+def test_generation_is_deterministic(tmp_path: Path, orchestrator_api: ir.Api) -> None:
+    trees = []
+    for run in ("a", "b"):
+        plan = rust.plan(orchestrator_api, Options())
+        plan.formatter = None
+        render_plan(plan, tmp_path / run)
+        trees.append(
+            {
+                p.relative_to(tmp_path / run): p.read_bytes()
+                for p in (tmp_path / run).rglob("*")
+                if p.is_file()
+            }
+        )
+    assert trees[0] == trees[1]
+
+
+# Toolchain: the generated models behave as documented -----------------------------------------------
+
+TORTURE = {
+    "Node": {
+        "type": "object",
+        "description": 'A node.\n\n```\ncompile_error!("doctest");\n```\n\n    compile_error!("doctest");',
+        "required": ["value"],
+        "properties": {
+            "value": {"type": "integer"},
+            "next": {"$ref": "#/components/schemas/Node"},
+            "note": {"type": ["string", "null"]},
+        },
+    },
+    "Json": {"type": "array", "items": {"$ref": "#/components/schemas/Json"}},
+    "Pet": {
+        "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+        "discriminator": {
+            "propertyName": "kind",
+            "mapping": {"cat": "#/components/schemas/Cat", "dog": "#/components/schemas/Dog"},
+        },
+    },
+    "Cat": {"type": "object", "properties": {"meow": {"type": "boolean"}}},
+    "Dog": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}},
+    "Bag": {
+        "type": "object",
+        "properties": {"id": {"type": "string"}},
+        "additionalProperties": {"type": "integer"},
+    },
+    "Loop": {"oneOf": [{"$ref": "#/components/schemas/Loop"}, {"type": "string"}, {"const": 7}]},
+}
+
+BEHAVIOUR = r"""
+use acme_sdk::*;
+use serde_json::json;
+
+#[test]
+fn recursive_structs_round_trip_and_absent_differs_from_null() {
+    let raw = json!({"value": 1, "next": {"value": 2, "note": null}});
+    let node: Node = serde_json::from_value(raw.clone()).unwrap();
+    let next = node.next.as_ref().unwrap();
+    assert_eq!((node.note.clone(), next.note.clone()), (None, Some(None)));
+    assert_eq!(serde_json::to_value(&node).unwrap(), raw);
+    let tree: Json = serde_json::from_value(json!([[], [[]]])).unwrap();
+    assert_eq!(tree.0.len(), 2);
+}
+
+#[test]
+fn unions_dispatch_keep_unknowns_and_add_missing_tags() {
+    let cat: Pet = serde_json::from_value(json!({"kind": "cat", "meow": true})).unwrap();
+    assert!(matches!(cat, Pet::Cat(ref c) if c.meow == Some(true)));
+    assert_eq!(serde_json::to_value(&cat).unwrap(), json!({"kind": "cat", "meow": true}));
+    let bird = json!({"kind": "bird"});
+    assert_eq!(serde_json::from_value::<Pet>(bird.clone()).unwrap(), Pet::Unknown(bird));
+    assert!(serde_json::from_value::<Pet>(json!({"kind": "cat", "meow": 3})).is_err());
+    assert_eq!(serde_json::from_value::<Loop>(json!(7)).unwrap(), Loop::Value7(7));
+    assert_eq!(serde_json::from_value::<Loop>(json!("x")).unwrap(), Loop::String("x".into()));
+    assert_eq!(serde_json::from_value::<Loop>(json!(8)).unwrap(), Loop::Unknown(json!(8)));
+}
+
+#[test]
+fn additional_properties_are_kept() {
+    let raw = json!({"id": "a", "x": 1, "y": 2});
+    let bag: Bag = serde_json::from_value(raw.clone()).unwrap();
+    assert_eq!(bag.additional_properties.len(), 2);
+    assert_eq!(serde_json::to_value(&bag).unwrap(), raw);
+}
+"""
+
+
+@pytest.mark.toolchain
+def test_generated_models_behave(tmp_path: Path) -> None:
+    cargo = require_tool("cargo")
+    require_tool("rustfmt")
+    target = Path(os.environ.get("POLYSDK_CARGO_TARGET", ROOT / ".cache" / "cargo-target"))
+    crate = tmp_path / "rust"
+    render_plan(rust.plan(_api(tmp_path, TORTURE), Options()), crate)
+    env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
+
+    def cargo_ok(*args: str) -> str:
+        result = subprocess.run(
+            [cargo, *args], cwd=crate, capture_output=True, text=True, check=False, env=env
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"cargo {' '.join(args)}:\n{output[-6000:]}"
+        return output
+
+    cargo_ok("fmt", "--check")
+    (crate / "tests").mkdir()
+    (crate / "tests" / "behaviour.rs").write_text(BEHAVIOUR)
+    cargo_ok("clippy", "--all-targets", "--quiet", "--", "-D", "warnings")
+    assert "test result: ok. 3 passed" in cargo_ok("test", "--test", "behaviour")
+    assert "running 0 tests" in cargo_ok("test", "--doc")  # descriptions never become doctests
+    cargo_ok("test", "--quiet")

@@ -13,6 +13,8 @@ nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
 TOOLCHAIN = ROOT / "tests" / "toolchain"
+GO_BIN = ROOT / ".cache" / "go-bin"
+STATICCHECK_VERSION = "v0.8.2"  # staticcheck 2026.2.2, which knows Go 1.26
 
 
 def _install_polysdk(session: nox.Session, *groups: str) -> None:
@@ -45,9 +47,23 @@ def tests(session: nox.Session) -> None:
     """Unit tables, golden trees, out/ drift and the compile tier (go, cargo, tsc). Extra args go
     to pytest, e.g. `nox -s tests -- -k names`. With CI=true no toolchain tier may skip."""
     _install_polysdk(session, "test")
-    if TOOLCHAIN.joinpath("package.json").exists():
-        session.run("npm", "install", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
-    session.run("pytest", *session.posargs, env={"POLYSDK_TSC": str(TOOLCHAIN / "node_modules/.bin/tsc")})
+    session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
+    staticcheck = GO_BIN / "staticcheck"
+    if not staticcheck.exists():
+        session.run(
+            "go",
+            "install",
+            f"honnef.co/go/tools/cmd/staticcheck@{STATICCHECK_VERSION}",
+            env={"GOBIN": str(GO_BIN)},
+            external=True,
+        )
+    tools = TOOLCHAIN / "node_modules" / ".bin"
+    env = {
+        "POLYSDK_TSC": str(tools / "tsc"),
+        "POLYSDK_PUBLINT": str(tools / "publint"),
+        "POLYSDK_STATICCHECK": str(staticcheck),
+    }
+    session.run("pytest", *session.posargs, env=env)
 
 
 @nox.session

@@ -123,7 +123,9 @@ def body_kind(media_type: str) -> str:
 
 def _preferred(contents: tuple[ir.Content, ...]) -> ir.Content | None:
     """The content an SDK sends or expects when several are offered: JSON first."""
-    ranked = sorted(contents, key=lambda c: ["json", "form", "multipart", "text", "binary"].index(body_kind(c.media_type)))
+    ranked = sorted(
+        contents, key=lambda c: ["json", "form", "multipart", "text", "binary"].index(body_kind(c.media_type))
+    )
     return ranked[0] if ranked else None
 
 
@@ -182,7 +184,9 @@ def _pagination(api: ir.Api, op: ir.Operation, result: ResultShape) -> Paginatio
     if body is None:
         return None
     fields = {f.wire_name.lower(): f for f in body.fields}
-    items_field = next((fields[n] for n in _ITEMS_FIELDS if n in fields and _array_items(api, fields[n].type)), None)
+    items_field = next(
+        (fields[n] for n in _ITEMS_FIELDS if n in fields and _array_items(api, fields[n].type)), None
+    )
     if items_field is None:
         arrays = [f for f in body.fields if _array_items(api, _unwrap(f.type)) is not None]
         items_field = arrays[0] if len(arrays) == 1 else None
@@ -235,14 +239,18 @@ def operation_shape(api: ir.Api, op: ir.Operation) -> OperationShape:
     if op.body is not None:
         content = _preferred(op.body.contents)
         if content is not None:
-            body = BodyShape(body_kind(content.media_type), content.media_type, content.type, op.body.required)
+            body = BodyShape(
+                body_kind(content.media_type), content.media_type, content.type, op.body.required
+            )
     result = _result(op)
     errors = []
     for response in op.responses:
         if response.status.startswith(("4", "5")) or response.status == "default":
             content = _preferred(response.contents)
             errors.append(
-                ErrorShape(response.status, content.type if content else None, content.media_type if content else "")
+                ErrorShape(
+                    response.status, content.type if content else None, content.media_type if content else ""
+                )
             )
     streaming = Streaming(result.type, resume) if result.kind == "sse" else None
     if resume is not None and streaming is None:

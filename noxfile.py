@@ -11,7 +11,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-ROOT = Path(__file__).parent
+ROOT = Path(__file__).resolve().parent
 TOOLCHAIN = ROOT / "tests" / "toolchain"
 GO_BIN = ROOT / ".cache" / "go-bin"
 STATICCHECK_VERSION = "v0.8.2"  # staticcheck 2026.2.2, which knows Go 1.26

@@ -119,10 +119,181 @@ def test_plan_names_the_package_and_module(orchestrator_api: ir.Api) -> None:
     context = plan.files[0].context
     assert context["package"] == "orchestrator"
     assert context["module"] == "github.com/polysdk/orchestrator-sdk-go"
-    assert {f.output for f in plan.files} == {"go.mod", "doc.go", "models.go"}
+    assert {f.output for f in plan.files} == {
+        "go.mod",
+        "doc.go",
+        "models.go",
+        "client.go",
+        "operations.go",
+        "example_test.go",
+        "README.md",
+    }
     assert (
         go.plan(orchestrator_api, Options(package_name="3d printer", go_module="example.com/x"))
         .files[0]
         .context["module"]
         == "example.com/x"
     )
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "group", "words"),
+    [
+        ("listAgents", "agents", ["list"]),
+        ("getAgent", "agents", ["get"]),
+        ("streamRunEvents", "runs", ["stream", "Events"]),
+        ("respondToElicitation", "elicitations", ["respond"]),
+        ("waitForMessages", "messages", ["wait"]),
+        ("createAccessToken", "auth", ["create", "Access", "Token"]),
+        ("agents", "agents", ["agents"]),  # nothing would be left: keep the whole id
+        ("GetAccounts", "default", ["Get", "Accounts"]),
+        ("listCategories", "categories", ["list"]),
+    ],
+)
+def test_method_names_drop_the_group(operation_id: str, group: str, words: list[str]) -> None:
+    assert go.method_words(operation_id, group) == words
+
+
+def _client(api: ir.Api) -> go.GoClient:
+    context = go.plan(api, Options()).files[-1].context
+    client = context["client"]
+    assert isinstance(client, go.GoClient)
+    return client
+
+
+def _operation(client: go.GoClient, operation_id: str) -> go.GoOperation:
+    return next(o for s in client.services for o in s.operations if o.operation_id == operation_id)
+
+
+def test_orchestrator_services_and_methods(orchestrator_api: ir.Api) -> None:
+    client = _client(orchestrator_api)
+    methods = {s.field: [m.name for o in s.operations for m in o.methods] for s in client.services}
+    assert methods["Agents"][:3] == ["List", "ListPages", "ListAll"]
+    assert "StreamEvents" in methods["Runs"] and "ListAll" in methods["Runs"]
+    assert "ListRunAll" in methods["Artifacts"] and "Download" in methods["Artifacts"]
+    assert (client.env_base_url, client.env_api_key) == ('"ORCHESTRATOR_BASE_URL"', '"ORCHESTRATOR_API_KEY"')
+    assert (client.bearer, client.api_key_in, client.api_key_name) == ("true", '"header"', '"X-API-Key"')
+    assert client.base_url == '"https://api.orchestrator.example"'
+
+
+def test_operation_requests(orchestrator_api: ir.Api) -> None:
+    client = _client(orchestrator_api)
+    get = _operation(client, "getAgent")
+    assert get.build[0] == 'r.path = "/v1/agents/" + r.pathSegment("agent_id", params.AgentID)'
+    assert get.methods[0].returns == "(*Agent, error)"
+    listing = _operation(client, "listAgents")
+    assert 'r.query.add("capability", "form", false, params.Capability)' in listing.build
+    assert 'r.query.add("labels", "deepObject", true, params.Labels)' in listing.build
+    assert listing.methods[2].returns == "iter.Seq2[Agent, error]"
+    register = _operation(client, "registerAgent")
+    assert (
+        'r.idempotencyHeader = "Idempotency-Key"' in register.build and "r.retryable = true" in register.build
+    )
+    health = _operation(client, "getHealth")
+    assert "r.authenticated = false" in health.build and health.params_type == ""
+    token = _operation(client, "createAccessToken")
+    assert 'r.formBody("application/x-www-form-urlencoded", params.Body)' in token.build
+    assert _operation(client, "deleteAgent").methods[0].returns == "error"
+    assert _operation(client, "getMetrics").methods[0].returns == "(string, error)"
+    assert _operation(client, "downloadArtifact").methods[0].returns == "(io.ReadCloser, error)"
+    assert _operation(client, "waitForMessages").methods[0].returns == "(*MessageBatch, error)"
+    stream = _operation(client, "streamRunEvents")
+    assert stream.methods[0].returns == "iter.Seq2[RunEvent, error]"
+    upload = _operation(client, "uploadArtifactMultipart")
+    assert [(f.name, f.type) for f in upload.fields] == [
+        ("RunID", "string"),
+        ("File", "*File"),
+        ("Metadata", "*ArtifactMetadata"),
+    ]
+    runs = _operation(client, "listRuns")
+    assert 'r.query.add("status", "pipeDelimited", false, params.Status)' in runs.build
+    assert any("nextLink(r, resp)" in line for line in runs.methods[1].body)
+
+
+def test_runtime_names_are_reserved_for_generated_types(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            name: {"type": "object", "properties": {"a": {"type": "string"}}}
+            for name in ("File", "Client", "Option")
+        },
+    )
+    names = {s.name for s in models.structs}
+    assert not names & set(go.RUNTIME_EXPORTS), names
+
+
+def test_hostile_contract_names(hostile_api: ir.Api) -> None:
+    client = _client(hostile_api)
+    names = [m.name for s in client.services for o in s.operations for m in o.methods]
+    assert len(names) == len(set(names))
+    assert all(n.isidentifier() and n[0].isupper() for n in names)
+    match = _operation(client, "match")
+    assert match.build[0] == 'r.path = "/things/" + r.pathSegment("type", params.Type)'
+
+
+def test_path_literals_are_escaped_and_params_named_like_locals(tmp_path: Path) -> None:
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "Acme API", "version": "1"},
+        "paths": {
+            "/a b/{id}:do": {
+                "post": {
+                    "operationId": "do",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "ctx", "in": "query", "schema": {"type": "string"}},
+                        {"name": "opts", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "params", "in": "header", "schema": {"type": "string"}},
+                    ],
+                    "responses": {"204": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    client = _client(api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False)))
+    op = _operation(client, "do")
+    assert op.build[0] == 'r.path = "/a%20b/" + r.pathSegment("id", params.ID) + ":do"'
+    assert [(f.name, f.type) for f in op.fields] == [
+        ("ID", "string"),
+        ("Ctx", "*string"),
+        ("Opts", "*int64"),
+        ("Params", "*string"),
+    ]
+    assert "r.retryable = false" in op.build
+
+
+def test_operation_security_selects_the_credential(tmp_path: Path) -> None:
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "Acme API", "version": "1"},
+        "security": [{"bearer": []}, {"key": []}],
+        "paths": {
+            "/a": {"get": {"operationId": "both", "responses": {"204": {"description": "ok"}}}},
+            "/b": {
+                "get": {
+                    "operationId": "keyOnly",
+                    "security": [{"key": []}],
+                    "responses": {"204": {"description": "ok"}},
+                }
+            },
+            "/c": {
+                "get": {"operationId": "open", "security": [], "responses": {"204": {"description": "ok"}}}
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "key": {"type": "apiKey", "in": "query", "name": "api_key"},
+            }
+        },
+    }
+    client = _client(api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False)))
+    both, key_only, public = (_operation(client, name).build for name in ("both", "keyOnly", "open"))
+    assert (
+        "r.authenticated = true" in both
+        and "r.noBearer = true" not in both
+        and "r.noAPIKey = true" not in both
+    )
+    assert "r.noBearer = true" in key_only and "r.noAPIKey = true" not in key_only
+    assert "r.authenticated = false" in public
+    assert (client.api_key_in, client.api_key_name) == ('"query"', '"api_key"')

@@ -541,14 +541,21 @@ def test_toml_strings_round_trip() -> None:
 
 def test_plan_renders_hostile_contract(tmp_path: Path, hostile_api: ir.Api) -> None:
     plan = rust.plan(hostile_api, Options())
-    assert [f.output for f in plan.files] == ["Cargo.toml", "src/lib.rs", "src/models.rs"]
-    assert [r.output for r in plan.runtime] == ["src/serde_helpers.rs", ".gitignore"]
+    assert [f.output for f in plan.files] == [
+        "Cargo.toml",
+        "README.md",
+        "src/lib.rs",
+        "src/models.rs",
+        "src/operations.rs",
+    ]
+    runtime = [f"src/runtime/{name}.rs" for name in rust.RUNTIME_MODULES]
+    assert [r.output for r in plan.runtime] == ["src/serde_helpers.rs", ".gitignore", *runtime]
     plan.formatter = None
     render_plan(plan, tmp_path)
     cargo = tomllib.loads((tmp_path / "Cargo.toml").read_text())
     assert cargo["package"]["description"] == f"Rust SDK for the {hostile_api.title}"
     assert cargo["package"]["rust-version"] == "1.80"
-    for path in ("src/lib.rs", "src/models.rs"):
+    for path in ("src/lib.rs", "src/models.rs", "src/operations.rs"):
         for line in (tmp_path / path).read_text().splitlines():
             stripped = line.strip()
             # Every line is a comment, an attribute or code without raw contract text: no hostile
@@ -665,5 +672,105 @@ def test_generated_models_behave(tmp_path: Path) -> None:
     (crate / "tests" / "behaviour.rs").write_text(BEHAVIOUR)
     cargo_ok("clippy", "--all-targets", "--quiet", "--", "-D", "warnings")
     assert "test result: ok. 3 passed" in cargo_ok("test", "--test", "behaviour")
-    assert "running 0 tests" in cargo_ok("test", "--doc")  # descriptions never become doctests
+    # Descriptions never become doctests: the only doctests are the README's examples.
+    examples = (crate / "README.md").read_text().count("```rust")
+    assert f"running {examples} tests" in cargo_ok("test", "--doc")
     cargo_ok("test", "--quiet")
+
+
+# Operations ---------------------------------------------------------------------------------------
+
+OPERATIONS_SPEC = """
+openapi: 3.1.0
+info: {title: Acme API, version: '1'}
+servers: [{url: 'https://api.acme.test/v2'}]
+components:
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-Acme-Key}
+  schemas:
+    Thing: {type: object, required: [id], properties: {id: {type: string}}}
+    Page:
+      type: object
+      required: [data]
+      properties:
+        data: {type: array, items: {$ref: '#/components/schemas/Thing'}}
+        next_cursor: {type: [string, 'null']}
+        has_more: {type: boolean}
+security: [{key: []}]
+paths:
+  /things/{self}:
+    get:
+      operationId: fn
+      tags: [things]
+      security: []
+      parameters:
+        - {name: self, in: path, required: true, schema: {type: string}}
+        - {name: client, in: query, schema: {type: integer}}
+        - {name: send, in: query, schema: {type: array, items: {type: string}}, style: pipeDelimited}
+        - {name: X-Trace, in: header, schema: {type: string}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+  /things:
+    get:
+      operationId: listThings
+      tags: [things]
+      parameters:
+        - {name: cursor, in: query, schema: {type: string}}
+        - {name: limit, in: query, schema: {type: integer, format: int32}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Page'}}}}
+    post:
+      operationId: createThing
+      tags: [things]
+      parameters:
+        - {name: Idempotency-Key, in: header, schema: {type: string}}
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}
+      responses:
+        '201': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+        '204': {description: nothing}
+"""
+
+
+def _operations(tmp_path: Path) -> tuple[ir.Api, rust.RustOperations]:
+    api = api_from_text(tmp_path, OPERATIONS_SPEC)
+    types = rust.RustTypes(api)
+    return api, rust.build_operations(api, types, rust.build_surface(api))
+
+
+def test_operations_hostile_names_and_request_statements(tmp_path: Path) -> None:
+    _, ops = _operations(tmp_path)
+    (group,) = ops.groups
+    assert (group.name, group.accessor) == ("ThingsApi", "things")
+    get, listing, create = group.operations
+    assert (get.method, get.builder) == ("r#fn", "FnRequest")
+    names = [p.ident for p in get.params]
+    assert names == ["self_", "client2", "send2", "x_trace"]  # never the builder's own names
+    assert get.path == '["/things/", crate::runtime::segment(&self.self_).as_str()].concat()'
+    assert 'req.query("send", crate::runtime::Style::PipeDelimited, false, &self.send2);' in get.statements
+    assert 'req.header("X-Trace", &self.x_trace);' in get.statements
+    assert "req.authenticated(false);" in get.statements
+    assert get.call == "call_json::<Thing>"
+    assert create.data == "Option<Thing>"  # 204 next to 201
+    assert 'req.idempotency("Idempotency-Key");' in create.statements
+    assert "req.retryable(true);" in create.statements
+    assert [p.ident for p in create.params] == ["body"]  # the idempotency header is the SDK's
+    assert listing.paging is not None
+    assert listing.paging.item == "Thing"
+    assert listing.paging.next[0] == (
+        "let cursor = crate::runtime::next_cursor("
+        "page.data.next_cursor.clone().flatten(), page.data.has_more)?;"
+    )
+
+
+def test_plan_constants_come_from_the_contract(tmp_path: Path) -> None:
+    api = api_from_text(tmp_path, OPERATIONS_SPEC)
+    plan = rust.plan(api, Options())
+    context = plan.files[0].context
+    assert context["default_base_url"] == '"https://api.acme.test/v2"'
+    assert context["env_prefix"] == '"ACME"'
+    assert context["api_key_header"] == '"X-Acme-Key"'
+    assert context["examples"]["page"].call == "client.things().list_things()"
+    outputs = {f.output for f in plan.files} | {r.output for r in plan.runtime}
+    assert {"src/operations.rs", "README.md", "src/runtime/http.rs", "src/runtime/sse.rs"} <= outputs

@@ -456,10 +456,20 @@ def test_output_is_deterministic_and_tidy(name: str, tmp_path: Path) -> None:
     files = sorted(p for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert [p.relative_to(tmp_path / "a").as_posix() for p in files] == [
         ".gitignore",
+        "README.md",
+        "examples/readme.ts",
         "package.json",
+        "src/client.ts",
+        "src/codec.ts",
+        "src/codecs.ts",
+        "src/core.ts",
+        "src/errors.ts",
         "src/index.ts",
+        "src/json.ts",
         "src/models.ts",
         "src/unknown.ts",
+        "test/runtime.test.mjs",
+        "tsconfig.examples.json",
         "tsconfig.json",
     ]
     for path in files:
@@ -494,3 +504,105 @@ def test_types_compile_and_narrow(name: str, fixture: str, tmp_path: Path) -> No
     _render(SPECS[name], tmp_path)
     shutil.copy(FIXTURES / "typescript" / fixture, tmp_path / "src" / "type_checks.ts")
     _check(tsc, tmp_path)
+
+
+# Client layer ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("op_id", "group", "want"),
+    [
+        ("listAgents", "agents", ["list"]),
+        ("getAgentStatus", "agents", ["get", "Status"]),
+        ("registerAgent", "agents", ["register"]),
+        ("listRunEvents", "runs", ["list", "Events"]),
+        ("listRunArtifacts", "artifacts", ["list", "Run", "Artifacts"]),
+        ("respondToElicitation", "elicitations", ["respond", "To", "Elicitation"]),
+        ("listCategories", "category", ["list"]),
+        ("getHealth", "health", ["get"]),
+        ("agents", "agents", ["agents"]),
+    ],
+)
+def test_method_words_strip_the_group_after_the_verb(op_id: str, group: str, want: list[str]) -> None:
+    assert ts.method_words(op_id, group) == want
+
+
+def test_codecs_follow_the_types() -> None:
+    api = api_of(
+        obj(
+            "Thing",
+            fld("id", ir.PrimitiveType(ir.Prim.INT64)),
+            fld("at", ir.Nullable(ir.PrimitiveType(ir.Prim.DATE_TIME)), required=False),
+            fld("tags", ir.ArrayType(ir.ConstType('a"b'))),
+        ),
+        ir.NamedType(
+            "Shape",
+            ir.UnionDef((ir.Variant(ir.NamedRef("Thing"), ("thing",)),), discriminator="raw"),
+        ),
+    )
+    types = ts.TsTypes(api)
+    entries = {e.key: e.value for e in ts.codec_entries(types)}
+    assert entries['"Thing"'] == (
+        '{ object: [["id", "i64"], ["at", { nullable: "date" }], ["tags", { array: { literal: "a\\"b" } }]], '
+        'required: ["id", "tags"] }'
+    )
+    assert (
+        entries['"Shape"']
+        == '{ union: [[{ ref: "Thing" }, ["thing"]]], discriminator: "raw", rawKey: "rawJson" }'
+    )
+
+
+def test_client_names_are_unique_and_keyword_safe() -> None:
+    plan = ts.plan(_load(FIXTURES / "hostile.yaml"), Options())
+    view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
+    for resource in view.resources:
+        methods = [op.method for op in resource.operations]
+        assert len(set(methods)) == len(methods)
+        assert "constructor" not in methods
+    props = [r.prop for r in view.resources]
+    assert len(set(props)) == len(props)
+    names = [
+        view.name,
+        *(r.name for r in view.resources),
+        *(op.params_name for r in view.resources for op in r.operations),
+    ]
+    assert len(set(names)) == len(names)
+    assert not set(names) & set(ts.RUNTIME_NAMES)
+
+
+def test_orchestrator_client_surface() -> None:
+    plan = ts.plan(_load(SPECS["orchestrator"]), Options())
+    view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
+    methods = {(r.prop, op.method): op for r in view.resources for op in r.operations}
+    assert methods["agents", "list"].returns == "PagePromise<AgentList, Agent>"
+    assert methods["runs", "streamEvents"].returns == "APIPromise<Stream<RunEvent>>"
+    assert methods["artifacts", "download"].returns == "APIPromise<ReadableStream<Uint8Array>>"
+    assert methods["agents", "delete"].returns == "APIPromise<void>"
+    assert methods["health", "get"].params_arg == "params: GetHealthParams = {}"
+    assert "  auth: false," in methods["health", "get"].spec
+    assert '  idempotencyHeader: "Idempotency-Key",' in methods["agents", "register"].spec
+    assert view.info[2] == '  envPrefix: "ORCHESTRATOR",'
+
+
+def test_request_bodies_let_read_only_properties_out() -> None:
+    api = api_of(
+        obj(
+            "Thing",
+            fld("id", ir.PrimitiveType(ir.Prim.STRING), read_only=True),
+            fld("name", ir.PrimitiveType(ir.Prim.STRING)),
+        ),
+        obj(
+            "Open",
+            fld("id", ir.PrimitiveType(ir.Prim.STRING), read_only=True),
+            additional=ir.PrimitiveType(ir.Prim.STRING),
+        ),
+    )
+    types = ts.TsTypes(api)
+    body = ts.BodyShape("json", "application/json", ir.NamedRef("Thing"), True)
+    assert ts._body_type(types, body) == 'WriteBody<Thing, "id">'
+    assert ts._body_type(types, ts.BodyShape("json", "application/json", ir.NamedRef("Open"), True)) == "Open"
+    assert (
+        ts._body_type(types, ts.BodyShape("binary", "application/octet-stream", None, True)) == "BinaryBody"
+    )
+    multipart = ts.BodyShape("multipart", "multipart/form-data", ir.NamedRef("Thing"), True)
+    assert ts._body_type(types, multipart) == "MultipartBody<Thing>"

@@ -13,6 +13,17 @@ holds a `Box`; an alias that reaches itself (only possible through a Vec or Hash
 tree) becomes a transparent newtype, since a Rust type alias cannot be recursive.
 
 Docs: contract text becomes `///` lines that rustdoc cannot run as doctests (see `rustdoc_lines`).
+
+Operations (from surface.py's shapes): one resource struct per group (`client.agents()`), one
+request builder per operation (`.list_agents().limit(20).send().await`): required parameters are
+arguments, optional ones setters, per-call options on every builder. The view decides every
+statement that builds the request (`req.query(..)`, `req.json(..)`, multipart parts, auth,
+idempotency, retryability) and which runtime entry point reads the result; `send` and
+`send_with_response` are plain functions returning the runtime's future, so the async code is
+written and type-checked once (this keeps Stripe's 468 operations cheap to compile).
+Pagination implements the runtime's `Paginated` trait (next cursor, Link header or offset).
+The transport, retries, errors, SSE and pagination are the hand-written runtime under
+templates/rust/runtime/runtime/, copied verbatim with its own unit tests.
 """
 
 from __future__ import annotations
@@ -38,9 +49,11 @@ from polysdk.names import (
 )
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
+from polysdk.surface import OperationShape, Surface, build_surface
 from polysdk.views.common import cyclic_edges, package_words
 
 RUST_VERSION = "1.80"
+RUNTIME_MODULES = ("mod", "client", "error", "http", "pagination", "sse", "test_server")
 EDITION = "2021"
 
 _PRIMS = {
@@ -772,6 +785,436 @@ def _any_deprecated(api: ir.Api) -> bool:
     return False
 
 
+# Operations ----------------------------------------------------------------------------------------
+
+# Methods of every request builder, and names the generated code uses for itself: a parameter
+# with one of these names gets a numeric suffix.
+_BUILDER_NAMES = (
+    "client",
+    "options",
+    "timeout",
+    "max_retries",
+    "header",
+    "idempotency_key",
+    "send",
+    "send_with_response",
+    "pages",
+    "items",
+    "fetch",
+    "next",
+    "count",
+    "request",
+)
+# Methods of Client (hand-written and pub(crate)), which a resource accessor must not shadow.
+_CLIENT_METHODS = (
+    "builder",
+    "new",
+    "base_url",
+    "max_retries",
+    "build_request",
+    "execute",
+    "body",
+    "send_json",
+    "send_json_or_empty",
+    "call_text",
+    "call_empty",
+    "call_binary",
+    "send_sse",
+    "clone",
+    "fmt",
+)
+_STYLES = {
+    "form": "Form",
+    "spaceDelimited": "SpaceDelimited",
+    "pipeDelimited": "PipeDelimited",
+    "deepObject": "DeepObject",
+}
+_INTEGERS = ("i32", "i64")
+OPERATION_LINT_ALLOWS = (
+    "clippy::should_implement_trait",
+    "clippy::too_many_arguments",
+    "clippy::wrong_self_convention",
+    "clippy::type_complexity",
+    "clippy::new_ret_no_self",
+    "deprecated",
+    "unused_imports",
+)
+
+
+@dataclass
+class RustParam:
+    ident: str  # struct field and setter name
+    type: str  # the stored type (Option<T> when optional)
+    arg: str  # the argument type of its setter (or of the resource method when required)
+    convert: str  # the expression storing the argument `value`
+    required: bool
+    doc: list[str]
+    emit: list[str]  # statements adding it to `req`
+    part: list[str] = field(default_factory=list)  # statements adding it to `multipart`
+
+    @property
+    def init(self) -> str:
+        """The expression storing the argument when it is required (a resource method's)."""
+        return re.sub(r"\bvalue\b", self.ident, self.convert)
+
+    @property
+    def init_line(self) -> str:
+        """The field's line in the builder's struct literal, shorthand when possible."""
+        return self.ident if self.init == self.ident else f"{self.ident}: {self.init}"
+
+
+@dataclass
+class RustPaging:
+    page: str
+    item: str
+    items: str  # expression: the items of `page` (a Vec)
+    count: str  # expression: how many items `page` holds
+    next: list[str]  # statements of `fn next`, ending in Some(next) or None
+
+
+@dataclass
+class RustOperation:
+    method: str  # the resource method
+    builder: str  # the request builder type
+    doc: list[str]
+    params: list[RustParam]
+    verb: str  # Rust string literal of the HTTP method
+    path: str  # expression building the path
+    statements: list[str]  # statements building `req` after `let mut req = ...`
+    data: str  # the type `send` returns
+    call: str  # the runtime method, e.g. call_json::<Agent>
+    paging: RustPaging | None
+
+
+@dataclass
+class RustGroup:
+    name: str  # the resource struct
+    accessor: str  # the Client method returning it
+    doc: list[str]
+    operations: list[RustOperation]
+
+
+@dataclass
+class RustOperations:
+    groups: list[RustGroup] = field(default_factory=list)
+    lint_allows: list[str] = field(default_factory=list)
+
+
+def _path_expr(op: ir.Operation, fields: dict[str, str]) -> str:
+    parts: list[str] = []
+    for piece in re.split(r"(\{[^{}]*\})", op.http.path):
+        if not piece:
+            continue
+        name = piece[1:-1] if piece.startswith("{") and piece.endswith("}") else None
+        if name is not None and name in fields:
+            parts.append(f"crate::runtime::segment(&self.{fields[name]}).as_str()")
+        else:
+            parts.append(rust_string(piece))
+    if not parts:
+        return "String::new()"
+    return f"[{', '.join(parts)}].concat()"
+
+
+def _param_types(types: RustTypes, t: ir.Type, required: bool) -> tuple[str, str, str, str]:
+    """(stored type, argument type, conversion, inner type) of a parameter."""
+    inner = types.expr(_strip_nullable(t))
+    if inner == "String":
+        arg, convert = "impl Into<String>", "value.into()"
+    else:
+        arg, convert = inner, "value"
+    if required:
+        return inner, arg, convert, inner
+    return f"Option<{inner}>", arg, f"Some({convert})", inner
+
+
+def _is_file(types: RustTypes, t: ir.Type) -> bool:
+    target = types.resolve(t)
+    return isinstance(target, ir.PrimitiveType) and target.kind in (ir.Prim.BINARY, ir.Prim.BYTES)
+
+
+def _operation(types: RustTypes, shape: OperationShape, method: str, builder: str) -> RustOperation:
+    op = shape.operation
+    namer = Namer(snake, _fix_leading_letter, "param", taken=_BUILDER_NAMES)
+
+    def claim(text: str) -> str:
+        return rust_fix_field(namer.claim(text))
+
+    params: list[RustParam] = []
+    path_fields: dict[str, str] = {}
+    query_fields: dict[str, RustParam] = {}
+
+    def add_param(p: ir.Param) -> None:
+        name = claim(p.wire_name)
+        required = p.required or p.location is ir.ParamLocation.PATH
+        stored, arg, convert, _ = _param_types(types, p.type, required)
+        wire = rust_string(p.wire_name)
+        if p.location is ir.ParamLocation.PATH:
+            path_fields[p.wire_name] = name
+            emit: list[str] = []
+        elif p.location is ir.ParamLocation.QUERY:
+            style = _STYLES.get(p.style, "Form")
+            explode = "true" if p.explode else "false"
+            emit = [f"req.query({wire}, crate::runtime::Style::{style}, {explode}, &self.{name});"]
+        elif p.location is ir.ParamLocation.HEADER:
+            emit = [f"req.header({wire}, &self.{name});"]
+        else:
+            emit = [f"req.cookie({wire}, &self.{name});"]
+        where = p.location.value
+        lines = doc(p.docs.text, f"The {_code(p.wire_name)} {where} parameter.")
+        params.append(RustParam(name, stored, arg, convert, required, lines, emit))
+        if p.location is ir.ParamLocation.QUERY:
+            query_fields[p.wire_name] = params[-1]
+
+    for p in shape.path_params:
+        add_param(p)
+    path = _path_expr(op, path_fields)
+    for p in (*shape.query_params, *shape.header_params, *shape.cookie_params):
+        add_param(p)
+
+    multipart = False
+    body = shape.body
+    if body is not None:
+        content = (
+            next((c for c in op.body.contents if c.media_type == body.media_type), None) if op.body else None
+        )
+        encodings = {e.part: e.content_type for e in content.encodings} if content else {}
+        target = types.resolve(body.type) if body.type is not None else None
+        media = rust_string(body.media_type)
+        body_doc = doc(op.body.docs.text if op.body else "", "The request body.")
+        if body.kind == "multipart" and isinstance(target, ir.ObjectDef):
+            multipart = True
+            for f in target.fields:
+                name = claim(f.wire_name)
+                required = f.required and body.required
+                wire = rust_string(f.wire_name)
+                lines = doc(f.docs.text, f"The {_code(f.wire_name)} part.")
+                if _is_file(types, f.type):
+                    stored = "crate::runtime::FilePart" if required else "Option<crate::runtime::FilePart>"
+                    ctype = rust_string(encodings.get(f.wire_name, "application/octet-stream"))
+                    ref = f"&self.{name}" if required else "file"
+                    stmt = f"multipart.file_part({wire}, {ref}, {ctype});"
+                    part = [stmt] if required else [f"if let Some(file) = &self.{name} {{ {stmt} }}"]
+                    convert = "value" if required else "Some(value)"
+                    file_arg = "crate::runtime::FilePart"
+                    params.append(RustParam(name, stored, file_arg, convert, required, lines, [], part))
+                    continue
+                stored, arg, convert, inner = _param_types(types, f.type, required)
+                ctype = encodings.get(f.wire_name, "")
+                as_json = (
+                    "true"
+                    if "json" in ctype
+                    or not isinstance(types.resolve(f.type), (ir.PrimitiveType, ir.EnumDef, ir.ConstType))
+                    else "false"
+                )
+                part = [f"multipart.value({wire}, &self.{name}, {as_json})?;"]
+                params.append(RustParam(name, stored, arg, convert, required, lines, [], part))
+        else:
+            name = claim("body")
+            if body.kind == "binary":
+                inner, arg, convert = (
+                    "crate::runtime::Bytes",
+                    "impl Into<crate::runtime::Bytes>",
+                    "value.into()",
+                )
+                stmt = "req.bytes({v}.clone(), " + media + ");"
+            elif body.kind == "text":
+                inner, arg, convert = "String", "impl Into<String>", "value.into()"
+                stmt = "req.bytes(crate::runtime::Bytes::from({v}.clone()), " + media + ");"
+            elif body.kind == "multipart":
+                inner, arg, convert = "crate::runtime::Multipart", "crate::runtime::Multipart", "value"
+                stmt = "req.multipart({v}.clone());"
+            else:
+                inner = types.expr(body.type) if body.type is not None else "serde_json::Value"
+                arg, convert = inner, "value"
+                stmt = "req.form({v});" if body.kind == "form" else "req.json({v});"
+                stmt = stmt.replace("{v}", "&{v}") if body.required else stmt
+            if body.required:
+                emit = [stmt.replace("{v}", f"self.{name}")]
+                params.append(RustParam(name, inner, arg, convert, True, body_doc, emit))
+            else:
+                inner_stmt = stmt.replace("{v}", "body").replace("&body", "body")
+                emit = [f"if let Some(body) = &self.{name} {{ {inner_stmt} }}"]
+                params.append(
+                    RustParam(name, f"Option<{inner}>", arg, f"Some({convert})", False, body_doc, emit)
+                )
+
+    setup = [line for p in params for line in p.emit]
+    if multipart:
+        setup.append("let mut multipart = crate::runtime::Multipart::new();")
+        setup += [line for p in params for line in p.part]
+        setup.append("req.multipart(multipart);")
+    if not shape.authenticated:
+        setup.append("req.authenticated(false);")
+    if shape.idempotency_header:
+        setup.append(f"req.idempotency({rust_string(shape.idempotency_header)});")
+    setup.append(f"req.retryable({'true' if shape.retryable else 'false'});")
+    if shape.result.kind in ("text", "binary") and shape.result.media_type:
+        setup.append(f"req.accept({rust_string(shape.result.media_type)});")
+    if shape.streaming is not None and shape.streaming.resume_header:
+        setup.append(f"req.resume({rust_string(shape.streaming.resume_header)});")
+
+    result = shape.result
+    value = types.expr(result.type) if result.type is not None else "serde_json::Value"
+    if result.kind == "json" and result.may_be_empty:
+        data, call = f"Option<{value}>", f"call_json_or_empty::<{value}>"
+    elif result.kind == "json":
+        data, call = value, f"call_json::<{value}>"
+    elif result.kind == "text":
+        data, call = "String", "call_text"
+    elif result.kind == "binary":
+        data, call = "crate::runtime::Binary", "call_binary"
+    elif result.kind == "sse":
+        data, call = f"crate::runtime::EventStream<{value}>", f"call_sse::<{value}>"
+    else:
+        data, call = "()", "call_empty"
+
+    paging = None
+    if shape.pagination is not None and result.kind == "json" and not result.may_be_empty:
+        paging = _paging(types, shape, query_fields, value)
+    lines = doc(op.docs.text, f"The {_code(op.id)} operation.")
+    lines += ["///", f"/// `{op.http.method} {rust_string(op.http.path)[1:-1].replace('`', '')}`"]
+    if op.docs.deprecated:
+        lines.append("#[deprecated]")
+    verb = rust_string(op.http.method)
+    return RustOperation(method, builder, lines, params, verb, path, setup, data, call, paging)
+
+
+def _field_access(types: RustTypes, obj: ir.ObjectDef, wire: str | None) -> tuple[str, ir.Field] | None:
+    """The Rust field name and IR field of a wire name in a page struct."""
+    if wire is None:
+        return None
+    claim = field_namer()
+    for f in obj.fields:
+        name = claim(f.wire_name)
+        if f.wire_name == wire:
+            return name, f
+    return None
+
+
+def _option_of(f: ir.Field, access: str, scalar: bool) -> str:
+    """An expression giving Option<T> for a page field, whatever its optionality."""
+    clone = "" if scalar else ".clone()"
+    if f.required and not f.nullable:
+        return f"Some(page.data.{access}{clone})"
+    if not f.required and f.nullable:
+        return f"page.data.{access}{clone}.flatten()"
+    return f"page.data.{access}{clone}"
+
+
+def _paging(
+    types: RustTypes, shape: OperationShape, query: dict[str, RustParam], page: str
+) -> RustPaging | None:
+    pag = shape.pagination
+    assert pag is not None
+    item = types.expr(pag.item_type)
+
+    def param_field(wire: str | None) -> RustParam | None:
+        return query.get(wire) if wire is not None else None
+
+    if pag.items_field is None:
+        items, count = "page", "page.len()"
+    else:
+        obj = types.resolve(shape.result.type) if shape.result.type is not None else None
+        if not isinstance(obj, ir.ObjectDef):
+            return None
+        found = _field_access(types, obj, pag.items_field)
+        if found is None:
+            return None
+        access, f = found
+        if any(r in types.newtypes for r in _references(f.type, True)):
+            return None
+        if f.required and not f.nullable:
+            items, count = f"page.{access}", f"page.{access}.len()"
+        elif f.required or not f.nullable:
+            items, count = (
+                f"page.{access}.unwrap_or_default()",
+                f"page.{access}.as_ref().map_or(0, |v| v.len())",
+            )
+        else:
+            items = f"page.{access}.flatten().unwrap_or_default()"
+            count = f"page.{access}.as_ref().and_then(|v| v.as_ref()).map_or(0, |v| v.len())"
+    limit = param_field(pag.limit_param)
+    if pag.style == "link":
+        nxt = [
+            "let url = crate::runtime::next_link(&page.meta)?;",
+            "let mut next = self.clone();",
+            "next.options.url = Some(url);",
+            "Some(next)",
+        ]
+    elif pag.style == "cursor":
+        cursor = param_field(pag.cursor_param)
+        obj = types.resolve(shape.result.type) if shape.result.type is not None else None
+        if cursor is None or cursor.type != "Option<String>" or not isinstance(obj, ir.ObjectDef):
+            return None
+        found = _field_access(types, obj, pag.next_cursor_field)
+        if found is None or types.expr(_strip_nullable(found[1].type)) != "String":
+            return None
+        cursor_expr = _option_of(found[1], found[0], False)
+        more = "None"
+        more_found = _field_access(types, obj, pag.has_more_field)
+        if more_found is not None and types.expr(_strip_nullable(more_found[1].type)) == "bool":
+            more = _option_of(more_found[1], more_found[0], True)
+        nxt = [
+            f"let cursor = crate::runtime::next_cursor({cursor_expr}, {more})?;",
+            "let mut next = self.clone();",
+            f"next.{cursor.ident} = Some(cursor);",
+            "Some(next)",
+        ]
+    else:
+        offset = param_field(pag.offset_param)
+        obj = types.resolve(shape.result.type) if shape.result.type is not None else None
+        if (
+            offset is None
+            or offset.type not in ("Option<i32>", "Option<i64>")
+            or not isinstance(obj, ir.ObjectDef)
+        ):
+            return None
+        offset_type = offset.type[7:-1]
+        limit_expr = "None"
+        if limit is not None and limit.type in ("Option<i32>", "Option<i64>"):
+            limit_expr = f"self.{limit.ident}" + (".map(i64::from)" if limit.type == "Option<i32>" else "")
+        total_expr = "None"
+        total_found = _field_access(types, obj, pag.total_field)
+        total_type = types.expr(_strip_nullable(total_found[1].type)) if total_found is not None else ""
+        if total_found is not None and total_type in _INTEGERS:
+            total_expr = _option_of(total_found[1], total_found[0], True)
+            if total_type == "i32" and total_expr.startswith("Some("):
+                total_expr = f"Some(i64::from({total_expr[5:-1]}))"
+            elif total_type == "i32":
+                total_expr += ".map(i64::from)"
+        current = f"self.{offset.ident}.unwrap_or_default()"
+        nxt = [
+            f"let offset = {'i64::from(' + current + ')' if offset_type == 'i32' else current};",
+            "let count = <Self as crate::runtime::Paginated>::count(&page.data);",
+            f"let next_offset = crate::runtime::next_offset(offset, count, {limit_expr}, {total_expr})?;",
+            "let mut next = self.clone();",
+            f"next.{offset.ident} = Some(<i32>::try_from(next_offset).ok()?);"
+            if offset_type == "i32"
+            else f"next.{offset.ident} = Some(next_offset);",
+            "Some(next)",
+        ]
+    return RustPaging(page, item, items, count, nxt)
+
+
+def build_operations(api: ir.Api, types: RustTypes, surface: Surface) -> RustOperations:
+    result = RustOperations(lint_allows=list(OPERATION_LINT_ALLOWS))
+    type_namer = Namer(pascal, _fix_type, "Operation", taken=types.names.values())
+    accessors = Namer(snake, _fix_leading_letter, "resource", taken=_CLIENT_METHODS)
+    tag_docs = {tag.name: tag.docs.text for tag in api.tags}
+    for group in surface.groups:
+        group_name = type_namer.claim(f"{group} api")
+        accessor = rust_fix_field(accessors.claim(group))
+        methods = Namer(snake, _fix_leading_letter, "call", taken=("client",))
+        operations = []
+        for shape in surface.by_group(group):
+            method = rust_fix_field(methods.claim(shape.operation.id))
+            builder = type_namer.claim(f"{shape.operation.id} request")
+            operations.append(_operation(types, shape, method, builder))
+        lines = doc(tag_docs.get(group, ""), f"The {_code(group)} operations.")
+        result.groups.append(RustGroup(group_name, accessor, lines, operations))
+    return result
+
+
 # Package -------------------------------------------------------------------------------------------
 
 
@@ -806,33 +1249,107 @@ def _rustfmt(directory: Path) -> None:
     run_tool(["rustfmt", "--edition", EDITION, *files], directory, "format the Rust SDK")
 
 
+def _env_prefix(api: ir.Api, options: Options) -> str:
+    words = [w.upper() for w in package_words(api, options.package_name)]
+    if len(words) > 1 and words[-1] == "SDK":
+        words.pop()
+    prefix = "_".join(re.sub(r"[^A-Z0-9]", "", w) for w in words).strip("_") or "API"
+    return "N" + prefix if prefix[0].isdigit() else prefix
+
+
+def _default_base_url(api: ir.Api) -> str:
+    for server in api.servers:
+        if server.url.startswith(("http://", "https://")):
+            return server.url
+    return "http://localhost"
+
+
+def _api_key_header(api: ir.Api) -> str:
+    for scheme in api.security_schemes:
+        if scheme.kind == "api-key" and scheme.location == "header" and scheme.param_name:
+            return scheme.param_name
+    return "X-API-Key"
+
+
+@dataclass
+class RustExample:
+    """A call shown in the README: only operations whose required arguments are all strings."""
+
+    call: str  # e.g. client.agents().list_agents()
+    op: RustOperation
+
+
+def _examples(operations: RustOperations) -> dict[str, RustExample | None]:
+    found: dict[str, RustExample | None] = {"call": None, "page": None, "stream": None, "download": None}
+    for group in operations.groups:
+        for op in group.operations:
+            required = [p for p in op.params if p.required]
+            if any(p.arg != "impl Into<String>" for p in required):
+                continue
+            args = ", ".join(rust_string("id-123") for _ in required)
+            example = RustExample(f"client.{group.accessor}().{op.method}({args})", op)
+            if op.paging is not None and found["page"] is None:
+                found["page"] = example
+            elif op.data.startswith("crate::runtime::EventStream") and found["stream"] is None:
+                found["stream"] = example
+            elif op.data == "crate::runtime::Binary" and found["download"] is None:
+                found["download"] = example
+            elif found["call"] is None and op.paging is None and "EventStream" not in op.data:
+                found["call"] = example
+    return found
+
+
 def plan(api: ir.Api, options: Options) -> LanguagePlan:
     crate = crate_name(api, options)
     title = " ".join(api.title.split()) or "the API"
     models = build_models(api)
+    types = RustTypes(api)
+    surface = build_surface(api)
+    operations = build_operations(api, types, surface)
     crate_doc = doc(f"Rust SDK for the {title}.", marker="//!")
     if api.docs.text:
         crate_doc += ["//!", *doc(api.docs.text, marker="//!")]
+    prefix = _env_prefix(api, options)
     context = {
         "crate": toml_string(crate),
+        "crate_ident": crate.replace("-", "_"),
+        "crate_plain": crate,
+        "title": "".join(c for c in title if c.isalnum() or c in " -_.,()") or "the API",
         "version": toml_string(options.sdk_version),
+        "version_plain": options.sdk_version
+        if re.fullmatch(r"[0-9A-Za-z.+-]+", options.sdk_version)
+        else "0.1.0",
         "edition": toml_string(EDITION),
         "rust_version": toml_string(RUST_VERSION),
         "description": toml_string(f"Rust SDK for the {title}"),
         "crate_doc": crate_doc,
         "doc_lint_allows": list(DOC_LINT_ALLOWS),
         "models": models,
+        "operations": operations,
+        "default_base_url": rust_string(_default_base_url(api)),
+        "env_prefix": rust_string(prefix),
+        "env_prefix_plain": prefix,
+        "api_key_header": rust_string(_api_key_header(api)),
+        "sdk_name": rust_string(crate),
+        "sdk_version": rust_string(options.sdk_version),
+        "examples": _examples(operations),
     }
     result = LanguagePlan(language="rust")
     result.files = [
         TemplateFile("rust/Cargo.toml.j2", "Cargo.toml", context),
+        TemplateFile("rust/README.md.j2", "README.md", context),
         TemplateFile("rust/lib.rs.j2", "src/lib.rs", context),
         TemplateFile("rust/models.rs.j2", "src/models.rs", context),
+        TemplateFile("rust/operations.rs.j2", "src/operations.rs", context),
     ]
     result.runtime = [
         RuntimeFile("rust/runtime/serde_helpers.rs", "src/serde_helpers.rs"),
         RuntimeFile("rust/runtime/gitignore", ".gitignore"),
+        *(
+            RuntimeFile(f"rust/runtime/runtime/{name}.rs", f"src/runtime/{name}.rs")
+            for name in RUNTIME_MODULES
+        ),
     ]
     result.formatter = _rustfmt
-    result.warnings = list(models.warnings)
+    result.warnings = list(models.warnings) + [w for w in types.warnings if w not in models.warnings]
     return result

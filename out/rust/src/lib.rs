@@ -1,3 +1,4 @@
+#![doc = include_str!("../README.md")]
 //! Rust SDK for the Orchestrator API.
 //!
 //! Coordinate fleets of AI agents, their plans, runs, messages and artifacts.
@@ -35,6 +36,23 @@
 )]
 
 pub mod models;
+pub mod operations;
+pub mod runtime;
 pub(crate) mod serde_helpers;
 
 pub use models::*;
+pub use runtime::{
+    ApiError, ApiErrorKind, Binary, Bytes, CancellationToken, Client, ClientBuilder, Error, Event,
+    EventStream, FilePart, Multipart, Problem, RequestOptions, Response, ResponseMeta,
+};
+
+/// The contract's first server, used when neither the builder nor the environment names one.
+pub(crate) const DEFAULT_BASE_URL: &str = "https://api.orchestrator.example";
+/// Environment variables are `<ENV_PREFIX>_BASE_URL`, `<ENV_PREFIX>_BEARER_TOKEN`, `<ENV_PREFIX>_API_KEY`.
+pub(crate) const ENV_PREFIX: &str = "ORCHESTRATOR";
+/// The header carrying the API key.
+pub(crate) const API_KEY_HEADER: &str = "X-API-Key";
+/// The SDK's name, as in the User-Agent.
+pub(crate) const SDK_NAME: &str = "orchestrator-sdk";
+/// The SDK's version, as in the User-Agent.
+pub(crate) const SDK_VERSION: &str = "0.1.0";

@@ -2,5 +2,44 @@
 // TypeScript SDK for Orchestrator API 1.0.0.
 
 export * from "./models.js";
+export * from "./client.js";
 export { isUnknownVariant, unknownVariant } from "./unknown.js";
 export type { UnknownVariant } from "./unknown.js";
+export { parseJSON, stringifyJSON, JSONSyntaxError } from "./json.js";
+export type { Codec, Codecs } from "./codec.js";
+export { codecs } from "./codecs.js";
+export {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIDecodeError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadGatewayError,
+  BadRequestError,
+  ConflictError,
+  GatewayTimeoutError,
+  InternalServerError,
+  InvalidRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermissionDeniedError,
+  RateLimitError,
+  RequestTimeoutError,
+  SDKError,
+  ServerError,
+  ServiceUnavailableError,
+  UnprocessableEntityError,
+} from "./errors.js";
+export type { ErrorKind, Violation } from "./errors.js";
+export { APIPromise, Core, Page, PagePromise, Stream, readAll } from "./core.js";
+export type {
+  BinaryBody,
+  ClientOptions,
+  MultipartBody,
+  OperationSpec,
+  RequestOptions,
+  SDKInfo,
+  ServerSentEvent,
+  WithResponse,
+} from "./core.js";

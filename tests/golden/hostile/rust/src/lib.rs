@@ -1,3 +1,4 @@
+#![doc = include_str!("../README.md")]
 //! Rust SDK for the Hostile */ API " ${danger} `x` </script>.
 //!
 //! Top-level text: */ /* // " ' ` ${danger} {{ jinja }} {% raw %}
@@ -20,6 +21,23 @@
 )]
 
 pub mod models;
+pub mod operations;
+pub mod runtime;
 pub(crate) mod serde_helpers;
 
 pub use models::*;
+pub use runtime::{
+    ApiError, ApiErrorKind, Binary, Bytes, CancellationToken, Client, ClientBuilder, Error, Event,
+    EventStream, FilePart, Multipart, Problem, RequestOptions, Response, ResponseMeta,
+};
+
+/// The contract's first server, used when neither the builder nor the environment names one.
+pub(crate) const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080/prefix";
+/// Environment variables are `<ENV_PREFIX>_BASE_URL`, `<ENV_PREFIX>_BEARER_TOKEN`, `<ENV_PREFIX>_API_KEY`.
+pub(crate) const ENV_PREFIX: &str = "HOSTILE_DANGER_X_SCRIPT";
+/// The header carrying the API key.
+pub(crate) const API_KEY_HEADER: &str = "X-API-Key";
+/// The SDK's name, as in the User-Agent.
+pub(crate) const SDK_NAME: &str = "hostile-danger-x-script-sdk";
+/// The SDK's version, as in the User-Agent.
+pub(crate) const SDK_VERSION: &str = "0.1.0";

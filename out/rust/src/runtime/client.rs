@@ -1,0 +1,400 @@
+//! The client, its builder and per-request options.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::{is_secret_header, Error};
+
+/// A secret string that never shows in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) bearer_token: Option<Secret>,
+    pub(crate) api_key: Option<Secret>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_retries: u32,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) user_agent: String,
+    pub(crate) initial_retry_delay: Duration,
+    pub(crate) max_retry_delay: Duration,
+}
+
+/// The API client. Cheap to clone: clones share one connection pool and configuration.
+///
+/// Build one with [`Client::builder`] (or [`Client::new`] for the environment's defaults) and
+/// reach the operations through its resource methods.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("bearer_token", &self.inner.bearer_token)
+            .field("api_key", &self.inner.api_key)
+            .field("timeout", &self.inner.timeout)
+            .field("max_retries", &self.inner.max_retries)
+            .field("user_agent", &self.inner.user_agent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder with every option at its default (environment variables included).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment: base URL, bearer token and API key variables.
+    pub fn new() -> Result<Client, Error> {
+        ClientBuilder::default().build()
+    }
+
+    /// The base URL requests are sent to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The maximum number of retries after the first attempt.
+    pub fn max_retries(&self) -> u32 {
+        self.inner.max_retries
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Default)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    bearer_token: Option<Secret>,
+    api_key: Option<Secret>,
+    http: Option<reqwest::Client>,
+    timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    headers: Vec<(String, String)>,
+    user_agent: Option<String>,
+    initial_retry_delay: Option<Duration>,
+    max_retry_delay: Option<Duration>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("bearer_token", &self.bearer_token)
+            .field("api_key", &self.api_key)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+fn env(suffix: &str) -> Option<String> {
+    std::env::var(format!("{}_{suffix}", crate::ENV_PREFIX))
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+impl ClientBuilder {
+    /// The base URL (default: the `<PREFIX>_BASE_URL` environment variable, else the contract's
+    /// first server). A path prefix such as `https://host/api/` is kept.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Authenticates with `Authorization: Bearer <token>` (default: `<PREFIX>_BEARER_TOKEN`).
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(Secret(token.into()));
+        self
+    }
+
+    /// Authenticates with the contract's API key header (default: `<PREFIX>_API_KEY`).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(Secret(key.into()));
+        self
+    }
+
+    /// Sends requests through this `reqwest::Client` (its own timeouts and proxies apply).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The timeout of each attempt (default: none).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Retries after the first attempt (default 2).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    /// A header sent with every request.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The User-Agent header (default: `<sdk-name>/<version> (rust)`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The first backoff delay (default 0.5 s), doubled on each retry up to the maximum.
+    pub fn initial_retry_delay(mut self, delay: Duration) -> Self {
+        self.initial_retry_delay = Some(delay);
+        self
+    }
+
+    /// The longest backoff delay (default 8 s).
+    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
+        self.max_retry_delay = Some(delay);
+        self
+    }
+
+    /// Builds the client; fails on a malformed base URL or header.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = self
+            .base_url
+            .or_else(|| env("BASE_URL"))
+            .unwrap_or_else(|| crate::DEFAULT_BASE_URL.to_owned());
+        let parsed = reqwest::Url::parse(&base_url)
+            .map_err(|e| Error::invalid(format!("invalid base URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::invalid("the base URL must be http or https"));
+        }
+        for (name, value) in &self.headers {
+            super::http::check_header(name, value)?;
+        }
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| format!("{}/{} (rust)", crate::SDK_NAME, crate::SDK_VERSION));
+        super::http::check_header("user-agent", &user_agent)?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .build()
+                .map_err(|e| Error::invalid(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url: base_url.trim_end_matches('/').to_owned(),
+                bearer_token: self
+                    .bearer_token
+                    .or_else(|| env("BEARER_TOKEN").map(Secret)),
+                api_key: self.api_key.or_else(|| env("API_KEY").map(Secret)),
+                timeout: self.timeout,
+                max_retries: self.max_retries.unwrap_or(2),
+                headers: self.headers,
+                user_agent,
+                initial_retry_delay: self
+                    .initial_retry_delay
+                    .unwrap_or(Duration::from_millis(500)),
+                max_retry_delay: self.max_retry_delay.unwrap_or(Duration::from_secs(8)),
+            }),
+        })
+    }
+}
+
+/// Options for one call, overriding the client's.
+#[derive(Clone, Default)]
+pub struct RequestOptions {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) idempotency_key: Option<String>,
+    pub(crate) base_url: Option<String>,
+    /// An absolute URL replacing the operation's (pagination by Link header).
+    pub(crate) url: Option<String>,
+    pub(crate) cancel: Option<CancellationToken>,
+}
+
+/// Cancels calls from elsewhere: a call given a token ends with [`Error::Cancelled`] as soon as
+/// the token is cancelled (also during a backoff sleep). Dropping a call's future cancels it too.
+#[derive(Clone)]
+pub struct CancellationToken {
+    sender: Arc<std::sync::Mutex<Option<futures::channel::oneshot::Sender<()>>>>,
+    receiver: futures::future::Shared<futures::channel::oneshot::Receiver<()>>,
+}
+
+impl Default for CancellationToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for CancellationToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancellationToken")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+impl CancellationToken {
+    /// A token not yet cancelled.
+    pub fn new() -> Self {
+        use futures::FutureExt;
+        let (sender, receiver) = futures::channel::oneshot::channel();
+        CancellationToken {
+            sender: Arc::new(std::sync::Mutex::new(Some(sender))),
+            receiver: receiver.shared(),
+        }
+    }
+
+    /// Cancels every call holding this token (or a clone of it).
+    pub fn cancel(&self) {
+        let sender = match self.sender.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(sender) = sender {
+            let _ = sender.send(());
+        }
+    }
+
+    /// Whether the token was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.receiver.peek(), Some(Ok(())))
+    }
+
+    /// Resolves when the token is cancelled (never, if it cannot be any more).
+    pub(crate) async fn cancelled(&self) {
+        if self.receiver.clone().await.is_err() {
+            futures::future::pending::<()>().await;
+        }
+    }
+}
+
+impl std::fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if is_secret_header(k) {
+                    "[redacted]"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("RequestOptions")
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("headers", &headers)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestOptions {
+    /// Options that change nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The timeout of each attempt of this call.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Retries after the first attempt for this call.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    /// An extra header for this call (replaces a default header of the same name).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The idempotency key to send (default: one generated per call, reused on every retry).
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Another base URL for this call.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Ends this call with [`Error::Cancelled`] when the token is cancelled.
+    pub fn cancellation(mut self, token: CancellationToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_credentials() {
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:1/prefix/")
+            .bearer_token("tok-secret")
+            .api_key("key-secret")
+            .build()
+            .unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert_eq!(client.base_url(), "http://127.0.0.1:1/prefix");
+        assert_eq!(client.max_retries(), 2);
+        let options = RequestOptions::new().header("Authorization", "Bearer opt-secret");
+        assert!(!format!("{options:?}").contains("secret"));
+    }
+
+    #[test]
+    fn environment_supplies_defaults_and_the_builder_wins() {
+        let var = |suffix: &str| format!("{}_{suffix}", crate::ENV_PREFIX);
+        std::env::set_var(var("BASE_URL"), "http://127.0.0.1:7/from-env");
+        std::env::set_var(var("API_KEY"), "env-key");
+        let client = Client::new().unwrap();
+        let explicit = Client::builder()
+            .base_url("http://127.0.0.1:8")
+            .build()
+            .unwrap();
+        std::env::remove_var(var("BASE_URL"));
+        std::env::remove_var(var("API_KEY"));
+        assert_eq!(client.base_url(), "http://127.0.0.1:7/from-env");
+        assert_eq!(client.inner.api_key, Some(Secret("env-key".to_owned())));
+        assert_eq!(explicit.base_url(), "http://127.0.0.1:8");
+    }
+
+    #[test]
+    fn bad_configuration_is_refused() {
+        let err = Client::builder().base_url("not a url").build().unwrap_err();
+        assert_eq!(err.kind(), "invalid_request");
+        let err = Client::builder()
+            .base_url("http://127.0.0.1:1")
+            .default_header("x-a", "b\r\nc")
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), "invalid_request");
+    }
+}

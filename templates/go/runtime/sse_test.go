@@ -1,0 +1,211 @@
+package polysdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func readAll(t *testing.T, input string) []sseEvent {
+	t.Helper()
+	reader := newSSEReader(strings.NewReader(input))
+	var events []sseEvent
+	for {
+		event, err := reader.next()
+		if errors.Is(err, io.EOF) {
+			return events
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, event)
+	}
+}
+
+func TestSSEParser(t *testing.T) {
+	input := "\ufeff: keep-alive\n\n" +
+		"id: 1\nevent: step.started\ndata: {\"a\":\ndata:  1}\n\n" +
+		"data:no space\r\n\r\n" +
+		"id: 2\rretry: 1500\rdata: cr\r\r" +
+		"event: ignored-without-data\n\n" +
+		"id\ndata: reset id\n\n" +
+		"data: unterminated"
+	events := readAll(t, input)
+	want := []sseEvent{
+		{event: "step.started", data: "{\"a\":\n 1}", id: "1"},
+		{event: "message", data: "no space", id: "1"},
+		{event: "message", data: "cr", id: "2"},
+		{event: "message", data: "reset id", id: ""},
+	}
+	if fmt.Sprint(events) != fmt.Sprint(want) {
+		t.Fatalf("events\n got %q\nwant %q", events, want)
+	}
+	reader := newSSEReader(strings.NewReader("retry: 1500\ndata: x\n\n"))
+	if _, err := reader.next(); err != nil || reader.retry != 1500*time.Millisecond {
+		t.Errorf("retry %v %v", reader.retry, err)
+	}
+}
+
+type testEvent struct {
+	Type     string `json:"type"`
+	Sequence int64  `json:"sequence"`
+}
+
+func writeEvents(w http.ResponseWriter, from, to int64) {
+	for i := from; i <= to; i++ {
+		fmt.Fprintf(w, ": comment\nid: %d\nevent: tick\ndata: {\"type\":\"tick\",\"sequence\":%d}\n\n", i, i)
+	}
+	w.(http.Flusher).Flush()
+}
+
+func TestStreamEndsCleanly(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		writeEvents(w, 1, 3)
+	})
+	r := newRequest("GET", "")
+	r.path = "/events"
+	var got []int64
+	for event, err := range stream[testEvent](context.Background(), testCore(rec.server.URL), r, nil, "Last-Event-ID") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, event.Sequence)
+	}
+	if fmt.Sprint(got) != "[1 2 3]" || rec.count() != 1 {
+		t.Errorf("events %v after %d requests", got, rec.count())
+	}
+	if accept := rec.request(0).Header.Get("Accept"); accept != "text/event-stream" {
+		t.Errorf("accept %q", accept)
+	}
+}
+
+func TestStreamResumesWithLastEventID(t *testing.T) {
+	rec := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		if n == 1 {
+			writeEvents(w, 1, 2)
+			// Drop the connection without ending the chunked body.
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+			return
+		}
+		writeEvents(w, 3, 4)
+	})
+	r := newRequest("GET", "")
+	r.path = "/events"
+	var got []int64
+	for event, err := range stream[testEvent](context.Background(), testCore(rec.server.URL), r, nil, "Last-Event-ID") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, event.Sequence)
+	}
+	if fmt.Sprint(got) != "[1 2 3 4]" || rec.count() != 2 {
+		t.Fatalf("events %v after %d requests", got, rec.count())
+	}
+	if id := rec.request(1).Header.Get("Last-Event-ID"); id != "2" {
+		t.Errorf("resumed with Last-Event-ID %q, want 2", id)
+	}
+}
+
+func TestStreamReconnectsAreBounded(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	})
+	r := newRequest("GET", "")
+	r.path = "/events"
+	var last error
+	for _, err := range stream[testEvent](context.Background(), testCore(rec.server.URL), r, nil, "Last-Event-ID") {
+		last = err
+	}
+	if ErrorKind(last) != "connection" || rec.count() != 3 {
+		t.Errorf("error %v after %d connections, want a connection error after 3", last, rec.count())
+	}
+}
+
+func TestStreamEarlyStopReleasesTheConnection(t *testing.T) {
+	released := make(chan struct{})
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		writeEvents(w, 1, 1)
+		<-r.Context().Done()
+		close(released)
+	})
+	r := newRequest("GET", "")
+	r.path = "/events"
+	for event, err := range stream[testEvent](context.Background(), testCore(rec.server.URL), r, nil, "") {
+		if err != nil || event.Sequence != 1 {
+			t.Fatal(event, err)
+		}
+		break
+	}
+	select {
+	case <-released:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server still holds the connection after the loop stopped")
+	}
+}
+
+func TestStreamErrors(t *testing.T) {
+	rec := newRecorder(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {not json}\n\n")
+	})
+	r := newRequest("GET", "")
+	r.path = "/events"
+	check := func(want string) {
+		t.Helper()
+		var last error
+		for _, err := range stream[json.RawMessage](context.Background(), testCore(rec.server.URL), cloneRequest(r), nil, "") {
+			last = err
+		}
+		if ErrorKind(last) != want {
+			t.Errorf("error %v, want %s", last, want)
+		}
+	}
+	check("api")
+	check("decode")
+}
+
+func TestStreamCancelledMidStream(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		writeEvents(w, 1, 1)
+		<-r.Context().Done()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := newRequest("GET", "")
+	r.path = "/events"
+	var events int
+	var last error
+	for _, err := range stream[testEvent](ctx, testCore(rec.server.URL), r, nil, "Last-Event-ID") {
+		if err != nil {
+			last = err
+			break
+		}
+		events++
+		cancel()
+	}
+	if events != 1 || !errors.Is(last, context.Canceled) || rec.count() != 1 {
+		t.Errorf("%d events, error %v, %d connections", events, last, rec.count())
+	}
+}

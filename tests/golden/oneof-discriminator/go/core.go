@@ -1,0 +1,588 @@
+package fruity
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	mathrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Option configures a Client (passed to NewClient) or a single call (passed to a method). Options
+// given to a method apply on top of the client's for that call only.
+type Option func(*config)
+
+// RequestOption is an Option passed to one method call.
+type RequestOption = Option
+
+// authScheme says how the contract authenticates: bearer tokens, API keys, or both.
+type authScheme struct {
+	bearer     bool   // an http bearer, oauth2 or openid scheme exists
+	apiKeyIn   string // "header", "query" or "cookie"; "" when there is no API key scheme
+	apiKeyName string // the header, query parameter or cookie carrying the API key
+}
+
+// clientDefaults are the generated, contract-specific defaults of a Client.
+type clientDefaults struct {
+	baseURL        string
+	envBaseURL     string
+	envAPIKey      string
+	envBearerToken string
+	userAgent      string
+	auth           authScheme
+}
+
+type config struct {
+	baseURL        string
+	bearerToken    string
+	apiKey         string
+	httpClient     *http.Client
+	timeout        time.Duration
+	maxRetries     int
+	header         http.Header
+	userAgent      string
+	idempotencyKey string
+	responseInto   **http.Response
+	attemptsInto   *int
+	auth           authScheme
+	// Backoff bounds; tests shorten them.
+	initialBackoff time.Duration
+	maxBackoff     time.Duration
+	maxRetryAfter  time.Duration
+}
+
+const (
+	defaultTimeout        = 60 * time.Second
+	defaultMaxRetries     = 2
+	defaultInitialBackoff = 500 * time.Millisecond
+	defaultMaxBackoff     = 8 * time.Second
+	defaultMaxRetryAfter  = 60 * time.Second
+)
+
+func newConfig(d clientDefaults, opts []Option) *config {
+	c := &config{
+		baseURL:        d.baseURL,
+		httpClient:     http.DefaultClient,
+		timeout:        defaultTimeout,
+		maxRetries:     defaultMaxRetries,
+		header:         http.Header{},
+		userAgent:      d.userAgent,
+		auth:           d.auth,
+		initialBackoff: defaultInitialBackoff,
+		maxBackoff:     defaultMaxBackoff,
+		maxRetryAfter:  defaultMaxRetryAfter,
+	}
+	if v := os.Getenv(d.envBaseURL); d.envBaseURL != "" && v != "" {
+		c.baseURL = v
+	}
+	if v := os.Getenv(d.envAPIKey); d.envAPIKey != "" && v != "" {
+		c.apiKey = v
+	}
+	if v := os.Getenv(d.envBearerToken); d.envBearerToken != "" && v != "" {
+		c.bearerToken = v
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(c)
+		}
+	}
+	return c
+}
+
+func (c *config) with(opts []Option) *config {
+	if len(opts) == 0 {
+		return c
+	}
+	copied := *c
+	copied.header = c.header.Clone()
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&copied)
+		}
+	}
+	return &copied
+}
+
+// WithBaseURL sets the URL the API is served from. A path prefix is kept: operations are
+// resolved below it.
+func WithBaseURL(baseURL string) Option { return func(c *config) { c.baseURL = baseURL } }
+
+// WithBearerToken authenticates with `Authorization: Bearer <token>`.
+func WithBearerToken(token string) Option { return func(c *config) { c.bearerToken = token } }
+
+// WithAPIKey authenticates with the contract's API key header, query parameter or cookie.
+func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
+
+// WithHTTPClient sets the *http.Client that sends requests (default http.DefaultClient).
+func WithHTTPClient(client *http.Client) Option {
+	return func(c *config) {
+		if client != nil {
+			c.httpClient = client
+		}
+	}
+}
+
+// WithTimeout limits each attempt (default 60s): a request that is retried gets the full timeout
+// again. Zero or a negative duration means no limit. Streamed bodies (downloads, event streams)
+// are limited until their response headers arrive, not while they are read.
+func WithTimeout(timeout time.Duration) Option { return func(c *config) { c.timeout = timeout } }
+
+// WithMaxRetries sets how many times a failed attempt is retried (default 2; 0 disables retries).
+func WithMaxRetries(retries int) Option {
+	return func(c *config) { c.maxRetries = max(retries, 0) }
+}
+
+// WithHeader sets a header on every request (replacing a previous value for the same key).
+func WithHeader(key, value string) Option {
+	return func(c *config) { c.header.Set(key, value) }
+}
+
+// WithUserAgent replaces the User-Agent header, which names this SDK, its version and Go by default.
+func WithUserAgent(userAgent string) Option { return func(c *config) { c.userAgent = userAgent } }
+
+// WithIdempotencyKey sets the idempotency key of an operation that declares one. Without it the
+// SDK generates a key per call; either way every attempt of the call sends the same key.
+func WithIdempotencyKey(key string) Option { return func(c *config) { c.idempotencyKey = key } }
+
+// WithResponseInto stores the last raw *http.Response of the call into *dst: its status and
+// headers are available even when the call returns an error. Its body has been consumed, except
+// for streamed results.
+func WithResponseInto(dst **http.Response) Option { return func(c *config) { c.responseInto = dst } }
+
+// WithAttemptsInto stores the number of HTTP attempts the call made into *dst.
+func WithAttemptsInto(dst *int) Option { return func(c *config) { c.attemptsInto = dst } }
+
+// core is what every service shares: the client's configuration.
+type core struct {
+	cfg *config
+}
+
+// request is one operation call, built by the generated method before it is sent.
+type request struct {
+	method            string
+	path              string // already expanded and escaped, e.g. /v1/agents/agt%2F1
+	query             *query
+	header            http.Header
+	body              *body
+	authenticated     bool
+	noBearer          bool   // the operation's security accepts no bearer token
+	noAPIKey          bool   // the operation's security accepts no API key
+	retryable         bool   // idempotent method, or made safe by an idempotency key
+	idempotencyHeader string // the header carrying the idempotency key, if the operation has one
+	accept            string
+	streamed          bool   // the body is handed to the caller: the timeout ends with the headers
+	rawURL            string // a complete URL to use instead of base URL + path + query (Link pages)
+	err               error  // an invalid_request problem found while building
+}
+
+func newRequest(method, path string) *request {
+	return &request{method: method, path: path, query: &query{}, header: http.Header{}, retryable: true}
+}
+
+// fail records a problem found while building the request; the call returns it before sending.
+func (r *request) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = &InvalidRequestError{Message: fmt.Sprintf(format, args...)}
+	}
+}
+
+// body is a request body that can be sent again on a retry.
+type body struct {
+	contentType string
+	data        []byte    // a buffered body
+	reader      io.Reader // a streamed body; replayable only when it is an io.Seeker
+	used        bool
+}
+
+func (b *body) open() (io.Reader, bool) {
+	if b.reader == nil {
+		return bytes.NewReader(b.data), true
+	}
+	if !b.used {
+		b.used = true
+		if seeker, ok := b.reader.(io.Seeker); ok {
+			if _, err := seeker.Seek(0, io.SeekCurrent); err != nil {
+				return nil, false
+			}
+		}
+		return b.reader, true
+	}
+	seeker, ok := b.reader.(io.Seeker)
+	if !ok {
+		return nil, false
+	}
+	if _, err := seeker.Seek(0, io.SeekStart); err != nil {
+		return nil, false
+	}
+	return b.reader, true
+}
+
+func (c *config) url(r *request) (string, error) {
+	if r.rawURL != "" {
+		return r.rawURL, nil
+	}
+	base := strings.TrimRight(c.baseURL, "/")
+	parsed, err := url.Parse(base)
+	if err != nil || parsed.Scheme == "" || parsed.Host == "" {
+		return "", &InvalidRequestError{Message: "the base URL is not an absolute URL"}
+	}
+	full := base + r.path
+	if encoded := r.query.encode(); encoded != "" {
+		full += "?" + encoded
+	}
+	return full, nil
+}
+
+// hasQueryParam reports whether a URL already carries a query parameter (e.g. a Link page URL).
+func hasQueryParam(target, name string) bool {
+	parsed, err := url.Parse(target)
+	return err == nil && parsed.Query().Has(name)
+}
+
+// refuseControls reports a header value that could split or smuggle a header.
+func refuseControls(name, value string, secret bool) error {
+	if strings.ContainsAny(value, "\r\n\x00") {
+		shown := value
+		if secret {
+			shown = "[REDACTED]"
+		}
+		return &InvalidRequestError{Message: fmt.Sprintf("header %s contains a line break or NUL: %q", name, shown)}
+	}
+	return nil
+}
+
+func (c *config) build(ctx context.Context, r *request, key string) (*http.Request, error) {
+	target, err := c.url(r)
+	if err != nil {
+		return nil, err
+	}
+	if r.authenticated && c.sendsAPIKey(r) && c.auth.apiKeyIn == "query" && !hasQueryParam(target, c.auth.apiKeyName) {
+		separator := "?"
+		if strings.Contains(target, "?") {
+			separator = "&"
+		}
+		target += separator + escapeQuery(c.auth.apiKeyName) + "=" + escapeQuery(c.apiKey)
+	}
+	var reader io.Reader
+	if r.body != nil {
+		var ok bool
+		if reader, ok = r.body.open(); !ok {
+			return nil, errNotReplayable
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, reader)
+	if err != nil {
+		return nil, &InvalidRequestError{Message: "cannot build the request: " + redact(err.Error(), c)}
+	}
+	if r.body != nil && r.body.reader == nil {
+		req.ContentLength = int64(len(r.body.data))
+	}
+	for name, values := range c.header {
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
+	}
+	for name, values := range r.header {
+		req.Header.Del(name)
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
+	}
+	if r.body != nil && r.body.contentType != "" {
+		req.Header.Set("Content-Type", r.body.contentType)
+	}
+	if r.accept != "" && req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", r.accept)
+	}
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	if r.idempotencyHeader != "" {
+		req.Header.Set(r.idempotencyHeader, key)
+	}
+	for name, values := range req.Header {
+		for _, v := range values {
+			if err := refuseControls(name, v, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if r.authenticated {
+		if err := c.authenticate(req, r); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}
+
+// sendsBearer and sendsAPIKey say which credential an authenticated request carries: the bearer
+// token when the operation accepts one and it is set, else the API key.
+func (c *config) sendsBearer(r *request) bool {
+	return c.bearerToken != "" && c.auth.bearer && !r.noBearer
+}
+
+func (c *config) sendsAPIKey(r *request) bool {
+	return !c.sendsBearer(r) && c.apiKey != "" && c.auth.apiKeyIn != "" && !r.noAPIKey
+}
+
+func (c *config) authenticate(req *http.Request, r *request) error {
+	if c.sendsBearer(r) {
+		if err := refuseControls("Authorization", c.bearerToken, true); err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+c.bearerToken)
+		return nil
+	}
+	if !c.sendsAPIKey(r) {
+		return nil
+	}
+	if err := refuseControls(c.auth.apiKeyName, c.apiKey, true); err != nil {
+		return err
+	}
+	switch c.auth.apiKeyIn {
+	case "header":
+		req.Header.Set(c.auth.apiKeyName, c.apiKey)
+	case "cookie":
+		req.AddCookie(&http.Cookie{Name: c.auth.apiKeyName, Value: c.apiKey})
+	}
+	return nil
+}
+
+var (
+	errNotReplayable  = errors.New("the request body cannot be sent again")
+	errAttemptTimeout = errors.New("attempt timed out")
+)
+
+// newUUID returns a random (version 4) UUID for idempotency keys.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// cancelOnClose releases an attempt's context when a streamed body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelCauseFunc
+}
+
+// Close closes the body and releases the attempt's context.
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel(nil)
+	return err
+}
+
+// send runs a request with retries and returns a 2xx response whose body the caller must close,
+// or an error from the taxonomy (*APIError, *TimeoutError, *CancelledError, *ConnectionError,
+// *InvalidRequestError).
+func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Response, error) {
+	cfg := c.cfg.with(opts)
+	attempts := 0
+	defer func() {
+		if cfg.attemptsInto != nil {
+			*cfg.attemptsInto = attempts
+		}
+	}()
+	if r.err != nil {
+		return nil, r.err
+	}
+	key := cfg.idempotencyKey
+	if r.idempotencyHeader != "" && key == "" {
+		key = newUUID()
+	}
+	var last error
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, &CancelledError{Attempts: attempts, Err: err}
+		}
+		attemptCtx, cancel := context.WithCancelCause(ctx)
+		var timer *time.Timer
+		if cfg.timeout > 0 {
+			timer = time.AfterFunc(cfg.timeout, func() { cancel(errAttemptTimeout) })
+		}
+		req, err := cfg.build(attemptCtx, r, key)
+		if err != nil {
+			cancel(nil)
+			if errors.Is(err, errNotReplayable) && last != nil {
+				return nil, last // the body was consumed: the previous attempt's failure stands
+			}
+			return nil, err
+		}
+		attempts++
+		resp, err := cfg.httpClient.Do(req)
+		if err != nil {
+			cause := context.Cause(attemptCtx)
+			cancel(nil)
+			var failure error
+			switch {
+			case ctx.Err() != nil:
+				return nil, &CancelledError{Attempts: attempts, Err: ctx.Err()}
+			case errors.Is(cause, errAttemptTimeout):
+				failure = &TimeoutError{Attempts: attempts, Timeout: cfg.timeout}
+			default:
+				failure = &ConnectionError{Attempts: attempts, Message: redact(unwrapURLError(err).Error(), cfg), Err: unwrapURLError(err)}
+			}
+			retry := r.retryable && attempts <= cfg.maxRetries
+			if !retry {
+				return nil, failure
+			}
+			last = failure
+			if err := cfg.sleep(ctx, cfg.backoff(attempts)); err != nil {
+				return nil, &CancelledError{Attempts: attempts, Err: err}
+			}
+			continue
+		}
+		if cfg.responseInto != nil {
+			*cfg.responseInto = resp
+		}
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			if r.streamed {
+				if timer != nil {
+					timer.Stop()
+				}
+				resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+				return resp, nil
+			}
+			data, err := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			cause := context.Cause(attemptCtx)
+			cancel(nil)
+			if err != nil {
+				// A truncated body is a connection failure: retried like one.
+				var failure error
+				switch {
+				case ctx.Err() != nil:
+					return nil, &CancelledError{Attempts: attempts, Err: ctx.Err()}
+				case errors.Is(cause, errAttemptTimeout):
+					failure = &TimeoutError{Attempts: attempts, Timeout: cfg.timeout}
+				default:
+					failure = &ConnectionError{Attempts: attempts, Message: "reading the response body: " + redact(err.Error(), cfg), Err: err}
+				}
+				if !r.retryable || attempts > cfg.maxRetries {
+					return nil, failure
+				}
+				last = failure
+				if err := cfg.sleep(ctx, cfg.backoff(attempts)); err != nil {
+					return nil, &CancelledError{Attempts: attempts, Err: err}
+				}
+				continue
+			}
+			resp.Body = io.NopCloser(bytes.NewReader(data))
+			return resp, nil
+		}
+		data, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		_ = resp.Body.Close()
+		cancel(nil)
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		apiErr := newAPIError(r.method, r.path, resp, data, attempts)
+		if readErr != nil && ctx.Err() != nil {
+			return nil, &CancelledError{Attempts: attempts, Err: ctx.Err()}
+		}
+		if !shouldRetry(r, resp) || attempts > cfg.maxRetries {
+			return nil, apiErr
+		}
+		delay, ok := cfg.retryAfter(resp.Header)
+		if !ok {
+			delay = cfg.backoff(attempts)
+		}
+		last = apiErr
+		if err := cfg.sleep(ctx, delay); err != nil {
+			return nil, &CancelledError{Attempts: attempts, Err: err}
+		}
+	}
+}
+
+func unwrapURLError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err
+	}
+	return err
+}
+
+// redact removes the client's credentials from a message.
+func redact(message string, c *config) string {
+	for _, secret := range []string{c.bearerToken, c.apiKey, url.QueryEscape(c.apiKey)} {
+		if len(secret) >= 4 {
+			message = strings.ReplaceAll(message, secret, "[REDACTED]")
+		}
+	}
+	return message
+}
+
+// retryableStatus reports the statuses retried by default.
+func retryableStatus(status int) bool {
+	switch status {
+	case 408, 409, 429, 500, 502, 503, 504:
+		return true
+	}
+	return false
+}
+
+func shouldRetry(r *request, resp *http.Response) bool {
+	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("X-Should-Retry"))) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return r.retryable && retryableStatus(resp.StatusCode)
+}
+
+// backoff is the exponential delay before retry number `attempt` (1 for the first retry), with
+// up to 25% jitter subtracted, capped at maxBackoff.
+func (c *config) backoff(attempt int) time.Duration {
+	delay := float64(c.initialBackoff) * math.Pow(2, float64(attempt-1))
+	delay = math.Min(delay, float64(c.maxBackoff))
+	return time.Duration(delay * (1 - 0.25*mathrand.Float64()))
+}
+
+// retryAfter reads Retry-After-Ms, then Retry-After (seconds or an HTTP date); ok is false when
+// neither is usable or the delay exceeds the cap.
+func (c *config) retryAfter(h http.Header) (time.Duration, bool) {
+	var delay time.Duration
+	if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms >= 0 {
+		delay = time.Duration(ms * float64(time.Millisecond))
+	} else if value := strings.TrimSpace(h.Get("Retry-After")); value != "" {
+		if seconds, err := strconv.ParseFloat(value, 64); err == nil && seconds >= 0 {
+			delay = time.Duration(seconds * float64(time.Second))
+		} else if at, err := http.ParseTime(value); err == nil {
+			delay = max(time.Until(at), 0)
+		} else {
+			return 0, false
+		}
+	} else {
+		return 0, false
+	}
+	if delay > c.maxRetryAfter {
+		return 0, false
+	}
+	return delay, true
+}
+
+// sleep waits for d or until ctx ends, whichever comes first.
+func (c *config) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}

@@ -1,0 +1,514 @@
+package fruity
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// withFastBackoff shortens backoff so that retry tests take milliseconds.
+func withFastBackoff() Option {
+	return func(c *config) {
+		c.initialBackoff = time.Millisecond
+		c.maxBackoff = 4 * time.Millisecond
+	}
+}
+
+var testAuth = authScheme{bearer: true, apiKeyIn: "header", apiKeyName: "X-API-Key"}
+
+func testCore(baseURL string, opts ...Option) *core {
+	defaults := clientDefaults{
+		baseURL:        baseURL,
+		envBaseURL:     "POLYSDK_TEST_BASE_URL",
+		envAPIKey:      "POLYSDK_TEST_API_KEY",
+		envBearerToken: "POLYSDK_TEST_BEARER_TOKEN",
+		userAgent:      "test-sdk-go/1.2.3 (go)",
+		auth:           testAuth,
+	}
+	return &core{cfg: newConfig(defaults, append([]Option{withFastBackoff()}, opts...))}
+}
+
+// recorder is an httptest server that answers with scripted responses and records requests.
+type recorder struct {
+	mu       sync.Mutex
+	requests []*http.Request
+	bodies   []string
+	handler  func(n int, w http.ResponseWriter, r *http.Request)
+	server   *httptest.Server
+}
+
+func newRecorder(t *testing.T, handler func(n int, w http.ResponseWriter, r *http.Request)) *recorder {
+	t.Helper()
+	rec := &recorder{handler: handler}
+	rec.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, _ := io.ReadAll(r.Body)
+		rec.mu.Lock()
+		rec.requests = append(rec.requests, r)
+		rec.bodies = append(rec.bodies, string(data))
+		n := len(rec.requests)
+		rec.mu.Unlock()
+		rec.handler(n, w, r)
+	}))
+	t.Cleanup(rec.server.Close)
+	return rec
+}
+
+func (rec *recorder) count() int {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return len(rec.requests)
+}
+
+func (rec *recorder) request(i int) *http.Request {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.requests[i]
+}
+
+func ok(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, body)
+}
+
+func TestBaseURLPrefixAndOneSegmentPathParameters(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { ok(w, `{}`) })
+	c := testCore(rec.server.URL + "/t/token/")
+	for _, tc := range []struct{ id, want string }{
+		{"a/b?c#d %é", "/t/token/v1/things/a%2Fb%3Fc%23d%20%25%C3%A9/x"},
+		{"..", "/t/token/v1/things/%2E%2E/x"},
+		{"plain", "/t/token/v1/things/plain/x"},
+	} {
+		r := newRequest("GET", "")
+		r.path = "/v1/things/" + r.pathSegment("id", tc.id) + "/x"
+		resp, err := c.send(context.Background(), r, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.id, err)
+		}
+		discard(resp)
+		got := rec.request(rec.count() - 1).URL.EscapedPath()
+		if got != tc.want {
+			t.Errorf("%q: path %s, want %s", tc.id, got, tc.want)
+		}
+	}
+	r := newRequest("GET", "")
+	r.path = "/v1/things/" + r.pathSegment("id", "")
+	if _, err := c.send(context.Background(), r, nil); ErrorKind(err) != "invalid_request" {
+		t.Errorf("empty path parameter: %v, want invalid_request", err)
+	}
+	if rec.count() != 3 {
+		t.Errorf("%d requests, want 3 (the invalid one is never sent)", rec.count())
+	}
+}
+
+func TestAuthenticationUserAgentAndHeaders(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { ok(w, `{}`) })
+	c := testCore(rec.server.URL, WithBearerToken("tok-123"), WithHeader("X-Default", "d"))
+	call := func(authenticated bool, opts ...Option) *http.Request {
+		r := newRequest("GET", "")
+		r.path = "/x"
+		r.authenticated = authenticated
+		resp, err := c.send(context.Background(), r, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		discard(resp)
+		return rec.request(rec.count() - 1)
+	}
+	got := call(true)
+	if got.Header.Get("Authorization") != "Bearer tok-123" || got.Header.Get("X-Default") != "d" {
+		t.Errorf("headers %v", got.Header)
+	}
+	if got.Header.Get("User-Agent") != "test-sdk-go/1.2.3 (go)" {
+		t.Errorf("user agent %q", got.Header.Get("User-Agent"))
+	}
+	if got := call(false); got.Header.Get("Authorization") != "" {
+		t.Errorf("an unauthenticated operation sent %q", got.Header.Get("Authorization"))
+	}
+	got = call(true, WithBearerToken(""), WithAPIKey("key-456"), WithUserAgent("custom/1"))
+	if got.Header.Get("X-API-Key") != "key-456" || got.Header.Get("Authorization") != "" {
+		t.Errorf("per-request API key: %v", got.Header)
+	}
+	if got.Header.Get("User-Agent") != "custom/1" {
+		t.Errorf("per-request user agent %q", got.Header.Get("User-Agent"))
+	}
+	if got := call(true); got.Header.Get("Authorization") != "Bearer tok-123" {
+		t.Error("per-request options leaked into the client")
+	}
+	// An operation that accepts only API keys gets the API key even when a token is set.
+	r := newRequest("GET", "")
+	r.path = "/x"
+	r.authenticated = true
+	r.noBearer = true
+	resp, err := c.send(context.Background(), r, []Option{WithAPIKey("key-789")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	discard(resp)
+	if got := rec.request(rec.count() - 1); got.Header.Get("Authorization") != "" || got.Header.Get("X-API-Key") != "key-789" {
+		t.Errorf("api-key-only operation: %v", got.Header)
+	}
+}
+
+func TestEnvironmentDefaults(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { ok(w, `{}`) })
+	t.Setenv("POLYSDK_TEST_BASE_URL", rec.server.URL+"/env")
+	t.Setenv("POLYSDK_TEST_API_KEY", "env-key")
+	c := testCore("https://unused.invalid")
+	r := newRequest("GET", "")
+	r.path = "/x"
+	r.authenticated = true
+	resp, err := c.send(context.Background(), r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	discard(resp)
+	got := rec.request(0)
+	if got.URL.Path != "/env/x" || got.Header.Get("X-API-Key") != "env-key" {
+		t.Errorf("path %s, api key %q", got.URL.Path, got.Header.Get("X-API-Key"))
+	}
+}
+
+func TestRetriesReuseTheIdempotencyKeyAndCountAttempts(t *testing.T) {
+	rec := newRecorder(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		ok(w, `{"ok":true}`)
+	})
+	c := testCore(rec.server.URL)
+	r := newRequest("POST", "")
+	r.path = "/runs"
+	r.idempotencyHeader = "Idempotency-Key"
+	r.jsonBody("application/json", map[string]int{"a": 1})
+	var attempts int
+	resp, err := c.send(context.Background(), r, []Option{WithAttemptsInto(&attempts)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	discard(resp)
+	if attempts != 3 || rec.count() != 3 {
+		t.Fatalf("attempts %d, requests %d; want 3", attempts, rec.count())
+	}
+	key := rec.request(0).Header.Get("Idempotency-Key")
+	if len(key) != 36 {
+		t.Fatalf("idempotency key %q", key)
+	}
+	for i := 1; i < 3; i++ {
+		if rec.request(i).Header.Get("Idempotency-Key") != key || rec.bodies[i] != `{"a":1}` {
+			t.Errorf("attempt %d: key %q body %q", i+1, rec.request(i).Header.Get("Idempotency-Key"), rec.bodies[i])
+		}
+	}
+}
+
+func TestRetryRules(t *testing.T) {
+	cases := []struct {
+		name      string
+		status    int
+		header    string
+		retryable bool
+		want      int
+	}{
+		{"503 is retried until exhausted", 503, "", true, 3},
+		{"408 is retried", 408, "", true, 3},
+		{"404 is not retried", 404, "", true, 1},
+		{"non-idempotent without a key is not retried", 503, "", false, 1},
+		{"x-should-retry true forces a retry", 400, "true", true, 3},
+		{"x-should-retry false forbids a retry", 503, "false", true, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				if tc.header != "" {
+					w.Header().Set("X-Should-Retry", tc.header)
+				}
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, `{"code":"c","detail":"d"}`)
+			})
+			r := newRequest("POST", "")
+			r.path = "/x"
+			r.retryable = tc.retryable
+			_, err := testCore(rec.server.URL).send(context.Background(), r, nil)
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != tc.status {
+				t.Fatalf("error %v", err)
+			}
+			if rec.count() != tc.want || apiErr.Attempts != tc.want {
+				t.Errorf("requests %d, attempts %d, want %d", rec.count(), apiErr.Attempts, tc.want)
+			}
+		})
+	}
+}
+
+func TestRetryAfterParsing(t *testing.T) {
+	c := newConfig(clientDefaults{}, nil)
+	check := func(h http.Header, want time.Duration, wantOK bool) {
+		t.Helper()
+		got, ok := c.retryAfter(h)
+		if ok != wantOK || (ok && (got < want-time.Second || got > want)) {
+			t.Errorf("%v: %v %v, want %v %v", h, got, ok, want, wantOK)
+		}
+	}
+	check(http.Header{"Retry-After": {"2"}}, 2*time.Second, true)
+	check(http.Header{"Retry-After-Ms": {"150"}, "Retry-After": {"9"}}, 150*time.Millisecond, true)
+	check(http.Header{"Retry-After": {time.Now().Add(5 * time.Second).UTC().Format(http.TimeFormat)}}, 5*time.Second, true)
+	check(http.Header{"Retry-After": {"3600"}}, 0, false)
+	check(http.Header{"Retry-After": {"soon"}}, 0, false)
+	check(http.Header{}, 0, false)
+	for attempt := 1; attempt <= 6; attempt++ {
+		d := newConfig(clientDefaults{}, nil).backoff(attempt)
+		want := min(500*time.Millisecond<<(attempt-1), 8*time.Second)
+		if d > want || d < want*3/4 {
+			t.Errorf("backoff(%d) = %v, want within [%v, %v]", attempt, d, want*3/4, want)
+		}
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	rec := newRecorder(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.Header().Set("Retry-After-Ms", "200")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		ok(w, `{}`)
+	})
+	r := newRequest("GET", "")
+	r.path = "/x"
+	start := time.Now()
+	resp, err := testCore(rec.server.URL).send(context.Background(), r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	discard(resp)
+	if elapsed := time.Since(start); elapsed < 200*time.Millisecond || elapsed > 5*time.Second {
+		t.Errorf("retried after %v, want about 200ms", elapsed)
+	}
+}
+
+func TestCancellationEndsTheBackoffAtOnce(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	r := newRequest("GET", "")
+	r.path = "/x"
+	start := time.Now()
+	_, err := testCore(rec.server.URL).send(ctx, r, nil)
+	if !errors.Is(err, context.Canceled) || ErrorKind(err) != "cancelled" {
+		t.Fatalf("error %v, want a cancellation", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("cancellation took %v", time.Since(start))
+	}
+	if rec.count() != 1 {
+		t.Errorf("%d requests, want 1", rec.count())
+	}
+}
+
+func TestPerAttemptTimeout(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	})
+	r := newRequest("GET", "")
+	r.path = "/slow"
+	_, err := testCore(rec.server.URL, WithTimeout(50*time.Millisecond), WithMaxRetries(1)).send(context.Background(), r, nil)
+	var timeout *TimeoutError
+	if !errors.As(err, &timeout) || !errors.Is(err, context.DeadlineExceeded) || ErrorKind(err) != "timeout" {
+		t.Fatalf("error %v, want a timeout", err)
+	}
+	if timeout.Attempts != 2 {
+		t.Errorf("attempts %d, want 2 (a timed-out attempt is retried)", timeout.Attempts)
+	}
+}
+
+func TestConnectionErrorsAreRetriedAndRedacted(t *testing.T) {
+	server := httptest.NewServer(http.NotFoundHandler())
+	base := server.URL
+	server.Close()
+	c := testCore(base, WithBearerToken("super-secret-token"))
+	c.cfg.auth = authScheme{apiKeyIn: "query", apiKeyName: "key"}
+	c.cfg.apiKey = "super-secret-key"
+	r := newRequest("GET", "")
+	r.path = "/x"
+	r.authenticated = true
+	var attempts int
+	_, err := c.send(context.Background(), r, []Option{WithAttemptsInto(&attempts)})
+	if ErrorKind(err) != "connection" || attempts != 3 {
+		t.Fatalf("error %v after %d attempts, want a connection error after 3", err, attempts)
+	}
+	if strings.Contains(err.Error(), "super-secret") {
+		t.Errorf("credentials in %q", err.Error())
+	}
+}
+
+func TestHeaderInjectionIsRefusedBeforeSending(t *testing.T) {
+	var hits atomic.Int32
+	server := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer server.Close()
+	c := testCore(server.URL)
+	for _, opts := range [][]Option{
+		{WithHeader("X-A", "a\r\nX-Injected: 1")},
+		{WithBearerToken("secret-value\r\nX: 1")},
+	} {
+		r := newRequest("GET", "")
+		r.path = "/x"
+		r.authenticated = true
+		_, err := c.send(context.Background(), r, opts)
+		if ErrorKind(err) != "invalid_request" || strings.Contains(err.Error(), "secret-value") {
+			t.Errorf("error %v", err)
+		}
+	}
+	r := newRequest("GET", "")
+	r.path = "/x"
+	r.setHeader("X-Param", "bad\nvalue")
+	if _, err := c.send(context.Background(), r, nil); ErrorKind(err) != "invalid_request" {
+		t.Errorf("header parameter: %v", err)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("%d requests were sent", hits.Load())
+	}
+}
+
+func TestNonReplayableBodyIsNotRetried(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })
+	r := newRequest("PUT", "")
+	r.path = "/upload"
+	r.readerBody("application/octet-stream", io.MultiReader(strings.NewReader("abc")), true)
+	_, err := testCore(rec.server.URL).send(context.Background(), r, nil)
+	if !IsStatus(err, 503) || rec.count() != 1 || rec.bodies[0] != "abc" {
+		t.Fatalf("error %v, %d requests, bodies %q", err, rec.count(), rec.bodies)
+	}
+	rec2 := newRecorder(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.WriteHeader(503)
+			return
+		}
+		ok(w, `{}`)
+	})
+	r = newRequest("PUT", "")
+	r.path = "/upload"
+	r.readerBody("application/octet-stream", strings.NewReader("abc"), true)
+	resp, err := testCore(rec2.server.URL).send(context.Background(), r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	discard(resp)
+	if rec2.count() != 2 || rec2.bodies[1] != "abc" {
+		t.Errorf("a seekable body was not replayed: %q", rec2.bodies)
+	}
+}
+
+func TestResponseIntoAndStreamedBodies(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Request-Id", "req_1")
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = io.WriteString(w, "binary-content")
+	})
+	r := newRequest("GET", "")
+	r.path = "/download"
+	r.streamed = true
+	var raw *http.Response
+	resp, err := testCore(rec.server.URL, WithTimeout(time.Second)).send(context.Background(), r, []Option{WithResponseInto(&raw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || string(data) != "binary-content" {
+		t.Fatalf("body %q, %v", data, err)
+	}
+	if raw == nil || raw.StatusCode != 200 || raw.Header.Get("X-Request-Id") != "req_1" {
+		t.Errorf("raw response %+v", raw)
+	}
+}
+
+func TestInvalidBaseURL(t *testing.T) {
+	r := newRequest("GET", "")
+	r.path = "/x"
+	if _, err := testCore("/relative").send(context.Background(), r, nil); ErrorKind(err) != "invalid_request" {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestAPIKeyInQuery(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { ok(w, `{}`) })
+	c := testCore(rec.server.URL, WithAPIKey("k 1"))
+	c.cfg.auth = authScheme{apiKeyIn: "query", apiKeyName: "api_key"}
+	for _, raw := range []string{"", rec.server.URL + "/x?page=2", rec.server.URL + "/x?api_key=given"} {
+		r := newRequest("GET", "")
+		r.path = "/x"
+		r.rawURL = raw
+		r.authenticated = true
+		r.query.add("a", "form", true, "b")
+		resp, err := c.send(context.Background(), r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		discard(resp)
+	}
+	want := []string{"a=b&api_key=k%201", "page=2&api_key=k%201", "api_key=given"}
+	for i, q := range want {
+		if got := rec.request(i).URL.RawQuery; got != q {
+			t.Errorf("request %d query %q, want %q", i, got, q)
+		}
+	}
+}
+
+func TestTruncatedBodiesAreRetried(t *testing.T) {
+	rec := newRecorder(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.Header().Set("Content-Length", "100")
+			_, _ = io.WriteString(w, `{"trunc`)
+			return
+		}
+		ok(w, `{"ok":true}`)
+	})
+	r := newRequest("GET", "")
+	r.path = "/x"
+	var attempts int
+	resp, err := testCore(rec.server.URL).send(context.Background(), r, []Option{WithAttemptsInto(&attempts)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, _, err := decodeJSON[map[string]bool](resp)
+	if err != nil || !value["ok"] || attempts != 2 {
+		t.Errorf("value %v, error %v, attempts %d", value, err, attempts)
+	}
+	r = newRequest("POST", "")
+	r.path = "/x"
+	r.retryable = false
+	rec2 := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		_, _ = io.WriteString(w, `{"trunc`)
+	})
+	if _, err := testCore(rec2.server.URL).send(context.Background(), r, nil); ErrorKind(err) != "connection" || rec2.count() != 1 {
+		t.Errorf("error %v after %d requests", err, rec2.count())
+	}
+}
+
+func TestCancelledBeforeSending(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { ok(w, `{}`) })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := newRequest("GET", "")
+	r.path = "/x"
+	var attempts int
+	_, err := testCore(rec.server.URL).send(ctx, r, []Option{WithAttemptsInto(&attempts)})
+	if ErrorKind(err) != "cancelled" || attempts != 0 || rec.count() != 0 {
+		t.Errorf("error %v, %d attempts, %d requests", err, attempts, rec.count())
+	}
+}

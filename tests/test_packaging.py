@@ -3,6 +3,7 @@ inside the wheel. (nox installs polysdk non-editable, so this runs against the b
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ def test_polysdk_runs_from_another_directory_with_the_embedded_contract(tmp_path
     result = subprocess.run(
         [*argv, "generate", "--out", "sdks", "--lang", "typescript"],
         cwd=tmp_path,
+        # Where this test imported polysdk from (site-packages under nox), also for the child.
+        env={**os.environ, "PYTHONPATH": str(Path(polysdk.__file__).resolve().parents[1])},
         capture_output=True,
         text=True,
         check=False,

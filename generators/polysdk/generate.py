@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -44,8 +45,11 @@ def _stage_all(request: Request, parent: Path, validation: Validation | None) ->
             request.spec, allow_remote_refs=request.allow_remote_refs, lenient=request.lenient, validate=False
         )
         api = build_api(contract)
-        plans = [TARGETS[language](api, request.options) for language in request.languages]
-        staging = stage(plans, parent)
+        jobs = [
+            (language, functools.partial(TARGETS[language], api, request.options))
+            for language in request.languages
+        ]
+        staging, plans = stage(jobs, parent)
     except Exception:
         error = wait_for_validation()
         if error is not None and not request.lenient:

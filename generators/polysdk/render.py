@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -47,6 +49,13 @@ def environment() -> jinja2.Environment:
 
 def render_plan(plan: LanguagePlan, destination: Path) -> None:
     """Write every file of `plan` under `destination` and run the language's formatter."""
+    write_plan(plan, destination)
+    if plan.formatter is not None:
+        plan.formatter(destination)
+
+
+def write_plan(plan: LanguagePlan, destination: Path) -> None:
+    """Write every file of `plan` under `destination`: templates rendered, runtime files copied."""
     env = environment()
     root = templates_root()
     for item in plan.files:
@@ -63,8 +72,6 @@ def render_plan(plan: LanguagePlan, destination: Path) -> None:
                 raise ToolchainError(f"runtime file {runtime.source} no longer contains {old!r}")
             text = text.replace(old, new, 1)
         target.write_text(text, encoding="utf-8", newline="\n")
-    if plan.formatter is not None:
-        plan.formatter(destination)
 
 
 def run_tool(argv: Sequence[str], cwd: Path, what: str) -> str:
@@ -78,17 +85,53 @@ def run_tool(argv: Sequence[str], cwd: Path, what: str) -> str:
     return result.stdout
 
 
-def stage(plans: Sequence[LanguagePlan], parent: Path) -> Path:
-    """Render all plans into a fresh staging directory next to the output directory."""
+# Languages whose formatter is slowest go first, so it runs while the others are planned.
+_FORMAT_FIRST = ("rust", "go")
+
+
+def stage(
+    jobs: Sequence[tuple[str, Callable[[], LanguagePlan]]], parent: Path
+) -> tuple[Path, list[LanguagePlan]]:
+    """Plan and render each language into a fresh staging directory next to the output directory.
+
+    `jobs` pairs a language with the function that plans it. Planning and rendering are Python
+    and run one language after another; each language's formatter (gofmt, rustfmt: a separate
+    process) then runs in the background while the next language is planned. Returns the staging
+    directory and the plans in the order of `jobs`. On any error the staging directory is removed.
+    """
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".polysdk-staging-", dir=parent))
+    order = sorted(range(len(jobs)), key=lambda i: (_rank(jobs[i][0]), i))
+    turns = [threading.Event() for _ in jobs]  # turns[k] is set when the k-th job may plan
+
+    def run(position: int, language: str, make_plan: Callable[[], LanguagePlan]) -> LanguagePlan:
+        turns[position].wait()
+        try:
+            plan = make_plan()
+            write_plan(plan, staging / language)
+        finally:
+            if position + 1 < len(turns):
+                turns[position + 1].set()
+        if plan.formatter is not None:
+            plan.formatter(staging / language)
+        return plan
+
     try:
-        for plan in plans:
-            render_plan(plan, staging / plan.language)
+        with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+            futures = {}
+            for position, index in enumerate(order):
+                futures[index] = pool.submit(run, position, *jobs[index])
+            if turns:
+                turns[0].set()
+            plans = [futures[i].result() for i in range(len(jobs))]
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return staging
+    return staging, plans
+
+
+def _rank(language: str) -> int:
+    return _FORMAT_FIRST.index(language) if language in _FORMAT_FIRST else len(_FORMAT_FIRST)
 
 
 def swap_into(staging: Path, out_dir: Path, languages: Sequence[str]) -> None:

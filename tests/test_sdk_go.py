@@ -429,7 +429,7 @@ func TestGeneratedPaginationAndStreaming(t *testing.T) {
 		t.Errorf("link pagination (a relative next link) %v", ids)
 	}
 	ids = nil
-	for artifact, err := range client.Artifacts.ListRunAll(ctx, ListRunArtifactsParams{RunID: "r"}) {
+	for artifact, err := range client.Artifacts.ListRunArtifactsAll(ctx, ListRunArtifactsParams{RunID: "r"}) {
 		if err != nil {
 			t.Fatal(err)
 		}

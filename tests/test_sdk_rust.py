@@ -162,12 +162,12 @@ async fn main() {
         .unwrap();
     out("client_debug", json!(format!("{client:?}")));
 
-    let r = client.agents().delete_agent("a/b c?#%é").send_with_response().await;
+    let r = client.agents().delete("a/b c?#%é").send_with_response().await;
     out("delete", outcome(r, |r| json!({ "status": r.meta.status, "attempts": r.meta.attempts })));
 
     let ids: Vec<Value> = client
         .agents()
-        .list_agents()
+        .list()
         .limit(1)
         .capability(vec!["x y".to_owned(), "z".to_owned()])
         .items()
@@ -188,7 +188,7 @@ async fn main() {
 
     let runs: Vec<Value> = client
         .runs()
-        .list_runs()
+        .list()
         .limit(1)
         .items()
         .map(|r| r.map(|r| json!([r.id, r.last_sequence])).unwrap_or_else(|e| err(&e)))
@@ -196,7 +196,7 @@ async fn main() {
         .await;
     out("link_items", json!(runs));
 
-    let r = client.agents().get_agent("missing").send().await;
+    let r = client.agents().get("missing").send().await;
     out("not_found", outcome(r, |a| json!(a.id)));
 
     let agent = serde_json::from_value(json!({
@@ -204,10 +204,10 @@ async fn main() {
         "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"
     }))
     .unwrap();
-    let r = client.agents().register_agent(agent).send_with_response().await;
+    let r = client.agents().register(agent).send_with_response().await;
     out("retried", outcome(r, |r| json!({ "attempts": r.meta.attempts, "id": r.data.id })));
 
-    let r = client.health().get_health().send().await;
+    let r = client.health().get().send().await;
     out("health", outcome(r, |_| json!(true)));
     let r = client.health().get_metrics().send().await;
     out("metrics", outcome(r, |text| json!(text)));
@@ -219,7 +219,7 @@ async fn main() {
     let r = client.auth().create_access_token(token).send().await;
     out("token", outcome(r, |t| json!(t.access_token)));
 
-    let r = client.runs().stream_run_events("r1").send().await;
+    let r = client.runs().stream_events("r1").send().await;
     let events = match r {
         Ok(stream) => {
             let events: Vec<Value> = stream
@@ -242,15 +242,15 @@ async fn main() {
 
     let r = client
         .artifacts()
-        .upload_artifact("r1", "f.bin", vec![0u8, 1, 2, 255])
+        .upload("r1", "f.bin", vec![0u8, 1, 2, 255])
         .send()
         .await;
     out("upload", outcome(r, |a| json!(a.id)));
     let file = FilePart::new(b"hello".to_vec()).filename("h.txt");
-    let r = client.artifacts().upload_artifact_multipart("r1", file).send().await;
+    let r = client.artifacts().upload_multipart("r1", file).send().await;
     out("multipart", outcome(r, |a| json!(a.id)));
 
-    let r = client.artifacts().download_artifact("x").send().await;
+    let r = client.artifacts().download("x").send().await;
     let bytes = match r {
         Ok(body) => {
             let chunks: Vec<_> = body.into_stream().collect().await;
@@ -264,12 +264,12 @@ async fn main() {
     };
     out("download", bytes);
 
-    let r = client.agents().get_agent("x").header("x-evil", "a\r\nb").send().await;
+    let r = client.agents().get("x").header("x-evil", "a\r\nb").send().await;
     out("injection", outcome(r, |a| json!(a.id)));
 
     let r = client
         .agents()
-        .get_agent("slow")
+        .get("slow")
         .timeout(Duration::from_millis(200))
         .max_retries(0)
         .send()

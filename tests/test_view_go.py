@@ -136,24 +136,6 @@ def test_plan_names_the_package_and_module(orchestrator_api: ir.Api) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("operation_id", "group", "words"),
-    [
-        ("listAgents", "agents", ["list"]),
-        ("getAgent", "agents", ["get"]),
-        ("streamRunEvents", "runs", ["stream", "Events"]),
-        ("respondToElicitation", "elicitations", ["respond"]),
-        ("waitForMessages", "messages", ["wait"]),
-        ("createAccessToken", "auth", ["create", "Access", "Token"]),
-        ("agents", "agents", ["agents"]),  # nothing would be left: keep the whole id
-        ("GetAccounts", "default", ["Get", "Accounts"]),
-        ("listCategories", "categories", ["list"]),
-    ],
-)
-def test_method_names_drop_the_group(operation_id: str, group: str, words: list[str]) -> None:
-    assert go.method_words(operation_id, group) == words
-
-
 def _client(api: ir.Api) -> go.GoClient:
     context = go.plan(api, Options()).files[-1].context
     client = context["client"]
@@ -170,7 +152,7 @@ def test_orchestrator_services_and_methods(orchestrator_api: ir.Api) -> None:
     methods = {s.field: [m.name for o in s.operations for m in o.methods] for s in client.services}
     assert methods["Agents"][:3] == ["List", "ListPages", "ListAll"]
     assert "StreamEvents" in methods["Runs"] and "ListAll" in methods["Runs"]
-    assert "ListRunAll" in methods["Artifacts"] and "Download" in methods["Artifacts"]
+    assert "ListRunArtifactsAll" in methods["Artifacts"] and "Download" in methods["Artifacts"]
     assert (client.env_base_url, client.env_api_key) == ('"ORCHESTRATOR_BASE_URL"', '"ORCHESTRATOR_API_KEY"')
     assert (client.bearer, client.api_key_in, client.api_key_name) == ("true", '"header"', '"X-API-Key"')
     assert client.base_url == '"https://api.orchestrator.example"'

@@ -745,6 +745,10 @@ def test_operations_hostile_names_and_request_statements(tmp_path: Path) -> None
     assert (group.name, group.accessor) == ("ThingsApi", "things")
     get, listing, create = group.operations
     assert (get.method, get.builder) == ("r#fn", "FnRequest")
+    assert [(op.method, op.builder) for op in (listing, create)] == [
+        ("list", "ListThingsRequest"),  # the builder keeps the whole operationId
+        ("create", "CreateThingRequest"),
+    ]
     names = [p.ident for p in get.params]
     assert names == ["self_", "client2", "send2", "x_trace"]  # never the builder's own names
     assert get.path == '["/things/", crate::runtime::segment(&self.self_).as_str()].concat()'
@@ -771,6 +775,52 @@ def test_plan_constants_come_from_the_contract(tmp_path: Path) -> None:
     assert context["default_base_url"] == '"https://api.acme.test/v2"'
     assert context["env_prefix"] == '"ACME"'
     assert context["api_key_header"] == '"X-Acme-Key"'
-    assert context["examples"]["page"].call == "client.things().list_things()"
+    assert context["examples"]["page"].call == "client.things().list()"
     outputs = {f.output for f in plan.files} | {r.output for r in plan.runtime}
     assert {"src/operations.rs", "README.md", "src/runtime/http.rs", "src/runtime/sse.rs"} <= outputs
+
+
+METHOD_NAMES_SPEC_OPS = [
+    ("get", "/agents", "listAgents"),
+    ("put", "/agents", "listAgent"),  # also `list`: numbered
+    ("post", "/agents", "createAgent"),
+    ("get", "/agents/{id}/status", "getAgentStatus"),
+    ("post", "/agents/{id}/respond", "respondToAgent"),  # a trailing preposition goes too
+    ("post", "/agents/{id}/type", "typeAgent"),  # keyword: raw identifier
+    ("post", "/agents/{id}/self", "selfAgent"),  # cannot be raw: suffix
+    ("post", "/agents/{id}/clone", "cloneAgent"),  # the resource struct's own names stay free
+    ("post", "/agents/{id}/client", "clientAgent"),
+    ("get", "/agents/{id}", "agents"),  # nothing left: the whole operationId
+    ("post", "/other", "listRunAgentEvents"),  # the group's name in the middle carries meaning: kept
+]
+
+
+def test_operation_methods_drop_the_group_name_like_go(tmp_path: Path) -> None:
+    paths: dict[str, Any] = {}
+    for verb, path, op_id in METHOD_NAMES_SPEC_OPS:
+        op: dict[str, Any] = {
+            "operationId": op_id,
+            "tags": ["agents"],
+            "responses": {"204": {"description": "ok"}},
+        }
+        if "{id}" in path:
+            op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+        paths.setdefault(path, {})[verb] = op
+    doc = {"openapi": "3.1.0", "info": {"title": "T", "version": "1"}, "paths": paths}
+    api = api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False))
+    ops = rust.build_operations(api, rust.RustTypes(api), rust.build_surface(api))
+    (group,) = ops.groups
+    by_id = {op.builder: op.method for op in group.operations}
+    assert by_id == {
+        "ListAgentsRequest": "list",
+        "ListAgentRequest": "list2",
+        "CreateAgentRequest": "create",
+        "GetAgentStatusRequest": "get_status",
+        "RespondToAgentRequest": "respond",
+        "TypeAgentRequest": "r#type",
+        "SelfAgentRequest": "self_",
+        "CloneAgentRequest": "clone2",
+        "ClientAgentRequest": "client2",
+        "AgentsRequest": "agents",
+        "ListRunAgentEventsRequest": "list_run_agent_events",
+    }

@@ -509,24 +509,6 @@ def test_types_compile_and_narrow(name: str, fixture: str, tmp_path: Path) -> No
 # Client layer ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("op_id", "group", "want"),
-    [
-        ("listAgents", "agents", ["list"]),
-        ("getAgentStatus", "agents", ["get", "Status"]),
-        ("registerAgent", "agents", ["register"]),
-        ("listRunEvents", "runs", ["list", "Events"]),
-        ("listRunArtifacts", "artifacts", ["list", "Run", "Artifacts"]),
-        ("respondToElicitation", "elicitations", ["respond", "To", "Elicitation"]),
-        ("listCategories", "category", ["list"]),
-        ("getHealth", "health", ["get"]),
-        ("agents", "agents", ["agents"]),
-    ],
-)
-def test_method_words_strip_the_group_after_the_verb(op_id: str, group: str, want: list[str]) -> None:
-    assert ts.method_words(op_id, group) == want
-
-
 def test_codecs_follow_the_types() -> None:
     api = api_of(
         obj(

@@ -996,7 +996,7 @@ type ArtifactsService struct {
 	core *core
 }
 
-// ListRunArtifactsParams holds the parameters of ListRun (listRunArtifacts). Nil pointers are left out.
+// ListRunArtifactsParams holds the parameters of ListRunArtifacts (listRunArtifacts). Nil pointers are left out.
 type ListRunArtifactsParams struct {
 	// The run's identifier.
 	// Sent as the path parameter 'run_id'; required.
@@ -1009,8 +1009,8 @@ type ListRunArtifactsParams struct {
 	Limit *int32
 }
 
-// listRunRequest builds the request of ListRun.
-func (s *ArtifactsService) listRunRequest(params ListRunArtifactsParams) *request {
+// listRunArtifactsRequest builds the request of ListRunArtifacts.
+func (s *ArtifactsService) listRunArtifactsRequest(params ListRunArtifactsParams) *request {
 	r := newRequest("GET", "")
 	r.path = "/v1/runs/" + r.pathSegment("run_id", params.RunID) + "/artifacts"
 	r.query.add("offset", "form", true, params.Offset)
@@ -1021,7 +1021,7 @@ func (s *ArtifactsService) listRunRequest(params ListRunArtifactsParams) *reques
 	return r
 }
 
-// ListRun calls listRunArtifacts (GET /v1/runs/{run_id}/artifacts).
+// ListRunArtifacts calls listRunArtifacts (GET /v1/runs/{run_id}/artifacts).
 //
 // List a run's artifacts.
 //
@@ -1029,8 +1029,8 @@ func (s *ArtifactsService) listRunRequest(params ListRunArtifactsParams) *reques
 // with `offset` increased by `limit` until `offset + limit >= total`.
 //
 // Documented error statuses: 400, 401, 403, 404, 429, 500, 503; each arrives as an *APIError (errors.Is matches ErrNotFound and the other Err values).
-func (s *ArtifactsService) ListRun(ctx context.Context, params ListRunArtifactsParams, opts ...RequestOption) (*ArtifactPage, error) {
-	resp, err := s.core.send(ctx, s.listRunRequest(params), opts)
+func (s *ArtifactsService) ListRunArtifacts(ctx context.Context, params ListRunArtifactsParams, opts ...RequestOption) (*ArtifactPage, error) {
+	resp, err := s.core.send(ctx, s.listRunArtifactsRequest(params), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -1041,16 +1041,16 @@ func (s *ArtifactsService) ListRun(ctx context.Context, params ListRunArtifactsP
 	return &value, nil
 }
 
-// ListRunPages iterates over the pages of listRunArtifacts, requesting each page only when the loop asks for it (offset pagination).
-func (s *ArtifactsService) ListRunPages(ctx context.Context, params ListRunArtifactsParams, opts ...RequestOption) iter.Seq2[*ArtifactPage, error] {
-	return pages(ctx, s.core, s.listRunRequest(params), opts, decodePage[ArtifactPage], func(page *ArtifactPage, resp *http.Response, r *request) *request {
+// ListRunArtifactsPages iterates over the pages of listRunArtifacts, requesting each page only when the loop asks for it (offset pagination).
+func (s *ArtifactsService) ListRunArtifactsPages(ctx context.Context, params ListRunArtifactsParams, opts ...RequestOption) iter.Seq2[*ArtifactPage, error] {
+	return pages(ctx, s.core, s.listRunArtifactsRequest(params), opts, decodePage[ArtifactPage], func(page *ArtifactPage, resp *http.Response, r *request) *request {
 		return nextOffset(r, "offset", len(page.Data), "limit", page.Total)
 	})
 }
 
-// ListRunAll iterates over the items of every page of listRunArtifacts, lazily. An error ends the iteration.
-func (s *ArtifactsService) ListRunAll(ctx context.Context, params ListRunArtifactsParams, opts ...RequestOption) iter.Seq2[Artifact, error] {
-	return all(s.ListRunPages(ctx, params, opts...), func(page *ArtifactPage) []Artifact {
+// ListRunArtifactsAll iterates over the items of every page of listRunArtifacts, lazily. An error ends the iteration.
+func (s *ArtifactsService) ListRunArtifactsAll(ctx context.Context, params ListRunArtifactsParams, opts ...RequestOption) iter.Seq2[Artifact, error] {
+	return all(s.ListRunArtifactsPages(ctx, params, opts...), func(page *ArtifactPage) []Artifact {
 		return page.Data
 	})
 }

@@ -39,7 +39,7 @@ from polysdk.names import (
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
 from polysdk.surface import OperationShape, build_surface
-from polysdk.views.common import cyclic_edges, package_words
+from polysdk.views.common import cyclic_edges, method_words, package_words
 
 GO_VERSION = "1.24"  # omitzero (1.24) for absent-vs-empty slices and Nullable fields
 
@@ -491,7 +491,6 @@ def build_models(api: ir.Api, package: str, types: _GoTypes | None = None) -> Go
 # ---------------------------------------------------------------------------------------------
 # Client and operations
 
-_PREPOSITIONS = frozenset({"to", "for", "of", "by", "from", "with", "in", "on"})
 _BEARER_KINDS = frozenset({"http-bearer", "oauth2", "openid"})
 
 
@@ -547,36 +546,6 @@ class GoClient:
     bearer: str  # "true" or "false"
     api_key_in: str  # Go literal
     api_key_name: str  # Go literal
-
-
-def _singular(word: str) -> str:
-    if word.endswith("ies") and len(word) > 3:
-        return word[:-3] + "y"
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 1:
-        return word[:-1]
-    return word
-
-
-def method_words(operation_id: str, group: str) -> list[str]:
-    """The words of a method name: the operationId without the group's name where it occurs,
-    e.g. listAgents in agents → [list], streamRunEvents in runs → [stream, Events]."""
-    words = split_words(operation_id)
-    lowered = [w.lower() for w in words]
-    group_words = [w.lower() for w in split_words(group)]
-    if not group_words or not words:
-        return words
-    candidates = [group_words, [*group_words[:-1], _singular(group_words[-1])]]
-    for candidate in candidates:
-        n = len(candidate)
-        for start in range(len(lowered) - n + 1):
-            if lowered[start : start + n] == candidate:
-                rest = words[:start] + words[start + n :]
-                if len(rest) > 1 and rest[-1].lower() in _PREPOSITIONS:
-                    rest = rest[:-1]
-                if rest:
-                    return rest
-                return words
-    return words
 
 
 def _exported(ident: str) -> str:

@@ -15,7 +15,7 @@ tree) becomes a transparent newtype, since a Rust type alias cannot be recursive
 Docs: contract text becomes `///` lines that rustdoc cannot run as doctests (see `rustdoc_lines`).
 
 Operations (from surface.py's shapes): one resource struct per group (`client.agents()`), one
-request builder per operation (`.list_agents().limit(20).send().await`): required parameters are
+request builder per operation (`.list().limit(20).send().await`): required parameters are
 arguments, optional ones setters, per-call options on every builder. The view decides every
 statement that builds the request (`req.query(..)`, `req.json(..)`, multipart parts, auth,
 idempotency, retryability) and which runtime entry point reads the result; `send` and
@@ -50,7 +50,7 @@ from polysdk.names import (
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
 from polysdk.surface import OperationShape, Surface, build_surface
-from polysdk.views.common import cyclic_edges, package_words
+from polysdk.views.common import cyclic_edges, method_words, package_words
 
 RUST_VERSION = "1.80"
 RUNTIME_MODULES = ("mod", "client", "error", "http", "pagination", "sse", "test_server")
@@ -823,6 +823,9 @@ _CLIENT_METHODS = (
     "clone",
     "fmt",
 )
+# Names a resource struct already has (its field and derived trait methods), which an operation
+# method must not shadow.
+_RESOURCE_NAMES = ("client", "clone", "clone_from", "fmt")
 _STYLES = {
     "form": "Form",
     "spaceDelimited": "SpaceDelimited",
@@ -1204,10 +1207,13 @@ def build_operations(api: ir.Api, types: RustTypes, surface: Surface) -> RustOpe
     for group in surface.groups:
         group_name = type_namer.claim(f"{group} api")
         accessor = rust_fix_field(accessors.claim(group))
-        methods = Namer(snake, _fix_leading_letter, "call", taken=("client",))
+        methods = Namer(snake, _fix_leading_letter, "call", taken=_RESOURCE_NAMES)
         operations = []
         for shape in surface.by_group(group):
-            method = rust_fix_field(methods.claim(shape.operation.id))
+            # The operationId without the group's words, by Go's rule: listAgents in
+            # agents → list, getAgentStatus → get_status; clashes get a numeric suffix.
+            words = " ".join(method_words(shape.operation.id, group)) or shape.operation.id
+            method = rust_fix_field(methods.claim(words))
             builder = type_namer.claim(f"{shape.operation.id} request")
             operations.append(_operation(types, shape, method, builder))
         lines = doc(tag_docs.get(group, ""), f"The {_code(group)} operations.")
@@ -1275,7 +1281,7 @@ def _api_key_header(api: ir.Api) -> str:
 class RustExample:
     """A call shown in the README: only operations whose required arguments are all strings."""
 
-    call: str  # e.g. client.agents().list_agents()
+    call: str  # e.g. client.agents().list()
     op: RustOperation
 
 

@@ -37,7 +37,7 @@ impl<'a> HealthApi<'a> {
     /// can accept work and 503 when it cannot; both carry the same body. Requires no credentials.
     ///
     /// `GET /health`
-    pub fn get_health(&self) -> GetHealthRequest {
+    pub fn get(&self) -> GetHealthRequest {
         GetHealthRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -57,7 +57,7 @@ impl<'a> HealthApi<'a> {
     }
 }
 
-/// The request builder of [`HealthApi::get_health`]: set options, then call `send`.
+/// The request builder of [`HealthApi::get`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetHealthRequest {
@@ -313,7 +313,7 @@ impl<'a> AgentsApi<'a> {
     /// values within one array filter combine with OR.
     ///
     /// `GET /v1/agents`
-    pub fn list_agents(&self) -> ListAgentsRequest {
+    pub fn list(&self) -> ListAgentsRequest {
         ListAgentsRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -331,7 +331,7 @@ impl<'a> AgentsApi<'a> {
     /// Send an `Idempotency-Key` to make retries safe.
     ///
     /// `POST /v1/agents`
-    pub fn register_agent(&self, body: Agent) -> RegisterAgentRequest {
+    pub fn register(&self, body: Agent) -> RegisterAgentRequest {
         RegisterAgentRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -343,7 +343,7 @@ impl<'a> AgentsApi<'a> {
     /// Returns one agent, including its current status and last heartbeat.
     ///
     /// `GET /v1/agents/{agent_id}`
-    pub fn get_agent(&self, agent_id: impl Into<String>) -> GetAgentRequest {
+    pub fn get(&self, agent_id: impl Into<String>) -> GetAgentRequest {
         GetAgentRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -356,7 +356,7 @@ impl<'a> AgentsApi<'a> {
     /// no longer exists returns 404.
     ///
     /// `DELETE /v1/agents/{agent_id}`
-    pub fn delete_agent(&self, agent_id: impl Into<String>) -> DeleteAgentRequest {
+    pub fn delete(&self, agent_id: impl Into<String>) -> DeleteAgentRequest {
         DeleteAgentRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -370,11 +370,7 @@ impl<'a> AgentsApi<'a> {
     /// `null` removes that label.
     ///
     /// `PATCH /v1/agents/{agent_id}`
-    pub fn update_agent(
-        &self,
-        agent_id: impl Into<String>,
-        body: AgentUpdate,
-    ) -> UpdateAgentRequest {
+    pub fn update(&self, agent_id: impl Into<String>, body: AgentUpdate) -> UpdateAgentRequest {
         UpdateAgentRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -408,7 +404,7 @@ impl<'a> AgentsApi<'a> {
     ///
     /// `GET /v1/agents/{agent_id}/status`
     #[deprecated]
-    pub fn get_agent_status(&self, agent_id: impl Into<String>) -> GetAgentStatusRequest {
+    pub fn get_status(&self, agent_id: impl Into<String>) -> GetAgentStatusRequest {
         GetAgentStatusRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -417,7 +413,7 @@ impl<'a> AgentsApi<'a> {
     }
 }
 
-/// The request builder of [`AgentsApi::list_agents`]: set options, then call `send`.
+/// The request builder of [`AgentsApi::list`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListAgentsRequest {
@@ -580,7 +576,7 @@ impl crate::runtime::Paginated for ListAgentsRequest {
     }
 }
 
-/// The request builder of [`AgentsApi::register_agent`]: set options, then call `send`.
+/// The request builder of [`AgentsApi::register`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct RegisterAgentRequest {
@@ -649,7 +645,7 @@ impl RegisterAgentRequest {
     }
 }
 
-/// The request builder of [`AgentsApi::get_agent`]: set options, then call `send`.
+/// The request builder of [`AgentsApi::get`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAgentRequest {
@@ -723,7 +719,7 @@ impl GetAgentRequest {
     }
 }
 
-/// The request builder of [`AgentsApi::delete_agent`]: set options, then call `send`.
+/// The request builder of [`AgentsApi::delete`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DeleteAgentRequest {
@@ -796,7 +792,7 @@ impl DeleteAgentRequest {
     }
 }
 
-/// The request builder of [`AgentsApi::update_agent`]: set options, then call `send`.
+/// The request builder of [`AgentsApi::update`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UpdateAgentRequest {
@@ -952,7 +948,7 @@ impl SendHeartbeatRequest {
     }
 }
 
-/// The request builder of [`AgentsApi::get_agent_status`]: set options, then call `send`.
+/// The request builder of [`AgentsApi::get_status`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetAgentStatusRequest {
@@ -1050,7 +1046,7 @@ impl<'a> PlansApi<'a> {
     /// answered from the plan cache; the `X-Cache` response header says whether this happened.
     ///
     /// `POST /v1/plans`
-    pub fn create_plan(&self, body: PlanCreate) -> CreatePlanRequest {
+    pub fn create(&self, body: PlanCreate) -> CreatePlanRequest {
         CreatePlanRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -1062,7 +1058,7 @@ impl<'a> PlansApi<'a> {
     /// Returns a plan with its full, possibly nested, tree of steps.
     ///
     /// `GET /v1/plans/{plan_id}`
-    pub fn get_plan(&self, plan_id: impl Into<String>) -> GetPlanRequest {
+    pub fn get(&self, plan_id: impl Into<String>) -> GetPlanRequest {
         GetPlanRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -1071,7 +1067,7 @@ impl<'a> PlansApi<'a> {
     }
 }
 
-/// The request builder of [`PlansApi::create_plan`]: set options, then call `send`.
+/// The request builder of [`PlansApi::create`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreatePlanRequest {
@@ -1139,7 +1135,7 @@ impl CreatePlanRequest {
     }
 }
 
-/// The request builder of [`PlansApi::get_plan`]: set options, then call `send`.
+/// The request builder of [`PlansApi::get`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetPlanRequest {
@@ -1233,7 +1229,7 @@ impl<'a> RunsApi<'a> {
     /// `prev`). Follow `next` until it is absent.
     ///
     /// `GET /v1/runs`
-    pub fn list_runs(&self) -> ListRunsRequest {
+    pub fn list(&self) -> ListRunsRequest {
         ListRunsRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -1249,7 +1245,7 @@ impl<'a> RunsApi<'a> {
     /// with `streamRunEvents` or `listRunEvents`. Send an `Idempotency-Key` to make retries safe.
     ///
     /// `POST /v1/runs`
-    pub fn start_run(&self, body: RunCreate) -> StartRunRequest {
+    pub fn start(&self, body: RunCreate) -> StartRunRequest {
         StartRunRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -1261,7 +1257,7 @@ impl<'a> RunsApi<'a> {
     /// Returns the current state of a run, its cost so far and its usage per model.
     ///
     /// `GET /v1/runs/{run_id}`
-    pub fn get_run(&self, run_id: impl Into<String>) -> GetRunRequest {
+    pub fn get(&self, run_id: impl Into<String>) -> GetRunRequest {
         GetRunRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -1274,7 +1270,7 @@ impl<'a> RunsApi<'a> {
     /// changes nothing; cancelling a run that already succeeded or failed returns 409.
     ///
     /// `POST /v1/runs/{run_id}:cancel`
-    pub fn cancel_run(&self, run_id: impl Into<String>) -> CancelRunRequest2 {
+    pub fn cancel(&self, run_id: impl Into<String>) -> CancelRunRequest2 {
         CancelRunRequest2 {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -1288,7 +1284,7 @@ impl<'a> RunsApi<'a> {
     /// `after_sequence` to skip events already seen.
     ///
     /// `GET /v1/runs/{run_id}/events`
-    pub fn list_run_events(&self, run_id: impl Into<String>) -> ListRunEventsRequest {
+    pub fn list_events(&self, run_id: impl Into<String>) -> ListRunEventsRequest {
         ListRunEventsRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -1325,7 +1321,7 @@ impl<'a> RunsApi<'a> {
     /// ```
     ///
     /// `GET /v1/runs/{run_id}/events:stream`
-    pub fn stream_run_events(&self, run_id: impl Into<String>) -> StreamRunEventsRequest {
+    pub fn stream_events(&self, run_id: impl Into<String>) -> StreamRunEventsRequest {
         StreamRunEventsRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -1334,7 +1330,7 @@ impl<'a> RunsApi<'a> {
     }
 }
 
-/// The request builder of [`RunsApi::list_runs`]: set options, then call `send`.
+/// The request builder of [`RunsApi::list`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListRunsRequest {
@@ -1492,7 +1488,7 @@ impl crate::runtime::Paginated for ListRunsRequest {
     }
 }
 
-/// The request builder of [`RunsApi::start_run`]: set options, then call `send`.
+/// The request builder of [`RunsApi::start`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct StartRunRequest {
@@ -1560,7 +1556,7 @@ impl StartRunRequest {
     }
 }
 
-/// The request builder of [`RunsApi::get_run`]: set options, then call `send`.
+/// The request builder of [`RunsApi::get`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetRunRequest {
@@ -1629,7 +1625,7 @@ impl GetRunRequest {
     }
 }
 
-/// The request builder of [`RunsApi::cancel_run`]: set options, then call `send`.
+/// The request builder of [`RunsApi::cancel`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CancelRunRequest2 {
@@ -1713,7 +1709,7 @@ impl CancelRunRequest2 {
     }
 }
 
-/// The request builder of [`RunsApi::list_run_events`]: set options, then call `send`.
+/// The request builder of [`RunsApi::list_events`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListRunEventsRequest {
@@ -1867,7 +1863,7 @@ impl crate::runtime::Paginated for ListRunEventsRequest {
     }
 }
 
-/// The request builder of [`RunsApi::stream_run_events`]: set options, then call `send`.
+/// The request builder of [`RunsApi::stream_events`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct StreamRunEventsRequest {
@@ -1970,11 +1966,7 @@ impl<'a> MessagesApi<'a> {
     /// Send an `Idempotency-Key` to make retries safe.
     ///
     /// `POST /v1/agents/{agent_id}/messages`
-    pub fn send_message(
-        &self,
-        agent_id: impl Into<String>,
-        body: MessageCreate,
-    ) -> SendMessageRequest {
+    pub fn send(&self, agent_id: impl Into<String>, body: MessageCreate) -> SendMessageRequest {
         SendMessageRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -1990,7 +1982,7 @@ impl<'a> MessagesApi<'a> {
     /// timeouts must be longer than `timeout_seconds`.
     ///
     /// `GET /v1/agents/{agent_id}/messages:wait`
-    pub fn wait_for_messages(&self, agent_id: impl Into<String>) -> WaitForMessagesRequest {
+    pub fn wait(&self, agent_id: impl Into<String>) -> WaitForMessagesRequest {
         WaitForMessagesRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -2001,7 +1993,7 @@ impl<'a> MessagesApi<'a> {
     }
 }
 
-/// The request builder of [`MessagesApi::send_message`]: set options, then call `send`.
+/// The request builder of [`MessagesApi::send`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct SendMessageRequest {
@@ -2079,7 +2071,7 @@ impl SendMessageRequest {
     }
 }
 
-/// The request builder of [`MessagesApi::wait_for_messages`]: set options, then call `send`.
+/// The request builder of [`MessagesApi::wait`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct WaitForMessagesRequest {
@@ -2199,7 +2191,7 @@ impl<'a> ElicitationsApi<'a> {
     /// the answer's `content` must satisfy.
     ///
     /// `GET /v1/elicitations/{elicitation_id}`
-    pub fn get_elicitation(&self, elicitation_id: impl Into<String>) -> GetElicitationRequest {
+    pub fn get(&self, elicitation_id: impl Into<String>) -> GetElicitationRequest {
         GetElicitationRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -2214,7 +2206,7 @@ impl<'a> ElicitationsApi<'a> {
     /// Send an `Idempotency-Key` to make retries safe.
     ///
     /// `POST /v1/elicitations/{elicitation_id}/response`
-    pub fn respond_to_elicitation(
+    pub fn respond(
         &self,
         elicitation_id: impl Into<String>,
         body: ElicitationResponse,
@@ -2228,7 +2220,7 @@ impl<'a> ElicitationsApi<'a> {
     }
 }
 
-/// The request builder of [`ElicitationsApi::get_elicitation`]: set options, then call `send`.
+/// The request builder of [`ElicitationsApi::get`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetElicitationRequest {
@@ -2305,7 +2297,7 @@ impl GetElicitationRequest {
     }
 }
 
-/// The request builder of [`ElicitationsApi::respond_to_elicitation`]: set options, then call `send`.
+/// The request builder of [`ElicitationsApi::respond`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct RespondToElicitationRequest {
@@ -2422,7 +2414,7 @@ impl<'a> ArtifactsApi<'a> {
     /// Send an `Idempotency-Key` to make retries safe.
     ///
     /// `POST /v1/runs/{run_id}/artifacts`
-    pub fn upload_artifact(
+    pub fn upload(
         &self,
         run_id: impl Into<String>,
         filename: impl Into<String>,
@@ -2443,7 +2435,7 @@ impl<'a> ArtifactsApi<'a> {
     /// `ArtifactMetadata` object. Send an `Idempotency-Key` to make retries safe.
     ///
     /// `POST /v1/runs/{run_id}/artifacts:multipart`
-    pub fn upload_artifact_multipart(
+    pub fn upload_multipart(
         &self,
         run_id: impl Into<String>,
         file: crate::runtime::FilePart,
@@ -2461,7 +2453,7 @@ impl<'a> ArtifactsApi<'a> {
     /// Returns an artifact's metadata. Use `downloadArtifact` for its content.
     ///
     /// `GET /v1/artifacts/{artifact_id}`
-    pub fn get_artifact(&self, artifact_id: impl Into<String>) -> GetArtifactRequest {
+    pub fn get(&self, artifact_id: impl Into<String>) -> GetArtifactRequest {
         GetArtifactRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -2474,7 +2466,7 @@ impl<'a> ArtifactsApi<'a> {
     /// rather than buffer them.
     ///
     /// `GET /v1/artifacts/{artifact_id}/content`
-    pub fn download_artifact(&self, artifact_id: impl Into<String>) -> DownloadArtifactRequest {
+    pub fn download(&self, artifact_id: impl Into<String>) -> DownloadArtifactRequest {
         DownloadArtifactRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -2630,7 +2622,7 @@ impl crate::runtime::Paginated for ListRunArtifactsRequest {
     }
 }
 
-/// The request builder of [`ArtifactsApi::upload_artifact`]: set options, then call `send`.
+/// The request builder of [`ArtifactsApi::upload`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UploadArtifactRequest {
@@ -2715,7 +2707,7 @@ impl UploadArtifactRequest {
     }
 }
 
-/// The request builder of [`ArtifactsApi::upload_artifact_multipart`]: set options, then call `send`.
+/// The request builder of [`ArtifactsApi::upload_multipart`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct UploadArtifactMultipartRequest2 {
@@ -2803,7 +2795,7 @@ impl UploadArtifactMultipartRequest2 {
     }
 }
 
-/// The request builder of [`ArtifactsApi::get_artifact`]: set options, then call `send`.
+/// The request builder of [`ArtifactsApi::get`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetArtifactRequest {
@@ -2877,7 +2869,7 @@ impl GetArtifactRequest {
     }
 }
 
-/// The request builder of [`ArtifactsApi::download_artifact`]: set options, then call `send`.
+/// The request builder of [`ArtifactsApi::download`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct DownloadArtifactRequest {

@@ -808,7 +808,7 @@ const op19: OperationSpec = {
   retryable: true,
 };
 
-/** Parameters of `waitForMessages` (`waitForMessages`). */
+/** Parameters of `wait` (`waitForMessages`). */
 export interface WaitForMessagesParams {
   /** The agent's opaque identifier, as assigned at registration. Treat it as an arbitrary string and percent-encode it as one path segment. */
   agent_id: string;
@@ -860,7 +860,7 @@ export class MessagesResource {
    * @param params - The operation's parameters and body.
    * @param options - Per-request options.
    */
-  waitForMessages(params: WaitForMessagesParams, options?: RequestOptions): APIPromise<MessageBatch | undefined> {
+  wait(params: WaitForMessagesParams, options?: RequestOptions): APIPromise<MessageBatch | undefined> {
     return this.#core.request<MessageBatch | undefined>(op19, params, options);
   }
 }
@@ -897,7 +897,7 @@ const op21: OperationSpec = {
   idempotencyHeader: "Idempotency-Key",
 };
 
-/** Parameters of `respondToElicitation` (`respondToElicitation`). */
+/** Parameters of `respond` (`respondToElicitation`). */
 export interface RespondToElicitationParams {
   /** The elicitation's opaque identifier. */
   elicitation_id: string;
@@ -943,7 +943,7 @@ export class ElicitationsResource {
    * @param params - The operation's parameters and body.
    * @param options - Per-request options.
    */
-  respondToElicitation(params: RespondToElicitationParams, options?: RequestOptions): APIPromise<Elicitation> {
+  respond(params: RespondToElicitationParams, options?: RequestOptions): APIPromise<Elicitation> {
     return this.#core.request<Elicitation>(op21, params, options);
   }
 }
@@ -1217,9 +1217,9 @@ export const operationMethods = {
   "listRunEvents": ["runs", "listEvents"],
   "streamRunEvents": ["runs", "streamEvents"],
   "sendMessage": ["messages", "send"],
-  "waitForMessages": ["messages", "waitForMessages"],
+  "waitForMessages": ["messages", "wait"],
   "getElicitation": ["elicitations", "get"],
-  "respondToElicitation": ["elicitations", "respondToElicitation"],
+  "respondToElicitation": ["elicitations", "respond"],
   "listRunArtifacts": ["artifacts", "listRunArtifacts"],
   "uploadArtifact": ["artifacts", "upload"],
   "uploadArtifactMultipart": ["artifacts", "uploadMultipart"],

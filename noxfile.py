@@ -17,8 +17,8 @@ GO_BIN = ROOT / ".cache" / "go-bin"
 STATICCHECK_VERSION = "v0.8.2"  # staticcheck 2026.2.2, which knows Go 1.26
 
 
-def _install_polysdk(session: nox.Session, *groups: str) -> None:
-    session.install(".")
+def _install_polysdk(session: nox.Session, *groups: str, extras: str = "") -> None:
+    session.install(f".[{extras}]" if extras else ".")
     for group in groups:
         session.install("--group", group) if _uv(session) else session.install(*_group(group))
 
@@ -46,7 +46,7 @@ def generate(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit tables, golden trees, out/ drift and the compile tier (go, cargo, tsc). Extra args go
     to pytest, e.g. `nox -s tests -- -k names`. With CI=true no toolchain tier may skip."""
-    _install_polysdk(session, "test")
+    _install_polysdk(session, "test", extras="conformance")
     session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
     staticcheck = GO_BIN / "staticcheck"
     if not staticcheck.exists():
@@ -69,7 +69,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check and mypy --strict over the Python code."""
-    _install_polysdk(session, "lint")
+    _install_polysdk(session, "lint", extras="conformance")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

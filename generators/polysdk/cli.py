@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(gen)
     chk = commands.add_parser("check", help="exit 1 when --out differs from a fresh generation")
     _add_common(chk)
+    # Parsed by the mock itself (see _mock); listed here for `polysdk --help`.
+    commands.add_parser("mock", help="run the conformance mock orchestrator on 127.0.0.1 (needs the extra)")
     return parser
 
 
@@ -80,7 +82,20 @@ def _default_spec() -> Path:
     )
 
 
+def _mock(argv: list[str]) -> int:
+    try:
+        from polysdk_conformance.mock import main as mock_main
+    except ImportError as exc:
+        print(f"error: the mock needs the conformance extra ({exc.name} is missing)", file=sys.stderr)
+        print("  pip install 'polysdk[conformance]'", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return mock_main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["mock"]:  # its options belong to the mock's own parser
+        return _mock(argv[1:])
     args = _parser().parse_args(argv)
     try:
         # Validation runs in a child process; starting it before the heavier imports below lets

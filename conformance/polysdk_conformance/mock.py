@@ -1,0 +1,427 @@
+"""The mock orchestrator: a real HTTP server on 127.0.0.1 that plays scripted scenarios.
+
+Each case registers a scenario and gets a token; the SDK under test is given the base URL
+`http://127.0.0.1:PORT/t/TOKEN/`, so cases run in parallel without sharing state. Every request is
+journaled exactly as the server saw it (raw path and query, headers in order and original case,
+body bytes, timing, connection) and validated against the contract; the runner asserts on the
+journal. The mock itself asserts nothing: a request that matches no step gets a diagnostic status
+(418) and is recorded as unexpected.
+
+The server runs its asyncio loop in a background thread so that synchronous code (pytest, the
+runner) can drive it; all shared state is guarded by one lock and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import secrets
+import socket
+import struct
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from polysdk_conformance.contract import ContractValidator, default_spec_path
+from polysdk_conformance.scenario import ResponseAction, Scenario, parse_scenario
+
+MAX_BODY = 16 * 1024 * 1024
+# After an oversized body the rest is still read (and dropped), up to this much, so that the
+# client finishes sending and can read the 413 instead of failing on a broken pipe.
+MAX_DRAIN = 64 * 1024 * 1024
+MAX_JOURNAL = 10_000
+UNEXPECTED_STATUS = 418
+STARTUP_TIMEOUT_S = 10.0
+SHUTDOWN_TIMEOUT_S = 5.0
+BODY_READ_TIMEOUT_S = 30.0
+
+JsonDict = dict[str, Any]
+
+
+@dataclass
+class _TokenState:
+    """One registered scenario: its progress through the steps and its journal."""
+
+    scenario: Scenario
+    registered_at: float
+    received: list[int]
+    journal: list[JsonDict] = field(default_factory=list)
+    dropped: int = 0
+
+    def match(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int | None, str]:
+        """The step this request plays, in order, or None with the reason.
+
+        Steps are played in order. A step with `times: n` is an upper bound once it has been
+        reached: a client that retries fewer times may move on to the next step; a step never
+        reached cannot be skipped."""
+        reason = "no steps are left"
+        for index, step in enumerate(self.scenario.steps):
+            count = self.received[index]
+            if count >= step.times:
+                continue
+            why = step.request.mismatch(method, path, query, headers, body)
+            if not why:
+                self.received[index] += 1
+                return index, ""
+            if reason == "no steps are left":
+                reason = f"step {index} ({step.request.method} {step.request.path}): {why}"
+            if count == 0:
+                break
+        return None, reason
+
+
+def _diagnostic(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"mock_error": message, **extra}, status=status)
+
+
+class MockServer:
+    """The mock orchestrator, started in-process: `with MockServer() as mock: url = mock.base_url`."""
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, spec_path: Path | None = None, validate: bool = True
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._validator = ContractValidator(spec_path or default_spec_path()) if validate else None
+        self._states: dict[str, _TokenState] = {}
+        # Reentrant: _record takes it and is also called with it held.
+        self._lock = threading.RLock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Starts serving in a background thread; returns the base URL (no trailing slash)."""
+        if self._thread is not None:
+            return self.base_url
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="polysdk-mock", daemon=True)
+        thread.start()
+        self._loop, self._thread = loop, thread
+        try:
+            port = asyncio.run_coroutine_threadsafe(self._serve(), loop).result(STARTUP_TIMEOUT_S)
+        except BaseException:
+            self.stop()
+            raise
+        self.base_url = f"http://{self._host}:{port}"
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stops the server, closing open connections; bounded by SHUTDOWN_TIMEOUT_S."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        try:
+            if self._runner is not None:
+                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(SHUTDOWN_TIMEOUT_S)
+            # The contract checks run in the loop's default executor; join its threads too.
+            asyncio.run_coroutine_threadsafe(loop.shutdown_default_executor(), loop).result(
+                SHUTDOWN_TIMEOUT_S
+            )
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(SHUTDOWN_TIMEOUT_S)
+            if not thread.is_alive():
+                loop.close()
+            self._loop = self._thread = self._runner = None
+
+    def __enter__(self) -> MockServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    async def _serve(self) -> int:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
+        await runner.setup()
+        self._runner = runner
+        await web.TCPSite(runner, self._host, self._port).start()
+        return int(runner.addresses[0][1])
+
+    # -- scenarios and journals -------------------------------------------------------------
+
+    def register(self, scenario: Scenario | JsonDict) -> str:
+        """Registers a scenario (a Scenario or its JSON form); returns its token.
+
+        Raises ValueError naming the step and field when the JSON form is malformed."""
+        parsed = scenario if isinstance(scenario, Scenario) else parse_scenario(scenario)
+        token = secrets.token_hex(8)
+        with self._lock:
+            self._states[token] = _TokenState(parsed, time.monotonic(), [0] * len(parsed.steps))
+        return token
+
+    def url(self, token: str) -> str:
+        """The base URL an SDK is given for this scenario."""
+        return f"{self.base_url}/t/{token}/"
+
+    def forget(self, token: str) -> bool:
+        with self._lock:
+            return self._states.pop(token, None) is not None
+
+    def journal(self, token: str) -> list[JsonDict]:
+        """Every request received for the token, in arrival order (copies)."""
+        with self._lock:
+            return [dict(entry) for entry in self._state(token).journal]
+
+    def unexpected(self, token: str) -> list[JsonDict]:
+        return [entry for entry in self.journal(token) if entry["step"] == "unexpected"]
+
+    def unmatched_steps(self, token: str) -> list[JsonDict]:
+        """Steps expected but not (or not as often as scripted) received."""
+        with self._lock:
+            state = self._state(token)
+            return [
+                {
+                    "step": index,
+                    "method": step.request.method,
+                    "path": step.request.path,
+                    "times": step.times,
+                    "received": state.received[index],
+                }
+                for index, step in enumerate(state.scenario.steps)
+                if state.received[index] < step.times
+            ]
+
+    def report(self, token: str) -> JsonDict:
+        """Journal, unexpected requests and unmatched steps together, as the control API returns."""
+        journal = self.journal(token)
+        with self._lock:
+            dropped = self._state(token).dropped
+        return {
+            "token": token,
+            "journal": journal,
+            "journal_dropped": dropped,
+            "unexpected": [entry for entry in journal if entry["step"] == "unexpected"],
+            "unmatched_steps": self.unmatched_steps(token),
+        }
+
+    def _state(self, token: str) -> _TokenState:
+        state = self._states.get(token)
+        if state is None:
+            raise KeyError(f"unknown mock token {token!r}")
+        return state
+
+    # -- request handling -------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        raw_path, _, query = request.raw_path.partition("?")
+        if raw_path == "/_mock" or raw_path.startswith("/_mock/"):
+            return await self._control(request, raw_path)
+        if not raw_path.startswith("/t/"):
+            return _diagnostic(404, f"requests must go to /t/<token>/...; got {raw_path!r}")
+        token, _, rest = raw_path[3:].partition("/")
+        path = "/" + rest
+        with self._lock:
+            state = self._states.get(token)
+        if state is None:
+            return _diagnostic(404, f"unknown mock token {token!r}: register a scenario first", token=token)
+
+        # Timing is taken when the request head arrived, before the body: backoff windows are
+        # measured between attempts, not between finished uploads.
+        time_ms = round((time.monotonic() - state.registered_at) * 1000, 3)
+        body, oversized = await _read_body(request)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers]
+        entry: JsonDict = {
+            "method": request.method,
+            "path": path,
+            "query": query,
+            "headers": [list(pair) for pair in headers],
+            "body_base64": base64.b64encode(body).decode("ascii"),
+            "time_ms": time_ms,
+            "connection": _connection_id(request),
+            "violations": [],
+            "notes": [],
+        }
+        if oversized:
+            entry.update(step="unexpected", mismatch=f"body larger than {MAX_BODY} bytes")
+            self._record(state, entry)
+            return _diagnostic(413, f"request body larger than {MAX_BODY} bytes; the mock refuses it")
+
+        # Matched and journaled in arrival order, before the (slower, off-loop) contract check,
+        # whose findings are then filled into the same journal entry.
+        with self._lock:
+            index, reason = state.match(request.method, path, query, headers, body)
+            if index is None:
+                entry.update(step="unexpected", mismatch=reason)
+            else:
+                entry["step"] = index
+            self._record(state, entry)
+        if self._validator is not None:
+            findings = await asyncio.get_running_loop().run_in_executor(
+                None, self._validator.check, request.method, path, query, headers, body
+            )
+            with self._lock:
+                entry["violations"], entry["notes"] = findings.violations, findings.notes
+        if index is None:
+            return _diagnostic(UNEXPECTED_STATUS, f"unexpected request: {reason}", token=token)
+        return await _respond(request, state.scenario.steps[index].response)
+
+    def _record(self, state: _TokenState, entry: JsonDict) -> None:
+        with self._lock:
+            entry["seq"] = len(state.journal) + state.dropped
+            if len(state.journal) < MAX_JOURNAL:
+                state.journal.append(entry)
+            else:  # bounded memory for a runaway client; the count still says what happened
+                state.dropped += 1
+
+    async def _control(self, request: web.Request, path: str) -> web.StreamResponse:
+        parts = [part for part in path.split("/") if part][1:]  # after "_mock"
+        if parts == ["scenarios"] and request.method == "POST":
+            body, oversized = await _read_body(request)
+            if oversized:
+                return _diagnostic(413, f"scenario larger than {MAX_BODY} bytes")
+            try:
+                data = json.loads(body)
+            except ValueError as exc:
+                return _diagnostic(400, f"scenario is not valid JSON: {exc}")
+            try:
+                token = self.register(data)
+            except ValueError as exc:
+                return _diagnostic(400, f"invalid scenario: {exc}")
+            return web.json_response({"token": token, "base_url": self.url(token)}, status=201)
+        if len(parts) == 3 and parts[0] == "scenarios" and parts[2] == "journal" and request.method == "GET":
+            try:
+                return web.json_response(self.report(parts[1]))
+            except KeyError:
+                return _diagnostic(404, f"unknown mock token {parts[1]!r}", token=parts[1])
+        if len(parts) == 2 and parts[0] == "scenarios" and request.method == "DELETE":
+            if self.forget(parts[1]):
+                return web.json_response({"deleted": parts[1]})
+            return _diagnostic(404, f"unknown mock token {parts[1]!r}", token=parts[1])
+        return _diagnostic(
+            404,
+            f"no control endpoint {request.method} {path}; use POST /_mock/scenarios, "
+            "GET /_mock/scenarios/<token>/journal or DELETE /_mock/scenarios/<token>",
+        )
+
+
+async def _read_body(request: web.Request) -> tuple[bytes, bool]:
+    """The body, or (b"", True) when it exceeds MAX_BODY (the rest is drained, bounded)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_READ_TIMEOUT_S):
+            while chunk := await request.content.readany():
+                size += len(chunk)
+                if size > MAX_DRAIN:
+                    break
+                if size <= MAX_BODY:
+                    chunks.append(chunk)
+    except TimeoutError:
+        pass  # a client that stops sending mid-body gets what arrived; the journal shows it
+    if size > MAX_BODY:
+        return b"", True
+    return b"".join(chunks), False
+
+
+def _connection_id(request: web.Request) -> str:
+    """The client's address:port, which tells a retry on a new connection from one on the same."""
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
+
+
+async def _respond(request: web.Request, action: ResponseAction) -> web.StreamResponse:
+    if action.delay_ms:
+        await asyncio.sleep(action.delay_ms / 1000)
+    headers = list(action.headers)
+    if action.kind in ("json", "text", "bytes"):
+        default_type = {"json": "application/json", "text": "text/plain; charset=utf-8"}.get(
+            action.kind, "application/octet-stream"
+        )
+        # No default type on an empty body: a 204 with a Content-Type is itself an oddity.
+        if action.body and not any(name.lower() == "content-type" for name, _ in headers):
+            headers.append(("Content-Type", default_type))
+        response = web.Response(status=action.status, body=action.body)
+        response.headers.popall("Content-Type", None)
+        for name, value in headers:
+            response.headers.add(name, value)
+        return response
+    if action.kind == "sse":
+        return await _stream_events(request, action, headers)
+    transport = request.transport
+    if transport is None:  # the client already went away
+        return web.Response(status=499)
+    if action.kind == "reset":
+        # SO_LINGER 0 makes close() send a TCP RST, which clients report as "connection reset".
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    elif action.kind == "truncated":
+        head = [f"HTTP/1.1 {action.status} Mock", f"Content-Length: {action.declared_length}"]
+        head += [f"{name}: {value}" for name, value in headers if name.lower() != "content-length"]
+        transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + action.body)
+        transport.close()
+    else:  # garbage
+        transport.write(action.body)
+        transport.close()
+    # The connection is gone; aiohttp drops this response when it finds the transport closed.
+    return web.Response(status=action.status)
+
+
+async def _stream_events(
+    request: web.Request, action: ResponseAction, headers: list[tuple[str, str]]
+) -> web.StreamResponse:
+    response = web.StreamResponse(status=action.status)
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "text/event-stream"))
+    for name, value in headers:
+        response.headers.add(name, value)
+    response.headers.setdefault("Cache-Control", "no-cache")
+    await response.prepare(request)
+    for sent, event in enumerate(action.events):
+        if action.drop_after is not None and sent == action.drop_after:
+            break
+        if event.delay_ms:
+            await asyncio.sleep(event.delay_ms / 1000)
+        await response.write(event.encode())
+    if action.drop_after is not None and request.transport is not None:
+        request.transport.abort()  # a dropped stream: no terminating chunk, the client sees EOF
+        return response
+    await response.write_eof()
+    return response
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs a standalone mock until interrupted, printing its base URL on the first line."""
+    parser = argparse.ArgumentParser(prog="polysdk-mock", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free port)")
+    parser.add_argument("--spec", type=Path, default=None, help="contract to validate requests against")
+    parser.add_argument("--no-validate", action="store_true", help="skip contract validation")
+    args = parser.parse_args(argv)
+    # Loopback only: the mock accepts scripted faults and must never be reachable from outside.
+    server = MockServer("127.0.0.1", args.port, args.spec, validate=not args.no_validate)
+    with server:
+        print(server.base_url, flush=True)
+        print(
+            f"control API: POST {server.base_url}/_mock/scenarios; Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,284 @@
+"""The scenario a mock plays for one case: an ordered list of expected request -> response steps.
+
+A scenario arrives as plain JSON data (from a case file, or over the mock's control API) and is
+checked here once, at registration, so that the server itself only ever sees well-formed steps.
+Every mistake raises ValueError naming the step and field, because a case author debugging a
+scenario should not have to read a traceback from inside the server.
+
+Scenario shape::
+
+    {"steps": [{"request": {"method": "GET", "path": "/v1/agents",
+                            "query": "limit=5",            # optional, exact raw query string
+                            "headers": {"Accept": "..."},  # optional, exact values, names any case
+                            "body_text": "...",            # optional, exact body as UTF-8
+                            "body_json": {...}},           # optional, semantic JSON equality
+                "response": {"kind": "json", "status": 200, "headers": {...}, "body": {...},
+                             "delay_ms": 0},
+                "times": 1}]}
+
+Response kinds: json (body: any JSON), text (body: str), bytes (body_base64), sse (events:
+[{event, data, id, retry, comment, delay_ms}], drop_after: N), reset (abort with a TCP RST),
+truncated (declare a longer Content-Length than the body sent, then close), garbage (write
+non-HTTP bytes, then close). Any kind may wait delay_ms first, which also scripts a stall.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# Delays are bounded so that a mistyped case cannot hang a conformance run.
+MAX_DELAY_MS = 30_000
+MAX_TIMES = 1_000
+KINDS = ("json", "text", "bytes", "sse", "reset", "truncated", "garbage")
+_NO_BODY = object()
+
+
+@dataclass(frozen=True)
+class SseEvent:
+    data: str | None = None
+    event: str | None = None
+    id: str | None = None
+    retry: int | None = None
+    comment: str | None = None
+    delay_ms: int = 0
+
+    def encode(self) -> bytes:
+        """The event on the wire; multi-line data becomes one `data:` line per line."""
+        lines: list[str] = []
+        if self.comment is not None:
+            lines += [f": {line}" for line in self.comment.split("\n")]
+        if self.event is not None:
+            lines.append(f"event: {self.event}")
+        if self.id is not None:
+            lines.append(f"id: {self.id}")
+        if self.retry is not None:
+            lines.append(f"retry: {self.retry}")
+        if self.data is not None:
+            lines += [f"data: {line}" for line in self.data.split("\n")]
+        return ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class ResponseAction:
+    kind: str
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    events: tuple[SseEvent, ...] = ()
+    drop_after: int | None = None
+    declared_length: int | None = None
+    delay_ms: int = 0
+
+
+@dataclass(frozen=True)
+class ExpectedRequest:
+    method: str
+    path: str
+    query: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body_text: str | None = None
+    body_json: Any = _NO_BODY
+
+    def mismatch(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+    ) -> str:
+        """Why a request does not match this expectation, or "" when it does."""
+        if method.upper() != self.method:
+            return f"method {method} != {self.method}"
+        if path != self.path:
+            return f"path {path!r} != {self.path!r}"
+        if self.query is not None and query != self.query:
+            return f"query {query!r} != {self.query!r}"
+        for name, value in self.headers:
+            seen = [v for k, v in headers if k.lower() == name.lower()]
+            if value not in seen:
+                return f"header {name}: {seen!r} does not contain {value!r}"
+        if self.body_text is not None and body != self.body_text.encode("utf-8"):
+            return "body differs from body_text"
+        if self.body_json is not _NO_BODY:
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                return "body is not JSON"
+            if decoded != self.body_json:
+                return "body differs from body_json"
+        return ""
+
+
+@dataclass(frozen=True)
+class Step:
+    request: ExpectedRequest
+    response: ResponseAction
+    times: int = 1
+
+
+@dataclass(frozen=True)
+class Scenario:
+    steps: tuple[Step, ...] = field(default_factory=tuple)
+    name: str = ""
+
+
+def parse_scenario(data: Any) -> Scenario:
+    """A checked Scenario from JSON data; ValueError with the step and field on any mistake."""
+    if not isinstance(data, dict):
+        raise ValueError("scenario: expected a JSON object with a 'steps' list")
+    _only(data, {"steps", "name"}, "scenario")
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        raise ValueError("scenario: 'steps' must be a list")
+    name = data.get("name", "")
+    if not isinstance(name, str):
+        raise ValueError("scenario: 'name' must be a string")
+    return Scenario(tuple(_step(raw, f"steps[{i}]") for i, raw in enumerate(steps)), name)
+
+
+def _step(raw: Any, where: str) -> Step:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected an object with 'request' and 'response'")
+    _only(raw, {"request", "response", "times"}, where)
+    times = _int(raw, "times", where, default=1, low=1, high=MAX_TIMES)
+    return Step(
+        _request(raw.get("request"), f"{where}.request"),
+        _response(raw.get("response"), f"{where}.response"),
+        times,
+    )
+
+
+def _request(raw: Any, where: str) -> ExpectedRequest:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected an object with 'method' and 'path'")
+    _only(raw, {"method", "path", "query", "headers", "body_text", "body_json"}, where)
+    method = raw.get("method")
+    path = raw.get("path")
+    if not isinstance(method, str) or not method.isalpha():
+        raise ValueError(f"{where}.method: expected an HTTP method such as 'GET'")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ValueError(f"{where}.path: expected the raw path after the token, starting with '/'")
+    query = raw.get("query")
+    if query is not None and not isinstance(query, str):
+        raise ValueError(f"{where}.query: expected the exact raw query string (without '?')")
+    body_text = raw.get("body_text")
+    if body_text is not None and not isinstance(body_text, str):
+        raise ValueError(f"{where}.body_text: expected a string")
+    return ExpectedRequest(
+        method=method.upper(),
+        path=path,
+        query=query,
+        headers=_headers(raw.get("headers"), f"{where}.headers"),
+        body_text=body_text,
+        body_json=raw.get("body_json", _NO_BODY),
+    )
+
+
+def _response(raw: Any, where: str) -> ResponseAction:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected an object with a 'kind' among {', '.join(KINDS)}")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise ValueError(f"{where}.kind: {kind!r} is not one of {', '.join(KINDS)}")
+    common = {"kind", "status", "headers", "delay_ms"}
+    extra = {
+        "json": {"body"},
+        "text": {"body"},
+        "bytes": {"body_base64"},
+        "sse": {"events", "drop_after"},
+        "reset": set(),
+        "truncated": {"body", "declared_length"},
+        "garbage": {"body"},
+    }[kind]
+    _only(raw, common | extra, where)
+    status = _int(raw, "status", where, default=200, low=100, high=599)
+    headers = _headers(raw.get("headers"), f"{where}.headers")
+    delay_ms = _int(raw, "delay_ms", where, default=0, low=0, high=MAX_DELAY_MS)
+    body = b""
+    if kind == "json":
+        body = json.dumps(raw.get("body"), ensure_ascii=False).encode("utf-8")
+        if not any(name.lower() == "content-type" for name, _ in headers):
+            headers = (("Content-Type", "application/json"), *headers)
+    elif kind in ("text", "truncated", "garbage"):
+        text = raw.get("body", "")
+        if not isinstance(text, str):
+            raise ValueError(f"{where}.body: expected a string")
+        body = text.encode("utf-8")
+        if kind == "garbage" and not body:
+            body = b"\x00\x01 this is not HTTP \xff\xfe\r\n"
+    elif kind == "bytes":
+        encoded = raw.get("body_base64", "")
+        if not isinstance(encoded, str):
+            raise ValueError(f"{where}.body_base64: expected a base64 string")
+        try:
+            body = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"{where}.body_base64: not valid base64") from None
+    events: tuple[SseEvent, ...] = ()
+    drop_after: int | None = None
+    if kind == "sse":
+        raw_events = raw.get("events", [])
+        if not isinstance(raw_events, list):
+            raise ValueError(f"{where}.events: expected a list")
+        events = tuple(_event(event, f"{where}.events[{i}]") for i, event in enumerate(raw_events))
+        if "drop_after" in raw:
+            drop_after = _int(raw, "drop_after", where, default=0, low=0, high=len(events))
+    declared_length: int | None = None
+    if kind == "truncated":
+        declared_length = _int(raw, "declared_length", where, default=len(body) + 64, low=len(body) + 1)
+    return ResponseAction(kind, status, headers, body, events, drop_after, declared_length, delay_ms)
+
+
+def _event(raw: Any, where: str) -> SseEvent:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected an object")
+    _only(raw, {"event", "data", "id", "retry", "comment", "delay_ms"}, where)
+    texts: dict[str, str | None] = {}
+    for key in ("event", "data", "id", "comment"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{where}.{key}: expected a string")
+        if key != "data" and key != "comment" and isinstance(value, str) and "\n" in value:
+            raise ValueError(f"{where}.{key}: must be a single line")
+        texts[key] = value
+    retry = _int(raw, "retry", where, default=-1, low=0) if "retry" in raw else None
+    delay_ms = _int(raw, "delay_ms", where, default=0, low=0, high=MAX_DELAY_MS)
+    return SseEvent(texts["data"], texts["event"], texts["id"], retry, texts["comment"], delay_ms)
+
+
+def _headers(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """Headers as an object or a list of [name, value] pairs (to repeat a name)."""
+    if raw is None:
+        return ()
+    pairs = list(raw.items()) if isinstance(raw, dict) else raw
+    if not isinstance(pairs, list):
+        raise ValueError(f"{where}: expected an object or a list of [name, value] pairs")
+    result: list[tuple[str, str]] = []
+    for pair in pairs:
+        if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+            raise ValueError(f"{where}: {pair!r} is not a [name, value] pair of strings")
+        name, value = pair
+        if not name or any(c in name for c in " :\r\n") or "\r" in value or "\n" in value:
+            raise ValueError(f"{where}: {name!r} is not a valid header")
+        result.append((name, value))
+    return tuple(result)
+
+
+def _int(
+    raw: dict[str, Any], key: str, where: str, *, default: int, low: int, high: int | None = None
+) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{where}.{key}: expected an integer")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{where}.{key}: {value} must be {bound}")
+    return value
+
+
+def _only(raw: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )

@@ -1,0 +1,475 @@
+"""The mock orchestrator, exercised over real loopback HTTP with the standard library's clients."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from polysdk_conformance.mock import UNEXPECTED_STATUS, MockServer
+
+BEARER = ("Authorization", "Bearer test-token")
+Reply = tuple[int, list[tuple[str, str]], bytes]
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockServer]:
+    with MockServer() as server:
+        yield server
+
+
+def connect(mock: MockServer, timeout: float = 5.0) -> http.client.HTTPConnection:
+    host, port = mock.base_url.removeprefix("http://").rsplit(":", 1)
+    return http.client.HTTPConnection(host, int(port), timeout=timeout)
+
+
+def send(
+    mock: MockServer,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes | None = None,
+) -> Reply:
+    """One request with headers sent exactly in the given order and case."""
+    conn = connect(mock)
+    try:
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", mock.base_url.removeprefix("http://"))
+        for name, value in headers or []:
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        response = conn.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        conn.close()
+
+
+def step(method: str, path: str, response: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"request": {"method": method, "path": path}, "response": response, **extra}
+
+
+def test_json_response_and_journal_keep_the_wire_form(mock: MockServer) -> None:
+    token = mock.register(
+        {
+            "steps": [
+                step(
+                    "PUT",
+                    "/v1/agents/a%2Fb%20%C3%A9",
+                    {
+                        "kind": "json",
+                        "status": 201,
+                        "headers": {"X-Request-Id": "req-1"},
+                        "body": {"id": "a/b"},
+                    },
+                )
+            ]
+        }
+    )
+    status, headers, body = send(
+        mock,
+        "PUT",
+        f"/t/{token}/v1/agents/a%2Fb%20%C3%A9?z=1&a=%2C",
+        [("x-Zeta", "1"), BEARER, ("Content-Type", "application/json"), ("X-alpha", "2")],
+        b'{"name": "n"}',
+    )
+    assert status == 201
+    assert json.loads(body) == {"id": "a/b"}
+    assert ("X-Request-Id", "req-1") in headers
+    assert dict(headers)["Content-Type"] == "application/json"
+
+    [entry] = mock.journal(token)
+    assert entry["method"] == "PUT"
+    assert entry["path"] == "/v1/agents/a%2Fb%20%C3%A9"  # still percent-encoded
+    assert entry["query"] == "z=1&a=%2C"
+    names = [name for name, _ in entry["headers"]]
+    assert names == ["Host", "x-Zeta", "Authorization", "Content-Type", "X-alpha", "Content-Length"]
+    assert base64.b64decode(entry["body_base64"]) == b'{"name": "n"}'
+    assert entry["step"] == 0
+    assert entry["time_ms"] >= 0
+    assert entry["connection"].startswith("127.0.0.1:")
+    assert mock.unexpected(token) == []
+    assert mock.unmatched_steps(token) == []
+
+
+def test_tokens_are_isolated_when_used_in_parallel(mock: MockServer) -> None:
+    tokens = [
+        mock.register({"steps": [step("GET", "/v1/plans/p", {"kind": "text", "body": f"plan {i}"})]})
+        for i in range(2)
+    ]
+    replies: dict[int, Reply] = {}
+
+    def call(i: int) -> None:
+        replies[i] = send(mock, "GET", f"/t/{tokens[i]}/v1/plans/p", [BEARER])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert [replies[i][2] for i in range(2)] == [b"plan 0", b"plan 1"]
+    assert dict(replies[0][1])["Content-Type"].startswith("text/plain")
+    for token in tokens:
+        assert [entry["step"] for entry in mock.journal(token)] == [0]
+
+
+def test_repeated_step_scripts_retries_and_the_journal_counts_attempts(mock: MockServer) -> None:
+    token = mock.register(
+        {
+            "steps": [
+                step("POST", "/v1/runs", {"kind": "json", "status": 503, "body": {"title": "busy"}}, times=2),
+                step("POST", "/v1/runs", {"kind": "json", "status": 201, "body": {"id": "r"}}),
+            ]
+        }
+    )
+    statuses = [
+        send(mock, "POST", f"/t/{token}/v1/runs", [BEARER, ("Idempotency-Key", "k-1")], b"{}")[0]
+        for _ in range(3)
+    ]
+    assert statuses == [503, 503, 201]
+    journal = mock.journal(token)
+    assert [entry["step"] for entry in journal] == [0, 0, 1]
+    assert [entry["seq"] for entry in journal] == [0, 1, 2]
+    keys = {value for entry in journal for name, value in entry["headers"] if name == "Idempotency-Key"}
+    assert keys == {"k-1"}
+    assert journal[0]["time_ms"] <= journal[1]["time_ms"] <= journal[2]["time_ms"]
+
+
+def test_fewer_retries_than_scripted_may_move_on_but_are_reported(mock: MockServer) -> None:
+    token = mock.register(
+        {
+            "steps": [
+                step("GET", "/health", {"kind": "json", "status": 503, "body": {}}, times=3),
+                step("GET", "/metrics", {"kind": "text", "body": "m 1"}),
+                step("GET", "/health", {"kind": "json", "body": {"status": "ok"}}),
+            ]
+        }
+    )
+    assert send(mock, "GET", f"/t/{token}/health")[0] == 503
+    assert send(mock, "GET", f"/t/{token}/metrics")[0] == 200
+    assert mock.unmatched_steps(token) == [
+        {"step": 0, "method": "GET", "path": "/health", "times": 3, "received": 1},
+        {"step": 2, "method": "GET", "path": "/health", "times": 1, "received": 0},
+    ]
+
+
+def test_a_step_never_reached_cannot_be_skipped(mock: MockServer) -> None:
+    token = mock.register(
+        {
+            "steps": [
+                step("GET", "/health", {"kind": "json", "body": {}}),
+                step("GET", "/metrics", {"kind": "text"}),
+            ]
+        }
+    )
+    assert send(mock, "GET", f"/t/{token}/metrics")[0] == UNEXPECTED_STATUS
+    assert "step 0 (GET /health)" in mock.unexpected(token)[0]["mismatch"]
+
+
+def test_unexpected_request_gets_a_diagnostic_and_unreached_steps_are_reported(mock: MockServer) -> None:
+    token = mock.register(
+        {
+            "steps": [
+                step("GET", "/v1/agents", {"kind": "json", "body": {"data": []}}),
+                step("DELETE", "/v1/agents/a", {"kind": "bytes", "status": 204}),
+            ]
+        }
+    )
+    status, _, body = send(mock, "POST", f"/t/{token}/v1/agents", [BEARER], b"{}")
+    assert status == UNEXPECTED_STATUS
+    diagnostic = json.loads(body)
+    assert "unexpected request" in diagnostic["mock_error"]
+    assert "step 0 (GET /v1/agents)" in diagnostic["mock_error"]
+    [entry] = mock.unexpected(token)
+    assert entry["step"] == "unexpected"
+    assert entry["method"] == "POST"
+    assert "method POST != GET" in entry["mismatch"]
+    assert [s["step"] for s in mock.unmatched_steps(token)] == [0, 1]
+
+
+def test_request_matchers_check_query_headers_and_json_body(mock: MockServer) -> None:
+    expected = {
+        "method": "POST",
+        "path": "/v1/plans",
+        "query": "dry_run=true",
+        "headers": {"content-type": "application/json"},
+        "body_json": {"goal": "g", "n": 1},
+    }
+    token = mock.register(
+        {"steps": [{"request": expected, "response": {"kind": "json", "status": 201, "body": {}}}]}
+    )
+    json_type = ("Content-Type", "application/json")
+    assert send(mock, "POST", f"/t/{token}/v1/plans?dry_run=false", [json_type], b"{}")[0] == 418
+    wrong_body = b'{"goal": "x", "n": 1}'
+    assert send(mock, "POST", f"/t/{token}/v1/plans?dry_run=true", [json_type], wrong_body)[0] == 418
+    body = b'{"n": 1, "goal": "g"}'
+    assert send(mock, "POST", f"/t/{token}/v1/plans?dry_run=true", [json_type], body)[0] == 201
+    mismatches = [entry["mismatch"] for entry in mock.unexpected(token)]
+    assert "query" in mismatches[0]
+    assert "body differs from body_json" in mismatches[1]
+
+
+def test_unknown_token_gets_404_naming_it(mock: MockServer) -> None:
+    status, _, body = send(mock, "GET", "/t/no-such-token/v1/agents")
+    assert status == 404
+    assert "no-such-token" in json.loads(body)["mock_error"]
+    status, _, body = send(mock, "GET", "/v1/agents")
+    assert status == 404
+    assert "/t/<token>/" in json.loads(body)["mock_error"]
+
+
+def parse_sse(raw: bytes) -> list[dict[str, str]]:
+    events = []
+    for block in raw.decode("utf-8").split("\n\n"):
+        if not block:
+            continue
+        fields: dict[str, str] = {}
+        for line in block.split("\n"):
+            name, _, value = line.partition(": ")
+            fields[name] = f"{fields[name]}\n{value}" if name in fields else value
+        events.append(fields)
+    return events
+
+
+def test_sse_events_arrive_in_order_with_ids_and_multi_line_data(mock: MockServer) -> None:
+    events = [
+        {"comment": "keep-alive"},
+        {"event": "run.started", "id": "1", "data": '{"seq": 1}', "retry": 1500},
+        {"event": "log", "id": "2", "data": "line one\nline two", "delay_ms": 50},
+        {"id": "3", "data": "last"},
+    ]
+    token = mock.register(
+        {"steps": [step("GET", "/v1/runs/r/events:stream", {"kind": "sse", "events": events})]}
+    )
+    started = time.monotonic()
+    status, headers, body = send(mock, "GET", f"/t/{token}/v1/runs/r/events:stream", [BEARER])
+    assert status == 200
+    assert time.monotonic() - started >= 0.05
+    assert dict(headers)["Content-Type"] == "text/event-stream"
+    assert parse_sse(body) == [
+        {"": "keep-alive"},
+        {"event": "run.started", "id": "1", "retry": "1500", "data": '{"seq": 1}'},
+        {"event": "log", "id": "2", "data": "line one\nline two"},
+        {"id": "3", "data": "last"},
+    ]
+
+
+def test_sse_stream_dropped_after_n_events(mock: MockServer) -> None:
+    events = [{"id": str(i), "data": f"e{i}"} for i in range(5)]
+    token = mock.register({"steps": [step("GET", "/s", {"kind": "sse", "events": events, "drop_after": 2})]})
+    conn = connect(mock)
+    try:
+        conn.request("GET", f"/t/{token}/s")
+        response = conn.getresponse()
+        assert response.status == 200
+        with pytest.raises(http.client.IncompleteRead) as caught:
+            response.read()
+        assert parse_sse(caught.value.partial) == [{"id": "0", "data": "e0"}, {"id": "1", "data": "e1"}]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        ({"kind": "reset"}, ConnectionResetError),
+        ({"kind": "truncated", "body": '{"id": "a'}, http.client.IncompleteRead),
+        ({"kind": "garbage"}, http.client.BadStatusLine),
+    ],
+    ids=["reset", "truncated", "garbage"],
+)
+def test_faults_surface_as_client_errors(
+    mock: MockServer, response: dict[str, Any], error: type[Exception]
+) -> None:
+    token = mock.register({"steps": [step("GET", "/v1/agents", response)]})
+    conn = connect(mock)
+    try:
+        with pytest.raises(error):
+            conn.request("GET", f"/t/{token}/v1/agents", headers=dict([BEARER]))
+            conn.getresponse().read()
+    finally:
+        conn.close()
+    assert [entry["step"] for entry in mock.journal(token)] == [0]
+
+
+def test_delay_is_honoured(mock: MockServer) -> None:
+    token = mock.register(
+        {"steps": [step("GET", "/health", {"kind": "text", "body": "ok", "delay_ms": 200})]}
+    )
+    started = time.monotonic()
+    assert send(mock, "GET", f"/t/{token}/health")[2] == b"ok"
+    assert 0.2 <= time.monotonic() - started < 5
+
+
+def test_contract_validation_flags_a_wrong_query_type_and_passes_a_valid_request(mock: MockServer) -> None:
+    ok = {"kind": "json", "body": {"data": [], "has_more": False}}
+    token = mock.register({"steps": [step("GET", "/v1/agents", ok, times=2)]})
+    send(mock, "GET", f"/t/{token}/v1/agents?limit=abc", [BEARER])
+    send(mock, "GET", f"/t/{token}/v1/agents?limit=5&status=online&status=busy", [BEARER])
+    bad, good = mock.journal(token)
+    assert any("limit" in violation for violation in bad["violations"]), bad["violations"]
+    assert good["violations"] == []
+
+
+def test_contract_validation_flags_missing_credentials(mock: MockServer) -> None:
+    token = mock.register({"steps": [step("GET", "/v1/agents", {"kind": "json", "body": {}})]})
+    send(mock, "GET", f"/t/{token}/v1/agents")
+    [entry] = mock.journal(token)
+    assert any("Security" in violation for violation in entry["violations"])
+
+
+def test_contract_validation_notes_what_openapi_core_cannot_check(mock: MockServer) -> None:
+    run = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    path = f"/v1/runs/{run}/artifacts"
+    token = mock.register({"steps": [step("POST", path, {"kind": "json", "status": 201, "body": {}})]})
+    send(
+        mock,
+        "POST",
+        f"/t/{token}{path}?filename=a.bin",
+        [BEARER, ("Content-Type", "application/octet-stream")],
+        b"\0",
+    )
+    [entry] = mock.journal(token)
+    assert entry["violations"] == []
+    assert entry["notes"] == ["skipped: openapi-core cannot validate a binary body against its 3.1 schema"]
+
+
+def test_empty_body_gets_no_default_content_type(mock: MockServer) -> None:
+    token = mock.register({"steps": [step("DELETE", "/v1/agents/a", {"kind": "bytes", "status": 204})]})
+    status, headers, body = send(mock, "DELETE", f"/t/{token}/v1/agents/a", [BEARER])
+    assert (status, body) == (204, b"")
+    assert "Content-Type" not in dict(headers)
+
+
+def test_oversized_body_gets_413(mock: MockServer) -> None:
+    token = mock.register({"steps": [step("POST", "/v1/runs/r/artifacts", {"kind": "json", "body": {}})]})
+    status, _, body = send(
+        mock, "POST", f"/t/{token}/v1/runs/r/artifacts", [BEARER], b"x" * (16 * 1024 * 1024 + 1)
+    )
+    assert status == 413
+    assert "larger than" in json.loads(body)["mock_error"]
+    [entry] = mock.journal(token)
+    assert entry["step"] == "unexpected"
+    assert mock.unmatched_steps(token)[0]["received"] == 0
+
+
+def control(mock: MockServer, method: str, path: str, data: bytes | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(f"{mock.base_url}{path}", data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read())
+
+
+def test_control_api_round_trip(mock: MockServer) -> None:
+    scenario = {"steps": [step("GET", "/health", {"kind": "json", "body": {"status": "ok"}})]}
+    status, created = control(mock, "POST", "/_mock/scenarios", json.dumps(scenario).encode())
+    assert status == 201
+    token = created["token"]
+    assert created["base_url"] == f"{mock.base_url}/t/{token}/"
+    with urllib.request.urlopen(f"{created['base_url']}health", timeout=5) as response:
+        assert json.loads(response.read()) == {"status": "ok"}
+    status, report = control(mock, "GET", f"/_mock/scenarios/{token}/journal")
+    assert status == 200
+    assert [entry["path"] for entry in report["journal"]] == ["/health"]
+    assert report["unexpected"] == [] and report["unmatched_steps"] == []
+    assert control(mock, "DELETE", f"/_mock/scenarios/{token}")[0] == 200
+    status, gone = control(mock, "GET", f"/_mock/scenarios/{token}/journal")
+    assert status == 404 and token in gone["mock_error"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"{not json", "not valid JSON"),
+        (
+            b'{"steps": [{"request": {"method": "GET"}, "response": {"kind": "json"}}]}',
+            "steps[0].request.path",
+        ),
+    ],
+)
+def test_control_api_rejects_bad_scenarios_with_400(mock: MockServer, payload: bytes, message: str) -> None:
+    status, diagnostic = control(mock, "POST", "/_mock/scenarios", payload)
+    assert status == 400
+    assert message in diagnostic["mock_error"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ([], "expected a JSON object"),
+        (
+            {"steps": [{"request": {"method": "GET", "path": "x"}, "response": {"kind": "json"}}]},
+            "starting with '/'",
+        ),
+        ({"steps": [step("GET", "/a", {"kind": "teapot"})]}, "steps[0].response.kind"),
+        ({"steps": [step("GET", "/a", {"kind": "json", "delay_ms": 60_000})]}, "between 0 and 30000"),
+        ({"steps": [step("GET", "/a", {"kind": "bytes", "body_base64": "***"})]}, "not valid base64"),
+        ({"steps": [step("GET", "/a", {"kind": "json"}, times=0)]}, "steps[0].times"),
+        ({"steps": [step("GET", "/a", {"kind": "json", "bogus": 1})]}, "unknown field(s) bogus"),
+    ],
+)
+def test_register_rejects_malformed_scenarios(mock: MockServer, scenario: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        mock.register(scenario)
+
+
+def test_standalone_main_prints_its_base_url_and_stops_on_interrupt() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "polysdk_conformance.mock", "--port", "0", "--no-validate"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{base_url}/t/nobody/x", timeout=5) as response:
+            pytest.fail(f"expected 404, got {response.status}")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            assert exc.code == 404
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            assert process.wait(timeout=10) == 0
+        finally:
+            process.kill()
+            process.communicate(timeout=5)
+
+
+def test_stop_releases_threads_and_the_port() -> None:
+    before = set(threading.enumerate())
+    server = MockServer()
+    base_url = server.start()
+    port = int(base_url.rsplit(":", 1)[1])
+    slow = {"kind": "text", "body": "late", "delay_ms": 30_000}
+    token = server.register({"steps": [step("GET", "/health", {"kind": "text"}), step("GET", "/slow", slow)]})
+    assert send(server, "GET", f"/t/{token}/health")[0] == 200  # runs a contract check in the executor
+    # A request still in flight (a long delay) must not hold shutdown up.
+    conn = connect(server, timeout=10)
+    conn.request("GET", f"/t/{token}/slow")
+    time.sleep(0.1)
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 5
+    conn.close()
+    assert set(threading.enumerate()) - before == set()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass

@@ -51,6 +51,28 @@ def hostile_api() -> ir.Api:
     return build_api(load_contract(FIXTURES / "hostile.yaml"))
 
 
+# Contracts the compile tier and the SDK gates generate once per session (besides out/).
+SMALL_SPECS = {"hostile": FIXTURES / "hostile.yaml", "split-files": FIXTURES / "loader" / "base.yaml"}
+GENERATED_SPECS = {**SMALL_SPECS, **{spec.stem.replace(".", "_"): spec for spec in real_specs()}}
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """out/ for the orchestrator contract, and every contract of GENERATED_SPECS generated once
+    per test session in all three languages (lenient: some real-world specs break the OpenAPI
+    schema in ways the generator tolerates)."""
+    from polysdk.generate import Request, generate
+
+    root = tmp_path_factory.mktemp("generated")
+    out = {"orchestrator": ROOT / "out"}
+    for name, spec in GENERATED_SPECS.items():
+        generate(
+            Request(spec=spec, out_dir=root / name, languages=("go", "rust", "typescript"), lenient=True)
+        )
+        out[name] = root / name
+    return out
+
+
 def api_from_text(tmp_path: Path, text: str, name: str = "spec.yaml") -> ir.Api:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from polysdk import ir
+from polysdk.names import split_words
 
 from .conftest import api_from_text
 
@@ -185,10 +186,7 @@ def test_orchestrator_contract_shapes(orchestrator_api: ir.Api) -> None:
 
 
 def test_hostile_contract_builds(hostile_api: ir.Api) -> None:
-    canonical = [
-        "".join(w.lower() for w in __import__("polysdk.names").names.split_words(t.name))
-        for t in hostile_api.types
-    ]
+    canonical = ["".join(w.lower() for w in split_words(t.name)) for t in hostile_api.types]
     assert len(canonical) == len(set(canonical)), "IR names are unique under word splitting"
 
 

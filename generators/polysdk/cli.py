@@ -6,9 +6,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from polysdk.errors import ContractError, ToolchainError
+from polysdk import default_spec
+from polysdk.errors import ContractError, ToolchainError, UsageError
+
+if TYPE_CHECKING:
+    from polysdk.generate import Request
 
 EXIT_DIFFERS = 1
 EXIT_BAD_INPUT = 2
@@ -61,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _request(args: argparse.Namespace) -> Any:
-    from polysdk.generate import Request, default_spec, languages_from
+def _request(args: argparse.Namespace) -> Request:
+    from polysdk.generate import Request, languages_from
     from polysdk.plan import Options
 
     return Request(
@@ -72,13 +76,6 @@ def _request(args: argparse.Namespace) -> Any:
         options=Options(package_name=args.name, sdk_version=args.sdk_version, go_module=args.go_module),
         lenient=args.lenient,
         allow_remote_refs=args.allow_remote_refs,
-    )
-
-
-def _default_spec() -> Path:
-    packaged = Path(__file__).resolve().parent / "spec" / "orchestrator.yaml"
-    return (
-        packaged if packaged.is_file() else Path(__file__).resolve().parents[2] / "spec" / "orchestrator.yaml"
     )
 
 
@@ -102,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         # it overlap with them (it is the critical path for small contracts).
         from polysdk.frontends.openapi.document import start_validation
 
-        spec = args.spec or _default_spec()
+        spec = args.spec or default_spec()
         validation = start_validation(spec, allow_remote_refs=args.allow_remote_refs)
         from polysdk.generate import check, generate
 
@@ -124,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     except ContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except ValueError as exc:
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ToolchainError as exc:

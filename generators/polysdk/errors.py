@@ -36,5 +36,9 @@ class ContractError(Exception):
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
 
+class UsageError(Exception):
+    """A command-line choice that cannot be honoured, e.g. an unknown language; exit code 2."""
+
+
 class ToolchainError(Exception):
     """A formatter or compiler that generation needs is missing or failed."""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from polysdk.errors import ContractError
+from polysdk.errors import ContractError, UsageError
 from polysdk.frontends.openapi import build_api, load_contract
 from polysdk.frontends.openapi.document import apply_verdict, start_validation
 from polysdk.plan import Options
@@ -39,7 +39,6 @@ def _stage_all(request: Request, parent: Path, validation: Validation | None) ->
     wait_for_validation = validation or start_validation(
         request.spec, allow_remote_refs=request.allow_remote_refs
     )
-    staging: Path | None = None
     try:
         contract = load_contract(
             request.spec, allow_remote_refs=request.allow_remote_refs, lenient=request.lenient, validate=False
@@ -79,8 +78,10 @@ def check(request: Request, validation: Validation | None = None) -> list[str]:
     try:
         problems = []
         for language in request.languages:
-            for problem in diff_trees(staging / language, request.out_dir / language):
-                problems.append(f"{language}/{problem.split(': ', 1)[1]}: {problem.split(':', 1)[0]}")
+            problems += [
+                f"{language}/{problem}"
+                for problem in diff_trees(staging / language, request.out_dir / language)
+            ]
         return problems
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -90,17 +91,10 @@ def languages_from(text: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
     unknown = [c for c in chosen if c not in TARGETS]
     if unknown or not chosen:
-        raise ValueError(
+        raise UsageError(
             f"unknown language {', '.join(unknown) or '(none)'}; choose from {', '.join(TARGETS)}"
         )
     return chosen
 
 
-def default_spec() -> Path:
-    """The embedded orchestrator contract: in the installed package, or the checkout's spec/."""
-    from polysdk.cli import _default_spec
-
-    return _default_spec()
-
-
-__all__: Sequence[str] = ("Request", "check", "default_spec", "generate", "languages_from")
+__all__: Sequence[str] = ("Request", "check", "generate", "languages_from")

@@ -170,9 +170,9 @@ def tree_files(root: Path) -> dict[str, bytes]:
 
 
 def diff_trees(expected: Path, actual: Path) -> list[str]:
-    """Paths that differ between two trees: missing, extra or changed."""
+    """Paths that differ between two trees, as `path: missing|extra|changed`."""
     want, have = tree_files(expected), tree_files(actual)
-    problems = [f"missing: {p}" for p in sorted(want.keys() - have.keys())]
-    problems += [f"extra: {p}" for p in sorted(have.keys() - want.keys())]
-    problems += [f"changed: {p}" for p in sorted(want.keys() & have.keys()) if want[p] != have[p]]
+    problems = [f"{p}: missing" for p in sorted(want.keys() - have.keys())]
+    problems += [f"{p}: extra" for p in sorted(have.keys() - want.keys())]
+    problems += [f"{p}: changed" for p in sorted(want.keys() & have.keys()) if want[p] != have[p]]
     return problems

@@ -16,34 +16,6 @@ def package_words(api: ir.Api, override: str = "") -> list[str]:
     return words or ["client"]
 
 
-def referenced_prims(api: ir.Api) -> set[ir.Prim]:
-    """Primitive kinds used anywhere in the declared types, to decide imports."""
-    found: set[ir.Prim] = set()
-
-    def visit(t: ir.Type | None) -> None:
-        if isinstance(t, ir.PrimitiveType):
-            found.add(t.kind)
-        elif isinstance(t, ir.Nullable):
-            visit(t.inner)
-        elif isinstance(t, ir.ArrayType):
-            visit(t.items)
-        elif isinstance(t, ir.MapType):
-            visit(t.values)
-
-    for named in api.types:
-        d = named.definition
-        if isinstance(d, ir.ObjectDef):
-            for f in d.fields:
-                visit(f.type)
-            visit(d.additional)
-        elif isinstance(d, ir.UnionDef):
-            for v in d.variants:
-                visit(v.type)
-        elif isinstance(d, ir.AliasDef):
-            visit(d.target)
-    return found
-
-
 def cyclic_edges(edges: dict[str, list[str]]) -> set[tuple[str, str]]:
     """The edges (a, b) of a directed graph that lie on a cycle, i.e. a and b are in the same
     strongly connected component (Tarjan's algorithm, iterative so deep specs cannot overflow).

@@ -66,7 +66,7 @@ class _Builder:
             types=self.schemas.named_types(),
             operations=operations,
             security_schemes=self._security_schemes(),
-            warnings=tuple(self.contract.warnings + self.schemas.warnings),
+            warnings=tuple(self.schemas.warnings),
         )
 
     # Operations ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import urllib.parse
 import urllib.request
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,10 +205,20 @@ def _iter_refs(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
 def load_contract(
     path: str | Path, *, allow_remote_refs: bool = False, lenient: bool = False, validate: bool = True
 ) -> Contract:
-    """Read, check the version of, and validate a contract. Raises ContractError, never more.
+    """Read, check the version of, resolve the references of, and validate a contract. Raises
+    ContractError, never more.
 
     `lenient` turns a validation failure into a warning (in `Contract.warnings`) for contracts
     that break the OpenAPI schema in ways the generator can live with."""
+    contract = _read_contract(path, allow_remote_refs=allow_remote_refs, lenient=lenient)
+    _check_refs(contract)
+    if validate:
+        apply_verdict(contract, _validation_error(contract))
+    return contract
+
+
+def _read_contract(path: str | Path, *, allow_remote_refs: bool, lenient: bool = False) -> Contract:
+    """Parse a contract and check that it is OpenAPI 3.0 or 3.1."""
     path = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -234,12 +245,9 @@ def load_contract(
             "polysdk reads OpenAPI 3.0.x and 3.1.x documents",
         )
     uri = Path(path).resolve().as_uri()
-    contract = Contract(path=path, uri=uri, data=data, version=version, allow_remote=allow_remote_refs)
-    contract.lenient = lenient
-    _check_refs(contract)
-    if validate:
-        apply_verdict(contract, _validation_error(contract))
-    return contract
+    return Contract(
+        path=path, uri=uri, data=data, version=version, allow_remote=allow_remote_refs, lenient=lenient
+    )
 
 
 def start_validation(
@@ -253,10 +261,11 @@ def start_validation(
     the parent's own load. Where fork is unavailable, validation runs here, synchronously."""
 
     def verdict() -> ContractError | None:
+        # Only parsing: the caller's own load checks the references and reports load errors.
         try:
-            contract = load_contract(path, allow_remote_refs=allow_remote_refs, validate=False)
+            contract = _read_contract(path, allow_remote_refs=allow_remote_refs)
         except ContractError:
-            return None  # the caller's own load reports it, with the same message
+            return None
         return _validation_error(contract)
 
     if "fork" not in multiprocessing.get_all_start_methods():
@@ -328,15 +337,15 @@ def _find_instance(data: Any, tail: list[Any], instance: Any) -> str:
     """The pointer of the first node whose path ends with `tail` and whose value is `instance`.
     openapi-spec-validator reports schema errors relative to the schema it checked; this finds
     where in the document that schema is."""
-    stack: list[tuple[Any, list[Any]]] = [(data, [])]
-    while stack:
-        node, path = stack.pop(0)
+    queue: deque[tuple[Any, list[Any]]] = deque([(data, [])])
+    while queue:
+        node, path = queue.popleft()
         if len(path) >= len(tail) and path[len(path) - len(tail) :] == tail and node == instance:
             return join_pointer("", *path)
         if isinstance(node, dict):
-            stack.extend((value, [*path, key]) for key, value in node.items())
+            queue.extend((value, [*path, key]) for key, value in node.items())
         elif isinstance(node, list):
-            stack.extend((value, [*path, index]) for index, value in enumerate(node))
+            queue.extend((value, [*path, index]) for index, value in enumerate(node))
     return join_pointer("", *tail)
 
 

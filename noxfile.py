@@ -67,6 +67,17 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def conformance(session: nox.Session) -> None:
+    """Every conformance case against the Go, Rust and TypeScript SDKs in out/, then parity; reports
+    in build/conformance (matrix.html, results.json, junit.xml). Extra args go to the runner, e.g.
+    `nox -s conformance -- --lang go --run 'Retries/*'`."""
+    _install_polysdk(session, extras="conformance")
+    session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
+    env = {"POLYSDK_TSC": str(TOOLCHAIN / "node_modules" / ".bin" / "tsc")}
+    session.run("polysdk", "conformance", *session.posargs, env=env)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check and mypy --strict over the Python code."""
     _install_polysdk(session, "lint", extras="conformance")

@@ -41,6 +41,7 @@ MAX_BODY = 16 * 1024 * 1024
 MAX_DRAIN = 64 * 1024 * 1024
 MAX_JOURNAL = 10_000
 UNEXPECTED_STATUS = 418
+MOCK_PLACEHOLDER = "{mock}"
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
 BODY_READ_TIMEOUT_S = 30.0
@@ -80,6 +81,14 @@ class _TokenState:
             if count == 0:
                 break
         return None, reason
+
+
+async def _cancel_pending() -> None:
+    current = asyncio.current_task()
+    tasks = [task for task in asyncio.all_tasks() if task is not current]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _diagnostic(status: int, message: str, **extra: Any) -> web.Response:
@@ -129,6 +138,8 @@ class MockServer:
         try:
             if self._runner is not None:
                 asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(SHUTDOWN_TIMEOUT_S)
+            # Handlers still sleeping in a scripted delay are cancelled, not abandoned mid-await.
+            asyncio.run_coroutine_threadsafe(_cancel_pending(), loop).result(SHUTDOWN_TIMEOUT_S)
             # The contract checks run in the loop's default executor; join its threads too.
             asyncio.run_coroutine_threadsafe(loop.shutdown_default_executor(), loop).result(
                 SHUTDOWN_TIMEOUT_S
@@ -267,14 +278,16 @@ class MockServer:
                 entry["step"] = index
             self._record(state, entry)
         if self._validator is not None:
+            prefix = state.scenario.prefix
+            contract_path = path[len(prefix) :] if prefix and path.startswith(prefix + "/") else path
             findings = await asyncio.get_running_loop().run_in_executor(
-                None, self._validator.check, request.method, path, query, headers, body
+                None, self._validator.check, request.method, contract_path, query, headers, body
             )
             with self._lock:
                 entry["violations"], entry["notes"] = findings.violations, findings.notes
         if index is None:
             return _diagnostic(UNEXPECTED_STATUS, f"unexpected request: {reason}", token=token)
-        return await _respond(request, state.scenario.steps[index].response)
+        return await _respond(request, state.scenario.steps[index].response, self.url(token))
 
     def _record(self, state: _TokenState, entry: JsonDict) -> None:
         with self._lock:
@@ -340,10 +353,11 @@ def _connection_id(request: web.Request) -> str:
     return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
 
 
-async def _respond(request: web.Request, action: ResponseAction) -> web.StreamResponse:
+async def _respond(request: web.Request, action: ResponseAction, token_url: str) -> web.StreamResponse:
     if action.delay_ms:
         await asyncio.sleep(action.delay_ms / 1000)
-    headers = list(action.headers)
+    # `{mock}` in a header value (e.g. an absolute Link URL) names this scenario's base URL.
+    headers = [(name, value.replace(MOCK_PLACEHOLDER, token_url)) for name, value in action.headers]
     if action.kind in ("json", "text", "bytes"):
         default_type = {"json": "application/json", "text": "text/plain; charset=utf-8"}.get(
             action.kind, "application/octet-stream"

@@ -7,8 +7,8 @@ scenario should not have to read a traceback from inside the server.
 
 Scenario shape::
 
-    {"steps": [{"request": {"method": "GET", "path": "/v1/agents",
-                            "query": "limit=5",            # optional, exact raw query string
+    {"steps": [{"request": {"method": "GET", "path": "/v1/agents",      # canonical comparison,
+                            "query": "limit=5",            # see wire.py; optional
                             "headers": {"Accept": "..."},  # optional, exact values, names any case
                             "body_text": "...",            # optional, exact body as UTF-8
                             "body_json": {...}},           # optional, semantic JSON equality
@@ -20,6 +20,8 @@ Response kinds: json (body: any JSON), text (body: str), bytes (body_base64), ss
 [{event, data, id, retry, comment, delay_ms}], drop_after: N), reset (abort with a TCP RST),
 truncated (declare a longer Content-Length than the body sent, then close), garbage (write
 non-HTTP bytes, then close). Any kind may wait delay_ms first, which also scripts a stall.
+In response header values, `{mock}` stands for the scenario's base URL (`http://127.0.0.1:PORT/t/TOKEN/`),
+so that absolute URLs such as a Link header's point back at the same scenario.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from polysdk_conformance.wire import canonical_path, canonical_query
 
 # Delays are bounded so that a mistyped case cannot hang a conformance run.
 MAX_DELAY_MS = 30_000
@@ -89,9 +93,9 @@ class ExpectedRequest:
         """Why a request does not match this expectation, or "" when it does."""
         if method.upper() != self.method:
             return f"method {method} != {self.method}"
-        if path != self.path:
+        if canonical_path(path) != canonical_path(self.path):
             return f"path {path!r} != {self.path!r}"
-        if self.query is not None and query != self.query:
+        if self.query is not None and canonical_query(query) != canonical_query(self.query):
             return f"query {query!r} != {self.query!r}"
         for name, value in self.headers:
             seen = [v for k, v in headers if k.lower() == name.lower()]
@@ -120,20 +124,26 @@ class Step:
 class Scenario:
     steps: tuple[Step, ...] = field(default_factory=tuple)
     name: str = ""
+    # The path prefix of the base URL the SDK was given ("/api/v2"); removed before a request is
+    # validated against the contract, whose paths do not know it.
+    prefix: str = ""
 
 
 def parse_scenario(data: Any) -> Scenario:
     """A checked Scenario from JSON data; ValueError with the step and field on any mistake."""
     if not isinstance(data, dict):
         raise ValueError("scenario: expected a JSON object with a 'steps' list")
-    _only(data, {"steps", "name"}, "scenario")
+    _only(data, {"steps", "name", "prefix"}, "scenario")
     steps = data.get("steps")
     if not isinstance(steps, list):
         raise ValueError("scenario: 'steps' must be a list")
     name = data.get("name", "")
     if not isinstance(name, str):
         raise ValueError("scenario: 'name' must be a string")
-    return Scenario(tuple(_step(raw, f"steps[{i}]") for i, raw in enumerate(steps)), name)
+    prefix = data.get("prefix", "")
+    if not isinstance(prefix, str) or (prefix and (not prefix.startswith("/") or prefix.endswith("/"))):
+        raise ValueError("scenario: 'prefix' must be a path such as '/api/v2' (no trailing slash)")
+    return Scenario(tuple(_step(raw, f"steps[{i}]") for i, raw in enumerate(steps)), name, prefix)
 
 
 def _step(raw: Any, where: str) -> Step:

@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(chk)
     # Parsed by the mock itself (see _mock); listed here for `polysdk --help`.
     commands.add_parser("mock", help="run the conformance mock orchestrator on 127.0.0.1 (needs the extra)")
+    commands.add_parser(
+        "conformance", help="run the conformance cases against the generated SDKs (needs the extra)"
+    )
     return parser
 
 
@@ -79,20 +82,24 @@ def _request(args: argparse.Namespace) -> Request:
     )
 
 
-def _mock(argv: list[str]) -> int:
+def _conformance_command(command: str, argv: list[str]) -> int:
+    """`polysdk mock` and `polysdk conformance`, which parse their own options."""
     try:
-        from polysdk_conformance.mock import main as mock_main
+        if command == "mock":
+            from polysdk_conformance.mock import main as command_main
+        else:
+            from polysdk_conformance.runner import main as command_main
     except ImportError as exc:
-        print(f"error: the mock needs the conformance extra ({exc.name} is missing)", file=sys.stderr)
+        print(f"error: `polysdk {command}` needs the conformance extra ({exc.name} is missing)", file=sys.stderr)
         print("  pip install 'polysdk[conformance]'", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return mock_main(argv)
+    return command_main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["mock"]:  # its options belong to the mock's own parser
-        return _mock(argv[1:])
+    if argv[:1] in (["mock"], ["conformance"]):  # their options belong to their own parsers
+        return _conformance_command(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     try:
         # Validation runs in a child process; starting it before the heavier imports below lets

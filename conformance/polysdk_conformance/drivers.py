@@ -1,0 +1,223 @@
+"""The driver of each SDK: how to build it, and one long-lived process speaking the JSON-lines protocol.
+
+See conformance/PROTOCOL.md. A driver process is owned by one runner thread; a reader thread turns
+its stdout into messages on a queue. A crashed driver is restarted (a bounded number of times) and
+loses only the cases it had in flight; a case without an answer by its deadline is reported as
+"could not run" by name, and the driver is restarted if it stops answering altogether.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+PROTOCOL_VERSION = 1
+HELLO_TIMEOUT_S = 30.0
+BUILD_TIMEOUT_S = 1800
+LANGUAGES = ("go", "rust", "typescript")
+# Credentials and base URLs from the runner's environment must not leak into cases.
+_SDK_ENV = re.compile(r"_(BASE_URL|API_KEY|BEARER_TOKEN)$")
+
+
+class DriverUnavailable(Exception):
+    """The driver could not be built or started; every case of the SDK could not run."""
+
+
+@dataclass(frozen=True)
+class Driver:
+    """How to build and start one SDK's driver (the table in conformance/PROTOCOL.md)."""
+
+    language: str
+    sdk_dir: Path
+    cache_dir: Path
+
+    def build(self, log: Path) -> list[str]:
+        """Builds the driver (output appended to `log`) and returns the command that starts it."""
+        steps, argv = self._plan()
+        with log.open("a", encoding="utf-8") as out:
+            for step, env in steps:
+                out.write(f"$ {' '.join(step)}\n")
+                out.flush()
+                try:
+                    done = subprocess.run(
+                        step,
+                        cwd=self.sdk_dir,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        env={**os.environ, **env},
+                        timeout=BUILD_TIMEOUT_S,
+                        check=False,
+                    )
+                except FileNotFoundError:
+                    raise DriverUnavailable(f"{step[0]} is not installed (needed to build the driver)") from None
+                except subprocess.TimeoutExpired:
+                    raise DriverUnavailable(f"building the driver took over {BUILD_TIMEOUT_S} s") from None
+                if done.returncode != 0:
+                    raise DriverUnavailable(f"`{' '.join(step)}` failed (exit {done.returncode}); see {log}")
+        return argv
+
+    def _plan(self) -> tuple[list[tuple[list[str], dict[str, str]]], list[str]]:
+        if self.language == "go":
+            binary = self.cache_dir / "polysdk-driver-go"
+            return [(["go", "build", "-o", str(binary), "./cmd/polysdk-driver"], {})], [str(binary)]
+        if self.language == "rust":
+            target = Path(os.environ.get("CARGO_TARGET_DIR", self.cache_dir / "cargo-target"))
+            build = ["cargo", "build", "--quiet", "--example", "polysdk_driver"]
+            return [(build, {"CARGO_TARGET_DIR": str(target)})], [
+                str(target / "debug" / "examples" / "polysdk_driver")
+            ]
+        if self.language == "typescript":
+            tsc = _tsc()
+            script = self.sdk_dir / ".driver-build" / "conformance" / "driver.js"
+            return [([tsc, "-p", "tsconfig.driver.json"], {})], ["node", str(script)]
+        raise DriverUnavailable(f"no driver is known for {self.language!r}")
+
+
+def _tsc() -> str:
+    """tsc: $POLYSDK_TSC, the repository's pinned toolchain, or one on PATH."""
+    configured = os.environ.get("POLYSDK_TSC")
+    if configured:
+        return configured
+    pinned = Path(__file__).resolve().parents[2] / "tests" / "toolchain" / "node_modules" / ".bin" / "tsc"
+    if pinned.exists():
+        return str(pinned)
+    return shutil.which("tsc") or "tsc"
+
+
+def driver_env() -> dict[str, str]:
+    """The runner's environment without SDK configuration variables (e.g. ORCHESTRATOR_API_KEY)."""
+    return {name: value for name, value in os.environ.items() if not _SDK_ENV.search(name)}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A line from the driver, or the driver's exit (kind "exit")."""
+
+    kind: str  # hello | result | log | bad_line | exit
+    data: Any
+    generation: int
+
+
+class DriverProcess:
+    """One running driver; messages (results, its exit) arrive on `messages`."""
+
+    def __init__(self, language: str, argv: list[str], stderr_log: Path) -> None:
+        self.language = language
+        self.argv = argv
+        self.stderr_log = stderr_log
+        self.messages: queue.Queue[Message] = queue.Queue()
+        self.hello: dict[str, Any] = {}
+        self.generation = 0
+        self.restarts = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stdin: IO[bytes] | None = None
+        self._write_lock = threading.Lock()
+
+    def start(self) -> dict[str, Any]:
+        """Starts (or restarts) the driver and waits for its hello; DriverUnavailable on failure."""
+        self.stop()
+        self.generation += 1
+        stderr = self.stderr_log.open("ab")
+        try:
+            process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env=driver_env(),
+            )
+        except OSError as exc:
+            raise DriverUnavailable(f"cannot start the driver {self.argv[0]}: {exc.strerror}") from None
+        finally:
+            stderr.close()
+        self._process, self._stdin = process, process.stdin
+        threading.Thread(
+            target=self._read, args=(process, self.generation), name=f"driver-{self.language}", daemon=True
+        ).start()
+        deadline = time.monotonic() + HELLO_TIMEOUT_S
+        while True:
+            try:
+                message = self.messages.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                self.stop()
+                raise DriverUnavailable(f"the driver sent no hello within {HELLO_TIMEOUT_S:.0f} s") from None
+            if message.generation != self.generation:
+                continue
+            if message.kind == "hello":
+                if message.data.get("protocol") != PROTOCOL_VERSION:
+                    self.stop()
+                    raise DriverUnavailable(
+                        f"the driver speaks protocol {message.data.get('protocol')!r}, "
+                        f"the runner {PROTOCOL_VERSION}; regenerate the SDK"
+                    )
+                self.hello = message.data
+                return self.hello
+            if message.kind == "exit":
+                raise DriverUnavailable(f"the driver exited with code {message.data} before its hello")
+            # anything else before hello is a protocol error
+            self.stop()
+            raise DriverUnavailable(f"the driver's first line was not a hello: {message.data!r:.200}")
+
+    def send(self, line: dict[str, Any]) -> bool:
+        """Writes one case line; False when the driver is gone (its exit message follows)."""
+        data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+        with self._write_lock:
+            if self._stdin is None:
+                return False
+            try:
+                self._stdin.write(data)
+                self._stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                return False
+        return True
+
+    def close_input(self, wait_s: float) -> None:
+        """EOF to the driver (it drains and exits); killed if it does not exit within wait_s."""
+        with self._write_lock:
+            if self._stdin is not None:
+                try:
+                    self._stdin.close()
+                except OSError:
+                    pass
+                self._stdin = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=wait_s)
+            except subprocess.TimeoutExpired:
+                self.stop()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        with self._write_lock:
+            self._stdin = None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+    def _read(self, process: subprocess.Popen[bytes], generation: int) -> None:
+        assert process.stdout is not None
+        post: Callable[[str, Any], None] = lambda kind, data: self.messages.put(
+            Message(kind, data, generation)
+        )
+        for raw in process.stdout:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                post("bad_line", raw[:500].decode("utf-8", "replace"))
+                continue
+            kind = data.get("type") if isinstance(data, dict) else None
+            if kind in ("hello", "result", "log"):
+                post(kind, data)
+            else:
+                post("bad_line", raw[:500].decode("utf-8", "replace"))
+        post("exit", process.wait())

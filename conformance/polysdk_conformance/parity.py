@@ -1,0 +1,121 @@
+"""Parity: the three SDKs' results and journals for one case, compared with each other.
+
+Independent of the expectation: two SDKs that fail a case the same way are at parity, and two
+that pass it may still differ on something the case does not pin down (a header, an attempt, a
+field). Each difference is reported as the aspect and each SDK's form of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from polysdk_conformance.expect import body_bytes, header, multipart_parts, same
+from polysdk_conformance.wire import canonical_path, canonical_query, canonical_value
+
+JsonDict = dict[str, Any]
+
+# Headers the HTTP stack chooses, not the SDK: they legitimately differ between languages.
+TRANSPORT_HEADERS = frozenset(
+    {
+        "host",
+        "user-agent",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "accept-encoding",
+        "accept-language",
+        "sec-fetch-mode",
+        "keep-alive",
+    }
+)
+# Generated per call: compared by where they repeat, not by value.
+GENERATED_HEADERS = frozenset({"idempotency-key"})
+
+
+def signature(result: JsonDict, journal: list[JsonDict]) -> dict[str, Any]:
+    """What must be identical across SDKs, keyed by aspect."""
+    error = result.get("error") or {}
+    surfaced: dict[str, Any] = {
+        "outcome": result.get("outcome"),
+        "error": {key: error.get(key) for key in ("kind", "status", "code", "request_id")} if error else None,
+    }
+    for key in ("value", "pages", "items", "events"):
+        if key in result:
+            surfaced[key] = canonical_value(result[key])
+    keys: dict[str, str] = {}
+    requests = [_request(entry, keys) for entry in journal]
+    surfaced["requests"] = len(requests)
+    for index, request in enumerate(requests):
+        for field, value in request.items():
+            if field == "headers":
+                for name, values in value.items():
+                    surfaced[f"request {index + 1} header {name}"] = values
+            else:
+                surfaced[f"request {index + 1} {field}"] = value
+    return surfaced
+
+
+def _request(entry: JsonDict, keys: dict[str, str]) -> JsonDict:
+    headers: dict[str, list[str]] = {}
+    for name, value in entry["headers"]:
+        lower = name.lower()
+        if lower in TRANSPORT_HEADERS:
+            continue
+        if lower in GENERATED_HEADERS:
+            value = keys.setdefault(value, f"<generated {len(keys) + 1}>")
+        elif lower == "content-type":
+            value = value.split(";")[0].strip().lower()  # multipart boundaries differ
+        headers.setdefault(lower, []).append(value)
+    return {
+        "method": entry["method"],
+        "path": canonical_path(entry["path"]),
+        "query": canonical_query(entry["query"]),
+        "headers": dict(sorted(headers.items())),
+        "body": _body(entry),
+    }
+
+
+def _body(entry: JsonDict) -> Any:
+    data = body_bytes(entry)
+    if not data:
+        return None
+    parts = multipart_parts(entry)
+    if parts is not None:
+        return [
+            {**part, "content": base64.b64encode(part["content"]).decode("ascii")} for part in parts
+        ]
+    media = next(iter(header(entry, "content-type")), "").split(";")[0].strip().lower()
+    if media.endswith("json"):
+        try:
+            return json.loads(data)
+        except ValueError:
+            pass
+    return base64.b64encode(data).decode("ascii")
+
+
+def divergences(signatures: dict[str, dict[str, Any]]) -> list[str]:
+    """The aspects on which the SDKs differ, each with every SDK's form of it."""
+    if len(signatures) < 2:
+        return []
+    aspects = sorted({key for sig in signatures.values() for key in sig}, key=_aspect_order)
+    found = []
+    for aspect in aspects:
+        forms = {lang: sig.get(aspect, "<absent>") for lang, sig in signatures.items()}
+        first = next(iter(forms.values()))
+        if all(same(first, form) for form in forms.values()):
+            continue
+        shown = "; ".join(f"{lang}: {_short(form)}" for lang, form in forms.items())
+        found.append(f"{aspect}: {shown}")
+    return found
+
+
+def _aspect_order(aspect: str) -> tuple[int, str]:
+    order = ["outcome", "error", "value", "pages", "items", "events", "requests"]
+    return (order.index(aspect), aspect) if aspect in order else (len(order), aspect)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 300 else text[:297] + "..."

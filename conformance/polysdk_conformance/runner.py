@@ -1,0 +1,475 @@
+"""The conformance runner: every case against every SDK's driver, then parity and reports.
+
+    polysdk conformance [--lang go,rust] [--run 'Retries/*'] [--list] [--report-dir DIR]
+
+Builds each SDK's driver, starts the mock orchestrator (or uses a standalone one given by
+--mock-url), runs the cases on the three drivers at once — each driver several cases at a time —
+checks each result and journal (expect.py), compares the SDKs with each other (parity.py) and
+writes the reports (reports.py). Exit codes: 0 all good, 1 failures (including stale known-failing
+entries and cases that could not run), 2 bad case files or options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from polysdk_conformance import expect, known, parity, reports
+from polysdk_conformance.cases import CASES_DIR, Case, CaseError, Operation, load_cases, substitute
+from polysdk_conformance.drivers import LANGUAGES, Driver, DriverProcess, DriverUnavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWN_DIR = ROOT / "conformance" / "known_failing"
+WINDOW = 16  # cases in flight per driver
+CASE_TIMEOUT_S = 45.0
+MAX_RESTARTS = 3
+JsonDict = dict[str, Any]
+
+# Statuses of one case on one SDK. Only pass, known and unsupported keep a run green.
+PASS, FAIL, KNOWN, STALE, UNSUPPORTED, NOT_RUN = "pass", "fail", "known", "stale", "unsupported", "not_run"
+
+
+@dataclass
+class Outcome:
+    case_id: str
+    language: str
+    status: str
+    failures: list[str] = field(default_factory=list)
+    reason: str = ""
+    result: JsonDict | None = None
+    report: JsonDict | None = None
+    line: JsonDict | None = None
+    scenario: JsonDict | None = None
+    mock_url: str = ""  # the case's mock URL inside `line`, which a replay substitutes
+
+
+@dataclass
+class Run:
+    cases: list[Case]
+    languages: list[str]
+    outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    parity: dict[str, list[str]] = field(default_factory=dict)
+    drivers: dict[str, JsonDict] = field(default_factory=dict)  # hello, or {"error": ...}
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def failed(self) -> bool:
+        return any(o.status in (FAIL, STALE, NOT_RUN) for o in self.outcomes.values())
+
+
+class Mock(Protocol):
+    def register(self, scenario: JsonDict) -> tuple[str, str]: ...
+    def report(self, token: str) -> JsonDict: ...
+    def close(self) -> None: ...
+
+
+class LocalMock:
+    """The mock orchestrator in this process."""
+
+    def __init__(self, spec: Path | None) -> None:
+        from polysdk_conformance.mock import MockServer
+
+        self.server = MockServer(spec_path=spec)
+        self.server.start()
+
+    def register(self, scenario: JsonDict) -> tuple[str, str]:
+        token = self.server.register(scenario)
+        return token, self.server.url(token)
+
+    def report(self, token: str) -> JsonDict:
+        report = self.server.report(token)
+        self.server.forget(token)
+        return report
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+class RemoteMock:
+    """A standalone mock (`polysdk mock`), driven through its control API with requests."""
+
+    def __init__(self, base_url: str) -> None:
+        import requests
+
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+
+    def register(self, scenario: JsonDict) -> tuple[str, str]:
+        response = self.session.post(f"{self.base_url}/_mock/scenarios", json=scenario, timeout=10)
+        response.raise_for_status()
+        data = response.json()
+        return str(data["token"]), str(data["base_url"])
+
+    def report(self, token: str) -> JsonDict:
+        response = self.session.get(f"{self.base_url}/_mock/scenarios/{token}/journal", timeout=10)
+        response.raise_for_status()
+        report: JsonDict = response.json()
+        self.session.delete(f"{self.base_url}/_mock/scenarios/{token}", timeout=10)
+        return report
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def contract_operations(spec: Path) -> dict[str, Operation]:
+    """The operations of the contract, as the case checks and value derivation need them."""
+    from polysdk.frontends.openapi.builder import build_api
+    from polysdk.frontends.openapi.document import load_contract
+    from polysdk.surface import build_surface
+
+    surface = build_surface(build_api(load_contract(spec, validate=False)))
+    return {
+        shape.operation.id: Operation(
+            id=shape.operation.id,
+            paginated=shape.pagination is not None,
+            items_field=shape.pagination.items_field if shape.pagination else None,
+            streaming=shape.streaming is not None,
+        )
+        for shape in surface.operations
+    }
+
+
+def case_line(case: Case, mock_url: str) -> JsonDict:
+    client = dict(substitute(case.client, mock_url))
+    base_url = client.pop("base_url", "{mock}")
+    line: JsonDict = {
+        "type": "case",
+        "id": case.id,
+        "base_url": substitute(base_url, mock_url),
+        "operation": case.operation,
+        "mode": case.mode,
+        "args": case.args,
+        "client": client,
+        "request": case.request,
+    }
+    if case.take is not None:
+        line["take"] = case.take
+    if case.cancel is not None:
+        line["cancel"] = case.cancel
+    return line
+
+
+class Progress:
+    """One status line every few seconds on long runs (and at the end of each SDK)."""
+
+    def __init__(self, total: int, languages: list[str], stream: Any) -> None:
+        self.total, self.done = total, dict.fromkeys(languages, 0)
+        self.stream, self.lock, self.last = stream, threading.Lock(), time.monotonic()
+
+    def tick(self, language: str) -> None:
+        with self.lock:
+            self.done[language] += 1
+            now = time.monotonic()
+            if now - self.last >= 3 or self.done[language] == self.total:
+                self.last = now
+                counts = "  ".join(f"{lang} {n}/{self.total}" for lang, n in self.done.items())
+                print(f"  running: {counts}", file=self.stream, flush=True)
+
+
+def _run_language(
+    language: str,
+    argv: list[str],
+    cases: list[Case],
+    operations: dict[str, Operation],
+    mock: Mock,
+    known_entries: list[known.Entry],
+    run: Run,
+    logs: Path,
+    progress: Progress,
+) -> None:
+    process = DriverProcess(language, argv, logs / f"driver-{language}.stderr.log")
+    try:
+        hello = process.start()
+    except DriverUnavailable as exc:
+        run.drivers[language] = {"error": str(exc)}
+        for case in cases:
+            run.outcomes[(case.id, language)] = Outcome(case.id, language, NOT_RUN, reason=str(exc))
+        return
+    run.drivers[language] = hello
+    capabilities = set(hello.get("capabilities", []))
+    pending = list(reversed(cases))
+    in_flight: dict[str, tuple[Case, str, JsonDict, JsonDict, float]] = {}
+    urls: dict[str, str] = {}
+
+    def finish(case: Case, outcome: Outcome) -> None:
+        run.outcomes[(case.id, language)] = outcome
+        progress.tick(language)
+
+    def lose_in_flight(reason: str) -> None:
+        for case, _token, line, scenario, _ in in_flight.values():
+            finish(case, Outcome(case.id, language, NOT_RUN, reason=reason, line=line, scenario=scenario,
+                                   mock_url=urls.get(case.id, "")))
+        in_flight.clear()
+
+    while pending or in_flight:
+        while pending and len(in_flight) < WINDOW:
+            case = pending.pop()
+            missing = sorted(set(case.requires) - capabilities)
+            if missing:
+                finish(case, Outcome(case.id, language, UNSUPPORTED, reason=f"needs {', '.join(missing)}"))
+                continue
+            scenario = case.scenario()
+            token, url = mock.register(scenario)
+            urls[case.id] = url
+            line = case_line(case, url)
+            in_flight[case.id] = (case, token, line, scenario, time.monotonic() + CASE_TIMEOUT_S)
+            process.send(line)
+        if not in_flight:
+            continue
+        wait = max(0.0, min(entry[4] for entry in in_flight.values()) - time.monotonic())
+        try:
+            message = process.messages.get(timeout=wait)
+        except queue.Empty:
+            message = None
+        if message is not None and message.generation != process.generation:
+            continue
+        if message is not None and message.kind == "result":
+            entry = in_flight.pop(str(message.data.get("id")), None)
+            if entry is None:
+                continue  # a late answer to a case already given up on
+            case, token, line, scenario, _ = entry
+            judged = _judge(case, operations[case.operation], message.data, mock.report(token), known_entries)
+            judged.language, judged.line, judged.scenario, judged.mock_url = language, line, scenario, urls[case.id]
+            finish(case, judged)
+        elif message is not None and message.kind == "exit":
+            lose_in_flight(f"the driver exited with code {message.data} while running it")
+            if process.restarts >= MAX_RESTARTS:
+                for case in reversed(pending):
+                    finish(case, Outcome(case.id, language, NOT_RUN, reason="the driver keeps crashing"))
+                pending.clear()
+                break
+            process.restarts += 1
+            try:
+                process.start()
+            except DriverUnavailable as exc:
+                for case in reversed(pending):
+                    finish(case, Outcome(case.id, language, NOT_RUN, reason=str(exc)))
+                pending.clear()
+        now = time.monotonic()
+        expired = [case_id for case_id, entry in in_flight.items() if entry[4] <= now]
+        for case_id in expired:
+            case, _token, line, scenario, _ = in_flight.pop(case_id)
+            reason = f"no result within {CASE_TIMEOUT_S:.0f} s (the driver hung on it)"
+            finish(case, Outcome(case.id, language, NOT_RUN, reason=reason, line=line, scenario=scenario,
+                                   mock_url=urls.get(case.id, "")))
+    process.close_input(wait_s=10)
+    process.stop()
+
+
+def _judge(
+    case: Case,
+    operation: Operation,
+    result: JsonDict,
+    report: JsonDict,
+    known_entries: list[known.Entry],
+) -> Outcome:
+    outcome = Outcome(case.id, "", PASS, result=result, report=report)
+    if result.get("outcome") == "unsupported":
+        outcome.status, outcome.reason = UNSUPPORTED, str(result.get("message", ""))
+        return outcome
+    outcome.failures = expect.check(case, operation, result, report)
+    entry = known.match(known_entries, case.id)
+    if outcome.failures:
+        outcome.status = KNOWN if entry else FAIL
+        outcome.reason = entry.reason if entry else ""
+    elif entry:
+        outcome.status = STALE
+        outcome.reason = f"listed in known_failing/{language}.txt line {entry.line} but passes: remove it"
+    return outcome
+
+
+def _build(languages: list[str], sdk_root: Path, cache: Path, logs: Path) -> dict[str, list[str] | str]:
+    """Builds the drivers in parallel: the start command per language, or why it failed."""
+
+    def build(language: str) -> list[str] | str:
+        try:
+            return Driver(language, sdk_root / language, cache).build(logs / f"build-{language}.log")
+        except DriverUnavailable as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(max_workers=len(languages) or 1) as pool:
+        return dict(zip(languages, pool.map(build, languages), strict=True))
+
+
+def execute(
+    cases: list[Case],
+    languages: list[str],
+    operations: dict[str, Operation],
+    known_lists: dict[str, list[known.Entry]],
+    *,
+    sdk_root: Path,
+    cache: Path,
+    logs: Path,
+    mock_factory: Callable[[], Mock],
+    stream: Any = sys.stderr,
+) -> Run:
+    run = Run(cases, languages)
+    started = time.monotonic()
+    logs.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    print(f"building drivers: {', '.join(languages)}", file=stream, flush=True)
+    commands = _build(languages, sdk_root, cache, logs)
+    run.timings["build_s"] = time.monotonic() - started
+    mock = mock_factory()
+    progress = Progress(len(cases), languages, stream)
+    run_started = time.monotonic()
+    try:
+        threads = []
+        for language in languages:
+            command = commands[language]
+            if isinstance(command, str):
+                run.drivers[language] = {"error": command}
+                for case in cases:
+                    run.outcomes[(case.id, language)] = Outcome(case.id, language, NOT_RUN, reason=command)
+                continue
+            thread = threading.Thread(
+                target=_run_language,
+                args=(language, command, cases, operations, mock, known_lists.get(language, []), run, logs,
+                      progress),
+                name=f"run-{language}",
+            )
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+    finally:
+        mock.close()
+    run.timings["run_s"] = time.monotonic() - run_started
+    for case in cases:
+        signatures = {
+            language: parity.signature(outcome.result or {}, (outcome.report or {}).get("journal", []))
+            for language in languages
+            if (outcome := run.outcomes.get((case.id, language))) is not None
+            and outcome.status not in (UNSUPPORTED, NOT_RUN)
+        }
+        run.parity[case.id] = parity.divergences(signatures)
+    run.timings["total_s"] = time.monotonic() - started
+    return run
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="polysdk conformance", description=__doc__.splitlines()[0])
+    parser.add_argument("--lang", default=",".join(LANGUAGES), help="comma-separated SDKs (default: all three)")
+    parser.add_argument("--run", action="append", default=[], metavar="GLOB", help="only cases matching GLOB")
+    parser.add_argument("--list", action="store_true", help="list the selected cases and exit")
+    parser.add_argument("--cases", type=Path, action="append", default=[], help="case files or directories")
+    parser.add_argument("--spec", type=Path, default=None, help="the contract (default: the orchestrator)")
+    parser.add_argument("--sdk-root", type=Path, default=ROOT / "out", help="where the SDKs are (default: out)")
+    parser.add_argument("--report-dir", type=Path, default=ROOT / "build" / "conformance")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "conformance")
+    parser.add_argument("--mock-url", default="", help="use a standalone mock (`polysdk mock`) at this URL")
+    parser.add_argument(
+        "--emit-cases",
+        action="store_true",
+        help="register the selected cases with --mock-url and print their case lines (to run a driver by hand)",
+    )
+    parser.add_argument(
+        "--update-known-failing", action="store_true", help="rewrite known_failing/<sdk>.txt from this run"
+    )
+    parser.add_argument("--replay", type=Path, help="replay one reproducer file written by a previous run")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _main(args)
+    except CaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(args: argparse.Namespace) -> int:
+    from polysdk import default_spec
+    from polysdk.errors import ContractError
+
+    languages = [lang.strip() for lang in args.lang.split(",") if lang.strip()]
+    unknown = sorted(set(languages) - set(LANGUAGES))
+    if unknown or not languages:
+        print(f"error: --lang: unknown SDK {', '.join(unknown) or '(none)'}; use {','.join(LANGUAGES)}",
+              file=sys.stderr)
+        return 2
+    spec = args.spec or default_spec()
+    if args.replay:
+        return reports.replay(args.replay, _driver_argv, spec)
+    try:
+        operations = contract_operations(spec)
+    except ContractError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    selected = load_cases(args.cases or [CASES_DIR], operations).cases
+    if args.run:
+        selected = [c for c in selected if any(fnmatch.fnmatchcase(c.id, glob) for glob in args.run)]
+        if not selected:
+            print(f"error: no case matches {' or '.join(args.run)}; see --list", file=sys.stderr)
+            return 2
+    if args.list:
+        for case in selected:
+            print(f"{case.id}\t{case.operation}\t{case.doc.splitlines()[0]}")
+        print(f"{len(selected)} cases", file=sys.stderr)
+        return 0
+    if args.emit_cases:
+        if not args.mock_url:
+            print("error: --emit-cases needs --mock-url (start one with `polysdk mock`)", file=sys.stderr)
+            return 2
+        mock = RemoteMock(args.mock_url)
+        for case in selected:
+            _token, url = mock.register(case.scenario())
+            print(json.dumps(case_line(case, url), ensure_ascii=False))
+        return 0
+    all_ids = [case.id for case in load_cases(args.cases or [CASES_DIR], operations).cases]
+    known_lists = {lang: known.read_list(KNOWN_DIR / f"{lang}.txt", all_ids) for lang in languages}
+    if args.run:  # a partial run cannot call an entry outside it stale
+        known_lists = {
+            lang: [e for e in entries if any(fnmatch.fnmatchcase(c.id, e.pattern) for c in selected)]
+            for lang, entries in known_lists.items()
+        }
+    factory: Callable[[], Mock] = (
+        (lambda: RemoteMock(args.mock_url)) if args.mock_url else (lambda: LocalMock(args.spec))
+    )
+    run = execute(
+        selected,
+        languages,
+        operations,
+        known_lists,
+        sdk_root=args.sdk_root,
+        cache=args.cache_dir,
+        logs=args.report_dir / "logs",
+        mock_factory=factory,
+    )
+    reports.write_all(run, args.report_dir, ROOT)
+    reports.console(run, sys.stdout)
+    if args.update_known_failing:
+        for language in languages:
+            failing = {
+                o.case_id: (o.reason or (o.failures[0] if o.failures else o.status))
+                for (_cid, lang), o in run.outcomes.items()
+                if lang == language and o.status in (FAIL, KNOWN)
+            }
+            known.write_list(KNOWN_DIR / f"{language}.txt", failing, known_lists.get(language, []))
+            print(f"rewrote {KNOWN_DIR / f'{language}.txt'} ({len(failing)} entries)")
+        return 0
+    return 1 if run.failed() else 0
+
+
+def _driver_argv(language: str) -> list[str]:
+    """The start command of an already built driver (for --replay)."""
+    cache = ROOT / ".cache" / "conformance"
+    logs = ROOT / "build" / "conformance" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return Driver(language, ROOT / "out" / language, cache).build(logs / f"build-{language}.log")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

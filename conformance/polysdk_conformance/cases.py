@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
-from polysdk.frontends.openapi.document import join_pointer, line_of
 
+from polysdk.frontends.openapi.document import join_pointer, line_of
 from polysdk_conformance.scenario import parse_scenario
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases"

@@ -8,6 +8,7 @@ loses only the cases it had in flight; a case without an answer by its deadline 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -16,7 +17,6 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -29,7 +29,7 @@ LANGUAGES = ("go", "rust", "typescript")
 _SDK_ENV = re.compile(r"_(BASE_URL|API_KEY|BEARER_TOKEN)$")
 
 
-class DriverUnavailable(Exception):
+class DriverUnavailableError(Exception):
     """The driver could not be built or started; every case of the SDK could not run."""
 
 
@@ -59,11 +59,17 @@ class Driver:
                         check=False,
                     )
                 except FileNotFoundError:
-                    raise DriverUnavailable(f"{step[0]} is not installed (needed to build the driver)") from None
+                    raise DriverUnavailableError(
+                        f"{step[0]} is not installed (needed to build the driver)"
+                    ) from None
                 except subprocess.TimeoutExpired:
-                    raise DriverUnavailable(f"building the driver took over {BUILD_TIMEOUT_S} s") from None
+                    raise DriverUnavailableError(
+                        f"building the driver took over {BUILD_TIMEOUT_S} s"
+                    ) from None
                 if done.returncode != 0:
-                    raise DriverUnavailable(f"`{' '.join(step)}` failed (exit {done.returncode}); see {log}")
+                    raise DriverUnavailableError(
+                        f"`{' '.join(step)}` failed (exit {done.returncode}); see {log}"
+                    )
         return argv
 
     def _plan(self) -> tuple[list[tuple[list[str], dict[str, str]]], list[str]]:
@@ -80,7 +86,7 @@ class Driver:
             tsc = _tsc()
             script = self.sdk_dir / ".driver-build" / "conformance" / "driver.js"
             return [([tsc, "-p", "tsconfig.driver.json"], {})], ["node", str(script)]
-        raise DriverUnavailable(f"no driver is known for {self.language!r}")
+        raise DriverUnavailableError(f"no driver is known for {self.language!r}")
 
 
 def _tsc() -> str:
@@ -124,7 +130,7 @@ class DriverProcess:
         self._write_lock = threading.Lock()
 
     def start(self) -> dict[str, Any]:
-        """Starts (or restarts) the driver and waits for its hello; DriverUnavailable on failure."""
+        """Starts (or restarts) the driver and waits for its hello; DriverUnavailableError on failure."""
         self.stop()
         self.generation += 1
         stderr = self.stderr_log.open("ab")
@@ -137,7 +143,7 @@ class DriverProcess:
                 env=driver_env(),
             )
         except OSError as exc:
-            raise DriverUnavailable(f"cannot start the driver {self.argv[0]}: {exc.strerror}") from None
+            raise DriverUnavailableError(f"cannot start the driver {self.argv[0]}: {exc.strerror}") from None
         finally:
             stderr.close()
         self._process, self._stdin = process, process.stdin
@@ -150,23 +156,25 @@ class DriverProcess:
                 message = self.messages.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 self.stop()
-                raise DriverUnavailable(f"the driver sent no hello within {HELLO_TIMEOUT_S:.0f} s") from None
+                raise DriverUnavailableError(
+                    f"the driver sent no hello within {HELLO_TIMEOUT_S:.0f} s"
+                ) from None
             if message.generation != self.generation:
                 continue
             if message.kind == "hello":
                 if message.data.get("protocol") != PROTOCOL_VERSION:
                     self.stop()
-                    raise DriverUnavailable(
+                    raise DriverUnavailableError(
                         f"the driver speaks protocol {message.data.get('protocol')!r}, "
                         f"the runner {PROTOCOL_VERSION}; regenerate the SDK"
                     )
                 self.hello = message.data
                 return self.hello
             if message.kind == "exit":
-                raise DriverUnavailable(f"the driver exited with code {message.data} before its hello")
+                raise DriverUnavailableError(f"the driver exited with code {message.data} before its hello")
             # anything else before hello is a protocol error
             self.stop()
-            raise DriverUnavailable(f"the driver's first line was not a hello: {message.data!r:.200}")
+            raise DriverUnavailableError(f"the driver's first line was not a hello: {message.data!r:.200}")
 
     def send(self, line: dict[str, Any]) -> bool:
         """Writes one case line; False when the driver is gone (its exit message follows)."""
@@ -185,10 +193,8 @@ class DriverProcess:
         """EOF to the driver (it drains and exits); killed if it does not exit within wait_s."""
         with self._write_lock:
             if self._stdin is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self._stdin.close()
-                except OSError:
-                    pass
                 self._stdin = None
         if self._process is not None:
             try:
@@ -206,9 +212,10 @@ class DriverProcess:
 
     def _read(self, process: subprocess.Popen[bytes], generation: int) -> None:
         assert process.stdout is not None
-        post: Callable[[str, Any], None] = lambda kind, data: self.messages.put(
-            Message(kind, data, generation)
-        )
+
+        def post(kind: str, data: Any) -> None:
+            self.messages.put(Message(kind, data, generation))
+
         for raw in process.stdout:
             try:
                 data = json.loads(raw)

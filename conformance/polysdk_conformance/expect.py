@@ -160,7 +160,9 @@ def _error(want: JsonDict, got: JsonDict) -> list[str]:
     if got.get("kind") not in ERROR_KINDS:
         failures.append(f"an untyped error ({got.get('kind')!r}): {_short(got.get('message', ''))}")
     elif got.get("kind") != want["kind"]:
-        failures.append(f"error kind {got.get('kind')}, want {want['kind']}: {_short(got.get('message', ''))}")
+        failures.append(
+            f"error kind {got.get('kind')}, want {want['kind']}: {_short(got.get('message', ''))}"
+        )
     for key in ("status", "code", "request_id"):
         if key in want and got.get(key) != want[key]:
             failures.append(f"error {key} {got.get(key)!r}, want {want[key]!r}")
@@ -235,11 +237,12 @@ def _wire(case: Case, result: JsonDict, report: JsonDict) -> list[str]:
         reported = result.get("attempts")
         if reported is not None and case.mode == "call" and reported != len(journal):
             failures.append(f"the SDK reports {reported} attempts; the server received {len(journal)}")
-    window = expect.get("elapsed_ms")
+    window: JsonDict = expect.get("elapsed_ms") or {}
     elapsed = result.get("elapsed_ms")
-    if window and isinstance(elapsed, int | float):
-        if elapsed < window.get("min", 0) or ("max" in window and elapsed > window["max"]):
-            failures.append(f"took {elapsed:.0f} ms, want {window.get('min', 0)}..{window.get('max', '∞')} ms")
+    too_fast = isinstance(elapsed, int | float) and elapsed < window.get("min", 0)
+    too_slow = isinstance(elapsed, int | float) and elapsed > window.get("max", float("inf"))
+    if too_fast or too_slow:
+        failures.append(f"took {elapsed:.0f} ms, want {window.get('min', 0)}..{window.get('max', '∞')} ms")
     failures += _headers(expect.get("wire", {}), journal)
     return failures
 
@@ -310,9 +313,9 @@ def _headers(wire: JsonDict, journal: list[JsonDict]) -> list[str]:
         if "multipart" in wire:
             failures += [f"{label}: {problem}" for problem in _multipart(wire["multipart"], entry)]
     for name in wire.get("same_across_attempts", ()):
-        values = {tuple(header(entry, name)) for entry in journal}
-        if len(values) > 1:
-            failures.append(f"header {name} changed between attempts: {sorted(values)!r}")
+        seen = {tuple(header(entry, name)) for entry in journal}
+        if len(seen) > 1:
+            failures.append(f"header {name} changed between attempts: {sorted(seen)!r}")
     return failures
 
 

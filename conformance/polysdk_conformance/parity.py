@@ -83,9 +83,7 @@ def _body(entry: JsonDict) -> Any:
         return None
     parts = multipart_parts(entry)
     if parts is not None:
-        return [
-            {**part, "content": base64.b64encode(part["content"]).decode("ascii")} for part in parts
-        ]
+        return [{**part, "content": base64.b64encode(part["content"]).decode("ascii")} for part in parts]
     media = next(iter(header(entry, "content-type")), "").split(";")[0].strip().lower()
     if media.endswith("json"):
         try:

@@ -84,16 +84,23 @@ def transcript(outcome: Outcome) -> list[str]:
     lines = []
     for entry in (outcome.report or {}).get("journal", []):
         query = f"?{entry['query']}" if entry["query"] else ""
-        lines.append(f"  > {entry['method']} {entry['path']}{query}   (t={entry['time_ms']:.0f} ms, step {entry['step']})")
+        timing = f"t={entry['time_ms']:.0f} ms, step {entry['step']}"
+        lines.append(f"  > {entry['method']} {entry['path']}{query}   ({timing})")
         for name, value in entry["headers"]:
             lines.append(f"  >   {name}: {value}")
         body = _body_preview(entry.get("body_base64", ""))
         if body:
             lines.append(f"  >   {body}")
     result = outcome.result or {}
-    shown = {key: result[key] for key in ("outcome", "value", "error", "attempts", "events", "items") if key in result}
+    shown = {
+        key: result[key]
+        for key in ("outcome", "value", "error", "attempts", "events", "items")
+        if key in result
+    }
     text = json.dumps(shown, ensure_ascii=False)
-    lines.append(f"  < surfaced: {text[:MAX_TRANSCRIPT_BODY]}{'...' if len(text) > MAX_TRANSCRIPT_BODY else ''}")
+    lines.append(
+        f"  < surfaced: {text[:MAX_TRANSCRIPT_BODY]}{'...' if len(text) > MAX_TRANSCRIPT_BODY else ''}"
+    )
     return lines
 
 
@@ -113,7 +120,10 @@ def console(run: Run, out: TextIO) -> None:
             outcome = run.outcomes.get((case.id, language))
             if outcome is None or outcome.status not in ("fail", "stale", "not_run"):
                 continue
-            print(f"\n{STATUS_LABEL[outcome.status]} {case.id} [{language}]  ({case.file}:{case.line()})", file=out)
+            print(
+                f"\n{STATUS_LABEL[outcome.status]} {case.id} [{language}]  ({case.file}:{case.line()})",
+                file=out,
+            )
             for failure in outcome.failures:
                 print(f"  - {failure}", file=out)
             if outcome.reason:
@@ -149,7 +159,9 @@ def console(run: Run, out: TextIO) -> None:
 def junit(run: Run) -> bytes:
     suites = ET.Element("testsuites", name="polysdk conformance")
     for language in run.languages:
-        outcomes = [run.outcomes[(case.id, language)] for case in run.cases if (case.id, language) in run.outcomes]
+        outcomes = [
+            run.outcomes[(case.id, language)] for case in run.cases if (case.id, language) in run.outcomes
+        ]
         suite = ET.SubElement(
             suites,
             "testsuite",
@@ -163,21 +175,29 @@ def junit(run: Run) -> bytes:
             suite_name, _, name = outcome.case_id.partition("/")
             testcase = ET.SubElement(suite, "testcase", classname=f"{language}.{suite_name}", name=name)
             if outcome.status in ("fail", "stale"):
-                failure = ET.SubElement(testcase, "failure", message=(outcome.failures or [outcome.reason])[0])
-                failure.text = "\n".join(outcome.failures + [outcome.reason] + transcript(outcome))
+                failure = ET.SubElement(
+                    testcase, "failure", message=(outcome.failures or [outcome.reason])[0]
+                )
+                failure.text = "\n".join([*outcome.failures, outcome.reason, *transcript(outcome)])
             elif outcome.status == "not_run":
                 ET.SubElement(testcase, "error", message=outcome.reason)
             elif outcome.status in ("known", "unsupported"):
                 ET.SubElement(testcase, "skipped", message=f"{outcome.status}: {outcome.reason}")
-    parity_suite = ET.SubElement(suites, "testsuite", name="conformance.parity", tests=str(len(run.cases)),
-                                 failures=str(sum(1 for found in run.parity.values() if found)))
+    parity_suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="conformance.parity",
+        tests=str(len(run.cases)),
+        failures=str(sum(1 for found in run.parity.values() if found)),
+    )
     for case in run.cases:
         testcase = ET.SubElement(parity_suite, "testcase", classname=f"parity.{case.suite}", name=case.id)
         found = run.parity.get(case.id, [])
         if found:
             ET.SubElement(testcase, "failure", message=found[0]).text = "\n".join(found)
     ET.indent(suites)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return data
 
 
 def _suite_rates(run: Run) -> list[tuple[str, dict[str, str], str]]:
@@ -186,7 +206,11 @@ def _suite_rates(run: Run) -> list[tuple[str, dict[str, str], str]]:
         ids = [case.id for case in run.cases if case.suite == suite]
         rates = {}
         for language in run.languages:
-            passed = sum(1 for i in ids if run.outcomes.get((i, language)) and run.outcomes[(i, language)].status == "pass")
+            passed = sum(
+                1
+                for i in ids
+                if run.outcomes.get((i, language)) and run.outcomes[(i, language)].status == "pass"
+            )
             rates[language] = f"{passed}/{len(ids)}"
         at_parity = sum(1 for i in ids if not run.parity.get(i))
         rows.append((suite, rates, f"{at_parity}/{len(ids)}"))
@@ -196,9 +220,18 @@ def _suite_rates(run: Run) -> list[tuple[str, dict[str, str], str]]:
 def markdown(run: Run) -> str:
     head = "| case | " + " | ".join(run.languages) + " | parity |"
     rule = "|---|" + "---|" * (len(run.languages) + 1)
-    lines = ["# Conformance matrix", "", "## Pass rate per suite", "", "| suite | " + " | ".join(run.languages) + " | at parity |", rule]
+    lines = [
+        "# Conformance matrix",
+        "",
+        "## Pass rate per suite",
+        "",
+        "| suite | " + " | ".join(run.languages) + " | at parity |",
+        rule,
+    ]
     for suite, rates, at_parity in _suite_rates(run):
-        lines.append(f"| {suite} | " + " | ".join(rates[lang] for lang in run.languages) + f" | {at_parity} |")
+        lines.append(
+            f"| {suite} | " + " | ".join(rates[lang] for lang in run.languages) + f" | {at_parity} |"
+        )
     lines += ["", "## Cases", "", head, rule]
     for case in run.cases:
         cells = [
@@ -213,8 +246,10 @@ def markdown(run: Run) -> str:
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}
-th{background:#f4f4f4;position:sticky;top:0}.pass,.same{background:#e6f6e6}.fail,.stale,.not_run,.diverges{background:#fbe3e3}
-.known,.unsupported{background:#fff4d6}details{margin:.2rem 0}pre{white-space:pre-wrap;margin:.3rem 0;font-size:12px}
+th{background:#f4f4f4;position:sticky;top:0}.pass,.same{background:#e6f6e6}
+.fail,.stale,.not_run,.diverges{background:#fbe3e3}
+.known,.unsupported{background:#fff4d6}details{margin:.2rem 0}
+pre{white-space:pre-wrap;margin:.3rem 0;font-size:12px}
 code{font-size:12px}
 """
 
@@ -232,8 +267,11 @@ def html_matrix(run: Run) -> str:
     ]
     out += [f"<th>{esc(lang)}</th>" for lang in run.languages] + ["<th>at parity</th></tr>"]
     for suite, rates, at_parity in _suite_rates(run):
-        out.append(f"<tr><td>{esc(suite)}</td>" + "".join(f"<td>{esc(rates[lang])}</td>" for lang in run.languages)
-                   + f"<td>{esc(at_parity)}</td></tr>")
+        out.append(
+            f"<tr><td>{esc(suite)}</td>"
+            + "".join(f"<td>{esc(rates[lang])}</td>" for lang in run.languages)
+            + f"<td>{esc(at_parity)}</td></tr>"
+        )
     out.append("</table><h2>Cases</h2><table><tr><th>case</th>")
     out += [f"<th>{esc(lang)}</th>" for lang in run.languages] + ["<th>parity</th></tr>"]
     for case in run.cases:
@@ -250,8 +288,10 @@ def html_matrix(run: Run) -> str:
             out.append(f"<td class='{outcome.status}'>{cell}</td>")
         found = run.parity.get(case.id, [])
         if found:
-            out.append(f"<td class='diverges'><details><summary>diverges</summary><pre>{esc(chr(10).join(found))}"
-                       "</pre></details></td></tr>")
+            out.append(
+                f"<td class='diverges'><details><summary>diverges</summary><pre>{esc(chr(10).join(found))}"
+                "</pre></details></td></tr>"
+            )
         else:
             out.append("<td class='same'>same</td></tr>")
     out.append("</table></body></html>\n")
@@ -260,8 +300,9 @@ def html_matrix(run: Run) -> str:
 
 def write_all(run: Run, report_dir: Path, root: Path) -> None:
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "results.json").write_text(json.dumps(results(run), indent=1, ensure_ascii=False) + "\n",
-                                             encoding="utf-8")
+    (report_dir / "results.json").write_text(
+        json.dumps(results(run), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (report_dir / "junit.xml").write_bytes(junit(run))
     (report_dir / "matrix.md").write_text(markdown(run), encoding="utf-8")
     (report_dir / "matrix.html").write_text(html_matrix(run), encoding="utf-8")
@@ -305,7 +346,11 @@ def replay(path: Path, driver_argv: Callable[[str], list[str]], spec: Path) -> i
         line = json.loads(json.dumps(data["case_line"]).replace(data["mock_url"], mock.url(token)))
         print(f"$ {' '.join(argv)} <<< {json.dumps(line, ensure_ascii=False)}")
         done = subprocess.run(
-            argv, input=(json.dumps(line) + "\n").encode("utf-8"), capture_output=True, timeout=120, check=False
+            argv,
+            input=(json.dumps(line) + "\n").encode("utf-8"),
+            capture_output=True,
+            timeout=120,
+            check=False,
         )
         print(done.stdout.decode("utf-8", "replace"))
         if done.stderr:

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from polysdk_conformance import expect, known, parity, reports
 from polysdk_conformance.cases import CASES_DIR, Case, CaseError, Operation, load_cases, substitute
-from polysdk_conformance.drivers import LANGUAGES, Driver, DriverProcess, DriverUnavailable
+from polysdk_conformance.drivers import LANGUAGES, Driver, DriverProcess, DriverUnavailableError
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN_DIR = ROOT / "conformance" / "known_failing"
@@ -189,7 +189,7 @@ def _run_language(
     process = DriverProcess(language, argv, logs / f"driver-{language}.stderr.log")
     try:
         hello = process.start()
-    except DriverUnavailable as exc:
+    except DriverUnavailableError as exc:
         run.drivers[language] = {"error": str(exc)}
         for case in cases:
             run.outcomes[(case.id, language)] = Outcome(case.id, language, NOT_RUN, reason=str(exc))
@@ -206,8 +206,18 @@ def _run_language(
 
     def lose_in_flight(reason: str) -> None:
         for case, _token, line, scenario, _ in in_flight.values():
-            finish(case, Outcome(case.id, language, NOT_RUN, reason=reason, line=line, scenario=scenario,
-                                   mock_url=urls.get(case.id, "")))
+            finish(
+                case,
+                Outcome(
+                    case.id,
+                    language,
+                    NOT_RUN,
+                    reason=reason,
+                    line=line,
+                    scenario=scenario,
+                    mock_url=urls.get(case.id, ""),
+                ),
+            )
         in_flight.clear()
 
     while pending or in_flight:
@@ -237,8 +247,10 @@ def _run_language(
             if entry is None:
                 continue  # a late answer to a case already given up on
             case, token, line, scenario, _ = entry
-            judged = _judge(case, operations[case.operation], message.data, mock.report(token), known_entries)
-            judged.language, judged.line, judged.scenario, judged.mock_url = language, line, scenario, urls[case.id]
+            judged = _judge(
+                case, operations[case.operation], message.data, mock.report(token), known_entries, language
+            )
+            judged.line, judged.scenario, judged.mock_url = line, scenario, urls[case.id]
             finish(case, judged)
         elif message is not None and message.kind == "exit":
             lose_in_flight(f"the driver exited with code {message.data} while running it")
@@ -250,7 +262,7 @@ def _run_language(
             process.restarts += 1
             try:
                 process.start()
-            except DriverUnavailable as exc:
+            except DriverUnavailableError as exc:
                 for case in reversed(pending):
                     finish(case, Outcome(case.id, language, NOT_RUN, reason=str(exc)))
                 pending.clear()
@@ -259,10 +271,31 @@ def _run_language(
         for case_id in expired:
             case, _token, line, scenario, _ = in_flight.pop(case_id)
             reason = f"no result within {CASE_TIMEOUT_S:.0f} s (the driver hung on it)"
-            finish(case, Outcome(case.id, language, NOT_RUN, reason=reason, line=line, scenario=scenario,
-                                   mock_url=urls.get(case.id, "")))
+            finish(
+                case,
+                Outcome(
+                    case.id,
+                    language,
+                    NOT_RUN,
+                    reason=reason,
+                    line=line,
+                    scenario=scenario,
+                    mock_url=urls.get(case.id, ""),
+                ),
+            )
     process.close_input(wait_s=10)
     process.stop()
+
+
+def _guarded(language: str, argv: list[str], cases: list[Case], *rest: Any) -> None:
+    """_run_language, with a runner bug reported on every case it left unjudged, not lost."""
+    run: Run = rest[3]
+    try:
+        _run_language(language, argv, cases, *rest)
+    except Exception as exc:  # noqa: BLE001 - the other SDKs' runs must still finish and report
+        reason = f"runner error: {type(exc).__name__}: {exc}"
+        for case in cases:
+            run.outcomes.setdefault((case.id, language), Outcome(case.id, language, NOT_RUN, reason=reason))
 
 
 def _judge(
@@ -271,8 +304,9 @@ def _judge(
     result: JsonDict,
     report: JsonDict,
     known_entries: list[known.Entry],
+    language: str,
 ) -> Outcome:
-    outcome = Outcome(case.id, "", PASS, result=result, report=report)
+    outcome = Outcome(case.id, language, PASS, result=result, report=report)
     if result.get("outcome") == "unsupported":
         outcome.status, outcome.reason = UNSUPPORTED, str(result.get("message", ""))
         return outcome
@@ -293,7 +327,7 @@ def _build(languages: list[str], sdk_root: Path, cache: Path, logs: Path) -> dic
     def build(language: str) -> list[str] | str:
         try:
             return Driver(language, sdk_root / language, cache).build(logs / f"build-{language}.log")
-        except DriverUnavailable as exc:
+        except DriverUnavailableError as exc:
             return str(exc)
 
     with ThreadPoolExecutor(max_workers=len(languages) or 1) as pool:
@@ -311,13 +345,17 @@ def execute(
     logs: Path,
     mock_factory: Callable[[], Mock],
     stream: Any = sys.stderr,
+    commands: dict[str, list[str] | str] | None = None,
 ) -> Run:
+    """Runs the cases on every language's driver (built here unless `commands` gives each one's
+    start command, or the reason it has none) and compares the SDKs."""
     run = Run(cases, languages)
     started = time.monotonic()
     logs.mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
-    print(f"building drivers: {', '.join(languages)}", file=stream, flush=True)
-    commands = _build(languages, sdk_root, cache, logs)
+    if commands is None:
+        print(f"building drivers: {', '.join(languages)}", file=stream, flush=True)
+        commands = _build(languages, sdk_root, cache, logs)
     run.timings["build_s"] = time.monotonic() - started
     mock = mock_factory()
     progress = Progress(len(cases), languages, stream)
@@ -332,9 +370,18 @@ def execute(
                     run.outcomes[(case.id, language)] = Outcome(case.id, language, NOT_RUN, reason=command)
                 continue
             thread = threading.Thread(
-                target=_run_language,
-                args=(language, command, cases, operations, mock, known_lists.get(language, []), run, logs,
-                      progress),
+                target=_guarded,
+                args=(
+                    language,
+                    command,
+                    cases,
+                    operations,
+                    mock,
+                    known_lists.get(language, []),
+                    run,
+                    logs,
+                    progress,
+                ),
                 name=f"run-{language}",
             )
             thread.start()
@@ -358,19 +405,23 @@ def execute(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polysdk conformance", description=__doc__.splitlines()[0])
-    parser.add_argument("--lang", default=",".join(LANGUAGES), help="comma-separated SDKs (default: all three)")
+    parser.add_argument(
+        "--lang", default=",".join(LANGUAGES), help="comma-separated SDKs (default: all three)"
+    )
     parser.add_argument("--run", action="append", default=[], metavar="GLOB", help="only cases matching GLOB")
     parser.add_argument("--list", action="store_true", help="list the selected cases and exit")
     parser.add_argument("--cases", type=Path, action="append", default=[], help="case files or directories")
     parser.add_argument("--spec", type=Path, default=None, help="the contract (default: the orchestrator)")
-    parser.add_argument("--sdk-root", type=Path, default=ROOT / "out", help="where the SDKs are (default: out)")
+    parser.add_argument(
+        "--sdk-root", type=Path, default=ROOT / "out", help="where the SDKs are (default: out)"
+    )
     parser.add_argument("--report-dir", type=Path, default=ROOT / "build" / "conformance")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "conformance")
     parser.add_argument("--mock-url", default="", help="use a standalone mock (`polysdk mock`) at this URL")
     parser.add_argument(
         "--emit-cases",
         action="store_true",
-        help="register the selected cases with --mock-url and print their case lines (to run a driver by hand)",
+        help="register the selected cases with --mock-url and print their case lines (run a driver by hand)",
     )
     parser.add_argument(
         "--update-known-failing", action="store_true", help="rewrite known_failing/<sdk>.txt from this run"
@@ -397,8 +448,10 @@ def _main(args: argparse.Namespace) -> int:
     languages = [lang.strip() for lang in args.lang.split(",") if lang.strip()]
     unknown = sorted(set(languages) - set(LANGUAGES))
     if unknown or not languages:
-        print(f"error: --lang: unknown SDK {', '.join(unknown) or '(none)'}; use {','.join(LANGUAGES)}",
-              file=sys.stderr)
+        print(
+            f"error: --lang: unknown SDK {', '.join(unknown) or '(none)'}; use {','.join(LANGUAGES)}",
+            file=sys.stderr,
+        )
         return 2
     spec = args.spec or default_spec()
     if args.replay:

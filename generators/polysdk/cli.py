@@ -90,8 +90,9 @@ def _conformance_command(command: str, argv: list[str]) -> int:
         else:
             from polysdk_conformance.runner import main as command_main
     except ImportError as exc:
-        missing = exc.name
-        print(f"error: `polysdk {command}` needs the conformance extra ({missing} is missing)", file=sys.stderr)
+        print(
+            f"error: `polysdk {command}` needs the conformance extra ({exc.name} is missing)", file=sys.stderr
+        )
         print("  pip install 'polysdk[conformance]'", file=sys.stderr)
         return EXIT_BAD_INPUT
     return command_main(argv)

@@ -1412,6 +1412,10 @@ def plan(api: ir.Api, options: Options) -> LanguagePlan:
         TemplateFile("go/example_test.go.j2", "example_test.go", context),
         TemplateFile("go/README.md.j2", "README.md", context),
     ]
+    from polysdk.views import go_driver  # imports this module: a local import avoids the cycle
+
+    context["driver"] = go_driver.build_driver(api, module, chosen)
+    result.files.append(TemplateFile(go_driver.TEMPLATE, go_driver.OUTPUT, context))
     clause = ("package polysdk", f"package {package}")
     for runtime in RUNTIME_FILES:
         result.runtime.append(RuntimeFile(f"go/runtime/{runtime}", runtime, (clause,)))

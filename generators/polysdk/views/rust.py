@@ -1348,6 +1348,9 @@ def plan(api: ir.Api, options: Options) -> LanguagePlan:
         TemplateFile("rust/models.rs.j2", "src/models.rs", context),
         TemplateFile("rust/operations.rs.j2", "src/operations.rs", context),
     ]
+    from polysdk.views.rust_driver import driver_files  # the conformance driver; it imports this module
+
+    result.files += driver_files(surface, types, operations, crate, options.sdk_version)
     result.runtime = [
         RuntimeFile("rust/runtime/serde_helpers.rs", "src/serde_helpers.rs"),
         RuntimeFile("rust/runtime/gitignore", ".gitignore"),

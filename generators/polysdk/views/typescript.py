@@ -762,12 +762,10 @@ def _param_doc(param: ir.Param, key: str) -> list[str]:
     return jsdoc(_with_tags(body, tags), "  ")
 
 
-def operation(types: TsTypes, shape: OperationShape, index: int, method: str) -> TsOperation:
-    op = shape.operation
+def param_keys(shape: OperationShape) -> tuple[list[tuple[ir.Param, str]], str | None]:
+    """The property of the params object holding each parameter (path, query, header, cookie
+    order; its wire name, with a `_<location>` suffix on a clash) and the body's (None without one)."""
     keys: set[str] = set()
-    members: list[TsParamMember] = []
-    param_specs: list[str] = []
-    required_any = False
 
     def claim_key(base: str, suffix: str) -> str:
         key, n = base, 2
@@ -779,8 +777,17 @@ def operation(types: TsTypes, shape: OperationShape, index: int, method: str) ->
         return key
 
     params = [*shape.path_params, *shape.query_params, *shape.header_params, *shape.cookie_params]
-    for param in params:
-        key = claim_key(param.wire_name, param.location.value)
+    pairs = [(param, claim_key(param.wire_name, param.location.value)) for param in params]
+    return pairs, claim_key("body", "request") if shape.body is not None else None
+
+
+def operation(types: TsTypes, shape: OperationShape, index: int, method: str) -> TsOperation:
+    op = shape.operation
+    members: list[TsParamMember] = []
+    param_specs: list[str] = []
+    required_any = False
+    pairs, body_key = param_keys(shape)
+    for param, key in pairs:
         prop = ts_property_key(key)
         required = param.required or param.location is ir.ParamLocation.PATH
         required_any = required_any or required
@@ -802,8 +809,8 @@ def operation(types: TsTypes, shape: OperationShape, index: int, method: str) ->
     ]
     spec += ["  params: [", *param_specs, "  ],"] if param_specs else ["  params: [],"]
     body = shape.body
-    if body is not None:
-        key = claim_key("body", "request")
+    if body is not None and body_key is not None:
+        key = body_key
         prop = ts_property_key(key)
         required_any = required_any or body.required
         body_doc = doc_lines(op.body.docs.text) if op.body is not None else []
@@ -1249,6 +1256,8 @@ def index_comment(api: ir.Api) -> list[str]:
 
 
 def plan(api: ir.Api, options: Options) -> LanguagePlan:
+    from polysdk.views import typescript_driver  # it builds on this module
+
     warnings: list[str] = []
     types = TsTypes(api)
     model_view = models(api, warnings, types)
@@ -1274,6 +1283,7 @@ def plan(api: ir.Api, options: Options) -> LanguagePlan:
             TemplateFile("typescript/readme.ts.j2", "examples/readme.ts", {**header, "readme": readme_view}),
             TemplateFile("typescript/README.md.j2", "README.md", {"readme": readme_view}),
             TemplateFile("typescript/tsconfig.examples.json.j2", "tsconfig.examples.json", {}),
+            *typescript_driver.files(api, types, client_view, options),
         ],
         runtime=[
             *(RuntimeFile(f"typescript/runtime/{name}.ts", f"src/{name}.ts") for name in runtime),

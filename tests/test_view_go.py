@@ -127,6 +127,7 @@ def test_plan_names_the_package_and_module(orchestrator_api: ir.Api) -> None:
         "operations.go",
         "example_test.go",
         "README.md",
+        "cmd/polysdk-driver/main.go",
     }
     assert (
         go.plan(orchestrator_api, Options(package_name="3d printer", go_module="example.com/x"))

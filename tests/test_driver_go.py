@@ -1,0 +1,325 @@
+"""The Go conformance driver (cmd/polysdk-driver): the view's per-operation decisions, and the
+built driver speaking conformance/PROTOCOL.md against the mock orchestrator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from polysdk import ir
+from polysdk.plan import Options
+from polysdk.views import go as go_view
+from polysdk.views import go_driver
+
+from .conftest import ROOT, api_from_text, require_tool
+
+OUT = ROOT / "out" / "go"
+
+
+def _driver(api: ir.Api) -> go_driver.GoDriver:
+    plan = go_view.plan(api, Options())
+    (file,) = [f for f in plan.files if f.output == go_driver.OUTPUT]
+    driver = file.context["driver"]
+    assert isinstance(driver, go_driver.GoDriver)
+    return driver
+
+
+def _op(driver: go_driver.GoDriver, operation_id: str) -> go_driver.DriverOperation:
+    return next(op for op in driver.operations if op.operation_id == json.dumps(operation_id))
+
+
+def test_every_operation_is_dispatched_with_the_modes_the_sdk_offers(orchestrator_api: ir.Api) -> None:
+    driver = _driver(orchestrator_api)
+    assert driver.module == '"github.com/polysdk/orchestrator-sdk-go"'
+    assert {op.operation_id for op in driver.operations} == {
+        json.dumps(op.id) for op in orchestrator_api.operations
+    }
+    modes = {op.operation_id: [m.name for m in op.modes] for op in driver.operations}
+    assert modes['"listAgents"'] == ["call", "pages", "items"]
+    assert modes['"listRuns"'] == ["call", "pages", "items"]  # Link header pagination
+    assert modes['"streamRunEvents"'] == ["stream"]
+    assert modes['"getAgent"'] == ["call"]
+    delete = _op(driver, "deleteAgent")
+    assert delete.modes[0].expr == "nil, c.Agents.Delete(ctx, p, o...)"
+    assert _op(driver, "getHealth").params_type == ""
+    assert driver.uses_seq and driver.uses_reader and driver.uses_file and driver.uses_parts
+
+
+def test_arguments_are_paired_with_their_contract_names(orchestrator_api: ir.Api) -> None:
+    driver = _driver(orchestrator_api)
+    stream = _op(driver, "streamRunEvents")
+    assert [(a.key, a.field) for a in stream.args] == [
+        ('"run_id"', "RunID"),
+        ('"Last-Event-ID"', "LastEventID"),
+    ]
+    upload = _op(driver, "uploadArtifact")
+    assert [(a.source, a.method, a.key) for a in upload.args][-1] == ("a", "reader", '"body"')
+    assert upload.idempotency_key == '"Idempotency-Key"'
+    multipart = _op(driver, "uploadArtifactMultipart")
+    assert multipart.parts
+    assert [(a.source, a.method, a.key, a.field) for a in multipart.args] == [
+        ("a", "decode", '"run_id"', "RunID"),
+        ("parts", "file", '"file"', "File"),
+        ("parts", "decode", '"metadata"', "Metadata"),
+    ]
+    assert _op(driver, "getAgentStatus").modes[0].deprecated  # staticcheck SA1019 is silenced
+
+
+def test_contract_text_reaches_the_driver_only_as_literals_and_comments(tmp_path: Path) -> None:
+    hostile_id = 'x"y\n}func init(){panic(1)}//\u2028'
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "Acme", "version": "1"},
+        "paths": {
+            "/things/{id}": {
+                "get": {
+                    "operationId": hostile_id,
+                    "parameters": [
+                        {"name": 'i"d\\', "in": "query", "schema": {"type": "string"}},
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    ],
+                    "responses": {"204": {"description": "none"}},
+                }
+            }
+        },
+    }
+    driver = _driver(api_from_text(tmp_path, json.dumps(spec)))
+    (op,) = driver.operations
+    assert op.operation_id == '"x\\"y\\n}func init(){panic(1)}//\\u2028"'
+    assert all(line.startswith("//") and "\n" not in line and "\u2028" not in line for line in op.doc)
+    assert sorted(a.key for a in op.args) == ['"i\\"d\\\\"', '"id"']
+
+
+def test_a_contract_without_operations_has_no_optional_helpers(tmp_path: Path) -> None:
+    text = "openapi: 3.1.0\ninfo: {title: Empty, version: '1'}\npaths: {}\n"
+    driver = _driver(api_from_text(tmp_path, text))
+    assert driver.operations == []
+    assert not (driver.uses_args or driver.uses_seq or driver.uses_decode or driver.uses_parts)
+
+
+def test_an_operation_the_driver_cannot_pair_is_unsupported_and_still_compiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from polysdk.generate import Request, generate
+
+    from .conftest import FIXTURES
+
+    def refuse(api: ir.Api, shape: Any, operation: Any) -> Any:
+        raise ValueError(f"driver: cannot pair the parameters of {shape.operation.id}")
+
+    monkeypatch.setattr(go_driver, "_arguments", refuse)
+    driver = _driver(api_from_text(tmp_path, (FIXTURES / "hostile.yaml").read_text(encoding="utf-8")))
+    assert driver.operations and all(op.unsupported and not op.modes for op in driver.operations)
+    assert not driver.uses_args
+    go = require_tool("go")
+    generate(Request(spec=FIXTURES / "hostile.yaml", out_dir=tmp_path / "out", languages=("go",)))
+    subprocess.run([go, "vet", "./cmd/..."], cwd=tmp_path / "out" / "go", check=True, timeout=600)
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end: the driver built from out/go, against the mock orchestrator
+
+
+def _step(method: str, path: str, response: dict[str, Any], **request: Any) -> dict[str, Any]:
+    return {"request": {"method": method, "path": path, **request}, "response": response}
+
+
+AGENT = {
+    "id": "a/b",
+    "name": "x",
+    "status": "online",
+    "created_at": "2025-01-01T00:00:00Z",
+    "updated_at": "2025-01-01T00:00:00Z",
+    "last_heartbeat_at": None,
+}
+BIG = 9007199254740993  # 2^53 + 1: lost by any float64 on the way
+
+
+def _case(case_id: str, base_url: str | None, operation: str, **extra: Any) -> dict[str, Any]:
+    client = {"bearer_token": "tok", "max_retries": 0, "timeout_ms": 5000}
+    return {
+        "type": "case",
+        "id": case_id,
+        "base_url": base_url,
+        "operation": operation,
+        "client": client,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def driver_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    go = require_tool("go")
+    binary = tmp_path_factory.mktemp("driver") / "polysdk-driver"
+    subprocess.run([go, "build", "-o", str(binary), "./cmd/polysdk-driver"], cwd=OUT, check=True, timeout=600)
+    return binary
+
+
+def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
+    from polysdk_conformance.mock import MockServer
+
+    with MockServer() as mock:
+        get_ok = mock.register(
+            {
+                "steps": [
+                    _step(
+                        "GET",
+                        "/v1/agents/a%2Fb",
+                        {"kind": "json", "headers": {"X-Request-Id": "r1"}, "body": AGENT},
+                        headers={"Authorization": "Bearer tok", "X-Call": "1"},
+                    )
+                ]
+            }
+        )
+        not_found = mock.register(
+            {
+                "steps": [
+                    _step(
+                        "GET",
+                        "/v1/agents/missing",
+                        {
+                            "kind": "json",
+                            "status": 404,
+                            "headers": {"Content-Type": "application/problem+json"},
+                            "body": {
+                                "title": "Not found",
+                                "status": 404,
+                                "code": "not_found",
+                                "request_id": "q9",
+                            },
+                        },
+                    )
+                ]
+            }
+        )
+        pages = mock.register(
+            {
+                "steps": [
+                    _step(
+                        "GET",
+                        "/v1/agents",
+                        {
+                            "kind": "json",
+                            "body": {"data": [AGENT, AGENT], "next_cursor": "c2", "has_more": True},
+                        },
+                        query="limit=2",
+                    ),
+                    _step(
+                        "GET",
+                        "/v1/agents",
+                        {"kind": "json", "body": {"data": [AGENT], "next_cursor": None, "has_more": False}},
+                        query="limit=2&cursor=c2",
+                    ),
+                ]
+            }
+        )
+        event = {"type": "run.started", "sequence": BIG, "run_id": "r", "occurred_at": "2025-01-01T00:00:00Z"}
+        stream = mock.register(
+            {
+                "steps": [
+                    _step(
+                        "GET",
+                        "/v1/runs/r/events:stream",
+                        {
+                            "kind": "sse",
+                            "headers": {"Content-Type": "text/event-stream"},
+                            "events": [
+                                {"id": "1", "data": json.dumps(event)},
+                                {"comment": "keep-alive"},
+                                {"id": "2", "data": json.dumps(event)},
+                                {"id": "3", "data": json.dumps(event), "delay_ms": 5000},
+                            ],
+                        },
+                    )
+                ]
+            }
+        )
+        cases = [
+            _case(
+                "get/ok",
+                mock.url(get_ok),
+                "getAgent",
+                args={"agent_id": "a/b"},
+                request={"headers": {"X-Call": "1"}},
+            ),
+            _case("get/404", mock.url(not_found), "getAgent", args={"agent_id": "missing"}),
+            _case("list/items", mock.url(pages), "listAgents", mode="items", args={"limit": 2}),
+            _case(
+                "stream/take",
+                mock.url(stream),
+                "streamRunEvents",
+                mode="stream",
+                args={"run_id": "r"},
+                take=2,
+            ),
+            _case(
+                "cancel/before-send",
+                mock.url(mock.register({"steps": []})),
+                "getAgent",
+                args={"agent_id": "a"},
+                cancel={"before_send": True},
+            ),
+            _case("bad/operation", None, "noSuchOperation"),
+            _case("bad/args", None, "getAgent", args={"agent_id": 5}),
+        ]
+        lines = [json.dumps(c) for c in cases] + ["this is not JSON", '{"id": "bad/type", "take": "x"}']
+        run = subprocess.run(
+            [str(driver_binary)],
+            input="\n".join(lines) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        out = [json.loads(line) for line in run.stdout.splitlines()]
+        for token in (get_ok, not_found, pages, stream):
+            assert mock.unexpected(token) == []
+
+    hello = out[0]
+    assert hello["type"] == "hello" and hello["protocol"] == 1 and hello["sdk"] == "go"
+    assert hello["sdk_name"] == "github.com/polysdk/orchestrator-sdk-go" and hello["sdk_version"] == "0.1.0"
+    assert set(hello["capabilities"]) == set(go_driver.CAPABILITIES)
+    results = {r["id"]: r for r in out[1:] if r["type"] == "result"}
+    logs = [r for r in out[1:] if r["type"] == "log"]
+    assert len(results) == 8 and len(logs) == 1, out  # every case answered once, the garbage logged
+
+    ok = results["get/ok"]
+    assert ok["outcome"] == "ok", ok
+    assert ok["value"]["id"] == "a/b" and ok["value"]["last_heartbeat_at"] is None
+    assert "description" not in ok["value"]  # absent stays absent
+    assert ok["http_status"] == 200 and ok["response_headers"]["x-request-id"] == "r1"
+    assert ok["attempts"] == 1 and ok["elapsed_ms"] >= 0
+
+    error = results["get/404"]
+    assert error["outcome"] == "error"
+    assert {k: error["error"][k] for k in ("kind", "status", "code", "request_id")} == {
+        "kind": "api",
+        "status": 404,
+        "code": "not_found",
+        "request_id": "q9",
+    }
+    assert "404" in error["error"]["message"] and error["error"]["debug"]
+
+    items = results["list/items"]
+    assert items["outcome"] == "ok", items
+    assert [item["id"] for item in items["items"]] == ["a/b"] * 3
+
+    events = results["stream/take"]
+    assert events["outcome"] == "ok", events
+    assert [e["sequence"] for e in events["events"]] == [BIG, BIG]  # int64 exact, stopped after 2
+    assert events["elapsed_ms"] < 4000  # the consumer broke out before the delayed third event
+
+    cancelled = results["cancel/before-send"]
+    assert cancelled["outcome"] == "error" and cancelled["error"]["kind"] == "cancelled"
+    assert cancelled["attempts"] == 0
+
+    assert results["bad/operation"]["outcome"] == "driver_error"
+    assert "noSuchOperation" in results["bad/operation"]["message"]
+    assert results["bad/args"]["outcome"] == "driver_error"
+    assert "agent_id" in results["bad/args"]["message"]
+    assert results["bad/type"]["outcome"] == "driver_error"

@@ -177,6 +177,8 @@ def test_canonical_paths(left: str, right: str, equal: bool) -> None:
         ("q=a%2Bb", "q=a+b", False),
         ("q=a%26b", "q=a&b", False),
         ("status=a|b", "status=a%7Cb", True),
+        ("limit=2&cursor=c", "cursor=c&limit=2", True),
+        ("status=a&status=b", "status=b&status=a", False),
     ],
 )
 def test_canonical_queries(left: str, right: str, equal: bool) -> None:

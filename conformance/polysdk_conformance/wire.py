@@ -53,8 +53,11 @@ def canonical_path(path: str) -> str:
 
 
 def canonical_query(query: str) -> str:
-    """A query with needless escapes decoded; `+` is a space (form encoding), shown as `%20`."""
-    return _canonical(query, _QUERY_SIGNIFICANT, plus_is_space=True)
+    """A query with needless escapes decoded (`+` is a space, shown as `%20`) and its parameters
+    in name order. The order of distinct names carries no meaning; the order of one name's
+    repeated values does (`status=a&status=b`), so the sort is stable."""
+    pairs = [_canonical(pair, _QUERY_SIGNIFICANT, plus_is_space=True) for pair in query.split("&") if pair]
+    return "&".join(sorted(pairs, key=lambda pair: pair.partition("=")[0]))
 
 
 _DATE_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")

@@ -544,6 +544,7 @@ def test_plan_renders_hostile_contract(tmp_path: Path, hostile_api: ir.Api) -> N
     assert [f.output for f in plan.files] == [
         "Cargo.toml",
         "README.md",
+        "examples/polysdk_driver.rs",
         "src/lib.rs",
         "src/models.rs",
         "src/operations.rs",

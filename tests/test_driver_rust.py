@@ -1,0 +1,250 @@
+"""The Rust conformance driver: the view's decisions, and the built driver against the mock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from polysdk import ir
+from polysdk.plan import Options
+from polysdk.surface import build_surface
+from polysdk.views import rust, rust_driver
+
+from .conftest import ROOT, api_from_text, require_tool
+
+CARGO_TARGET = Path(os.environ.get("POLYSDK_CARGO_TARGET", ROOT / ".cache" / "cargo-target"))
+OUT_RUST = ROOT / "out" / "rust"
+
+
+def _driver(api: ir.Api) -> rust_driver.RustDriver:
+    files = [f for f in rust.plan(api, Options()).files if f.output == rust_driver.OUTPUT]
+    assert len(files) == 1, "plan() hooks in exactly one driver file"
+    driver = files[0].context["driver"]
+    assert isinstance(driver, rust_driver.RustDriver)
+    return driver
+
+
+def _operation(driver: rust_driver.RustDriver, op_id: str) -> rust_driver.DriverOperation:
+    return next(op for op in driver.operations if op.id == json.dumps(op_id))
+
+
+# View ---------------------------------------------------------------------------------------------
+
+
+def test_orchestrator_driver_covers_every_operation(orchestrator_api: ir.Api) -> None:
+    driver = _driver(orchestrator_api)
+    assert sorted(d.id for d in driver.dispatch) == sorted(
+        json.dumps(op.id) for op in orchestrator_api.operations
+    )
+    assert all(d.expr.startswith("ops::op_") for d in driver.dispatch), "every operation is expressible"
+    assert driver.capabilities == [
+        json.dumps(c) for c in ("cancel", "env", "stream", "pages", "multipart", "binary", "form")
+    ]
+    assert driver.sdk_name == '"orchestrator-sdk"' and driver.crate_ident == "orchestrator_sdk"
+    assert driver.env_unsafe is (rust.EDITION >= "2024")
+
+
+def test_modes_follow_the_rust_views_decisions(orchestrator_api: ir.Api) -> None:
+    driver = _driver(orchestrator_api)
+    modes = {op.id: [mode for mode, _ in op.arms] for op in driver.operations}
+    assert modes['"listAgents"'] == ["Call", "Pages", "Items"]
+    assert modes['"streamRunEvents"'] == ["Stream"]
+    assert modes['"getAgent"'] == ["Call"]
+    assert "call_binary" in _operation(driver, "downloadArtifact").arms[0][1]
+
+
+def test_arguments_are_decoded_by_contract_name_into_the_sdk_types(orchestrator_api: ir.Api) -> None:
+    driver = _driver(orchestrator_api)
+    get = _operation(driver, "getAgent")
+    assert get.start == 'client.agents().get(super::need(a.arg::<String>("agent_id")?, "agent_id")?)'
+    assert get.binding == "let b" and get.setters == []
+    listing = _operation(driver, "listAgents")
+    assert listing.binding == "let mut b"
+    assert 'if let Some(v) = a.arg::<Vec<AgentStatus>>("status")? { b = b.status(v); }' in listing.setters
+    upload = _operation(driver, "uploadArtifact")
+    assert 'a.arg::<String>("filename")' in upload.start and "a.body_bytes()" in upload.start
+    multipart = _operation(driver, "uploadArtifactMultipart")
+    assert 'a.part_file("file")' in multipart.start
+    assert any('a.part::<ArtifactMetadata>("metadata")' in line for line in multipart.setters)
+    token = _operation(driver, "createAccessToken")
+    assert "a.body::<TokenRequest>()" in token.start
+
+
+def test_hostile_names_and_text_stay_in_literals(hostile_api: ir.Api) -> None:
+    driver = _driver(hostile_api)
+    assert driver.dispatch, "the hostile contract has operations"
+    for item in driver.dispatch:
+        assert item.id.startswith('"') and item.id.endswith('"') and "\n" not in item.id
+    for op in driver.operations:
+        assert op.function.startswith("op_") and op.function[3:].isdigit()
+        assert "\n" not in op.start and all("\n" not in line for line in op.setters)
+
+
+def test_a_body_the_driver_cannot_build_answers_unsupported(tmp_path: Path) -> None:
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "Raw", "version": "1"},
+        "paths": {
+            "/raw": {
+                "post": {
+                    "operationId": "postRaw",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"multipart/form-data": {"schema": {"type": "string"}}},
+                    },
+                    "responses": {"204": {"description": "done"}},
+                }
+            }
+        },
+    }
+    api = api_from_text(tmp_path, yaml.safe_dump(spec, sort_keys=False))
+    driver = _driver(api)
+    assert driver.operations == []
+    assert driver.dispatch[0].expr.startswith("Ok(Outcome::Unsupported(")
+    assert driver.capabilities == ['"cancel"', '"env"']
+
+
+def test_a_contract_without_operations_still_gets_a_driver(tmp_path: Path) -> None:
+    spec = {"openapi": "3.1.0", "info": {"title": "Empty", "version": "1"}, "paths": {}}
+    driver = _driver(api_from_text(tmp_path, yaml.safe_dump(spec)))
+    assert driver.dispatch == [] and driver.operations == []
+    assert driver.capabilities == ['"cancel"', '"env"']
+
+
+def test_sources_must_match_the_rust_views_parameters(orchestrator_api: ir.Api) -> None:
+    types = rust.RustTypes(orchestrator_api)
+    surface = build_surface(orchestrator_api)
+    operations = rust.build_operations(orchestrator_api, types, surface)
+    shape = next(s for s in surface.operations if s.operation.id == "getAgent")
+    op = next(o for g in operations.groups for o in g.operations if o.builder == "GetAgentRequest")
+    assert rust_driver.sources(types, shape, op) == [rust_driver.Source("arg", "agent_id")]
+    op.params = []
+    with pytest.raises(ValueError, match="cannot match its parameters"):
+        rust_driver.sources(types, shape, op)
+
+
+# End to end ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def driver_binary() -> Path:
+    cargo = require_tool("cargo")
+    env = {**os.environ, "CARGO_TARGET_DIR": str(CARGO_TARGET)}
+    build = [cargo, "build", "--quiet", "--example", "polysdk_driver"]
+    done = subprocess.run(build, cwd=OUT_RUST, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-6000:]
+    return CARGO_TARGET / "debug" / "examples" / "polysdk_driver"
+
+
+def _run(binary: Path, lines: list[str]) -> list[dict[str, Any]]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ORCHESTRATOR_")}
+    done = subprocess.run(
+        [str(binary)],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.mark.toolchain
+def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
+    from polysdk_conformance.mock import MockServer
+
+    health = {"status": "sleepy", "version": "1.2.3", "uptime_seconds": 9007199254740993, "checks": {}}
+    problem = {"title": "Not found", "code": "agent_not_found", "detail": "no such agent"}
+    with MockServer() as mock:
+        ok = mock.register(
+            {
+                "steps": [
+                    {
+                        "request": {"method": "GET", "path": "/health"},
+                        "response": {"kind": "json", "headers": {"X-Request-Id": "req_1"}, "body": health},
+                    }
+                ]
+            }
+        )
+        missing = mock.register(
+            {
+                "steps": [
+                    {
+                        "request": {"method": "GET", "path": "/v1/agents/a%2Fb"},
+                        "response": {
+                            "kind": "json",
+                            "status": 404,
+                            "headers": {"Content-Type": "application/problem+json", "X-Request-Id": "req_2"},
+                            "body": problem,
+                        },
+                    }
+                ]
+            }
+        )
+        slow = mock.register(
+            {
+                "steps": [
+                    {
+                        "request": {"method": "GET", "path": "/metrics"},
+                        "response": {"kind": "text", "body": "up 1\n", "delay_ms": 400},
+                    }
+                ]
+            }
+        )
+        cases = [
+            {
+                "type": "case",
+                "id": "ok",
+                "base_url": None,
+                "operation": "getHealth",
+                "args": {},
+                "client": {"env": {"ORCHESTRATOR_BASE_URL": mock.url(ok)}, "max_retries": 0},
+            },
+            {
+                "type": "case",
+                "id": "not-found",
+                "base_url": mock.url(missing),
+                "operation": "getAgent",
+                "args": {"agent_id": "a/b"},
+                "client": {"bearer_token": "tok", "max_retries": 0},
+            },
+            {"type": "case", "id": "slow", "base_url": mock.url(slow), "operation": "getMetrics"},
+            {"type": "case", "id": "unknown-op", "base_url": mock.url(slow), "operation": "noSuchThing"},
+            {"type": "case", "id": "bad-arg", "operation": "getAgent", "args": {"agent_id": 5}},
+        ]
+        lines = [json.dumps(case) for case in cases] + ["{not json"]
+        messages = _run(driver_binary, lines)
+        journal = mock.journal(missing)
+
+    hello = messages[0]
+    assert hello["type"] == "hello" and hello["protocol"] == 1 and hello["sdk"] == "rust"
+    assert hello["sdk_name"] == "orchestrator-sdk" and "stream" in hello["capabilities"]
+    logs = [m for m in messages[1:] if m["type"] == "log"]
+    results = {m["id"]: m for m in messages[1:] if m["type"] == "result"}
+    assert len(logs) == 1 and "unreadable" in logs[0]["message"]
+    assert sorted(results) == sorted(case["id"] for case in cases), "EOF waits for every case"
+
+    assert results["ok"]["outcome"] == "ok", results["ok"]
+    assert results["ok"]["value"] == health, "int64 exact, unknown enum value kept"
+    assert results["ok"]["http_status"] == 200 and results["ok"]["attempts"] == 1
+    assert results["ok"]["response_headers"]["x-request-id"] == "req_1"
+
+    error = results["not-found"]
+    assert error["outcome"] == "error" and error["attempts"] == 1
+    assert error["error"]["kind"] == "api" and error["error"]["status"] == 404
+    assert error["error"]["code"] == "agent_not_found" and error["error"]["request_id"] == "req_2"
+    assert "no such agent" in error["error"]["message"] and "tok" not in error["error"]["debug"]
+    assert journal[0]["path"].endswith("/v1/agents/a%2Fb")
+
+    assert results["slow"]["outcome"] == "ok" and results["slow"]["value"] == "up 1\n"
+    assert results["slow"]["elapsed_ms"] >= 400
+    assert results["unknown-op"]["outcome"] == "driver_error"
+    assert results["bad-arg"]["outcome"] == "driver_error" and "agent_id" in results["bad-arg"]["message"]

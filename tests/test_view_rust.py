@@ -544,10 +544,10 @@ def test_plan_renders_hostile_contract(tmp_path: Path, hostile_api: ir.Api) -> N
     assert [f.output for f in plan.files] == [
         "Cargo.toml",
         "README.md",
-        "examples/polysdk_driver.rs",
         "src/lib.rs",
         "src/models.rs",
         "src/operations.rs",
+        "examples/polysdk_driver.rs",
     ]
     runtime = [f"src/runtime/{name}.rs" for name in rust.RUNTIME_MODULES]
     assert [r.output for r in plan.runtime] == ["src/serde_helpers.rs", ".gitignore", *runtime]

@@ -457,6 +457,8 @@ def test_output_is_deterministic_and_tidy(name: str, tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path / "a").as_posix() for p in files] == [
         ".gitignore",
         "README.md",
+        "conformance/driver.ts",
+        "conformance/node.d.ts",
         "examples/readme.ts",
         "package.json",
         "src/client.ts",
@@ -469,6 +471,7 @@ def test_output_is_deterministic_and_tidy(name: str, tmp_path: Path) -> None:
         "src/models.ts",
         "src/unknown.ts",
         "test/runtime.test.mjs",
+        "tsconfig.driver.json",
         "tsconfig.examples.json",
         "tsconfig.json",
     ]

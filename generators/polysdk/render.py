@@ -22,7 +22,7 @@ from polysdk.plan import LanguagePlan
 # Build products that live inside a generated SDK directory (at its top level). They are not
 # generated, so they are carried over on regeneration (warm caches stay warm) and ignored by
 # `polysdk check`.
-BUILD_DIRS = frozenset({"target", "node_modules", "dist", ".build"})
+BUILD_DIRS = frozenset({"target", "node_modules", "dist", ".build", ".driver-build"})
 BUILD_FILES = frozenset({"Cargo.lock", "package-lock.json", "tsconfig.tsbuildinfo"})
 
 

@@ -321,7 +321,7 @@ def test_known_failures_stale_entries_and_reports(tmp_path: Path, operations: di
     status = {case_id: o.status for (case_id, lang), o in run.outcomes.items() if lang == "go"}
     assert status == {"Fake/get/ok": "pass", "Fake/get/passes-but-listed": "stale", "Fake/get/wrong": "known"}
     report_dir = tmp_path / "reports"
-    reports.write_all(run, report_dir, tmp_path)
+    reports.write_all(run, report_dir)
     results = json.loads((report_dir / "results.json").read_text())
     assert results["summary"]["go"]["known"] == 1 and results["summary"]["go"]["stale"] == 1
     suites = ET.parse(report_dir / "junit.xml").getroot()

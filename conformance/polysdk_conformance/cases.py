@@ -20,7 +20,14 @@ from jsonschema.exceptions import ValidationError, best_match
 from polysdk.frontends.openapi.document import join_pointer, line_of
 from polysdk_conformance.scenario import parse_scenario
 
-CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
+
+def _cases_dir() -> Path:
+    """The orchestrator's cases: the copy shipped in the wheel, else the checkout's."""
+    shipped = Path(__file__).resolve().parent / "cases"
+    return shipped if shipped.is_dir() else Path(__file__).resolve().parents[1] / "cases"
+
+
+CASES_DIR = _cases_dir()
 SCHEMA_PATH = CASES_DIR / "case.schema.json"
 MOCK_PLACEHOLDER = "{mock}"
 

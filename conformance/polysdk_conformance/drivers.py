@@ -90,7 +90,7 @@ class Driver:
 
 
 def _tsc() -> str:
-    """tsc: $POLYSDK_TSC, the repository's pinned toolchain, or one on PATH."""
+    """tsc: $POLYSDK_TSC (nox sets it to the pinned toolchain), a checkout's pinned one, or PATH's."""
     configured = os.environ.get("POLYSDK_TSC")
     if configured:
         return configured

@@ -298,7 +298,7 @@ def html_matrix(run: Run) -> str:
     return "".join(out)
 
 
-def write_all(run: Run, report_dir: Path, root: Path) -> None:
+def write_all(run: Run, report_dir: Path) -> None:
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "results.json").write_text(
         json.dumps(results(run), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"

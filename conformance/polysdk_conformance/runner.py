@@ -28,8 +28,8 @@ from polysdk_conformance import expect, known, parity, reports
 from polysdk_conformance.cases import CASES_DIR, Case, CaseError, Operation, load_cases, substitute
 from polysdk_conformance.drivers import LANGUAGES, Driver, DriverProcess, DriverUnavailableError
 
-ROOT = Path(__file__).resolve().parents[2]
-KNOWN_DIR = ROOT / "conformance" / "known_failing"
+# Paths default to the current directory: the project whose SDKs (out/) and lists are tested.
+KNOWN_DIR = Path("conformance") / "known_failing"
 WINDOW = 16  # cases in flight per driver
 CASE_TIMEOUT_S = 45.0
 MAX_RESTARTS = 3
@@ -413,10 +413,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--cases", type=Path, action="append", default=[], help="case files or directories")
     parser.add_argument("--spec", type=Path, default=None, help="the contract (default: the orchestrator)")
     parser.add_argument(
-        "--sdk-root", type=Path, default=ROOT / "out", help="where the SDKs are (default: out)"
+        "--sdk-root", type=Path, default=Path("out"), help="where the SDKs are (default: out)"
     )
-    parser.add_argument("--report-dir", type=Path, default=ROOT / "build" / "conformance")
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "conformance")
+    parser.add_argument(
+        "--report-dir", type=Path, default=Path("build/conformance"), help="default: build/conformance"
+    )
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/conformance"), help="driver builds")
+    parser.add_argument(
+        "--known-dir",
+        type=Path,
+        default=KNOWN_DIR,
+        help="known-failing lists (default: conformance/known_failing)",
+    )
     parser.add_argument("--mock-url", default="", help="use a standalone mock (`polysdk mock`) at this URL")
     parser.add_argument(
         "--emit-cases",
@@ -455,7 +463,7 @@ def _main(args: argparse.Namespace) -> int:
         return 2
     spec = args.spec or default_spec()
     if args.replay:
-        return reports.replay(args.replay, _driver_argv, spec)
+        return reports.replay(args.replay, lambda lang: _driver_argv(lang, args), spec)
     try:
         operations = contract_operations(spec)
     except ContractError as exc:
@@ -482,7 +490,7 @@ def _main(args: argparse.Namespace) -> int:
             print(json.dumps(case_line(case, url), ensure_ascii=False))
         return 0
     all_ids = [case.id for case in load_cases(args.cases or [CASES_DIR], operations).cases]
-    known_lists = {lang: known.read_list(KNOWN_DIR / f"{lang}.txt", all_ids) for lang in languages}
+    known_lists = {lang: known.read_list(args.known_dir / f"{lang}.txt", all_ids) for lang in languages}
     if args.run:  # a partial run cannot call an entry outside it stale
         known_lists = {
             lang: [e for e in entries if any(fnmatch.fnmatchcase(c.id, e.pattern) for c in selected)]
@@ -501,7 +509,7 @@ def _main(args: argparse.Namespace) -> int:
         logs=args.report_dir / "logs",
         mock_factory=factory,
     )
-    reports.write_all(run, args.report_dir, ROOT)
+    reports.write_all(run, args.report_dir)
     reports.console(run, sys.stdout)
     if args.update_known_failing:
         for language in languages:
@@ -510,18 +518,17 @@ def _main(args: argparse.Namespace) -> int:
                 for (_cid, lang), o in run.outcomes.items()
                 if lang == language and o.status in (FAIL, KNOWN)
             }
-            known.write_list(KNOWN_DIR / f"{language}.txt", failing, known_lists.get(language, []))
-            print(f"rewrote {KNOWN_DIR / f'{language}.txt'} ({len(failing)} entries)")
+            known.write_list(args.known_dir / f"{language}.txt", failing, known_lists.get(language, []))
+            print(f"rewrote {args.known_dir / f'{language}.txt'} ({len(failing)} entries)")
         return 0
     return 1 if run.failed() else 0
 
 
-def _driver_argv(language: str) -> list[str]:
-    """The start command of an already built driver (for --replay)."""
-    cache = ROOT / ".cache" / "conformance"
-    logs = ROOT / "build" / "conformance" / "logs"
+def _driver_argv(language: str, args: argparse.Namespace) -> list[str]:
+    """The start command of a driver (for --replay): built, or rebuilt if it changed."""
+    logs = args.report_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    return Driver(language, ROOT / "out" / language, cache).build(logs / f"build-{language}.log")
+    return Driver(language, args.sdk_root / language, args.cache_dir).build(logs / f"build-{language}.log")
 
 
 if __name__ == "__main__":

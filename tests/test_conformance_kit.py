@@ -263,6 +263,8 @@ def test_parity_ignores_transport_headers_and_key_values_but_not_behaviour() -> 
     )
     (difference,) = parity.divergences({"go": go, "rust": rust})
     assert difference.startswith("request 2 header idempotency-key:")
+    assert parity.outliers({"go": go, "rust": rust, "typescript": ts}) == ["rust"]
+    assert parity.outliers({"go": go, "typescript": ts}) == []
 
 
 # -- the runner with a fake driver ------------------------------------------------------------

@@ -109,6 +109,29 @@ def divergences(signatures: dict[str, dict[str, Any]]) -> list[str]:
     return found
 
 
+def outliers(signatures: dict[str, dict[str, Any]]) -> list[str]:
+    """The SDKs that differ from the majority on some aspect (all of them when there is none)."""
+    odd: set[str] = set()
+    aspects = {key for sig in signatures.values() for key in sig}
+    for aspect in aspects:
+        groups: list[list[str]] = []
+        for lang, sig in signatures.items():
+            form = sig.get(aspect, "<absent>")
+            group = next((g for g in groups if same(signatures[g[0]].get(aspect, "<absent>"), form)), None)
+            if group is None:
+                groups.append([lang])
+            else:
+                group.append(lang)
+        if len(groups) < 2:
+            continue
+        largest = max(len(g) for g in groups)
+        majority = [g for g in groups if len(g) == largest]
+        for group in groups:
+            if len(majority) > 1 or group is not majority[0]:
+                odd.update(group)
+    return sorted(odd)
+
+
 def _aspect_order(aspect: str) -> tuple[int, str]:
     order = ["outcome", "error", "value", "pages", "items", "events", "requests"]
     return (order.index(aspect), aspect) if aspect in order else (len(order), aspect)

@@ -73,6 +73,7 @@ def summary(run: Run) -> JsonDict:
         for (_case_id, lang), outcome in run.outcomes.items():
             if lang == language:
                 per[outcome.status] += 1
+        per["parity_outlier"] = sum(1 for odd in run.parity_outliers.values() if language in odd)
         counts[language] = per
     counts["parity_divergences"] = sum(1 for found in run.parity.values() if found)
     counts["cases"] = len(run.cases)
@@ -144,7 +145,8 @@ def console(run: Run, out: TextIO) -> None:
         per = counts[language]
         print(
             f"  {language:<11} pass {per['pass']}, fail {per['fail']}, known {per['known']}, "
-            f"stale {per['stale']}, unsupported {per['unsupported']}, could not run {per['not_run']}",
+            f"stale {per['stale']}, unsupported {per['unsupported']}, could not run {per['not_run']}; "
+            f"differs from the others in {per['parity_outlier']} cases",
             file=out,
         )
     print(f"  parity divergences: {counts['parity_divergences']}", file=out)
@@ -238,7 +240,8 @@ def markdown(run: Run) -> str:
             STATUS_LABEL[run.outcomes[(case.id, lang)].status] if (case.id, lang) in run.outcomes else "-"
             for lang in run.languages
         ]
-        parity_cell = "diverges" if run.parity.get(case.id) else "same"
+        odd = ", ".join(run.parity_outliers.get(case.id, []))
+        parity_cell = f"diverges ({odd})" if run.parity.get(case.id) else "same"
         lines.append(f"| `{case.id}` | " + " | ".join(cells) + f" | {parity_cell} |")
     return "\n".join(lines) + "\n"
 
@@ -287,10 +290,12 @@ def html_matrix(run: Run) -> str:
                 cell = f"<details><summary>{cell}</summary><pre>{esc(chr(10).join(detail))}</pre></details>"
             out.append(f"<td class='{outcome.status}'>{cell}</td>")
         found = run.parity.get(case.id, [])
+        odd = ", ".join(run.parity_outliers.get(case.id, []))
         if found:
+            summary_text = esc(f"diverges ({odd})")
             out.append(
-                f"<td class='diverges'><details><summary>diverges</summary><pre>{esc(chr(10).join(found))}"
-                "</pre></details></td></tr>"
+                f"<td class='diverges'><details><summary>{summary_text}</summary>"
+                f"<pre>{esc(chr(10).join(found))}</pre></details></td></tr>"
             )
         else:
             out.append("<td class='same'>same</td></tr>")

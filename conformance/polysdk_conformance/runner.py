@@ -59,6 +59,7 @@ class Run:
     languages: list[str]
     outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
     parity: dict[str, list[str]] = field(default_factory=dict)
+    parity_outliers: dict[str, list[str]] = field(default_factory=dict)  # who differs from the rest
     drivers: dict[str, JsonDict] = field(default_factory=dict)  # hello, or {"error": ...}
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -399,6 +400,7 @@ def execute(
             and outcome.status not in (UNSUPPORTED, NOT_RUN)
         }
         run.parity[case.id] = parity.divergences(signatures)
+        run.parity_outliers[case.id] = parity.outliers(signatures)
     run.timings["total_s"] = time.monotonic() - started
     return run
 

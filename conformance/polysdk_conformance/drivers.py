@@ -41,8 +41,15 @@ class Driver:
     sdk_dir: Path
     cache_dir: Path
 
+    def __post_init__(self) -> None:
+        # Builds run inside the SDK directory; the paths they write and start must not depend on it.
+        object.__setattr__(self, "sdk_dir", self.sdk_dir.resolve())
+        object.__setattr__(self, "cache_dir", self.cache_dir.resolve())
+
     def build(self, log: Path) -> list[str]:
         """Builds the driver (output appended to `log`) and returns the command that starts it."""
+        if not self.sdk_dir.is_dir():
+            raise DriverUnavailableError(f"no SDK at {self.sdk_dir}; generate it first (nox -s generate)")
         steps, argv = self._plan()
         with log.open("a", encoding="utf-8") as out:
             for step, env in steps:

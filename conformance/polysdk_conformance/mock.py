@@ -83,19 +83,6 @@ class _TokenState:
         return None, reason
 
 
-@web.middleware
-async def _close_connections(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Every response closes its connection, so each request arrives on a fresh one.
-
-    A scripted fault must hit the request it was written for. HTTP stacks that silently resend a
-    request when a reused keep-alive connection dies (Go's net/http does, for GETs and for requests
-    with an Idempotency-Key) would otherwise turn fault cases into coin flips that depend on which
-    case ran before on the same connection."""
-    response: web.StreamResponse = await handler(request)
-    response.force_close()
-    return response
-
-
 async def _cancel_pending() -> None:
     current = asyncio.current_task()
     tasks = [task for task in asyncio.all_tasks() if task is not current]
@@ -174,7 +161,7 @@ class MockServer:
         self.stop()
 
     async def _serve(self) -> int:
-        app = web.Application(client_max_size=MAX_BODY, middlewares=[_close_connections])
+        app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
@@ -410,8 +397,6 @@ async def _stream_events(
     request: web.Request, action: ResponseAction, headers: list[tuple[str, str]]
 ) -> web.StreamResponse:
     response = web.StreamResponse(status=action.status)
-    # No `Connection: close` here (the middleware still closes the connection afterwards): with
-    # it, some clients (undici) take a dropped chunked stream for one the server ended.
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "text/event-stream"))
     for name, value in headers:

@@ -471,7 +471,7 @@ def _main(args: argparse.Namespace) -> int:
     except ContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    selected = load_cases(args.cases or [CASES_DIR], operations).cases
+    selected = load_cases(args.cases or [_default_cases()], operations).cases
     if args.run:
         selected = [c for c in selected if any(fnmatch.fnmatchcase(c.id, glob) for glob in args.run)]
         if not selected:
@@ -491,7 +491,7 @@ def _main(args: argparse.Namespace) -> int:
             _token, url = mock.register(case.scenario())
             print(json.dumps(case_line(case, url), ensure_ascii=False))
         return 0
-    all_ids = [case.id for case in load_cases(args.cases or [CASES_DIR], operations).cases]
+    all_ids = [case.id for case in load_cases(args.cases or [_default_cases()], operations).cases]
     known_lists = {lang: known.read_list(args.known_dir / f"{lang}.txt", all_ids) for lang in languages}
     if args.run:  # a partial run cannot call an entry outside it stale
         known_lists = {
@@ -524,6 +524,12 @@ def _main(args: argparse.Namespace) -> int:
             print(f"rewrote {args.known_dir / f'{language}.txt'} ({len(failing)} entries)")
         return 0
     return 1 if run.failed() else 0
+
+
+def _default_cases() -> Path:
+    """The current project's conformance/cases when it has one (a checkout), else the shipped cases."""
+    local = Path("conformance") / "cases"
+    return local if (local / "case.schema.json").is_file() else CASES_DIR
 
 
 def _driver_argv(language: str, args: argparse.Namespace) -> list[str]:

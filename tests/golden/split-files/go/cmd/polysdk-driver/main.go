@@ -272,7 +272,8 @@ func runCase(c *caseLine) (res *result) {
 		return failure(c.ID, "unsupported", "cancel after_events needs an iteration mode")
 	}
 
-	client := newClient(c)
+	client, closeClient := newClient(c)
+	defer closeClient()
 	var (
 		resp     *http.Response
 		attempts int
@@ -413,10 +414,17 @@ func sortedKeys(m map[string]*string) []string {
 	return keys
 }
 
-// newClient builds the case's client; its environment variables are set only while NewClient
-// reads them, under a lock every construction takes.
-func newClient(c *caseLine) *sdk.Client {
-	var opts []sdk.Option
+// newClient builds the case's client and the function that releases its connections; its
+// environment variables are set only while NewClient reads them, under a lock every
+// construction takes.
+//
+// Each case's client gets its own transport, as a fresh client per case intends. With the shared
+// http.DefaultTransport a scripted fault could land on a connection another case left idle, and
+// net/http silently resends an idempotent request that fails on a reused connection, so fault
+// cases would depend on the order in which cases happened to run.
+func newClient(c *caseLine) (*sdk.Client, func()) {
+	transport := &http.Transport{}
+	opts := []sdk.Option{sdk.WithHTTPClient(&http.Client{Transport: transport})}
 	if c.BaseURL != nil {
 		opts = append(opts, sdk.WithBaseURL(*c.BaseURL))
 	}
@@ -466,7 +474,7 @@ func newClient(c *caseLine) *sdk.Client {
 			}
 		}
 	}()
-	return sdk.NewClient(opts...)
+	return sdk.NewClient(opts...), transport.CloseIdleConnections
 }
 
 // requestOpts are the case's per-call options.

@@ -253,7 +253,7 @@ def test_parity_ignores_transport_headers_and_key_values_but_not_behaviour() -> 
             entry([["idempotency-key", "zz"]]),
         ],
     )
-    assert parity.divergences({"go": go, "typescript": ts}) == []
+    assert parity.compare({"go": go, "typescript": ts}) == parity.Comparison([], [])
     rust = parity.signature(
         {"outcome": "ok", "value": 1},
         [
@@ -261,10 +261,9 @@ def test_parity_ignores_transport_headers_and_key_values_but_not_behaviour() -> 
             entry([["idempotency-key", "b"]]),
         ],
     )
-    (difference,) = parity.divergences({"go": go, "rust": rust})
+    (difference,) = parity.compare({"go": go, "rust": rust}).divergences
     assert difference.startswith("request 2 header idempotency-key:")
-    assert parity.outliers({"go": go, "rust": rust, "typescript": ts}) == ["rust"]
-    assert parity.outliers({"go": go, "typescript": ts}) == []
+    assert parity.compare({"go": go, "rust": rust, "typescript": ts}).outliers == ["rust"]
 
 
 # -- the runner with a fake driver ------------------------------------------------------------

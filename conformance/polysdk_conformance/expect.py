@@ -40,9 +40,9 @@ def first_difference(want: Any, got: Any, where: str = "") -> str:
     if isinstance(want, dict) and isinstance(got, dict):
         for key in sorted(want.keys() | got.keys()):
             if key not in got:
-                return f"{where}/{key}: missing (want {_short(want[key])})"
+                return f"{where}/{key}: missing (want {short(want[key])})"
             if key not in want:
-                return f"{where}/{key}: unexpected field {_short(got[key])}"
+                return f"{where}/{key}: unexpected field {short(got[key])}"
             if not same(want[key], got[key]):
                 return first_difference(want[key], got[key], f"{where}/{key}")
         return ""
@@ -53,12 +53,13 @@ def first_difference(want: Any, got: Any, where: str = "") -> str:
         if len(want) != len(got):
             return f"{where}: {len(got)} items, want {len(want)}"
         return ""
-    return f"{where or '/'}: got {_short(got)}, want {_short(want)}"
+    return f"{where or '/'}: got {short(got)}, want {short(want)}"
 
 
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 160 else text[:157] + "..."
+def short(value: Any, limit: int = 160) -> str:
+    """A value as compact JSON (keys sorted), cut to `limit` characters for a message."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- what the case expects the SDK to surface ---------------------------------------------
@@ -142,7 +143,7 @@ def _surfaced(case: Case, operation: Operation, result: JsonDict) -> list[str]:
     want = case.expect.get("outcome", "ok")
     error = result.get("error") or {}
     if want == "ok" and outcome != "ok":
-        return [f"expected success, got {error.get('kind')} error: {_short(error.get('message', ''))}"]
+        return [f"expected success, got {error.get('kind')} error: {short(error.get('message', ''))}"]
     failures: list[str] = []
     if want == "error":
         if outcome != "error":
@@ -158,11 +159,9 @@ def _surfaced(case: Case, operation: Operation, result: JsonDict) -> list[str]:
 def _error(want: JsonDict, got: JsonDict) -> list[str]:
     failures = []
     if got.get("kind") not in ERROR_KINDS:
-        failures.append(f"an untyped error ({got.get('kind')!r}): {_short(got.get('message', ''))}")
+        failures.append(f"an untyped error ({got.get('kind')!r}): {short(got.get('message', ''))}")
     elif got.get("kind") != want["kind"]:
-        failures.append(
-            f"error kind {got.get('kind')}, want {want['kind']}: {_short(got.get('message', ''))}"
-        )
+        failures.append(f"error kind {got.get('kind')}, want {want['kind']}: {short(got.get('message', ''))}")
     for key in ("status", "code", "request_id"):
         if key in want and got.get(key) != want[key]:
             failures.append(f"error {key} {got.get(key)!r}, want {want[key]!r}")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from polysdk_conformance.expect import body_bytes, header, multipart_parts, same
+from polysdk_conformance.expect import body_bytes, header, multipart_parts, same, short
 from polysdk_conformance.wire import canonical_path, canonical_query, canonical_value
 
 JsonDict = dict[str, Any]
@@ -93,50 +94,34 @@ def _body(entry: JsonDict) -> Any:
     return base64.b64encode(data).decode("ascii")
 
 
-def divergences(signatures: dict[str, dict[str, Any]]) -> list[str]:
-    """The aspects on which the SDKs differ, each with every SDK's form of it."""
-    if len(signatures) < 2:
-        return []
-    aspects = sorted({key for sig in signatures.values() for key in sig}, key=_aspect_order)
-    found = []
-    for aspect in aspects:
-        forms = {lang: sig.get(aspect, "<absent>") for lang, sig in signatures.items()}
-        first = next(iter(forms.values()))
-        if all(same(first, form) for form in forms.values()):
-            continue
-        shown = "; ".join(f"{lang}: {_short(form)}" for lang, form in forms.items())
-        found.append(f"{aspect}: {shown}")
-    return found
+@dataclass(frozen=True)
+class Comparison:
+    divergences: list[str]  # each aspect on which the SDKs differ, with every SDK's form of it
+    outliers: list[str]  # the SDKs that differ from the majority (all of them when there is none)
 
 
-def outliers(signatures: dict[str, dict[str, Any]]) -> list[str]:
-    """The SDKs that differ from the majority on some aspect (all of them when there is none)."""
+def compare(signatures: dict[str, dict[str, Any]]) -> Comparison:
+    """The SDKs' signatures compared aspect by aspect."""
+    found: list[str] = []
     odd: set[str] = set()
-    aspects = {key for sig in signatures.values() for key in sig}
-    for aspect in aspects:
-        groups: list[list[str]] = []
-        for lang, sig in signatures.items():
-            form = sig.get(aspect, "<absent>")
-            group = next((g for g in groups if same(signatures[g[0]].get(aspect, "<absent>"), form)), None)
+    for aspect in sorted({key for sig in signatures.values() for key in sig}, key=_aspect_order):
+        forms = {lang: sig.get(aspect, "<absent>") for lang, sig in signatures.items()}
+        groups: list[list[str]] = []  # SDKs whose forms are the same
+        for lang, form in forms.items():
+            group = next((g for g in groups if same(forms[g[0]], form)), None)
             if group is None:
                 groups.append([lang])
             else:
                 group.append(lang)
         if len(groups) < 2:
             continue
+        found.append(f"{aspect}: " + "; ".join(f"{lang}: {short(form, 300)}" for lang, form in forms.items()))
         largest = max(len(g) for g in groups)
         majority = [g for g in groups if len(g) == largest]
-        for group in groups:
-            if len(majority) > 1 or group is not majority[0]:
-                odd.update(group)
-    return sorted(odd)
+        odd.update(lang for g in groups if len(majority) > 1 or g is not majority[0] for lang in g)
+    return Comparison(found, sorted(odd))
 
 
 def _aspect_order(aspect: str) -> tuple[int, str]:
     order = ["outcome", "error", "value", "pages", "items", "events", "requests"]
     return (order.index(aspect), aspect) if aspect in order else (len(order), aspect)
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= 300 else text[:297] + "..."

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from xml.etree import ElementTree as ET
 
+from polysdk_conformance.expect import body_bytes
+
 if TYPE_CHECKING:
     from polysdk_conformance.runner import Outcome, Run
 
@@ -44,7 +46,7 @@ def results(run: Run) -> JsonDict:
                 "operation": case.operation,
                 "doc": case.doc,
                 "file": f"{case.file}:{case.line()}",
-                "parity": run.parity.get(case.id, []),
+                "parity": _divergences(run, case.id),
                 "sdks": {
                     lang: _outcome_json(outcome)
                     for lang in run.languages
@@ -66,6 +68,16 @@ def _outcome_json(outcome: Outcome) -> JsonDict:
     }
 
 
+def _divergences(run: Run, case_id: str) -> list[str]:
+    found = run.parity.get(case_id)
+    return found.divergences if found else []
+
+
+def _outliers(run: Run, case_id: str) -> str:
+    found = run.parity.get(case_id)
+    return ", ".join(found.outliers) if found else ""
+
+
 def summary(run: Run) -> JsonDict:
     counts: JsonDict = {}
     for language in run.languages:
@@ -73,9 +85,9 @@ def summary(run: Run) -> JsonDict:
         for (_case_id, lang), outcome in run.outcomes.items():
             if lang == language:
                 per[outcome.status] += 1
-        per["parity_outlier"] = sum(1 for odd in run.parity_outliers.values() if language in odd)
+        per["parity_outlier"] = sum(1 for found in run.parity.values() if language in found.outliers)
         counts[language] = per
-    counts["parity_divergences"] = sum(1 for found in run.parity.values() if found)
+    counts["parity_divergences"] = sum(1 for found in run.parity.values() if found.divergences)
     counts["cases"] = len(run.cases)
     return counts
 
@@ -89,7 +101,7 @@ def transcript(outcome: Outcome) -> list[str]:
         lines.append(f"  > {entry['method']} {entry['path']}{query}   ({timing})")
         for name, value in entry["headers"]:
             lines.append(f"  >   {name}: {value}")
-        body = _body_preview(entry.get("body_base64", ""))
+        body = _body_preview(body_bytes(entry))
         if body:
             lines.append(f"  >   {body}")
     result = outcome.result or {}
@@ -105,10 +117,7 @@ def transcript(outcome: Outcome) -> list[str]:
     return lines
 
 
-def _body_preview(encoded: str) -> str:
-    import base64
-
-    data = base64.b64decode(encoded) if encoded else b""
+def _body_preview(data: bytes) -> str:
     if not data:
         return ""
     text = data[:MAX_TRANSCRIPT_BODY].decode("utf-8", "replace")
@@ -132,7 +141,7 @@ def console(run: Run, out: TextIO) -> None:
             if outcome.status == "fail":
                 for line in transcript(outcome):
                     print(line, file=out)
-    divergent = [(case_id, found) for case_id, found in run.parity.items() if found]
+    divergent = [(case_id, found.divergences) for case_id, found in run.parity.items() if found.divergences]
     if divergent:
         print(f"\nparity divergences ({len(divergent)} cases):", file=out)
         for case_id, found in divergent:
@@ -190,11 +199,11 @@ def junit(run: Run) -> bytes:
         "testsuite",
         name="conformance.parity",
         tests=str(len(run.cases)),
-        failures=str(sum(1 for found in run.parity.values() if found)),
+        failures=str(sum(1 for found in run.parity.values() if found.divergences)),
     )
     for case in run.cases:
         testcase = ET.SubElement(parity_suite, "testcase", classname=f"parity.{case.suite}", name=case.id)
-        found = run.parity.get(case.id, [])
+        found = _divergences(run, case.id)
         if found:
             ET.SubElement(testcase, "failure", message=found[0]).text = "\n".join(found)
     ET.indent(suites)
@@ -214,7 +223,7 @@ def _suite_rates(run: Run) -> list[tuple[str, dict[str, str], str]]:
                 if run.outcomes.get((i, language)) and run.outcomes[(i, language)].status == "pass"
             )
             rates[language] = f"{passed}/{len(ids)}"
-        at_parity = sum(1 for i in ids if not run.parity.get(i))
+        at_parity = sum(1 for i in ids if not _divergences(run, i))
         rows.append((suite, rates, f"{at_parity}/{len(ids)}"))
     return rows
 
@@ -240,8 +249,7 @@ def markdown(run: Run) -> str:
             STATUS_LABEL[run.outcomes[(case.id, lang)].status] if (case.id, lang) in run.outcomes else "-"
             for lang in run.languages
         ]
-        odd = ", ".join(run.parity_outliers.get(case.id, []))
-        parity_cell = f"diverges ({odd})" if run.parity.get(case.id) else "same"
+        parity_cell = f"diverges ({_outliers(run, case.id)})" if _divergences(run, case.id) else "same"
         lines.append(f"| `{case.id}` | " + " | ".join(cells) + f" | {parity_cell} |")
     return "\n".join(lines) + "\n"
 
@@ -289,10 +297,9 @@ def html_matrix(run: Run) -> str:
             if detail:
                 cell = f"<details><summary>{cell}</summary><pre>{esc(chr(10).join(detail))}</pre></details>"
             out.append(f"<td class='{outcome.status}'>{cell}</td>")
-        found = run.parity.get(case.id, [])
-        odd = ", ".join(run.parity_outliers.get(case.id, []))
+        found = _divergences(run, case.id)
         if found:
-            summary_text = esc(f"diverges ({odd})")
+            summary_text = esc(f"diverges ({_outliers(run, case.id)})")
             out.append(
                 f"<td class='diverges'><details><summary>{summary_text}</summary>"
                 f"<pre>{esc(chr(10).join(found))}</pre></details></td></tr>"

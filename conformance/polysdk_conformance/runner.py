@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from polysdk_conformance import expect, known, parity, reports
 from polysdk_conformance.cases import CASES_DIR, Case, CaseError, Operation, load_cases, substitute
 from polysdk_conformance.drivers import LANGUAGES, Driver, DriverProcess, DriverUnavailableError
+from polysdk_conformance.parity import Comparison
 
 # Paths default to the current directory: the project whose SDKs (out/) and lists are tested.
 KNOWN_DIR = Path("conformance") / "known_failing"
@@ -58,8 +59,7 @@ class Run:
     cases: list[Case]
     languages: list[str]
     outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
-    parity: dict[str, list[str]] = field(default_factory=dict)
-    parity_outliers: dict[str, list[str]] = field(default_factory=dict)  # who differs from the rest
+    parity: dict[str, Comparison] = field(default_factory=dict)
     drivers: dict[str, JsonDict] = field(default_factory=dict)  # hello, or {"error": ...}
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -399,8 +399,7 @@ def execute(
             if (outcome := run.outcomes.get((case.id, language))) is not None
             and outcome.status not in (UNSUPPORTED, NOT_RUN)
         }
-        run.parity[case.id] = parity.divergences(signatures)
-        run.parity_outliers[case.id] = parity.outliers(signatures)
+        run.parity[case.id] = parity.compare(signatures)
     run.timings["total_s"] = time.monotonic() - started
     return run
 

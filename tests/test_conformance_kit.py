@@ -52,7 +52,7 @@ def suite(*names: str, agent: str = "a") -> str:
 
 
 def test_the_shipped_cases_load_and_cover_every_category(operations: dict[str, Operation]) -> None:
-    loaded = load_cases([CASES_DIR], operations).cases
+    loaded = load_cases([CASES_DIR], operations)
     assert len(loaded) >= 150
     suites = {case.suite for case in loaded}
     assert {
@@ -115,7 +115,7 @@ def test_repeat_expands_and_is_bounded() -> None:
 
 def test_a_base_url_prefix_reaches_the_scenario(tmp_path: Path, operations: dict[str, Operation]) -> None:
     body = suite("get/x").replace("args:", "client: {base_url: '{mock}api/v2/'}\n    args:")
-    (case,) = load_cases([write_cases(tmp_path, body)], operations).cases
+    (case,) = load_cases([write_cases(tmp_path, body)], operations)
     assert case.scenario()["prefix"] == "/api/v2"
     assert runner.case_line(case, "http://m/t/x/")["base_url"] == "http://m/t/x/api/v2/"
 
@@ -206,7 +206,7 @@ def test_check_reports_surface_and_wire_failures(tmp_path: Path, operations: dic
     body = suite("get/x").replace(
         "    steps:", "    expect: {attempts: 1, wire: {present: [Authorization]}}\n    steps:"
     )
-    (case,) = load_cases([write_cases(tmp_path, body)], operations).cases
+    (case,) = load_cases([write_cases(tmp_path, body)], operations)
     journal = [{"seq": 0, "method": "GET", "path": "/v1/agents/a", "query": "", "headers": [], "step": 0}]
     result = {"outcome": "ok", "value": {"id": "a", "name": "m"}, "attempts": 2}
     failures = expect.check(case, operations["getAgent"], result, {"journal": journal})
@@ -275,7 +275,7 @@ def run_fake(
     body: str,
     known_lists: dict[str, list[known.Entry]] | None = None,
 ) -> runner.Run:
-    loaded = load_cases([write_cases(tmp_path, body)], operations).cases
+    loaded = load_cases([write_cases(tmp_path, body)], operations)
     return runner.execute(
         loaded,
         ["go", "rust"],

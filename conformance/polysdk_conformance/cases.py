@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from polysdk.frontends.openapi.document import join_pointer, line_of
-from polysdk_conformance.scenario import parse_scenario
+from polysdk_conformance.scenario import MOCK_PLACEHOLDER, parse_scenario
 
 
 def _cases_dir() -> Path:
@@ -29,7 +29,6 @@ def _cases_dir() -> Path:
 
 CASES_DIR = _cases_dir()
 SCHEMA_PATH = CASES_DIR / "case.schema.json"
-MOCK_PLACEHOLDER = "{mock}"
 
 JsonDict = dict[str, Any]
 
@@ -106,12 +105,6 @@ class Case:
         return line_of(self.file, self.pointer)
 
 
-@dataclass
-class CaseSet:
-    cases: list[Case] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-
-
 @cache
 def _validator() -> Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -148,7 +141,7 @@ def load_file(path: Path, operations: dict[str, Operation]) -> list[Case]:
     for index, raw in enumerate(data["cases"]):
         pointer = f"/cases/{index}"
         case = _case(raw, suite, path, pointer, defaults)
-        _check(case, raw, operations)
+        _check(case, operations)
         cases.append(case)
     return cases
 
@@ -195,9 +188,12 @@ def _case(raw: JsonDict, suite: str, path: Path, pointer: str, defaults: JsonDic
     )
 
 
-def _check(case: Case, raw: JsonDict, operations: dict[str, Operation]) -> None:
+def _check(case: Case, operations: dict[str, Operation]) -> None:
     """What the schema cannot say: the operation exists and fits the mode, the scenario parses."""
-    fail = _failer(case)
+
+    def fail(sub: str, message: str, hint: str = "") -> None:
+        raise CaseError(case.file, case.pointer + sub, f"case {case.id}: {message}", hint)
+
     operation = operations.get(case.operation)
     if operation is None:
         close = difflib.get_close_matches(case.operation, list(operations), n=1)
@@ -226,14 +222,7 @@ def _check(case: Case, raw: JsonDict, operations: dict[str, Operation]) -> None:
         fail("/expect", "a call with no steps has no response to derive the value from; give value")
 
 
-def _failer(case: Case) -> Any:
-    def fail(sub: str, message: str, hint: str = "") -> None:
-        raise CaseError(case.file, case.pointer + sub, f"case {case.id}: {message}", hint)
-
-    return fail
-
-
-def load_cases(paths: list[Path], operations: dict[str, Operation]) -> CaseSet:
+def load_cases(paths: list[Path], operations: dict[str, Operation]) -> list[Case]:
     """Every case of the given files and directories (their *.yaml), in name order; ids unique."""
     files: list[Path] = []
     for path in paths:
@@ -245,7 +234,6 @@ def load_cases(paths: list[Path], operations: dict[str, Operation]) -> CaseSet:
             raise CaseError(path, "", "no such case file or directory")
     if not files:
         raise CaseError(paths[0] if paths else CASES_DIR, "", "no case files (*.yaml) found")
-    result = CaseSet(files=files)
     seen: dict[str, Case] = {}
     for file in files:
         for case in load_file(file, operations):
@@ -258,8 +246,7 @@ def load_cases(paths: list[Path], operations: dict[str, Operation]) -> CaseSet:
                     "case names are stable identifiers; rename one",
                 )
             seen[case.id] = case
-            result.cases.append(case)
-    return result
+    return list(seen.values())
 
 
 def substitute(value: Any, mock_url: str) -> Any:

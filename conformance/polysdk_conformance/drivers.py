@@ -129,7 +129,6 @@ class DriverProcess:
         self.argv = argv
         self.stderr_log = stderr_log
         self.messages: queue.Queue[Message] = queue.Queue()
-        self.hello: dict[str, Any] = {}
         self.generation = 0
         self.restarts = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -175,8 +174,8 @@ class DriverProcess:
                         f"the driver speaks protocol {message.data.get('protocol')!r}, "
                         f"the runner {PROTOCOL_VERSION}; regenerate the SDK"
                     )
-                self.hello = message.data
-                return self.hello
+                hello: dict[str, Any] = message.data
+                return hello
             if message.kind == "exit":
                 raise DriverUnavailableError(f"the driver exited with code {message.data} before its hello")
             # anything else before hello is a protocol error

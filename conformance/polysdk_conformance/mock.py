@@ -33,7 +33,7 @@ from typing import Any
 from aiohttp import web
 
 from polysdk_conformance.contract import ContractValidator, default_spec_path
-from polysdk_conformance.scenario import ResponseAction, Scenario, parse_scenario
+from polysdk_conformance.scenario import MOCK_PLACEHOLDER, ResponseAction, Scenario, parse_scenario
 
 MAX_BODY = 16 * 1024 * 1024
 # After an oversized body the rest is still read (and dropped), up to this much, so that the
@@ -41,7 +41,6 @@ MAX_BODY = 16 * 1024 * 1024
 MAX_DRAIN = 64 * 1024 * 1024
 MAX_JOURNAL = 10_000
 UNEXPECTED_STATUS = 418
-MOCK_PLACEHOLDER = "{mock}"
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
 BODY_READ_TIMEOUT_S = 30.0

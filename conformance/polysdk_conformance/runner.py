@@ -28,6 +28,7 @@ from polysdk_conformance import expect, known, parity, reports
 from polysdk_conformance.cases import CASES_DIR, Case, CaseError, Operation, load_cases, substitute
 from polysdk_conformance.drivers import LANGUAGES, Driver, DriverProcess, DriverUnavailableError
 from polysdk_conformance.parity import Comparison
+from polysdk_conformance.scenario import MOCK_PLACEHOLDER
 
 # Paths default to the current directory: the project whose SDKs (out/) and lists are tested.
 KNOWN_DIR = Path("conformance") / "known_failing"
@@ -141,7 +142,7 @@ def contract_operations(spec: Path) -> dict[str, Operation]:
 
 def case_line(case: Case, mock_url: str) -> JsonDict:
     client = dict(substitute(case.client, mock_url))
-    base_url = client.pop("base_url", "{mock}")
+    base_url = client.pop("base_url", MOCK_PLACEHOLDER)
     line: JsonDict = {
         "type": "case",
         "id": case.id,
@@ -176,6 +177,29 @@ class Progress:
                 print(f"  running: {counts}", file=self.stream, flush=True)
 
 
+@dataclass(frozen=True)
+class _InFlight:
+    """A case sent to the driver and not yet answered."""
+
+    case: Case
+    token: str
+    url: str  # the case's mock URL
+    line: JsonDict
+    scenario: JsonDict
+    deadline: float
+
+    def not_run(self, language: str, reason: str) -> Outcome:
+        return Outcome(
+            self.case.id,
+            language,
+            NOT_RUN,
+            reason=reason,
+            line=self.line,
+            scenario=self.scenario,
+            mock_url=self.url,
+        )
+
+
 def _run_language(
     language: str,
     argv: list[str],
@@ -198,28 +222,21 @@ def _run_language(
     run.drivers[language] = hello
     capabilities = set(hello.get("capabilities", []))
     pending = list(reversed(cases))
-    in_flight: dict[str, tuple[Case, str, JsonDict, JsonDict, float]] = {}
-    urls: dict[str, str] = {}
+    in_flight: dict[str, _InFlight] = {}
 
     def finish(case: Case, outcome: Outcome) -> None:
         run.outcomes[(case.id, language)] = outcome
         progress.tick(language)
 
-    def lose_in_flight(reason: str) -> None:
-        for case, _token, line, scenario, _ in in_flight.values():
-            finish(
-                case,
-                Outcome(
-                    case.id,
-                    language,
-                    NOT_RUN,
-                    reason=reason,
-                    line=line,
-                    scenario=scenario,
-                    mock_url=urls.get(case.id, ""),
-                ),
-            )
-        in_flight.clear()
+    def give_up(case_ids: list[str], reason: str) -> None:
+        for case_id in case_ids:
+            flight = in_flight.pop(case_id)
+            finish(flight.case, flight.not_run(language, reason))
+
+    def drop_pending(reason: str) -> None:
+        while pending:
+            case = pending.pop()
+            finish(case, Outcome(case.id, language, NOT_RUN, reason=reason))
 
     while pending or in_flight:
         while pending and len(in_flight) < WINDOW:
@@ -230,13 +247,14 @@ def _run_language(
                 continue
             scenario = case.scenario()
             token, url = mock.register(scenario)
-            urls[case.id] = url
             line = case_line(case, url)
-            in_flight[case.id] = (case, token, line, scenario, time.monotonic() + CASE_TIMEOUT_S)
+            in_flight[case.id] = _InFlight(
+                case, token, url, line, scenario, time.monotonic() + CASE_TIMEOUT_S
+            )
             process.send(line)
         if not in_flight:
             continue
-        wait = max(0.0, min(entry[4] for entry in in_flight.values()) - time.monotonic())
+        wait = max(0.0, min(flight.deadline for flight in in_flight.values()) - time.monotonic())
         try:
             message = process.messages.get(timeout=wait)
         except queue.Empty:
@@ -244,55 +262,35 @@ def _run_language(
         if message is not None and message.generation != process.generation:
             continue
         if message is not None and message.kind == "result":
-            entry = in_flight.pop(str(message.data.get("id")), None)
-            if entry is None:
+            flight = in_flight.pop(str(message.data.get("id")), None)
+            if flight is None:
                 continue  # a late answer to a case already given up on
-            case, token, line, scenario, _ = entry
-            judged = _judge(
-                case, operations[case.operation], message.data, mock.report(token), known_entries, language
-            )
-            judged.line, judged.scenario, judged.mock_url = line, scenario, urls[case.id]
+            case = flight.case
+            report = mock.report(flight.token)
+            judged = _judge(case, operations[case.operation], message.data, report, known_entries, language)
+            judged.line, judged.scenario, judged.mock_url = flight.line, flight.scenario, flight.url
             finish(case, judged)
         elif message is not None and message.kind == "exit":
-            lose_in_flight(f"the driver exited with code {message.data} while running it")
+            give_up(list(in_flight), f"the driver exited with code {message.data} while running it")
             if process.restarts >= MAX_RESTARTS:
-                for case in reversed(pending):
-                    finish(case, Outcome(case.id, language, NOT_RUN, reason="the driver keeps crashing"))
-                pending.clear()
+                drop_pending("the driver keeps crashing")
                 break
             process.restarts += 1
             try:
                 process.start()
             except DriverUnavailableError as exc:
-                for case in reversed(pending):
-                    finish(case, Outcome(case.id, language, NOT_RUN, reason=str(exc)))
-                pending.clear()
+                drop_pending(str(exc))
         now = time.monotonic()
-        expired = [case_id for case_id, entry in in_flight.items() if entry[4] <= now]
-        for case_id in expired:
-            case, _token, line, scenario, _ = in_flight.pop(case_id)
-            reason = f"no result within {CASE_TIMEOUT_S:.0f} s (the driver hung on it)"
-            finish(
-                case,
-                Outcome(
-                    case.id,
-                    language,
-                    NOT_RUN,
-                    reason=reason,
-                    line=line,
-                    scenario=scenario,
-                    mock_url=urls.get(case.id, ""),
-                ),
-            )
+        expired = [case_id for case_id, flight in in_flight.items() if flight.deadline <= now]
+        give_up(expired, f"no result within {CASE_TIMEOUT_S:.0f} s (the driver hung on it)")
     process.close_input(wait_s=10)
     process.stop()
 
 
-def _guarded(language: str, argv: list[str], cases: list[Case], *rest: Any) -> None:
-    """_run_language, with a runner bug reported on every case it left unjudged, not lost."""
-    run: Run = rest[3]
+def _guarded(run: Run, language: str, cases: list[Case], args: tuple[Any, ...]) -> None:
+    """_run_language(*args), with a runner bug reported on every case it left unjudged, not lost."""
     try:
-        _run_language(language, argv, cases, *rest)
+        _run_language(*args)
     except Exception as exc:  # noqa: BLE001 - the other SDKs' runs must still finish and report
         reason = f"runner error: {type(exc).__name__}: {exc}"
         for case in cases:
@@ -370,20 +368,19 @@ def execute(
                 for case in cases:
                     run.outcomes[(case.id, language)] = Outcome(case.id, language, NOT_RUN, reason=command)
                 continue
+            args = (
+                language,
+                command,
+                cases,
+                operations,
+                mock,
+                known_lists.get(language, []),
+                run,
+                logs,
+                progress,
+            )
             thread = threading.Thread(
-                target=_guarded,
-                args=(
-                    language,
-                    command,
-                    cases,
-                    operations,
-                    mock,
-                    known_lists.get(language, []),
-                    run,
-                    logs,
-                    progress,
-                ),
-                name=f"run-{language}",
+                target=_guarded, args=(run, language, cases, args), name=f"run-{language}"
             )
             thread.start()
             threads.append(thread)
@@ -470,7 +467,8 @@ def _main(args: argparse.Namespace) -> int:
     except ContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    selected = load_cases(args.cases or [_default_cases()], operations).cases
+    loaded = load_cases(args.cases or [_default_cases()], operations)
+    selected = loaded
     if args.run:
         selected = [c for c in selected if any(fnmatch.fnmatchcase(c.id, glob) for glob in args.run)]
         if not selected:
@@ -490,7 +488,7 @@ def _main(args: argparse.Namespace) -> int:
             _token, url = mock.register(case.scenario())
             print(json.dumps(case_line(case, url), ensure_ascii=False))
         return 0
-    all_ids = [case.id for case in load_cases(args.cases or [_default_cases()], operations).cases]
+    all_ids = [case.id for case in loaded]
     known_lists = {lang: known.read_list(args.known_dir / f"{lang}.txt", all_ids) for lang in languages}
     if args.run:  # a partial run cannot call an entry outside it stale
         known_lists = {

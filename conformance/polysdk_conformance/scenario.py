@@ -35,6 +35,8 @@ from typing import Any
 from polysdk_conformance.wire import canonical_path, canonical_query
 
 # Delays are bounded so that a mistyped case cannot hang a conformance run.
+# Stands for the scenario's base URL in client base URLs, environment values and response headers.
+MOCK_PLACEHOLDER = "{mock}"
 MAX_DELAY_MS = 30_000
 MAX_TIMES = 1_000
 KINDS = ("json", "text", "bytes", "sse", "reset", "truncated", "garbage")

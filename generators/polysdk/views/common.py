@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from polysdk import ir
 from polysdk.names import split_words
 
@@ -14,6 +16,20 @@ def package_words(api: ir.Api, override: str = "") -> list[str]:
     if not override:
         words = [w for w in words if w.lower() not in _NOISE]
     return words or ["client"]
+
+
+def sdk_words(api: ir.Api, override: str = "") -> list[str]:
+    """package_words without a trailing "SDK": each language adds its own suffix back."""
+    words = package_words(api, override)
+    return words[:-1] if len(words) > 1 and words[-1].lower() == "sdk" else words
+
+
+def env_prefix(api: ir.Api, override: str = "") -> str:
+    """The prefix of the SDK's environment variables (ORCHESTRATOR for ORCHESTRATOR_BASE_URL), one
+    rule for every language: upper-case alphanumeric words joined by '_', 'N' before a digit."""
+    prefix = "_".join(re.sub(r"[^A-Z0-9]", "", w.upper()) for w in sdk_words(api, override)).strip("_")
+    prefix = prefix or "API"
+    return "N" + prefix if prefix[0].isdigit() else prefix
 
 
 def cyclic_edges(edges: dict[str, list[str]]) -> set[tuple[str, str]]:

@@ -32,14 +32,13 @@ from polysdk.names import (
     Namer,
     go_fix_type,
     pascal,
-    screaming,
     snake,
     split_words,
 )
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
 from polysdk.surface import OperationShape, build_surface
-from polysdk.views.common import cyclic_edges, method_words, package_words
+from polysdk.views.common import cyclic_edges, env_prefix, method_words, package_words
 
 GO_VERSION = "1.24"  # omitzero (1.24) for absent-vs-empty slices and Nullable fields
 
@@ -539,6 +538,7 @@ class GoClient:
     imports: list[str]
     services: list[GoService]
     base_url: str  # Go literal
+    env_prefix: str  # plain, e.g. ORCHESTRATOR
     env_base_url: str
     env_api_key: str
     env_bearer_token: str
@@ -1275,9 +1275,9 @@ def build_docs(
         module=module,
         title=" ".join(comment_lines(api.title)) or package,
         examples=examples,
-        env_base_url=json.loads(client.env_base_url),
-        env_api_key=json.loads(client.env_api_key),
-        env_bearer_token=json.loads(client.env_bearer_token),
+        env_base_url=f"{client.env_prefix}_BASE_URL",
+        env_api_key=f"{client.env_prefix}_API_KEY",
+        env_bearer_token=f"{client.env_prefix}_BEARER_TOKEN",
         imports=sorted(imports),
     )
 
@@ -1328,8 +1328,7 @@ def build_client(
                 operations=operations,
             )
         )
-    words = package_words(api, options.package_name)
-    prefix = screaming(words)
+    prefix = env_prefix(api, options.package_name)
     schemes = api.security_schemes
     api_key = next(
         (s for s in schemes if s.kind == "api-key" and s.location in ("header", "query", "cookie")), None
@@ -1346,6 +1345,7 @@ def build_client(
         imports=sorted(imports),
         services=services,
         base_url=go_string(api.servers[0].url if api.servers else ""),
+        env_prefix=prefix,
         env_base_url=go_string(f"{prefix}_BASE_URL"),
         env_api_key=go_string(f"{prefix}_API_KEY"),
         env_bearer_token=go_string(f"{prefix}_BEARER_TOKEN"),

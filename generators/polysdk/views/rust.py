@@ -50,7 +50,7 @@ from polysdk.names import (
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
 from polysdk.surface import OperationShape, Surface, build_surface
-from polysdk.views.common import cyclic_edges, method_words, package_words
+from polysdk.views.common import cyclic_edges, env_prefix, method_words, package_words
 
 RUST_VERSION = "1.80"
 RUNTIME_MODULES = ("mod", "client", "error", "http", "pagination", "sse", "test_server")
@@ -753,8 +753,8 @@ def _alias(types: RustTypes, named: ir.NamedType, alias: ir.AliasDef) -> RustNew
     return RustAlias(name, lines, _deprecated(named.docs), types.expr(alias.target))
 
 
-def build_models(api: ir.Api) -> RustModels:
-    types = RustTypes(api)
+def build_models(api: ir.Api, types: RustTypes | None = None) -> RustModels:
+    types = types or RustTypes(api)
     models = RustModels()
     for named in api.types:
         d = named.definition
@@ -1255,14 +1255,6 @@ def _rustfmt(directory: Path) -> None:
     run_tool(["rustfmt", "--edition", EDITION, *files], directory, "format the Rust SDK")
 
 
-def _env_prefix(api: ir.Api, options: Options) -> str:
-    words = [w.upper() for w in package_words(api, options.package_name)]
-    if len(words) > 1 and words[-1] == "SDK":
-        words.pop()
-    prefix = "_".join(re.sub(r"[^A-Z0-9]", "", w) for w in words).strip("_") or "API"
-    return "N" + prefix if prefix[0].isdigit() else prefix
-
-
 def _default_base_url(api: ir.Api) -> str:
     for server in api.servers:
         if server.url.startswith(("http://", "https://")):
@@ -1308,14 +1300,14 @@ def _examples(operations: RustOperations) -> dict[str, RustExample | None]:
 def plan(api: ir.Api, options: Options) -> LanguagePlan:
     crate = crate_name(api, options)
     title = " ".join(api.title.split()) or "the API"
-    models = build_models(api)
-    types = RustTypes(api)
+    types = RustTypes(api)  # its graph analyses run once, for the models and the operations
+    models = build_models(api, types)
     surface = build_surface(api)
     operations = build_operations(api, types, surface)
     crate_doc = doc(f"Rust SDK for the {title}.", marker="//!")
     if api.docs.text:
         crate_doc += ["//!", *doc(api.docs.text, marker="//!")]
-    prefix = _env_prefix(api, options)
+    prefix = env_prefix(api, options.package_name)
     context = {
         "crate": toml_string(crate),
         "crate_ident": crate.replace("-", "_"),
@@ -1360,5 +1352,5 @@ def plan(api: ir.Api, options: Options) -> LanguagePlan:
         ),
     ]
     result.formatter = _rustfmt
-    result.warnings = list(models.warnings) + [w for w in types.warnings if w not in models.warnings]
+    result.warnings = list(dict.fromkeys(types.warnings))
     return result

@@ -14,6 +14,7 @@ nox.options.reuse_existing_virtualenvs = True
 ROOT = Path(__file__).resolve().parent
 TOOLCHAIN = ROOT / "tests" / "toolchain"
 GO_BIN = ROOT / ".cache" / "go-bin"
+CARGO_TARGET = ROOT / ".cache" / "cargo-target"  # shared by the tests and conformance sessions
 STATICCHECK_VERSION = "v0.8.2"  # staticcheck 2026.2.2, which knows Go 1.26
 
 
@@ -73,7 +74,11 @@ def conformance(session: nox.Session) -> None:
     `nox -s conformance -- --lang go --run 'Retries/*'`."""
     _install_polysdk(session, extras="conformance")
     session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
-    env = {"POLYSDK_TSC": str(TOOLCHAIN / "node_modules" / ".bin" / "tsc")}
+    env = {
+        "POLYSDK_TSC": str(TOOLCHAIN / "node_modules" / ".bin" / "tsc"),
+        # The tests session's target directory: out/rust and its dependencies compile once.
+        "CARGO_TARGET_DIR": str(CARGO_TARGET),
+    }
     session.run("polysdk", "conformance", *session.posargs, env=env)
 
 
@@ -89,7 +94,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Wall time and peak memory of generating all three languages for the orchestrator contract
-    and for Stripe's (../shared/specs/real/stripe-spec3.yaml or $POLYSDK_STRIPE_SPEC); medians."""
+    and for Stripe's (tests/fixtures/real/stripe-spec3.yaml or $POLYSDK_STRIPE_SPEC); medians."""
     _install_polysdk(session)
     stripe = os.environ.get("POLYSDK_STRIPE_SPEC", str(ROOT / "tests/fixtures/real/stripe-spec3.yaml"))
     session.run("python", "tests/bench/generate_bench.py", "--stripe", stripe, *session.posargs)

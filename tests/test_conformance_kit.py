@@ -19,7 +19,6 @@ from polysdk_conformance.wire import canonical_path, canonical_query, canonical_
 from .conftest import FIXTURES, SPEC
 
 FAKE_DRIVER = [sys.executable, str(FIXTURES / "conformance" / "fake_driver.py")]
-AGENT = {"id": "a", "name": "n"}
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +26,8 @@ def operations() -> dict[str, Operation]:
     return runner.contract_operations(SPEC)
 
 
-def write_cases(tmp_path: Path, body: str, name: str = "cases.yaml") -> Path:
-    path = tmp_path / name
+def write_cases(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "cases.yaml"
     path.write_text(body, encoding="utf-8")
     return path
 

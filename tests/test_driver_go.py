@@ -101,6 +101,7 @@ def test_a_contract_without_operations_has_no_optional_helpers(tmp_path: Path) -
     assert not (driver.uses_args or driver.uses_seq or driver.uses_decode or driver.uses_parts)
 
 
+@pytest.mark.toolchain
 def test_an_operation_the_driver_cannot_pair_is_unsupported_and_still_compiles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -159,6 +160,7 @@ def driver_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return binary
 
 
+@pytest.mark.toolchain
 def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
     from polysdk_conformance.mock import MockServer
 

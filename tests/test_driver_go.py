@@ -14,6 +14,7 @@ from polysdk import ir
 from polysdk.plan import Options
 from polysdk.views import go as go_view
 from polysdk.views import go_driver
+from polysdk.views.common import DRIVER_CAPABILITIES
 
 from .conftest import ROOT, api_from_text, require_tool
 
@@ -285,7 +286,7 @@ def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
     hello = out[0]
     assert hello["type"] == "hello" and hello["protocol"] == 1 and hello["sdk"] == "go"
     assert hello["sdk_name"] == "github.com/polysdk/orchestrator-sdk-go" and hello["sdk_version"] == "0.1.0"
-    assert set(hello["capabilities"]) == set(go_driver.CAPABILITIES)
+    assert set(hello["capabilities"]) == set(DRIVER_CAPABILITIES)
     results = {r["id"]: r for r in out[1:] if r["type"] == "result"}
     logs = [r for r in out[1:] if r["type"] == "log"]
     assert len(results) == 8 and len(logs) == 1, out  # every case answered once, the garbage logged

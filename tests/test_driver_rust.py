@@ -15,6 +15,7 @@ from polysdk import ir
 from polysdk.plan import Options
 from polysdk.surface import build_surface
 from polysdk.views import rust, rust_driver
+from polysdk.views.common import DRIVER_CAPABILITIES
 
 from .conftest import ROOT, api_from_text, require_tool
 
@@ -43,9 +44,7 @@ def test_orchestrator_driver_covers_every_operation(orchestrator_api: ir.Api) ->
         json.dumps(op.id) for op in orchestrator_api.operations
     )
     assert all(d.expr.startswith("ops::op_") for d in driver.dispatch), "every operation is expressible"
-    assert driver.capabilities == [
-        json.dumps(c) for c in ("cancel", "env", "stream", "pages", "multipart", "binary", "form")
-    ]
+    assert driver.capabilities == [json.dumps(c) for c in DRIVER_CAPABILITIES]
     assert driver.sdk_name == '"orchestrator-sdk"' and driver.crate_ident == "orchestrator_sdk"
     assert driver.env_unsafe is (rust.EDITION >= "2024")
 
@@ -107,14 +106,12 @@ def test_a_body_the_driver_cannot_build_answers_unsupported(tmp_path: Path) -> N
     driver = _driver(api)
     assert driver.operations == []
     assert driver.dispatch[0].expr.startswith("Ok(Outcome::Unsupported(")
-    assert driver.capabilities == ['"cancel"', '"env"']
 
 
 def test_a_contract_without_operations_still_gets_a_driver(tmp_path: Path) -> None:
     spec = {"openapi": "3.1.0", "info": {"title": "Empty", "version": "1"}, "paths": {}}
     driver = _driver(api_from_text(tmp_path, yaml.safe_dump(spec)))
     assert driver.dispatch == [] and driver.operations == []
-    assert driver.capabilities == ['"cancel"', '"env"']
 
 
 def test_sources_must_match_the_rust_views_parameters(orchestrator_api: ir.Api) -> None:

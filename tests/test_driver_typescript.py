@@ -23,6 +23,7 @@ from polysdk.render import render_plan
 from polysdk.surface import build_surface
 from polysdk.views import typescript as ts
 from polysdk.views import typescript_driver as drv
+from polysdk.views.common import DRIVER_CAPABILITIES
 
 from .conftest import ROOT, SMALL_SPECS, require_tool
 
@@ -60,7 +61,7 @@ def test_one_entry_per_operation_with_kinds(orchestrator_api: Any) -> None:
     )
     assert '["agent_id", "agent_id", "str", false]' in _entry(view, "getAgent")
     assert 'c["agents"]["list"](p as unknown as api.ListAgentsParams, o)' in _entry(view, "listAgents")
-    for capability in drv.CAPABILITIES:
+    for capability in DRIVER_CAPABILITIES:
         assert json.dumps(capability) in view.hello
 
 
@@ -273,7 +274,7 @@ def test_end_to_end_against_the_mock(built_driver: Path, mock: Any) -> None:
     assert code == 0
     hello, rest = results[0], results[1:]
     assert hello["type"] == "hello" and hello["protocol"] == 1 and hello["sdk"] == "typescript"
-    assert set(hello["capabilities"]) == set(drv.CAPABILITIES)
+    assert set(hello["capabilities"]) == set(DRIVER_CAPABILITIES)
     by_id = {r["id"]: r for r in rest if r["type"] == "result"}
     assert sorted(by_id) == ["bad-mode", "bin", "not-found", "ok", "unknown-op"]
     assert [r["type"] for r in rest].count("log") == 2  # neither bad line has a readable id

@@ -18,6 +18,11 @@ def package_words(api: ir.Api, override: str = "") -> list[str]:
     return words or ["client"]
 
 
+# What every generated conformance driver can run (conformance/PROTOCOL.md): one list for the three
+# languages, so that the runner never skips a case for one SDK that it runs for another.
+DRIVER_CAPABILITIES = ("cancel", "env", "stream", "pages", "multipart", "binary", "form")
+
+
 def sdk_words(api: ir.Api, override: str = "") -> list[str]:
     """package_words without a trailing "SDK": each language adds its own suffix back."""
     words = package_words(api, override)

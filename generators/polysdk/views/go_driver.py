@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from polysdk import ir
 from polysdk.literals import go_string, line_comment
 from polysdk.surface import OperationShape
+from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.go import GoOperation
 
-CAPABILITIES = ("cancel", "env", "stream", "pages", "multipart", "binary", "form")
 OUTPUT = "cmd/polysdk-driver/main.go"
 TEMPLATE = "go/driver/main.go.j2"
 SDK_ALIAS = "sdk"
@@ -168,7 +168,7 @@ def build_driver(api: ir.Api, module: str, chosen: list[tuple[OperationShape, st
     its Client field, as build_client returns them)."""
     driver = GoDriver(
         module=go_string(module),
-        capabilities="[]string{" + ", ".join(go_string(c) for c in CAPABILITIES) + "}",
+        capabilities="[]string{" + ", ".join(go_string(c) for c in DRIVER_CAPABILITIES) + "}",
     )
     seen: set[str] = set()
     for index, (shape, service, operation) in enumerate(chosen):

@@ -20,6 +20,7 @@ from polysdk import ir
 from polysdk.literals import rust_string
 from polysdk.plan import TemplateFile
 from polysdk.surface import OperationShape, Surface
+from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.rust import EDITION, RustOperation, RustOperations, RustParam, RustTypes
 
 TEMPLATE = "rust/driver/polysdk_driver.rs.j2"
@@ -143,24 +144,6 @@ def driver_operation(
     )
 
 
-def capabilities(operations: list[RustOperation], shapes: list[OperationShape]) -> list[str]:
-    """What the driver can run for this contract: cancellation and environment defaults always,
-    the rest when some operation the driver expresses uses it."""
-    found = ["cancel", "env"]
-    if any(op.data.startswith(_EVENT_STREAM) for op in operations):
-        found.append("stream")
-    if any(op.paging is not None for op in operations):
-        found.append("pages")
-    kinds = {shape.body.kind for shape in shapes if shape.body is not None}
-    if "multipart" in kinds:
-        found.append("multipart")
-    if "binary" in kinds or any(op.data == _BINARY for op in operations):
-        found.append("binary")
-    if "form" in kinds:
-        found.append("form")
-    return found
-
-
 def build_driver(
     surface: Surface, types: RustTypes, operations: RustOperations, crate: str, sdk_version: str
 ) -> RustDriver:
@@ -168,11 +151,9 @@ def build_driver(
         crate_ident=crate.replace("-", "_"),
         sdk_name=rust_string(crate),
         sdk_version=rust_string(sdk_version),
-        capabilities=[],
+        capabilities=[rust_string(c) for c in DRIVER_CAPABILITIES],
         env_unsafe=EDITION >= "2024",
     )
-    expressed: list[RustOperation] = []
-    shapes: list[OperationShape] = []
     seen: set[str] = set()
     for group, name in zip(operations.groups, surface.groups, strict=True):
         for op, shape in zip(group.operations, surface.by_group(name), strict=True):
@@ -185,11 +166,8 @@ def build_driver(
                 expr = f"Ok(Outcome::Unsupported({rust_string(built)}.to_owned()))"
             else:
                 driver.operations.append(built)
-                expressed.append(op)
-                shapes.append(shape)
                 expr = f"ops::{function}(client, &mut a, c).await"
             driver.dispatch.append(DriverDispatch(rust_string(shape.operation.id), expr))
-    driver.capabilities = [rust_string(c) for c in capabilities(expressed, shapes)]
     return driver
 
 

@@ -31,6 +31,7 @@ from polysdk import ir
 from polysdk.literals import ts_string
 from polysdk.plan import Options, TemplateFile
 from polysdk.surface import OperationShape, build_surface
+from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.typescript import (
     HEADER,
     TsClient,
@@ -41,9 +42,6 @@ from polysdk.views.typescript import (
     npm_name,
     param_keys,
 )
-
-# Every capability of PROTOCOL.md: the driver implements each of them for any contract.
-CAPABILITIES = ("cancel", "env", "stream", "pages", "multipart", "binary", "form")
 
 
 @dataclass
@@ -121,7 +119,7 @@ def driver(api: ir.Api, types: TsTypes, view: TsClient, options: Options) -> TsD
                 lines = entry_lines(types, shape, op, resource.prop)
                 operations.append(TsDriverOp(ts_string(shape.operation.id), f"op{index}", lines))
             index += 1
-    capabilities = ", ".join(json.dumps(c) for c in CAPABILITIES)
+    capabilities = ", ".join(json.dumps(c) for c in DRIVER_CAPABILITIES)
     hello = (
         f'{{ type: "hello", protocol: 1, sdk: "typescript", sdk_name: {ts_string(npm_name(api, options))}, '
         f"sdk_version: {ts_string(options.sdk_version)}, capabilities: [{capabilities}] }}"

@@ -306,7 +306,7 @@ async fn run_case(case: Value) -> Result<Outcome, String> {
             "pages" => Mode::Pages,
             "items" => Mode::Items,
             "stream" => Mode::Stream,
-            other => return Err(format!("unknown mode {other:?}")),
+            other => return Ok(Outcome::Unsupported(format!("unknown mode {other:?}"))),
         },
         Some(other) => return Err(format!("\"mode\" must be a string, not {other}")),
     };

@@ -26,7 +26,15 @@ use split_contract_sdk as sdk;
 
 const SDK_NAME: &str = "split-contract-sdk";
 const SDK_VERSION: &str = "0.1.0";
-const CAPABILITIES: &[&str] = &["cancel", "env"];
+const CAPABILITIES: &[&str] = &[
+    "cancel",
+    "env",
+    "stream",
+    "pages",
+    "multipart",
+    "binary",
+    "form",
+];
 
 type Out = Arc<tokio::sync::Mutex<tokio::io::Stdout>>;
 
@@ -298,7 +306,7 @@ async fn run_case(case: Value) -> Result<Outcome, String> {
             "pages" => Mode::Pages,
             "items" => Mode::Items,
             "stream" => Mode::Stream,
-            other => return Err(format!("unknown mode {other:?}")),
+            other => return Ok(Outcome::Unsupported(format!("unknown mode {other:?}"))),
         },
         Some(other) => return Err(format!("\"mode\" must be a string, not {other}")),
     };

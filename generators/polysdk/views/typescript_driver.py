@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from polysdk import ir
 from polysdk.literals import ts_string
 from polysdk.plan import Options, TemplateFile
-from polysdk.surface import OperationShape, build_surface
+from polysdk.surface import OperationShape
 from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.typescript import (
     HEADER,
@@ -108,7 +108,7 @@ def entry_lines(types: TsTypes, shape: OperationShape, op: TsOperation, prop: st
 
 
 def driver(api: ir.Api, types: TsTypes, view: TsClient, options: Options) -> TsDriver:
-    surface = build_surface(api)
+    surface = view.surface
     operations: list[TsDriverOp] = []
     seen: set[str] = set()
     index = 0

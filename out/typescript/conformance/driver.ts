@@ -7,7 +7,7 @@
 
 import { createInterface } from "node:readline";
 import * as api from "../src/client.js";
-import { type Codec, decodeValue, encodeValue } from "../src/codec.js";
+import { type Codec, decodeValue, encodeValue, isPlainObject, own, resolve, setOwn } from "../src/codec.js";
 import { codecs } from "../src/codecs.js";
 import {
   type APIPromise,
@@ -454,48 +454,36 @@ function log(message: string): void {
   process.stderr.write(`driver: ${message}\n`);
 }
 
-function hasOwn(obj: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(obj, key);
-}
-
-function setOwn(obj: Obj, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
-
 /** The object under `key` of a case; absent or null is `{}`. */
 function section(c: Obj, key: string): Obj {
-  const value = hasOwn(c, key) ? c[key] : undefined;
+  const value = own(c, key);
   if (value === undefined || value === null) return {};
-  if (!isObject(value)) throw new DriverError(`${key} must be an object`);
+  if (!isPlainObject(value)) throw new DriverError(`${key} must be an object`);
   return value;
 }
 
 function optString(obj: Obj, key: string): string | undefined {
-  const value = hasOwn(obj, key) ? obj[key] : undefined;
+  const value = own(obj, key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") throw new DriverError(`${key} must be a string`);
   return value;
 }
 
 function optNumber(obj: Obj, key: string): number | undefined {
-  const value = hasOwn(obj, key) ? obj[key] : undefined;
+  const value = own(obj, key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "number" && typeof value !== "bigint") throw new DriverError(`${key} must be a number`);
   return Number(value);
 }
 
 function optHeaders(obj: Obj, key: string): { [name: string]: string | null } | undefined {
-  const value = hasOwn(obj, key) ? obj[key] : undefined;
+  const value = own(obj, key);
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) throw new DriverError(`${key} must be an object`);
+  if (!isPlainObject(value)) throw new DriverError(`${key} must be an object`);
   const out: { [name: string]: string | null } = {};
   for (const [name, item] of Object.entries(value)) {
     if (typeof item !== "string" && item !== null) throw new DriverError(`${key}.${name} must be a string`);
-    Object.defineProperty(out, name, { value: item, enumerable: true, writable: true, configurable: true });
+    setOwn(out, name, item);
   }
   return out;
 }
@@ -514,27 +502,19 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(raw);
 }
 
-function resolve(codec: Codec): Codec {
-  let current = codec;
-  for (let hops = 0; typeof current === "object" && "ref" in current && hops < 64; hops++) {
-    current = hasOwn(codecs, current.ref) ? (codecs[current.ref] ?? "any") : "any";
-  }
-  return current;
-}
-
 /** Turns the base64 text of binary leaves (files, raw bytes) of a decoded value into bytes. */
 function withBytes(codec: Codec, value: unknown, depth = 0): unknown {
   if (depth > 64 || value === undefined || value === null) return value;
-  const c = resolve(codec);
+  const c = resolve(codec, codecs);
   if (c === "bin") return fromBase64(value);
   if (typeof c === "string") return value;
   if ("nullable" in c) return withBytes(c.nullable, value, depth + 1);
   if ("array" in c) return Array.isArray(value) ? value.map((item: unknown) => withBytes(c.array, item, depth + 1)) : value;
-  if ("map" in c && isObject(value)) {
+  if ("map" in c && isPlainObject(value)) {
     for (const [key, item] of Object.entries(value)) setOwn(value, key, withBytes(c.map, item, depth + 1));
-  } else if ("object" in c && isObject(value)) {
+  } else if ("object" in c && isPlainObject(value)) {
     for (const [key, field] of c.object) {
-      if (hasOwn(value, key)) setOwn(value, key, withBytes(field, value[key], depth + 1));
+      if (Object.hasOwn(value, key)) setOwn(value, key, withBytes(field, value[key], depth + 1));
     }
   }
   return value;
@@ -561,23 +541,23 @@ function buildParams(entry: Entry, args: Obj, extra: ArgOptions): Obj {
   const params: Obj = {};
   const used = new Set<string>();
   for (const name of [entry.idempotency, entry.resume]) {
-    if (name === undefined || !hasOwn(args, name)) continue;
+    if (name === undefined || !Object.hasOwn(args, name)) continue;
     used.add(name);
     const value = args[name];
     if (value === null) continue;
     if (typeof value !== "string") throw new DriverError(`args.${name} must be a string`);
     if (name === entry.idempotency) extra.idempotencyKey = value;
-    else Object.defineProperty(extra.headers, name, { value, enumerable: true, writable: true, configurable: true });
+    else setOwn(extra.headers, name, value);
   }
   for (const [name, key, codec, nullable] of entry.params) {
-    if (!hasOwn(args, name)) continue;
+    if (!Object.hasOwn(args, name)) continue;
     used.add(name);
     const value = args[name];
     if (value === null) {
       if (nullable) setOwn(params, key, null);
     } else setOwn(params, key, fromWire(codec, value));
   }
-  if (entry.body !== undefined && hasOwn(args, "body")) {
+  if (entry.body !== undefined && Object.hasOwn(args, "body")) {
     const [key, kind, codec, nullable] = entry.body;
     used.add("body");
     const value = args["body"];
@@ -618,7 +598,7 @@ function clientOptions(config: Obj, baseURL: string | undefined): ClientOptions 
   const headers = optHeaders(config, "headers");
   const defaults: { [name: string]: string } = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value !== null) Object.defineProperty(defaults, name, { value, enumerable: true, writable: true, configurable: true });
+    if (value !== null) setOwn(defaults, name, value);
   }
   return {
     baseURL,
@@ -704,7 +684,7 @@ async function execute(c: Obj): Promise<Obj> {
   if (typeof operationId !== "string") throw new DriverError("the case has no operation");
   const entry = lookup(operationId);
   if (entry === undefined) throw new DriverError(`unknown operation ${JSON.stringify(operationId)}`);
-  const mode = hasOwn(c, "mode") && c["mode"] !== null ? c["mode"] : "call";
+  const mode = Object.hasOwn(c, "mode") && c["mode"] !== null ? c["mode"] : "call";
   if (typeof mode !== "string") throw new DriverError("mode must be a string");
   if (!(MODES[entry.kind] ?? []).includes(mode)) {
     return { outcome: "unsupported", message: `mode ${JSON.stringify(mode)} does not apply to ${entry.kind} operation ${operationId}` };
@@ -790,8 +770,8 @@ async function handle(line: string): Promise<void> {
   let id: string | undefined;
   try {
     const parsed = parseJSON(line);
-    if (!isObject(parsed)) throw new DriverError("a line must be a JSON object");
-    const raw = hasOwn(parsed, "id") ? parsed["id"] : undefined;
+    if (!isPlainObject(parsed)) throw new DriverError("a line must be a JSON object");
+    const raw = Object.hasOwn(parsed, "id") ? parsed["id"] : undefined;
     if (typeof raw !== "string") throw new DriverError("the line has no string id");
     id = raw;
     write({ type: "result", id, ...(await execute(parsed)) });

@@ -39,19 +39,23 @@ export interface Codecs {
   readonly [name: string]: Codec;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** @internal Shared with the conformance driver; not part of the SDK's API. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
-function own(obj: Record<string, unknown>, key: string): unknown {
+/** @internal Shared with the conformance driver; not part of the SDK's API. */
+export function own(obj: Record<string, unknown>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
 }
 
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+/** @internal Shared with the conformance driver; not part of the SDK's API. */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function resolve(codec: Codec, codecs: Codecs): Codec {
+/** @internal Shared with the conformance driver; not part of the SDK's API. */
+export function resolve(codec: Codec, codecs: Codecs): Codec {
   let current = codec;
   for (let hops = 0; typeof current === "object" && "ref" in current && hops < 64; hops++) {
     current = codecs[current.ref] ?? "any";

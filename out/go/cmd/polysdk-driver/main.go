@@ -402,6 +402,12 @@ func describe(err error) *errorResult {
 			e.RequestID = &requestID
 		}
 	}
+	// A decode error has a status too (the response arrived); Rust and TypeScript report it.
+	var decodeErr *sdk.DecodeError
+	if errors.As(err, &decodeErr) && decodeErr.StatusCode != 0 {
+		status := decodeErr.StatusCode
+		e.Status = &status
+	}
 	return e
 }
 

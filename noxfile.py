@@ -37,10 +37,13 @@ def _group(name: str) -> list[str]:
 
 @nox.session
 def generate(session: nox.Session) -> None:
-    """Regenerate out/ (Go, Rust, TypeScript) from spec/orchestrator.yaml. Extra args go to
+    """Regenerate out/ (Go, Rust, TypeScript, with their conformance drivers) from
+    spec/orchestrator.yaml. Extra args go to
     `polysdk generate`, e.g. `nox -s generate -- --lang go`."""
     _install_polysdk(session)
-    session.run("polysdk", "generate", "spec/orchestrator.yaml", "--out", "out", *session.posargs)
+    session.run(
+        "polysdk", "generate", "spec/orchestrator.yaml", "--out", "out", "--drivers", *session.posargs
+    )
 
 
 @nox.session

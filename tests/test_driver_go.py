@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from polysdk import ir
+from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.views import go as go_view
 from polysdk.views import go_driver
@@ -22,7 +23,7 @@ OUT = ROOT / "out" / "go"
 
 
 def _driver(api: ir.Api) -> go_driver.GoDriver:
-    plan = go_view.plan(api, Options())
+    plan = go_view.plan(build_decisions(api), Options())
     (file,) = [f for f in plan.files if f.output == go_driver.OUTPUT]
     driver = file.context["driver"]
     assert isinstance(driver, go_driver.GoDriver)

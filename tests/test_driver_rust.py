@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from polysdk import ir
+from polysdk.decisions import build_decisions
 from polysdk.plan import Options
-from polysdk.surface import build_surface
 from polysdk.views import rust, rust_driver
 from polysdk.views.common import DRIVER_CAPABILITIES
 
@@ -24,7 +24,7 @@ OUT_RUST = ROOT / "out" / "rust"
 
 
 def _driver(api: ir.Api) -> rust_driver.RustDriver:
-    files = [f for f in rust.plan(api, Options()).files if f.output == rust_driver.OUTPUT]
+    files = [f for f in rust.plan(build_decisions(api), Options()).files if f.output == rust_driver.OUTPUT]
     assert len(files) == 1, "plan() hooks in exactly one driver file"
     driver = files[0].context["driver"]
     assert isinstance(driver, rust_driver.RustDriver)
@@ -116,7 +116,7 @@ def test_a_contract_without_operations_still_gets_a_driver(tmp_path: Path) -> No
 
 def test_sources_must_match_the_rust_views_parameters(orchestrator_api: ir.Api) -> None:
     types = rust.RustTypes(orchestrator_api)
-    surface = build_surface(orchestrator_api)
+    surface = build_decisions(orchestrator_api)
     operations = rust.build_operations(orchestrator_api, types, surface)
     shape = next(s for s in surface.operations if s.operation.id == "getAgent")
     op = next(o for g in operations.groups for o in g.operations if o.builder == "GetAgentRequest")

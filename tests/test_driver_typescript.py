@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from polysdk.decisions import build_decisions
 from polysdk.generate import Request, generate
 from polysdk.plan import Options
 from polysdk.render import render_plan
-from polysdk.surface import build_surface
 from polysdk.views import typescript as ts
 from polysdk.views import typescript_driver as drv
 from polysdk.views.common import DRIVER_CAPABILITIES
@@ -32,7 +32,7 @@ TOOLCHAIN_TSC = ROOT / "tests" / "toolchain" / "node_modules" / ".bin" / "tsc"
 
 def _driver(api: Any) -> drv.TsDriver:
     types = ts.TsTypes(api)
-    return drv.driver(api, types, ts.client(api, types, Options()), Options())
+    return drv.driver(api, types, ts.client(build_decisions(api), types, Options()), Options())
 
 
 def _entry(view: drv.TsDriver, operation_id: str) -> str:
@@ -46,7 +46,7 @@ def _entry(view: drv.TsDriver, operation_id: str) -> str:
 def test_one_entry_per_operation_with_kinds(orchestrator_api: Any) -> None:
     view = _driver(orchestrator_api)
     assert sorted(op.operation_id for op in view.operations) == sorted(
-        json.dumps(op.operation.id) for op in build_surface(orchestrator_api).operations
+        json.dumps(op.operation.id) for op in build_decisions(orchestrator_api).operations
     )
     assert 'kind: "pages"' in _entry(view, "listAgents")
     assert 'item: { ref: "Agent" }' in _entry(view, "listAgents")
@@ -114,7 +114,10 @@ paths:
 def test_driver_files_are_planned_and_tidy(spec: Path, tmp_path: Path) -> None:
     from polysdk.frontends.openapi import build_api, load_contract
 
-    render_plan(ts.plan(build_api(load_contract(spec, lenient=True, validate=False)), Options()), tmp_path)
+    render_plan(
+        ts.plan(build_decisions(build_api(load_contract(spec, lenient=True, validate=False))), Options()),
+        tmp_path,
+    )
     assert ".driver-build/" in (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
     config = json.loads((tmp_path / "tsconfig.driver.json").read_text(encoding="utf-8"))
     assert config["extends"] == "./tsconfig.json" and config["compilerOptions"]["outDir"] == ".driver-build"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from polysdk.decisions import build_decisions
 from polysdk.frontends.openapi import build_api, load_contract
 from polysdk.generate import Request, generate
 from polysdk.plan import Options
@@ -36,9 +37,9 @@ def test_golden_tree(name: str, tmp_path: Path, update_golden: bool) -> None:
         pytest.skip(f"{spec} is not available")
     fresh = tmp_path / name
     generate(Request(spec=spec, out_dir=fresh, languages=tuple(TARGETS)))
-    api = build_api(load_contract(spec))
-    for language, plan_language in TARGETS.items():
-        for runtime in plan_language(api, Options()).runtime:
+    decisions = build_decisions(build_api(load_contract(spec)))
+    for language, target in TARGETS.items():
+        for runtime in target.plan(decisions, Options()).runtime:
             (fresh / language / runtime.output).unlink()
     for directory in sorted(fresh.rglob("*"), reverse=True):  # deepest first
         if directory.is_dir() and not any(directory.iterdir()):

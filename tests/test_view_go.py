@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from polysdk import ir
+from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.views import go
 
@@ -115,7 +116,7 @@ def test_union_variants_and_decoding_conditions(tmp_path: Path) -> None:
 
 
 def test_plan_names_the_package_and_module(orchestrator_api: ir.Api) -> None:
-    plan = go.plan(orchestrator_api, Options())
+    plan = go.plan(build_decisions(orchestrator_api), Options())
     context = plan.files[0].context
     assert context["package"] == "orchestrator"
     assert context["module"] == "github.com/polysdk/orchestrator-sdk-go"
@@ -130,7 +131,9 @@ def test_plan_names_the_package_and_module(orchestrator_api: ir.Api) -> None:
         "cmd/polysdk-driver/main.go",
     }
     assert (
-        go.plan(orchestrator_api, Options(package_name="3d printer", go_module="example.com/x"))
+        go.plan(
+            build_decisions(orchestrator_api), Options(package_name="3d printer", go_module="example.com/x")
+        )
         .files[0]
         .context["module"]
         == "example.com/x"
@@ -138,7 +141,7 @@ def test_plan_names_the_package_and_module(orchestrator_api: ir.Api) -> None:
 
 
 def _client(api: ir.Api) -> go.GoClient:
-    context = go.plan(api, Options()).files[-1].context
+    context = go.plan(build_decisions(api), Options()).files[-1].context
     client = context["client"]
     assert isinstance(client, go.GoClient)
     return client

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from polysdk import ir
+from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.render import render_plan
 from polysdk.views import rust
@@ -540,7 +541,7 @@ def test_toml_strings_round_trip() -> None:
 
 
 def test_plan_renders_hostile_contract(tmp_path: Path, hostile_api: ir.Api) -> None:
-    plan = rust.plan(hostile_api, Options())
+    plan = rust.plan(build_decisions(hostile_api), Options())
     assert [f.output for f in plan.files] == [
         "Cargo.toml",
         "README.md",
@@ -569,7 +570,7 @@ def test_plan_renders_hostile_contract(tmp_path: Path, hostile_api: ir.Api) -> N
 def test_generation_is_deterministic(tmp_path: Path, orchestrator_api: ir.Api) -> None:
     trees = []
     for run in ("a", "b"):
-        plan = rust.plan(orchestrator_api, Options())
+        plan = rust.plan(build_decisions(orchestrator_api), Options())
         plan.formatter = None
         render_plan(plan, tmp_path / run)
         trees.append(
@@ -657,7 +658,7 @@ def test_generated_models_behave(tmp_path: Path) -> None:
     require_tool("rustfmt")
     target = Path(os.environ.get("POLYSDK_CARGO_TARGET", ROOT / ".cache" / "cargo-target"))
     crate = tmp_path / "rust"
-    render_plan(rust.plan(_api(tmp_path, TORTURE), Options()), crate)
+    render_plan(rust.plan(build_decisions(_api(tmp_path, TORTURE)), Options()), crate)
     env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
 
     def cargo_ok(*args: str) -> str:
@@ -737,7 +738,7 @@ paths:
 def _operations(tmp_path: Path) -> tuple[ir.Api, rust.RustOperations]:
     api = api_from_text(tmp_path, OPERATIONS_SPEC)
     types = rust.RustTypes(api)
-    return api, rust.build_operations(api, types, rust.build_surface(api))
+    return api, rust.build_operations(api, types, build_decisions(api))
 
 
 def test_operations_hostile_names_and_request_statements(tmp_path: Path) -> None:
@@ -771,7 +772,7 @@ def test_operations_hostile_names_and_request_statements(tmp_path: Path) -> None
 
 def test_plan_constants_come_from_the_contract(tmp_path: Path) -> None:
     api = api_from_text(tmp_path, OPERATIONS_SPEC)
-    plan = rust.plan(api, Options())
+    plan = rust.plan(build_decisions(api), Options())
     context = plan.files[0].context
     assert context["default_base_url"] == '"https://api.acme.test/v2"'
     assert context["env_prefix"] == '"ACME"'
@@ -809,7 +810,7 @@ def test_operation_methods_drop_the_group_name_like_go(tmp_path: Path) -> None:
         paths.setdefault(path, {})[verb] = op
     doc = {"openapi": "3.1.0", "info": {"title": "T", "version": "1"}, "paths": paths}
     api = api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False))
-    ops = rust.build_operations(api, rust.RustTypes(api), rust.build_surface(api))
+    ops = rust.build_operations(api, rust.RustTypes(api), build_decisions(api))
     (group,) = ops.groups
     by_id = {op.builder: op.method for op in group.operations}
     assert by_id == {

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from polysdk import ir
+from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.render import diff_trees, render_plan
 from polysdk.views import typescript as ts
@@ -440,7 +441,7 @@ def _load(spec: Path) -> ir.Api:
 
 
 def _render(spec: Path, out: Path) -> list[str]:
-    plan = ts.plan(_load(spec), Options())
+    plan = ts.plan(build_decisions(_load(spec)), Options())
     render_plan(plan, out)
     return plan.warnings
 
@@ -538,7 +539,7 @@ def test_codecs_follow_the_types() -> None:
 
 
 def test_client_names_are_unique_and_keyword_safe() -> None:
-    plan = ts.plan(_load(FIXTURES / "hostile.yaml"), Options())
+    plan = ts.plan(build_decisions(_load(FIXTURES / "hostile.yaml")), Options())
     view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
     for resource in view.resources:
         methods = [op.method for op in resource.operations]
@@ -556,7 +557,7 @@ def test_client_names_are_unique_and_keyword_safe() -> None:
 
 
 def test_orchestrator_client_surface() -> None:
-    plan = ts.plan(_load(SPECS["orchestrator"]), Options())
+    plan = ts.plan(build_decisions(_load(SPECS["orchestrator"])), Options())
     view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
     methods = {(r.prop, op.method): op for r in view.resources for op in r.operations}
     assert methods["agents", "list"].returns == "PagePromise<AgentList, Agent>"

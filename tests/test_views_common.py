@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from polysdk import ir
+from polysdk.decisions import build_decisions
+from polysdk.decisions.client import env_prefix
 from polysdk.plan import Options
 from polysdk.views import go, rust, typescript
-from polysdk.views.common import cyclic_edges, env_prefix, method_words
+from polysdk.views.common import method_words
+from polysdk.walks import cyclic_edges
 
 
 @pytest.mark.parametrize(
@@ -53,9 +56,9 @@ def test_one_env_prefix_for_every_language(title: str, prefix: str, npm: str) ->
     api = ir.Api(title, "1", ir.Docs(), servers=(), tags=(), types=(), operations=(), security_schemes=())
     assert env_prefix(api) == prefix
     assert typescript.npm_name(api, Options()) == npm
-    go_client = go.plan(api, Options()).files[0].context["client"]
-    rust_context = rust.plan(api, Options()).files[0].context
-    ts_client = typescript.client(api, typescript.TsTypes(api), Options())
+    go_client = go.plan(build_decisions(api), Options()).files[0].context["client"]
+    rust_context = rust.plan(build_decisions(api), Options()).files[0].context
+    ts_client = typescript.client(build_decisions(api), typescript.TsTypes(api), Options())
     assert (go_client.env_prefix, rust_context["env_prefix_plain"], ts_client.env_prefix) == (prefix,) * 3
     assert go_client.env_api_key == f'"{prefix}_API_KEY"'
     assert f'  envPrefix: "{prefix}",' in ts_client.info

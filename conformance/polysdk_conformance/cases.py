@@ -17,7 +17,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from polysdk.frontends.openapi.document import join_pointer, line_of
+from polysdk.pointers import join_pointer, line_of
 from polysdk_conformance.scenario import MOCK_PLACEHOLDER, parse_scenario
 
 

@@ -13,7 +13,6 @@ import json
 import os
 import queue
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -21,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from polysdk.targets import TARGETS
+
 PROTOCOL_VERSION = 1
 HELLO_TIMEOUT_S = 30.0
 BUILD_TIMEOUT_S = 1800
-LANGUAGES = ("go", "rust", "typescript")
+LANGUAGES = tuple(TARGETS)
 # Credentials and base URLs from the runner's environment must not leak into cases.
 _SDK_ENV = re.compile(r"_(BASE_URL|API_KEY|BEARER_TOKEN)$")
 
@@ -80,31 +81,11 @@ class Driver:
         return argv
 
     def _plan(self) -> tuple[list[tuple[list[str], dict[str, str]]], list[str]]:
-        if self.language == "go":
-            binary = self.cache_dir / "polysdk-driver-go"
-            return [(["go", "build", "-o", str(binary), "./cmd/polysdk-driver"], {})], [str(binary)]
-        if self.language == "rust":
-            target = Path(os.environ.get("CARGO_TARGET_DIR", self.cache_dir / "cargo-target"))
-            build = ["cargo", "build", "--quiet", "--example", "polysdk_driver"]
-            return [(build, {"CARGO_TARGET_DIR": str(target)})], [
-                str(target / "debug" / "examples" / "polysdk_driver")
-            ]
-        if self.language == "typescript":
-            tsc = _tsc()
-            script = self.sdk_dir / ".driver-build" / "conformance" / "driver.js"
-            return [([tsc, "-p", "tsconfig.driver.json"], {})], ["node", str(script)]
-        raise DriverUnavailableError(f"no driver is known for {self.language!r}")
-
-
-def _tsc() -> str:
-    """tsc: $POLYSDK_TSC (nox sets it to the pinned toolchain), a checkout's pinned one, or PATH's."""
-    configured = os.environ.get("POLYSDK_TSC")
-    if configured:
-        return configured
-    pinned = Path(__file__).resolve().parents[2] / "tests" / "toolchain" / "node_modules" / ".bin" / "tsc"
-    if pinned.exists():
-        return str(pinned)
-    return shutil.which("tsc") or "tsc"
+        target = TARGETS.get(self.language)
+        if target is None:
+            raise DriverUnavailableError(f"no driver is known for {self.language!r}")
+        build = target.driver(self.sdk_dir, self.cache_dir)
+        return build.steps, build.run
 
 
 def driver_env() -> dict[str, str]:

@@ -124,11 +124,10 @@ class RemoteMock:
 
 def contract_operations(spec: Path) -> dict[str, Operation]:
     """The operations of the contract, as the case checks and value derivation need them."""
-    from polysdk.frontends.openapi.builder import build_api
-    from polysdk.frontends.openapi.document import load_contract
-    from polysdk.surface import build_surface
+    from polysdk.decisions import build_decisions
+    from polysdk.frontends import ReadOptions, read_api
 
-    surface = build_surface(build_api(load_contract(spec, validate=False)))
+    surface = build_decisions(read_api(spec, ReadOptions(lenient=True, validate=False)))
     return {
         shape.operation.id: Operation(
             id=shape.operation.id,

@@ -25,7 +25,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "spec",
         nargs="?",
         type=Path,
-        help="OpenAPI 3.0/3.1 contract (default: the embedded orchestrator contract)",
+        help="OpenAPI 3.0/3.1 contract, .yaml/.yml/.json (default: the embedded orchestrator contract)",
     )
     parser.add_argument(
         "--out",
@@ -48,6 +48,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--allow-remote-refs", action="store_true", help="fetch http(s) $refs (refused by default)"
+    )
+    parser.add_argument(
+        "--drivers",
+        action="store_true",
+        help="also emit each SDK's conformance driver (for `polysdk conformance`; not part of an SDK)",
     )
 
 
@@ -76,7 +81,12 @@ def _request(args: argparse.Namespace) -> Request:
         spec=args.spec or default_spec(),
         out_dir=args.out,
         languages=languages_from(args.lang),
-        options=Options(package_name=args.name, sdk_version=args.sdk_version, go_module=args.go_module),
+        options=Options(
+            package_name=args.name,
+            sdk_version=args.sdk_version,
+            go_module=args.go_module,
+            drivers=args.drivers,
+        ),
         lenient=args.lenient,
         allow_remote_refs=args.allow_remote_refs,
     )
@@ -106,19 +116,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Validation runs in a child process; starting it before the heavier imports below lets
         # it overlap with them (it is the critical path for small contracts).
-        from polysdk.frontends.openapi.document import start_validation
+        from polysdk.frontends import ReadOptions, open_contract
 
         spec = args.spec or default_spec()
-        validation = start_validation(spec, allow_remote_refs=args.allow_remote_refs)
+        reading = open_contract(spec, ReadOptions(args.lenient, args.allow_remote_refs))
         from polysdk.generate import check, generate
 
         request = _request(args)
         if args.command == "generate":
-            for warning in generate(request, validation):
+            for warning in generate(request, reading):
                 print(f"warning: {warning}", file=sys.stderr)
             print(f"generated {', '.join(request.languages)} into {request.out_dir}")
             return 0
-        problems = check(request, validation)
+        problems = check(request, reading)
         if problems:
             print(f"{request.out_dir} differs from a fresh generation of {request.spec}:", file=sys.stderr)
             for problem in problems:

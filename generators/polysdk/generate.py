@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from polysdk.errors import ContractError, UsageError
-from polysdk.frontends.openapi import build_api, load_contract
-from polysdk.frontends.openapi.document import apply_verdict, start_validation
+from polysdk.decisions import build_decisions
+from polysdk.errors import UsageError
+from polysdk.frontends import ContractReading, ReadOptions, open_contract
 from polysdk.plan import Options
 from polysdk.render import diff_trees, stage, swap_into
 from polysdk.targets import TARGETS
@@ -26,55 +26,53 @@ class Request:
     lenient: bool = False
     allow_remote_refs: bool = False
 
+    @property
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(lenient=self.lenient, allow_remote_refs=self.allow_remote_refs)
 
-Validation = Callable[[], ContractError | None]
 
+def _stage_all(request: Request, parent: Path, reading: ContractReading | None) -> tuple[Path, list[str]]:
+    """Read, decide and render everything into a staging directory under `parent`, while the front
+    end's own checks (OpenAPI validation) run alongside. Returns the staging path and warnings.
 
-def _stage_all(request: Request, parent: Path, validation: Validation | None) -> tuple[Path, list[str]]:
-    """Load, build and render everything into a staging directory under `parent`, with OpenAPI
-    validation running alongside in another process. Returns the staging path and warnings.
-
-    When the contract is invalid, the validator's located message wins over whatever the builder
-    or a template tripped on, because it says what is wrong with the contract."""
-    wait_for_validation = validation or start_validation(
-        request.spec, allow_remote_refs=request.allow_remote_refs
-    )
+    The decisions are built once here and handed to every language. When the contract is
+    invalid, the front end's located message wins over whatever a view or a template tripped on,
+    because it says what is wrong with the contract."""
+    reading = reading or open_contract(request.spec, request.read_options)
     try:
-        contract = load_contract(
-            request.spec, allow_remote_refs=request.allow_remote_refs, lenient=request.lenient, validate=False
-        )
-        api = build_api(contract)
+        api = reading.api()
+        decisions = build_decisions(api, request.options.package_name)
         jobs = [
-            (language, functools.partial(TARGETS[language], api, request.options))
+            (language, functools.partial(TARGETS[language].plan, decisions, request.options))
             for language in request.languages
         ]
         staging, plans = stage(jobs, parent)
     except Exception:
-        error = wait_for_validation()
-        if error is not None and not request.lenient:
+        error = reading.failure()
+        if error is not None:
             raise error from None
         raise
     try:
-        apply_verdict(contract, wait_for_validation())
+        warnings = reading.finish()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return staging, [*contract.warnings, *api.warnings, *(w for plan in plans for w in plan.warnings)]
+    return staging, [*warnings, *decisions.warnings, *(w for plan in plans for w in plan.warnings)]
 
 
-def generate(request: Request, validation: Validation | None = None) -> list[str]:
+def generate(request: Request, reading: ContractReading | None = None) -> list[str]:
     """Write the SDKs into request.out_dir/<language>; returns warnings. All or nothing: on any
-    error the output directory is left exactly as it was. `validation` is a validation already
-    started with `start_validation` (the CLI starts it before its heavier imports)."""
-    staging, warnings = _stage_all(request, request.out_dir, validation)
+    error the output directory is left exactly as it was. `reading` is the contract already opened
+    with `open_contract` (the CLI opens it before its heavier imports, so validation starts early)."""
+    staging, warnings = _stage_all(request, request.out_dir, reading)
     swap_into(staging, request.out_dir, request.languages)
     return list(dict.fromkeys(warnings))
 
 
-def check(request: Request, validation: Validation | None = None) -> list[str]:
+def check(request: Request, reading: ContractReading | None = None) -> list[str]:
     """Differences between request.out_dir and a fresh generation (empty when up to date)."""
     parent = request.out_dir if request.out_dir.exists() else Path(tempfile.gettempdir())
-    staging, _ = _stage_all(request, parent, validation)
+    staging, _ = _stage_all(request, parent, reading)
     try:
         problems = []
         for language in request.languages:

@@ -19,6 +19,9 @@ class Options:
     package_name: str = ""  # base name, e.g. "orchestrator"; derived from info.title when empty
     sdk_version: str = "0.1.0"
     go_module: str = ""  # e.g. github.com/acme/orchestrator-go; derived when empty
+    # Emit each SDK's conformance driver (the conformance kit and `nox -s generate` ask for it);
+    # a user's SDK leaves it out.
+    drivers: bool = False
 
 
 @dataclass(frozen=True)

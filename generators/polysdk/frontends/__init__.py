@@ -1,0 +1,82 @@
+"""Front ends: a contract file in, the IR out. Each front end is one entry of FRONT_ENDS, chosen by
+the contract's file type; the pipeline, the CLI and the conformance kit read contracts only
+through `open_contract`, never through a front end's internals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from polysdk import ir
+from polysdk.errors import ContractError, Location
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    lenient: bool = False  # a contract that fails validation is read anyway, with a warning
+    allow_remote_refs: bool = False  # http(s) references are refused unless asked for
+    # False skips validation, for a contract already generated from (the conformance kit's reading)
+    validate: bool = True
+
+
+class ContractReading(Protocol):
+    """One contract being read. Opening it may start checks that run in the background (OpenAPI
+    validation runs in another process while the SDKs are rendered)."""
+
+    def api(self) -> ir.Api:
+        """The contract's IR, built once; raises ContractError with a located message."""
+        ...
+
+    def finish(self) -> list[str]:
+        """Waits for the background checks: the warnings (front-end and IR ones included), or a
+        ContractError."""
+        ...
+
+    def failure(self) -> ContractError | None:
+        """When a later step trips over the contract: the contract's own located error, if the
+        checks found one (it says what is wrong better than whatever tripped)."""
+        ...
+
+
+class FrontEnd(Protocol):
+    name: str
+    suffixes: tuple[str, ...]  # the file types it claims, e.g. (".yaml", ".yml", ".json")
+
+    def open(self, path: Path, options: ReadOptions) -> ContractReading: ...
+
+
+def _front_ends() -> tuple[FrontEnd, ...]:
+    from polysdk.frontends.openapi import OPENAPI
+
+    return (OPENAPI,)
+
+
+def front_end_for(path: Path) -> FrontEnd:
+    """The front end that reads `path`, by its file type; ContractError for one nobody reads."""
+    suffix = path.suffix.lower()
+    for front_end in _front_ends():
+        if suffix in front_end.suffixes:
+            return front_end
+    if suffix == ".proto":
+        raise ContractError(
+            Location(str(path)),
+            "protobuf contracts are not supported yet",
+            "generate from an OpenAPI 3.0/3.1 contract (the protobuf front end is planned)",
+        )
+    known = ", ".join(s for front_end in _front_ends() for s in front_end.suffixes)
+    raise ContractError(
+        Location(str(path)), f"unknown contract file type {suffix or '(none)'!r}", f"use {known}"
+    )
+
+
+def open_contract(path: Path, options: ReadOptions | None = None) -> ContractReading:
+    return front_end_for(path).open(path, options or ReadOptions())
+
+
+def read_api(path: Path, options: ReadOptions | None = None) -> ir.Api:
+    """The IR of a contract, read in the foreground (validation included)."""
+    reading = open_contract(path, options)
+    api = reading.api()
+    reading.finish()
+    return api

@@ -11,7 +11,7 @@ structs with one pointer per variant and an `Unknown json.RawMessage` for varian
 not know. Structs whose wire names cannot be written in a struct tag, or which declare
 additionalProperties, get map-based MarshalJSON/UnmarshalJSON methods instead of tags.
 
-The client layer (see surface.py for the language-neutral decisions): one service per tag
+The client layer (see decisions/ for the language-neutral decisions): one service per tag
 (`client.Agents`), one method per operation named from its operationId without the tag's words
 (listAgents → Agents.List), `ctx` first, a `XxxParams` struct when the operation has parameters or a
 body, per-call options last. Each method's request is built by an unexported builder from Go
@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from polysdk import ir
+from polysdk.decisions import Decisions, OperationShape, package_words
 from polysdk.literals import comment_lines, go_string, line_comment
 from polysdk.names import (
     GO_INITIALISMS,
@@ -37,8 +38,8 @@ from polysdk.names import (
 )
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
-from polysdk.surface import OperationShape, build_surface
-from polysdk.views.common import cyclic_edges, env_prefix, method_words, package_words
+from polysdk.views.common import method_words
+from polysdk.walks import cyclic_edges
 
 GO_VERSION = "1.24"  # omitzero (1.24) for absent-vs-empty slices and Nullable fields
 
@@ -1283,10 +1284,11 @@ def build_docs(
 
 
 def build_client(
-    api: ir.Api, package: str, types: _GoTypes, models: GoModels, options: Options
+    decisions: Decisions, package: str, types: _GoTypes, models: GoModels, options: Options
 ) -> tuple[GoClient, list[tuple[OperationShape, str, GoOperation]]]:
     """The client, its services and operations; also every operation with its Client field."""
-    surface = build_surface(api)
+    api = decisions.api
+    surface = decisions
     chosen: list[tuple[OperationShape, str, GoOperation]] = []
     builder = _OperationBuilder(types, models)
     field_namer = Namer(lambda w: pascal(w, GO_INITIALISMS), go_fix_type, "Service")
@@ -1328,7 +1330,7 @@ def build_client(
                 operations=operations,
             )
         )
-    prefix = env_prefix(api, options.package_name)
+    prefix = decisions.client.env_prefix
     schemes = api.security_schemes
     api_key = next(
         (s for s in schemes if s.kind == "api-key" and s.location in ("header", "query", "cookie")), None
@@ -1379,7 +1381,8 @@ RUNTIME_FILES = (
 )
 
 
-def plan(api: ir.Api, options: Options) -> LanguagePlan:
+def plan(decisions: Decisions, options: Options) -> LanguagePlan:
+    api = decisions.api
     words = package_words(api, options.package_name)
     package = "".join(w.lower() for w in words)
     if not package[:1].isalpha():
@@ -1397,7 +1400,7 @@ def plan(api: ir.Api, options: Options) -> LanguagePlan:
     }
     types = _GoTypes(api)
     models = build_models(api, package, types)
-    client, chosen = build_client(api, package, types, models, options)
+    client, chosen = build_client(decisions, package, types, models, options)
     client.user_agent = go_string(f"{module.rsplit('/', 1)[-1]}/{options.sdk_version} (go)")
     context["models"] = models
     context["client"] = client

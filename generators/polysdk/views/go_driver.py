@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from polysdk import ir
+from polysdk.decisions import OperationShape
 from polysdk.literals import go_string, line_comment
-from polysdk.surface import OperationShape
 from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.go import GoOperation
 

@@ -14,7 +14,7 @@ tree) becomes a transparent newtype, since a Rust type alias cannot be recursive
 
 Docs: contract text becomes `///` lines that rustdoc cannot run as doctests (see `rustdoc_lines`).
 
-Operations (from surface.py's shapes): one resource struct per group (`client.agents()`), one
+Operations (from the decisions layer's shapes): one resource struct per group (`client.agents()`), one
 request builder per operation (`.list().limit(20).send().await`): required parameters are
 arguments, optional ones setters, per-call options on every builder. The view decides every
 statement that builds the request (`req.query(..)`, `req.json(..)`, multipart parts, auth,
@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from polysdk import ir
+from polysdk.decisions import Decisions, OperationShape, package_words
 from polysdk.literals import comment_lines, rust_string
 from polysdk.names import (
     Namer,
@@ -49,8 +50,8 @@ from polysdk.names import (
 )
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
-from polysdk.surface import OperationShape, Surface, build_surface
-from polysdk.views.common import cyclic_edges, env_prefix, method_words, package_words
+from polysdk.views.common import method_words
+from polysdk.walks import cyclic_edges
 
 RUST_VERSION = "1.80"
 RUNTIME_MODULES = ("mod", "client", "error", "http", "pagination", "sse", "test_server")
@@ -1199,7 +1200,7 @@ def _paging(
     return RustPaging(page, item, items, count, nxt)
 
 
-def build_operations(api: ir.Api, types: RustTypes, surface: Surface) -> RustOperations:
+def build_operations(api: ir.Api, types: RustTypes, surface: Decisions) -> RustOperations:
     result = RustOperations(lint_allows=list(OPERATION_LINT_ALLOWS))
     type_namer = Namer(pascal, _fix_type, "Operation", taken=types.names.values())
     accessors = Namer(snake, _fix_leading_letter, "resource", taken=_CLIENT_METHODS)
@@ -1297,17 +1298,18 @@ def _examples(operations: RustOperations) -> dict[str, RustExample | None]:
     return found
 
 
-def plan(api: ir.Api, options: Options) -> LanguagePlan:
+def plan(decisions: Decisions, options: Options) -> LanguagePlan:
+    api = decisions.api
     crate = crate_name(api, options)
     title = " ".join(api.title.split()) or "the API"
     types = RustTypes(api)  # its graph analyses run once, for the models and the operations
     models = build_models(api, types)
-    surface = build_surface(api)
+    surface = decisions
     operations = build_operations(api, types, surface)
     crate_doc = doc(f"Rust SDK for the {title}.", marker="//!")
     if api.docs.text:
         crate_doc += ["//!", *doc(api.docs.text, marker="//!")]
-    prefix = env_prefix(api, options.package_name)
+    prefix = decisions.client.env_prefix
     context = {
         "crate": toml_string(crate),
         "crate_ident": crate.replace("-", "_"),

@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from polysdk import ir
+from polysdk.decisions import Decisions as Surface
+from polysdk.decisions import OperationShape
 from polysdk.literals import rust_string
 from polysdk.plan import TemplateFile
-from polysdk.surface import OperationShape, Surface
 from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.rust import EDITION, RustOperation, RustOperations, RustParam, RustTypes
 

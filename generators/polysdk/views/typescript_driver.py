@@ -28,9 +28,9 @@ import json
 from dataclasses import dataclass
 
 from polysdk import ir
+from polysdk.decisions import OperationShape
 from polysdk.literals import ts_string
 from polysdk.plan import Options, TemplateFile
-from polysdk.surface import OperationShape
 from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.typescript import (
     HEADER,

@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 from polysdk import ir
-from polysdk.frontends.openapi.document import Contract, join_pointer
+from polysdk.frontends.openapi.document import Contract
 from polysdk.frontends.openapi.schemas import SchemaConverter
 from polysdk.names import split_words
+from polysdk.pointers import join_pointer
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}

@@ -23,16 +23,9 @@ from referencing import Registry, Resource
 from referencing import exceptions as ref_errors
 
 from polysdk.errors import ContractError, Location
+from polysdk.pointers import join_pointer, line_of
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def escape_pointer_token(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def join_pointer(pointer: str, *tokens: str | int) -> str:
-    return pointer + "".join("/" + escape_pointer_token(str(t)) for t in tokens)
 
 
 def _parse_text(text: str, path: str) -> Any:
@@ -53,26 +46,6 @@ def _parse_text(text: str, path: str) -> Any:
             f"invalid YAML: {problem}",
             "fix the syntax error",
         ) from None
-
-
-def line_of(path: str, pointer: str) -> int | None:
-    """The 1-based line of a JSON pointer in a YAML/JSON file, for error messages only."""
-    try:
-        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return None
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
-    for token in tokens:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == token), None)
-        elif isinstance(node, yaml.SequenceNode) and token.isdigit() and int(token) < len(node.value):
-            match = node.value[int(token)]
-        else:
-            match = None
-        if match is None:
-            break
-        node = match
-    return node.start_mark.line + 1 if node is not None else None
 
 
 @dataclass

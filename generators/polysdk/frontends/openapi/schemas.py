@@ -14,8 +14,9 @@ import dataclasses
 from typing import Any
 
 from polysdk import ir
-from polysdk.frontends.openapi.document import Contract, join_pointer
+from polysdk.frontends.openapi.document import Contract
 from polysdk.names import split_words
+from polysdk.pointers import join_pointer
 
 _STRING_FORMATS = {
     "date-time": ir.Prim.DATE_TIME,

@@ -1,4 +1,4 @@
-"""The language-neutral SDK surface: given an operation, want the shape every SDK implements."""
+"""The decisions layer: given an operation, want the shape every SDK implements."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import pytest
 import yaml
 
 from polysdk import ir
-from polysdk.surface import Surface, body_kind, build_surface
+from polysdk.decisions import Decisions as Surface
+from polysdk.decisions import body_kind, build_decisions
 
 from .conftest import api_from_text
 
 
 @pytest.fixture(scope="module")
 def surface(orchestrator_api: ir.Api) -> Surface:
-    return build_surface(orchestrator_api)
+    return build_decisions(orchestrator_api)
 
 
 def _op(surface: Surface, op_id: str):  # type: ignore[no-untyped-def]
@@ -109,6 +110,6 @@ def test_a_resume_header_without_a_stream_stays_a_plain_header(tmp_path: Path) -
             }
         },
     }
-    shape = build_surface(api_from_text(tmp_path, yaml.safe_dump(doc))).operations[0]
+    shape = build_decisions(api_from_text(tmp_path, yaml.safe_dump(doc))).operations[0]
     assert shape.streaming is None
     assert [p.wire_name for p in shape.header_params] == ["Last-Event-ID"]

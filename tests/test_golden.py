@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from polysdk.decisions import build_decisions
-from polysdk.frontends.openapi import build_api, load_contract
+from polysdk.frontends import read_api
 from polysdk.generate import Request, generate
 from polysdk.plan import Options
 from polysdk.render import diff_trees
@@ -30,27 +30,27 @@ CASES = {
 REAL_CASES = {"oneof-discriminator": REAL_SPECS_DIR / "oag-3_0__oneOfDiscriminator.yaml"}
 
 
+@pytest.mark.parametrize("language", sorted(TARGETS))
 @pytest.mark.parametrize("name", sorted({**CASES, **REAL_CASES}))
-def test_golden_tree(name: str, tmp_path: Path, update_golden: bool) -> None:
+def test_golden_tree(name: str, language: str, tmp_path: Path, update_golden: bool) -> None:
     spec = {**CASES, **REAL_CASES}[name]
     if not spec.exists():
         pytest.skip(f"{spec} is not available")
-    fresh = tmp_path / name
-    generate(Request(spec=spec, out_dir=fresh, languages=tuple(TARGETS)))
-    decisions = build_decisions(build_api(load_contract(spec)))
-    for language, target in TARGETS.items():
-        for runtime in target.plan(decisions, Options()).runtime:
-            (fresh / language / runtime.output).unlink()
+    fresh = tmp_path / name / language
+    generate(Request(spec=spec, out_dir=tmp_path / name, languages=(language,)))
+    decisions = build_decisions(read_api(spec))
+    for runtime in TARGETS[language].plan(decisions, Options()).runtime:
+        (fresh / runtime.output).unlink()
     for directory in sorted(fresh.rglob("*"), reverse=True):  # deepest first
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
-    golden = GOLDEN / name
+    golden = GOLDEN / name / language
     if update_golden:
         shutil.rmtree(golden, ignore_errors=True)
         shutil.copytree(fresh, golden)
         return
-    assert golden.is_dir(), f"no golden tree for {name}; run with --update-golden"
+    assert golden.is_dir(), f"no golden tree for {name}/{language}; run with --update-golden"
     problems = diff_trees(fresh, golden)
-    assert not problems, f"{name} drifted from its golden tree (run with --update-golden):\n" + "\n".join(
-        problems
+    assert not problems, f"{name}/{language} drifted from its golden tree (run with --update-golden):\n" + (
+        "\n".join(problems)
     )

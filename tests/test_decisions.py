@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from polysdk import ir
+from polysdk.decisions import ApiKeyPlacement, Auth, body_kind, build_decisions
 from polysdk.decisions import Decisions as Surface
-from polysdk.decisions import body_kind, build_decisions
 
 from .conftest import api_from_text
 
@@ -113,3 +113,92 @@ def test_a_resume_header_without_a_stream_stays_a_plain_header(tmp_path: Path) -
     shape = build_decisions(api_from_text(tmp_path, yaml.safe_dump(doc))).operations[0]
     assert shape.streaming is None
     assert [p.wire_name for p in shape.header_params] == ["Last-Event-ID"]
+
+
+def _api(tmp_path: Path, doc: dict[str, Any]) -> ir.Api:
+    base: dict[str, Any] = {"openapi": "3.1.0", "info": {"title": "Acme API", "version": "1"}, "paths": {}}
+    return api_from_text(tmp_path, yaml.safe_dump({**base, **doc}))
+
+
+def _get(op_id: str, content: str | None = "application/json", **extra: Any) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": "ok"}
+    if content is not None:
+        ok["content"] = {content: {"schema": {"type": "string"}}}
+    return {"get": {"operationId": op_id, "responses": {"200" if content else "204": ok}, **extra}}
+
+
+@pytest.mark.parametrize(
+    ("content", "accept"),
+    [
+        ("application/json", "application/json"),
+        ("application/problem+json", "application/problem+json"),
+        ("text/event-stream", "text/event-stream"),
+        ("text/plain", "text/plain"),
+        ("application/octet-stream", "application/octet-stream"),
+        (None, "application/json"),  # no body on success: errors still come back as JSON
+    ],
+)
+def test_one_accept_header_per_operation(tmp_path: Path, content: str | None, accept: str) -> None:
+    """Every SDK sends the Accept header decided here (they used to decide three different ways)."""
+    api = _api(tmp_path, {"paths": {"/x": _get("getX", content)}})
+    assert build_decisions(api).operations[0].accept == accept
+
+
+def test_credentials_follow_each_operations_security(tmp_path: Path) -> None:
+    schemes = {
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "key": {"type": "apiKey", "in": "query", "name": "api_key"},
+    }
+    paths = {
+        "/public": _get("getPublic", security=[]),
+        "/bearer": _get("getBearer", security=[{"bearer": []}]),
+        "/key": _get("getKey", security=[{"key": []}]),
+        "/either": _get("getEither"),
+        "/optional": _get("getOptional", security=[{}, {"key": []}]),
+    }
+    api = _api(
+        tmp_path,
+        {
+            "paths": paths,
+            "components": {"securitySchemes": schemes},
+            "security": [{"bearer": []}, {"key": []}],
+        },
+    )
+    decisions = build_decisions(api)
+    auth = {op.operation.id: op.auth for op in decisions.operations}
+    assert auth["getPublic"] is None
+    assert auth["getBearer"] == Auth(bearer=True, api_key=False)
+    assert auth["getKey"] == Auth(bearer=False, api_key=True)
+    assert auth["getEither"] == Auth(bearer=True, api_key=True)
+    assert auth["getOptional"] == Auth(bearer=False, api_key=True)
+    assert decisions.client.bearer
+    assert decisions.client.api_key == ApiKeyPlacement("query", "api_key")
+
+
+@pytest.mark.parametrize(
+    ("servers", "base_url", "warned"),
+    [
+        ([{"url": "https://api.acme.test/v1"}], "https://api.acme.test/v1", False),
+        ([{"url": "/v1"}, {"url": "https://api.acme.test"}], "https://api.acme.test", False),
+        ([{"url": "/api/v3"}], "", True),
+        ([], "", False),
+    ],
+)
+def test_default_base_url_is_the_first_absolute_server(
+    tmp_path: Path, servers: list[dict[str, str]], base_url: str, warned: bool
+) -> None:
+    """A relative server URL is relative to wherever the contract is served: no SDK can know it."""
+    decisions = build_decisions(_api(tmp_path, {"servers": servers} if servers else {}))
+    assert decisions.client.base_url == base_url
+    assert decisions.client.env_base_url == "ACME_BASE_URL"
+    assert bool(decisions.warnings) == warned
+
+
+def test_readme_examples_are_chosen_once(surface: Surface) -> None:
+    """The three READMEs show the same operations: chosen here, by arguments any SDK can write as
+    string literals."""
+    examples = surface.examples
+    assert examples.call is not None and examples.call.operation.id == "getAgent"
+    assert examples.page is not None and examples.page.pagination is not None
+    assert examples.stream is not None and examples.stream.streaming is not None
+    assert examples.download is not None and examples.download.result.kind == "binary"

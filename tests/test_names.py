@@ -40,7 +40,7 @@ def test_split_words(text: str, words: list[str]) -> None:
     ],
 )
 def test_casing(text: str, go: str, snake: str) -> None:
-    assert names.go_exported(text) == go
+    assert names.go_fix_type(names.pascal(names.split_words(text), names.GO_INITIALISMS)) == go
     assert names.snake(names.split_words(text)) == snake
 
 
@@ -61,9 +61,7 @@ def test_namer_collisions_are_deterministic_and_case_aware() -> None:
         (names.rust_fix_type, "Self", "SelfModel"),
         (names.rust_fix_type, "Option", "OptionModel"),
         (names.go_fix_type, "Client", "ClientModel"),
-        (names.go_fix_unexported, "type", "type_"),
         (names.ts_fix_type, "Promise", "PromiseModel"),
-        (names.ts_fix_value, "delete", "delete_"),
         (names.go_fix_type, "3D", "N3D"),
     ],
 )

@@ -45,10 +45,6 @@ def snake(words: Iterable[str]) -> str:
     return "_".join(word.lower() for word in words)
 
 
-def screaming(words: Iterable[str]) -> str:
-    return "_".join(word.upper() for word in words)
-
-
 # Go: golint's common initialisms, so that agent_id becomes AgentID.
 GO_INITIALISMS = frozenset(
     [
@@ -454,20 +450,9 @@ def needs_leading_letter(ident: str) -> bool:
     return not ident or not (ident[0].isalpha() or ident[0] == "_")
 
 
-def go_exported(text: str | list[str]) -> str:
-    words = split_words(text) if isinstance(text, str) else text
-    ident = pascal(words, GO_INITIALISMS)
-    return "N" + ident if needs_leading_letter(ident) else ident
-
-
 def go_fix_type(ident: str) -> str:
     ident = "N" + ident if needs_leading_letter(ident) else ident
     return ident + "Model" if ident in GO_RESERVED_TYPES else ident
-
-
-def go_fix_unexported(ident: str) -> str:
-    ident = "n" + ident if needs_leading_letter(ident) else ident
-    return ident + "_" if ident in GO_KEYWORDS or ident in GO_PREDECLARED else ident
 
 
 def rust_fix_field(ident: str) -> str:
@@ -485,11 +470,6 @@ def rust_fix_type(ident: str) -> str:
 def ts_fix_type(ident: str) -> str:
     ident = "N" + ident if needs_leading_letter(ident) else ident
     return ident + "Model" if ident in TS_RESERVED_TYPES else ident
-
-
-def ts_fix_value(ident: str) -> str:
-    ident = "n" + ident if needs_leading_letter(ident) else ident
-    return ident + "_" if ident in TS_RESERVED else ident
 
 
 _TS_IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")

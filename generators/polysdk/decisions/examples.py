@@ -18,9 +18,13 @@ class Examples:
     download: OperationShape | None  # a binary download
 
 
+# Kinds every SDK takes as a plain string argument, so an example can pass a literal.
+_STRING_KINDS = frozenset({ir.Prim.STRING, ir.Prim.UUID})
+
+
 def _is_plain_string(api: ir.Api, t: ir.Type) -> bool:
     found = walks.resolve(api, t)
-    return isinstance(found, ir.PrimitiveType) and found.kind is ir.Prim.STRING
+    return isinstance(found, ir.PrimitiveType) and found.kind in _STRING_KINDS
 
 
 def simple_arguments(api: ir.Api, shape: OperationShape) -> bool:

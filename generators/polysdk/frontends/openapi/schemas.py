@@ -423,8 +423,24 @@ class SchemaConverter:
         discriminator = schema.get("discriminator")
         prop = discriminator.get("propertyName") if isinstance(discriminator, dict) else None
         mapping = discriminator.get("mapping", {}) if isinstance(discriminator, dict) else {}
+        mapped_keys = self._mapped_keys(mapping or {}, uri, pointer)
+        if prop is None:
+            prop = self._infer_discriminator([v for _, v in entries], uri, pointer, keyword)
+        variants: list[ir.Variant] = []
+        for index, variant in entries:
+            variant_pointer = join_pointer(pointer, keyword, index)
+            tags = self._variant_tags(variant, uri, variant_pointer, prop, mapped_keys)
+            hint = f"{name}_{tags[0]}" if tags else f"{name}_variant{index + 1}"
+            variant_type = self.type_of(variant, uri, variant_pointer, hint)
+            if isinstance(variant_type, ir.Nullable):
+                variant_type = variant_type.inner
+            variants.append(ir.Variant(type=variant_type, tags=tuple(tags)))
+        return ir.UnionDef(variants=_merge_duplicate_variants(variants), discriminator=prop)
+
+    def _mapped_keys(self, mapping: dict[str, Any], uri: str, pointer: str) -> dict[str, list[str]]:
+        """The discriminator mapping as schema key → tags (several tags may name one schema)."""
         mapped_keys: dict[str, list[str]] = {}
-        for tag, target in (mapping or {}).items():
+        for tag, target in mapping.items():
             ref = target if "/" in str(target) or "#" in str(target) else f"#/components/schemas/{target}"
             try:
                 target_uri, target_pointer, _ = self.contract.resolve(
@@ -434,38 +450,24 @@ class SchemaConverter:
                 self.warnings.append(f"{pointer}: discriminator mapping {tag!r} points nowhere; ignored")
                 continue
             mapped_keys.setdefault(self._key(target_uri, target_pointer), []).append(str(tag))
+        return mapped_keys
+
+    def _variant_tags(
+        self, variant: Any, uri: str, pointer: str, prop: str | None, mapped_keys: dict[str, list[str]]
+    ) -> list[str]:
+        """The discriminator values that select a variant: from the mapping, else its property's
+        const or one-value enum, else (OpenAPI's implicit mapping) its component schema name."""
         if prop is None:
-            prop = self._infer_discriminator([v for _, v in entries], uri, pointer, keyword)
-        variants: list[ir.Variant] = []
-        for index, variant in entries:
-            variant_pointer = join_pointer(pointer, keyword, index)
-            target, target_uri, target_pointer = self.deref(variant, uri, variant_pointer)
-            tags: list[str] = []
-            if prop is not None:
-                tags = mapped_keys.get(self._key(target_uri, target_pointer), [])
-                if not tags:
-                    tag = self._tag_value(target, target_uri, target_pointer, prop)
-                    # OpenAPI's implicit mapping: a component variant's tag is its schema name.
-                    tokens = target_pointer.split("/")[1:]
-                    if tag is None and len(tokens) == 3 and tokens[:2] == ["components", "schemas"]:
-                        tag = tokens[2].replace("~1", "/").replace("~0", "~")
-                    tags = [tag] if tag is not None else []
-            hint = f"{name}_{tags[0]}" if tags else f"{name}_variant{index + 1}"
-            variant_type = self.type_of(variant, uri, variant_pointer, hint)
-            if isinstance(variant_type, ir.Nullable):
-                variant_type = variant_type.inner
-            variants.append(ir.Variant(type=variant_type, tags=tuple(tags)))
-        # The same type listed twice is one variant.
-        unique: dict[ir.Type, ir.Variant] = {}
-        for variant in variants:
-            if variant.type in unique:
-                merged = unique[variant.type].tags + tuple(
-                    t for t in variant.tags if t not in unique[variant.type].tags
-                )
-                unique[variant.type] = ir.Variant(variant.type, merged)
-            else:
-                unique[variant.type] = variant
-        return ir.UnionDef(variants=tuple(unique.values()), discriminator=prop)
+            return []
+        target, target_uri, target_pointer = self.deref(variant, uri, pointer)
+        tags = mapped_keys.get(self._key(target_uri, target_pointer), [])
+        if tags:
+            return tags
+        tag = self._tag_value(target, target_uri, target_pointer, prop)
+        tokens = target_pointer.split("/")[1:]
+        if tag is None and len(tokens) == 3 and tokens[:2] == ["components", "schemas"]:
+            tag = tokens[2].replace("~1", "/").replace("~0", "~")
+        return [tag] if tag is not None else []
 
     def _tag_value(self, schema: Any, uri: str, pointer: str, prop: str) -> str | None:
         if not isinstance(schema, dict):
@@ -508,3 +510,16 @@ class SchemaConverter:
             if all(tag is not None for tag in tags) and len(set(tags)) == len(tags):
                 return prop
         return None
+
+
+def _merge_duplicate_variants(variants: list[ir.Variant]) -> tuple[ir.Variant, ...]:
+    """The same type listed twice is one variant, with the tags of both."""
+    unique: dict[ir.Type, ir.Variant] = {}
+    for variant in variants:
+        known = unique.get(variant.type)
+        if known is None:
+            unique[variant.type] = variant
+        else:
+            merged = known.tags + tuple(t for t in variant.tags if t not in known.tags)
+            unique[variant.type] = ir.Variant(variant.type, merged)
+    return tuple(unique.values())

@@ -14,8 +14,8 @@ from polysdk import ir
 from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.views import go as go_view
-from polysdk.views import go_driver
 from polysdk.views.common import DRIVER_CAPABILITIES
+from polysdk.views.go import driver as go_driver
 
 from .conftest import ROOT, api_from_text, require_tool
 
@@ -23,7 +23,7 @@ OUT = ROOT / "out" / "go"
 
 
 def _driver(api: ir.Api) -> go_driver.GoDriver:
-    plan = go_view.plan(build_decisions(api), Options())
+    plan = go_view.plan(build_decisions(api), Options(drivers=True))
     (file,) = [f for f in plan.files if f.output == go_driver.OUTPUT]
     driver = file.context["driver"]
     assert isinstance(driver, go_driver.GoDriver)
@@ -48,7 +48,8 @@ def test_every_operation_is_dispatched_with_the_modes_the_sdk_offers(orchestrato
     delete = _op(driver, "deleteAgent")
     assert delete.modes[0].expr == "nil, c.Agents.Delete(ctx, p, o...)"
     assert _op(driver, "getHealth").params_type == ""
-    assert driver.uses_seq and driver.uses_reader and driver.uses_file and driver.uses_parts
+    assert [m.iteration for m in _op(driver, "listAgents").modes] == [False, True, True]
+    assert driver.imports == ['"context"', '"iter"', 'sdk "github.com/polysdk/orchestrator-sdk-go"']
 
 
 def test_arguments_are_paired_with_their_contract_names(orchestrator_api: ir.Api) -> None:
@@ -96,30 +97,42 @@ def test_contract_text_reaches_the_driver_only_as_literals_and_comments(tmp_path
     assert sorted(a.key for a in op.args) == ['"i\\"d\\\\"', '"id"']
 
 
-def test_a_contract_without_operations_has_no_optional_helpers(tmp_path: Path) -> None:
+def test_a_contract_without_operations_imports_nothing(tmp_path: Path) -> None:
     text = "openapi: 3.1.0\ninfo: {title: Empty, version: '1'}\npaths: {}\n"
     driver = _driver(api_from_text(tmp_path, text))
-    assert driver.operations == []
-    assert not (driver.uses_args or driver.uses_seq or driver.uses_decode or driver.uses_parts)
+    assert driver.operations == [] and driver.imports == []
+
+
+def test_the_driver_is_emitted_only_when_asked_for(orchestrator_api: ir.Api) -> None:
+    plain = go_view.plan(build_decisions(orchestrator_api), Options())
+    outputs = [f.output for f in plain.files] + [r.output for r in plain.runtime]
+    assert not any(o.startswith("cmd/") for o in outputs)
+    with_driver = go_view.plan(build_decisions(orchestrator_api), Options(drivers=True))
+    engine = [r for r in with_driver.runtime if r.output.startswith("cmd/")]
+    assert [r.source for r in engine] == ["go/driver/engine.go", "go/driver/engine_test.go"]
+    assert all(
+        r.replace == ((go_driver.ENGINE_IMPORT, 'sdk "github.com/polysdk/orchestrator-sdk-go"'),)
+        for r in engine
+    )
+    for name in go_driver.ENGINE_FILES:  # the placeholder the replacement needs is really there
+        assert go_driver.ENGINE_IMPORT in (ROOT / "templates" / "go" / "driver" / name).read_text()
 
 
 @pytest.mark.toolchain
-def test_an_operation_the_driver_cannot_pair_is_unsupported_and_still_compiles(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_hostile_driver_compiles(tmp_path: Path) -> None:
     from polysdk.generate import Request, generate
 
     from .conftest import FIXTURES
 
-    def refuse(api: ir.Api, shape: Any, operation: Any) -> Any:
-        raise ValueError(f"driver: cannot pair the parameters of {shape.operation.id}")
-
-    monkeypatch.setattr(go_driver, "_arguments", refuse)
-    driver = _driver(api_from_text(tmp_path, (FIXTURES / "hostile.yaml").read_text(encoding="utf-8")))
-    assert driver.operations and all(op.unsupported and not op.modes for op in driver.operations)
-    assert not driver.uses_args
     go = require_tool("go")
-    generate(Request(spec=FIXTURES / "hostile.yaml", out_dir=tmp_path / "out", languages=("go",)))
+    generate(
+        Request(
+            spec=FIXTURES / "hostile.yaml",
+            out_dir=tmp_path / "out",
+            languages=("go",),
+            options=Options(drivers=True),
+        )
+    )
     subprocess.run([go, "vet", "./cmd/..."], cwd=tmp_path / "out" / "go", check=True, timeout=600)
 
 

@@ -14,8 +14,9 @@ import yaml
 from polysdk import ir
 from polysdk.decisions import build_decisions
 from polysdk.plan import Options
-from polysdk.views import rust, rust_driver
+from polysdk.views import rust
 from polysdk.views.common import DRIVER_CAPABILITIES
+from polysdk.views.rust import driver as rust_driver
 
 from .conftest import ROOT, api_from_text, require_tool
 
@@ -24,8 +25,12 @@ OUT_RUST = ROOT / "out" / "rust"
 
 
 def _driver(api: ir.Api) -> rust_driver.RustDriver:
-    files = [f for f in rust.plan(build_decisions(api), Options()).files if f.output == rust_driver.OUTPUT]
-    assert len(files) == 1, "plan() hooks in exactly one driver file"
+    files = [
+        f
+        for f in rust.plan(build_decisions(api), Options(drivers=True)).files
+        if f.output == rust_driver.DISPATCH
+    ]
+    assert len(files) == 1, "plan() hooks in exactly one generated driver file"
     driver = files[0].context["driver"]
     assert isinstance(driver, rust_driver.RustDriver)
     return driver
@@ -38,30 +43,44 @@ def _operation(driver: rust_driver.RustDriver, op_id: str) -> rust_driver.Driver
 # View ---------------------------------------------------------------------------------------------
 
 
+def test_the_driver_is_emitted_only_when_asked_for(orchestrator_api: ir.Api) -> None:
+    without = rust.plan(build_decisions(orchestrator_api), Options())
+    outputs = [f.output for f in without.files] + [r.output for r in without.runtime]
+    assert not any(o.startswith("examples/") for o in outputs)
+    plan = rust.plan(build_decisions(orchestrator_api), Options(drivers=True))
+    engine = [(r.source, r.output) for r in plan.runtime if r.output.startswith("examples/")]
+    assert engine == [
+        ("rust/driver/main.rs", "examples/polysdk_driver/main.rs"),
+        ("rust/driver/engine.rs", "examples/polysdk_driver/engine.rs"),
+    ]
+
+
 def test_orchestrator_driver_covers_every_operation(orchestrator_api: ir.Api) -> None:
     driver = _driver(orchestrator_api)
     assert sorted(d.id for d in driver.dispatch) == sorted(
         json.dumps(op.id) for op in orchestrator_api.operations
     )
-    assert all(d.expr.startswith("ops::op_") for d in driver.dispatch), "every operation is expressible"
+    assert all(d.function.startswith("op_") and not d.unsupported for d in driver.dispatch)
     assert driver.capabilities == [json.dumps(c) for c in DRIVER_CAPABILITIES]
     assert driver.sdk_name == '"orchestrator-sdk"' and driver.crate_ident == "orchestrator_sdk"
-    assert driver.env_unsafe is (rust.EDITION >= "2024")
 
 
-def test_modes_follow_the_rust_views_decisions(orchestrator_api: ir.Api) -> None:
+def test_modes_follow_the_operations_roles(orchestrator_api: ir.Api) -> None:
     driver = _driver(orchestrator_api)
-    modes = {op.id: [mode for mode, _ in op.arms] for op in driver.operations}
+    modes = {op.id: [arm.mode for arm in op.arms] for op in driver.operations}
     assert modes['"listAgents"'] == ["Call", "Pages", "Items"]
     assert modes['"streamRunEvents"'] == ["Stream"]
     assert modes['"getAgent"'] == ["Call"]
-    assert "call_binary" in _operation(driver, "downloadArtifact").arms[0][1]
+    assert _operation(driver, "downloadArtifact").arms[0].runner == "call_binary"
+    assert _operation(driver, "listAgents").arms[2] == rust_driver.DriverArm("Items", "items", "b.items()")
 
 
 def test_arguments_are_decoded_by_contract_name_into_the_sdk_types(orchestrator_api: ir.Api) -> None:
     driver = _driver(orchestrator_api)
     get = _operation(driver, "getAgent")
-    assert get.start == 'client.agents().get(super::need(a.arg::<String>("agent_id")?, "agent_id")?)'
+    assert get.start == (
+        'client.agents().get(crate::engine::need(a.arg::<String>("agent_id")?, "agent_id")?)'
+    )
     assert get.binding == "let b" and get.setters == []
     listing = _operation(driver, "listAgents")
     assert listing.binding == "let mut b"
@@ -105,25 +124,14 @@ def test_a_body_the_driver_cannot_build_answers_unsupported(tmp_path: Path) -> N
     api = api_from_text(tmp_path, yaml.safe_dump(spec, sort_keys=False))
     driver = _driver(api)
     assert driver.operations == []
-    assert driver.dispatch[0].expr.startswith("Ok(Outcome::Unsupported(")
+    assert driver.dispatch[0].function == ""
+    assert "cannot build the 'body' body" in driver.dispatch[0].unsupported
 
 
 def test_a_contract_without_operations_still_gets_a_driver(tmp_path: Path) -> None:
     spec = {"openapi": "3.1.0", "info": {"title": "Empty", "version": "1"}, "paths": {}}
     driver = _driver(api_from_text(tmp_path, yaml.safe_dump(spec)))
     assert driver.dispatch == [] and driver.operations == []
-
-
-def test_sources_must_match_the_rust_views_parameters(orchestrator_api: ir.Api) -> None:
-    types = rust.RustTypes(orchestrator_api)
-    surface = build_decisions(orchestrator_api)
-    operations = rust.build_operations(orchestrator_api, types, surface)
-    shape = next(s for s in surface.operations if s.operation.id == "getAgent")
-    op = next(o for g in operations.groups for o in g.operations if o.builder == "GetAgentRequest")
-    assert rust_driver.sources(types, shape, op) == [rust_driver.Source("arg", "agent_id")]
-    op.params = []
-    with pytest.raises(ValueError, match="cannot match its parameters"):
-        rust_driver.sources(types, shape, op)
 
 
 # End to end ---------------------------------------------------------------------------------------
@@ -137,6 +145,19 @@ def driver_binary() -> Path:
     done = subprocess.run(build, cwd=OUT_RUST, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-6000:]
     return CARGO_TARGET / "debug" / "examples" / "polysdk_driver"
+
+
+@pytest.mark.toolchain
+def test_engine_unit_tests_pass() -> None:
+    """The hand-written engine's own #[cfg(test)] tests, inside the generated orchestrator SDK."""
+    cargo = require_tool("cargo")
+    env = {**os.environ, "CARGO_TARGET_DIR": str(CARGO_TARGET)}
+    test = [cargo, "test", "--quiet", "--example", "polysdk_driver"]
+    done = subprocess.run(
+        test, cwd=OUT_RUST, env=env, capture_output=True, text=True, check=False, timeout=1500
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    assert "test result: ok" in done.stdout
 
 
 def _run(binary: Path, lines: list[str]) -> list[dict[str, Any]]:

@@ -22,8 +22,8 @@ from polysdk.generate import Request, generate
 from polysdk.plan import Options
 from polysdk.render import render_plan
 from polysdk.views import typescript as ts
-from polysdk.views import typescript_driver as drv
 from polysdk.views.common import DRIVER_CAPABILITIES
+from polysdk.views.typescript import driver as drv
 
 from .conftest import ROOT, SMALL_SPECS, require_tool
 
@@ -32,7 +32,8 @@ TOOLCHAIN_TSC = ROOT / "tests" / "toolchain" / "node_modules" / ".bin" / "tsc"
 
 def _driver(api: Any) -> drv.TsDriver:
     types = ts.TsTypes(api)
-    return drv.driver(api, types, ts.client(build_decisions(api), types, Options()), Options())
+    view = ts.client(build_decisions(api), types, Options())
+    return drv.driver(view, ts.npm_name(api, Options()), Options())
 
 
 def _entry(view: drv.TsDriver, operation_id: str) -> str:
@@ -114,15 +115,18 @@ paths:
 def test_driver_files_are_planned_and_tidy(spec: Path, tmp_path: Path) -> None:
     from polysdk.frontends.openapi import build_api, load_contract
 
-    render_plan(
-        ts.plan(build_decisions(build_api(load_contract(spec, lenient=True, validate=False))), Options()),
-        tmp_path,
-    )
+    decisions = build_decisions(build_api(load_contract(spec, lenient=True, validate=False)))
+    render_plan(ts.plan(decisions, Options(drivers=True)), tmp_path)
     assert ".driver-build/" in (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
     config = json.loads((tmp_path / "tsconfig.driver.json").read_text(encoding="utf-8"))
     assert config["extends"] == "./tsconfig.json" and config["compilerOptions"]["outDir"] == ".driver-build"
     assert config["include"] == ["src", "conformance"]
-    for name in ("conformance/driver.ts", "conformance/node.d.ts", "tsconfig.driver.json"):
+    for name in (
+        "conformance/driver.ts",
+        "conformance/engine.ts",
+        "conformance/node.d.ts",
+        "tsconfig.driver.json",
+    ):
         text = (tmp_path / name).read_text(encoding="utf-8")
         assert text.endswith("\n") and not text.endswith("\n\n"), name
         assert "\t" not in text and "\r" not in text and "\n\n\n" not in text, name
@@ -149,7 +153,15 @@ def _run(argv: list[str], cwd: Path) -> None:
 @pytest.mark.parametrize("name", sorted(SMALL_SPECS))
 def test_driver_type_checks(name: str, tmp_path: Path) -> None:
     tsc = _tsc()
-    generate(Request(spec=SMALL_SPECS[name], out_dir=tmp_path, languages=("typescript",), lenient=True))
+    generate(
+        Request(
+            spec=SMALL_SPECS[name],
+            out_dir=tmp_path,
+            languages=("typescript",),
+            lenient=True,
+            options=Options(drivers=True),
+        )
+    )
     _run([tsc, "-p", "tsconfig.driver.json", "--noEmit"], tmp_path / "typescript")
 
 
@@ -299,3 +311,31 @@ def test_end_to_end_against_the_mock(built_driver: Path, mock: Any) -> None:
     assert by_id["bin"]["value"] == {"base64": base64.b64encode(b"\x00\x01\x02\xff").decode()}
     assert by_id["unknown-op"]["outcome"] == "driver_error"
     assert by_id["bad-mode"]["outcome"] == "unsupported"
+
+
+def test_no_driver_files_without_the_option(orchestrator_api: Any) -> None:
+    plan = ts.plan(build_decisions(orchestrator_api), Options())
+    outputs = [f.output for f in plan.files] + [f.output for f in plan.runtime]
+    assert not [o for o in outputs if o.startswith("conformance/") or o == "tsconfig.driver.json"]
+    with_drivers = ts.plan(build_decisions(orchestrator_api), Options(drivers=True))
+    outputs = [f.output for f in with_drivers.files] + [f.output for f in with_drivers.runtime]
+    for name in ("conformance/driver.ts", "conformance/engine.ts", "conformance/engine.test.mjs"):
+        assert name in outputs
+
+
+@pytest.mark.toolchain
+def test_engine_unit_tests(built_driver: Path) -> None:
+    """The hand-written engine's own node:test tests (conformance/engine.test.mjs)."""
+    node = require_tool("node")
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=tap", "conformance/"],
+        cwd=built_driver,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert re.search(r"^# pass [1-9]", output, re.MULTILINE), output[-2000:]
+    assert re.search(r"^# fail 0$", output, re.MULTILINE), output[-2000:]

@@ -60,7 +60,7 @@ def test_field_types(tmp_path: Path, schema: dict[str, Any], required: bool, go_
         },
     )
     field = _struct(models, "Holder").fields[0]
-    assert (field.type, field.tag) == (go_type, tag)
+    assert (field.type.expr, field.tag) == (go_type, tag)
 
 
 def test_recursive_struct_fields_become_pointers(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_recursive_struct_fields_become_pointers(tmp_path: Path) -> None:
             }
         },
     )
-    fields = {f.name: f.type for f in _struct(models, "Node").fields}
+    fields = {f.name: f.type.expr for f in _struct(models, "Node").fields}
     assert fields == {"Next": "*Node", "Maybe": "Nullable[*Node]"}
 
 
@@ -107,7 +107,7 @@ def test_union_variants_and_decoding_conditions(tmp_path: Path) -> None:
         },
     )
     union = models.unions[0]
-    assert [(v.field, v.type, v.condition) for v in union.variants] == [
+    assert [(v.field, v.type.expr, v.condition) for v in union.variants] == [
         ("String", "string", "kind == jsonKindString"),
         ("Obj", "Obj", 'kind == jsonKindObject && hasKeys(fields, "id")'),
         ("Int64", "int64", "kind == jsonKindNumber"),
@@ -128,7 +128,14 @@ def test_plan_names_the_package_and_module(orchestrator_api: ir.Api) -> None:
         "operations.go",
         "example_test.go",
         "README.md",
-        "cmd/polysdk-driver/main.go",
+    }
+    with_driver = go.plan(build_decisions(orchestrator_api), Options(drivers=True))
+    assert {f.output for f in with_driver.files} - {f.output for f in plan.files} == {
+        "cmd/polysdk-driver/dispatch.go"
+    }
+    assert {r.output for r in with_driver.runtime} - {r.output for r in plan.runtime} == {
+        "cmd/polysdk-driver/engine.go",
+        "cmd/polysdk-driver/engine_test.go",
     }
     assert (
         go.plan(
@@ -141,7 +148,7 @@ def test_plan_names_the_package_and_module(orchestrator_api: ir.Api) -> None:
 
 
 def _client(api: ir.Api) -> go.GoClient:
-    context = go.plan(build_decisions(api), Options()).files[-1].context
+    context = go.plan(build_decisions(api), Options()).files[0].context
     client = context["client"]
     assert isinstance(client, go.GoClient)
     return client
@@ -166,11 +173,12 @@ def test_operation_requests(orchestrator_api: ir.Api) -> None:
     client = _client(orchestrator_api)
     get = _operation(client, "getAgent")
     assert get.build[0] == 'r.path = "/v1/agents/" + r.pathSegment("agent_id", params.AgentID)'
-    assert get.methods[0].returns == "(*Agent, error)"
+    assert get.methods[0].returns.expr == "(*Agent, error)"
     listing = _operation(client, "listAgents")
     assert 'r.query.add("capability", "form", false, params.Capability)' in listing.build
     assert 'r.query.add("labels", "deepObject", true, params.Labels)' in listing.build
-    assert listing.methods[2].returns == "iter.Seq2[Agent, error]"
+    assert listing.methods[2].returns.expr == "iter.Seq2[Agent, error]"
+    assert [m.role for m in listing.methods] == [go.MethodRole.CALL, go.MethodRole.PAGES, go.MethodRole.ITEMS]
     register = _operation(client, "registerAgent")
     assert (
         'r.idempotencyHeader = "Idempotency-Key"' in register.build and "r.retryable = true" in register.build
@@ -179,14 +187,14 @@ def test_operation_requests(orchestrator_api: ir.Api) -> None:
     assert "r.authenticated = false" in health.build and health.params_type == ""
     token = _operation(client, "createAccessToken")
     assert 'r.formBody("application/x-www-form-urlencoded", params.Body)' in token.build
-    assert _operation(client, "deleteAgent").methods[0].returns == "error"
-    assert _operation(client, "getMetrics").methods[0].returns == "(string, error)"
-    assert _operation(client, "downloadArtifact").methods[0].returns == "(io.ReadCloser, error)"
-    assert _operation(client, "waitForMessages").methods[0].returns == "(*MessageBatch, error)"
+    assert _operation(client, "deleteAgent").methods[0].returns.expr == "error"
+    assert _operation(client, "getMetrics").methods[0].returns.expr == "(string, error)"
+    assert _operation(client, "downloadArtifact").methods[0].returns.expr == "(io.ReadCloser, error)"
+    assert _operation(client, "waitForMessages").methods[0].returns.expr == "(*MessageBatch, error)"
     stream = _operation(client, "streamRunEvents")
-    assert stream.methods[0].returns == "iter.Seq2[RunEvent, error]"
+    assert stream.methods[0].returns.expr == "iter.Seq2[RunEvent, error]"
     upload = _operation(client, "uploadArtifactMultipart")
-    assert [(f.name, f.type) for f in upload.fields] == [
+    assert [(f.name, f.type.expr) for f in upload.fields] == [
         ("RunID", "string"),
         ("File", "*File"),
         ("Metadata", "*ArtifactMetadata"),
@@ -239,7 +247,7 @@ def test_path_literals_are_escaped_and_params_named_like_locals(tmp_path: Path) 
     client = _client(api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False)))
     op = _operation(client, "do")
     assert op.build[0] == 'r.path = "/a%20b/" + r.pathSegment("id", params.ID) + ":do"'
-    assert [(f.name, f.type) for f in op.fields] == [
+    assert [(f.name, f.type.expr) for f in op.fields] == [
         ("ID", "string"),
         ("Ctx", "*string"),
         ("Opts", "*int64"),
@@ -283,3 +291,204 @@ def test_operation_security_selects_the_credential(tmp_path: Path) -> None:
     assert "r.noBearer = true" in key_only and "r.noAPIKey = true" not in key_only
     assert "r.authenticated = false" in public
     assert (client.api_key_in, client.api_key_name) == ('"query"', '"api_key"')
+
+
+# ---------------------------------------------------------------------------------------------
+# The type model: each entry renders itself and records its imports and nilability
+
+
+def _types(tmp_path: Path, schemas: dict[str, Any]) -> go.GoTypes:
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "Acme API", "version": "1"},
+        "paths": {},
+        "components": {"schemas": schemas},
+    }
+    return go.GoTypes(api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False)))
+
+
+def test_type_entries_render_and_record_imports(tmp_path: Path) -> None:
+    types = _types(tmp_path, {"Tags": {"type": "array", "items": {"type": "string"}}})
+    when = types.of(ir.PrimitiveType(ir.Prim.DATE_TIME))
+    assert (when.expr, when.imports, when.nilable, when.label) == ("time.Time", {"time"}, False, "Time")
+    nested = types.of(ir.MapType(ir.ArrayType(ir.PrimitiveType(ir.Prim.DATE_TIME))))
+    assert (nested.expr, nested.imports, nested.direct_nil) == ("map[string][]time.Time", {"time"}, True)
+    tags = types.of(ir.NamedRef("Tags"))
+    assert (tags.expr, tags.imports, tags.direct_nil, tags.nilable) == ("Tags", frozenset(), False, True)
+    boxed = types.of(ir.Nullable(ir.PrimitiveType(ir.Prim.INT64)))
+    assert (boxed.expr, boxed.pointer, boxed.nilable) == ("*int64", True, True)
+    free = types.of(ir.PrimitiveType(ir.Prim.ANY))
+    assert (free.expr, free.is_any, free.direct_nil) == ("any", True, True)
+    assert types.of(ir.Nullable(ir.ArrayType(ir.PrimitiveType(ir.Prim.STRING)))).expr == "[]string"
+    wrapped = types.of(ir.PrimitiveType(ir.Prim.STRING)).nullable()
+    assert (wrapped.expr, wrapped.wrapper, wrapped.pointer) == ("Nullable[string]", True, False)
+
+
+def test_model_imports_come_from_the_types_used(tmp_path: Path) -> None:
+    plain = _models(tmp_path, {"A": {"type": "object", "properties": {"a": {"type": "string"}}}})
+    assert plain.imports == []
+    timed = _models(
+        tmp_path,
+        {"A": {"type": "object", "properties": {"a": {"type": "string", "format": "date-time"}}}},
+    )
+    assert timed.imports == ["time"]
+
+
+def test_recursive_fields_are_boxed_by_the_type_model(tmp_path: Path) -> None:
+    models = _models(
+        tmp_path,
+        {
+            "Node": {
+                "type": "object",
+                "required": ["next"],
+                "properties": {"next": {"$ref": "#/components/schemas/Node"}},
+            }
+        },
+    )
+    field = _struct(models, "Node").fields[0]
+    assert field.type.pointer and field.type.expr == "*Node" and field.presence == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles: methods know what they do, fields know where they come from
+
+
+def test_fields_know_their_contract_origin(orchestrator_api: ir.Api) -> None:
+    client = _client(orchestrator_api)
+    stream = _operation(client, "streamRunEvents")
+    assert [(f.origin, f.wire, f.name) for f in stream.fields] == [
+        (go.Origin.PARAM, "run_id", "RunID"),
+        (go.Origin.RESUME, "Last-Event-ID", "LastEventID"),
+    ]
+    assert [m.role for m in stream.methods] == [go.MethodRole.STREAM]
+    upload = _operation(client, "uploadArtifactMultipart")
+    assert [(f.origin, f.carrier) for f in upload.fields] == [
+        (go.Origin.PARAM, go.Carrier.VALUE),
+        (go.Origin.PART, go.Carrier.FILE),
+        (go.Origin.PART, go.Carrier.VALUE),
+    ]
+    binary = _operation(client, "uploadArtifact")
+    assert binary.fields[-1].origin is go.Origin.BODY and binary.fields[-1].carrier is go.Carrier.READER
+    assert _operation(client, "getAgentStatus").methods[0].deprecated
+    assert not _operation(client, "deleteAgent").methods[0].value
+
+
+def test_derived_names_are_unique_before_bodies_and_docs_are_written(tmp_path: Path) -> None:
+    ok = {
+        "200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}},
+        }
+    }
+    cursor = [{"name": "cursor", "in": "query", "schema": {"type": "string"}}]
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "Acme API", "version": "1"},
+        "paths": {
+            "/a": {"get": {"operationId": "list", "tags": ["t"], "parameters": cursor, "responses": ok}},
+            "/b": {
+                "get": {
+                    "operationId": "listPages",
+                    "tags": ["t"],
+                    "responses": {"204": {"description": "ok"}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Page": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "array", "items": {"type": "string"}},
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                }
+            }
+        },
+    }
+    client = _client(api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False)))
+    listing = _operation(client, "list")
+    pages, items = listing.method(go.MethodRole.PAGES), listing.method(go.MethodRole.ITEMS)
+    assert pages is not None and items is not None
+    assert (pages.name, items.name) == ("ListPages2", "ListAll")
+    assert pages.doc[0].startswith("// ListPages2 iterates")
+    assert items.body[0].startswith("return all(s.ListPages2(ctx, params, opts...)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions rendered, not re-decided
+
+
+def test_every_operation_sends_the_decided_accept_header(orchestrator_api: ir.Api) -> None:
+    decisions = build_decisions(orchestrator_api)
+    client = _client(orchestrator_api)
+    for shape in decisions.operations:
+        build = _operation(client, shape.operation.id).build
+        assert f'r.accept = "{shape.accept}"' in build, shape.operation.id
+    assert 'r.accept = "application/json"' in _operation(client, "deleteAgent").build
+    assert 'r.accept = "text/event-stream"' in _operation(client, "streamRunEvents").build
+
+
+def test_a_relative_server_gives_no_default_base_url(tmp_path: Path) -> None:
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "Acme API", "version": "1"},
+        "servers": [{"url": "/v1"}],
+        "paths": {},
+    }
+    api = api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False))
+    plan = go.plan(build_decisions(api), Options())
+    client, docs = plan.files[0].context["client"], plan.files[0].context["docs"]
+    assert isinstance(client, go.GoClient) and isinstance(docs, go.GoDocs)
+    assert client.base_url == '""' and docs.default_base_url == ""
+
+
+def test_readme_examples_are_the_decided_operations(orchestrator_api: ir.Api) -> None:
+    decisions = build_decisions(orchestrator_api)
+    docs = go.plan(decisions, Options()).files[0].context["docs"]
+    assert isinstance(docs, go.GoDocs)
+    kinds = [e.kind for e in docs.examples]
+    assert kinds == ["errors", "retries", "pagination", "streaming"]
+    assert decisions.examples.call is not None and decisions.examples.page is not None
+    by_kind = {e.kind: e for e in docs.examples}
+    assert any(".Get(" in line for line in by_kind["errors"].code)  # getAgent
+    assert by_kind["pagination"].methods == {"call": "List", "pages": "ListPages", "items": "ListAll"}
+    assert all("iterates" not in line for e in docs.examples for line in e.code)  # prose is in the template
+
+
+def test_pagination_the_sdk_cannot_express_is_a_warning(tmp_path: Path) -> None:
+    page = {"$ref": "#/components/schemas/Page"}
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "Acme API", "version": "1"},
+        "paths": {
+            "/a": {
+                "get": {
+                    "operationId": "list",
+                    "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"schema": page}}},
+                        "204": {"description": "nothing yet"},
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Page": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "array", "items": {"type": "string"}},
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                }
+            }
+        },
+    }
+    decisions = build_decisions(api_from_text(tmp_path, yaml.safe_dump(doc, sort_keys=False)))
+    assert decisions.operations[0].pagination is not None
+    plan = go.plan(decisions, Options())
+    client = plan.files[0].context["client"]
+    assert isinstance(client, go.GoClient)
+    assert [m.role for m in _operation(client, "list").methods] == [go.MethodRole.CALL]
+    assert any("list" in w and "pagination" in w for w in plan.warnings), plan.warnings

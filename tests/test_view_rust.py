@@ -15,7 +15,7 @@ import yaml
 
 from polysdk import ir
 from polysdk.decisions import build_decisions
-from polysdk.plan import Options
+from polysdk.plan import LanguagePlan, Options
 from polysdk.render import render_plan
 from polysdk.views import rust
 
@@ -432,7 +432,7 @@ def test_a_union_containing_itself_never_decodes_that_variant(tmp_path: Path) ->
     ],
 )
 def test_const_conditions(value: str | int | float | bool, condition: str) -> None:
-    assert rust._const_condition(value) == condition
+    assert rust.const_condition(value) == condition
 
 
 # Docs -------------------------------------------------------------------------------------------------
@@ -541,17 +541,19 @@ def test_toml_strings_round_trip() -> None:
 
 
 def test_plan_renders_hostile_contract(tmp_path: Path, hostile_api: ir.Api) -> None:
-    plan = rust.plan(build_decisions(hostile_api), Options())
-    assert [f.output for f in plan.files] == [
-        "Cargo.toml",
-        "README.md",
-        "src/lib.rs",
-        "src/models.rs",
-        "src/operations.rs",
-        "examples/polysdk_driver.rs",
+    sdk_files = ["Cargo.toml", "README.md", "src/lib.rs", "src/models.rs", "src/operations.rs"]
+    runtime = [
+        "src/serde_helpers.rs",
+        ".gitignore",
+        *(f"src/runtime/{name}.rs" for name in rust.RUNTIME_MODULES),
     ]
-    runtime = [f"src/runtime/{name}.rs" for name in rust.RUNTIME_MODULES]
-    assert [r.output for r in plan.runtime] == ["src/serde_helpers.rs", ".gitignore", *runtime]
+    without = rust.plan(build_decisions(hostile_api), Options())
+    assert [f.output for f in without.files] == sdk_files, "no driver unless asked for"
+    assert [r.output for r in without.runtime] == runtime
+    plan = rust.plan(build_decisions(hostile_api), Options(drivers=True))
+    assert [f.output for f in plan.files] == [*sdk_files, "examples/polysdk_driver/dispatch.rs"]
+    engine = ["examples/polysdk_driver/main.rs", "examples/polysdk_driver/engine.rs"]
+    assert [r.output for r in plan.runtime] == [*runtime, *engine]
     plan.formatter = None
     render_plan(plan, tmp_path)
     cargo = tomllib.loads((tmp_path / "Cargo.toml").read_text())
@@ -756,7 +758,9 @@ def test_operations_hostile_names_and_request_statements(tmp_path: Path) -> None
     assert get.path == '["/things/", crate::runtime::segment(&self.self_).as_str()].concat()'
     assert 'req.query("send", crate::runtime::Style::PipeDelimited, false, &self.send2);' in get.statements
     assert 'req.header("X-Trace", &self.x_trace);' in get.statements
-    assert "req.authenticated(false);" in get.statements
+    assert "req.auth(false, false);" in get.statements  # security: []
+    assert "req.auth(false, true);" in listing.statements  # the contract's only scheme: the API key
+    assert 'req.accept("application/json");' in get.statements  # the decided Accept, on every call
     assert get.call == "call_json::<Thing>"
     assert create.data == "Option<Thing>"  # 204 next to 201
     assert 'req.idempotency("Idempotency-Key");' in create.statements
@@ -774,9 +778,11 @@ def test_plan_constants_come_from_the_contract(tmp_path: Path) -> None:
     api = api_from_text(tmp_path, OPERATIONS_SPEC)
     plan = rust.plan(build_decisions(api), Options())
     context = plan.files[0].context
-    assert context["default_base_url"] == '"https://api.acme.test/v2"'
-    assert context["env_prefix"] == '"ACME"'
-    assert context["api_key_header"] == '"X-Acme-Key"'
+    client = context["client"]
+    assert client.default_base_url == '"https://api.acme.test/v2"' and client.has_base_url
+    assert client.env_prefix == '"ACME"'
+    assert client.bearer == "false"
+    assert client.api_key == 'Some((runtime::ApiKeyIn::Header, "X-Acme-Key"))'
     assert context["examples"]["page"].call == "client.things().list()"
     outputs = {f.output for f in plan.files} | {r.output for r in plan.runtime}
     assert {"src/operations.rs", "README.md", "src/runtime/http.rs", "src/runtime/sse.rs"} <= outputs
@@ -826,3 +832,108 @@ def test_operation_methods_drop_the_group_name_like_go(tmp_path: Path) -> None:
         "AgentsRequest": "agents",
         "ListRunAgentEventsRequest": "list_run_agent_events",
     }
+
+
+NO_SERVER_SPEC = """
+openapi: 3.1.0
+info: {title: Bare, version: '1'}
+servers: [{url: /relative}]
+components:
+  securitySchemes:
+    token: {type: http, scheme: bearer}
+    key: {type: apiKey, in: query, name: api_key}
+  schemas:
+    Code: {type: string}
+paths:
+  /items/{id}:
+    get:
+      operationId: getItem
+      security: [{token: []}]
+      parameters:
+        - {name: id, in: path, required: true, schema: {$ref: '#/components/schemas/Code'}}
+      responses:
+        '200': {description: ok, content: {application/vnd.bare+json: {schema: {type: object}}}}
+"""
+
+
+def test_client_defaults_render_the_decisions(tmp_path: Path) -> None:
+    api = api_from_text(tmp_path, NO_SERVER_SPEC)
+    decisions = build_decisions(api)
+    plan = rust.plan(decisions, Options())
+    context = plan.files[0].context
+    client = context["client"]
+    # No absolute server: no made-up default; calls fail naming BARE_BASE_URL (runtime tests).
+    assert client.default_base_url == '""' and not client.has_base_url
+    assert client.env_base_url == "BARE_BASE_URL"
+    assert client.bearer == "true"
+    assert client.api_key == 'Some((runtime::ApiKeyIn::Query, "api_key"))'
+    (group,) = context["operations"].groups
+    (op,) = group.operations
+    assert "req.auth(true, false);" in op.statements  # only the bearer token is accepted here
+    assert 'req.accept("application/vnd.bare+json");' in op.statements
+    # The README shows the operation the decisions chose; an alias of String takes the alias.
+    assert decisions.examples.call is op.shape
+    assert context["examples"]["call"].call == 'client.default().get_item("id-123".to_owned())'
+    render_plan(_unformatted(plan), tmp_path / "out")
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "`BARE_BASE_URL`" in readme
+    lib = (tmp_path / "out" / "src" / "lib.rs").read_text()
+    assert 'pub(crate) const DEFAULT_BASE_URL: &str = "";' in lib
+
+
+def _unformatted(plan: LanguagePlan) -> LanguagePlan:
+    plan.formatter = None
+    return plan
+
+
+def test_the_type_model_records_kind_crates_and_optionality(tmp_path: Path) -> None:
+    api = api_from_text(tmp_path, NO_SERVER_SPEC)
+    types = rust.RustTypes(api)
+    when = types.entry(ir.Nullable(ir.PrimitiveType(ir.Prim.DATE_TIME)))
+    assert when.rendered == "Option<chrono::DateTime<chrono::Utc>>"
+    assert when.nilable and when.crates == frozenset({"chrono"}) and when.kind is rust.Kind.OPTION
+    assert when.inner is not None and when.inner.kind is rust.Kind.DATE_TIME
+    assert types.entry(ir.PrimitiveType(ir.Prim.UUID)).kind is rust.Kind.STRING  # a String, by role
+    code = types.entry(ir.NamedRef("Code"), boxed=True)
+    assert (code.rendered, code.boxed, code.model, code.nilable) == ("Box<Code>", True, "Code", False)
+    listing = types.entry(ir.MapType(ir.ArrayType(ir.PrimitiveType(ir.Prim.ANY))))
+    assert listing.rendered == "std::collections::HashMap<String, Vec<serde_json::Value>>"
+    assert (
+        listing.kind is rust.Kind.MAP and listing.defaultable and listing.crates == frozenset({"serde_json"})
+    )
+    assert not types.entry(ir.PrimitiveType(ir.Prim.INT32)).defaultable
+
+
+def test_recursive_aliases_are_newtypes_and_struct_cycles_boxed(tmp_path: Path) -> None:
+    api = _api(
+        tmp_path,
+        {
+            "Json": {"type": "array", "items": {"$ref": "#/components/schemas/Json"}},
+            "Node": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}}},
+        },
+    )
+    types = rust.RustTypes(api)
+    json_type = types.entry(ir.NamedRef("Json"))
+    assert json_type.recursive and json_type.kind is rust.Kind.NAMED
+    assert types.boxed_edge("Node", ir.NamedRef("Node"))
+    assert isinstance(types.resolve(ir.Nullable(ir.NamedRef("Json"))), ir.ArrayType)
+
+
+def test_parameters_and_operations_carry_roles(orchestrator_api: ir.Api) -> None:
+    from polysdk.views.rust.operations import Role, Source
+
+    operations = rust.build_operations(
+        orchestrator_api, rust.RustTypes(orchestrator_api), build_decisions(orchestrator_api)
+    )
+    ops = {op.shape.operation.id: op for g in operations.groups for op in g.operations}
+    upload = ops["uploadArtifactMultipart"]
+    roles = {p.wire: (p.source, p.role) for p in upload.params}
+    assert roles["file"] == (Source.PART, Role.FILE)
+    assert roles["metadata"] == (Source.PART, Role.VALUE)
+    raw = next(p for p in ops["uploadArtifact"].params if p.source is Source.BODY)
+    assert raw.role is Role.BYTES and raw.arg == "impl Into<crate::runtime::Bytes>"
+    assert ops["streamRunEvents"].reads == "sse"
+    assert ops["downloadArtifact"].reads == "binary"
+    assert ops["listAgents"].paging is not None and ops["getAgent"].paging is None
+    agent_id = ops["getAgent"].params[0]
+    assert (agent_id.source, agent_id.wire, agent_id.into) == (Source.PARAM, "agent_id", True)

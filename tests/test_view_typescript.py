@@ -18,6 +18,8 @@ from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.render import diff_trees, render_plan
 from polysdk.views import typescript as ts
+from polysdk.views.typescript import codecs as ts_codecs
+from polysdk.views.typescript import types as ts_types
 
 from .conftest import FIXTURES, ROOT, require_tool
 
@@ -81,11 +83,11 @@ def members(decl: ts.TsDeclaration) -> list[str]:
     ],
 )
 def test_primitive_mapping(kind: ir.Prim, want: str) -> None:
-    assert ts.TsTypes(api_of()).expr(ir.PrimitiveType(kind)) == want
+    assert ts.TsTypes(api_of()).of(ir.PrimitiveType(kind)).text == want
 
 
 def test_every_primitive_is_mapped() -> None:
-    assert set(ts._PRIMS) == set(ir.Prim)
+    assert set(ts_types._PRIMS) == set(ir.Prim)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +115,7 @@ def test_every_primitive_is_mapped() -> None:
 )
 def test_type_expressions(t: ir.Type, want: str) -> None:
     api = api_of(obj("agent", fld("id", S)))
-    assert ts.TsTypes(api).expr(t) == want
+    assert ts.TsTypes(api).of(t).text == want
 
 
 # Properties: optional vs nullable, keys, readonly ------------------------------------------------
@@ -458,8 +460,6 @@ def test_output_is_deterministic_and_tidy(name: str, tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path / "a").as_posix() for p in files] == [
         ".gitignore",
         "README.md",
-        "conformance/driver.ts",
-        "conformance/node.d.ts",
         "examples/readme.ts",
         "package.json",
         "src/client.ts",
@@ -472,7 +472,6 @@ def test_output_is_deterministic_and_tidy(name: str, tmp_path: Path) -> None:
         "src/models.ts",
         "src/unknown.ts",
         "test/runtime.test.mjs",
-        "tsconfig.driver.json",
         "tsconfig.examples.json",
         "tsconfig.json",
     ]
@@ -527,7 +526,7 @@ def test_codecs_follow_the_types() -> None:
         ),
     )
     types = ts.TsTypes(api)
-    entries = {e.key: e.value for e in ts.codec_entries(types)}
+    entries = {e.key: e.value for e in ts_codecs.codec_entries(types)}
     assert entries['"Thing"'] == (
         '{ object: [["id", "i64"], ["at", { nullable: "date" }], ["tags", { array: { literal: "a\\"b" } }]], '
         'required: ["id", "tags"] }'
@@ -565,7 +564,10 @@ def test_orchestrator_client_surface() -> None:
     assert methods["artifacts", "download"].returns == "APIPromise<ReadableStream<Uint8Array>>"
     assert methods["agents", "delete"].returns == "APIPromise<void>"
     assert methods["health", "get"].params_arg == "params: GetHealthParams = {}"
-    assert "  auth: false," in methods["health", "get"].spec
+    assert "  auth: null," in methods["health", "get"].spec
+    assert "  auth: { bearer: true, apiKey: true }," in methods["agents", "list"].spec
+    assert '  accept: "application/json",' in methods["agents", "list"].spec
+    assert '  accept: "text/event-stream",' in methods["runs", "streamEvents"].spec
     assert '  idempotencyHeader: "Idempotency-Key",' in methods["agents", "register"].spec
     assert view.info[2] == '  envPrefix: "ORCHESTRATOR",'
 
@@ -585,10 +587,90 @@ def test_request_bodies_let_read_only_properties_out() -> None:
     )
     types = ts.TsTypes(api)
     body = ts.BodyShape("json", "application/json", ir.NamedRef("Thing"), True)
-    assert ts._body_type(types, body) == 'WriteBody<Thing, "id">'
-    assert ts._body_type(types, ts.BodyShape("json", "application/json", ir.NamedRef("Open"), True)) == "Open"
+    assert ts.body_type(types, body).text == 'WriteBody<Thing, "id">'
     assert (
-        ts._body_type(types, ts.BodyShape("binary", "application/octet-stream", None, True)) == "BinaryBody"
+        ts.body_type(types, ts.BodyShape("json", "application/json", ir.NamedRef("Open"), True)).text
+        == "Open"
+    )
+    assert (
+        ts.body_type(types, ts.BodyShape("binary", "application/octet-stream", None, True)).text
+        == "BinaryBody"
     )
     multipart = ts.BodyShape("multipart", "multipart/form-data", ir.NamedRef("Thing"), True)
-    assert ts._body_type(types, multipart) == "MultipartBody<Thing>"
+    assert ts.body_type(types, multipart).text == "MultipartBody<Thing>"
+
+
+# The type model: rendered form, references (imports), nullability, roles ----------------------------
+
+
+def test_type_entries_know_their_text_references_and_nullability() -> None:
+    api = api_of(
+        obj("Thing", fld("id", S)),
+        ir.NamedType("Loop", ir.AliasDef(ir.NamedRef("Loop"))),
+    )
+    types = ts.TsTypes(api)
+    thing = types.of(ir.Nullable(ir.ArrayType(ir.NamedRef("Thing"))))
+    assert thing.text == "Thing[] | null"
+    assert thing.models == {"Thing"} and thing.nullable and not thing.is_unknown
+    mixed = types.of(ir.ArrayType(ir.Nullable(ir.NamedRef("Thing"))))
+    assert (mixed.text, mixed.models, mixed.nullable) == ("Array<Thing | null>", {"Thing"}, False)
+    as_map = types.of(ir.MapType(I64))
+    assert (as_map.text, as_map.models) == ("{ [key: string]: bigint }", frozenset())
+    # `unknown` absorbs the rest of a union, and with it the references it would need.
+    absorbed = ts_types.union([types.of(ir.NamedRef("Thing")), types.of(ANY)])
+    assert (absorbed.text, absorbed.models, absorbed.nullable) == ("unknown", frozenset(), True)
+    # A reference closing an alias cycle is `unknown` and says so.
+    broken = types.of(ir.NamedRef("Loop"), owner="Loop")
+    assert broken.broken and broken.is_unknown and broken.models == frozenset()
+    assert types.of(ir.ConstType(True)).atoms[0].simple
+    assert types.of(ir.ArrayType(ir.ConstType("a"))).text == 'Array<"a">'
+
+
+def test_runtime_wrappers_are_recorded_as_used() -> None:
+    api = api_of(obj("Thing", fld("id", S, read_only=True)))
+    types = ts.TsTypes(api)
+    body = ts.body_type(types, ts.BodyShape("json", "application/json", ir.NamedRef("Thing"), True))
+    assert body.runtime == {"WriteBody"} and body.models == {"Thing"}
+    wrapped = ts_types.generic("APIPromise", ts_types.generic("Stream", body))
+    assert wrapped.runtime == {"APIPromise", "Stream", "WriteBody"}
+    assert wrapped.text == 'APIPromise<Stream<WriteBody<Thing, "id">>>'
+    binary = ts.body_type(types, ts.BodyShape("binary", "application/octet-stream", None, True))
+    assert binary.runtime == {"BinaryBody"}
+
+
+def test_client_imports_come_from_the_recorded_types() -> None:
+    plan = ts.plan(build_decisions(_load(SPECS["orchestrator"])), Options())
+    view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
+    used = {name for r in view.resources for op in r.operations for name in op.result.returns.models}
+    used |= {name for r in view.resources for op in r.operations for m in op.params for name in m.type.models}
+    assert view.model_imports == sorted(used)
+    assert "type PagePromise" in view.runtime_imports and "Core" in view.runtime_imports
+
+
+def test_methods_and_members_carry_roles() -> None:
+    from polysdk.views.typescript.operations import OpKind
+
+    plan = ts.plan(build_decisions(_load(SPECS["orchestrator"])), Options())
+    view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
+    methods = {(r.prop, op.method): op for r in view.resources for op in r.operations}
+    assert methods["agents", "list"].kind is OpKind.PAGES
+    assert methods["runs", "streamEvents"].kind is OpKind.STREAM
+    assert methods["agents", "get"].kind is OpKind.CALL
+    get = methods["agents", "get"]
+    member = next(m for m in get.params if m.key == "agent_id")
+    assert member.param is not None and member.param.wire_name == "agent_id" and member.body is None
+    register = methods["agents", "register"]
+    body = next(m for m in register.params if m.body is not None)
+    assert body.key == "body" and body.param is None
+
+
+def test_readme_renders_the_chosen_examples() -> None:
+    decisions = build_decisions(_load(SPECS["orchestrator"]))
+    plan = ts.plan(decisions, Options())
+    readme = next(f.context["readme"] for f in plan.files if f.output == "README.md")
+    chosen = decisions.examples
+    assert chosen.call is not None and readme.call is not None
+    view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
+    assert (readme.call.prop, readme.call.method) == view.methods[chosen.call.operation.id]
+    assert readme.sections[:4] == ["configure", "call", "errors", "retries"]
+    assert readme.base_url == decisions.client.base_url

@@ -99,3 +99,30 @@ def _pop_component(
         component[member] = name
         if member == node:
             return
+
+
+def back_edges(edges: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """The back edges of a depth-first search of a directed graph, in the order of `edges` (and of
+    each node's targets): removing them leaves the graph acyclic while keeping every other edge.
+    Targets that are not nodes of `edges` are ignored. Iterative, so deep graphs cannot overflow."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    back: set[tuple[str, str]] = set()
+    for root in edges:
+        if root in state:
+            continue
+        state[root] = 1
+        work = [(root, iter(edges[root]))]
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                work.pop()
+            elif child not in edges or state.get(child) == 2:
+                continue
+            elif state.get(child) == 1:
+                back.add((node, child))
+            else:
+                state[child] = 1
+                work.append((child, iter(edges[child])))
+    return back

@@ -444,6 +444,36 @@ func TestInvalidBaseURL(t *testing.T) {
 	}
 }
 
+func TestMissingBaseURLNamesTheEnvironmentVariable(t *testing.T) {
+	t.Setenv("POLYSDK_TEST_BASE_URL", "")
+	r := newRequest("GET", "")
+	r.path = "/x"
+	_, err := testCore("").send(context.Background(), r, nil)
+	var invalid *InvalidRequestError
+	if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "POLYSDK_TEST_BASE_URL") {
+		t.Fatalf("error %v, want an *InvalidRequestError naming POLYSDK_TEST_BASE_URL", err)
+	}
+	t.Setenv("POLYSDK_TEST_BASE_URL", "http://127.0.0.1:1")
+	if c := testCore(""); c.cfg.baseURL != "http://127.0.0.1:1" {
+		t.Errorf("base URL %q, want the environment's", c.cfg.baseURL)
+	}
+}
+
+func TestTheOperationsAcceptHeaderIsSent(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	r := newRequest("DELETE", "")
+	r.path = "/x"
+	r.accept = "application/json"
+	resp, err := testCore(rec.server.URL).send(context.Background(), r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	discard(resp)
+	if got := rec.request(0).Header.Get("Accept"); got != "application/json" {
+		t.Errorf("Accept %q, want application/json", got)
+	}
+}
+
 func TestAPIKeyInQuery(t *testing.T) {
 	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { ok(w, `{}`) })
 	c := testCore(rec.server.URL, WithAPIKey("k 1"))

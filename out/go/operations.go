@@ -278,6 +278,7 @@ func (s *AgentsService) deleteRequest(params DeleteAgentParams) *request {
 	r.path = "/v1/agents/" + r.pathSegment("agent_id", params.AgentID)
 	r.authenticated = true
 	r.retryable = true
+	r.accept = "application/json"
 	return r
 }
 
@@ -771,6 +772,7 @@ func (s *RunsService) streamEventsRequest(params StreamRunEventsParams) *request
 	}
 	r.authenticated = true
 	r.retryable = true
+	r.accept = "text/event-stream"
 	return r
 }
 

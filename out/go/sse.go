@@ -121,7 +121,6 @@ func stream[T any](ctx context.Context, c *core, r *request, opts []Option, resu
 		var zero T
 		cfg := c.cfg.with(opts)
 		r.streamed = true
-		r.accept = "text/event-stream"
 		lastID := ""
 		if resumeHeader != "" {
 			lastID = r.header.Get(resumeHeader)

@@ -46,12 +46,16 @@ pub use runtime::{
     EventStream, FilePart, Multipart, Problem, RequestOptions, Response, ResponseMeta,
 };
 
-/// The contract's first server, used when neither the builder nor the environment names one.
+/// The contract's first absolute server, used when neither the builder nor the environment names
+/// one ("" when the contract names none: a call then fails until one is configured).
 pub(crate) const DEFAULT_BASE_URL: &str = "https://api.orchestrator.example";
 /// Environment variables are `<ENV_PREFIX>_BASE_URL`, `<ENV_PREFIX>_BEARER_TOKEN`, `<ENV_PREFIX>_API_KEY`.
 pub(crate) const ENV_PREFIX: &str = "ORCHESTRATOR";
-/// The header carrying the API key.
-pub(crate) const API_KEY_HEADER: &str = "X-API-Key";
+/// How the contract authenticates: whether it takes a bearer token, and where its API key goes.
+pub(crate) const AUTH: runtime::AuthScheme = runtime::AuthScheme {
+    bearer: true,
+    api_key: Some((runtime::ApiKeyIn::Header, "X-API-Key")),
+};
 /// The SDK's name, as in the User-Agent.
 pub(crate) const SDK_NAME: &str = "orchestrator-sdk";
 /// The SDK's version, as in the User-Agent.

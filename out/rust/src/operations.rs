@@ -118,8 +118,9 @@ impl GetHealthRequest {
 
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("GET", ["/health"].concat());
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -185,7 +186,7 @@ impl GetMetricsRequest {
 
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("GET", ["/metrics"].concat());
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(true);
         req.accept("text/plain");
         Ok(req)
@@ -287,8 +288,9 @@ impl CreateAccessTokenRequest {
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("POST", ["/v1/auth/token"].concat());
         req.form(&self.body);
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(false);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -524,7 +526,9 @@ impl ListAgentsRequest {
             true,
             &self.labels,
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 
@@ -639,8 +643,10 @@ impl RegisterAgentRequest {
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("POST", ["/v1/agents"].concat());
         req.json(&self.body);
+        req.auth(true, true);
         req.idempotency("Idempotency-Key");
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -714,7 +720,9 @@ impl GetAgentRequest {
             ]
             .concat(),
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -787,7 +795,9 @@ impl DeleteAgentRequest {
             ]
             .concat(),
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -863,7 +873,9 @@ impl UpdateAgentRequest {
             .concat(),
         );
         req.json(&self.body);
+        req.auth(true, true);
         req.retryable(false);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -943,7 +955,9 @@ impl SendHeartbeatRequest {
             .concat(),
         );
         req.json(&self.body);
+        req.auth(true, true);
         req.retryable(false);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -1021,7 +1035,9 @@ impl GetAgentStatusRequest {
             ]
             .concat(),
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -1129,8 +1145,10 @@ impl CreatePlanRequest {
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("POST", ["/v1/plans"].concat());
         req.json(&self.body);
+        req.auth(true, true);
         req.idempotency("Idempotency-Key");
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -1203,7 +1221,9 @@ impl GetPlanRequest {
             ]
             .concat(),
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -1438,7 +1458,9 @@ impl ListRunsRequest {
             true,
             &self.created_after,
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 
@@ -1550,8 +1572,10 @@ impl StartRunRequest {
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("POST", ["/v1/runs"].concat());
         req.json(&self.body);
+        req.auth(true, true);
         req.idempotency("Idempotency-Key");
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -1620,7 +1644,9 @@ impl GetRunRequest {
             "GET",
             ["/v1/runs/", crate::runtime::segment(&self.run_id).as_str()].concat(),
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -1704,7 +1730,9 @@ impl CancelRunRequest2 {
         if let Some(body) = &self.body {
             req.json(body);
         }
+        req.auth(true, true);
         req.retryable(false);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -1811,7 +1839,9 @@ impl ListRunEventsRequest {
             true,
             &self.after_sequence,
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 
@@ -1940,7 +1970,9 @@ impl StreamRunEventsRequest {
             ]
             .concat(),
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("text/event-stream");
         req.resume("Last-Event-ID");
         Ok(req)
     }
@@ -2065,8 +2097,10 @@ impl SendMessageRequest {
             .concat(),
         );
         req.json(&self.body);
+        req.auth(true, true);
         req.idempotency("Idempotency-Key");
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -2166,7 +2200,9 @@ impl WaitForMessagesRequest {
             true,
             &self.timeout_seconds,
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -2292,7 +2328,9 @@ impl GetElicitationRequest {
             ]
             .concat(),
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -2372,8 +2410,10 @@ impl RespondToElicitationRequest {
             .concat(),
         );
         req.json(&self.body);
+        req.auth(true, true);
         req.idempotency("Idempotency-Key");
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -2564,7 +2604,9 @@ impl ListRunArtifactsRequest {
         );
         req.query("offset", crate::runtime::Style::Form, true, &self.offset);
         req.query("limit", crate::runtime::Style::Form, true, &self.limit);
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 
@@ -2701,8 +2743,10 @@ impl UploadArtifactRequest {
             &self.filename,
         );
         req.bytes(self.body.clone(), "application/octet-stream");
+        req.auth(true, true);
         req.idempotency("Idempotency-Key");
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -2789,8 +2833,10 @@ impl UploadArtifactMultipartRequest2 {
         multipart.file_part("file", &self.file, "application/octet-stream");
         multipart.value("metadata", &self.metadata, true)?;
         req.multipart(multipart);
+        req.auth(true, true);
         req.idempotency("Idempotency-Key");
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -2864,7 +2910,9 @@ impl GetArtifactRequest {
             ]
             .concat(),
         );
+        req.auth(true, true);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -2943,6 +2991,7 @@ impl DownloadArtifactRequest {
             ]
             .concat(),
         );
+        req.auth(true, true);
         req.retryable(true);
         req.accept("application/octet-stream");
         Ok(req)

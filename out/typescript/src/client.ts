@@ -60,7 +60,8 @@ const op0: OperationSpec = {
   path: "/health",
   params: [],
   result: { kind: "json", codec: { ref: "Health" }, mayBeEmpty: false },
-  auth: false,
+  accept: "application/json",
+  auth: null,
   retryable: true,
 };
 
@@ -73,7 +74,8 @@ const op1: OperationSpec = {
   path: "/metrics",
   params: [],
   result: { kind: "text", codec: "str", mayBeEmpty: false },
-  auth: false,
+  accept: "text/plain",
+  auth: null,
   retryable: true,
 };
 
@@ -127,7 +129,8 @@ const op2: OperationSpec = {
   params: [],
   body: { key: "body", kind: "form", mediaType: "application/x-www-form-urlencoded", required: true, codec: { ref: "TokenRequest" } },
   result: { kind: "json", codec: { ref: "AccessToken" }, mayBeEmpty: false },
-  auth: false,
+  accept: "application/json",
+  auth: null,
   retryable: false,
 };
 
@@ -174,7 +177,8 @@ const op3: OperationSpec = {
     { key: "labels", in: "query", name: "labels", style: "deepObject", explode: true, required: false, codec: { map: "str" } },
   ],
   result: { kind: "json", codec: { ref: "AgentList" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   pagination: { style: "cursor", items: "data", cursorParam: "cursor", nextCursorField: "next_cursor", hasMoreField: "has_more", limitParam: "limit" },
 };
@@ -204,7 +208,8 @@ const op4: OperationSpec = {
   params: [],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "Agent" } },
   result: { kind: "json", codec: { ref: "Agent" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   idempotencyHeader: "Idempotency-Key",
 };
@@ -223,7 +228,8 @@ const op5: OperationSpec = {
     { key: "agent_id", in: "path", name: "agent_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "json", codec: { ref: "Agent" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
 };
 
@@ -241,7 +247,8 @@ const op6: OperationSpec = {
     { key: "agent_id", in: "path", name: "agent_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "empty", codec: "any", mayBeEmpty: true },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
 };
 
@@ -260,7 +267,8 @@ const op7: OperationSpec = {
   ],
   body: { key: "body", kind: "json", mediaType: "application/merge-patch+json", required: true, codec: { ref: "AgentUpdate" } },
   result: { kind: "json", codec: { ref: "Agent" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: false,
 };
 
@@ -281,7 +289,8 @@ const op8: OperationSpec = {
   ],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "Heartbeat" } },
   result: { kind: "json", codec: { ref: "HeartbeatAck" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: false,
 };
 
@@ -301,7 +310,8 @@ const op9: OperationSpec = {
     { key: "agent_id", in: "path", name: "agent_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "json", codec: { ref: "AgentStatusReport" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
 };
 
@@ -438,7 +448,8 @@ const op10: OperationSpec = {
   params: [],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "PlanCreate" } },
   result: { kind: "json", codec: { ref: "Plan" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   idempotencyHeader: "Idempotency-Key",
 };
@@ -457,7 +468,8 @@ const op11: OperationSpec = {
     { key: "plan_id", in: "path", name: "plan_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "json", codec: { ref: "Plan" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
 };
 
@@ -518,7 +530,8 @@ const op12: OperationSpec = {
     { key: "created_after", in: "query", name: "created_after", style: "form", explode: true, required: false, codec: "date" },
   ],
   result: { kind: "json", codec: { array: { ref: "Run" } }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   pagination: { style: "link", limitParam: "limit" },
 };
@@ -546,7 +559,8 @@ const op13: OperationSpec = {
   params: [],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "RunCreate" } },
   result: { kind: "json", codec: { ref: "Run" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   idempotencyHeader: "Idempotency-Key",
 };
@@ -565,7 +579,8 @@ const op14: OperationSpec = {
     { key: "run_id", in: "path", name: "run_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "json", codec: { ref: "Run" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
 };
 
@@ -584,7 +599,8 @@ const op15: OperationSpec = {
   ],
   body: { key: "body", kind: "json", mediaType: "application/json", required: false, codec: { ref: "CancelRunRequest" } },
   result: { kind: "json", codec: { ref: "Run" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: false,
 };
 
@@ -607,7 +623,8 @@ const op16: OperationSpec = {
     { key: "after_sequence", in: "query", name: "after_sequence", style: "form", explode: true, required: false, codec: "i64" },
   ],
   result: { kind: "json", codec: { ref: "RunEventList" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   pagination: { style: "cursor", items: "data", cursorParam: "cursor", nextCursorField: "next_cursor", hasMoreField: "has_more", limitParam: "limit" },
 };
@@ -636,7 +653,8 @@ const op17: OperationSpec = {
     { key: "run_id", in: "path", name: "run_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "sse", codec: { ref: "RunEvent" }, mayBeEmpty: false },
-  auth: true,
+  accept: "text/event-stream",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   resumeHeader: "Last-Event-ID",
 };
@@ -781,7 +799,8 @@ const op18: OperationSpec = {
   ],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "MessageCreate" } },
   result: { kind: "json", codec: { ref: "Message" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   idempotencyHeader: "Idempotency-Key",
 };
@@ -804,7 +823,8 @@ const op19: OperationSpec = {
     { key: "timeout_seconds", in: "query", name: "timeout_seconds", style: "form", explode: true, required: false, codec: "num" },
   ],
   result: { kind: "json", codec: { ref: "MessageBatch" }, mayBeEmpty: true },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
 };
 
@@ -873,7 +893,8 @@ const op20: OperationSpec = {
     { key: "elicitation_id", in: "path", name: "elicitation_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "json", codec: { ref: "Elicitation" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
 };
 
@@ -892,7 +913,8 @@ const op21: OperationSpec = {
   ],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "ElicitationResponse" } },
   result: { kind: "json", codec: { ref: "Elicitation" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   idempotencyHeader: "Idempotency-Key",
 };
@@ -958,7 +980,8 @@ const op22: OperationSpec = {
     { key: "limit", in: "query", name: "limit", style: "form", explode: true, required: false, codec: "num" },
   ],
   result: { kind: "json", codec: { ref: "ArtifactPage" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   pagination: { style: "offset", items: "data", offsetParam: "offset", limitParam: "limit", totalField: "total" },
 };
@@ -991,7 +1014,8 @@ const op23: OperationSpec = {
   ],
   body: { key: "body", kind: "binary", mediaType: "application/octet-stream", required: true, codec: "bin" },
   result: { kind: "json", codec: { ref: "Artifact" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   idempotencyHeader: "Idempotency-Key",
 };
@@ -1015,7 +1039,8 @@ const op24: OperationSpec = {
   ],
   body: { key: "body", kind: "multipart", mediaType: "multipart/form-data", required: true, codec: { ref: "UploadArtifactMultipartRequest" }, encodings: { "file": "application/octet-stream", "metadata": "application/json" } },
   result: { kind: "json", codec: { ref: "Artifact" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   idempotencyHeader: "Idempotency-Key",
 };
@@ -1036,7 +1061,8 @@ const op25: OperationSpec = {
     { key: "artifact_id", in: "path", name: "artifact_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "json", codec: { ref: "Artifact" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
 };
 
@@ -1054,7 +1080,8 @@ const op26: OperationSpec = {
     { key: "artifact_id", in: "path", name: "artifact_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "binary", codec: "bin", mayBeEmpty: false },
-  auth: true,
+  accept: "application/octet-stream",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
 };
 

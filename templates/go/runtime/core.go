@@ -43,6 +43,7 @@ type clientDefaults struct {
 
 type config struct {
 	baseURL        string
+	envBaseURL     string // the variable that sets baseURL, named in the error when there is none
 	bearerToken    string
 	apiKey         string
 	httpClient     *http.Client
@@ -71,6 +72,7 @@ const (
 func newConfig(d clientDefaults, opts []Option) *config {
 	c := &config{
 		baseURL:        d.baseURL,
+		envBaseURL:     d.envBaseURL,
 		httpClient:     http.DefaultClient,
 		timeout:        defaultTimeout,
 		maxRetries:     defaultMaxRetries,
@@ -178,7 +180,7 @@ type request struct {
 	noAPIKey          bool   // the operation's security accepts no API key
 	retryable         bool   // idempotent method, or made safe by an idempotency key
 	idempotencyHeader string // the header carrying the idempotency key, if the operation has one
-	accept            string
+	accept            string // the Accept header the contract's decisions chose for the operation
 	streamed          bool   // the body is handed to the caller: the timeout ends with the headers
 	rawURL            string // a complete URL to use instead of base URL + path + query (Link pages)
 	err               error  // an invalid_request problem found while building
@@ -229,6 +231,9 @@ func (b *body) open() (io.Reader, bool) {
 func (c *config) url(r *request) (string, error) {
 	if r.rawURL != "" {
 		return r.rawURL, nil
+	}
+	if c.baseURL == "" {
+		return "", &InvalidRequestError{Message: "no base URL: the contract names no server, so set one with WithBaseURL or the " + c.envBaseURL + " environment variable"}
 	}
 	base := strings.TrimRight(c.baseURL, "/")
 	parsed, err := url.Parse(base)
@@ -300,7 +305,7 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 	if r.body != nil && r.body.contentType != "" {
 		req.Header.Set("Content-Type", r.body.contentType)
 	}
-	if r.accept != "" && req.Header.Get("Accept") == "" {
+	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", r.accept)
 	}
 	if c.userAgent != "" {

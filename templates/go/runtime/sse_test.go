@@ -71,6 +71,7 @@ func TestStreamEndsCleanly(t *testing.T) {
 	})
 	r := newRequest("GET", "")
 	r.path = "/events"
+	r.accept = "text/event-stream" // the generated builder sets the operation's Accept
 	var got []int64
 	for event, err := range stream[testEvent](context.Background(), testCore(rec.server.URL), r, nil, "Last-Event-ID") {
 		if err != nil {
@@ -102,6 +103,7 @@ func TestStreamResumesWithLastEventID(t *testing.T) {
 	})
 	r := newRequest("GET", "")
 	r.path = "/events"
+	r.accept = "text/event-stream" // the generated builder sets the operation's Accept
 	var got []int64
 	for event, err := range stream[testEvent](context.Background(), testCore(rec.server.URL), r, nil, "Last-Event-ID") {
 		if err != nil {

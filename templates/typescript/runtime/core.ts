@@ -16,7 +16,7 @@ import { parseJSON, stringifyJSON } from "./json.js";
 
 /** Options of the client; each can be overridden per request where {@link RequestOptions} allows. */
 export interface ClientOptions {
-  /** The API's base URL (a path prefix is kept). Default: `<PREFIX>_BASE_URL`, else the contract's first server. */
+  /** The API's base URL (a path prefix is kept). Default: `<PREFIX>_BASE_URL`, else the contract's first absolute server URL. */
   baseURL?: string | undefined;
   /** A bearer token, sent as `Authorization: Bearer <token>`. Default: `<PREFIX>_BEARER_TOKEN`. */
   bearerToken?: string | null | undefined;
@@ -62,7 +62,7 @@ export interface SDKInfo {
   readonly version: string;
   /** The prefix of the environment variables (`<PREFIX>_BASE_URL`, ...). */
   readonly envPrefix: string;
-  /** The contract's first server URL. */
+  /** The contract's first absolute server URL; "" when it names none (the user must set one). */
   readonly defaultBaseURL: string;
   /** Whether the contract accepts a bearer token. */
   readonly bearer: boolean;
@@ -140,8 +140,10 @@ export interface OperationSpec {
   readonly body?: BodySpec;
   /** How a success is read: kind json, text, binary, sse or empty. */
   readonly result: { readonly kind: string; readonly codec: Codec; readonly mayBeEmpty: boolean };
-  /** Whether credentials are sent. */
-  readonly auth: boolean;
+  /** The Accept header sent. */
+  readonly accept: string;
+  /** Which configured credentials are sent; null when the operation takes none (`security: []`). */
+  readonly auth: { readonly bearer: boolean; readonly apiKey: boolean } | null;
   /** Whether failed attempts may be retried (idempotent, or made so by an idempotency key). */
   readonly retryable: boolean;
   /** The header carrying the idempotency key, if the operation takes one. */
@@ -620,7 +622,7 @@ export class Core {
     } else if (spec?.style === "link") {
       const link = nextLink(result.response.headers.get("link"));
       if (link !== undefined && items.length > 0) {
-        const base = new URL(joinURL(options.baseURL ?? this.baseURL, "/"));
+        const base = new URL(joinURL(this.#baseURL(options), "/"));
         const target = new URL(link, result.response.url || base);
         // Credentials are never sent to another origin: a Link to one ends the walk.
         if (target.origin === base.origin) next = follow(params, target.toString());
@@ -718,11 +720,11 @@ export class Core {
         headers.set(p.name, text);
       } else cookies.push(`${encodeURIComponent(p.name)}=${encodeURIComponent(scalar(value))}`);
     }
-    if (op.auth) this.#authenticate(headers, query, cookies, options);
-    let url = nextURL ?? joinURL(options.baseURL ?? this.baseURL, path);
+    if (op.auth !== null) this.#authenticate(op.auth, headers, query, cookies, options);
+    let url = nextURL ?? joinURL(this.#baseURL(options), path);
     if (nextURL === undefined && query.length > 0) url += (url.includes("?") ? "&" : "?") + query.join("&");
     if (cookies.length > 0) headers.set("cookie", cookies.join("; "));
-    headers.set("accept", op.result.kind === "json" ? "application/json" : op.result.kind === "sse" ? "text/event-stream" : "*/*");
+    headers.set("accept", op.accept);
     headers.set("user-agent", `${this.info.name}/${this.info.version} (typescript)`);
     if (op.idempotencyHeader !== undefined && idempotencyKey !== undefined) {
       checkHeader(op.idempotencyHeader, idempotencyKey);
@@ -753,16 +755,33 @@ export class Core {
     return { url, init, rewindable };
   }
 
-  #authenticate(headers: Headers, query: string[], cookies: string[], options: RequestOptions): void {
+  /** The base URL of a call; a call without one fails before anything is sent. */
+  #baseURL(options: RequestOptions): string {
+    const base = options.baseURL ?? this.baseURL;
+    if (base === "") {
+      const name = `${this.info.envPrefix}_BASE_URL`;
+      throw new InvalidRequestError(`no base URL: the contract names no absolute server URL, so set the baseURL option or ${name}`);
+    }
+    return base;
+  }
+
+  /** Sends the configured credentials the operation accepts: a bearer token, else an API key. */
+  #authenticate(
+    auth: { readonly bearer: boolean; readonly apiKey: boolean },
+    headers: Headers,
+    query: string[],
+    cookies: string[],
+    options: RequestOptions,
+  ): void {
     const token = options.bearerToken === null ? undefined : (options.bearerToken ?? this.#bearerToken);
     const apiKey = options.apiKey === null ? undefined : (options.apiKey ?? this.#apiKey);
-    if (this.info.bearer && token !== undefined) {
+    if (this.info.bearer && auth.bearer && token !== undefined) {
       checkHeader("authorization", token);
       headers.set("authorization", `Bearer ${token}`);
       return;
     }
     const key = this.info.apiKey;
-    if (key === undefined || apiKey === undefined) return;
+    if (key === undefined || !auth.apiKey || apiKey === undefined) return;
     if (key.in === "query") query.push(`${encodeURIComponent(key.name)}=${encodeURIComponent(apiKey)}`);
     else if (key.in === "cookie") cookies.push(`${encodeURIComponent(key.name)}=${encodeURIComponent(apiKey)}`);
     else {

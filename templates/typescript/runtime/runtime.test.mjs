@@ -84,7 +84,8 @@ const op = (extra = {}) => ({
     { key: "X-Trace", in: "header", name: "X-Trace", style: "simple", explode: false, required: false, codec: "str" },
   ],
   result: { kind: "json", codec: { ref: "Thing" }, mayBeEmpty: false },
-  auth: true,
+  accept: "application/json",
+  auth: { bearer: true, apiKey: true },
   retryable: true,
   ...extra,
 });
@@ -169,9 +170,51 @@ test("a call sends the base URL prefix, one-segment path, query, auth and user a
     assert.equal(req.headers["x-trace"], "t");
     assert.equal(req.headers["x-default"], "d");
     assert.equal(req.headers["user-agent"], "test-sdk/1.2.3 (typescript)");
+    assert.equal(req.headers.accept, "application/json");
   } finally {
     await server.close();
   }
+});
+
+test("the Accept header is the operation's, exactly", async () => {
+  const server = await serve(json(200, { id: 1 }));
+  try {
+    const core = new Core(info(), { baseURL: server.url });
+    await core.request(op({ accept: "application/problem+json; charset=utf-8" }), { id: "1" }, undefined);
+    assert.equal(server.requests[0].headers.accept, "application/problem+json; charset=utf-8");
+  } finally {
+    await server.close();
+  }
+});
+
+test("credentials follow the operation's security: a bearer token or an API key only where accepted", async () => {
+  const server = await serve(json(200, { id: 1 }));
+  try {
+    const core = new Core(info(), { baseURL: server.url, bearerToken: "tok", apiKey: "key" });
+    await core.request(op({ auth: { bearer: true, apiKey: true } }), { id: "1" }, undefined);
+    await core.request(op({ auth: { bearer: false, apiKey: true } }), { id: "2" }, undefined);
+    await core.request(op({ auth: { bearer: true, apiKey: false } }), { id: "3" }, undefined);
+    await core.request(op({ auth: { bearer: false, apiKey: false } }), { id: "4" }, undefined);
+    const sent = server.requests.map((r) => [r.headers.authorization, r.headers["x-api-key"]]);
+    assert.deepEqual(sent, [
+      ["Bearer tok", undefined],
+      [undefined, "key"],
+      ["Bearer tok", undefined],
+      [undefined, undefined],
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
+test("without a default or configured base URL a call fails naming <PREFIX>_BASE_URL", async () => {
+  delete process.env.POLYSDK_TEST_BASE_URL;
+  const core = new Core(info({ defaultBaseURL: "" }), {});
+  await assert.rejects(core.request(op(), { id: "1" }, undefined), (error) => {
+    assert.ok(error instanceof InvalidRequestError);
+    assert.match(error.message, /POLYSDK_TEST_BASE_URL/);
+    return true;
+  });
 });
 
 test("environment variables supply the base URL and the API key; unauthenticated operations send none", async () => {
@@ -181,7 +224,7 @@ test("environment variables supply the base URL and the API key; unauthenticated
   try {
     const core = new Core(info(), {});
     await core.request(op(), { id: "1" }, undefined);
-    await core.request(op({ auth: false }), { id: "2" }, undefined);
+    await core.request(op({ auth: null }), { id: "2" }, undefined);
     assert.equal(server.requests[0].headers["x-api-key"], "key-1");
     assert.equal(server.requests[0].headers.authorization, undefined);
     assert.equal(server.requests[1].headers["x-api-key"], undefined);

@@ -15,11 +15,38 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Where the contract's API key goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApiKeyIn {
+    Header,
+    Query,
+    Cookie,
+}
+
+/// How the contract authenticates: whether a scheme takes a bearer token, and where the API key
+/// goes (`None` when the contract has no API-key scheme: a configured key is then never sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AuthScheme {
+    pub(crate) bearer: bool,
+    pub(crate) api_key: Option<(ApiKeyIn, &'static str)>,
+}
+
+/// The error of a call made while no base URL is known: the contract names no absolute server,
+/// and neither the builder, the call's options nor `<PREFIX>_BASE_URL` supplied one.
+pub(crate) fn missing_base_url() -> Error {
+    Error::invalid(format!(
+        "no base URL: the contract names no server; set one with ClientBuilder::base_url or the {}_BASE_URL environment variable",
+        crate::ENV_PREFIX
+    ))
+}
+
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
+    /// "" when no base URL is known (every call then fails with `missing_base_url`).
     pub(crate) base_url: String,
     pub(crate) bearer_token: Option<Secret>,
     pub(crate) api_key: Option<Secret>,
+    pub(crate) auth: AuthScheme,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_retries: u32,
     pub(crate) headers: Vec<(String, String)>,
@@ -78,6 +105,7 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     bearer_token: Option<Secret>,
     api_key: Option<Secret>,
+    auth: Option<AuthScheme>,
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
     max_retries: Option<u32>,
@@ -107,7 +135,7 @@ fn env(suffix: &str) -> Option<String> {
 
 impl ClientBuilder {
     /// The base URL (default: the `<PREFIX>_BASE_URL` environment variable, else the contract's
-    /// first server). A path prefix such as `https://host/api/` is kept.
+    /// first absolute server, if it names one). A path prefix such as `https://host/api/` is kept.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -119,7 +147,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Authenticates with the contract's API key header (default: `<PREFIX>_API_KEY`).
+    /// Authenticates with the contract's API key header, query parameter or cookie (default:
+    /// `<PREFIX>_API_KEY`). Without an API-key scheme in the contract the key is never sent.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(Secret(key.into()));
         self
@@ -167,16 +196,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Another contract's authentication schemes (the runtime's own tests).
+    #[cfg(test)]
+    pub(crate) fn auth_scheme(mut self, auth: AuthScheme) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
     /// Builds the client; fails on a malformed base URL or header.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = self
             .base_url
+            .filter(|url| !url.is_empty())
             .or_else(|| env("BASE_URL"))
             .unwrap_or_else(|| crate::DEFAULT_BASE_URL.to_owned());
-        let parsed = reqwest::Url::parse(&base_url)
-            .map_err(|e| Error::invalid(format!("invalid base URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::invalid("the base URL must be http or https"));
+        if !base_url.is_empty() {
+            let parsed = reqwest::Url::parse(&base_url)
+                .map_err(|e| Error::invalid(format!("invalid base URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(Error::invalid("the base URL must be http or https"));
+            }
         }
         for (name, value) in &self.headers {
             super::http::check_header(name, value)?;
@@ -199,6 +238,7 @@ impl ClientBuilder {
                     .bearer_token
                     .or_else(|| env("BEARER_TOKEN").map(Secret)),
                 api_key: self.api_key.or_else(|| env("API_KEY").map(Secret)),
+                auth: self.auth.unwrap_or(crate::AUTH),
                 timeout: self.timeout,
                 max_retries: self.max_retries.unwrap_or(2),
                 headers: self.headers,
@@ -384,6 +424,33 @@ mod tests {
         assert_eq!(client.base_url(), "http://127.0.0.1:7/from-env");
         assert_eq!(client.inner.api_key, Some(Secret("env-key".to_owned())));
         assert_eq!(explicit.base_url(), "http://127.0.0.1:8");
+    }
+
+    #[test]
+    fn no_base_url_names_the_environment_variable() {
+        let err = missing_base_url();
+        assert_eq!(err.kind(), "invalid_request");
+        let message = err.to_string();
+        let var = format!("{}_BASE_URL", crate::ENV_PREFIX);
+        assert!(message.contains(&var), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_call_without_a_base_url_fails_before_sending() {
+        let var = format!("{}_BASE_URL", crate::ENV_PREFIX);
+        // Whatever the contract's default, this client knows no base URL.
+        let mut client = Client::builder()
+            .base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        Arc::get_mut(&mut client.inner).unwrap().base_url = String::new();
+        let req = super::super::http::Req::new("GET", "/x".to_owned());
+        let err = client
+            .send_json::<serde_json::Value>(req, &RequestOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "invalid_request");
+        assert!(err.to_string().contains(&var), "{err}");
     }
 
     #[test]

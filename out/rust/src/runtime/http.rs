@@ -7,7 +7,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::client::{Client, RequestOptions};
+#[cfg(test)]
+use super::client::AuthScheme;
+use super::client::{ApiKeyIn, Client, RequestOptions};
 use super::error::{ApiError, Error};
 
 /// A successful response: the decoded value and the response's metadata.
@@ -198,7 +200,9 @@ pub(crate) struct Req {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Body,
-    authenticated: bool,
+    accept: Option<String>,
+    bearer: bool,
+    api_key: bool,
     idempotency_header: Option<&'static str>,
     resume_header: Option<&'static str>,
     retryable: bool,
@@ -284,7 +288,9 @@ impl Req {
             query: Vec::new(),
             headers: Vec::new(),
             body: Body::None,
-            authenticated: true,
+            accept: None,
+            bearer: true,
+            api_key: true,
             idempotency_header: None,
             resume_header: None,
             retryable: true,
@@ -416,16 +422,17 @@ impl Req {
         self.body = Body::Multipart(body);
     }
 
-    /// The media type the call accepts (default `application/json`).
+    /// The Accept header the operation sends (the generator decides it; headers the user sets
+    /// on the client or the call take precedence).
     pub(crate) fn accept(&mut self, media: &str) {
-        self.headers
-            .retain(|(n, _)| !n.eq_ignore_ascii_case("accept"));
-        self.headers.push(("accept".to_owned(), media.to_owned()));
+        self.accept = Some(media.to_owned());
     }
 
-    /// Whether the operation sends credentials (false for `security: []`).
-    pub(crate) fn authenticated(&mut self, yes: bool) {
-        self.authenticated = yes;
+    /// Which configured credentials the operation sends: the bearer token and the API key it
+    /// accepts (both false for `security: []`). By default, whatever is configured.
+    pub(crate) fn auth(&mut self, bearer: bool, api_key: bool) {
+        self.bearer = bearer;
+        self.api_key = api_key;
     }
 
     /// The header carrying the per-call idempotency key, if the operation declares one.
@@ -459,15 +466,19 @@ impl Req {
         self.resume_header
     }
 
-    fn url(&self, client: &Client, options: &RequestOptions) -> String {
+    fn url(&self, client: &Client, options: &RequestOptions) -> Result<String, Error> {
         if let Some(url) = &options.url {
-            return url.clone();
+            return Ok(url.clone());
         }
         let base = options
             .base_url
             .as_deref()
+            .filter(|url| !url.is_empty())
             .unwrap_or(&client.inner.base_url)
             .trim_end_matches('/');
+        if base.is_empty() {
+            return Err(super::client::missing_base_url());
+        }
         let mut url = format!("{base}{}", self.path);
         for (i, (name, value)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
@@ -475,7 +486,7 @@ impl Req {
             url.push('=');
             url.push_str(&encode(value));
         }
-        url
+        Ok(url)
     }
 }
 
@@ -571,6 +582,23 @@ fn transport_error(error: reqwest::Error, attempts: u32) -> Error {
 }
 
 impl Client {
+    /// The bearer token a request carries: when the contract has a bearer scheme, the operation
+    /// accepts it and one is configured.
+    fn bearer_for(&self, req: &Req) -> Option<&str> {
+        let inner = &self.inner;
+        let token = inner.bearer_token.as_ref()?;
+        (inner.auth.bearer && req.bearer).then_some(token.0.as_str())
+    }
+
+    /// Where and what API key a request carries: only when it carries no bearer token, the
+    /// contract has an API-key scheme, the operation accepts it and one is configured.
+    fn api_key_for(&self, req: &Req) -> Option<(ApiKeyIn, &'static str, &str)> {
+        let inner = &self.inner;
+        let key = inner.api_key.as_ref()?;
+        let (location, name) = inner.auth.api_key?;
+        (req.api_key && self.bearer_for(req).is_none()).then_some((location, name, key.0.as_str()))
+    }
+
     fn build_request(
         &self,
         req: &Req,
@@ -581,7 +609,16 @@ impl Client {
             return Err(Error::invalid(message.clone()));
         }
         let inner = &self.inner;
-        let url = req.url(self, options);
+        let mut url = req.url(self, options)?;
+        let api_key = self.api_key_for(req);
+        if let Some((ApiKeyIn::Query, name, key)) = api_key {
+            let parsed = reqwest::Url::parse(&url)
+                .map_err(|e| Error::invalid(format!("invalid URL: {e}")))?;
+            if !parsed.query_pairs().any(|(n, _)| n == name) {
+                let separator = if parsed.query().is_some() { '&' } else { '?' };
+                url = format!("{url}{separator}{}={}", encode(name), encode(key));
+            }
+        }
         let mut headers = HeaderMap::new();
         let mut put = |name: &str, value: &str, append: bool| -> Result<(), Error> {
             check_header(name, value)?;
@@ -597,13 +634,16 @@ impl Client {
             Ok(())
         };
         put("user-agent", &inner.user_agent, false)?;
-        put("accept", "application/json", false)?;
-        if req.authenticated {
-            if let Some(token) = &inner.bearer_token {
-                put("authorization", &format!("Bearer {}", token.0), false)?;
-            } else if let Some(key) = &inner.api_key {
-                put(crate::API_KEY_HEADER, &key.0, false)?;
-            }
+        if let Some(accept) = &req.accept {
+            put("accept", accept, false)?;
+        }
+        if let Some(token) = self.bearer_for(req) {
+            put("authorization", &format!("Bearer {token}"), false)?;
+        }
+        match api_key {
+            Some((ApiKeyIn::Header, name, key)) => put(name, key, false)?,
+            Some((ApiKeyIn::Cookie, name, key)) => put("cookie", &format!("{name}={key}"), true)?,
+            _ => {}
         }
         if let (Some(header), Some(key)) = (req.idempotency_header, key) {
             put(header, key, false)?;
@@ -921,6 +961,10 @@ mod tests {
     fn client(url: &str) -> Client {
         Client::builder()
             .base_url(url)
+            .auth_scheme(AuthScheme {
+                bearer: true,
+                api_key: Some((ApiKeyIn::Header, "x-api-key")),
+            })
             .bearer_token("tok")
             .initial_retry_delay(Duration::from_millis(1))
             .max_retry_delay(Duration::from_millis(5))
@@ -941,7 +985,7 @@ mod tests {
         req.query("none", Style::Form, true, &None::<String>);
         let c = client("http://127.0.0.1:1/api/");
         assert_eq!(
-            req.url(&c, &RequestOptions::new()),
+            req.url(&c, &RequestOptions::new()).unwrap(),
             "http://127.0.0.1:1/api/x?tags=a&tags=b&csv=a%2Cb&sp=a%20b&pipe=a%7Cb&f%5Bk%5D=v"
         );
     }
@@ -1131,7 +1175,7 @@ mod tests {
         ]);
         let c = client(&server.url);
         let mut req = Req::new("GET", "/metrics".to_owned());
-        req.authenticated(false);
+        req.auth(false, false);
         assert_eq!(
             c.send_text(req, &RequestOptions::new()).await.unwrap().data,
             "up 1"
@@ -1150,6 +1194,84 @@ mod tests {
             .unwrap();
         assert_eq!(&bin.data.bytes().await.unwrap()[..], b"\x01\x02");
         assert_eq!(server.requests()[0].header("authorization"), None);
+    }
+
+    #[tokio::test]
+    async fn credentials_follow_the_contract_and_the_operation() {
+        let server = serve((0..5).map(|_| respond(200, &[], "{}")).collect());
+        let build = |auth: AuthScheme, bearer: Option<&str>| {
+            let mut builder = Client::builder()
+                .base_url(&server.url)
+                .api_key("k1")
+                .auth_scheme(auth);
+            if let Some(token) = bearer {
+                builder = builder.bearer_token(token);
+            }
+            builder.build().unwrap()
+        };
+        let send = |c: Client, bearer: bool, api_key: bool| async move {
+            let mut req = Req::new("GET", "/x?a=1".to_owned());
+            req.auth(bearer, api_key);
+            req.accept("application/vnd.test+json");
+            c.send_json::<serde_json::Value>(req, &RequestOptions::new())
+                .await
+                .unwrap();
+        };
+        let query = AuthScheme {
+            bearer: true,
+            api_key: Some((ApiKeyIn::Query, "key")),
+        };
+        let cookie = AuthScheme {
+            bearer: false,
+            api_key: Some((ApiKeyIn::Cookie, "sid")),
+        };
+        let none = AuthScheme {
+            bearer: true,
+            api_key: None,
+        };
+        send(build(query, Some("tok")), true, true).await; // the bearer token only
+        send(build(query, Some("tok")), false, true).await; // the operation takes no bearer
+        send(build(cookie, Some("tok")), true, true).await; // the contract takes no bearer
+        send(build(none, None), true, true).await; // no API-key scheme: the key is never sent
+        send(build(query, None), false, false).await; // security: []
+        let seen = server.requests();
+        assert_eq!(
+            seen[0].header("authorization").as_deref(),
+            Some("Bearer tok")
+        );
+        assert_eq!(seen[0].target(), "/x?a=1");
+        assert_eq!(seen[1].header("authorization"), None);
+        assert_eq!(seen[1].target(), "/x?a=1&key=k1");
+        assert_eq!(seen[2].header("authorization"), None);
+        assert_eq!(seen[2].header("cookie").as_deref(), Some("sid=k1"));
+        assert_eq!(seen[3].header("authorization").as_deref(), None);
+        assert_eq!(seen[3].target(), "/x?a=1");
+        assert_eq!(seen[4].target(), "/x?a=1");
+        assert!(seen
+            .iter()
+            .all(|r| r.header("accept").as_deref() == Some("application/vnd.test+json")));
+    }
+
+    #[tokio::test]
+    async fn the_callers_accept_header_wins_and_none_is_sent_by_default() {
+        let server = serve(vec![respond(200, &[], "{}"), respond(200, &[], "{}")]);
+        let c = client(&server.url);
+        let mut req = Req::new("GET", "/x".to_owned());
+        req.accept("application/json");
+        let options = RequestOptions::new().header("Accept", "text/plain");
+        c.send_json::<serde_json::Value>(req, &options)
+            .await
+            .unwrap();
+        let req = Req::new("GET", "/x".to_owned());
+        c.send_json::<serde_json::Value>(req, &RequestOptions::new())
+            .await
+            .unwrap();
+        let seen = server.requests();
+        assert_eq!(seen[0].header("accept").as_deref(), Some("text/plain"));
+        assert_ne!(
+            seen[1].header("accept").as_deref(),
+            Some("application/json")
+        );
     }
 
     #[tokio::test]

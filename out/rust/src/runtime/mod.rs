@@ -16,6 +16,7 @@ pub use error::{ApiError, ApiErrorKind, Error, Problem};
 pub use http::{Binary, FilePart, Multipart, Response, ResponseMeta};
 pub use sse::{Event, EventStream};
 
+pub(crate) use client::{ApiKeyIn, AuthScheme};
 pub(crate) use http::{
     call_binary, call_empty, call_json, call_json_or_empty, call_sse, call_text, segment, Req,
     Style,

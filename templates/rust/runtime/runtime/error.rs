@@ -219,7 +219,7 @@ pub(crate) fn is_secret_header(name: &str) -> bool {
     matches!(
         name.as_str(),
         "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "x-api-key" | "api-key"
-    ) || name == crate::API_KEY_HEADER.to_ascii_lowercase()
+    ) || matches!(crate::AUTH.api_key, Some((_, key)) if key.eq_ignore_ascii_case(&name))
 }
 
 /// A copy of the headers with credential-like values replaced by `[redacted]`.

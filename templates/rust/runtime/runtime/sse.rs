@@ -259,7 +259,6 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<Response<EventStream<T>>, Error> {
         req.streaming();
-        let req = req.with_header("accept", "text/event-stream");
         let (response, attempts) = self.execute(&req, options).await?;
         let meta = meta(&response, attempts);
         let state = State {
@@ -322,6 +321,7 @@ mod tests {
             .build()
             .unwrap();
         let mut req = Req::new("GET", "/events".to_owned());
+        req.accept("text/event-stream");
         req.resume("Last-Event-ID");
         let stream = client
             .send_sse::<serde_json::Value>(req, &RequestOptions::new())

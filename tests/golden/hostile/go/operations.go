@@ -78,6 +78,7 @@ func (s *DangerZoneService) deleteRequest(params DeleteParams) *request {
 	r.path = "/things/" + r.pathSegment("type", params.Type)
 	r.authenticated = false
 	r.retryable = true
+	r.accept = "application/json"
 	return r
 }
 

@@ -152,8 +152,9 @@ impl MatchRequest {
         req.query("self", crate::runtime::Style::Form, true, &self.self_);
         req.query("async", crate::runtime::Style::Form, false, &self.r#async);
         req.header("X-Danger", &self.x_danger);
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -222,8 +223,9 @@ impl DeleteRequest {
             "DELETE",
             ["/things/", crate::runtime::segment(&self.r#type).as_str()].concat(),
         );
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -342,8 +344,9 @@ impl FnRequest {
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("POST", ["/objects"].concat());
         req.json(&self.body);
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(false);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -409,8 +412,9 @@ impl DefaultRequest {
 
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("GET", ["/unions"].concat());
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }
@@ -480,8 +484,9 @@ impl AwaitRequest {
             "GET",
             ["/scalars/", crate::runtime::segment(&self.foo_bar).as_str()].concat(),
         );
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }

@@ -39,7 +39,8 @@ const op0: OperationSpec = {
     { key: "X-Danger", in: "header", name: "X-Danger", style: "simple", explode: false, required: false, codec: "str" },
   ],
   result: { kind: "json", codec: { ref: "Type" }, mayBeEmpty: false },
-  auth: false,
+  accept: "application/json",
+  auth: null,
   retryable: true,
 };
 
@@ -70,7 +71,8 @@ const op1: OperationSpec = {
     { key: "type", in: "path", name: "type", style: "simple", explode: false, required: true, codec: "str" },
   ],
   result: { kind: "empty", codec: "any", mayBeEmpty: true },
-  auth: false,
+  accept: "application/json",
+  auth: null,
   retryable: true,
 };
 
@@ -128,7 +130,8 @@ const op2: OperationSpec = {
   params: [],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "ObjectModel" } },
   result: { kind: "json", codec: { ref: "PromiseModel" }, mayBeEmpty: false },
-  auth: false,
+  accept: "application/json",
+  auth: null,
   retryable: false,
 };
 
@@ -144,7 +147,8 @@ const op3: OperationSpec = {
   path: "/unions",
   params: [],
   result: { kind: "json", codec: { ref: "Shape" }, mayBeEmpty: false },
-  auth: false,
+  accept: "application/json",
+  auth: null,
   retryable: true,
 };
 
@@ -159,7 +163,8 @@ const op4: OperationSpec = {
     { key: "foo-bar", in: "path", name: "foo-bar", style: "simple", explode: false, required: true, codec: "i64" },
   ],
   result: { kind: "json", codec: { ref: "Scalar" }, mayBeEmpty: false },
-  auth: false,
+  accept: "application/json",
+  auth: null,
   retryable: true,
 };
 

@@ -106,8 +106,9 @@ impl GetRequest {
 
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("GET", ["/"].concat());
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }

@@ -29,7 +29,8 @@ const op0: OperationSpec = {
   path: "/",
   params: [],
   result: { kind: "json", codec: { ref: "FruitAllOfDisc" }, mayBeEmpty: false },
-  auth: false,
+  accept: "application/json",
+  auth: null,
   retryable: true,
 };
 

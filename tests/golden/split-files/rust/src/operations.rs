@@ -103,8 +103,9 @@ impl ListThingsRequest {
 
     fn request(&self) -> ::std::result::Result<crate::runtime::Req, crate::runtime::Error> {
         let mut req = crate::runtime::Req::new("GET", ["/things"].concat());
-        req.authenticated(false);
+        req.auth(false, false);
         req.retryable(true);
+        req.accept("application/json");
         Ok(req)
     }
 }

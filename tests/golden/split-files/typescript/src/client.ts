@@ -29,7 +29,8 @@ const op0: OperationSpec = {
   path: "/things",
   params: [],
   result: { kind: "json", codec: { ref: "Thing" }, mayBeEmpty: false },
-  auth: false,
+  accept: "application/json",
+  auth: null,
   retryable: true,
 };
 

@@ -1,0 +1,443 @@
+"""models.rs: one Rust item per named schema.
+
+Optionality of struct fields:
+- required, not nullable      → T
+- optional, not nullable      → Option<T>          #[serde(default, skip_serializing_if = "Option::is_none")]
+- required, nullable          → Option<T>          #[serde(default)] (None is sent as null)
+- optional and nullable       → Option<Option<T>>  absent = None, null = Some(None), via
+                                                   crate::serde_helpers::double_option
+Structs derive serde (unknown fields tolerated, additionalProperties in a flattened HashMap),
+enums are open (an `Unknown` variant keeps the wire value), unions are enums with an
+`Unknown(serde_json::Value)` variant, aliases are `pub type`s (newtypes when recursive).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+from polysdk import ir, walks
+from polysdk.literals import rust_string
+from polysdk.names import Namer, pascal, split_words
+from polysdk.views.rust.docs import DOC_LINT_ALLOWS, code, doc
+from polysdk.views.rust.types import (
+    I64_MAX,
+    I64_MIN,
+    JSON,
+    Kind,
+    RustType,
+    RustTypes,
+    enum_variant_names,
+    field_namer,
+    fix_variant,
+)
+
+
+@dataclass
+class RustField:
+    name: str
+    rust_type: RustType
+    serde: list[str]  # the arguments of its #[serde(...)] attribute
+    doc: list[str]
+    deprecated: bool = False
+    source: ir.Field | None = None  # the contract's field (None for additional properties)
+
+    @property
+    def type(self) -> str:
+        return self.rust_type.rendered
+
+    @property
+    def attrs(self) -> list[str]:
+        attrs = [f"#[serde({', '.join(self.serde)})]"] if self.serde else []
+        return attrs + (["#[deprecated]"] if self.deprecated else [])
+
+
+def _attrs(deprecated: bool) -> list[str]:
+    return ["#[deprecated]"] if deprecated else []
+
+
+@dataclass
+class RustStruct:
+    name: str
+    doc: list[str]
+    derives: str
+    deprecated: bool
+    fields: list[RustField]
+    template: str = "rust/struct.rs.j2"
+
+    @property
+    def attrs(self) -> list[str]:
+        return _attrs(self.deprecated)
+
+
+@dataclass
+class RustNewtype:
+    name: str
+    doc: list[str]
+    deprecated: bool
+    target: str
+    template: str = "rust/newtype.rs.j2"
+
+    @property
+    def attrs(self) -> list[str]:
+        return _attrs(self.deprecated)
+
+
+@dataclass
+class RustAlias:
+    name: str
+    doc: list[str]
+    deprecated: bool
+    target: str
+    template: str = "rust/alias.rs.j2"
+
+    @property
+    def attrs(self) -> list[str]:
+        return _attrs(self.deprecated)
+
+
+@dataclass
+class RustEnumValue:
+    name: str
+    literal: str  # Rust literal of the wire value: "online" or -1
+    doc: list[str]
+    deprecated: bool
+
+    @property
+    def attrs(self) -> list[str]:
+        return _attrs(self.deprecated)
+
+
+@dataclass
+class RustEnum:
+    name: str
+    doc: list[str]
+    deprecated: bool
+    values: list[RustEnumValue]
+    base: str  # String (string enum with as_str) or i64 (integer enum with as_i64)
+    impls: str  # the template of its methods and serde impls
+    template: str = "rust/enum.rs.j2"
+
+    @property
+    def attrs(self) -> list[str]:
+        return _attrs(self.deprecated)
+
+
+@dataclass
+class RustVariant:
+    name: str
+    payload: str  # the variant's payload type, e.g. Box<ToolCallStep>
+    doc: list[str]
+    # Discriminated unions: the Rust pattern of the tags selecting this variant ("" = untagged,
+    # never decoded); the tag to add when serializing a struct lacking the property ("" = none).
+    pattern: str = ""
+    what: str = ""  # Rust string literal naming the variant in decode errors
+    inject_tag: str = ""
+    # Undiscriminated unions: the condition under which decoding this variant is tried ("" = never).
+    accept: str = ""
+
+
+@dataclass
+class RustUnion:
+    name: str
+    doc: list[str]
+    deprecated: bool
+    variants: list[RustVariant]
+    discriminator: str  # Rust string literal of the tag property, "" when undiscriminated
+    decoder: str  # the template of its Deserialize impl: by tag, or by trying variants in order
+    template: str = "rust/union.rs.j2"
+
+    @property
+    def attrs(self) -> list[str]:
+        return _attrs(self.deprecated)
+
+
+RustItem = RustStruct | RustNewtype | RustAlias | RustEnum | RustUnion
+
+
+@dataclass
+class RustModels:
+    items: list[RustItem] = field(default_factory=list)
+    serde_import: bool = False  # whether models.rs uses the serde traits by name
+    lint_allows: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# Structs -------------------------------------------------------------------------------------------
+
+
+def _field_doc(f: ir.Field) -> list[str]:
+    lines = doc(f.docs.text, f"The {code(f.wire_name)} property.")
+    notes = []
+    if f.default is not None:
+        value = f.default.value
+        shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+        notes.append(f"Defaults to {code(shown)} on the server.")
+    if f.read_only:
+        notes.append("Read-only: set by the server and ignored in requests.")
+    if f.write_only:
+        notes.append("Write-only: sent in requests, never returned.")
+    for note in notes:
+        lines += ["///", *doc(note)]
+    return lines
+
+
+_SKIP_NONE = 'skip_serializing_if = "Option::is_none"'
+_DOUBLE_OPTION = 'deserialize_with = "crate::serde_helpers::double_option"'
+
+
+def _optionality(f: ir.Field, inner: RustType) -> tuple[RustType, list[str]]:
+    """The field's type and serde arguments for its required/nullable combination."""
+    if f.required and not f.nullable:
+        return inner, []
+    if f.required:
+        return inner.option(), ["default"]
+    if not f.nullable:
+        return inner.option(), ["default", _SKIP_NONE]
+    return inner.option().option(), ["default", _SKIP_NONE, _DOUBLE_OPTION]
+
+
+def struct_field(types: RustTypes, owner: str, f: ir.Field, name: str) -> RustField:
+    inner = types.entry(walks.unwrap_nullable(f.type), types.boxed_edge(owner, f.type))
+    rust_type, serde = _optionality(f, inner)
+    rename = [f"rename = {rust_string(f.wire_name)}"] if name.removeprefix("r#") != f.wire_name else []
+    return RustField(name, rust_type, rename + serde, _field_doc(f), f.docs.deprecated, f)
+
+
+def _struct(types: RustTypes, named: ir.NamedType, obj: ir.ObjectDef) -> RustStruct:
+    claim = field_namer()
+    fields = [struct_field(types, named.name, f, claim(f.wire_name)) for f in obj.fields]
+    if obj.additional is not None:
+        values = types.entry(obj.additional)
+        extra = RustType(
+            f"std::collections::HashMap<String, {values.rendered}>", Kind.MAP, values.crates, values
+        )
+        lines = doc("Properties not declared by the contract, by name.")
+        fields.append(RustField(claim("additional_properties"), extra, ["flatten"], lines))
+    derives = ["Debug", "Clone", "PartialEq"]
+    if all(f.rust_type.defaultable for f in fields):
+        derives.append("Default")
+    return RustStruct(
+        name=types.names[named.name],
+        doc=doc(named.docs.text, f"The {code(named.name)} schema."),
+        derives=", ".join([*derives, "Serialize", "Deserialize"]),
+        deprecated=named.docs.deprecated,
+        fields=fields,
+    )
+
+
+# Enums ---------------------------------------------------------------------------------------------
+
+
+def _listable(value: ir.EnumValue, string: bool) -> bool:
+    if isinstance(value.value, str) != string:
+        return False
+    return not isinstance(value.value, int) or I64_MIN <= value.value <= I64_MAX
+
+
+def _enum(types: RustTypes, named: ir.NamedType, enum: ir.EnumDef) -> RustEnum:
+    string = enum.base is ir.Prim.STRING
+    kept = []
+    for value in enum.values:
+        if _listable(value, string):
+            kept.append(value)
+        else:
+            types.warnings.append(
+                f"enum {named.name!r}: value {value.value!r} cannot be listed; it decodes as unknown"
+            )
+    values = []
+    for value, variant in zip(kept, enum_variant_names(tuple(kept)), strict=True):
+        literal = rust_string(value.value) if isinstance(value.value, str) else str(value.value)
+        shown = code(str(value.value)) if string else literal
+        lines = doc(value.docs.text, f"The value {shown}.")
+        values.append(RustEnumValue(variant, literal, lines, value.docs.deprecated))
+    lines = doc(named.docs.text, f"The {code(named.name)} enum.")
+    lines += [
+        "///",
+        "/// Servers may add values: a value not listed here is kept in `Unknown`, not rejected.",
+    ]
+    return RustEnum(
+        name=types.names[named.name],
+        doc=lines,
+        deprecated=named.docs.deprecated,
+        values=values,
+        base="String" if string else "i64",
+        impls="rust/enum_string.rs.j2" if string else "rust/enum_integer.rs.j2",
+    )
+
+
+# Unions --------------------------------------------------------------------------------------------
+
+_TAGGED = "rust/union_tagged.rs.j2"
+# Tries the variants in order; also for a discriminated union none of whose variants has a tag,
+# which can then only decode to Unknown.
+_UNTAGGED = "rust/union_untagged.rs.j2"
+
+
+def _float_literal(value: float) -> str:
+    if math.isnan(value):
+        return "f64::NAN"
+    if math.isinf(value):
+        return "f64::INFINITY" if value > 0 else "f64::NEG_INFINITY"
+    text = repr(value)
+    return text if any(c in text for c in ".eE") else text + ".0"
+
+
+def const_condition(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return f"value.as_bool() == Some({'true' if value else 'false'})"
+    if isinstance(value, int):
+        if I64_MIN <= value <= I64_MAX:
+            return f"value.as_i64() == Some({value})"
+        if 0 <= value < 2**64:
+            return f"value.as_u64() == Some({value})"
+        return f"value == {_float_literal(float(value))}_f64"  # serde_json reads it as a float
+    if isinstance(value, float):
+        return f"value == {_float_literal(value)}_f64" if math.isfinite(value) else "false"
+    return f"value.as_str() == Some({rust_string(value)})"
+
+
+def _primitive_condition(types: RustTypes, target: ir.PrimitiveType) -> str:
+    if target.kind is ir.Prim.ANY:
+        return "true"
+    if target.kind is ir.Prim.BOOLEAN:
+        return "value.is_boolean()"
+    return "value.is_number()" if types.entry(target).kind.number else "value.is_string()"
+
+
+def accept_condition(types: RustTypes, t: ir.Type) -> str:
+    """The Rust condition on `value` (a serde_json::Value) under which an undiscriminated union
+    tries to decode a member of type t."""
+    target = types.resolve(t)
+    if isinstance(target, ir.ConstType):
+        return const_condition(target.value)
+    if isinstance(target, ir.PrimitiveType):
+        return _primitive_condition(types, target)
+    if isinstance(target, ir.ArrayType):
+        return "value.is_array()"
+    if isinstance(target, ir.MapType):
+        return "value.is_object()"
+    if isinstance(target, ir.EnumDef):
+        return "value.is_string()" if target.base is ir.Prim.STRING else "value.is_number()"
+    if isinstance(target, ir.ObjectDef):
+        required = ", ".join(rust_string(f.wire_name) for f in target.fields if f.required)
+        return f"crate::serde_helpers::has_fields(&value, &[{required}])"
+    return "true"  # a nested union decides for itself
+
+
+def _variant_label(types: RustTypes, union: ir.UnionDef, name: str, variant: ir.Variant) -> str:
+    if union.discriminator is not None and variant.tags and split_words(variant.tags[0]):
+        return variant.tags[0]
+    label = types.label(variant.type)
+    prefixed = isinstance(variant.type, ir.NamedRef) and label.startswith(name)
+    if prefixed and label[len(name) : len(name) + 1].isupper():
+        return label[len(name) :]  # GetEventsCreatedVariant1 in GetEventsCreated → Variant1
+    return label
+
+
+def _variant_doc(types: RustTypes, union: ir.UnionDef, variant: ir.Variant, decodable: bool) -> list[str]:
+    if not decodable:
+        return doc("Contains this union itself by value, so decoding never produces it.")
+    if union.discriminator is None:
+        return doc(f"A value that decodes as `{types.expr(variant.type)}`.")
+    if variant.tags:
+        tags = ", ".join(code(tag) for tag in variant.tags)
+        return doc(f"Selected when {code(union.discriminator)} is {tags}.")
+    return doc(f"Has no {code(union.discriminator)} value in the contract, so decoding never produces it.")
+
+
+def _variant(
+    types: RustTypes, named: ir.NamedType, union: ir.UnionDef, variant: ir.Variant, name: str
+) -> RustVariant:
+    payload = types.expr(variant.type, types.boxed_variant(variant.type))
+    decodable = types.decodable(named.name, variant.type)
+    if not decodable:
+        types.warnings.append(
+            f"union {named.name!r}: variant {name} contains the union itself; never decoded"
+        )
+    item = RustVariant(name=name, payload=payload, doc=_variant_doc(types, union, variant, decodable))
+    if not decodable:
+        return item
+    if union.discriminator is None:
+        item.accept = accept_condition(types, variant.type)
+    elif variant.tags:
+        item.pattern = " | ".join(rust_string(tag) for tag in variant.tags)
+        item.what = rust_string(f"`{name}` variant of `{types.names[named.name]}`")
+        target = types.resolve(variant.type)
+        if isinstance(target, ir.ObjectDef) and union.discriminator not in {
+            f.wire_name for f in target.fields
+        }:
+            item.inject_tag = rust_string(variant.tags[0])
+    return item
+
+
+def _union(types: RustTypes, named: ir.NamedType, union: ir.UnionDef) -> RustUnion:
+    name = types.names[named.name]
+    namer = Namer(pascal, fix_variant, "Variant", taken=("Unknown",))
+    variants = [
+        _variant(types, named, union, v, namer.claim(_variant_label(types, union, name, v)))
+        for v in union.variants
+    ]
+    lines = doc(named.docs.text, f"The {code(named.name)} union.")
+    if union.discriminator is not None:
+        lines += ["///", f"/// The {code(union.discriminator)} property selects the variant."]
+    else:
+        lines += ["///", "/// Decoding tries the variants in order and keeps the first that fits."]
+    lines += ["/// A value no variant matches is kept in `Unknown` as raw JSON, not rejected."]
+    return RustUnion(
+        name=name,
+        doc=lines,
+        deprecated=named.docs.deprecated,
+        variants=variants,
+        discriminator=rust_string(union.discriminator) if union.discriminator is not None else "",
+        decoder=_TAGGED if any(v.pattern for v in variants) else _UNTAGGED,
+    )
+
+
+# Aliases -------------------------------------------------------------------------------------------
+
+
+def _alias(types: RustTypes, named: ir.NamedType, alias: ir.AliasDef) -> RustNewtype | RustAlias:
+    name = types.names[named.name]
+    lines = doc(named.docs.text, f"The {code(named.name)} schema.")
+    deprecated = named.docs.deprecated
+    if named.name in types.degenerate:
+        return RustAlias(name, lines, deprecated, JSON.rendered)
+    if named.name in types.newtypes:
+        target = types.expr(alias.target, types.boxed_edge(named.name, alias.target))
+        return RustNewtype(name, lines, deprecated, target)
+    return RustAlias(name, lines, deprecated, types.expr(alias.target))
+
+
+def _item(types: RustTypes, named: ir.NamedType) -> RustItem:
+    d = named.definition
+    if isinstance(d, ir.ObjectDef):
+        return _struct(types, named, d)
+    if isinstance(d, ir.EnumDef):
+        return _enum(types, named, d)
+    if isinstance(d, ir.UnionDef):
+        return _union(types, named, d)
+    return _alias(types, named, d)
+
+
+def _any_deprecated(api: ir.Api) -> bool:
+    for named in api.types:
+        d = named.definition
+        if named.docs.deprecated:
+            return True
+        if isinstance(d, ir.ObjectDef) and any(f.docs.deprecated for f in d.fields):
+            return True
+        if isinstance(d, ir.EnumDef) and any(v.docs.deprecated for v in d.values):
+            return True
+    return False
+
+
+def build_models(api: ir.Api, types: RustTypes | None = None) -> RustModels:
+    types = types or RustTypes(api)
+    models = RustModels(items=[_item(types, named) for named in api.types])
+    models.serde_import = any(not isinstance(item, RustAlias) for item in models.items)
+    allows = ["deprecated"] if _any_deprecated(api) else []
+    models.lint_allows = ["clippy::enum_variant_names", *allows, *DOC_LINT_ALLOWS]
+    models.warnings = types.warnings
+    return models

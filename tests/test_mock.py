@@ -473,3 +473,131 @@ def test_stop_releases_threads_and_the_port() -> None:
     assert set(threading.enumerate()) - before == set()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def test_second_origin_redirect_target_and_absent_headers(mock: MockServer) -> None:
+    """`{mock_other}` names the scenario on the second port; a step can demand a request arrive
+    there and without credentials (what a cross-origin redirect must look like)."""
+    token = mock.register(
+        {
+            "steps": [
+                step("GET", "/a", {"kind": "text", "status": 307, "headers": {"Location": "{mock_other}b"}}),
+                {
+                    "request": {
+                        "method": "GET",
+                        "path": "/b",
+                        "origin": "other",
+                        "absent_headers": ["Authorization"],
+                    },
+                    "response": {"kind": "text", "body": "there"},
+                },
+            ]
+        }
+    )
+    status, headers, _ = send(mock, "GET", f"/t/{token}/a", [BEARER])
+    assert status == 307
+    location = dict(headers)["Location"]
+    assert location == f"{mock.other_base_url}/t/{token}/b" and mock.other_base_url != mock.base_url
+
+    # Credentials on the other origin: no match, a diagnostic and the reason in the journal.
+    host, port = mock.other_base_url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        conn.request("GET", f"/t/{token}/b", headers=dict([BEARER]))
+        refused = conn.getresponse()
+        refused.read()
+        assert refused.status == UNEXPECTED_STATUS
+        conn.request("GET", f"/t/{token}/b")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b"there")
+    finally:
+        conn.close()
+    journal = mock.journal(token)
+    assert [entry["origin"] for entry in journal] == ["primary", "other", "other"]
+    assert "Authorization was sent but must not be" in journal[1]["mismatch"]
+
+    # The same path on the primary origin does not play a step meant for the other one.
+    again = mock.register(
+        {
+            "steps": [
+                {"request": {"method": "GET", "path": "/b", "origin": "other"}, "response": {"kind": "text"}}
+            ]
+        }
+    )
+    assert send(mock, "GET", f"/t/{again}/b")[0] == UNEXPECTED_STATUS
+    assert "expected at the other one" in mock.journal(again)[0]["mismatch"]
+
+
+def test_gzip_and_large_bodies_stream_without_holding_them(mock: MockServer) -> None:
+    import gzip
+    import zlib
+
+    token = mock.register(
+        {
+            "steps": [
+                step("GET", "/small", {"kind": "json", "body": {"id": "a"}, "gzip": True}),
+                step(
+                    "GET",
+                    "/bomb",
+                    {
+                        "kind": "large",
+                        "prefix": '{"name":"',
+                        "fill": "a",
+                        "count": 8 << 20,
+                        "suffix": '"}',
+                        "gzip": True,
+                    },
+                ),
+            ]
+        }
+    )
+    status, headers, body = send(mock, "GET", f"/t/{token}/small")
+    assert status == 200 and dict(headers)["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(body)) == {"id": "a"}
+
+    status, headers, body = send(mock, "GET", f"/t/{token}/bomb")
+    assert dict(headers)["Content-Encoding"] == "gzip"
+    assert len(body) < 100_000  # 8 MiB of 'a' compresses about a thousandfold
+    inflated = zlib.decompress(body, 31)
+    assert len(inflated) == (8 << 20) + len('{"name":""}') and inflated.startswith(b'{"name":"aaa')
+
+
+def test_hold_answers_nothing_until_the_client_leaves_and_wait_for_sees_it(mock: MockServer) -> None:
+    """A held response ends when the client closes; wait_for tells the runner the request arrived
+    (and, for a written response, that it was written) without any sleep."""
+    token = mock.register(
+        {
+            "steps": [
+                step("POST", "/up", {"kind": "hold"}),
+                step("GET", "/done", {"kind": "text", "body": "ok"}),
+            ]
+        }
+    )
+    conn = connect(mock, timeout=30)
+    conn.request("POST", f"/t/{token}/up", body=b"x" * 1000)
+    assert mock.wait_for(token, requests=1, timeout=30)
+    assert not mock.wait_for(token, responses=1, timeout=0.05)  # nothing answered
+    conn.close()  # the client gives up: the mock lets go of the held response
+    assert send(mock, "GET", f"/t/{token}/done")[2] == b"ok"
+    assert mock.wait_for(token, requests=2, responses=1, timeout=30)
+    assert [entry["step"] for entry in mock.journal(token)] == [0, 1]
+    assert mock.report(token)["responded"] == 1
+    mock.forget(token)
+    assert not mock.wait_for(token, requests=5, timeout=30)  # a forgotten token does not block
+
+
+def test_sse_hold_keeps_the_stream_open_after_its_events(mock: MockServer) -> None:
+    token = mock.register(
+        {"steps": [step("GET", "/s", {"kind": "sse", "events": [{"data": "e0"}], "hold": True})]}
+    )
+    sock = socket.create_connection(mock.base_url.removeprefix("http://").rsplit(":", 1), timeout=30)
+    try:
+        sock.sendall(f"GET /t/{token}/s HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        received = b""
+        while b"data: e0\n\n" not in received:
+            chunk = sock.recv(4096)
+            assert chunk, "the stream ended instead of being held"
+            received += chunk
+    finally:
+        sock.close()
+    assert mock.wait_for(token, responses=1, timeout=30)  # ends once the client left

@@ -24,6 +24,7 @@ import struct
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,14 @@ from typing import Any
 from aiohttp import web
 
 from polysdk_conformance.contract import ContractValidator, default_spec_path
-from polysdk_conformance.scenario import MOCK_PLACEHOLDER, ResponseAction, Scenario, parse_scenario
+from polysdk_conformance.scenario import (
+    MAX_HOLD_MS,
+    MOCK_PLACEHOLDER,
+    OTHER_ORIGIN_PLACEHOLDER,
+    ResponseAction,
+    Scenario,
+    parse_scenario,
+)
 
 MAX_BODY = 16 * 1024 * 1024
 # After an oversized body the rest is still read (and dropped), up to this much, so that the
@@ -57,9 +65,18 @@ class _TokenState:
     received: list[int]
     journal: list[JsonDict] = field(default_factory=list)
     dropped: int = 0
+    # Responses written in full (a held response never is): the runner can cancel a call once
+    # the mock has answered, e.g. to land in a retry's backoff.
+    responded: int = 0
 
     def match(
-        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        origin: str = "primary",
     ) -> tuple[int | None, str]:
         """The step this request plays, in order, or None with the reason.
 
@@ -71,7 +88,7 @@ class _TokenState:
             count = self.received[index]
             if count >= step.times:
                 continue
-            why = step.request.mismatch(method, path, query, headers, body)
+            why = step.request.mismatch(method, path, query, headers, body, origin)
             if not why:
                 self.received[index] += 1
                 return index, ""
@@ -106,10 +123,16 @@ class MockServer:
         self._states: dict[str, _TokenState] = {}
         # Reentrant: _record takes it and is also called with it held.
         self._lock = threading.RLock()
+        # Notified whenever a journal entry is recorded or a response finished: wait_for() sleeps
+        # on it, so the runner reacts to what the mock saw, never to a clock.
+        self._progress = threading.Condition(self._lock)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        # The second origin (same host, another port): a redirect there is cross-origin.
+        self.other_base_url = ""
+        self._other_port = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -122,11 +145,13 @@ class MockServer:
         thread.start()
         self._loop, self._thread = loop, thread
         try:
-            port = asyncio.run_coroutine_threadsafe(self._serve(), loop).result(STARTUP_TIMEOUT_S)
+            port, other = asyncio.run_coroutine_threadsafe(self._serve(), loop).result(STARTUP_TIMEOUT_S)
         except BaseException:
             self.stop()
             raise
         self.base_url = f"http://{self._host}:{port}"
+        self.other_base_url = f"http://{self._host}:{other}"
+        self._other_port = other
         return self.base_url
 
     def stop(self) -> None:
@@ -159,14 +184,15 @@ class MockServer:
     ) -> None:
         self.stop()
 
-    async def _serve(self) -> int:
+    async def _serve(self) -> tuple[int, int]:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         self._runner = runner
         await web.TCPSite(runner, self._host, self._port).start()
-        return int(runner.addresses[0][1])
+        await web.TCPSite(runner, self._host, 0).start()
+        return int(runner.addresses[0][1]), int(runner.addresses[1][1])
 
     # -- scenarios and journals -------------------------------------------------------------
 
@@ -184,8 +210,29 @@ class MockServer:
         """The base URL an SDK is given for this scenario."""
         return f"{self.base_url}/t/{token}/"
 
+    def other_url(self, token: str) -> str:
+        """The same scenario on the second origin."""
+        return f"{self.other_base_url}/t/{token}/"
+
+    def wait_for(self, token: str, *, requests: int = 0, responses: int = 0, timeout: float) -> bool:
+        """Blocks until the token's journal holds `requests` entries and `responses` responses were
+        written in full; False when the timeout passes first or the token is forgotten."""
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            while True:
+                state = self._states.get(token)
+                if state is None:
+                    return False
+                if len(state.journal) + state.dropped >= requests and state.responded >= responses:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._progress.wait(left)
+
     def forget(self, token: str) -> bool:
-        with self._lock:
+        with self._progress:
+            self._progress.notify_all()
             return self._states.pop(token, None) is not None
 
     def journal(self, token: str) -> list[JsonDict]:
@@ -216,11 +263,12 @@ class MockServer:
         """Journal, unexpected requests and unmatched steps together, as the control API returns."""
         journal = self.journal(token)
         with self._lock:
-            dropped = self._state(token).dropped
+            dropped, responded = self._state(token).dropped, self._state(token).responded
         return {
             "token": token,
             "journal": journal,
             "journal_dropped": dropped,
+            "responded": responded,
             "unexpected": [entry for entry in journal if entry["step"] == "unexpected"],
             "unmatched_steps": self.unmatched_steps(token),
         }
@@ -241,6 +289,7 @@ class MockServer:
             return _diagnostic(404, f"requests must go to /t/<token>/...; got {raw_path!r}")
         token, _, rest = raw_path[3:].partition("/")
         path = "/" + rest
+        origin = "other" if _local_port(request) == self._other_port else "primary"
         with self._lock:
             state = self._states.get(token)
         if state is None:
@@ -259,6 +308,7 @@ class MockServer:
             "body_base64": base64.b64encode(body).decode("ascii"),
             "time_ms": time_ms,
             "connection": _connection_id(request),
+            "origin": origin,
             "violations": [],
             "notes": [],
         }
@@ -270,7 +320,7 @@ class MockServer:
         # Matched and journaled in arrival order, before the (slower, off-loop) contract check,
         # whose findings are then filled into the same journal entry.
         with self._lock:
-            index, reason = state.match(request.method, path, query, headers, body)
+            index, reason = state.match(request.method, path, query, headers, body, origin)
             if index is None:
                 entry.update(step="unexpected", mismatch=reason)
             else:
@@ -286,15 +336,21 @@ class MockServer:
                 entry["violations"], entry["notes"] = findings.violations, findings.notes
         if index is None:
             return _diagnostic(UNEXPECTED_STATUS, f"unexpected request: {reason}", token=token)
-        return await _respond(request, state.scenario.steps[index].response, self.url(token))
+        placeholders = {MOCK_PLACEHOLDER: self.url(token), OTHER_ORIGIN_PLACEHOLDER: self.other_url(token)}
+        response = await _respond(request, state.scenario.steps[index].response, placeholders)
+        with self._progress:
+            state.responded += 1
+            self._progress.notify_all()
+        return response
 
     def _record(self, state: _TokenState, entry: JsonDict) -> None:
-        with self._lock:
+        with self._progress:
             entry["seq"] = len(state.journal) + state.dropped
             if len(state.journal) < MAX_JOURNAL:
                 state.journal.append(entry)
             else:  # bounded memory for a runaway client; the count still says what happened
                 state.dropped += 1
+            self._progress.notify_all()
 
     async def _control(self, request: web.Request, path: str) -> web.StreamResponse:
         parts = [part for part in path.split("/") if part][1:]  # after "_mock"
@@ -346,17 +402,31 @@ async def _read_body(request: web.Request) -> tuple[bytes, bool]:
     return b"".join(chunks), False
 
 
+def _local_port(request: web.Request) -> int:
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return int(sockname[1]) if isinstance(sockname, tuple) else 0
+
+
 def _connection_id(request: web.Request) -> str:
     """The client's address:port, which tells a retry on a new connection from one on the same."""
     peer = request.transport.get_extra_info("peername") if request.transport else None
     return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
 
 
-async def _respond(request: web.Request, action: ResponseAction, token_url: str) -> web.StreamResponse:
+def _substitute(value: str, placeholders: dict[str, str]) -> str:
+    for placeholder, url in placeholders.items():
+        value = value.replace(placeholder, url)
+    return value
+
+
+async def _respond(
+    request: web.Request, action: ResponseAction, placeholders: dict[str, str]
+) -> web.StreamResponse:
     if action.delay_ms:
         await asyncio.sleep(action.delay_ms / 1000)
-    # `{mock}` in a header value (e.g. an absolute Link URL) names this scenario's base URL.
-    headers = [(name, value.replace(MOCK_PLACEHOLDER, token_url)) for name, value in action.headers]
+    # `{mock}` in a header value (e.g. an absolute Link URL) names this scenario's base URL,
+    # `{mock_other}` the same scenario on the second origin.
+    headers = [(name, _substitute(value, placeholders)) for name, value in action.headers]
     if action.kind in ("json", "text", "bytes"):
         default_type = {"json": "application/json", "text": "text/plain; charset=utf-8"}.get(
             action.kind, "application/octet-stream"
@@ -364,13 +434,22 @@ async def _respond(request: web.Request, action: ResponseAction, token_url: str)
         # No default type on an empty body: a 204 with a Content-Type is itself an oddity.
         if action.body and not any(name.lower() == "content-type" for name, _ in headers):
             headers.append(("Content-Type", default_type))
-        response = web.Response(status=action.status, body=action.body)
+        body = action.body
+        if action.gzip:
+            body = _gzip(body)
+            headers.append(("Content-Encoding", "gzip"))
+        response = web.Response(status=action.status, body=body)
         response.headers.popall("Content-Type", None)
         for name, value in headers:
             response.headers.add(name, value)
         return response
     if action.kind == "sse":
         return await _stream_events(request, action, headers)
+    if action.kind == "large":
+        return await _stream_large(request, action, headers)
+    if action.kind == "hold":
+        await _hold(request)
+        return web.Response(status=499)
     transport = request.transport
     if transport is None:  # the client already went away
         return web.Response(status=499)
@@ -411,7 +490,55 @@ async def _stream_events(
     if action.drop_after is not None and request.transport is not None:
         request.transport.abort()  # a dropped stream: no terminating chunk, the client sees EOF
         return response
+    if action.hold:
+        await _hold(request)
+        return response
     await response.write_eof()
+    return response
+
+
+async def _hold(request: web.Request) -> None:
+    """Waits, answering nothing, until the client closes the connection (bounded by MAX_HOLD_MS);
+    then closes it from this side. The client's own cancellation or timeout is what ends a held
+    call: the case does not depend on how long anything takes."""
+    deadline = time.monotonic() + MAX_HOLD_MS / 1000
+    transport = request.transport
+    while transport is not None and not transport.is_closing() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)  # aiohttp offers no disconnect event to a running handler
+    if transport is not None and not transport.is_closing():
+        transport.abort()
+
+
+def _gzip(body: bytes) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    return compressor.compress(body) + compressor.flush()
+
+
+async def _stream_large(
+    request: web.Request, action: ResponseAction, headers: list[tuple[str, str]]
+) -> web.StreamResponse:
+    """A body of any size, produced and (when gzip) compressed chunk by chunk as it is written;
+    a client that stops reading (e.g. at its size limit) ends it."""
+    assert action.large is not None
+    response = web.StreamResponse(status=action.status)
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if action.gzip else None
+    if compressor is not None:
+        headers.append(("Content-Encoding", "gzip"))
+    for name, value in headers:
+        response.headers.add(name, value)
+    try:
+        await response.prepare(request)
+        for chunk in action.large.chunks():
+            data = compressor.compress(chunk) if compressor is not None else chunk
+            if data:
+                await response.write(data)
+        if compressor is not None:
+            await response.write(compressor.flush())
+        await response.write_eof()
+    except ConnectionResetError:  # aiohttp's ClientConnectionResetError is one too
+        pass  # the client stopped reading: that is what a size limit does
     return response
 
 

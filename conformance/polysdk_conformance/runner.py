@@ -71,6 +71,7 @@ class Run:
 class Mock(Protocol):
     def register(self, scenario: JsonDict) -> tuple[str, str]: ...
     def report(self, token: str) -> JsonDict: ...
+    def wait_for(self, token: str, *, requests: int, responses: int, timeout: float) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -91,6 +92,9 @@ class LocalMock:
         report = self.server.report(token)
         self.server.forget(token)
         return report
+
+    def wait_for(self, token: str, *, requests: int, responses: int, timeout: float) -> bool:
+        return self.server.wait_for(token, requests=requests, responses=responses, timeout=timeout)
 
     def close(self) -> None:
         self.server.stop()
@@ -118,6 +122,23 @@ class RemoteMock:
         self.session.delete(f"{self.base_url}/_mock/scenarios/{token}", timeout=10)
         return report
 
+    def wait_for(self, token: str, *, requests: int, responses: int, timeout: float) -> bool:
+        """Polls the journal (a standalone mock has no way to push): fine for debugging runs."""
+        import requests
+
+        deadline = time.monotonic() + timeout
+        with requests.Session() as session:  # its own: this runs on a case's cancel thread
+            while time.monotonic() < deadline:
+                response = session.get(f"{self.base_url}/_mock/scenarios/{token}/journal", timeout=10)
+                if response.status_code == 404:
+                    return False
+                report = response.json()
+                seen = len(report["journal"]) + report["journal_dropped"]
+                if seen >= requests and report["responded"] >= responses:
+                    return True
+                time.sleep(0.02)
+        return False
+
     def close(self) -> None:
         self.session.close()
 
@@ -139,6 +160,12 @@ def contract_operations(spec: Path) -> dict[str, Operation]:
     }
 
 
+# Cancellation plans the runner carries out itself: it waits for the mock to have seen the
+# requests (or written the responses) and then sends the driver a `cancel` line, so the moment of
+# cancellation is fixed by events, not by a clock.
+SIGNALLED_CANCEL = ("after_requests", "after_responses")
+
+
 def case_line(case: Case, mock_url: str) -> JsonDict:
     client = dict(substitute(case.client, mock_url))
     base_url = client.pop("base_url", MOCK_PLACEHOLDER)
@@ -155,8 +182,28 @@ def case_line(case: Case, mock_url: str) -> JsonDict:
     if case.take is not None:
         line["take"] = case.take
     if case.cancel is not None:
-        line["cancel"] = case.cancel
+        signalled = any(key in case.cancel for key in SIGNALLED_CANCEL)
+        line["cancel"] = {"on_signal": True} if signalled else case.cancel
     return line
+
+
+def _cancel_when_seen(mock: Mock, process: DriverProcess, case: Case, token: str) -> None:
+    """Sends the driver `cancel` for the case once the mock saw what its plan names (a thread)."""
+    plan = case.cancel or {}
+    if not any(key in plan for key in SIGNALLED_CANCEL):
+        return
+
+    def wait_then_cancel() -> None:
+        seen = mock.wait_for(
+            token,
+            requests=int(plan.get("after_requests", 0)),
+            responses=int(plan.get("after_responses", 0)),
+            timeout=CASE_TIMEOUT_S,
+        )
+        if seen:
+            process.send({"type": "cancel", "id": case.id})
+
+    threading.Thread(target=wait_then_cancel, name=f"cancel-{case.id}", daemon=True).start()
 
 
 class Progress:
@@ -251,6 +298,7 @@ def _run_language(
                 case, token, url, line, scenario, time.monotonic() + CASE_TIMEOUT_S
             )
             process.send(line)
+            _cancel_when_seen(mock, process, case, token)
         if not in_flight:
             continue
         wait = max(0.0, min(flight.deadline for flight in in_flight.values()) - time.monotonic())

@@ -11,17 +11,25 @@ Scenario shape::
                             "query": "limit=5",            # see wire.py; optional
                             "headers": {"Accept": "..."},  # optional, exact values, names any case
                             "body_text": "...",            # optional, exact body as UTF-8
-                            "body_json": {...}},           # optional, semantic JSON equality
+                            "body_json": {...},            # optional, semantic JSON equality
+                            "absent_headers": ["Authorization"],  # optional, must not be sent
+                            "origin": "other"},            # optional: primary (default) | other
                 "response": {"kind": "json", "status": 200, "headers": {...}, "body": {...},
                              "delay_ms": 0},
                 "times": 1}]}
 
 Response kinds: json (body: any JSON), text (body: str), bytes (body_base64), sse (events:
-[{event, data, id, retry, comment, delay_ms}], drop_after: N), reset (abort with a TCP RST),
-truncated (declare a longer Content-Length than the body sent, then close), garbage (write
-non-HTTP bytes, then close). Any kind may wait delay_ms first, which also scripts a stall.
+[{event, data, id, retry, comment, delay_ms}], drop_after: N, hold: true keeps the stream open
+after the events until the client leaves), reset (abort with a TCP RST), truncated (declare a
+longer Content-Length than the body sent, then close), garbage (write non-HTTP bytes, then close),
+hold (never answer: wait until the client closes the connection, bounded by MAX_HOLD_MS), large
+(prefix + fill * count + suffix, streamed in chunks, so that a body of hundreds of megabytes costs
+the mock no memory). json, text, bytes and large take `gzip: true` to send the body gzip-encoded
+(`Content-Encoding: gzip`; for large, compressed as it streams: a gzip bomb). Any kind may wait
+delay_ms first, which also scripts a stall.
 In response header values, `{mock}` stands for the scenario's base URL (`http://127.0.0.1:PORT/t/TOKEN/`),
-so that absolute URLs such as a Link header's point back at the same scenario.
+so that absolute URLs such as a Link header's point back at the same scenario; `{mock_other}` is
+the same scenario on the mock's second origin (another port), for cross-origin redirects.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +46,15 @@ from polysdk_conformance.wire import canonical_path, canonical_query
 # Delays are bounded so that a mistyped case cannot hang a conformance run.
 # Stands for the scenario's base URL in client base URLs, environment values and response headers.
 MOCK_PLACEHOLDER = "{mock}"
+OTHER_ORIGIN_PLACEHOLDER = "{mock_other}"
+ORIGINS = ("primary", "other")
 MAX_DELAY_MS = 30_000
+# A held response or stream ends by itself after this long, so a client that ignores its
+# cancellation or timeout fails the case instead of hanging the run.
+MAX_HOLD_MS = 30_000
+MAX_LARGE_BYTES = 1 << 30
 MAX_TIMES = 1_000
-KINDS = ("json", "text", "bytes", "sse", "reset", "truncated", "garbage")
+KINDS = ("json", "text", "bytes", "sse", "reset", "truncated", "garbage", "hold", "large")
 _NO_BODY = object()
 
 
@@ -78,6 +93,31 @@ class ResponseAction:
     drop_after: int | None = None
     declared_length: int | None = None
     delay_ms: int = 0
+    gzip: bool = False
+    hold: bool = False  # sse: keep the stream open after the events
+    large: LargeBody | None = None
+
+
+@dataclass(frozen=True)
+class LargeBody:
+    """prefix + fill * count + suffix, produced in chunks as it is sent."""
+
+    prefix: bytes
+    fill: bytes
+    count: int
+    suffix: bytes
+
+    def chunks(self, chunk_bytes: int = 256 * 1024) -> Iterator[bytes]:
+        yield self.prefix
+        per_chunk = max(1, chunk_bytes // len(self.fill))
+        block = self.fill * per_chunk
+        left = self.count
+        while left >= per_chunk:
+            yield block
+            left -= per_chunk
+        if left:
+            yield self.fill * left
+        yield self.suffix
 
 
 @dataclass(frozen=True)
@@ -88,11 +128,21 @@ class ExpectedRequest:
     headers: tuple[tuple[str, str], ...] = ()
     body_text: str | None = None
     body_json: Any = _NO_BODY
+    absent_headers: tuple[str, ...] = ()
+    origin: str = "primary"
 
     def mismatch(
-        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        origin: str = "primary",
     ) -> str:
         """Why a request does not match this expectation, or "" when it does."""
+        if origin != self.origin:
+            return f"arrived at the {origin} origin, expected at the {self.origin} one"
         if method.upper() != self.method:
             return f"method {method} != {self.method}"
         if canonical_path(path) != canonical_path(self.path):
@@ -103,6 +153,9 @@ class ExpectedRequest:
             seen = [v for k, v in headers if k.lower() == name.lower()]
             if value not in seen:
                 return f"header {name}: {seen!r} does not contain {value!r}"
+        for name in self.absent_headers:
+            if any(k.lower() == name.lower() for k, _ in headers):
+                return f"header {name} was sent but must not be"
         if self.body_text is not None and body != self.body_text.encode("utf-8"):
             return "body differs from body_text"
         if self.body_json is not _NO_BODY:
@@ -163,7 +216,8 @@ def _step(raw: Any, where: str) -> Step:
 def _request(raw: Any, where: str) -> ExpectedRequest:
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: expected an object with 'method' and 'path'")
-    _only(raw, {"method", "path", "query", "headers", "body_text", "body_json"}, where)
+    allowed = {"method", "path", "query", "headers", "body_text", "body_json", "absent_headers", "origin"}
+    _only(raw, allowed, where)
     method = raw.get("method")
     path = raw.get("path")
     if not isinstance(method, str) or not method.isalpha():
@@ -176,6 +230,12 @@ def _request(raw: Any, where: str) -> ExpectedRequest:
     body_text = raw.get("body_text")
     if body_text is not None and not isinstance(body_text, str):
         raise ValueError(f"{where}.body_text: expected a string")
+    absent = raw.get("absent_headers", [])
+    if not isinstance(absent, list) or not all(isinstance(name, str) and name for name in absent):
+        raise ValueError(f"{where}.absent_headers: expected a list of header names")
+    origin = raw.get("origin", "primary")
+    if origin not in ORIGINS:
+        raise ValueError(f"{where}.origin: {origin!r} is not one of {', '.join(ORIGINS)}")
     return ExpectedRequest(
         method=method.upper(),
         path=path,
@@ -183,6 +243,8 @@ def _request(raw: Any, where: str) -> ExpectedRequest:
         headers=_headers(raw.get("headers"), f"{where}.headers"),
         body_text=body_text,
         body_json=raw.get("body_json", _NO_BODY),
+        absent_headers=tuple(absent),
+        origin=origin,
     )
 
 
@@ -194,13 +256,15 @@ def _response(raw: Any, where: str) -> ResponseAction:
         raise ValueError(f"{where}.kind: {kind!r} is not one of {', '.join(KINDS)}")
     common = {"kind", "status", "headers", "delay_ms"}
     extra = {
-        "json": {"body"},
-        "text": {"body"},
-        "bytes": {"body_base64"},
-        "sse": {"events", "drop_after"},
+        "json": {"body", "gzip"},
+        "text": {"body", "gzip"},
+        "bytes": {"body_base64", "gzip"},
+        "sse": {"events", "drop_after", "hold"},
         "reset": set(),
         "truncated": {"body", "declared_length"},
         "garbage": {"body"},
+        "hold": set(),
+        "large": {"prefix", "fill", "count", "suffix", "gzip"},
     }[kind]
     _only(raw, common | extra, where)
     status = _int(raw, "status", where, default=200, low=100, high=599)
@@ -238,7 +302,32 @@ def _response(raw: Any, where: str) -> ResponseAction:
     declared_length: int | None = None
     if kind == "truncated":
         declared_length = _int(raw, "declared_length", where, default=len(body) + 64, low=len(body) + 1)
-    return ResponseAction(kind, status, headers, body, events, drop_after, declared_length, delay_ms)
+    gzip = _bool(raw, "gzip", where)
+    hold = _bool(raw, "hold", where)
+    large = _large(raw, where) if kind == "large" else None
+    return ResponseAction(
+        kind, status, headers, body, events, drop_after, declared_length, delay_ms, gzip, hold, large
+    )
+
+
+def _large(raw: dict[str, Any], where: str) -> LargeBody:
+    texts: dict[str, bytes] = {}
+    for key in ("prefix", "fill", "suffix"):
+        value = raw.get(key, "")
+        if not isinstance(value, str):
+            raise ValueError(f"{where}.{key}: expected a string")
+        texts[key] = value.encode("utf-8")
+    if not texts["fill"]:
+        raise ValueError(f"{where}.fill: expected a non-empty string to repeat")
+    count = _int(raw, "count", where, default=0, low=0, high=MAX_LARGE_BYTES // len(texts["fill"]))
+    return LargeBody(texts["prefix"], texts["fill"], count, texts["suffix"])
+
+
+def _bool(raw: dict[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{where}.{key}: expected true or false")
+    return value
 
 
 def _event(raw: Any, where: str) -> SseEvent:

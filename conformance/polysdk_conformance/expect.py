@@ -165,6 +165,9 @@ def _error(want: JsonDict, got: JsonDict) -> list[str]:
     for key in ("status", "code", "request_id"):
         if key in want and got.get(key) != want[key]:
             failures.append(f"error {key} {got.get(key)!r}, want {want[key]!r}")
+    for text in want.get("message_includes", ()):
+        if text not in str(got.get("message") or ""):
+            failures.append(f"the error's message does not name {text!r}: {short(got.get('message', ''))}")
     for secret in want.get("message_excludes", ()):
         for field in ("message", "debug"):
             if secret in str(got.get(field) or ""):

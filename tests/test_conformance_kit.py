@@ -310,6 +310,45 @@ def test_a_hung_case_is_reported_by_name(
     assert hung.status == "not_run" and "no result within" in hung.reason
 
 
+def test_signalled_cancellation_waits_for_the_mock_not_a_clock(
+    tmp_path: Path, operations: dict[str, Operation]
+) -> None:
+    """`after_requests: 1` becomes `on_signal` on the case line; the runner sends `cancel` once the
+    mock holds the request, and the held response ends when the driver lets go."""
+    held = (
+        "suite: Fake\ndoc: d\ncases:\n"
+        "  - name: cancel/held\n    doc: d\n    operation: getAgent\n    args: {agent_id: a}\n"
+        "    cancel: {after_requests: 1}\n    requires: [cancel]\n"
+        "    steps:\n      - {request: {method: GET, path: /v1/agents/a}, response: {kind: hold}}\n"
+        "    expect: {outcome: error, error: {kind: cancelled}, attempts: 1}\n"
+    )
+    [case] = load_cases([write_cases(tmp_path, held)], operations)
+    assert runner.case_line(case, "http://m/")["cancel"] == {"on_signal": True}
+    run = run_fake(tmp_path, operations, held)
+    outcome = run.outcomes[("Fake/cancel/held", "go")]
+    assert outcome.status == "pass", outcome.failures
+
+
+def test_the_coverage_map_names_real_cases_and_every_suite(operations: dict[str, Operation]) -> None:
+    """conformance/coverage.yaml maps each SDK_FEATURES behaviour to cases: every glob must match."""
+    import fnmatch
+
+    import yaml
+
+    loaded = load_cases([CASES_DIR], operations)
+    assert len(loaded) >= 350
+    ids = [case.id for case in loaded]
+    coverage = yaml.safe_load((CASES_DIR.parent / "coverage.yaml").read_text(encoding="utf-8"))
+    named: set[str] = set()
+    for area, behaviours in coverage.items():
+        for behaviour, globs in behaviours.items():
+            for glob in globs:
+                matched = fnmatch.filter(ids, glob)
+                assert matched, f"{area} / {behaviour}: {glob!r} matches no case"
+                named.update(matched)
+    assert {case.suite for case in loaded} <= {case_id.split("/")[0] for case_id in named}
+
+
 def test_known_failures_stale_entries_and_reports(tmp_path: Path, operations: dict[str, Operation]) -> None:
     wrong = GET_CASE.format(name="get/wrong", agent="a") + "    expect: {value: {id: b}}\n"
     body = suite("get/ok", "get/passes-but-listed") + wrong

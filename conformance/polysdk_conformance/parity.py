@@ -70,6 +70,7 @@ def _request(entry: JsonDict, keys: dict[str, str]) -> JsonDict:
             value = value.split(";")[0].strip().lower()  # multipart boundaries differ
         headers.setdefault(lower, []).append(value)
     return {
+        "origin": entry.get("origin", "primary"),  # which of the mock's two origins it reached
         "method": entry["method"],
         "path": canonical_path(entry["path"]),
         "query": canonical_query(entry["query"]),

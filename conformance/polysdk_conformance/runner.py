@@ -124,10 +124,10 @@ class RemoteMock:
 
     def wait_for(self, token: str, *, requests: int, responses: int, timeout: float) -> bool:
         """Polls the journal (a standalone mock has no way to push): fine for debugging runs."""
-        import requests
+        import requests as http
 
         deadline = time.monotonic() + timeout
-        with requests.Session() as session:  # its own: this runs on a case's cancel thread
+        with http.Session() as session:  # its own: this runs on a case's cancel thread
             while time.monotonic() < deadline:
                 response = session.get(f"{self.base_url}/_mock/scenarios/{token}/journal", timeout=10)
                 if response.status_code == 404:

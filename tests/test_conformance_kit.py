@@ -329,6 +329,17 @@ def test_signalled_cancellation_waits_for_the_mock_not_a_clock(
     assert outcome.status == "pass", outcome.failures
 
 
+@pytest.mark.parametrize("language", ["go", "rust", "typescript"])
+def test_an_sdk_generated_without_drivers_gets_a_hint_not_a_build_failure(
+    tmp_path: Path, language: str
+) -> None:
+    from polysdk_conformance.drivers import Driver, DriverUnavailableError
+
+    (tmp_path / language).mkdir()
+    with pytest.raises(DriverUnavailableError, match=r"regenerate it with `polysdk generate --drivers`"):
+        Driver(language, tmp_path / language, tmp_path / "cache").build(tmp_path / "build.log")
+
+
 def test_the_coverage_map_names_real_cases_and_every_suite(operations: dict[str, Operation]) -> None:
     """conformance/coverage.yaml maps each SDK_FEATURES behaviour to cases: every glob must match."""
     import fnmatch

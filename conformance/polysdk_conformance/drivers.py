@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from polysdk.targets import TARGETS
+from polysdk.targets import TARGETS, DriverBuild
 
 PROTOCOL_VERSION = 1
 HELLO_TIMEOUT_S = 30.0
@@ -51,7 +51,13 @@ class Driver:
         """Builds the driver (output appended to `log`) and returns the command that starts it."""
         if not self.sdk_dir.is_dir():
             raise DriverUnavailableError(f"no SDK at {self.sdk_dir}; generate it first (nox -s generate)")
-        steps, argv = self._plan()
+        plan = self._plan()
+        if not (self.sdk_dir / plan.source).exists():
+            raise DriverUnavailableError(
+                f"the SDK at {self.sdk_dir} has no conformance driver ({plan.source}); regenerate it "
+                "with `polysdk generate --drivers` (nox -s generate passes it)"
+            )
+        steps, argv = plan.steps, plan.run
         with log.open("a", encoding="utf-8") as out:
             for step, env in steps:
                 out.write(f"$ {' '.join(step)}\n")
@@ -80,12 +86,11 @@ class Driver:
                     )
         return argv
 
-    def _plan(self) -> tuple[list[tuple[list[str], dict[str, str]]], list[str]]:
+    def _plan(self) -> DriverBuild:
         target = TARGETS.get(self.language)
         if target is None:
             raise DriverUnavailableError(f"no driver is known for {self.language!r}")
-        build = target.driver(self.sdk_dir, self.cache_dir)
-        return build.steps, build.run
+        return target.driver(self.sdk_dir, self.cache_dir)
 
 
 def driver_env() -> dict[str, str]:

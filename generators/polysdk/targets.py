@@ -25,6 +25,7 @@ class DriverBuild:
 
     steps: list[Step]
     run: list[str]
+    source: str  # the driver's source, relative to the SDK: absent when generated without --drivers
 
 
 @dataclass(frozen=True)
@@ -39,20 +40,28 @@ class LanguageTarget:
 
 def _go_driver(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
     binary = cache_dir / "polysdk-driver-go"
-    return DriverBuild([(["go", "build", "-o", str(binary), "./cmd/polysdk-driver"], {})], [str(binary)])
+    return DriverBuild(
+        [(["go", "build", "-o", str(binary), "./cmd/polysdk-driver"], {})],
+        [str(binary)],
+        "cmd/polysdk-driver",
+    )
 
 
 def _rust_driver(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
     target = Path(os.environ.get("CARGO_TARGET_DIR", cache_dir / "cargo-target"))
     build = ["cargo", "build", "--quiet", "--example", "polysdk_driver"]
     return DriverBuild(
-        [(build, {"CARGO_TARGET_DIR": str(target)})], [str(target / "debug" / "examples" / "polysdk_driver")]
+        [(build, {"CARGO_TARGET_DIR": str(target)})],
+        [str(target / "debug" / "examples" / "polysdk_driver")],
+        "examples/polysdk_driver",
     )
 
 
 def _typescript_driver(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
     script = sdk_dir / ".driver-build" / "conformance" / "driver.js"
-    return DriverBuild([([tsc(), "-p", "tsconfig.driver.json"], {})], ["node", str(script)])
+    return DriverBuild(
+        [([tsc(), "-p", "tsconfig.driver.json"], {})], ["node", str(script)], "conformance/driver.ts"
+    )
 
 
 def tsc() -> str:

@@ -97,7 +97,16 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Wall time and peak memory of generating all three languages for the orchestrator contract
-    and for Stripe's (tests/fixtures/real/stripe-spec3.yaml or $POLYSDK_STRIPE_SPEC); medians."""
-    _install_polysdk(session)
+    and for Stripe's (tests/fixtures/real/stripe-spec3.yaml or $POLYSDK_STRIPE_SPEC); then each SDK
+    against a hostile server (tests/bench/hostile_bench.py: a 50 MiB event line, a gzip bomb);
+    medians."""
+    _install_polysdk(session, extras="conformance")
     stripe = os.environ.get("POLYSDK_STRIPE_SPEC", str(ROOT / "tests/fixtures/real/stripe-spec3.yaml"))
     session.run("python", "tests/bench/generate_bench.py", "--stripe", stripe, *session.posargs)
+    # Each SDK against a hostile server: a 50 MiB event line and a gzip bomb, through its driver.
+    session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
+    env = {
+        "POLYSDK_TSC": str(TOOLCHAIN / "node_modules" / ".bin" / "tsc"),
+        "CARGO_TARGET_DIR": str(CARGO_TARGET),
+    }
+    session.run("python", "tests/bench/hostile_bench.py", env=env)

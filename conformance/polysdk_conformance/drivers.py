@@ -168,6 +168,11 @@ class DriverProcess:
             self.stop()
             raise DriverUnavailableError(f"the driver's first line was not a hello: {message.data!r:.200}")
 
+    @property
+    def pid(self) -> int | None:
+        """The running driver's process id (benchmarks read its peak memory from /proc)."""
+        return self._process.pid if self._process is not None else None
+
     def send(self, line: dict[str, Any]) -> bool:
         """Writes one case line; False when the driver is gone (its exit message follows)."""
         data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")

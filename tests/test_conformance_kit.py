@@ -379,3 +379,14 @@ def test_known_failures_stale_entries_and_reports(tmp_path: Path, operations: di
     html = (report_dir / "matrix.html").read_text()
     assert html.startswith("<!doctype html>") and "Fake/get/wrong" in html and "<script" not in html
     assert "| `Fake/get/ok` | pass | NOT RUN | same |" in (report_dir / "matrix.md").read_text()
+
+
+def test_a_lone_surrogate_from_a_driver_becomes_visible_text() -> None:
+    """A hostile response can make an SDK surface a lone surrogate; the reports must still be
+    written as UTF-8, so the runner turns it into visible `\\udXXX` text (pairs stay characters)."""
+    from polysdk_conformance.drivers import _visible_surrogates
+
+    data = json.loads('{"v": ["x\\ud800y", "\\ud83d\\ude00"], "\\udc00": 1}')
+    cleaned = _visible_surrogates(data)
+    assert cleaned == {"v": ["x\\ud800y", "\U0001f600"], "\\udc00": 1}
+    json.dumps(cleaned, ensure_ascii=False).encode("utf-8")  # writable

@@ -107,6 +107,18 @@ class Message:
     generation: int
 
 
+def _visible_surrogates(value: Any) -> Any:
+    """Lone UTF-16 surrogates (a driver may surface one from a hostile response) as visible
+    `\\udXXX` text: they cannot be written as UTF-8, and the reports must still be written."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_visible_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_visible_surrogates(key): _visible_surrogates(item) for key, item in value.items()}
+    return value
+
+
 class DriverProcess:
     """One running driver; messages (results, its exit) arrive on `messages`."""
 
@@ -216,6 +228,8 @@ class DriverProcess:
         for raw in process.stdout:
             try:
                 data = json.loads(raw)
+                if b"\\ud" in raw.lower():  # a \uD800-\uDFFF escape: maybe a lone surrogate
+                    data = _visible_surrogates(data)
             except ValueError:
                 post("bad_line", raw[:500].decode("utf-8", "replace"))
                 continue

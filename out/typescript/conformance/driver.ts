@@ -46,7 +46,7 @@ const op3: Entry<Client> = {
   item: { ref: "Agent" },
   params: [
     ["cursor", "cursor", "str", false],
-    ["limit", "limit", "num", false],
+    ["limit", "limit", "i32", false],
     ["status", "status", { array: { ref: "AgentStatus" } }, false],
     ["capability", "capability", { array: "str" }, false],
     ["labels", "labels", { map: "str" }, false],
@@ -150,7 +150,7 @@ const op12: Entry<Client> = {
   codec: { array: { ref: "Run" } },
   item: { ref: "Run" },
   params: [
-    ["limit", "limit", "num", false],
+    ["limit", "limit", "i32", false],
     ["status", "status", { array: { ref: "RunStatus" } }, false],
     ["agent_ids", "agent_ids", { array: "str" }, false],
     ["created_after", "created_after", "date", false],
@@ -200,7 +200,7 @@ const op16: Entry<Client> = {
   params: [
     ["run_id", "run_id", "str", false],
     ["cursor", "cursor", "str", false],
-    ["limit", "limit", "num", false],
+    ["limit", "limit", "i32", false],
     ["after_sequence", "after_sequence", "i64", false],
   ],
   call: (c, p, o) => c["runs"]["listEvents"](p as unknown as api.ListRunEventsParams, o),
@@ -238,7 +238,7 @@ const op19: Entry<Client> = {
   params: [
     ["agent_id", "agent_id", "str", false],
     ["cursor", "cursor", "str", false],
-    ["timeout_seconds", "timeout_seconds", "num", false],
+    ["timeout_seconds", "timeout_seconds", "i32", false],
   ],
   call: (c, p, o) => c["messages"]["wait"](p as unknown as api.WaitForMessagesParams, o),
 };
@@ -274,8 +274,8 @@ const op22: Entry<Client> = {
   item: { ref: "Artifact" },
   params: [
     ["run_id", "run_id", "str", false],
-    ["offset", "offset", "num", false],
-    ["limit", "limit", "num", false],
+    ["offset", "offset", "i32", false],
+    ["limit", "limit", "i32", false],
   ],
   call: (c, p, o) => c["artifacts"]["listRunArtifacts"](p as unknown as api.ListRunArtifactsParams, o),
 };

@@ -11,6 +11,7 @@ export async function configure(): Promise<void> {
     bearerToken: "my-token", // or apiKey: "my-key"
     timeout: 30_000, // per attempt, in milliseconds
     maxRetries: 3, // default 2
+    maxResponseBytes: 8 * 1024 * 1024, // default 32 MiB
     defaultHeaders: { "X-Team": "research" },
   });
   console.log(client.core.baseURL);
@@ -51,6 +52,7 @@ export async function retries(): Promise<void> {
   const result = await client.agents.get({ agent_id: "id" }, {
     maxRetries: 5,
     timeout: 10_000,
+    maxResponseBytes: 1024 * 1024,
     signal: controller.signal,
     headers: { "X-Debug": "1" },
   });

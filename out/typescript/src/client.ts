@@ -171,7 +171,7 @@ const op3: OperationSpec = {
   path: "/v1/agents",
   params: [
     { key: "cursor", in: "query", name: "cursor", style: "form", explode: true, required: false, codec: "str" },
-    { key: "limit", in: "query", name: "limit", style: "form", explode: true, required: false, codec: "num" },
+    { key: "limit", in: "query", name: "limit", style: "form", explode: true, required: false, codec: "i32" },
     { key: "status", in: "query", name: "status", style: "form", explode: true, required: false, codec: { array: { ref: "AgentStatus" } } },
     { key: "capability", in: "query", name: "capability", style: "form", explode: false, required: false, codec: { array: "str" } },
     { key: "labels", in: "query", name: "labels", style: "deepObject", explode: true, required: false, codec: { map: "str" } },
@@ -524,7 +524,7 @@ const op12: OperationSpec = {
   method: "GET",
   path: "/v1/runs",
   params: [
-    { key: "limit", in: "query", name: "limit", style: "form", explode: true, required: false, codec: "num" },
+    { key: "limit", in: "query", name: "limit", style: "form", explode: true, required: false, codec: "i32" },
     { key: "status", in: "query", name: "status", style: "pipeDelimited", explode: false, required: false, codec: { array: { ref: "RunStatus" } } },
     { key: "agent_ids", in: "query", name: "agent_ids", style: "spaceDelimited", explode: false, required: false, codec: { array: "str" } },
     { key: "created_after", in: "query", name: "created_after", style: "form", explode: true, required: false, codec: "date" },
@@ -619,7 +619,7 @@ const op16: OperationSpec = {
   params: [
     { key: "run_id", in: "path", name: "run_id", style: "simple", explode: false, required: true, codec: "str" },
     { key: "cursor", in: "query", name: "cursor", style: "form", explode: true, required: false, codec: "str" },
-    { key: "limit", in: "query", name: "limit", style: "form", explode: true, required: false, codec: "num" },
+    { key: "limit", in: "query", name: "limit", style: "form", explode: true, required: false, codec: "i32" },
     { key: "after_sequence", in: "query", name: "after_sequence", style: "form", explode: true, required: false, codec: "i64" },
   ],
   result: { kind: "json", codec: { ref: "RunEventList" }, mayBeEmpty: false },
@@ -820,7 +820,7 @@ const op19: OperationSpec = {
   params: [
     { key: "agent_id", in: "path", name: "agent_id", style: "simple", explode: false, required: true, codec: "str" },
     { key: "cursor", in: "query", name: "cursor", style: "form", explode: true, required: false, codec: "str" },
-    { key: "timeout_seconds", in: "query", name: "timeout_seconds", style: "form", explode: true, required: false, codec: "num" },
+    { key: "timeout_seconds", in: "query", name: "timeout_seconds", style: "form", explode: true, required: false, codec: "i32" },
   ],
   result: { kind: "json", codec: { ref: "MessageBatch" }, mayBeEmpty: true },
   accept: "application/json",
@@ -976,8 +976,8 @@ const op22: OperationSpec = {
   path: "/v1/runs/{run_id}/artifacts",
   params: [
     { key: "run_id", in: "path", name: "run_id", style: "simple", explode: false, required: true, codec: "str" },
-    { key: "offset", in: "query", name: "offset", style: "form", explode: true, required: false, codec: "num" },
-    { key: "limit", in: "query", name: "limit", style: "form", explode: true, required: false, codec: "num" },
+    { key: "offset", in: "query", name: "offset", style: "form", explode: true, required: false, codec: "i32" },
+    { key: "limit", in: "query", name: "limit", style: "form", explode: true, required: false, codec: "i32" },
   ],
   result: { kind: "json", codec: { ref: "ArtifactPage" }, mayBeEmpty: false },
   accept: "application/json",

@@ -2,7 +2,8 @@
 // Types of Orchestrator API 1.0.0.
 //
 // int64 values are `bigint` (exact past 2^53) and date-time values are `Date`: the SDK converts
-// them from and to JSON. Binary values (files, raw bodies) are `Uint8Array`.
+// them from and to JSON. A decoded date-time is a `DateTime`, a `Date` that keeps the exact RFC 3339
+// text (every fraction digit) and is sent back as that text. Binary values are `Uint8Array`.
 
 import type { UnknownVariant } from "./unknown.js";
 

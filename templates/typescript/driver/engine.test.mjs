@@ -15,7 +15,7 @@ import {
   requestOptions,
   toBase64,
 } from "../.driver-build/conformance/engine.js";
-import { APIError, InvalidRequestError } from "../.driver-build/src/errors.js";
+import { APIError, APIUserAbortError, InvalidRequestError } from "../.driver-build/src/errors.js";
 
 const codecs = { Item: { object: [["id", "i64"], ["at", "date"]], required: ["id"] } };
 
@@ -62,6 +62,30 @@ const entries = {
       return promise;
     },
   },
+  waits: {
+    kind: "call",
+    result: "empty",
+    codec: "any",
+    params: [],
+    call: (c, p, o) => ({
+      withResponse: () =>
+        new Promise((_, reject) => o.signal.addEventListener("abort", () => reject(new APIUserAbortError()), { once: true })),
+    }),
+  },
+  abortable: {
+    kind: "stream",
+    codec: "str",
+    params: [],
+    call: (c, p, o) =>
+      answer(
+        (async function* () {
+          for (const event of ["a", "b", "c", "d"]) {
+            if (o.signal.aborted) throw new APIUserAbortError();
+            yield event;
+          }
+        })(),
+      ),
+  },
   events: {
     kind: "stream",
     codec: "str",
@@ -106,6 +130,15 @@ test("args become params by key with the SDK's codecs; idempotency and resume ar
   assert.deepEqual(buildParams(entries.get, { "item-id": null }, { headers: {} }, codecs), {});
 });
 
+test("a multipart file part may give its filename and content type", () => {
+  const entry = { kind: "call", result: "empty", codec: "any", params: [], body: ["body", "multipart", { object: [["file", "bin"], ["raw", "bin"]] }, false] };
+  const params = buildParams(entry, { body: { file: { base64: "AAE=", filename: "a.bin", content_type: "image/png" }, raw: "AAE=" } }, { headers: {} }, codecs);
+  assert.ok(params.body.file instanceof File);
+  assert.equal(params.body.file.name, "a.bin");
+  assert.equal(params.body.file.type, "image/png");
+  assert.deepEqual([...params.body.raw], [0, 1]);
+});
+
 test("a binary body is base64 on the wire and bytes in the SDK", () => {
   const params = buildParams(entries.upload, { body: toBase64(new Uint8Array([0, 255, 7])) }, { headers: {} }, codecs);
   assert.deepEqual([...params.body], [0, 255, 7]);
@@ -122,11 +155,14 @@ test("client and request options come from the case; request headers override ar
     timeout: 5,
     maxRetries: undefined,
     defaultHeaders: { a: "1" },
+    maxResponseBytes: undefined,
   });
+  assert.equal(clientOptions({ max_response_bytes: 1024 }, undefined).maxResponseBytes, 1024);
   const signal = new AbortController().signal;
   const perCall = requestOptions({ headers: { h: "r" } }, signal, { idempotencyKey: "k", headers: { h: "x", g: "y" } });
   assert.deepEqual(perCall.headers, { h: "r", g: "y" });
   assert.equal(perCall.idempotencyKey, "k");
+  assert.equal(requestOptions({ max_response_bytes: 10 }, signal, { headers: {} }).maxResponseBytes, 10);
   assert.throws(() => clientOptions({ timeout_ms: "slow" }, undefined), DriverError);
 });
 
@@ -190,4 +226,30 @@ test("modes: items and pages of a list honour take; a stream collects events; ot
   assert.deepEqual(events.events, ["a", "b"]);
   const unsupported = await run({}, { type: "case", id: "u", operation: "get", mode: "items" });
   assert.equal(unsupported.outcome, "unsupported");
+});
+
+test("a cancel line aborts the named case (on_signal); unknown or finished cases are ignored", async () => {
+  const out = [];
+  const cancels = new Map();
+  const d = driver({});
+  const write = (l) => out.push(l);
+  const running = handle(d, JSON.stringify({ type: "case", id: "w", operation: "waits", cancel: { on_signal: true } }), write, cancels);
+  assert.ok(cancels.has("w"));
+  await handle(d, JSON.stringify({ type: "cancel", id: "other" }), write, cancels);
+  assert.equal(out.length, 0);
+  await handle(d, JSON.stringify({ type: "cancel", id: "w" }), write, cancels);
+  await running;
+  assert.equal(out.length, 1);
+  assert.equal(out[0].outcome, "error");
+  assert.equal(out[0].error.kind, "cancelled");
+  assert.equal(cancels.size, 0);
+  await handle(d, JSON.stringify({ type: "cancel", id: "w" }), write, cancels);
+  assert.equal(out.length, 1);
+});
+
+test("after_events cancels once the N-th event is in the result and keeps pulling", async () => {
+  const result = await run({}, { type: "case", id: "a", operation: "abortable", mode: "stream", cancel: { after_events: 2 } });
+  assert.deepEqual(result.events, ["a", "b"]);
+  assert.equal(result.outcome, "error");
+  assert.equal(result.error.kind, "cancelled");
 });

@@ -132,11 +132,18 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(raw);
 }
 
+/** A multipart file part given as `{"base64": ..., "filename": ..., "content_type": ...}`: a File. */
+function filePart(value: Obj): File {
+  const filename = optString(value, "filename") ?? "";
+  const type = optString(value, "content_type") ?? "";
+  return new File([fromBase64(own(value, "base64")) as BlobPart], filename, { type });
+}
+
 /** Turns the base64 text of binary leaves (files, raw bytes) of a decoded value into bytes. */
 function withBytes(codec: Codec, value: unknown, codecs: Codecs, depth = 0): unknown {
   if (depth > 64 || value === undefined || value === null) return value;
   const c = resolve(codec, codecs);
-  if (c === "bin") return fromBase64(value);
+  if (c === "bin") return isPlainObject(value) ? filePart(value) : fromBase64(value);
   if (typeof c === "string") return value;
   if ("nullable" in c) return withBytes(c.nullable, value, codecs, depth + 1);
   if ("array" in c) return Array.isArray(value) ? value.map((item: unknown) => withBytes(c.array, item, codecs, depth + 1)) : value;
@@ -237,6 +244,7 @@ export function clientOptions(config: Obj, baseURL: string | undefined): ClientO
     timeout: optNumber(config, "timeout_ms"),
     maxRetries: optNumber(config, "max_retries"),
     defaultHeaders: headers === undefined ? undefined : defaults,
+    maxResponseBytes: optNumber(config, "max_response_bytes"),
   };
 }
 
@@ -249,6 +257,7 @@ export function requestOptions(config: Obj, signal: AbortSignal, extra: ArgOptio
     maxRetries: optNumber(config, "max_retries"),
     headers: merged,
     idempotencyKey: optString(config, "idempotency_key") ?? extra.idempotencyKey,
+    maxResponseBytes: optNumber(config, "max_response_bytes"),
   };
 }
 
@@ -307,8 +316,15 @@ const MODES: { readonly [kind: string]: readonly string[] } = {
   stream: ["stream"],
 };
 
-/** Runs one case (already known to have an id) and gives the result's fields. */
-export async function execute<C>(driver: Driver<C>, c: Obj): Promise<Obj> {
+/** The abort controllers of the running cases, by case id, for the runner's `cancel` lines. */
+export type Cancels = Map<string, AbortController>;
+
+/**
+ * Runs one case (already known to have an id) and gives the result's fields. With `cancels`, a case
+ * whose `cancel` says `on_signal` registers its controller there (synchronously, before any await)
+ * until it finishes.
+ */
+export async function execute<C>(driver: Driver<C>, c: Obj, cancels?: Cancels): Promise<Obj> {
   const codecs = driver.codecs;
   if (c["type"] !== "case") throw new DriverError(`expected a line of type "case"`);
   const operationId = c["operation"];
@@ -332,7 +348,10 @@ export async function execute<C>(driver: Driver<C>, c: Obj): Promise<Obj> {
   const cancel = section(c, "cancel");
   const afterMs = optNumber(cancel, "after_ms");
   const afterEvents = optNumber(cancel, "after_events");
+  const onSignal = own(cancel, "on_signal") === true;
+  const id = typeof c["id"] === "string" ? c["id"] : undefined;
   const full = (list: unknown[]): boolean => take !== undefined && list.length >= take;
+  if (onSignal && cancels !== undefined && id !== undefined) cancels.set(id, controller);
 
   const result: Obj = { outcome: "ok", attempts: null };
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -370,7 +389,8 @@ export async function execute<C>(driver: Driver<C>, c: Obj): Promise<Obj> {
       if (!full(events)) {
         for await (const event of opened.data) {
           events.push(toWire(entry.codec, event, codecs));
-          if (afterEvents !== undefined && events.length >= afterEvents) controller.abort();
+          // Cancel once the N-th event is in the result, then keep pulling: the next pull fails.
+          if (afterEvents !== undefined && events.length === afterEvents) controller.abort();
           if (full(events)) break;
         }
       }
@@ -391,21 +411,34 @@ export async function execute<C>(driver: Driver<C>, c: Obj): Promise<Obj> {
     if (error instanceof SDKError && (error.attempts > 0 || result["attempts"] === null)) result["attempts"] = error.attempts;
   } finally {
     clearTimeout(timer);
+    if (id !== undefined && cancels?.get(id) === controller) cancels.delete(id);
   }
   result["elapsed_ms"] = Math.round((performance.now() - start) * 1000) / 1000;
   return result;
 }
 
-/** Answers one line: a result, a driver_error for a case that cannot run, or a log line. */
-export async function handle<C>(driver: Driver<C>, line: string, write: (line: Obj) => void = writeStdout): Promise<void> {
+/**
+ * Answers one line: a result, a driver_error for a case that cannot run, or a log line. A `cancel`
+ * line aborts the named running case (registered in `cancels`) and is otherwise ignored.
+ */
+export async function handle<C>(
+  driver: Driver<C>,
+  line: string,
+  write: (line: Obj) => void = writeStdout,
+  cancels: Cancels = new Map(),
+): Promise<void> {
   let id: string | undefined;
   try {
     const parsed = parseJSON(line);
     if (!isPlainObject(parsed)) throw new DriverError("a line must be a JSON object");
     const raw = Object.hasOwn(parsed, "id") ? parsed["id"] : undefined;
+    if (parsed["type"] === "cancel") {
+      if (typeof raw === "string") cancels.get(raw)?.abort();
+      return;
+    }
     if (typeof raw !== "string") throw new DriverError("the line has no string id");
     id = raw;
-    write({ type: "result", id, ...(await execute(driver, parsed)) });
+    write({ type: "result", id, ...(await execute(driver, parsed, cancels)) });
   } catch (error) {
     const message = error instanceof DriverError ? error.message : describe(error);
     if (id === undefined) write({ type: "log", message: `ignored a line: ${message}` });
@@ -419,10 +452,11 @@ export function main<C>(driver: Driver<C>): void {
   process.on("uncaughtException", (error) => log(`uncaught exception: ${describe(error)}`));
   writeStdout(driver.hello);
   const inflight = new Set<Promise<void>>();
+  const cancels: Cancels = new Map();
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
   lines.on("line", (line) => {
     if (line.trim() === "") return;
-    const task = handle(driver, line);
+    const task = handle(driver, line, writeStdout, cancels);
     inflight.add(task);
     void task.then(() => inflight.delete(task));
   });

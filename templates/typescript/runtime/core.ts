@@ -2,7 +2,7 @@
 // The transport every generated method goes through: configuration, request building, auth,
 // retries with backoff, response decoding, pagination and server-sent events.
 
-import { type Codec, type Codecs, decodeValue, encodeValue } from "./codec.js";
+import { type Codec, type Codecs, CodecError, decodeChecked, encodeValue, formatDateTime, own, resolve, wireEntries } from "./codec.js";
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -12,7 +12,7 @@ import {
   SDKError,
   makeAPIError,
 } from "./errors.js";
-import { parseJSON, stringifyJSON } from "./json.js";
+import { JSONSyntaxError, decodeUTF8, parseJSON, stringifyJSON } from "./json.js";
 
 /** Options of the client; each can be overridden per request where {@link RequestOptions} allows. */
 export interface ClientOptions {
@@ -30,6 +30,12 @@ export interface ClientOptions {
   defaultHeaders?: { readonly [name: string]: string } | undefined;
   /** The `fetch` implementation to use. Default: the global `fetch`. */
   fetch?: typeof fetch | undefined;
+  /**
+   * The most bytes of a buffered response body (JSON, text, bytes, error bodies; after
+   * decompression) and of one server-sent event. Default: 33 554 432 (32 MiB). Streamed binary
+   * downloads are not bounded.
+   */
+  maxResponseBytes?: number | undefined;
 }
 
 /** Options of one call. */
@@ -52,6 +58,8 @@ export interface RequestOptions {
   apiKey?: string | null | undefined;
   /** Overrides the client's `fetch` for this call. */
   fetch?: typeof fetch | undefined;
+  /** Overrides the client's `maxResponseBytes` for this call. */
+  maxResponseBytes?: number | undefined;
 }
 
 /** Facts about the generated SDK the runtime needs. */
@@ -213,6 +221,117 @@ const INITIAL_DELAY = 0.5;
 const MAX_DELAY = 8;
 const MAX_RETRY_AFTER = 60;
 
+/** The default of `maxResponseBytes`: 32 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 33_554_432;
+/** How many redirects one attempt follows; the next redirect response is an error. */
+export const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** The message of a decode error for a body over the limit; it names the limit. */
+function overLimit(limit: number, what = "response body"): string {
+  return `${what} exceeds max_response_bytes (${limit} bytes)`;
+}
+
+/** A limit option as a non-negative integer, or undefined when not set. */
+function limitOption(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < 0) throw new InvalidRequestError("maxResponseBytes must be a non-negative number");
+  return Math.floor(value);
+}
+
+/**
+ * Reads a body through a limiting reader: never more than `limit + 1` bytes are buffered. `bytes`
+ * holds at most `limit` bytes; `over` says whether the body was longer (the rest is not read).
+ */
+export async function readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<{ bytes: Uint8Array; over: boolean }> {
+  if (body === null) return { bytes: new Uint8Array(0), over: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let finished = false;
+  try {
+    while (total <= limit) {
+      const { done, value } = await reader.read();
+      if (done) {
+        finished = true;
+        break;
+      }
+      const room = limit + 1 - total;
+      const chunk = value.length > room ? value.subarray(0, room) : value;
+      chunks.push(chunk);
+      total += chunk.length;
+    }
+  } finally {
+    if (!finished) reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+  const size = Math.min(total, limit);
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    if (offset >= size) break;
+    const part = chunk.length > size - offset ? chunk.subarray(0, size - offset) : chunk;
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return { bytes, over: total > limit };
+}
+
+/** Whether an error (or one of its causes) comes from decompressing a corrupt body. */
+function isCompressionError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("Z_")) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * The raw path and query of a URL whose path has a percent-encoded dot segment (`%2E`, `%2E%2E`:
+ * a path parameter `.` or `..`), which the WHATWG URL parser would resolve away.
+ */
+function dotSegmentPath(url: string): string | undefined {
+  const match = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*(\/[^#]*)/.exec(url);
+  const raw = match?.[1];
+  if (raw === undefined) return undefined;
+  const path = raw.split("?")[0] ?? "";
+  if (!path.split("/").some((segment) => /%2e/i.test(segment) && /^(\.|%2e){1,2}$/i.test(segment))) return undefined;
+  try {
+    // What the URL parser would percent-encode (spaces, non-ASCII in a base URL) is encoded here too.
+    return raw.replace(/[^\x21-\x7e]+/g, (text) => encodeURIComponent(text));
+  } catch {
+    return undefined;
+  }
+}
+
+const GLOBAL_DISPATCHER = Symbol.for("undici.globalDispatcher.1");
+type Dispatcher = { dispatch(options: Record<string, unknown>, handler: unknown): unknown };
+
+/**
+ * Node's fetch (undici) resolves `.`/`..` segments, even percent-encoded, so a path parameter `..`
+ * would silently change the path. When the URL has such a segment, the request goes through a
+ * dispatcher wrapping Node's global one that sends the path exactly as built. Other runtimes ignore
+ * the option.
+ */
+async function rawPathDispatcher(path: string): Promise<Dispatcher | undefined> {
+  const slot = globalThis as unknown as Record<symbol, unknown>;
+  if (slot[GLOBAL_DISPATCHER] === undefined) {
+    // Node creates its global dispatcher on the first fetch; an aborted one sends nothing.
+    const controller = new AbortController();
+    controller.abort();
+    await globalThis.fetch("http://127.0.0.1/", { signal: controller.signal }).catch(() => undefined);
+  }
+  const inner = slot[GLOBAL_DISPATCHER] as Partial<Dispatcher> | undefined;
+  if (typeof inner?.dispatch !== "function") return undefined;
+  const dispatcher = inner as Dispatcher;
+  return { dispatch: (options, handler) => dispatcher.dispatch({ ...options, path }, handler) };
+}
+
 /** Whether a header value is safe to send (no CR, LF or NUL). */
 function checkHeader(name: string, value: string): void {
   if (/[\r\n\0]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
@@ -222,7 +341,7 @@ function checkHeader(name: string, value: string): void {
 
 /** A parameter value as text (dates as RFC 3339, bigints exactly). */
 function scalar(value: unknown): string {
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return formatDateTime(value); // [td] a DateTime is written exactly as given
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
   return stringifyJSON(value);
@@ -302,12 +421,16 @@ export function retryDelay(retry: number, headers: Headers | undefined, now = Da
   return base * (1 - 0.25 * Math.random()) * 1000;
 }
 
-/** Whether a response should be retried: `x-should-retry` decides when present, else the status. */
+/**
+ * Whether a response should be retried: never when the request is not retryable (not idempotent and
+ * without an idempotency key); else `x-should-retry` decides when present, else the status.
+ */
 export function shouldRetry(response: Response, retryable: boolean): boolean {
+  if (!retryable) return false;
   const header = response.headers.get("x-should-retry");
   if (header === "true") return true;
   if (header === "false") return false;
-  return retryable && RETRY_STATUSES.has(response.status);
+  return RETRY_STATUSES.has(response.status);
 }
 
 interface Prepared {
@@ -321,6 +444,10 @@ interface Sent {
   readonly attempts: number;
   readonly done: () => void;
   readonly timedOut: () => boolean;
+  /** The caller's signal, if any. */
+  readonly signal: AbortSignal | undefined;
+  /** The limit on a buffered body (and on one event) of this call. */
+  readonly limit: number;
 }
 
 /** One server-sent event, as parsed per the HTML standard. */
@@ -339,52 +466,90 @@ export interface ServerSentEvent {
 export async function* parseSSE(
   body: ReadableStream<Uint8Array>,
   state: { lastEventId: string; retry: number | undefined } = { lastEventId: "", retry: undefined },
+  limit: number = DEFAULT_MAX_RESPONSE_BYTES,
+  status = 200,
 ): AsyncGenerator<ServerSentEvent> {
+  // Linear in the input: lines are split on bytes (CR, LF, CRLF; a CR may end one chunk and its LF
+  // start the next), each byte is looked at once, and the bytes held for one event (the pending
+  // line plus the event's data) never exceed `limit`.
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  let buffer = "";
+  let pending: Uint8Array[] = [];
+  let pendingLength = 0;
+  let held = 0;
   let first = true;
+  let skipLF = false;
   let event = "";
   let data: string[] = [];
-  let pendingCR = false;
+  let idBuffer = state.lastEventId;
+  const tooLarge = (): APIDecodeError => new APIDecodeError(overLimit(limit, "a server-sent event"), status, "");
+  const line = (bytes: Uint8Array): ServerSentEvent | undefined => {
+    if (first) {
+      first = false;
+      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    }
+    if (bytes.length === 0) {
+      state.lastEventId = idBuffer;
+      const out = data.length > 0 ? { event: event || "message", data: data.join("\n"), id: idBuffer, retry: state.retry } : undefined;
+      event = "";
+      data = [];
+      held = 0;
+      return out;
+    }
+    if (bytes[0] === 0x3a) return undefined;
+    const text = decoder.decode(bytes);
+    const colon = text.indexOf(":");
+    const field = colon === -1 ? text : text.slice(0, colon);
+    let value = colon === -1 ? "" : text.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "data") {
+      data.push(value);
+      held += bytes.length + 1;
+    } else if (field === "event") {
+      event = value;
+      held += bytes.length;
+    } else if (field === "id") {
+      if (!value.includes("\0")) idBuffer = value;
+    } else if (field === "retry" && /^[0-9]+$/.test(value)) state.retry = Number(value);
+    if (held > limit) throw tooLarge();
+    return undefined;
+  };
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      let text = decoder.decode(value, { stream: true });
-      if (first && text.length > 0) {
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-        first = false;
+      let start = 0;
+      if (skipLF && value.length > 0) {
+        if (value[0] === 0x0a) start = 1;
+        skipLF = false;
       }
-      if (pendingCR && text.startsWith("\n")) text = text.slice(1);
-      pendingCR = false;
-      buffer += text;
+      let nextLF = -2;
+      let nextCR = -2;
       for (;;) {
-        const match = /\r\n|\r|\n/.exec(buffer);
-        if (match === null) break;
-        if (match[0] === "\r" && match.index === buffer.length - 1) {
-          pendingCR = true;
+        if (nextLF !== -1 && nextLF < start) nextLF = value.indexOf(0x0a, start);
+        if (nextCR !== -1 && nextCR < start) nextCR = value.indexOf(0x0d, start);
+        const end = nextLF === -1 ? nextCR : nextCR === -1 ? nextLF : Math.min(nextLF, nextCR);
+        if (end === -1) break;
+        let bytes = value.subarray(start, end);
+        if (pendingLength + bytes.length + held > limit) throw tooLarge();
+        if (pendingLength > 0) {
+          pending.push(bytes);
+          bytes = concatBytes(pending, pendingLength + bytes.length);
+          pending = [];
+          pendingLength = 0;
         }
-        const line = buffer.slice(0, match.index);
-        buffer = buffer.slice(match.index + match[0].length);
-        if (line === "") {
-          if (data.length > 0) {
-            yield { event: event || "message", data: data.join("\n"), id: state.lastEventId, retry: state.retry };
-          }
-          event = "";
-          data = [];
-          continue;
+        start = end + 1;
+        if (value[end] === 0x0d) {
+          if (end + 1 === value.length) skipLF = true;
+          else if (value[end + 1] === 0x0a) start = end + 2;
         }
-        if (line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const field = colon === -1 ? line : line.slice(0, colon);
-        let value2 = colon === -1 ? "" : line.slice(colon + 1);
-        if (value2.startsWith(" ")) value2 = value2.slice(1);
-        if (field === "event") event = value2;
-        else if (field === "data") data.push(value2);
-        else if (field === "id") {
-          if (!value2.includes("\0")) state.lastEventId = value2;
-        } else if (field === "retry" && /^[0-9]+$/.test(value2)) state.retry = Number(value2);
+        const out = line(bytes);
+        if (out !== undefined) yield out;
+      }
+      if (start < value.length) {
+        pending.push(value.subarray(start));
+        pendingLength += value.length - start;
+        if (pendingLength + held > limit) throw tooLarge();
       }
     }
   } finally {
@@ -393,10 +558,22 @@ export async function* parseSSE(
   }
 }
 
+function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
 /**
  * A stream of server-sent events, each event's data decoded into `T`. Iterate it with `for await`;
  * leaving the loop early closes the connection. A dropped connection is resumed with `Last-Event-ID`
- * (at most `maxRetries` times in a row).
+ * (at most `maxRetries` times in a row) once an event id has been received; a drop before any id is
+ * an {@link APIConnectionError} (replaying from the start would repeat events). Aborting the signal
+ * ends the iteration with {@link APIUserAbortError}, even when events are already buffered.
  */
 export class Stream<T> implements AsyncIterable<T> {
   /** The id of the last event received, sent as `Last-Event-ID` on reconnection. */
@@ -407,6 +584,7 @@ export class Stream<T> implements AsyncIterable<T> {
   readonly #decode: (data: string, status: number) => T;
   readonly #maxReconnects: number;
   readonly #signal: AbortSignal | undefined;
+  readonly #limit: number;
   #done: () => void;
   #used = false;
 
@@ -417,6 +595,7 @@ export class Stream<T> implements AsyncIterable<T> {
     decode: (data: string, status: number) => T,
     maxReconnects: number,
     signal?: AbortSignal,
+    limit: number = DEFAULT_MAX_RESPONSE_BYTES,
   ) {
     this.#signal = signal;
     this.response = first.response;
@@ -424,6 +603,11 @@ export class Stream<T> implements AsyncIterable<T> {
     this.#reconnect = reconnect;
     this.#decode = decode;
     this.#maxReconnects = maxReconnects;
+    this.#limit = limit;
+  }
+
+  #checkAborted(cause?: unknown): void {
+    if (this.#signal?.aborted) throw new APIUserAbortError("stream was aborted", cause === undefined ? undefined : { cause });
   }
 
   /** The raw events (type, data, id, retry) without decoding. */
@@ -434,20 +618,29 @@ export class Stream<T> implements AsyncIterable<T> {
     let failures = 0;
     try {
       for (;;) {
+        this.#checkAborted();
         const body = this.response.body;
         if (body === null) return;
         try {
-          for await (const event of parseSSE(body, state)) {
+          for await (const event of parseSSE(body, state, this.#limit, this.response.status)) {
             failures = 0;
             this.lastEventId = state.lastEventId;
+            this.#checkAborted();
             yield event;
+            this.#checkAborted();
           }
           return;
         } catch (error) {
-          if (this.#signal?.aborted) throw new APIUserAbortError("stream was aborted", { cause: error });
-          if (error instanceof SDKError || failures >= this.#maxReconnects) {
-            throw error instanceof SDKError ? error : new APIConnectionError("stream interrupted", { cause: error });
+          this.#checkAborted(error);
+          if (error instanceof SDKError) throw error;
+          if (isCompressionError(error)) {
+            throw new APIDecodeError("the event stream is not valid compressed data", this.response.status, "", { cause: error });
           }
+          this.lastEventId = state.lastEventId;
+          if (this.lastEventId === "") {
+            throw new APIConnectionError("stream interrupted before any event id was received", { cause: error });
+          }
+          if (failures >= this.#maxReconnects) throw new APIConnectionError("stream interrupted", { cause: error });
           failures++;
           this.#done();
           await sleep(state.retry ?? retryDelay(failures - 1, undefined), this.#signal);
@@ -525,6 +718,44 @@ export class PagePromise<TBody, TItem> extends APIPromise<Page<TBody, TItem>> im
   }
 }
 
+/** The entries of an object body: the schema's properties in its order, then the others in the caller's. */
+function schemaOrder(codec: Codec, value: Record<string, unknown>, codecs: Codecs): Array<[string, unknown]> {
+  const c = resolve(codec, codecs);
+  const declared = typeof c === "object" && "object" in c ? c.object.map(([key]) => key) : [];
+  const seen = new Set(declared);
+  const out: Array<[string, unknown]> = [];
+  for (const key of declared) if (Object.hasOwn(value, key)) out.push([key, value[key]]);
+  for (const [key, item] of Object.entries(value)) if (!seen.has(key)) out.push([key, item]);
+  return out;
+}
+
+/** One part of a multipart/form-data body: a file part has a filename, a field part none. */
+interface MultipartPart {
+  readonly name: string;
+  readonly filename?: string;
+  readonly type: string | undefined;
+  readonly data: Blob | Uint8Array | ArrayBuffer | string;
+}
+
+/** A name or filename in a Content-Disposition header, escaped as the HTML standard's FormData does. */
+function dispositionValue(text: string): string {
+  return text.replaceAll("\r", "%0D").replaceAll("\n", "%0A").replaceAll('"', "%22");
+}
+
+/** A multipart/form-data body (RFC 7578): file parts carry a filename, other fields do not. */
+function multipartBody(parts: readonly MultipartPart[], boundary: string): Blob {
+  const chunks: BlobPart[] = [];
+  for (const part of parts) {
+    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${dispositionValue(part.name)}"`;
+    if (part.filename !== undefined) head += `; filename="${dispositionValue(part.filename)}"`;
+    head += "\r\n";
+    if (part.type !== undefined) head += `Content-Type: ${part.type.replace(/[\r\n]/g, "")}\r\n`;
+    chunks.push(`${head}\r\n`, part.data as BlobPart, "\r\n");
+  }
+  chunks.push(`--${boundary}--\r\n`);
+  return new Blob(chunks);
+}
+
 function asObject(value: unknown): Record<string, unknown> | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
@@ -551,6 +782,8 @@ export class Core {
   readonly timeout: number;
   /** The default number of retries. */
   readonly maxRetries: number;
+  /** The default limit on a buffered response body and on one server-sent event, in bytes. */
+  readonly maxResponseBytes: number;
   readonly #bearerToken: string | undefined;
   readonly #apiKey: string | undefined;
   readonly #headers: { readonly [name: string]: string };
@@ -564,6 +797,7 @@ export class Core {
     this.#apiKey = options.apiKey === null ? undefined : (options.apiKey ?? readEnv(`${info.envPrefix}_API_KEY`));
     this.timeout = options.timeout ?? 60_000;
     this.maxRetries = Math.max(0, Math.floor(options.maxRetries ?? 2));
+    this.maxResponseBytes = limitOption(options.maxResponseBytes) ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#headers = { ...(options.defaultHeaders ?? {}) };
     for (const [name, value] of Object.entries(this.#headers)) checkHeader(name, value);
     const custom = options.fetch;
@@ -589,14 +823,36 @@ export class Core {
     const p = asObject(params) ?? {};
     const opts = options ?? {};
     const start = async (): Promise<WithResponse<Stream<T>>> => {
-      const first = await this.#send(op, p, opts, undefined, undefined, true);
+      const first = await this.#openStream(op, p, opts, undefined);
       const reconnect = (lastEventId: string): Promise<Sent> =>
-        this.#send(op, p, opts, undefined, lastEventId === "" ? undefined : lastEventId, true);
+        this.#openStream(op, p, opts, lastEventId === "" ? undefined : lastEventId);
       const decode = (data: string, status: number): T => this.#decodeText<T>(op.result.codec, data, status, false);
-      const stream = new Stream<T>(first, reconnect, decode, opts.maxRetries ?? this.maxRetries, opts.signal);
+      const stream = new Stream<T>(first, reconnect, decode, opts.maxRetries ?? this.maxRetries, opts.signal, first.limit);
       return { data: stream, response: first.response, attempts: first.attempts };
     };
     return new APIPromise(start());
+  }
+
+  /** Sends a stream request; a 2xx response that is not `text/event-stream` is a decode error. */
+  async #openStream(op: OperationSpec, params: Record<string, unknown>, options: RequestOptions, lastEventId: string | undefined): Promise<Sent> {
+    const sent = await this.#send(op, params, options, undefined, lastEventId, true);
+    const type = sent.response.headers.get("content-type") ?? "";
+    if (/^\s*text\/event-stream\s*(;|$)/i.test(type)) return sent;
+    let error: SDKError;
+    try {
+      const text = await this.#readText(sent);
+      error = new APIDecodeError(
+        `expected a text/event-stream response, got ${type === "" ? "no content type" : JSON.stringify(type)}`,
+        sent.response.status,
+        text,
+      );
+    } catch (cause) {
+      error = cause instanceof SDKError ? cause : new APIConnectionError("connection error", { cause });
+    } finally {
+      sent.done();
+    }
+    error.attempts = sent.attempts;
+    throw error;
   }
 
   async #page<TBody, TItem>(
@@ -608,14 +864,14 @@ export class Core {
     const result = await this.#call<TBody>(op, params, options, url);
     const spec = op.pagination;
     const body = asObject(result.data);
-    const list = spec?.items === undefined ? result.data : body?.[spec.items];
+    const list = spec?.items === undefined ? result.data : body === undefined ? undefined : own(body, spec.items);
     const items = (Array.isArray(list) ? list : []) as TItem[];
     let next: (() => APIPromise<Page<TBody, TItem>>) | undefined;
     const follow = (p: Record<string, unknown>, u: string | undefined) => (): APIPromise<Page<TBody, TItem>> =>
       new APIPromise(this.#page<TBody, TItem>(op, p, options, u));
     if (spec?.style === "cursor" && spec.cursorParam !== undefined && spec.nextCursorField !== undefined) {
-      const cursor = body?.[spec.nextCursorField];
-      const more = spec.hasMoreField === undefined ? true : body?.[spec.hasMoreField] !== false;
+      const cursor = body === undefined ? undefined : own(body, spec.nextCursorField);
+      const more = spec.hasMoreField === undefined || body === undefined ? true : own(body, spec.hasMoreField) !== false;
       if (more && cursor !== undefined && cursor !== null && cursor !== "") {
         next = follow({ ...params, [spec.cursorParam]: cursor }, undefined);
       }
@@ -628,9 +884,9 @@ export class Core {
         if (target.origin === base.origin) next = follow(params, target.toString());
       }
     } else if (spec?.style === "offset" && spec.offsetParam !== undefined) {
-      const offset = Number(params[spec.offsetParam] ?? 0) + items.length;
-      const limit = spec.limitParam === undefined ? undefined : params[spec.limitParam];
-      const total = spec.totalField === undefined ? undefined : body?.[spec.totalField];
+      const offset = Number(own(params, spec.offsetParam) ?? 0) + items.length;
+      const limit = spec.limitParam === undefined ? undefined : own(params, spec.limitParam);
+      const total = spec.totalField === undefined || body === undefined ? undefined : own(body, spec.totalField);
       const short = limit !== undefined && limit !== null && items.length < Number(limit);
       const reached = total !== undefined && total !== null && offset >= Number(total);
       if (items.length > 0 && !short && !reached) next = follow({ ...params, [spec.offsetParam]: offset }, undefined);
@@ -642,7 +898,7 @@ export class Core {
     const sent = await this.#send(op, params, options, url, undefined, op.result.kind === "binary");
     const { response, attempts } = sent;
     try {
-      const data = await this.#decodeResponse<T>(op, response, sent.timedOut);
+      const data = await this.#decodeResponse<T>(op, sent);
       return { data, response, attempts };
     } catch (error) {
       if (error instanceof SDKError) error.attempts = attempts;
@@ -652,12 +908,14 @@ export class Core {
     }
   }
 
-  async #decodeResponse<T>(op: OperationSpec, response: Response, timedOut: () => boolean): Promise<T> {
+  async #decodeResponse<T>(op: OperationSpec, sent: Sent): Promise<T> {
+    const { response } = sent;
     const kind = op.result.kind;
     if (kind === "binary") {
-      return (response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })) as T;
+      if (response.body === null) return new ReadableStream<Uint8Array>({ start: (c) => c.close() }) as T;
+      return typedStream(response.body, (error) => this.#bodyError(error, sent)) as T;
     }
-    const text = await this.#readText(response, timedOut);
+    const text = await this.#readText(sent);
     if (kind === "empty") return undefined as T;
     if (kind === "text") return text as T;
     if (text.trim() === "") {
@@ -675,15 +933,38 @@ export class Core {
     } catch (error) {
       throw new APIDecodeError(`the response body is not valid JSON: ${String(error)}`, status, text, { cause: error });
     }
-    return decodeValue(codec, parsed, this.info.codecs) as T;
+    // [td] the value is checked against its type: a mismatch is a decode error.
+    try {
+      return decodeChecked(codec, parsed, this.info.codecs) as T;
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      throw new APIDecodeError(`the response body does not match its type: ${error.message}`, status, text, { cause: error });
+    }
   }
 
-  async #readText(response: Response, timedOut: () => boolean): Promise<string> {
+  /** The body as text, read through the call's limit: a longer body is a decode error naming the limit. */
+  async #readText(sent: Sent): Promise<string> {
+    let read: { bytes: Uint8Array; over: boolean };
     try {
-      return await response.text();
+      read = await readLimited(sent.response.body, sent.limit);
     } catch (error) {
-      throw this.#transportError(error, undefined, timedOut());
+      throw this.#bodyError(error, sent);
     }
+    if (read.over) {
+      throw new APIDecodeError(overLimit(sent.limit), sent.response.status, new TextDecoder().decode(read.bytes));
+    }
+    return bodyText(read.bytes, sent.response.status);
+  }
+
+  /** An error while reading a body: corrupt compressed data is a decode error, the rest per transport. */
+  #bodyError(error: unknown, sent: Sent): SDKError {
+    let out: SDKError;
+    if (error instanceof SDKError) out = error;
+    else if (!sent.signal?.aborted && isCompressionError(error)) {
+      out = new APIDecodeError("the response body is not valid compressed data", sent.response.status, "", { cause: error });
+    } else out = this.#transportError(error, sent.signal, sent.timedOut());
+    if (out.attempts === 0) out.attempts = sent.attempts;
+    return out;
   }
 
   #transportError(error: unknown, signal: AbortSignal | undefined, timedOut = false): SDKError {
@@ -706,13 +987,18 @@ export class Core {
     const headers = new Headers();
     const cookies: string[] = [];
     for (const p of op.params) {
-      const raw = params[p.key];
+      // Own properties only: a parameter named `constructor` or `toString` is never the prototype's.
+      const raw = own(params, p.key);
       if (raw === undefined || (raw === null && p.in === "path")) {
         if (p.required) throw new InvalidRequestError(`missing required ${p.in} parameter ${JSON.stringify(p.name)}`);
         continue;
       }
       const value = encodeValue(p.codec, raw, this.info.codecs);
-      if (p.in === "path") path = path.split(`{${p.name}}`).join(encodePathSegment(value));
+      if (p.in === "path") {
+        const segment = encodePathSegment(value);
+        if (segment === "") throw new InvalidRequestError(`path parameter ${JSON.stringify(p.name)} is empty`);
+        path = path.split(`{${p.name}}`).join(segment);
+      }
       else if (p.in === "query") query.push(...encodeQuery(p.name, value, p.style, p.explode));
       else if (p.in === "header") {
         const text = Array.isArray(value) ? value.map(scalar).join(",") : scalar(value);
@@ -725,15 +1011,16 @@ export class Core {
     if (nextURL === undefined && query.length > 0) url += (url.includes("?") ? "&" : "?") + query.join("&");
     if (cookies.length > 0) headers.set("cookie", cookies.join("; "));
     headers.set("accept", op.accept);
+    headers.set("accept-encoding", "gzip");
     headers.set("user-agent", `${this.info.name}/${this.info.version} (typescript)`);
     if (op.idempotencyHeader !== undefined && idempotencyKey !== undefined) {
       checkHeader(op.idempotencyHeader, idempotencyKey);
       headers.set(op.idempotencyHeader, idempotencyKey);
     }
-    const init: RequestInit & { duplex?: "half" } = { method: op.method, headers, redirect: "follow" };
+    const init: RequestInit & { duplex?: "half" } = { method: op.method, headers, redirect: "manual" };
     let rewindable = true;
     if (op.body !== undefined) {
-      const body = params[op.body.key];
+      const body = own(params, op.body.key);
       if (body === undefined) {
         if (op.body.required) throw new InvalidRequestError("missing the required request body");
       } else {
@@ -798,9 +1085,10 @@ export class Core {
       return true;
     }
     if (spec.kind === "form") {
+      // The WHATWG application/x-www-form-urlencoded serializer, fields in the schema's order.
       headers.set("content-type", "application/x-www-form-urlencoded");
       const form = new URLSearchParams();
-      for (const [key, value] of Object.entries(asObject(encodeValue(spec.codec, body, codecs)) ?? {})) {
+      for (const [key, value] of schemaOrder(spec.codec, asObject(encodeValue(spec.codec, body, codecs)) ?? {}, codecs)) {
         if (value === undefined) continue;
         for (const item of Array.isArray(value) ? value : [value]) form.append(key, scalar(item));
       }
@@ -808,22 +1096,27 @@ export class Core {
       return true;
     }
     if (spec.kind === "multipart") {
-      const form = new FormData();
-      for (const [key, value] of Object.entries(asObject(body) ?? {})) {
+      const parts: MultipartPart[] = [];
+      // Part names are wire names: a field renamed in TypeScript (`constructor_`) keeps its own.
+      for (const [key, value] of wireEntries(spec.codec, asObject(body) ?? {}, codecs)) {
         if (value === undefined) continue;
-        const type = spec.encodings?.[key];
+        const type = own(spec.encodings ?? {}, key) as string | undefined;
         for (const item of Array.isArray(value) && type === undefined ? value : [value]) {
-          if (item instanceof Blob) form.append(key, item, item instanceof File ? item.name : key);
-          else if (item instanceof Uint8Array || item instanceof ArrayBuffer) {
-            form.append(key, new Blob([item as BlobPart], { type: type ?? "application/octet-stream" }), key);
+          if (item instanceof Blob) {
+            const name = item instanceof File && item.name !== "" ? item.name : key;
+            parts.push({ name: key, filename: name, type: item.type || type || "application/octet-stream", data: item });
+          } else if (item instanceof Uint8Array || item instanceof ArrayBuffer) {
+            parts.push({ name: key, filename: key, type: type ?? "application/octet-stream", data: item });
           } else if (type !== undefined && /json/i.test(type)) {
-            form.append(key, new Blob([stringifyJSON(encodeValue("any", item, codecs))], { type }));
+            parts.push({ name: key, type, data: stringifyJSON(encodeValue("any", item, codecs)) });
           } else if (typeof item === "object" && item !== null && !(item instanceof Date)) {
-            form.append(key, new Blob([stringifyJSON(encodeValue("any", item, codecs))], { type: "application/json" }));
-          } else form.append(key, scalar(item));
+            parts.push({ name: key, type: "application/json", data: stringifyJSON(encodeValue("any", item, codecs)) });
+          } else parts.push({ name: key, type, data: scalar(item) });
         }
       }
-      init.body = form;
+      const boundary = `polysdk-${globalThis.crypto.randomUUID()}`;
+      headers.set("content-type", `multipart/form-data; boundary=${boundary}`);
+      init.body = multipartBody(parts, boundary);
       return true;
     }
     headers.set("content-type", spec.mediaType);
@@ -851,6 +1144,7 @@ export class Core {
     const signal = options.signal;
     const maxRetries = Math.max(0, Math.floor(options.maxRetries ?? this.maxRetries));
     const timeout = options.timeout ?? this.timeout;
+    const limit = limitOption(options.maxResponseBytes) ?? this.maxResponseBytes;
     const idempotencyKey =
       op.idempotencyHeader === undefined ? undefined : (options.idempotencyKey ?? globalThis.crypto.randomUUID());
     let attempts = 0;
@@ -877,7 +1171,7 @@ export class Core {
       attempts++;
       let response: Response;
       try {
-        response = await (options.fetch ?? this.#fetch)(prepared.url, { ...prepared.init, signal: controller.signal });
+        response = await this.#follow(prepared, options.fetch ?? this.#fetch, controller.signal);
       } catch (cause) {
         done();
         const error = this.#transportError(cause, signal, timedOut);
@@ -894,7 +1188,7 @@ export class Core {
           done();
           controller.abort();
         };
-        return { response, attempts, done: keepOpen ? release : done, timedOut: () => timedOut };
+        return { response, attempts, done: keepOpen ? release : done, timedOut: () => timedOut, signal, limit };
       }
       if (retry < maxRetries && shouldRetry(response, retryable)) {
         done();
@@ -902,12 +1196,14 @@ export class Core {
         await this.#backoff(retry, response.headers, signal, attempts);
         continue;
       }
+      // An error body is read up to the limit and kept truncated: the API error is never lost.
       let text: string;
       try {
-        text = await response.text();
+        text = new TextDecoder().decode((await readLimited(response.body, limit)).bytes);
       } catch (cause) {
         done();
-        const error = this.#transportError(cause, signal, timedOut);
+        const sent = { response, attempts, done, timedOut: () => timedOut, signal, limit };
+        const error = this.#bodyError(cause, sent);
         error.attempts = attempts;
         throw error;
       }
@@ -924,6 +1220,59 @@ export class Core {
     }
   }
 
+  /**
+   * One attempt: sends the request and follows redirects itself (at most {@link MAX_REDIRECTS}).
+   * 303 (and 301/302 after a POST) continue as a GET without a body; 307/308 keep the method and
+   * body. A redirect to another origin drops the credentials (Authorization, Cookie, the API-key
+   * header) for the rest of the chain. The response returned may be a redirect the SDK does not
+   * follow (too many, no usable Location, a body that cannot be sent again): an API error then.
+   */
+  async #follow(prepared: Prepared, fetchImpl: typeof fetch, signal: AbortSignal): Promise<Response> {
+    let url = prepared.url;
+    let method = (prepared.init.method ?? "GET").toUpperCase();
+    let body = prepared.init.body;
+    const headers = new Headers(prepared.init.headers);
+    for (let hop = 0; ; hop++) {
+      const init: RequestInit & { duplex?: "half"; dispatcher?: Dispatcher } = { ...prepared.init, method, headers, signal, redirect: "manual" };
+      if (body === undefined || body === null) delete init.body;
+      else init.body = body;
+      const raw = dotSegmentPath(url);
+      if (raw !== undefined) {
+        const dispatcher = await rawPathDispatcher(raw);
+        if (dispatcher !== undefined) init.dispatcher = dispatcher;
+      }
+      const response = await fetchImpl(url, init);
+      if (!REDIRECT_STATUSES.has(response.status) || hop >= MAX_REDIRECTS) return response;
+      const location = response.headers.get("location");
+      let target: URL;
+      try {
+        if (location === null || location.trim() === "") return response;
+        target = new URL(location, url);
+      } catch {
+        return response;
+      }
+      if (target.protocol !== "http:" && target.protocol !== "https:") return response;
+      const status = response.status;
+      const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
+      if (!toGet && status !== 303 && body instanceof ReadableStream) return response;
+      await response.body?.cancel().catch(() => undefined);
+      if (toGet || status === 303) {
+        if (toGet) method = "GET";
+        body = undefined;
+        headers.delete("content-type");
+        headers.delete("content-length");
+      }
+      if (new URL(url).origin !== target.origin) {
+        headers.delete("authorization");
+        headers.delete("proxy-authorization");
+        headers.delete("cookie");
+        const key = this.info.apiKey;
+        if (key !== undefined && key.in === "header") headers.delete(key.name);
+      }
+      url = target.toString();
+    }
+  }
+
   async #backoff(retry: number, headers: Headers | undefined, signal: AbortSignal | undefined, attempts: number): Promise<void> {
     try {
       await sleep(retryDelay(retry, headers), signal);
@@ -932,6 +1281,41 @@ export class Core {
       throw error;
     }
   }
+}
+
+/** The text of a buffered response body (UTF-8). */
+function bodyText(bytes: Uint8Array, status: number): string {
+  // [td] invalid UTF-8 is a decode error; a byte order mark is kept (parseJSON refuses it).
+  try {
+    return decodeUTF8(bytes);
+  } catch (error) {
+    if (!(error instanceof JSONSyntaxError)) throw error;
+    throw new APIDecodeError("the response body is not valid UTF-8", status, new TextDecoder().decode(bytes), { cause: error });
+  }
+}
+
+/** A body stream whose read errors are the SDK's typed errors (connection, timeout, cancelled, decode). */
+function typedStream(body: ReadableStream<Uint8Array>, mapError: (error: unknown) => SDKError): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          controller.error(mapError(error));
+          return;
+        }
+        if (chunk.done) controller.close();
+        else controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /** Reads a whole byte stream (e.g. a binary download) into one array. */

@@ -79,6 +79,7 @@ def plan(decisions: Decisions, options: Options) -> LanguagePlan:
         runtime=[
             *(RuntimeFile(f"typescript/runtime/{name}.ts", f"src/{name}.ts") for name in _RUNTIME),
             RuntimeFile("typescript/runtime/runtime.test.mjs", "test/runtime.test.mjs"),
+            RuntimeFile("typescript/runtime/codec.test.mjs", "test/codec.test.mjs"),
             *driver_runtime,
         ],
         formatter=None,

@@ -1,6 +1,6 @@
 """src/codecs.ts and the codec descriptors of operations: how the runtime (src/codec.ts) reads each
-type from lossless JSON and writes it back (int64 → bigint, date-time → Date, unions → the variant
-or the unknown variant)."""
+type from lossless JSON and writes it back (int64 → bigint, date-time → DateTime, unions → the
+variant or the unknown variant), checking responses against their types."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from polysdk import ir
 from polysdk.literals import ts_string
-from polysdk.views.typescript.types import TsTypes, literal
+from polysdk.views.typescript.types import TsTypes, field_name, field_names, literal
 
 _LEAF_CODECS = {
     ir.Prim.BOOLEAN: "bool",
-    ir.Prim.INTEGER: "num",
-    ir.Prim.INT32: "num",
+    ir.Prim.INTEGER: "int",
+    ir.Prim.INT32: "i32",
     ir.Prim.INT64: "i64",
     ir.Prim.FLOAT: "num",
     ir.Prim.DOUBLE: "num",
@@ -49,7 +49,8 @@ def codec(types: TsTypes, t: ir.Type | None) -> str:
 
 
 def _object_codec(types: TsTypes, definition: ir.ObjectDef) -> str:
-    fields = ", ".join(f"[{ts_string(f.wire_name)}, {codec(types, f.type)}]" for f in definition.fields)
+    names = field_names(f.wire_name for f in definition.fields)
+    fields = ", ".join(_field_entry(types, f, names[f.wire_name]) for f in definition.fields)
     required = ", ".join(ts_string(f.wire_name) for f in definition.fields if f.required)
     parts = [f"object: [{fields}]"]
     if required:
@@ -57,6 +58,12 @@ def _object_codec(types: TsTypes, definition: ir.ObjectDef) -> str:
     if definition.additional is not None:
         parts.append(f"extra: {codec(types, definition.additional)}")
     return "{ " + ", ".join(parts) + " }"
+
+
+def _field_entry(types: TsTypes, f: ir.Field, name: str) -> str:
+    """`[wire name, codec]`, plus the TypeScript property name when it differs (`toString_`)."""
+    renamed = f", {ts_string(name)}" if name != f.wire_name else ""
+    return f"[{ts_string(f.wire_name)}, {codec(types, f.type)}{renamed}]"
 
 
 def _union_codec(types: TsTypes, definition: ir.UnionDef) -> str:
@@ -67,6 +74,9 @@ def _union_codec(types: TsTypes, definition: ir.UnionDef) -> str:
     parts = [f"union: [{variants}]"]
     if definition.discriminator is not None:
         parts.append(f"discriminator: {ts_string(definition.discriminator)}")
+        key = field_name(definition.discriminator)
+        if key != definition.discriminator:
+            parts.append(f"key: {ts_string(key)}")
         if definition.discriminator == "raw":
             parts.append('rawKey: "rawJson"')
     return "{ " + ", ".join(parts) + " }"
@@ -76,7 +86,7 @@ def definition_codec(types: TsTypes, definition: ir.Definition) -> str:
     if isinstance(definition, ir.ObjectDef):
         return _object_codec(types, definition)
     if isinstance(definition, ir.EnumDef):
-        return '"num"' if definition.base is ir.Prim.INTEGER else '"str"'
+        return '"int"' if definition.base is ir.Prim.INTEGER else '"str"'
     if isinstance(definition, ir.UnionDef):
         return _union_codec(types, definition)
     return codec(types, definition.target)

@@ -1,6 +1,8 @@
 """src/models.ts: one declaration per named type of the contract.
 
-Properties keep the contract's wire names (snake_case stays), quoted when not plain identifiers.
+Properties keep the contract's wire names (snake_case stays), quoted when not plain identifiers;
+a name of an `Object.prototype` member (`constructor`, `toString`, `valueOf`, `__proto__`, ...) takes
+a `_` suffix (`toString_`), which the codec maps to the wire name both ways (see types.field_name).
 Optional → `name?: T`; nullable → `T | null`; both → `name?: T | null` (with
 exactOptionalPropertyTypes an absent property and `null` stay distinct). readOnly → `readonly`.
 
@@ -31,17 +33,29 @@ import enum
 from dataclasses import dataclass, field
 
 from polysdk import ir
-from polysdk.literals import line_comment, ts_string
+from polysdk.literals import block_comment_safe, line_comment, ts_string
 from polysdk.names import Namer, needs_leading_letter, pascal, ts_property_key
 from polysdk.views.typescript.docs import default_tag, doc_lines, jsdoc, symbol_doc, with_tags
-from polysdk.views.typescript.types import STRINGY, UNKNOWN, Atom, TsType, TsTypes, leaf, literal, union
+from polysdk.views.typescript.types import (
+    STRINGY,
+    UNKNOWN,
+    Atom,
+    TsType,
+    TsTypes,
+    field_name,
+    field_names,
+    leaf,
+    literal,
+    union,
+)
 
 MAX_LINE = 100  # a union or enum longer than this is written one member per line
 MAX_INDEX_MEMBERS = 6  # an index signature wider than this becomes `unknown`
 NUMBERS_NOTE = [
     "//",
     "// int64 values are `bigint` (exact past 2^53) and date-time values are `Date`: the SDK converts",
-    "// them from and to JSON. Binary values (files, raw bodies) are `Uint8Array`.",
+    "// them from and to JSON. A decoded date-time is a `DateTime`, a `Date` that keeps the exact RFC 3339",
+    "// text (every fraction digit) and is sent back as that text. Binary values are `Uint8Array`.",
 ]
 
 
@@ -113,11 +127,15 @@ def _interface(types: TsTypes, named: ir.NamedType, obj: ir.ObjectDef) -> TsInte
     name = types.names[named.name]
     members = []
     field_types: list[TsType] = []
+    names = field_names(f.wire_name for f in obj.fields)
     for f in obj.fields:
-        key = ts_property_key(f.wire_name)
+        key = ts_property_key(names[f.wire_name])
         t = types.of(f.type)
         field_types.append(t)
         body = doc_lines(f.docs.text) or doc_lines(f"The `{key}` property.")
+        if names[f.wire_name] != f.wire_name:
+            wire = block_comment_safe(f.wire_name)
+            body = [*body, f"On the wire `{wire}` (renamed: the name of an `Object.prototype` member)."]
         tags = (["@deprecated"] if f.docs.deprecated else []) + default_tag(f.default)
         members.append(_member(with_tags(body, tags), property_line(key, t, not f.required, f.read_only)))
     if obj.additional is not None or not obj.fields:
@@ -205,7 +223,7 @@ def _union(
     name = types.names[named.name]
     unknown = types.unknown_names[named.name]
     prop = definition.discriminator
-    key = ts_property_key(prop) if prop is not None else ""
+    key = ts_property_key(field_name(prop)) if prop is not None else ""
     members: list[TsType] = []
     for variant in definition.variants:
         t = types.of(variant.type, named.name)
@@ -235,7 +253,7 @@ def _unknown_variant(union_name: str, name: str, prop: str | None) -> TsInterfac
     raw = "rawJson" if prop == "raw" else "raw"
     members = []
     if prop is not None:
-        key = ts_property_key(prop)
+        key = ts_property_key(field_name(prop))
         members.append(
             _member([f"Never present: the tag as received is inside `{raw}`."], f"readonly {key}?: never;")
         )

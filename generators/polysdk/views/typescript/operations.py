@@ -1,10 +1,12 @@
 """One operation: its `OperationSpec` constant, its `<OperationId>Params` interface and its method.
 
 - every method takes `(params, options?)`: `params` is one `<OperationId>Params` interface holding
-  every path, query, header and cookie parameter under its wire name (a clash between locations
-  gets a `_<location>` suffix) and the body under `body`; it defaults to `{}` when nothing in it is
-  required. `options` is the runtime's `RequestOptions`. Idempotency and Last-Event-ID headers are
-  not parameters: the runtime sends them;
+  every path, query, header and cookie parameter under its wire name (a clash between locations,
+  or a name of an `Object.prototype` member such as `constructor` or `toString`, gets a
+  `_<location>` suffix: an object literal could not be assigned to an interface declaring
+  `toString?: string`, and `{ __proto__: x }` sets the prototype) and the body under `body`; it
+  defaults to `{}` when nothing in it is required. `options` is the runtime's `RequestOptions`.
+  Idempotency and Last-Event-ID headers are not parameters: the runtime sends them;
 - JSON bodies whose object has readOnly properties are typed `WriteBody<T, "id" | ...>`; multipart
   bodies `MultipartBody<T>` (a file part also takes a Blob); raw bodies `BinaryBody`;
 - results: JSON → `APIPromise<T>` (`T | undefined` when a documented success has no body),
@@ -29,9 +31,11 @@ from polysdk.views.typescript.codecs import codec
 from polysdk.views.typescript.docs import default_tag, doc_lines, jsdoc, with_tags
 from polysdk.views.typescript.models import property_line
 from polysdk.views.typescript.types import (
+    OBJECT_MEMBERS,
     UNKNOWN,
     TsType,
     TsTypes,
+    field_names,
     generic,
     leaf,
     runtime_type,
@@ -147,9 +151,18 @@ def body_type(types: TsTypes, body: BodyShape) -> TsType:
         return generic("MultipartBody", t)
     read_only = _read_only_fields(types, body.type)
     if read_only:
-        keys = leaf(" | ".join(ts_string(f.wire_name) for f in read_only), simple=False)
+        names = _property_names(types, body.type)
+        keys = leaf(" | ".join(ts_string(names[f.wire_name]) for f in read_only), simple=False)
         return generic("WriteBody", t, keys)
     return t
+
+
+def _property_names(types: TsTypes, target: ir.Type) -> dict[str, str]:
+    """The TypeScript property name of each field of a named object body, by wire name."""
+    assert isinstance(target, ir.NamedRef)
+    definition = types.definition(target.name)
+    assert isinstance(definition, ir.ObjectDef)
+    return field_names(f.wire_name for f in definition.fields)
 
 
 def _read_only_fields(types: TsTypes, target: ir.Type) -> list[ir.Field]:
@@ -162,20 +175,23 @@ def _read_only_fields(types: TsTypes, target: ir.Type) -> list[ir.Field]:
     return [f for f in definition.fields if f.read_only]
 
 
-def _param_doc(param: ir.Param, key: str) -> list[str]:
-    body = doc_lines(param.docs.text) or doc_lines(f"The `{key}` {_PARAM_NOTE[param.location.value]}.")
+def _param_doc(param: ir.Param, prop: str) -> list[str]:
+    # A parameter renamed because of an Object.prototype member is documented by its wire name.
+    name = block_comment_safe(param.wire_name) if param.wire_name in OBJECT_MEMBERS else prop
+    body = doc_lines(param.docs.text) or doc_lines(f"The `{name}` {_PARAM_NOTE[param.location.value]}.")
     tags = (["@deprecated"] if param.docs.deprecated else []) + default_tag(param.default)
     return jsdoc(with_tags(body, tags), "  ")
 
 
 def param_keys(shape: OperationShape) -> tuple[list[tuple[ir.Param, str]], str | None]:
     """The property of the params object holding each parameter (path, query, header, cookie
-    order; its wire name, with a `_<location>` suffix on a clash) and the body's (None without one)."""
+    order; its wire name, with a `_<location>` suffix on a clash or for an `Object.prototype`
+    member's name) and the body's (None without one)."""
     keys: set[str] = set()
 
     def claim_key(base: str, suffix: str) -> str:
         key, n = base, 2
-        if key in keys:
+        if key in keys or key in OBJECT_MEMBERS:
             key = f"{base}_{suffix}"
         while key in keys:
             key, n = f"{base}_{suffix}{n}", n + 1

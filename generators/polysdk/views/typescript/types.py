@@ -11,7 +11,8 @@ Type mapping (the JSON shapes the runtime decodes into):
 - string, uuid, date, decimal, byte (base64) → `string`; boolean → `boolean`
 - integer, int32, float, double → `number`
 - int64 → `bigint`: exact past 2^53; the runtime reads JSON integers losslessly into bigint
-- date-time → `Date`: the runtime converts from and to RFC 3339 text
+- date-time → `Date`: decoded values are the runtime's `DateTime` (a `Date` keeping the exact RFC 3339
+  text, so sub-millisecond digits round-trip); callers may pass any `Date`
 - binary → `Uint8Array`: raw bytes (multipart files, octet-stream bodies), never JSON text
 - any → `unknown`; maps → `{ [key: string]: T }`; arrays → `T[]` or `Array<A | B>`
 - const → a literal type (`"tool_call"`, `3`, `true`)
@@ -45,6 +46,7 @@ RUNTIME_NAMES = (
     "Codecs",
     "ConflictError",
     "Core",
+    "DateTime",
     "ErrorKind",
     "GatewayTimeoutError",
     "InternalServerError",
@@ -89,6 +91,52 @@ _PRIMS = {
     ir.Prim.BINARY: "Uint8Array",
     ir.Prim.ANY: "unknown",
 }
+# Names of Object.prototype members. A model property with one of these names would break object
+# literals (`{ name: "x" }` is not assignable to `{ toString?: string }`: the literal's inherited
+# `toString` method does not fit) and shadow the method, and `{ __proto__: x }` sets a prototype
+# instead of a property; such a property takes a `_` suffix in TypeScript (`toString_`). The codec
+# maps it to its wire name both ways.
+OBJECT_MEMBERS = frozenset(
+    {
+        "constructor",
+        "toString",
+        "toLocaleString",
+        "valueOf",
+        "hasOwnProperty",
+        "isPrototypeOf",
+        "propertyIsEnumerable",
+        "__proto__",
+        "__defineGetter__",
+        "__defineSetter__",
+        "__lookupGetter__",
+        "__lookupSetter__",
+    }
+)
+
+
+def field_name(wire_name: str, taken: Iterable[str] = ()) -> str:
+    """The TypeScript property name of an object field: its wire name, with `_` appended (until it
+    is free among `taken`) for an Object.prototype member's name."""
+    if wire_name not in OBJECT_MEMBERS:
+        return wire_name
+    used = set(taken)
+    name = wire_name + "_"
+    while name in used:
+        name += "_"
+    return name
+
+
+def field_names(wire_names: Iterable[str]) -> dict[str, str]:
+    """The TypeScript property name of each field of an object, by wire name (see field_name)."""
+    names = list(wire_names)
+    taken = set(names)
+    out: dict[str, str] = {}
+    for wire in names:
+        out[wire] = field_name(wire, taken)
+        taken.add(out[wire])
+    return out
+
+
 # Primitive kinds whose TypeScript type is `string`, so a tag literal can narrow them.
 STRINGY = frozenset({ir.Prim.STRING, ir.Prim.DECIMAL, ir.Prim.DATE, ir.Prim.UUID, ir.Prim.BYTES, ir.Prim.ANY})
 

@@ -5,11 +5,11 @@ import type { Codecs } from "./codec.js";
 
 /** The codec of every named type, keyed by its TypeScript name. */
 export const codecs: Codecs = {
-  "Type": { object: [["type", "str"], ["fallthrough", "bool"], ["self", "str"], ["Self", "str"], ["crate", "str"], ["async", "str"], ["await", "str"], ["interface", "str"], ["default", "str"], ["match", "str"], ["fn", "str"], ["func", "str"], ["package", "str"], ["constructor", "str"], ["__proto__", "str"], ["$ref", "str"], ["@type", "str"], ["_id", "str"], ["3GPPFoo", "str"], ["2fa_code", "str"], ["foo_bar", "str"], ["fooBar", "str"], ["foo-bar", "str"], ["FooBar", "str"], ["nothing", { nullable: "str" }]], required: ["type", "self", "$ref", "_id"] },
+  "Type": { object: [["type", "str"], ["fallthrough", "bool"], ["self", "str"], ["Self", "str"], ["crate", "str"], ["async", "str"], ["await", "str"], ["interface", "str"], ["default", "str"], ["match", "str"], ["fn", "str"], ["func", "str"], ["package", "str"], ["constructor", "str", "constructor_"], ["__proto__", "str", "__proto___"], ["$ref", "str"], ["@type", "str"], ["_id", "str"], ["3GPPFoo", "str"], ["2fa_code", "str"], ["foo_bar", "str"], ["fooBar", "str"], ["foo-bar", "str"], ["FooBar", "str"], ["nothing", { nullable: "str" }]], required: ["type", "self", "$ref", "_id"] },
   "Fallthrough": "str",
   "Self": { object: [["self", "str"]] },
   "Self2": { object: [["Self", { ref: "Self" }]] },
-  "Crate": "num",
+  "Crate": "i32",
   "Async": { array: { ref: "Await" } },
   "Await": "bool",
   "Interface": { map: "any" },
@@ -18,10 +18,10 @@ export const codecs: Codecs = {
   "Fn": "date",
   "Func": "str",
   "Package": { object: [["crate", { ref: "Crate" }]] },
-  "Constructor": { object: [["constructor", "str"]] },
-  "Proto": { object: [["__proto__", "str"]] },
+  "Constructor": { object: [["constructor", "str", "constructor_"]] },
+  "Proto": { object: [["__proto__", "str", "__proto___"]] },
   "FooBar": "str",
-  "FooBar2": "num",
+  "FooBar2": "int",
   "FooBar3": "bool",
   "FooBar4": { object: [["foo_bar", { ref: "FooBar" }], ["fooBar", { ref: "FooBar2" }]] },
   "N3gppFoo": { object: [["2fa_code", { ref: "N2faCode" }]] },
@@ -38,5 +38,5 @@ export const codecs: Codecs = {
   "Shape": { union: [[{ ref: "Box" }, ["box \"quoted\""]], [{ ref: "Vec" }, ["vec*/"]]], discriminator: "@type" },
   "Scalar": { union: [["str", []], ["i64", []], ["num", []], ["bool", []]] },
   "HostileEnum": "str",
-  "HostileIntEnum": "num",
+  "HostileIntEnum": "int",
 };

@@ -2,7 +2,8 @@
 // Types of Hostile */ API " ${danger} `x` </script> 1.0.0-"beta"*/.
 //
 // int64 values are `bigint` (exact past 2^53) and date-time values are `Date`: the SDK converts
-// them from and to JSON. Binary values (files, raw bodies) are `Uint8Array`.
+// them from and to JSON. A decoded date-time is a `DateTime`, a `Date` that keeps the exact RFC 3339
+// text (every fraction digit) and is sent back as that text. Binary values are `Uint8Array`.
 
 import type { UnknownVariant } from "./unknown.js";
 
@@ -42,10 +43,16 @@ export interface Type {
   func?: string;
   /** Go keyword. */
   package?: string;
-  /** JavaScript special name. */
-  constructor?: string;
-  /** JavaScript prototype pollution name. */
-  __proto__?: string;
+  /**
+   * JavaScript special name.
+   * On the wire `constructor` (renamed: the name of an `Object.prototype` member).
+   */
+  constructor_?: string;
+  /**
+   * JavaScript prototype pollution name.
+   * On the wire `__proto__` (renamed: the name of an `Object.prototype` member).
+   */
+  __proto___?: string;
   /** A property literally named `$ref`, not a reference. */
   $ref: string;
   /** JSON-LD style name `@type`. */
@@ -115,14 +122,20 @@ export interface Package {
 
 /** Schema `constructor` */
 export interface Constructor {
-  /** Same-named property. */
-  constructor?: string;
+  /**
+   * Same-named property.
+   * On the wire `constructor` (renamed: the name of an `Object.prototype` member).
+   */
+  constructor_?: string;
 }
 
 /** Schema `__proto__` */
 export interface Proto {
-  /** Same-named property. */
-  __proto__?: string;
+  /**
+   * Same-named property.
+   * On the wire `__proto__` (renamed: the name of an `Object.prototype` member).
+   */
+  __proto___?: string;
 }
 
 /** Collides with `fooBar`, `foo-bar`, `FooBar`. */

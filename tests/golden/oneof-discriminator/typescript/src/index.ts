@@ -6,6 +6,7 @@ export * from "./client.js";
 export { isUnknownVariant, unknownVariant } from "./unknown.js";
 export type { UnknownVariant } from "./unknown.js";
 export { parseJSON, stringifyJSON, JSONSyntaxError } from "./json.js";
+export { DateTime } from "./codec.js";
 export type { Codec, Codecs } from "./codec.js";
 export { codecs } from "./codecs.js";
 export {
@@ -32,7 +33,7 @@ export {
   UnprocessableEntityError,
 } from "./errors.js";
 export type { ErrorKind, Violation } from "./errors.js";
-export { APIPromise, Core, Page, PagePromise, Stream, readAll } from "./core.js";
+export { APIPromise, Core, DEFAULT_MAX_RESPONSE_BYTES, MAX_REDIRECTS, Page, PagePromise, Stream, readAll } from "./core.js";
 export type {
   BinaryBody,
   ClientOptions,

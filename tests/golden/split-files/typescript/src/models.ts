@@ -2,7 +2,8 @@
 // Types of Split contract 1.
 //
 // int64 values are `bigint` (exact past 2^53) and date-time values are `Date`: the SDK converts
-// them from and to JSON. Binary values (files, raw bodies) are `Uint8Array`.
+// them from and to JSON. A decoded date-time is a `DateTime`, a `Date` that keeps the exact RFC 3339
+// text (every fraction digit) and is sent back as that text. Binary values are `Uint8Array`.
 
 /** The `Node` object. */
 export interface Node {

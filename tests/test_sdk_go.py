@@ -207,6 +207,21 @@ func start(t *testing.T, handler func(n int, w http.ResponseWriter, r *http.Requ
 	return f, NewClient(WithBaseURL(server.URL+"/t/token"), WithBearerToken("tok_secret"), WithTimeout(5*time.Second))
 }
 
+// agentJSON is an Agent with every required property (the SDK refuses one without them).
+func agentJSON(id, name string) string {
+	return `{"id":"` + id + `","name":"` + name + `","status":"online","created_at":"2025-01-14T09:30:00Z","updated_at":"2025-01-14T09:30:00Z","last_heartbeat_at":null}`
+}
+
+// runJSON is a Run with every required property.
+func runJSON(id string) string {
+	return `{"id":"` + id + `","plan_id":"p","agent_id":"a","status":"queued","priority":1,"last_sequence":0,"cost_usd":0,"usage_by_model":{},"created_at":"2025-01-14T09:30:00Z","started_at":null,"completed_at":null,"failure":null}`
+}
+
+// artifactJSON is an Artifact with every required property.
+func artifactJSON(id string) string {
+	return `{"id":"` + id + `","run_id":"r","filename":"a.txt","content_type":"text/plain","size_bytes":1,"sha256":"00","created_at":"2025-01-14T09:30:00Z","expires_at":null}`
+}
+
 func jsonReply(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -226,8 +241,10 @@ func TestGeneratedRequestsOnTheWire(t *testing.T) {
 			_, _ = io.WriteString(w, "\x00\x01binary")
 		case strings.HasSuffix(r.URL.Path, "messages:wait"):
 			w.WriteHeader(http.StatusNoContent)
+		case strings.HasSuffix(r.URL.Path, "/health"):
+			jsonReply(w, 200, `{"status":"ok","version":"1","checks":{}}`)
 		default:
-			jsonReply(w, 200, `{"id":"agt_1","name":"n","status":"some-future-status","unknown_field":true,"last_sequence":9007199254740993}`)
+			jsonReply(w, 200, `{"id":"agt_1","name":"n","status":"some-future-status","created_at":"2025-01-14T09:30:00Z","updated_at":"2025-01-14T09:30:00Z","last_heartbeat_at":null,"unknown_field":true,"last_sequence":9007199254740993}`)
 		}
 	})
 	ctx := context.Background()
@@ -263,7 +280,7 @@ func TestGeneratedRequestsOnTheWire(t *testing.T) {
 	}
 
 	_, _ = client.Auth.CreateAccessToken(ctx, CreateAccessTokenParams{Body: TokenRequest{GrantType: "client_credentials", ClientID: "id", ClientSecret: "s"}})
-	if got := f.last(t); got.body != "client_id=id&client_secret=s&grant_type=client_credentials" || got.header.Get("Authorization") != "" {
+	if got := f.last(t); got.body != "grant_type=client_credentials&client_id=id&client_secret=s" || got.header.Get("Authorization") != "" {
 		t.Errorf("token: %s, authorization %q", got.body, got.header.Get("Authorization"))
 	}
 
@@ -328,7 +345,7 @@ func TestGeneratedErrorsAndRetries(t *testing.T) {
 			_, _ = io.WriteString(w, `{"type":"about:blank","title":"Too many","status":429,"code":"rate_limited","request_id":"req_9"}`)
 			return
 		}
-		jsonReply(w, 201, `{"id":"agt_1","name":"n"}`)
+		jsonReply(w, 201, agentJSON("agt_1", "n"))
 	})
 	var attempts int
 	agent, err := client.Agents.Register(context.Background(), RegisterAgentParams{Body: Agent{Name: "n"}}, WithAttemptsInto(&attempts))
@@ -368,22 +385,22 @@ func TestGeneratedPaginationAndStreaming(t *testing.T) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/v1/agents"):
 			if q.Get("cursor") == "" {
-				jsonReply(w, 200, `{"data":[{"id":"a1","name":"x"},{"id":"a2","name":"y"}],"next_cursor":"c2","has_more":true}`)
+				jsonReply(w, 200, `{"data":[`+agentJSON("a1", "x")+`,`+agentJSON("a2", "y")+`],"next_cursor":"c2","has_more":true}`)
 			} else {
-				jsonReply(w, 200, `{"data":[{"id":"a3","name":"z"}],"next_cursor":null,"has_more":false}`)
+				jsonReply(w, 200, `{"data":[`+agentJSON("a3", "z")+`],"next_cursor":null,"has_more":false}`)
 			}
 		case strings.HasSuffix(r.URL.Path, "/v1/runs"):
 			if q.Get("page_token") == "" {
 				w.Header().Set("Link", "<"+base+"/t/token/v1/runs?page_token=p2>; rel=\"next\"")
-				jsonReply(w, 200, `[{"id":"r1"}]`)
+				jsonReply(w, 200, "["+runJSON("r1")+"]")
 			} else {
-				jsonReply(w, 200, `[{"id":"r2"}]`)
+				jsonReply(w, 200, "["+runJSON("r2")+"]")
 			}
 		case strings.HasSuffix(r.URL.Path, "/artifacts"):
 			if q.Get("offset") == "" {
-				jsonReply(w, 200, `{"data":[{"id":"x1"},{"id":"x2"}],"total":3}`)
+				jsonReply(w, 200, `{"data":[`+artifactJSON("x1")+`,`+artifactJSON("x2")+`],"total":3,"offset":0,"limit":2}`)
 			} else {
-				jsonReply(w, 200, `{"data":[{"id":"x3"}],"total":3}`)
+				jsonReply(w, 200, `{"data":[`+artifactJSON("x3")+`],"total":3,"offset":2,"limit":2}`)
 			}
 		case strings.HasSuffix(r.URL.Path, "events:stream"):
 			w.Header().Set("Content-Type", "text/event-stream")

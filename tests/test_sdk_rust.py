@@ -511,7 +511,7 @@ def test_public_operations_send_no_credentials_and_text_and_form_work(driven: An
     assert metrics["headers"]["accept"].startswith("text/plain")
     (token,) = _requests(journal, "/v1/auth/token")
     assert token["headers"]["content-type"] == "application/x-www-form-urlencoded"
-    assert token["body"] == b"client_id=c&client_secret=s%26t&grant_type=client_credentials"
+    assert token["body"] == b"grant_type=client_credentials&client_id=c&client_secret=s%26t"  # schema order
 
 
 def test_server_sent_events_are_parsed_and_typed(driven: Any) -> None:

@@ -48,6 +48,8 @@ def _field(models: rust.RustModels, struct: str, name: str) -> rust.RustField:
 
 OPTIONAL = 'default, skip_serializing_if = "Option::is_none"'
 DOUBLE = OPTIONAL + ', deserialize_with = "crate::serde_helpers::double_option"'
+NULLABLE = 'deserialize_with = "crate::serde_helpers::nullable"'  # required: absent is an error
+PRESENT = OPTIONAL + ', deserialize_with = "crate::serde_helpers::present"'  # null is a value
 
 
 @pytest.mark.parametrize(
@@ -55,7 +57,7 @@ DOUBLE = OPTIONAL + ', deserialize_with = "crate::serde_helpers::double_option"'
     [
         ({"type": "string"}, True, "String", ""),
         ({"type": "string"}, False, "Option<String>", OPTIONAL),
-        ({"type": ["string", "null"]}, True, "Option<String>", "default"),
+        ({"type": ["string", "null"]}, True, "Option<String>", NULLABLE),
         ({"type": ["string", "null"]}, False, "Option<Option<String>>", DOUBLE),
         ({"type": "boolean"}, True, "bool", ""),
         ({"type": "integer"}, True, "i64", ""),
@@ -70,6 +72,8 @@ DOUBLE = OPTIONAL + ', deserialize_with = "crate::serde_helpers::double_option"'
         ({"type": "string", "format": "binary"}, True, "String", ""),
         ({"type": "string", "format": "date-time"}, True, "chrono::DateTime<chrono::Utc>", ""),
         ({}, True, "serde_json::Value", ""),
+        ({}, False, "Option<serde_json::Value>", PRESENT),
+        ({"$ref": "#/components/schemas/Free"}, False, "Option<Free>", PRESENT),
         ({"type": "array", "items": {"type": ["integer", "null"]}}, True, "Vec<Option<i64>>", ""),
         (
             {"type": "object", "additionalProperties": {"type": "integer", "format": "int32"}},
@@ -87,7 +91,7 @@ DOUBLE = OPTIONAL + ', deserialize_with = "crate::serde_helpers::double_option"'
             {"anyOf": [{"$ref": "#/components/schemas/Tags"}, {"type": "null"}]},
             True,
             "Option<Tags>",
-            "default",
+            NULLABLE,
         ),
     ],
 )
@@ -98,6 +102,7 @@ def test_field_types(
         tmp_path,
         {
             "Tags": {"type": "array", "items": {"type": "string"}},
+            "Free": {"description": "Any JSON value."},
             "Holder": {"type": "object", "required": ["f"] if required else [], "properties": {"f": schema}},
         },
     )
@@ -261,6 +266,7 @@ def test_recursive_fields_are_boxed_except_through_collections(tmp_path: Path) -
         "by_name": "Option<std::collections::HashMap<String, Node>>",
         "partner": "Option<Box<Partner>>",
         "leaf": "Option<Leaf>",
+        "extra": "serde_json::Map<String, serde_json::Value>",  # fields the contract does not declare
     }
     assert _field(models, "Partner", "node").type == "Option<Box<Node>>"
 
@@ -341,9 +347,11 @@ def test_discriminated_union(tmp_path: Path) -> None:
     pet = _item(models, "Pet")
     assert pet.discriminator == '"kind"'
     assert pet.decoder == "rust/union_tagged.rs.j2"
-    assert [(v.name, v.payload, v.pattern, v.inject_tag) for v in pet.variants] == [
-        ("Cat", "Box<Cat>", '"cat" | "kitty"', '"cat"'),  # Cat does not declare `kind`
-        ("Dog", "Box<Dog>", '"dog"', ""),
+    # Encoding writes a variant's tag unless the value holds one of them; Cat does not declare
+    # `kind`, so decoding drops the tag rather than keep it among Cat's unknown fields.
+    assert [(v.name, v.payload, v.pattern, v.tags, v.untag) for v in pet.variants] == [
+        ("Cat", "Box<Cat>", '"cat" | "kitty"', '&["cat", "kitty"]', True),
+        ("Dog", "Box<Dog>", '"dog"', '&["dog"]', False),
     ]
     assert pet.variants[0].what == '"`Cat` variant of `Pet`"'
 
@@ -680,6 +688,289 @@ def test_generated_models_behave(tmp_path: Path) -> None:
     examples = (crate / "README.md").read_text().count("```rust")
     assert f"running {examples} tests" in cargo_ok("test", "--doc")
     cargo_ok("test", "--quiet")
+
+
+# Read-only and unknown fields ---------------------------------------------------------------------
+
+# Read-only fields at every depth of a request body: in a struct, a boxed recursion, a union
+# variant, a map, an alias of an array, a nullable reference; Plain holds none; Sent is only sent.
+READ_ONLY_SPEC = """
+openapi: 3.1.0
+info: {title: Acme API, version: '1'}
+servers: [{url: 'https://api.acme.test'}]
+paths:
+  /holders:
+    post:
+      operationId: createHolder
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: '#/components/schemas/Holder'}}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Holder'}}}}
+  /sent:
+    post:
+      operationId: send
+      requestBody:
+        content: {application/json: {schema: {$ref: '#/components/schemas/Sent'}}}
+      responses:
+        '204': {description: nothing}
+components:
+  schemas:
+    Item:
+      type: object
+      required: [id, name, created]
+      properties:
+        id: {type: string, readOnly: true}
+        name: {type: string}
+        created: {type: string, format: date-time, readOnly: true}
+        note: {}
+        child: {$ref: '#/components/schemas/Item'}
+    Items: {type: array, items: {$ref: '#/components/schemas/Item'}}
+    Shape:
+      oneOf: [{$ref: '#/components/schemas/Circle'}, {$ref: '#/components/schemas/Square'}]
+      discriminator:
+        propertyName: kind
+        mapping:
+          circle: '#/components/schemas/Circle'
+          round: '#/components/schemas/Circle'
+          square: '#/components/schemas/Square'
+    Circle:
+      type: object
+      required: [kind, radius, id]
+      properties:
+        kind: {type: string}
+        radius: {type: number}
+        id: {type: string, readOnly: true}
+    Square:
+      type: object
+      required: [side]
+      properties:
+        side: {type: number}
+        owner: {$ref: '#/components/schemas/Item'}
+    Nest: {type: array, items: {$ref: '#/components/schemas/Nest'}}
+    Holder:
+      type: object
+      properties:
+        shapes: {type: array, items: {$ref: '#/components/schemas/Shape'}}
+        by_name: {type: object, additionalProperties: {$ref: '#/components/schemas/Item'}}
+        items: {$ref: '#/components/schemas/Items'}
+        maybe: {oneOf: [{$ref: '#/components/schemas/Item'}, {type: 'null'}]}
+        plain: {$ref: '#/components/schemas/Plain'}
+        seen: {type: [string, 'null'], format: date-time}
+        nest: {$ref: '#/components/schemas/Nest'}
+      required: [seen]
+    Plain:
+      type: object
+      required: [a]
+      properties:
+        a: {type: string}
+    Sent:
+      type: object
+      required: [b]
+      properties:
+        b: {type: string}
+        id: {type: string, readOnly: true}
+"""
+
+
+def test_read_only_fields_get_a_request_twin(tmp_path: Path) -> None:
+    api = api_from_text(tmp_path, READ_ONLY_SPEC)
+    types = rust.RustTypes(api)
+    # Every schema sent in a request body that holds a read-only field, at any depth; not Plain
+    # or Nest (none inside), and Sent keeps no unknown fields as it is never received.
+    assert types.inputs == {
+        "Item": "ItemInput",
+        "Items": "ItemsInput",
+        "Shape": "ShapeInput",
+        "Circle": "CircleInput",
+        "Square": "SquareInput",
+        "Holder": "HolderInput",
+        "Sent": "SentInput",
+    }
+    assert types.request_only == {"Sent"}
+    body = ir.NamedRef("Holder")
+    assert (types.entry(body).rendered, types.request_entry(body).rendered) == ("Holder", "HolderInput")
+    models = rust.build_models(api, types)
+    names = [item.name for item in models.items]
+    assert names.index("ItemInput") == names.index("Item") + 1  # each twin follows its schema
+    item = _item(models, "Item")
+    assert [f.name for f in item.fields] == ["id", "name", "created", "note", "child", "extra"]
+    twin = _item(models, "ItemInput")
+    assert [(f.name, f.type) for f in twin.fields] == [
+        ("name", "String"),
+        ("note", "Option<serde_json::Value>"),
+        ("child", "Option<Box<ItemInput>>"),
+    ]
+    assert "`id`, `created`" in " ".join(twin.doc)
+    assert twin.conversion.source == "Item"
+    assert "    child: value.child.map(|v| Box::new(ItemInput::from(*v)))," in twin.conversion.body
+    holder = _item(models, "HolderInput")
+    body_lines = holder.conversion.body
+    assert "    items: value.items.map(|v| v.into_iter().map(ItemInput::from).collect())," in body_lines
+    assert "    plain: value.plain," in body_lines
+    assert [f.name for f in _item(models, "Sent").fields] == ["b", "id"]  # no unknown fields
+    shape = _item(models, "ShapeInput")
+    assert [v.payload for v in shape.variants] == ["Box<CircleInput>", "Box<SquareInput>"]
+    assert (
+        shape.conversion.body[1]
+        == "    Shape::Circle(inner) => Self::Circle(Box::new(CircleInput::from(*inner))),"
+    )
+
+
+@pytest.mark.toolchain
+def test_read_only_and_unknown_fields_behave(tmp_path: Path) -> None:
+    cargo = require_tool("cargo")
+    require_tool("rustfmt")
+    target = Path(os.environ.get("POLYSDK_CARGO_TARGET", ROOT / ".cache" / "cargo-target"))
+    crate = tmp_path / "rust"
+    api = api_from_text(tmp_path, READ_ONLY_SPEC)
+    render_plan(rust.plan(build_decisions(api), Options()), crate)
+    env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
+
+    def cargo_ok(*args: str) -> str:
+        result = subprocess.run(
+            [cargo, *args], cwd=crate, capture_output=True, text=True, check=False, env=env
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"cargo {' '.join(args)}:\n{output[-6000:]}"
+        return output
+
+    cargo_ok("fmt", "--check")
+    (crate / "tests").mkdir()
+    (crate / "tests" / "read_only.rs").write_text(READ_ONLY_BEHAVIOUR)
+    cargo_ok("clippy", "--all-targets", "--quiet", "--", "-D", "warnings")
+    assert "test result: ok. 3 passed" in cargo_ok("test", "--test", "read_only")
+
+
+READ_ONLY_BEHAVIOUR = r"""
+use acme_sdk::*;
+use serde_json::json;
+
+fn item(id: &str) -> serde_json::Value {
+    json!({"id": id, "name": "n", "created": "2025-01-01T00:00:00Z"})
+}
+
+#[test]
+fn responses_keep_read_only_and_unknown_fields_at_every_depth() {
+    let raw = json!({
+        "shapes": [
+            {"kind": "round", "radius": 1.5, "id": "c1", "future": [1, null]},
+            {"kind": "square", "side": 2.0, "owner": {
+                "id": "i9", "name": "o", "created": "2025-01-01T00:00:00Z", "new": {"deep": true},
+            }},
+            {"kind": "hexagon", "sides": 6},
+        ],
+        "by_name": {"a": item("i1")},
+        "items": [{"id": "i2", "name": "m", "created": "2025-01-01T00:00:00Z", "note": null}],
+        "maybe": null,
+        "plain": {"a": "x", "b": null},
+        "seen": null,
+        "top_level_future": {"x": 1},
+    });
+    let holder: Holder = serde_json::from_value(raw.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&holder).unwrap(), raw);
+    let shapes = holder.shapes.as_ref().unwrap();
+    // A variant that does not declare the tag does not keep it among its unknown fields.
+    let Shape::Square(square) = &shapes[1] else {
+        panic!("{:?}", shapes[1])
+    };
+    assert!(square.extra.is_empty());
+    assert_eq!(
+        square.owner.as_ref().unwrap().extra["new"],
+        json!({"deep": true})
+    );
+    assert_eq!(
+        holder.items.as_ref().unwrap()[0].note,
+        Some(serde_json::Value::Null)
+    );
+    assert_eq!(holder.extra["top_level_future"], json!({"x": 1}));
+}
+
+#[test]
+fn required_fields_stay_required_in_responses() {
+    // A missing read-only field, a missing required nullable one, a null object: errors.
+    assert!(serde_json::from_value::<Item>(
+        json!({"name": "n", "created": "2025-01-01T00:00:00Z"})
+    )
+    .is_err());
+    assert!(serde_json::from_value::<Holder>(json!({})).is_err());
+    assert!(serde_json::from_value::<Holder>(json!(null)).is_err());
+    assert!(serde_json::from_value::<Item>(
+        json!({"id": 1, "name": "n", "created": "2025-01-01T00:00:00Z"})
+    )
+    .is_err());
+    let circle = json!({"kind": "circle", "radius": 1.0});
+    assert!(serde_json::from_value::<Shape>(circle.clone()).is_err());
+    // ... but not when building a request body: read-only fields are not part of it.
+    assert!(serde_json::from_value::<ShapeInput>(circle).is_ok());
+    assert!(serde_json::from_value::<ItemInput>(json!({"name": "n"})).is_ok());
+}
+
+#[test]
+fn request_bodies_never_carry_read_only_fields() {
+    let body = HolderInput {
+        shapes: Some(vec![
+            ShapeInput::Circle(Box::new(CircleInput {
+                kind: String::new(),
+                radius: 1.0,
+            })),
+            ShapeInput::Square(Box::new(SquareInput {
+                side: 2.0,
+                owner: None,
+            })),
+        ]),
+        items: Some(vec![ItemInput {
+            name: "m".into(),
+            note: None,
+            child: None,
+        }]),
+        ..Default::default()
+    };
+    // Discriminated unions always carry their tag, whatever the caller left in it.
+    assert_eq!(
+        serde_json::to_value(&body).unwrap(),
+        json!({
+            "shapes": [{"kind": "circle", "radius": 1.0}, {"kind": "square", "side": 2.0}],
+            "items": [{"name": "m"}],
+            "seen": null,
+        })
+    );
+    // A response turned into a request body loses what the server set, at every depth.
+    let raw = json!({
+        "shapes": [
+            {"kind": "round", "radius": 1.5, "id": "c1", "future": 1},
+            {"kind": "square", "side": 2.0, "owner": item("i9")},
+        ],
+        "by_name": {"a": {"id": "i1", "name": "n", "created": "2025-01-01T00:00:00Z", "child": item("i0")}},
+        "items": [item("i2")],
+        "maybe": item("i3"),
+        "seen": "2025-01-01T00:00:00Z",
+        "nest": [[]],
+        "future": true,
+    });
+    let holder: Holder = serde_json::from_value(raw).unwrap();
+    let body = HolderInput::from(holder);
+    assert_eq!(
+        serde_json::to_value(&body).unwrap(),
+        json!({
+            "shapes": [
+                {"kind": "round", "radius": 1.5},
+                {"kind": "square", "side": 2.0, "owner": {"name": "n"}},
+            ],
+            "by_name": {"a": {"name": "n", "child": {"name": "n"}}},
+            "items": [{"name": "n"}],
+            "maybe": {"name": "n"},
+            "seen": "2025-01-01T00:00:00Z",
+            "nest": [[]],
+        })
+    );
+    let sent = SentInput::from(Sent {
+        b: "b".into(),
+        id: Some("x".into()),
+    });
+    assert_eq!(serde_json::to_value(&sent).unwrap(), json!({"b": "b"}));
+}
+"""
 
 
 # Operations ---------------------------------------------------------------------------------------

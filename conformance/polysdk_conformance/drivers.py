@@ -230,7 +230,7 @@ class DriverProcess:
                 data = json.loads(raw)
                 if b"\\ud" in raw.lower():  # a \uD800-\uDFFF escape: maybe a lone surrogate
                     data = _visible_surrogates(data)
-            except ValueError:
+            except (ValueError, RecursionError):  # a line nested too deep for Python is bad too
                 post("bad_line", raw[:500].decode("utf-8", "replace"))
                 continue
             kind = data.get("type") if isinstance(data, dict) else None

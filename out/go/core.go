@@ -49,6 +49,7 @@ type config struct {
 	httpClient     *http.Client
 	timeout        time.Duration
 	maxRetries     int
+	maxResponse    int64
 	header         http.Header
 	userAgent      string
 	idempotencyKey string
@@ -76,6 +77,7 @@ func newConfig(d clientDefaults, opts []Option) *config {
 		httpClient:     http.DefaultClient,
 		timeout:        defaultTimeout,
 		maxRetries:     defaultMaxRetries,
+		maxResponse:    defaultMaxResponseBytes,
 		header:         http.Header{},
 		userAgent:      d.userAgent,
 		auth:           d.auth,
@@ -124,7 +126,9 @@ func WithBearerToken(token string) Option { return func(c *config) { c.bearerTok
 // WithAPIKey authenticates with the contract's API key header, query parameter or cookie.
 func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
 
-// WithHTTPClient sets the *http.Client that sends requests (default http.DefaultClient).
+// WithHTTPClient sets the *http.Client that sends requests (default http.DefaultClient). The SDK
+// uses a copy of it that does not follow redirects by itself: the SDK follows them (at most 10,
+// dropping credentials when a redirect leaves the API's origin), so its CheckRedirect is not used.
 func WithHTTPClient(client *http.Client) Option {
 	return func(c *config) {
 		if client != nil {
@@ -141,6 +145,20 @@ func WithTimeout(timeout time.Duration) Option { return func(c *config) { c.time
 // WithMaxRetries sets how many times a failed attempt is retried (default 2; 0 disables retries).
 func WithMaxRetries(retries int) Option {
 	return func(c *config) { c.maxRetries = max(retries, 0) }
+}
+
+// WithMaxResponseBytes bounds the memory a response can take (default 32 MiB): a buffered body
+// (JSON, text, bytes, after gzip decompression) longer than n bytes is a *DecodeError naming
+// max_response_bytes, an error body is cut at n bytes (the *APIError is kept), and one event of an
+// event stream may hold at most n bytes. Streamed downloads are not bounded. n <= 0 restores the
+// default.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) {
+		if n <= 0 {
+			n = defaultMaxResponseBytes
+		}
+		c.maxResponse = n
+	}
 }
 
 // WithHeader sets a header on every request (replacing a previous value for the same key).
@@ -278,19 +296,21 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 		target += separator + escapeQuery(c.auth.apiKeyName) + "=" + escapeQuery(c.apiKey)
 	}
 	var reader io.Reader
+	length := int64(-1)
 	if r.body != nil {
 		var ok bool
 		if reader, ok = r.body.open(); !ok {
 			return nil, errNotReplayable
 		}
+		if r.body.reader == nil {
+			length = int64(len(r.body.data))
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, reader)
+	req, err := http.NewRequestWithContext(ctx, r.method, target, nil)
 	if err != nil {
 		return nil, &InvalidRequestError{Message: "cannot build the request: " + redact(err.Error(), c)}
 	}
-	if r.body != nil && r.body.reader == nil {
-		req.ContentLength = int64(len(r.body.data))
-	}
+	setBody(req, reader, length)
 	for name, values := range c.header {
 		for _, v := range values {
 			req.Header.Add(name, v)
@@ -311,6 +331,8 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
+	// The SDK inflates gzip itself, bounded by max_response_bytes (see wrapResponse).
+	req.Header.Set("Accept-Encoding", "gzip")
 	if r.idempotencyHeader != "" {
 		req.Header.Set(r.idempotencyHeader, key)
 	}
@@ -391,7 +413,8 @@ func (b *cancelOnClose) Close() error {
 
 // send runs a request with retries and returns a 2xx response whose body the caller must close,
 // or an error from the taxonomy (*APIError, *TimeoutError, *CancelledError, *ConnectionError,
-// *InvalidRequestError).
+// *DecodeError, *InvalidRequestError). A buffered body (every response but a streamed one) has
+// been read in full, within max_response_bytes.
 func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Response, error) {
 	cfg := c.cfg.with(opts)
 	attempts := 0
@@ -407,7 +430,24 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 	if r.idempotencyHeader != "" && key == "" {
 		key = newUUID()
 	}
+	client := cfg.client()
+	limit := cfg.maxResponse
+	if limit <= 0 {
+		limit = defaultMaxResponseBytes
+	}
 	var last error
+	// retry waits before the next attempt after failure and returns nil, or returns the error
+	// the call ends with (failure when no retry is left).
+	retry := func(failure error, delay time.Duration) error {
+		if !r.retryable || attempts > cfg.maxRetries {
+			return failure
+		}
+		last = failure
+		if err := cfg.sleep(ctx, delay); err != nil {
+			return &CancelledError{Attempts: attempts, Err: err}
+		}
+		return nil
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, &CancelledError{Attempts: attempts, Err: err}
@@ -426,7 +466,7 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 			return nil, err
 		}
 		attempts++
-		resp, err := cfg.httpClient.Do(req)
+		resp, err := cfg.do(client, req, r, cancel, limit)
 		if err != nil {
 			cause := context.Cause(attemptCtx)
 			cancel(nil)
@@ -436,58 +476,53 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 				return nil, &CancelledError{Attempts: attempts, Err: ctx.Err()}
 			case errors.Is(cause, errAttemptTimeout):
 				failure = &TimeoutError{Attempts: attempts, Timeout: cfg.timeout}
+			case errors.Is(cause, errResent):
+				failure = &ConnectionError{Attempts: attempts, Message: errResent.Error(), Err: errResent}
 			default:
 				failure = &ConnectionError{Attempts: attempts, Message: redact(unwrapURLError(err).Error(), cfg), Err: unwrapURLError(err)}
 			}
-			retry := r.retryable && attempts <= cfg.maxRetries
-			if !retry {
-				return nil, failure
-			}
-			last = failure
-			if err := cfg.sleep(ctx, cfg.backoff(attempts)); err != nil {
-				return nil, &CancelledError{Attempts: attempts, Err: err}
+			if err := retry(failure, cfg.backoff(attempts)); err != nil {
+				return nil, err
 			}
 			continue
 		}
 		if cfg.responseInto != nil {
 			*cfg.responseInto = resp
 		}
+		wrapResponse(resp)
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			if r.streamed {
 				if timer != nil {
 					timer.Stop()
 				}
-				resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+				typed := &typedBody{ReadCloser: resp.Body, ctx: ctx, attemptCtx: attemptCtx, attempts: attempts, resp: resp, cfg: cfg}
+				resp.Body = &cancelOnClose{ReadCloser: typed, cancel: cancel}
 				return resp, nil
 			}
-			data, err := io.ReadAll(resp.Body)
+			data, over, err := readLimited(resp.Body, limit)
 			_ = resp.Body.Close()
-			cause := context.Cause(attemptCtx)
-			cancel(nil)
 			if err != nil {
 				// A truncated body is a connection failure: retried like one.
-				var failure error
-				switch {
-				case ctx.Err() != nil:
-					return nil, &CancelledError{Attempts: attempts, Err: ctx.Err()}
-				case errors.Is(cause, errAttemptTimeout):
-					failure = &TimeoutError{Attempts: attempts, Timeout: cfg.timeout}
-				default:
-					failure = &ConnectionError{Attempts: attempts, Message: "reading the response body: " + redact(err.Error(), cfg), Err: err}
-				}
-				if !r.retryable || attempts > cfg.maxRetries {
+				failure := cfg.bodyError(ctx, attemptCtx, attempts, resp, err, data)
+				cancel(nil)
+				switch failure.(type) {
+				case *CancelledError, *DecodeError:
 					return nil, failure
 				}
-				last = failure
-				if err := cfg.sleep(ctx, cfg.backoff(attempts)); err != nil {
-					return nil, &CancelledError{Attempts: attempts, Err: err}
+				if err := retry(failure, cfg.backoff(attempts)); err != nil {
+					return nil, err
 				}
 				continue
+			}
+			cancel(nil)
+			if over {
+				return nil, &DecodeError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: data, Err: &limitError{limit: limit, what: "response body"}}
 			}
 			resp.Body = io.NopCloser(bytes.NewReader(data))
 			return resp, nil
 		}
-		data, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		// An error body is cut at the limit; the status is what matters.
+		data, _, readErr := readLimited(resp.Body, limit)
 		_ = resp.Body.Close()
 		cancel(nil)
 		resp.Body = io.NopCloser(bytes.NewReader(data))
@@ -495,17 +530,36 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 		if readErr != nil && ctx.Err() != nil {
 			return nil, &CancelledError{Attempts: attempts, Err: ctx.Err()}
 		}
-		if !shouldRetry(r, resp) || attempts > cfg.maxRetries {
+		if !shouldRetry(r, resp) {
 			return nil, apiErr
 		}
 		delay, ok := cfg.retryAfter(resp.Header)
 		if !ok {
 			delay = cfg.backoff(attempts)
 		}
-		last = apiErr
-		if err := cfg.sleep(ctx, delay); err != nil {
-			return nil, &CancelledError{Attempts: attempts, Err: err}
+		if err := retry(apiErr, delay); err != nil {
+			return nil, err
 		}
+	}
+}
+
+// do sends req and follows the redirects it meets, returning the final response.
+func (c *config) do(client *http.Client, req *http.Request, r *request, cancel context.CancelCauseFunc, limit int64) (*http.Response, error) {
+	var state redirectState
+	for {
+		sent := guardResend(req, cancel)
+		sent.Header = req.Header.Clone() // a cookie jar adds to the sent header, not to the next hop's
+		resp, err := client.Do(sent)
+		if err != nil {
+			return nil, err
+		}
+		next := c.follow(req, resp, r, &state)
+		if next == nil {
+			return resp, nil
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, min(limit, 64<<10)))
+		_ = resp.Body.Close()
+		req = next
 	}
 }
 
@@ -536,14 +590,19 @@ func retryableStatus(status int) bool {
 	return false
 }
 
+// shouldRetry applies X-Should-Retry (true or false overrides the status) to a retryable request;
+// a request that is not retryable is never retried.
 func shouldRetry(r *request, resp *http.Response) bool {
+	if !r.retryable {
+		return false
+	}
 	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("X-Should-Retry"))) {
 	case "true":
 		return true
 	case "false":
 		return false
 	}
-	return r.retryable && retryableStatus(resp.StatusCode)
+	return retryableStatus(resp.StatusCode)
 }
 
 // backoff is the exponential delay before retry number `attempt` (1 for the first retry), with

@@ -236,7 +236,9 @@ func (q *query) clone() *query {
 func (q *query) encode() string { return strings.Join(q.parts, "&") }
 
 // pathSegment encodes a path parameter as exactly one segment: `/`, `?`, `#`, `%` and non-ASCII
-// are escaped, and `.` or `..` cannot climb the path. An empty value fails the request.
+// are escaped. An empty value fails the request, and so do `.` and `..`: URL normalisation (RFC
+// 3986 §5.2.4, the WHATWG URL parser, proxies, servers) resolves them, even percent-encoded, so
+// the request could reach another resource; all three SDKs refuse them alike.
 func (r *request) pathSegment(name string, value any) string {
 	v, ok := deref(value)
 	if !ok {
@@ -251,8 +253,9 @@ func (r *request) pathSegment(name string, value any) string {
 		r.fail("the path parameter %s is required and must not be empty", name)
 		return ""
 	}
-	if strings.Trim(s, ".") == "" {
-		return strings.Repeat("%2E", len(s))
+	if s == "." || s == ".." {
+		r.fail("the path parameter %s is %q, which cannot be sent as a path segment", name, s)
+		return ""
 	}
 	return url.PathEscape(s)
 }
@@ -299,7 +302,7 @@ func (r *request) addCookie(name string, value any) {
 
 // jsonBody sends value as JSON (models keep absent and null apart).
 func (r *request) jsonBody(contentType string, value any) {
-	data, err := json.Marshal(value)
+	data, err := marshalJSON(value, true)
 	if err != nil {
 		r.fail("cannot encode the body as JSON: %v", err)
 		return
@@ -323,35 +326,88 @@ func (r *request) readerBody(contentType string, reader io.Reader, required bool
 	r.body = &body{contentType: contentType, reader: reader}
 }
 
-// formBody sends an object as application/x-www-form-urlencoded (arrays repeat the key, objects
-// use deepObject brackets).
+// formBody sends an object as application/x-www-form-urlencoded: properties in the contract's
+// order (additional ones after them), arrays repeat the key, objects use deepObject brackets, and
+// names and values are escaped as URLSearchParams does.
 func (r *request) formBody(contentType string, value any) {
 	v, ok := deref(value)
 	if !ok {
 		return
 	}
-	var fields map[string]any
-	data, err := json.Marshal(v.Interface())
-	if err != nil || json.Unmarshal(data, &fields) != nil {
+	data, err := marshalJSON(v.Interface(), true)
+	if err != nil {
+		r.fail("cannot encode the form body: %v", err)
+		return
+	}
+	members, err := objectMembers(data)
+	if err != nil {
 		r.fail("the form body must be an object")
 		return
 	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	q := &query{}
-	for _, k := range keys {
-		switch fields[k].(type) {
-		case nil:
-		case map[string]any:
-			q.add(k, "deepObject", true, fields[k])
-		default:
-			q.add(k, "form", true, fields[k])
+	var parts []string
+	add := func(name string, raw []byte) {
+		if text, ok := formText(raw); ok {
+			parts = append(parts, formEscape(name)+"="+formEscape(text))
 		}
 	}
-	r.body = &body{contentType: contentType, data: []byte(strings.ReplaceAll(q.encode(), "%20", "+"))}
+	for _, m := range members {
+		switch kindOf(m.value) {
+		case jsonKindArray:
+			var list []json.RawMessage
+			_ = json.Unmarshal(m.value, &list)
+			for _, item := range list {
+				add(m.key, item)
+			}
+		case jsonKindObject:
+			fields, _ := objectMembers(m.value)
+			for _, f := range fields {
+				add(m.key+"["+f.key+"]", f.value)
+			}
+		default:
+			add(m.key, m.value)
+		}
+	}
+	r.body = &body{contentType: contentType, data: []byte(strings.Join(parts, "&"))}
+}
+
+// formText is the text of a form value: strings unquoted, numbers and booleans as written, arrays
+// and objects as JSON; ok is false for null.
+func formText(raw []byte) (string, bool) {
+	switch kindOf(raw) {
+	case jsonKindNull, jsonKindInvalid:
+		return "", false
+	case jsonKindString:
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		return s, true
+	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, raw) != nil {
+		return string(raw), true
+	}
+	return compact.String(), true
+}
+
+// formEscape escapes as the WHATWG application/x-www-form-urlencoded serializer: ASCII
+// alphanumerics and *-._ stay, a space is +, every other byte of the UTF-8 text is %XX.
+func formEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '*', c == '-', c == '.', c == '_':
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // multipartForm builds a multipart/form-data body in memory.
@@ -410,7 +466,7 @@ func (m *multipartForm) field(name string, value any, contentType string) {
 	}
 	content, isScalar := scalarText(v)
 	if !isScalar || strings.Contains(contentType, "json") {
-		data, err := json.Marshal(v.Interface())
+		data, err := marshalJSON(v.Interface(), true)
 		if err != nil {
 			m.r.fail("cannot encode the multipart part %s: %v", name, err)
 			return
@@ -455,7 +511,7 @@ func decodeJSON[T any](resp *http.Response) (value T, ok bool, err error) {
 		}
 		return value, false, &DecodeError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: data, Err: io.ErrUnexpectedEOF}
 	}
-	if err := json.Unmarshal(data, &value); err != nil {
+	if err := unmarshalStrict(data, &value); err != nil {
 		return value, false, &DecodeError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: data, Err: err}
 	}
 	return value, true, nil

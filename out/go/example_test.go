@@ -59,7 +59,7 @@ func Example_retries() {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, "{}")
+		_, _ = io.WriteString(w, "{\"id\": \"x\", \"name\": \"x\", \"status\": \"online\", \"created_at\": \"2025-01-01T00:00:00Z\", \"updated_at\": \"2025-01-01T00:00:00Z\", \"last_heartbeat_at\": \"2025-01-01T00:00:00Z\"}")
 	}))
 	defer server.Close()
 
@@ -77,10 +77,10 @@ func Example_pagination() {
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Query().Has("cursor") {
-			_, _ = io.WriteString(w, "{\"data\": []}")
+			_, _ = io.WriteString(w, "{\"data\": [], \"next_cursor\": \"x\", \"has_more\": true}")
 			return
 		}
-		_, _ = io.WriteString(w, "{\"data\": [{}, {}]}")
+		_, _ = io.WriteString(w, "{\"data\": [{\"id\": \"x\", \"name\": \"x\", \"status\": \"online\", \"created_at\": \"2025-01-01T00:00:00Z\", \"updated_at\": \"2025-01-01T00:00:00Z\", \"last_heartbeat_at\": \"2025-01-01T00:00:00Z\"}, {\"id\": \"x\", \"name\": \"x\", \"status\": \"online\", \"created_at\": \"2025-01-01T00:00:00Z\", \"updated_at\": \"2025-01-01T00:00:00Z\", \"last_heartbeat_at\": \"2025-01-01T00:00:00Z\"}], \"next_cursor\": \"x\", \"has_more\": true}")
 	}))
 	defer server.Close()
 
@@ -102,7 +102,7 @@ func Example_pagination() {
 func Example_streaming() {
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
-		_, _ = io.WriteString(w, "id: 1\ndata: {\"type\": \"run.started\"}\n\n: keep-alive\n\nid: 2\ndata: {\"type\": \"run.started\"}\n\n")
+		_, _ = io.WriteString(w, "id: 1\ndata: {\"type\": \"run.started\", \"sequence\": 1, \"run_id\": \"x\", \"occurred_at\": \"2025-01-01T00:00:00Z\", \"agent_id\": \"x\"}\n\n: keep-alive\n\nid: 2\ndata: {\"type\": \"run.started\", \"sequence\": 1, \"run_id\": \"x\", \"occurred_at\": \"2025-01-01T00:00:00Z\", \"agent_id\": \"x\"}\n\n")
 	}))
 	defer server.Close()
 

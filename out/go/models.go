@@ -194,6 +194,52 @@ type Problem struct {
 	RequestID string `json:"request_id"`
 	// Per-field validation failures; present for `validation_failed`.
 	Violations []FieldViolation `json:"violations,omitzero"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Problem with its wire names and the properties it was decoded with but does not know.
+func (m Problem) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Problem; as a request body (request is true) without its read-only properties.
+func (m Problem) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("title", m.Title)
+	o.field("status", m.Status)
+	if m.Detail != nil {
+		o.field("detail", m.Detail)
+	}
+	if m.Instance != nil {
+		o.field("instance", m.Instance)
+	}
+	o.field("code", m.Code)
+	o.field("request_id", m.RequestID)
+	if m.Violations != nil {
+		o.field("violations", m.Violations)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Problem: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Problem) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Problem; read-only required properties are required in a response (response is true) only.
+func (m *Problem) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Problem", response)
+	if err != nil {
+		return err
+	}
+	*m = Problem{}
+	d.required("type", &m.Type)
+	d.required("title", &m.Title)
+	d.required("status", &m.Status)
+	d.optional("detail", &m.Detail)
+	d.optional("instance", &m.Instance)
+	d.required("code", &m.Code)
+	d.required("request_id", &m.RequestID)
+	d.optional("violations", &m.Violations)
+	return d.finish(&m.extra)
 }
 
 // One field that failed validation.
@@ -202,6 +248,34 @@ type FieldViolation struct {
 	Field string `json:"field"`
 	// What is wrong with the field and how to fix it.
 	Description string `json:"description"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes FieldViolation with its wire names and the properties it was decoded with but does not know.
+func (m FieldViolation) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes FieldViolation; as a request body (request is true) without its read-only properties.
+func (m FieldViolation) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("field", m.Field)
+	o.field("description", m.Description)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes FieldViolation: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *FieldViolation) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes FieldViolation; read-only required properties are required in a response (response is true) only.
+func (m *FieldViolation) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "FieldViolation", response)
+	if err != nil {
+		return err
+	}
+	*m = FieldViolation{}
+	d.required("field", &m.Field)
+	d.required("description", &m.Description)
+	return d.finish(&m.extra)
 }
 
 // The service's overall health and the health of each dependency.
@@ -214,6 +288,40 @@ type Health struct {
 	UptimeSeconds *int64 `json:"uptime_seconds,omitempty"`
 	// Health of each dependency, keyed by dependency name.
 	Checks map[string]HealthCheck `json:"checks"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Health with its wire names and the properties it was decoded with but does not know.
+func (m Health) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Health; as a request body (request is true) without its read-only properties.
+func (m Health) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("status", m.Status)
+	o.field("version", m.Version)
+	if m.UptimeSeconds != nil {
+		o.field("uptime_seconds", m.UptimeSeconds)
+	}
+	o.field("checks", m.Checks)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Health: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Health) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Health; read-only required properties are required in a response (response is true) only.
+func (m *Health) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Health", response)
+	if err != nil {
+		return err
+	}
+	*m = Health{}
+	d.required("status", &m.Status)
+	d.required("version", &m.Version)
+	d.optional("uptime_seconds", &m.UptimeSeconds)
+	d.required("checks", &m.Checks)
+	return d.finish(&m.extra)
 }
 
 // The result of probing one dependency.
@@ -224,6 +332,40 @@ type HealthCheck struct {
 	LatencyMs *float64 `json:"latency_ms,omitempty"`
 	// Human-readable detail when the dependency is not healthy.
 	Detail *string `json:"detail,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes HealthCheck with its wire names and the properties it was decoded with but does not know.
+func (m HealthCheck) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes HealthCheck; as a request body (request is true) without its read-only properties.
+func (m HealthCheck) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("status", m.Status)
+	if m.LatencyMs != nil {
+		o.field("latency_ms", m.LatencyMs)
+	}
+	if m.Detail != nil {
+		o.field("detail", m.Detail)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes HealthCheck: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *HealthCheck) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes HealthCheck; read-only required properties are required in a response (response is true) only.
+func (m *HealthCheck) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "HealthCheck", response)
+	if err != nil {
+		return err
+	}
+	*m = HealthCheck{}
+	d.required("status", &m.Status)
+	d.optional("latency_ms", &m.LatencyMs)
+	d.optional("detail", &m.Detail)
+	return d.finish(&m.extra)
 }
 
 // An OAuth 2.0 client credentials token request, sent form-urlencoded.
@@ -236,6 +378,40 @@ type TokenRequest struct {
 	ClientSecret string `json:"client_secret"`
 	// Space-separated scopes requested; all of the client's scopes when absent.
 	Scope *string `json:"scope,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes TokenRequest with its wire names and the properties it was decoded with but does not know.
+func (m TokenRequest) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes TokenRequest; as a request body (request is true) without its read-only properties.
+func (m TokenRequest) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("grant_type", m.GrantType)
+	o.field("client_id", m.ClientID)
+	o.field("client_secret", m.ClientSecret)
+	if m.Scope != nil {
+		o.field("scope", m.Scope)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes TokenRequest: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *TokenRequest) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes TokenRequest; read-only required properties are required in a response (response is true) only.
+func (m *TokenRequest) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "TokenRequest", response)
+	if err != nil {
+		return err
+	}
+	*m = TokenRequest{}
+	d.required("grant_type", &m.GrantType)
+	d.required("client_id", &m.ClientID)
+	d.required("client_secret", &m.ClientSecret)
+	d.optional("scope", &m.Scope)
+	return d.finish(&m.extra)
 }
 
 // A short-lived bearer token.
@@ -248,6 +424,40 @@ type AccessToken struct {
 	ExpiresIn int32 `json:"expires_in"`
 	// Space-separated scopes granted.
 	Scope *string `json:"scope,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AccessToken with its wire names and the properties it was decoded with but does not know.
+func (m AccessToken) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AccessToken; as a request body (request is true) without its read-only properties.
+func (m AccessToken) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("access_token", m.AccessToken)
+	o.field("token_type", m.TokenType)
+	o.field("expires_in", m.ExpiresIn)
+	if m.Scope != nil {
+		o.field("scope", m.Scope)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AccessToken: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AccessToken) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AccessToken; read-only required properties are required in a response (response is true) only.
+func (m *AccessToken) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AccessToken", response)
+	if err != nil {
+		return err
+	}
+	*m = AccessToken{}
+	d.required("access_token", &m.AccessToken)
+	d.required("token_type", &m.TokenType)
+	d.required("expires_in", &m.ExpiresIn)
+	d.optional("scope", &m.Scope)
+	return d.finish(&m.extra)
 }
 
 // An agent registered with the orchestrator. Used both as the registration body and as the response: read-only fields (including required ones) are set by the server, need not be sent and are ignored in requests; write-only fields are accepted in requests and never returned.
@@ -288,6 +498,82 @@ type Agent struct {
 	//
 	// Read-only: set by the server and ignored in requests.
 	LastHeartbeatAt *time.Time `json:"last_heartbeat_at"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Agent with its wire names and the properties it was decoded with but does not know.
+func (m Agent) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Agent; as a request body (request is true) without its read-only properties.
+func (m Agent) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if !request {
+		o.field("id", m.ID)
+	}
+	o.field("name", m.Name)
+	if m.Description != nil {
+		o.field("description", m.Description)
+	}
+	if !request {
+		o.field("status", m.Status)
+	}
+	if m.Capabilities != nil {
+		o.field("capabilities", m.Capabilities)
+	}
+	if m.Labels != nil {
+		o.field("labels", m.Labels)
+	}
+	if m.Config != nil {
+		o.field("config", m.Config)
+	} else if m.extra.isNull("config") {
+		o.null("config")
+	}
+	if m.MaxConcurrency != nil {
+		o.field("max_concurrency", m.MaxConcurrency)
+	}
+	if m.EndpointURL != nil {
+		o.field("endpoint_url", m.EndpointURL)
+	}
+	if m.WebhookSecret != nil {
+		o.field("webhook_secret", m.WebhookSecret)
+	}
+	if !request {
+		o.field("created_at", m.CreatedAt)
+	}
+	if !request {
+		o.field("updated_at", m.UpdatedAt)
+	}
+	if !request {
+		o.field("last_heartbeat_at", m.LastHeartbeatAt)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Agent: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Agent) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Agent; read-only required properties are required in a response (response is true) only.
+func (m *Agent) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Agent", response)
+	if err != nil {
+		return err
+	}
+	*m = Agent{}
+	d.readOnly("id", &m.ID, false)
+	d.required("name", &m.Name)
+	d.optional("description", &m.Description)
+	d.readOnly("status", &m.Status, false)
+	d.optional("capabilities", &m.Capabilities)
+	d.optional("labels", &m.Labels)
+	d.optional("config", &m.Config)
+	d.optional("max_concurrency", &m.MaxConcurrency)
+	d.optional("endpoint_url", &m.EndpointURL)
+	d.optional("webhook_secret", &m.WebhookSecret)
+	d.readOnly("created_at", &m.CreatedAt, false)
+	d.readOnly("updated_at", &m.UpdatedAt, false)
+	d.readOnly("last_heartbeat_at", &m.LastHeartbeatAt, true)
+	return d.finish(&m.extra)
 }
 
 // A JSON Merge Patch (RFC 7396) for an agent. Absent fields are unchanged; fields sent as `null` are cleared or reset to their default.
@@ -308,6 +594,62 @@ type AgentUpdate struct {
 	EndpointURL Nullable[string] `json:"endpoint_url,omitzero"`
 	// New signing secret; `null` removes it. Never returned.
 	WebhookSecret Nullable[string] `json:"webhook_secret,omitzero"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AgentUpdate with its wire names and the properties it was decoded with but does not know.
+func (m AgentUpdate) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AgentUpdate; as a request body (request is true) without its read-only properties.
+func (m AgentUpdate) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Name != nil {
+		o.field("name", m.Name)
+	}
+	if !m.Description.IsZero() {
+		o.field("description", m.Description)
+	}
+	if !m.Capabilities.IsZero() {
+		o.field("capabilities", m.Capabilities)
+	}
+	if !m.Labels.IsZero() {
+		o.field("labels", m.Labels)
+	}
+	if !m.Config.IsZero() {
+		o.field("config", m.Config)
+	}
+	if !m.MaxConcurrency.IsZero() {
+		o.field("max_concurrency", m.MaxConcurrency)
+	}
+	if !m.EndpointURL.IsZero() {
+		o.field("endpoint_url", m.EndpointURL)
+	}
+	if !m.WebhookSecret.IsZero() {
+		o.field("webhook_secret", m.WebhookSecret)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AgentUpdate: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AgentUpdate) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AgentUpdate; read-only required properties are required in a response (response is true) only.
+func (m *AgentUpdate) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AgentUpdate", response)
+	if err != nil {
+		return err
+	}
+	*m = AgentUpdate{}
+	d.optional("name", &m.Name)
+	d.optional("description", &m.Description)
+	d.optional("capabilities", &m.Capabilities)
+	d.optional("labels", &m.Labels)
+	d.optional("config", &m.Config)
+	d.optional("max_concurrency", &m.MaxConcurrency)
+	d.optional("endpoint_url", &m.EndpointURL)
+	d.optional("webhook_secret", &m.WebhookSecret)
+	return d.finish(&m.extra)
 }
 
 // One page of agents.
@@ -318,6 +660,36 @@ type AgentList struct {
 	NextCursor *string `json:"next_cursor"`
 	// Whether another page follows.
 	HasMore bool `json:"has_more"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AgentList with its wire names and the properties it was decoded with but does not know.
+func (m AgentList) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AgentList; as a request body (request is true) without its read-only properties.
+func (m AgentList) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("data", m.Data)
+	o.field("next_cursor", m.NextCursor)
+	o.field("has_more", m.HasMore)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AgentList: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AgentList) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AgentList; read-only required properties are required in a response (response is true) only.
+func (m *AgentList) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AgentList", response)
+	if err != nil {
+		return err
+	}
+	*m = AgentList{}
+	d.required("data", &m.Data)
+	d.requiredNullable("next_cursor", &m.NextCursor)
+	d.required("has_more", &m.HasMore)
+	return d.finish(&m.extra)
 }
 
 // An agent's status alone. Deprecated with `getAgentStatus`; use `Agent`.
@@ -330,6 +702,36 @@ type AgentStatusReport struct {
 	Status AgentStatus `json:"status"`
 	// When the agent last sent a heartbeat; `null` if it never has.
 	LastHeartbeatAt *time.Time `json:"last_heartbeat_at"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AgentStatusReport with its wire names and the properties it was decoded with but does not know.
+func (m AgentStatusReport) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AgentStatusReport; as a request body (request is true) without its read-only properties.
+func (m AgentStatusReport) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("agent_id", m.AgentID)
+	o.field("status", m.Status)
+	o.field("last_heartbeat_at", m.LastHeartbeatAt)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AgentStatusReport: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AgentStatusReport) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AgentStatusReport; read-only required properties are required in a response (response is true) only.
+func (m *AgentStatusReport) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AgentStatusReport", response)
+	if err != nil {
+		return err
+	}
+	*m = AgentStatusReport{}
+	d.required("agent_id", &m.AgentID)
+	d.required("status", &m.Status)
+	d.requiredNullable("last_heartbeat_at", &m.LastHeartbeatAt)
+	return d.finish(&m.extra)
 }
 
 // A liveness report from an agent.
@@ -340,6 +742,42 @@ type Heartbeat struct {
 	Load *float64 `json:"load,omitempty"`
 	// Set to `true` to stop receiving new runs while finishing current ones.
 	Draining *bool `json:"draining,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Heartbeat with its wire names and the properties it was decoded with but does not know.
+func (m Heartbeat) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Heartbeat; as a request body (request is true) without its read-only properties.
+func (m Heartbeat) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.ActiveRuns != nil {
+		o.field("active_runs", m.ActiveRuns)
+	}
+	if m.Load != nil {
+		o.field("load", m.Load)
+	}
+	if m.Draining != nil {
+		o.field("draining", m.Draining)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Heartbeat: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Heartbeat) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Heartbeat; read-only required properties are required in a response (response is true) only.
+func (m *Heartbeat) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Heartbeat", response)
+	if err != nil {
+		return err
+	}
+	*m = Heartbeat{}
+	d.optional("active_runs", &m.ActiveRuns)
+	d.optional("load", &m.Load)
+	d.optional("draining", &m.Draining)
+	return d.finish(&m.extra)
 }
 
 // The orchestrator's acknowledgement of a heartbeat.
@@ -350,6 +788,36 @@ type HeartbeatAck struct {
 	ServerTime time.Time `json:"server_time"`
 	// Send the next heartbeat within this many seconds.
 	NextHeartbeatSeconds int32 `json:"next_heartbeat_seconds"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes HeartbeatAck with its wire names and the properties it was decoded with but does not know.
+func (m HeartbeatAck) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes HeartbeatAck; as a request body (request is true) without its read-only properties.
+func (m HeartbeatAck) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("status", m.Status)
+	o.field("server_time", m.ServerTime)
+	o.field("next_heartbeat_seconds", m.NextHeartbeatSeconds)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes HeartbeatAck: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *HeartbeatAck) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes HeartbeatAck; read-only required properties are required in a response (response is true) only.
+func (m *HeartbeatAck) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "HeartbeatAck", response)
+	if err != nil {
+		return err
+	}
+	*m = HeartbeatAck{}
+	d.required("status", &m.Status)
+	d.required("server_time", &m.ServerTime)
+	d.required("next_heartbeat_seconds", &m.NextHeartbeatSeconds)
+	return d.finish(&m.extra)
 }
 
 // A request to plan how to achieve a goal.
@@ -364,6 +832,50 @@ type PlanCreate struct {
 	MaxSteps *int32 `json:"max_steps,omitempty"`
 	// Priority of the planning job and the default for runs of this plan.
 	Priority *Priority `json:"priority,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes PlanCreate with its wire names and the properties it was decoded with but does not know.
+func (m PlanCreate) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes PlanCreate; as a request body (request is true) without its read-only properties.
+func (m PlanCreate) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("goal", m.Goal)
+	if m.AgentID != nil {
+		o.field("agent_id", m.AgentID)
+	}
+	if m.Context != nil {
+		o.field("context", m.Context)
+	} else if m.extra.isNull("context") {
+		o.null("context")
+	}
+	if m.MaxSteps != nil {
+		o.field("max_steps", m.MaxSteps)
+	}
+	if m.Priority != nil {
+		o.field("priority", m.Priority)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes PlanCreate: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *PlanCreate) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes PlanCreate; read-only required properties are required in a response (response is true) only.
+func (m *PlanCreate) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "PlanCreate", response)
+	if err != nil {
+		return err
+	}
+	*m = PlanCreate{}
+	d.required("goal", &m.Goal)
+	d.optional("agent_id", &m.AgentID)
+	d.optional("context", &m.Context)
+	d.optional("max_steps", &m.MaxSteps)
+	d.optional("priority", &m.Priority)
+	return d.finish(&m.extra)
 }
 
 // A tree of steps that achieves a goal.
@@ -386,6 +898,50 @@ type Plan struct {
 	//
 	// Read-only: set by the server and ignored in requests.
 	CreatedAt time.Time `json:"created_at"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Plan with its wire names and the properties it was decoded with but does not know.
+func (m Plan) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Plan; as a request body (request is true) without its read-only properties.
+func (m Plan) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if !request {
+		o.field("id", m.ID)
+	}
+	o.field("goal", m.Goal)
+	o.field("agent_id", m.AgentID)
+	o.field("priority", m.Priority)
+	o.field("steps", m.Steps)
+	if m.EstimatedCostUsd != nil {
+		o.field("estimated_cost_usd", m.EstimatedCostUsd)
+	}
+	if !request {
+		o.field("created_at", m.CreatedAt)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Plan: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Plan) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Plan; read-only required properties are required in a response (response is true) only.
+func (m *Plan) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Plan", response)
+	if err != nil {
+		return err
+	}
+	*m = Plan{}
+	d.readOnly("id", &m.ID, false)
+	d.required("goal", &m.Goal)
+	d.requiredNullable("agent_id", &m.AgentID)
+	d.required("priority", &m.Priority)
+	d.required("steps", &m.Steps)
+	d.optional("estimated_cost_usd", &m.EstimatedCostUsd)
+	d.readOnly("created_at", &m.CreatedAt, false)
+	return d.finish(&m.extra)
 }
 
 // A step that calls a tool with JSON arguments.
@@ -400,6 +956,42 @@ type ToolCallStep struct {
 	Arguments map[string]any `json:"arguments"`
 	// How long the tool may run before the step fails.
 	TimeoutSeconds *int32 `json:"timeout_seconds,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes ToolCallStep with its wire names and the properties it was decoded with but does not know.
+func (m ToolCallStep) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes ToolCallStep; as a request body (request is true) without its read-only properties.
+func (m ToolCallStep) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("step_id", m.StepID)
+	o.field("tool", m.Tool)
+	o.field("arguments", m.Arguments)
+	if m.TimeoutSeconds != nil {
+		o.field("timeout_seconds", m.TimeoutSeconds)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes ToolCallStep: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *ToolCallStep) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes ToolCallStep; read-only required properties are required in a response (response is true) only.
+func (m *ToolCallStep) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "ToolCallStep", response)
+	if err != nil {
+		return err
+	}
+	*m = ToolCallStep{}
+	d.required("type", &m.Type)
+	d.required("step_id", &m.StepID)
+	d.required("tool", &m.Tool)
+	d.required("arguments", &m.Arguments)
+	d.optional("timeout_seconds", &m.TimeoutSeconds)
+	return d.finish(&m.extra)
 }
 
 // A step that hands a sub-plan to another agent.
@@ -414,6 +1006,42 @@ type DelegateStep struct {
 	Instructions *string `json:"instructions,omitempty"`
 	// The nested steps the delegate executes, in order. May contain further delegations.
 	Steps []PlanStep `json:"steps"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes DelegateStep with its wire names and the properties it was decoded with but does not know.
+func (m DelegateStep) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes DelegateStep; as a request body (request is true) without its read-only properties.
+func (m DelegateStep) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("step_id", m.StepID)
+	o.field("agent_id", m.AgentID)
+	if m.Instructions != nil {
+		o.field("instructions", m.Instructions)
+	}
+	o.field("steps", m.Steps)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes DelegateStep: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *DelegateStep) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes DelegateStep; read-only required properties are required in a response (response is true) only.
+func (m *DelegateStep) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "DelegateStep", response)
+	if err != nil {
+		return err
+	}
+	*m = DelegateStep{}
+	d.required("type", &m.Type)
+	d.required("step_id", &m.StepID)
+	d.required("agent_id", &m.AgentID)
+	d.optional("instructions", &m.Instructions)
+	d.required("steps", &m.Steps)
+	return d.finish(&m.extra)
 }
 
 // A step that pauses the run until a human answers an elicitation.
@@ -426,6 +1054,40 @@ type WaitForInputStep struct {
 	Prompt string `json:"prompt"`
 	// How long to wait before the step fails; `null` waits indefinitely.
 	TimeoutSeconds Nullable[int32] `json:"timeout_seconds,omitzero"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes WaitForInputStep with its wire names and the properties it was decoded with but does not know.
+func (m WaitForInputStep) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes WaitForInputStep; as a request body (request is true) without its read-only properties.
+func (m WaitForInputStep) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("step_id", m.StepID)
+	o.field("prompt", m.Prompt)
+	if !m.TimeoutSeconds.IsZero() {
+		o.field("timeout_seconds", m.TimeoutSeconds)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes WaitForInputStep: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *WaitForInputStep) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes WaitForInputStep; read-only required properties are required in a response (response is true) only.
+func (m *WaitForInputStep) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "WaitForInputStep", response)
+	if err != nil {
+		return err
+	}
+	*m = WaitForInputStep{}
+	d.required("type", &m.Type)
+	d.required("step_id", &m.StepID)
+	d.required("prompt", &m.Prompt)
+	d.optional("timeout_seconds", &m.TimeoutSeconds)
+	return d.finish(&m.extra)
 }
 
 // A request to execute a plan.
@@ -442,12 +1104,88 @@ type RunCreate struct {
 	BudgetUsd *float64 `json:"budget_usd,omitempty"`
 	// Labels attached to the run.
 	Labels Labels `json:"labels,omitzero"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes RunCreate with its wire names and the properties it was decoded with but does not know.
+func (m RunCreate) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes RunCreate; as a request body (request is true) without its read-only properties.
+func (m RunCreate) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("plan_id", m.PlanID)
+	if m.AgentID != nil {
+		o.field("agent_id", m.AgentID)
+	}
+	if m.Input != nil {
+		o.field("input", m.Input)
+	} else if m.extra.isNull("input") {
+		o.null("input")
+	}
+	if m.Priority != nil {
+		o.field("priority", m.Priority)
+	}
+	if m.BudgetUsd != nil {
+		o.field("budget_usd", m.BudgetUsd)
+	}
+	if m.Labels != nil {
+		o.field("labels", m.Labels)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes RunCreate: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *RunCreate) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes RunCreate; read-only required properties are required in a response (response is true) only.
+func (m *RunCreate) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "RunCreate", response)
+	if err != nil {
+		return err
+	}
+	*m = RunCreate{}
+	d.required("plan_id", &m.PlanID)
+	d.optional("agent_id", &m.AgentID)
+	d.optional("input", &m.Input)
+	d.optional("priority", &m.Priority)
+	d.optional("budget_usd", &m.BudgetUsd)
+	d.optional("labels", &m.Labels)
+	return d.finish(&m.extra)
 }
 
 // Options for cancelling a run.
 type CancelRunRequest struct {
 	// Why the run is cancelled, recorded in the run's events.
 	Reason *string `json:"reason,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes CancelRunRequest with its wire names and the properties it was decoded with but does not know.
+func (m CancelRunRequest) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes CancelRunRequest; as a request body (request is true) without its read-only properties.
+func (m CancelRunRequest) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Reason != nil {
+		o.field("reason", m.Reason)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes CancelRunRequest: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *CancelRunRequest) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes CancelRunRequest; read-only required properties are required in a response (response is true) only.
+func (m *CancelRunRequest) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "CancelRunRequest", response)
+	if err != nil {
+		return err
+	}
+	*m = CancelRunRequest{}
+	d.optional("reason", &m.Reason)
+	return d.finish(&m.extra)
 }
 
 // One execution of a plan.
@@ -484,6 +1222,68 @@ type Run struct {
 	CompletedAt *time.Time `json:"completed_at"`
 	// Why the run failed; `null` unless `status` is `failed`.
 	Failure *Problem `json:"failure"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Run with its wire names and the properties it was decoded with but does not know.
+func (m Run) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Run; as a request body (request is true) without its read-only properties.
+func (m Run) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if !request {
+		o.field("id", m.ID)
+	}
+	o.field("plan_id", m.PlanID)
+	o.field("agent_id", m.AgentID)
+	o.field("status", m.Status)
+	o.field("priority", m.Priority)
+	if m.Input != nil {
+		o.field("input", m.Input)
+	} else if m.extra.isNull("input") {
+		o.null("input")
+	}
+	if m.Labels != nil {
+		o.field("labels", m.Labels)
+	}
+	o.field("last_sequence", m.LastSequence)
+	o.field("cost_usd", m.CostUsd)
+	o.field("usage_by_model", m.UsageByModel)
+	if !request {
+		o.field("created_at", m.CreatedAt)
+	}
+	o.field("started_at", m.StartedAt)
+	o.field("completed_at", m.CompletedAt)
+	o.field("failure", m.Failure)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Run: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Run) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Run; read-only required properties are required in a response (response is true) only.
+func (m *Run) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Run", response)
+	if err != nil {
+		return err
+	}
+	*m = Run{}
+	d.readOnly("id", &m.ID, false)
+	d.required("plan_id", &m.PlanID)
+	d.required("agent_id", &m.AgentID)
+	d.required("status", &m.Status)
+	d.required("priority", &m.Priority)
+	d.optional("input", &m.Input)
+	d.optional("labels", &m.Labels)
+	d.required("last_sequence", &m.LastSequence)
+	d.required("cost_usd", &m.CostUsd)
+	d.required("usage_by_model", &m.UsageByModel)
+	d.readOnly("created_at", &m.CreatedAt, false)
+	d.requiredNullable("started_at", &m.StartedAt)
+	d.requiredNullable("completed_at", &m.CompletedAt)
+	d.requiredNullable("failure", &m.Failure)
+	return d.finish(&m.extra)
 }
 
 // Token usage and cost for one model.
@@ -494,6 +1294,36 @@ type Usage struct {
 	OutputTokens int64 `json:"output_tokens"`
 	// Cost of this usage in US dollars.
 	CostUsd float64 `json:"cost_usd"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Usage with its wire names and the properties it was decoded with but does not know.
+func (m Usage) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Usage; as a request body (request is true) without its read-only properties.
+func (m Usage) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("input_tokens", m.InputTokens)
+	o.field("output_tokens", m.OutputTokens)
+	o.field("cost_usd", m.CostUsd)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Usage: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Usage) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Usage; read-only required properties are required in a response (response is true) only.
+func (m *Usage) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Usage", response)
+	if err != nil {
+		return err
+	}
+	*m = Usage{}
+	d.required("input_tokens", &m.InputTokens)
+	d.required("output_tokens", &m.OutputTokens)
+	d.required("cost_usd", &m.CostUsd)
+	return d.finish(&m.extra)
 }
 
 // One page of run events.
@@ -504,6 +1334,36 @@ type RunEventList struct {
 	NextCursor *string `json:"next_cursor"`
 	// Whether another page follows.
 	HasMore bool `json:"has_more"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes RunEventList with its wire names and the properties it was decoded with but does not know.
+func (m RunEventList) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes RunEventList; as a request body (request is true) without its read-only properties.
+func (m RunEventList) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("data", m.Data)
+	o.field("next_cursor", m.NextCursor)
+	o.field("has_more", m.HasMore)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes RunEventList: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *RunEventList) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes RunEventList; read-only required properties are required in a response (response is true) only.
+func (m *RunEventList) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "RunEventList", response)
+	if err != nil {
+		return err
+	}
+	*m = RunEventList{}
+	d.required("data", &m.Data)
+	d.requiredNullable("next_cursor", &m.NextCursor)
+	d.required("has_more", &m.HasMore)
+	return d.finish(&m.extra)
 }
 
 // The run left the queue and began executing.
@@ -518,6 +1378,40 @@ type RunStartedEvent struct {
 	OccurredAt time.Time `json:"occurred_at"`
 	// The agent executing the run.
 	AgentID string `json:"agent_id"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes RunStartedEvent with its wire names and the properties it was decoded with but does not know.
+func (m RunStartedEvent) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes RunStartedEvent; as a request body (request is true) without its read-only properties.
+func (m RunStartedEvent) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("sequence", m.Sequence)
+	o.field("run_id", m.RunID)
+	o.field("occurred_at", m.OccurredAt)
+	o.field("agent_id", m.AgentID)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes RunStartedEvent: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *RunStartedEvent) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes RunStartedEvent; read-only required properties are required in a response (response is true) only.
+func (m *RunStartedEvent) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "RunStartedEvent", response)
+	if err != nil {
+		return err
+	}
+	*m = RunStartedEvent{}
+	d.required("type", &m.Type)
+	d.required("sequence", &m.Sequence)
+	d.required("run_id", &m.RunID)
+	d.required("occurred_at", &m.OccurredAt)
+	d.required("agent_id", &m.AgentID)
+	return d.finish(&m.extra)
 }
 
 // A plan step began.
@@ -534,6 +1428,42 @@ type StepStartedEvent struct {
 	StepID string `json:"step_id"`
 	// The kind of step that started.
 	StepType StepType `json:"step_type"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes StepStartedEvent with its wire names and the properties it was decoded with but does not know.
+func (m StepStartedEvent) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes StepStartedEvent; as a request body (request is true) without its read-only properties.
+func (m StepStartedEvent) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("sequence", m.Sequence)
+	o.field("run_id", m.RunID)
+	o.field("occurred_at", m.OccurredAt)
+	o.field("step_id", m.StepID)
+	o.field("step_type", m.StepType)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes StepStartedEvent: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *StepStartedEvent) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes StepStartedEvent; read-only required properties are required in a response (response is true) only.
+func (m *StepStartedEvent) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "StepStartedEvent", response)
+	if err != nil {
+		return err
+	}
+	*m = StepStartedEvent{}
+	d.required("type", &m.Type)
+	d.required("sequence", &m.Sequence)
+	d.required("run_id", &m.RunID)
+	d.required("occurred_at", &m.OccurredAt)
+	d.required("step_id", &m.StepID)
+	d.required("step_type", &m.StepType)
+	return d.finish(&m.extra)
 }
 
 // A plan step finished successfully.
@@ -554,6 +1484,52 @@ type StepCompletedEvent struct {
 	DurationMs int64 `json:"duration_ms"`
 	// Cost of the step in US dollars.
 	CostUsd *float64 `json:"cost_usd,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes StepCompletedEvent with its wire names and the properties it was decoded with but does not know.
+func (m StepCompletedEvent) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes StepCompletedEvent; as a request body (request is true) without its read-only properties.
+func (m StepCompletedEvent) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("sequence", m.Sequence)
+	o.field("run_id", m.RunID)
+	o.field("occurred_at", m.OccurredAt)
+	o.field("step_id", m.StepID)
+	if m.Output != nil {
+		o.field("output", m.Output)
+	} else if m.extra.isNull("output") {
+		o.null("output")
+	}
+	o.field("duration_ms", m.DurationMs)
+	if m.CostUsd != nil {
+		o.field("cost_usd", m.CostUsd)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes StepCompletedEvent: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *StepCompletedEvent) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes StepCompletedEvent; read-only required properties are required in a response (response is true) only.
+func (m *StepCompletedEvent) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "StepCompletedEvent", response)
+	if err != nil {
+		return err
+	}
+	*m = StepCompletedEvent{}
+	d.required("type", &m.Type)
+	d.required("sequence", &m.Sequence)
+	d.required("run_id", &m.RunID)
+	d.required("occurred_at", &m.OccurredAt)
+	d.required("step_id", &m.StepID)
+	d.optional("output", &m.Output)
+	d.required("duration_ms", &m.DurationMs)
+	d.optional("cost_usd", &m.CostUsd)
+	return d.finish(&m.extra)
 }
 
 // A chunk of text appended to a message the agent is writing.
@@ -570,6 +1546,42 @@ type MessageDeltaEvent struct {
 	MessageID string `json:"message_id"`
 	// The text to append.
 	Delta string `json:"delta"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes MessageDeltaEvent with its wire names and the properties it was decoded with but does not know.
+func (m MessageDeltaEvent) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes MessageDeltaEvent; as a request body (request is true) without its read-only properties.
+func (m MessageDeltaEvent) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("sequence", m.Sequence)
+	o.field("run_id", m.RunID)
+	o.field("occurred_at", m.OccurredAt)
+	o.field("message_id", m.MessageID)
+	o.field("delta", m.Delta)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes MessageDeltaEvent: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *MessageDeltaEvent) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes MessageDeltaEvent; read-only required properties are required in a response (response is true) only.
+func (m *MessageDeltaEvent) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "MessageDeltaEvent", response)
+	if err != nil {
+		return err
+	}
+	*m = MessageDeltaEvent{}
+	d.required("type", &m.Type)
+	d.required("sequence", &m.Sequence)
+	d.required("run_id", &m.RunID)
+	d.required("occurred_at", &m.OccurredAt)
+	d.required("message_id", &m.MessageID)
+	d.required("delta", &m.Delta)
+	return d.finish(&m.extra)
 }
 
 // The run succeeded. This is the last event of the run.
@@ -588,6 +1600,48 @@ type RunCompletedEvent struct {
 	CostUsd float64 `json:"cost_usd"`
 	// Total token usage and cost, keyed by model name.
 	UsageByModel map[string]Usage `json:"usage_by_model"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes RunCompletedEvent with its wire names and the properties it was decoded with but does not know.
+func (m RunCompletedEvent) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes RunCompletedEvent; as a request body (request is true) without its read-only properties.
+func (m RunCompletedEvent) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("sequence", m.Sequence)
+	o.field("run_id", m.RunID)
+	o.field("occurred_at", m.OccurredAt)
+	if m.Output != nil {
+		o.field("output", m.Output)
+	} else if m.extra.isNull("output") {
+		o.null("output")
+	}
+	o.field("cost_usd", m.CostUsd)
+	o.field("usage_by_model", m.UsageByModel)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes RunCompletedEvent: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *RunCompletedEvent) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes RunCompletedEvent; read-only required properties are required in a response (response is true) only.
+func (m *RunCompletedEvent) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "RunCompletedEvent", response)
+	if err != nil {
+		return err
+	}
+	*m = RunCompletedEvent{}
+	d.required("type", &m.Type)
+	d.required("sequence", &m.Sequence)
+	d.required("run_id", &m.RunID)
+	d.required("occurred_at", &m.OccurredAt)
+	d.optional("output", &m.Output)
+	d.required("cost_usd", &m.CostUsd)
+	d.required("usage_by_model", &m.UsageByModel)
+	return d.finish(&m.extra)
 }
 
 // The run failed. This is the last event of the run.
@@ -604,6 +1658,44 @@ type RunFailedEvent struct {
 	StepID Nullable[string] `json:"step_id,omitzero"`
 	// Why the run failed.
 	ErrorModel Problem `json:"error"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes RunFailedEvent with its wire names and the properties it was decoded with but does not know.
+func (m RunFailedEvent) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes RunFailedEvent; as a request body (request is true) without its read-only properties.
+func (m RunFailedEvent) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("sequence", m.Sequence)
+	o.field("run_id", m.RunID)
+	o.field("occurred_at", m.OccurredAt)
+	if !m.StepID.IsZero() {
+		o.field("step_id", m.StepID)
+	}
+	o.field("error", m.ErrorModel)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes RunFailedEvent: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *RunFailedEvent) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes RunFailedEvent; read-only required properties are required in a response (response is true) only.
+func (m *RunFailedEvent) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "RunFailedEvent", response)
+	if err != nil {
+		return err
+	}
+	*m = RunFailedEvent{}
+	d.required("type", &m.Type)
+	d.required("sequence", &m.Sequence)
+	d.required("run_id", &m.RunID)
+	d.required("occurred_at", &m.OccurredAt)
+	d.optional("step_id", &m.StepID)
+	d.required("error", &m.ErrorModel)
+	return d.finish(&m.extra)
 }
 
 // A block of text.
@@ -612,6 +1704,34 @@ type TextBlock struct {
 	Type string `json:"type"`
 	// The text.
 	Text string `json:"text"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes TextBlock with its wire names and the properties it was decoded with but does not know.
+func (m TextBlock) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes TextBlock; as a request body (request is true) without its read-only properties.
+func (m TextBlock) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("text", m.Text)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes TextBlock: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *TextBlock) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes TextBlock; read-only required properties are required in a response (response is true) only.
+func (m *TextBlock) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "TextBlock", response)
+	if err != nil {
+		return err
+	}
+	*m = TextBlock{}
+	d.required("type", &m.Type)
+	d.required("text", &m.Text)
+	return d.finish(&m.extra)
 }
 
 // A reference to an artifact.
@@ -620,6 +1740,34 @@ type ArtifactBlock struct {
 	Type string `json:"type"`
 	// The referenced artifact.
 	ArtifactID string `json:"artifact_id"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes ArtifactBlock with its wire names and the properties it was decoded with but does not know.
+func (m ArtifactBlock) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes ArtifactBlock; as a request body (request is true) without its read-only properties.
+func (m ArtifactBlock) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	o.field("artifact_id", m.ArtifactID)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes ArtifactBlock: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *ArtifactBlock) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes ArtifactBlock; read-only required properties are required in a response (response is true) only.
+func (m *ArtifactBlock) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "ArtifactBlock", response)
+	if err != nil {
+		return err
+	}
+	*m = ArtifactBlock{}
+	d.required("type", &m.Type)
+	d.required("artifact_id", &m.ArtifactID)
+	return d.finish(&m.extra)
 }
 
 // A message to deliver to an agent.
@@ -632,6 +1780,44 @@ type MessageCreate struct {
 	RunID *string `json:"run_id,omitempty"`
 	// Free-form string metadata stored with the message.
 	Metadata Labels `json:"metadata,omitzero"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes MessageCreate with its wire names and the properties it was decoded with but does not know.
+func (m MessageCreate) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes MessageCreate; as a request body (request is true) without its read-only properties.
+func (m MessageCreate) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Role != nil {
+		o.field("role", m.Role)
+	}
+	o.field("content", m.Content)
+	if m.RunID != nil {
+		o.field("run_id", m.RunID)
+	}
+	if m.Metadata != nil {
+		o.field("metadata", m.Metadata)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes MessageCreate: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *MessageCreate) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes MessageCreate; read-only required properties are required in a response (response is true) only.
+func (m *MessageCreate) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "MessageCreate", response)
+	if err != nil {
+		return err
+	}
+	*m = MessageCreate{}
+	d.optional("role", &m.Role)
+	d.required("content", &m.Content)
+	d.optional("run_id", &m.RunID)
+	d.optional("metadata", &m.Metadata)
+	return d.finish(&m.extra)
 }
 
 // A message in an agent's inbox.
@@ -654,6 +1840,50 @@ type Message struct {
 	//
 	// Read-only: set by the server and ignored in requests.
 	CreatedAt time.Time `json:"created_at"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Message with its wire names and the properties it was decoded with but does not know.
+func (m Message) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Message; as a request body (request is true) without its read-only properties.
+func (m Message) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if !request {
+		o.field("id", m.ID)
+	}
+	o.field("agent_id", m.AgentID)
+	o.field("role", m.Role)
+	o.field("content", m.Content)
+	o.field("run_id", m.RunID)
+	if m.Metadata != nil {
+		o.field("metadata", m.Metadata)
+	}
+	if !request {
+		o.field("created_at", m.CreatedAt)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Message: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Message) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Message; read-only required properties are required in a response (response is true) only.
+func (m *Message) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Message", response)
+	if err != nil {
+		return err
+	}
+	*m = Message{}
+	d.readOnly("id", &m.ID, false)
+	d.required("agent_id", &m.AgentID)
+	d.required("role", &m.Role)
+	d.required("content", &m.Content)
+	d.requiredNullable("run_id", &m.RunID)
+	d.optional("metadata", &m.Metadata)
+	d.readOnly("created_at", &m.CreatedAt, false)
+	return d.finish(&m.extra)
 }
 
 // Messages returned by a long poll.
@@ -662,6 +1892,34 @@ type MessageBatch struct {
 	Data []Message `json:"data"`
 	// Pass as `cursor` to the next `waitForMessages` call.
 	NextCursor string `json:"next_cursor"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes MessageBatch with its wire names and the properties it was decoded with but does not know.
+func (m MessageBatch) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes MessageBatch; as a request body (request is true) without its read-only properties.
+func (m MessageBatch) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("data", m.Data)
+	o.field("next_cursor", m.NextCursor)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes MessageBatch: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *MessageBatch) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes MessageBatch; read-only required properties are required in a response (response is true) only.
+func (m *MessageBatch) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "MessageBatch", response)
+	if err != nil {
+		return err
+	}
+	*m = MessageBatch{}
+	d.required("data", &m.Data)
+	d.required("next_cursor", &m.NextCursor)
+	return d.finish(&m.extra)
 }
 
 // A request from an agent for structured input from a human.
@@ -688,6 +1946,54 @@ type Elicitation struct {
 	CreatedAt time.Time `json:"created_at"`
 	// When the elicitation expires unanswered; `null` if it never expires.
 	ExpiresAt *time.Time `json:"expires_at"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Elicitation with its wire names and the properties it was decoded with but does not know.
+func (m Elicitation) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Elicitation; as a request body (request is true) without its read-only properties.
+func (m Elicitation) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if !request {
+		o.field("id", m.ID)
+	}
+	o.field("run_id", m.RunID)
+	o.field("agent_id", m.AgentID)
+	o.field("message", m.Message)
+	o.field("requested_schema", m.RequestedSchema)
+	o.field("status", m.Status)
+	if !m.Response.IsZero() {
+		o.field("response", m.Response)
+	}
+	if !request {
+		o.field("created_at", m.CreatedAt)
+	}
+	o.field("expires_at", m.ExpiresAt)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Elicitation: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Elicitation) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Elicitation; read-only required properties are required in a response (response is true) only.
+func (m *Elicitation) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Elicitation", response)
+	if err != nil {
+		return err
+	}
+	*m = Elicitation{}
+	d.readOnly("id", &m.ID, false)
+	d.required("run_id", &m.RunID)
+	d.required("agent_id", &m.AgentID)
+	d.required("message", &m.Message)
+	d.required("requested_schema", &m.RequestedSchema)
+	d.required("status", &m.Status)
+	d.optional("response", &m.Response)
+	d.readOnly("created_at", &m.CreatedAt, false)
+	d.requiredNullable("expires_at", &m.ExpiresAt)
+	return d.finish(&m.extra)
 }
 
 // Accept the elicitation and provide the requested content.
@@ -696,6 +2002,34 @@ type AcceptElicitation struct {
 	Action string `json:"action"`
 	// The answer (any JSON object), which must satisfy `requested_schema`.
 	Content map[string]any `json:"content"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AcceptElicitation with its wire names and the properties it was decoded with but does not know.
+func (m AcceptElicitation) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AcceptElicitation; as a request body (request is true) without its read-only properties.
+func (m AcceptElicitation) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("action", m.Action)
+	o.field("content", m.Content)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AcceptElicitation: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AcceptElicitation) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AcceptElicitation; read-only required properties are required in a response (response is true) only.
+func (m *AcceptElicitation) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AcceptElicitation", response)
+	if err != nil {
+		return err
+	}
+	*m = AcceptElicitation{}
+	d.required("action", &m.Action)
+	d.required("content", &m.Content)
+	return d.finish(&m.extra)
 }
 
 // Explicitly refuse to provide the requested input.
@@ -704,12 +2038,68 @@ type DeclineElicitation struct {
 	Action string `json:"action"`
 	// Why the input is refused, shown to the agent.
 	Reason *string `json:"reason,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes DeclineElicitation with its wire names and the properties it was decoded with but does not know.
+func (m DeclineElicitation) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes DeclineElicitation; as a request body (request is true) without its read-only properties.
+func (m DeclineElicitation) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("action", m.Action)
+	if m.Reason != nil {
+		o.field("reason", m.Reason)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes DeclineElicitation: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *DeclineElicitation) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes DeclineElicitation; read-only required properties are required in a response (response is true) only.
+func (m *DeclineElicitation) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "DeclineElicitation", response)
+	if err != nil {
+		return err
+	}
+	*m = DeclineElicitation{}
+	d.required("action", &m.Action)
+	d.optional("reason", &m.Reason)
+	return d.finish(&m.extra)
 }
 
 // Dismiss the elicitation without answering; the agent decides how to proceed.
 type CancelElicitation struct {
 	// The answer kind; always `cancel`.
 	Action string `json:"action"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes CancelElicitation with its wire names and the properties it was decoded with but does not know.
+func (m CancelElicitation) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes CancelElicitation; as a request body (request is true) without its read-only properties.
+func (m CancelElicitation) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("action", m.Action)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes CancelElicitation: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *CancelElicitation) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes CancelElicitation; read-only required properties are required in a response (response is true) only.
+func (m *CancelElicitation) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "CancelElicitation", response)
+	if err != nil {
+		return err
+	}
+	*m = CancelElicitation{}
+	d.required("action", &m.Action)
+	return d.finish(&m.extra)
 }
 
 // Descriptive metadata supplied when uploading an artifact.
@@ -724,6 +2114,50 @@ type ArtifactMetadata struct {
 	Labels Labels `json:"labels,omitzero"`
 	// Days to keep the artifact before it is deleted.
 	RetentionDays *int32 `json:"retention_days,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes ArtifactMetadata with its wire names and the properties it was decoded with but does not know.
+func (m ArtifactMetadata) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes ArtifactMetadata; as a request body (request is true) without its read-only properties.
+func (m ArtifactMetadata) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Filename != nil {
+		o.field("filename", m.Filename)
+	}
+	if m.ContentType != nil {
+		o.field("content_type", m.ContentType)
+	}
+	if m.Description != nil {
+		o.field("description", m.Description)
+	}
+	if m.Labels != nil {
+		o.field("labels", m.Labels)
+	}
+	if m.RetentionDays != nil {
+		o.field("retention_days", m.RetentionDays)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes ArtifactMetadata: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *ArtifactMetadata) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes ArtifactMetadata; read-only required properties are required in a response (response is true) only.
+func (m *ArtifactMetadata) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "ArtifactMetadata", response)
+	if err != nil {
+		return err
+	}
+	*m = ArtifactMetadata{}
+	d.optional("filename", &m.Filename)
+	d.optional("content_type", &m.ContentType)
+	d.optional("description", &m.Description)
+	d.optional("labels", &m.Labels)
+	d.optional("retention_days", &m.RetentionDays)
+	return d.finish(&m.extra)
 }
 
 // A stored file belonging to a run.
@@ -752,6 +2186,58 @@ type Artifact struct {
 	CreatedAt time.Time `json:"created_at"`
 	// When the artifact will be deleted; `null` if it is kept indefinitely.
 	ExpiresAt *time.Time `json:"expires_at"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Artifact with its wire names and the properties it was decoded with but does not know.
+func (m Artifact) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Artifact; as a request body (request is true) without its read-only properties.
+func (m Artifact) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if !request {
+		o.field("id", m.ID)
+	}
+	o.field("run_id", m.RunID)
+	o.field("filename", m.Filename)
+	o.field("content_type", m.ContentType)
+	o.field("size_bytes", m.SizeBytes)
+	o.field("sha256", m.Sha256)
+	if m.Description != nil {
+		o.field("description", m.Description)
+	}
+	if m.Labels != nil {
+		o.field("labels", m.Labels)
+	}
+	if !request {
+		o.field("created_at", m.CreatedAt)
+	}
+	o.field("expires_at", m.ExpiresAt)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Artifact: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Artifact) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Artifact; read-only required properties are required in a response (response is true) only.
+func (m *Artifact) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Artifact", response)
+	if err != nil {
+		return err
+	}
+	*m = Artifact{}
+	d.readOnly("id", &m.ID, false)
+	d.required("run_id", &m.RunID)
+	d.required("filename", &m.Filename)
+	d.required("content_type", &m.ContentType)
+	d.required("size_bytes", &m.SizeBytes)
+	d.required("sha256", &m.Sha256)
+	d.optional("description", &m.Description)
+	d.optional("labels", &m.Labels)
+	d.readOnly("created_at", &m.CreatedAt, false)
+	d.requiredNullable("expires_at", &m.ExpiresAt)
+	return d.finish(&m.extra)
 }
 
 // One page of artifacts, with offset pagination.
@@ -764,6 +2250,38 @@ type ArtifactPage struct {
 	Offset int32 `json:"offset"`
 	// The page size used.
 	Limit int32 `json:"limit"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes ArtifactPage with its wire names and the properties it was decoded with but does not know.
+func (m ArtifactPage) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes ArtifactPage; as a request body (request is true) without its read-only properties.
+func (m ArtifactPage) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("data", m.Data)
+	o.field("total", m.Total)
+	o.field("offset", m.Offset)
+	o.field("limit", m.Limit)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes ArtifactPage: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *ArtifactPage) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes ArtifactPage; read-only required properties are required in a response (response is true) only.
+func (m *ArtifactPage) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "ArtifactPage", response)
+	if err != nil {
+		return err
+	}
+	*m = ArtifactPage{}
+	d.required("data", &m.Data)
+	d.required("total", &m.Total)
+	d.required("offset", &m.Offset)
+	d.required("limit", &m.Limit)
+	return d.finish(&m.extra)
 }
 
 // The parts of a multipart artifact upload.
@@ -772,6 +2290,38 @@ type UploadArtifactMultipartRequest struct {
 	File string `json:"file"`
 	// Descriptive metadata for the artifact, sent as a JSON part.
 	Metadata *ArtifactMetadata `json:"metadata,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes UploadArtifactMultipartRequest with its wire names and the properties it was decoded with but does not know.
+func (m UploadArtifactMultipartRequest) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes UploadArtifactMultipartRequest; as a request body (request is true) without its read-only properties.
+func (m UploadArtifactMultipartRequest) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("file", m.File)
+	if m.Metadata != nil {
+		o.field("metadata", m.Metadata)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes UploadArtifactMultipartRequest: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *UploadArtifactMultipartRequest) UnmarshalJSON(data []byte) error {
+	return m.decodeJSON(data, false)
+}
+
+// decodeJSON decodes UploadArtifactMultipartRequest; read-only required properties are required in a response (response is true) only.
+func (m *UploadArtifactMultipartRequest) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "UploadArtifactMultipartRequest", response)
+	if err != nil {
+		return err
+	}
+	*m = UploadArtifactMultipartRequest{}
+	d.required("file", &m.File)
+	d.optional("metadata", &m.Metadata)
+	return d.finish(&m.extra)
 }
 
 // One step of a plan, discriminated by `type`. Delegate steps contain further steps, so plans are trees. The server may add step types: clients must keep unknown steps as raw JSON.
@@ -788,15 +2338,18 @@ type PlanStep struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u PlanStep) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "type" tag.
+func (u PlanStep) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u PlanStep) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.ToolCall != nil:
-		return json.Marshal(u.ToolCall)
+		return withTag(u.ToolCall, request, "type", "tool_call")
 	case u.Delegate != nil:
-		return json.Marshal(u.Delegate)
+		return withTag(u.Delegate, request, "type", "delegate")
 	case u.WaitForInput != nil:
-		return json.Marshal(u.WaitForInput)
+		return withTag(u.WaitForInput, request, "type", "wait_for_input")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -804,19 +2357,25 @@ func (u PlanStep) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "type" property.
-func (u *PlanStep) UnmarshalJSON(data []byte) error {
+func (u *PlanStep) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes PlanStep, its variant as a response when response is true.
+func (u *PlanStep) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("PlanStep")
+	}
 	*u = PlanStep{}
 	tag, _ := discriminatorOf(data, "type")
 	switch tag {
 	case "tool_call":
 		u.ToolCall = new(ToolCallStep)
-		return json.Unmarshal(data, u.ToolCall)
+		return unmarshalMode(data, u.ToolCall, response)
 	case "delegate":
 		u.Delegate = new(DelegateStep)
-		return json.Unmarshal(data, u.Delegate)
+		return unmarshalMode(data, u.Delegate, response)
 	case "wait_for_input":
 		u.WaitForInput = new(WaitForInputStep)
-		return json.Unmarshal(data, u.WaitForInput)
+		return unmarshalMode(data, u.WaitForInput, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -842,21 +2401,24 @@ type RunEvent struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u RunEvent) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "type" tag.
+func (u RunEvent) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u RunEvent) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.RunStarted != nil:
-		return json.Marshal(u.RunStarted)
+		return withTag(u.RunStarted, request, "type", "run.started")
 	case u.StepStarted != nil:
-		return json.Marshal(u.StepStarted)
+		return withTag(u.StepStarted, request, "type", "step.started")
 	case u.StepCompleted != nil:
-		return json.Marshal(u.StepCompleted)
+		return withTag(u.StepCompleted, request, "type", "step.completed")
 	case u.MessageDelta != nil:
-		return json.Marshal(u.MessageDelta)
+		return withTag(u.MessageDelta, request, "type", "message.delta")
 	case u.RunCompleted != nil:
-		return json.Marshal(u.RunCompleted)
+		return withTag(u.RunCompleted, request, "type", "run.completed")
 	case u.RunFailed != nil:
-		return json.Marshal(u.RunFailed)
+		return withTag(u.RunFailed, request, "type", "run.failed")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -864,28 +2426,34 @@ func (u RunEvent) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "type" property.
-func (u *RunEvent) UnmarshalJSON(data []byte) error {
+func (u *RunEvent) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes RunEvent, its variant as a response when response is true.
+func (u *RunEvent) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("RunEvent")
+	}
 	*u = RunEvent{}
 	tag, _ := discriminatorOf(data, "type")
 	switch tag {
 	case "run.started":
 		u.RunStarted = new(RunStartedEvent)
-		return json.Unmarshal(data, u.RunStarted)
+		return unmarshalMode(data, u.RunStarted, response)
 	case "step.started":
 		u.StepStarted = new(StepStartedEvent)
-		return json.Unmarshal(data, u.StepStarted)
+		return unmarshalMode(data, u.StepStarted, response)
 	case "step.completed":
 		u.StepCompleted = new(StepCompletedEvent)
-		return json.Unmarshal(data, u.StepCompleted)
+		return unmarshalMode(data, u.StepCompleted, response)
 	case "message.delta":
 		u.MessageDelta = new(MessageDeltaEvent)
-		return json.Unmarshal(data, u.MessageDelta)
+		return unmarshalMode(data, u.MessageDelta, response)
 	case "run.completed":
 		u.RunCompleted = new(RunCompletedEvent)
-		return json.Unmarshal(data, u.RunCompleted)
+		return unmarshalMode(data, u.RunCompleted, response)
 	case "run.failed":
 		u.RunFailed = new(RunFailedEvent)
-		return json.Unmarshal(data, u.RunFailed)
+		return unmarshalMode(data, u.RunFailed, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -904,12 +2472,15 @@ type MessageContent struct {
 }
 
 // MarshalJSON encodes the variant that is set.
-func (u MessageContent) MarshalJSON() ([]byte, error) {
+func (u MessageContent) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u MessageContent) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.String != nil:
-		return json.Marshal(u.String)
+		return marshalJSON(u.String, request)
 	case u.ContentBlockList != nil:
-		return json.Marshal(u.ContentBlockList)
+		return marshalJSON(u.ContentBlockList, request)
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -917,19 +2488,25 @@ func (u MessageContent) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the first variant whose JSON kind and required properties match.
-func (u *MessageContent) UnmarshalJSON(data []byte) error {
+func (u *MessageContent) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes MessageContent, its variant as a response when response is true.
+func (u *MessageContent) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("MessageContent")
+	}
 	*u = MessageContent{}
 	kind := kindOf(data)
 	if kind == jsonKindString {
 		var value string
-		if json.Unmarshal(data, &value) == nil {
+		if unmarshalMode(data, &value, response) == nil {
 			u.String = &value
 			return nil
 		}
 	}
 	if kind == jsonKindArray {
 		var value []ContentBlock
-		if json.Unmarshal(data, &value) == nil {
+		if unmarshalMode(data, &value, response) == nil {
 			u.ContentBlockList = &value
 			return nil
 		}
@@ -950,13 +2527,16 @@ type ContentBlock struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u ContentBlock) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "type" tag.
+func (u ContentBlock) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u ContentBlock) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.Text != nil:
-		return json.Marshal(u.Text)
+		return withTag(u.Text, request, "type", "text")
 	case u.Artifact != nil:
-		return json.Marshal(u.Artifact)
+		return withTag(u.Artifact, request, "type", "artifact")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -964,16 +2544,22 @@ func (u ContentBlock) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "type" property.
-func (u *ContentBlock) UnmarshalJSON(data []byte) error {
+func (u *ContentBlock) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes ContentBlock, its variant as a response when response is true.
+func (u *ContentBlock) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("ContentBlock")
+	}
 	*u = ContentBlock{}
 	tag, _ := discriminatorOf(data, "type")
 	switch tag {
 	case "text":
 		u.Text = new(TextBlock)
-		return json.Unmarshal(data, u.Text)
+		return unmarshalMode(data, u.Text, response)
 	case "artifact":
 		u.Artifact = new(ArtifactBlock)
-		return json.Unmarshal(data, u.Artifact)
+		return unmarshalMode(data, u.Artifact, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -993,15 +2579,18 @@ type ElicitationResponse struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u ElicitationResponse) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "action" tag.
+func (u ElicitationResponse) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u ElicitationResponse) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.Accept != nil:
-		return json.Marshal(u.Accept)
+		return withTag(u.Accept, request, "action", "accept")
 	case u.Decline != nil:
-		return json.Marshal(u.Decline)
+		return withTag(u.Decline, request, "action", "decline")
 	case u.Cancel != nil:
-		return json.Marshal(u.Cancel)
+		return withTag(u.Cancel, request, "action", "cancel")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -1009,19 +2598,25 @@ func (u ElicitationResponse) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "action" property.
-func (u *ElicitationResponse) UnmarshalJSON(data []byte) error {
+func (u *ElicitationResponse) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes ElicitationResponse, its variant as a response when response is true.
+func (u *ElicitationResponse) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("ElicitationResponse")
+	}
 	*u = ElicitationResponse{}
 	tag, _ := discriminatorOf(data, "action")
 	switch tag {
 	case "accept":
 		u.Accept = new(AcceptElicitation)
-		return json.Unmarshal(data, u.Accept)
+		return unmarshalMode(data, u.Accept, response)
 	case "decline":
 		u.Decline = new(DeclineElicitation)
-		return json.Unmarshal(data, u.Decline)
+		return unmarshalMode(data, u.Decline, response)
 	case "cancel":
 		u.Cancel = new(CancelElicitation)
-		return json.Unmarshal(data, u.Cancel)
+		return unmarshalMode(data, u.Cancel, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil

@@ -1,15 +1,14 @@
 package orchestrator
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
+	"mime"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -20,44 +19,81 @@ type sseEvent struct {
 	id    string // the last event ID at dispatch
 }
 
-// sseReader parses a text/event-stream body.
+// sseReader parses a text/event-stream body in one pass: every byte is looked at once, and it
+// holds at most limit bytes for one event (the pending line plus the event's data).
 type sseReader struct {
-	scanner *bufio.Scanner
-	lastID  string
-	retry   time.Duration // the reconnection time the stream asked for; 0 when it did not
-	started bool
+	r         io.Reader
+	buf       []byte
+	start     int // the pending line begins here
+	scanned   int // buf[start:scanned] holds no line terminator
+	end       int // buf[end:] is free
+	skipLF    bool
+	readErr   error
+	limit     int64
+	lastID    string
+	retry     time.Duration // the reconnection time the stream asked for; 0 when it did not
+	started   bool
+	eventSize int64 // bytes of data held for the event being read
 }
 
-// splitLines splits on CRLF, LF or CR, waiting for more data after a CR that ends the buffer.
-func splitLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
-	for i, b := range data {
-		switch b {
-		case '\n':
-			return i + 1, data[:i], nil
-		case '\r':
-			if i+1 < len(data) {
-				if data[i+1] == '\n' {
-					return i + 2, data[:i], nil
-				}
-				return i + 1, data[:i], nil
-			}
-			if atEOF {
-				return i + 1, data[:i], nil
-			}
-			return 0, nil, nil
-		}
-	}
-	if atEOF && len(data) > 0 {
-		return len(data), data, nil // an unterminated last line
-	}
-	return 0, nil, nil
-}
+const sseMinRead = 4 << 10
 
 func newSSEReader(r io.Reader) *sseReader {
-	scanner := bufio.NewScanner(r)
-	scanner.Buffer(make([]byte, 0, 64*1024), 16<<20)
-	scanner.Split(splitLines)
-	return &sseReader{scanner: scanner}
+	return &sseReader{r: r, limit: defaultMaxResponseBytes}
+}
+
+// line returns the next line without its terminator (CRLF, LF or a bare CR); the slice is valid
+// until the next call. At the end of the stream an unterminated last line is returned, then the
+// read error (io.EOF at a clean end).
+func (s *sseReader) line() ([]byte, error) {
+	for {
+		if s.skipLF && s.start < s.end {
+			s.skipLF = false
+			if s.buf[s.start] == '\n' {
+				s.start++
+				s.scanned = max(s.scanned, s.start)
+			}
+		}
+		if i := bytes.IndexAny(s.buf[s.scanned:s.end], "\r\n"); i >= 0 {
+			at := s.scanned + i
+			line := s.buf[s.start:at]
+			s.skipLF = s.buf[at] == '\r'
+			s.start, s.scanned = at+1, at+1
+			return line, nil
+		}
+		s.scanned = s.end
+		if int64(s.end-s.start)+s.eventSize > s.limit {
+			return nil, &limitError{limit: s.limit, what: "an event of the stream"}
+		}
+		if s.readErr != nil {
+			if s.start < s.end {
+				line := s.buf[s.start:s.end]
+				s.start, s.scanned = s.end, s.end
+				return line, nil
+			}
+			return nil, s.readErr
+		}
+		if s.start > 0 && s.start == s.end {
+			s.start, s.scanned, s.end = 0, 0, 0
+		}
+		if len(s.buf)-s.end < sseMinRead {
+			if s.start > 0 {
+				n := copy(s.buf, s.buf[s.start:s.end])
+				s.scanned -= s.start
+				s.start, s.end = 0, n
+			}
+			if len(s.buf)-s.end < sseMinRead {
+				grown := make([]byte, max(2*len(s.buf), s.end+sseMinRead, 16<<10))
+				copy(grown, s.buf[:s.end])
+				s.buf = grown
+			}
+		}
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		if err != nil {
+			s.readErr = err
+		}
+	}
 }
 
 // next returns the next event, io.EOF at a clean end of the stream, or the read error. An event
@@ -65,16 +101,21 @@ func newSSEReader(r io.Reader) *sseReader {
 func (s *sseReader) next() (sseEvent, error) {
 	var (
 		eventType string
-		data      strings.Builder
+		data      []byte
 		hasData   bool
 	)
-	for s.scanner.Scan() {
-		line := s.scanner.Text()
+	s.eventSize = 0
+	for {
+		raw, err := s.line()
+		if err != nil {
+			s.eventSize = 0
+			return sseEvent{}, err
+		}
 		if !s.started {
 			s.started = true
-			line = strings.TrimPrefix(line, "\ufeff")
+			raw = bytes.TrimPrefix(raw, []byte("\ufeff"))
 		}
-		if line == "" {
+		if len(raw) == 0 {
 			if !hasData {
 				eventType = ""
 				continue
@@ -82,44 +123,58 @@ func (s *sseReader) next() (sseEvent, error) {
 			if eventType == "" {
 				eventType = "message"
 			}
-			return sseEvent{event: eventType, data: strings.TrimSuffix(data.String(), "\n"), id: s.lastID}, nil
+			s.eventSize = 0
+			return sseEvent{event: eventType, data: string(bytes.TrimSuffix(data, []byte("\n"))), id: s.lastID}, nil
 		}
-		if strings.HasPrefix(line, ":") {
+		if raw[0] == ':' {
 			continue
 		}
-		field, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch field {
+		field, value, _ := bytes.Cut(raw, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(field) {
 		case "event":
-			eventType = value
+			eventType = string(value)
+			s.eventSize = int64(len(data) + len(eventType))
 		case "data":
-			data.WriteString(value)
-			data.WriteByte('\n')
+			data = append(data, value...)
+			data = append(data, '\n')
 			hasData = true
+			s.eventSize = int64(len(data) + len(eventType))
+			if s.eventSize > s.limit {
+				return sseEvent{}, &limitError{limit: s.limit, what: "an event of the stream"}
+			}
 		case "id":
-			if !strings.ContainsRune(value, 0) {
-				s.lastID = value
+			if bytes.IndexByte(value, 0) < 0 {
+				s.lastID = string(value)
 			}
 		case "retry":
-			if ms, err := strconv.ParseUint(value, 10, 32); err == nil {
+			if ms, err := strconv.ParseUint(string(value), 10, 32); err == nil {
 				s.retry = time.Duration(ms) * time.Millisecond
 			}
 		}
 	}
-	if err := s.scanner.Err(); err != nil {
-		return sseEvent{}, err
-	}
-	return sseEvent{}, io.EOF
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream (parameters aside).
+func isEventStream(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "text/event-stream"
 }
 
 // stream sends an event-stream request and yields each event's data decoded as T. When the
-// connection drops (not a clean end), it reconnects with the last event ID in resumeHeader, at
-// most maxRetries times in a row; without a resume header a drop is a *ConnectionError. Breaking
-// out of the loop closes the connection.
+// connection drops (not a clean end) after an event ID was received, it reconnects with the last
+// event ID in resumeHeader, at most maxRetries times in a row; a drop before any event ID (or
+// without a resume header) is a *ConnectionError, since replaying the stream from its start would
+// repeat events. A 2xx response that is not text/event-stream is a *DecodeError. Once ctx is
+// done, the next pull yields a *CancelledError. Breaking out of the loop closes the connection.
 func stream[T any](ctx context.Context, c *core, r *request, opts []Option, resumeHeader string) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		cfg := c.cfg.with(opts)
+		limit := cfg.maxResponse
+		if limit <= 0 {
+			limit = defaultMaxResponseBytes
+		}
 		r.streamed = true
 		lastID := ""
 		if resumeHeader != "" {
@@ -136,14 +191,41 @@ func stream[T any](ctx context.Context, c *core, r *request, opts []Option, resu
 				yield(zero, err)
 				return
 			}
+			contentType := resp.Header.Get("Content-Type")
+			if !isEventStream(contentType) {
+				data, _, _ := readLimited(resp.Body, limit)
+				_ = resp.Body.Close()
+				yield(zero, &DecodeError{StatusCode: resp.StatusCode, ContentType: contentType, Body: data, Err: fmt.Errorf("expected a text/event-stream response, got %q", contentType)})
+				return
+			}
 			reader := newSSEReader(resp.Body)
+			reader.limit = limit
 			reader.lastID = lastID
 			var dropped error
 			for {
+				if err := ctx.Err(); err != nil {
+					_ = resp.Body.Close()
+					yield(zero, &CancelledError{Err: err})
+					return
+				}
 				event, err := reader.next()
 				if err != nil {
 					_ = resp.Body.Close()
 					if errors.Is(err, io.EOF) {
+						return
+					}
+					var limitErr *limitError
+					var decodeErr *DecodeError
+					var cancelled *CancelledError
+					switch {
+					case errors.As(err, &limitErr):
+						yield(zero, &DecodeError{StatusCode: resp.StatusCode, ContentType: contentType, Err: limitErr})
+						return
+					case errors.As(err, &decodeErr), errors.As(err, &cancelled):
+						yield(zero, err)
+						return
+					case ctx.Err() != nil:
+						yield(zero, &CancelledError{Err: ctx.Err()})
 						return
 					}
 					dropped = err
@@ -155,9 +237,9 @@ func stream[T any](ctx context.Context, c *core, r *request, opts []Option, resu
 					continue
 				}
 				var value T
-				if err := json.Unmarshal([]byte(event.data), &value); err != nil {
+				if err := unmarshalStrict([]byte(event.data), &value); err != nil {
 					_ = resp.Body.Close()
-					yield(zero, &DecodeError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: []byte(event.data), Err: err})
+					yield(zero, &DecodeError{StatusCode: resp.StatusCode, ContentType: contentType, Body: []byte(event.data), Err: err})
 					return
 				}
 				if !yield(value, nil) {
@@ -165,13 +247,14 @@ func stream[T any](ctx context.Context, c *core, r *request, opts []Option, resu
 					return
 				}
 			}
-			if ctx.Err() != nil {
-				yield(zero, &CancelledError{Err: ctx.Err()})
-				return
-			}
 			failures++
-			if resumeHeader == "" || failures > cfg.maxRetries {
-				yield(zero, &ConnectionError{Message: "the event stream was interrupted: " + redact(dropped.Error(), cfg), Err: dropped})
+			if resumeHeader == "" || lastID == "" || failures > cfg.maxRetries {
+				var connErr *ConnectionError
+				if errors.As(dropped, &connErr) {
+					yield(zero, &ConnectionError{Attempts: connErr.Attempts, Message: "the event stream was interrupted: " + connErr.Message, Err: connErr.Err})
+				} else {
+					yield(zero, &ConnectionError{Message: "the event stream was interrupted: " + redact(dropped.Error(), cfg), Err: dropped})
+				}
 				return
 			}
 			delay := reader.retry

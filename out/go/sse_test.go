@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -120,8 +121,11 @@ func TestStreamResumesWithLastEventID(t *testing.T) {
 }
 
 func TestStreamReconnectsAreBounded(t *testing.T) {
-	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+	rec := newRecorder(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
+		if n == 1 {
+			writeEvents(w, 1, 1)
+		}
 		w.(http.Flusher).Flush()
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err == nil {
@@ -131,11 +135,114 @@ func TestStreamReconnectsAreBounded(t *testing.T) {
 	r := newRequest("GET", "")
 	r.path = "/events"
 	var last error
+	events := 0
 	for _, err := range stream[testEvent](context.Background(), testCore(rec.server.URL), r, nil, "Last-Event-ID") {
+		if err == nil {
+			events++
+		}
 		last = err
 	}
-	if ErrorKind(last) != "connection" || rec.count() != 3 {
-		t.Errorf("error %v after %d connections, want a connection error after 3", last, rec.count())
+	if ErrorKind(last) != "connection" || rec.count() != 3 || events != 1 {
+		t.Errorf("error %v after %d connections and %d events, want a connection error after 3", last, rec.count(), events)
+	}
+}
+
+func TestStreamDropBeforeAnyEventIDIsNotReplayed(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {\"type\":\"tick\",\"sequence\":1}\n\n")
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	})
+	r := newRequest("GET", "")
+	r.path = "/events"
+	var last error
+	events := 0
+	for _, err := range stream[testEvent](context.Background(), testCore(rec.server.URL), r, nil, "Last-Event-ID") {
+		if err == nil {
+			events++
+		}
+		last = err
+	}
+	var connErr *ConnectionError
+	if !errors.As(last, &connErr) || rec.count() != 1 || events != 1 {
+		t.Errorf("error %v after %d connections and %d events, want one connection and a connection error", last, rec.count(), events)
+	}
+}
+
+func TestStreamRefusesAnotherContentType(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, "<html>data: {}</html>\n\n")
+	})
+	r := newRequest("GET", "")
+	r.path = "/events"
+	var last error
+	for _, err := range stream[json.RawMessage](context.Background(), testCore(rec.server.URL), r, nil, "") {
+		last = err
+	}
+	var decodeErr *DecodeError
+	if !errors.As(last, &decodeErr) || !strings.Contains(string(decodeErr.Body), "<html>") {
+		t.Errorf("error %v, want a decode error carrying the body", last)
+	}
+}
+
+func TestStreamEventLimit(t *testing.T) {
+	rec := newRecorder(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		switch n {
+		case 1: // many small events, and comments, all fine under a 200-byte limit
+			for i := 0; i < 50; i++ {
+				_, _ = io.WriteString(w, ": keep-alive keep-alive keep-alive keep-alive\n")
+				writeEvents(w, int64(i), int64(i))
+			}
+		case 2: // a line that never ends
+			_, _ = io.WriteString(w, "data: "+strings.Repeat("a", 10000))
+		case 3: // data lines that never end their event
+			writeEvents(w, 1, 1)
+			for i := 0; i < 100; i++ {
+				_, _ = io.WriteString(w, "data: zzzzzzzzzz\n")
+			}
+		}
+	})
+	r := newRequest("GET", "")
+	r.path = "/events"
+	run := func() (int, error) {
+		events := 0
+		var last error
+		for _, err := range stream[testEvent](context.Background(), testCore(rec.server.URL), cloneRequest(r), []Option{WithMaxResponseBytes(200)}, "") {
+			if err == nil {
+				events++
+			}
+			last = err
+		}
+		return events, last
+	}
+	if events, err := run(); events != 50 || err != nil {
+		t.Errorf("%d events, error %v; want 50 events", events, err)
+	}
+	for _, want := range []int{0, 1} {
+		events, err := run()
+		if ErrorKind(err) != "decode" || !strings.Contains(err.Error(), "max_response_bytes (200 bytes)") || events != want {
+			t.Errorf("%d events, error %v; want %d events and a decode error naming the limit", events, err, want)
+		}
+	}
+}
+
+func TestSSEParserIsLinear(t *testing.T) {
+	// One 8 MiB line delivered a byte at a time would take minutes if each read rescanned it.
+	line := "data: " + strings.Repeat("x", 8<<20) + "\n\n"
+	reader := newSSEReader(iotest.HalfReader(strings.NewReader(line)))
+	start := time.Now()
+	event, err := reader.next()
+	if err != nil || len(event.data) != 8<<20 {
+		t.Fatal(len(event.data), err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("parsing took %s", elapsed)
 	}
 }
 
@@ -190,7 +297,7 @@ func TestStreamErrors(t *testing.T) {
 func TestStreamCancelledMidStream(t *testing.T) {
 	rec := newRecorder(t, func(_ int, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
-		writeEvents(w, 1, 1)
+		writeEvents(w, 1, 3) // the next events are already buffered when the loop cancels
 		<-r.Context().Done()
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -202,12 +309,12 @@ func TestStreamCancelledMidStream(t *testing.T) {
 	for _, err := range stream[testEvent](ctx, testCore(rec.server.URL), r, nil, "Last-Event-ID") {
 		if err != nil {
 			last = err
-			break
+			continue // keep pulling: the next pull must end the stream
 		}
 		events++
 		cancel()
 	}
-	if events != 1 || !errors.Is(last, context.Canceled) || rec.count() != 1 {
+	if events != 1 || ErrorKind(last) != "cancelled" || !errors.Is(last, context.Canceled) || rec.count() != 1 {
 		t.Errorf("%d events, error %v, %d connections", events, last, rec.count())
 	}
 }

@@ -41,6 +41,9 @@ pub struct Problem {
     /// Per-field validation failures; present for `validation_failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub violations: Option<Vec<FieldViolation>>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One field that failed validation.
@@ -50,6 +53,9 @@ pub struct FieldViolation {
     pub field: String,
     /// What is wrong with the field and how to fix it.
     pub description: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Machine-readable error code. The server may add codes at any time: clients must accept unknown values and should fall back on the HTTP status.
@@ -165,6 +171,9 @@ pub struct Health {
     pub uptime_seconds: Option<i64>,
     /// Health of each dependency, keyed by dependency name.
     pub checks: std::collections::HashMap<String, HealthCheck>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The result of probing one dependency.
@@ -178,6 +187,9 @@ pub struct HealthCheck {
     /// Human-readable detail when the dependency is not healthy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Health of a component. The server may add values: clients must accept unknown values and treat them as `degraded`.
@@ -273,6 +285,9 @@ pub struct AccessToken {
     /// Space-separated scopes granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Lifecycle state of an agent: `online` accepts work, `busy` is at `max_concurrency`, `draining` finishes current work but takes no more, `offline` missed its heartbeats. The server may add states: clients must accept unknown values.
@@ -345,11 +360,13 @@ impl<'de> Deserialize<'de> for AgentStatus {
 }
 
 /// An agent registered with the orchestrator. Used both as the registration body and as the response: read-only fields (including required ones) are set by the server, need not be sent and are ignored in requests; write-only fields are accepted in requests and never returned.
+///
+/// Request bodies take it as [`AgentInput`], without the read-only fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Agent {
     /// The agent's opaque identifier, assigned by the server.
     ///
-    /// Read-only: set by the server and ignored in requests.
+    /// Read-only: set by the server; request bodies use [`AgentInput`], which leaves it out.
     pub id: String,
     /// Human-readable name, unique within the account.
     pub name: String,
@@ -358,7 +375,7 @@ pub struct Agent {
     pub description: Option<String>,
     /// The agent's current lifecycle state.
     ///
-    /// Read-only: set by the server and ignored in requests.
+    /// Read-only: set by the server; request bodies use [`AgentInput`], which leaves it out.
     pub status: AgentStatus,
     /// Capabilities the agent offers, used to match it to plan steps.
     ///
@@ -386,17 +403,73 @@ pub struct Agent {
     pub webhook_secret: Option<String>,
     /// When the agent was registered.
     ///
-    /// Read-only: set by the server and ignored in requests.
+    /// Read-only: set by the server; request bodies use [`AgentInput`], which leaves it out.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When the agent was last modified.
     ///
-    /// Read-only: set by the server and ignored in requests.
+    /// Read-only: set by the server; request bodies use [`AgentInput`], which leaves it out.
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// When the agent last sent a heartbeat; `null` if it never has.
     ///
-    /// Read-only: set by the server and ignored in requests.
-    #[serde(default)]
+    /// Read-only: set by the server; request bodies use [`AgentInput`], which leaves it out.
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub last_heartbeat_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// [`Agent`] as sent in a request body: the fields the server sets are left out.
+///
+/// Read-only fields of [`Agent`] left out: `id`, `status`, `created_at`, `updated_at`, `last_heartbeat_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentInput {
+    /// Human-readable name, unique within the account.
+    pub name: String,
+    /// What the agent does. Absent when none was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Capabilities the agent offers, used to match it to plan steps.
+    ///
+    /// Defaults to `"[]"` on the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Vec<String>>,
+    /// Free-form labels for filtering and grouping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Labels>,
+    /// Agent-specific configuration, passed through to the agent unchanged (any JSON object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<std::collections::HashMap<String, serde_json::Value>>,
+    /// Maximum number of runs the agent executes at once.
+    ///
+    /// Defaults to `1` on the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<i32>,
+    /// Where the orchestrator pushes work to the agent. Absent for agents that pull work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    /// Secret used to sign requests to `endpoint_url`. Accepted on write, never returned.
+    ///
+    /// Write-only: sent in requests, never returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
+}
+
+impl From<Agent> for AgentInput {
+    /// Leaves out the fields the server sets (read-only) and the fields the contract does not
+    /// declare.
+    fn from(value: Agent) -> Self {
+        Self {
+            name: value.name,
+            description: value.description,
+            capabilities: value.capabilities,
+            labels: value.labels,
+            config: value.config,
+            max_concurrency: value.max_concurrency,
+            endpoint_url: value.endpoint_url,
+            webhook_secret: value.webhook_secret,
+        }
+    }
 }
 
 /// A JSON Merge Patch (RFC 7396) for an agent. Absent fields are unchanged; fields sent as `null` are cleared or reset to their default.
@@ -464,10 +537,13 @@ pub struct AgentList {
     /// The agents on this page.
     pub data: Vec<Agent>,
     /// Cursor for the next page; `null` on the last page.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub next_cursor: Option<String>,
     /// Whether another page follows.
     pub has_more: bool,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// An agent's status alone. Deprecated with `getAgentStatus`; use `Agent`.
@@ -479,8 +555,11 @@ pub struct AgentStatusReport {
     /// The agent's current lifecycle state.
     pub status: AgentStatus,
     /// When the agent last sent a heartbeat; `null` if it never has.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub last_heartbeat_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A liveness report from an agent.
@@ -508,6 +587,9 @@ pub struct HeartbeatAck {
     pub server_time: chrono::DateTime<chrono::Utc>,
     /// Send the next heartbeat within this many seconds.
     pub next_heartbeat_seconds: i32,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// String key/value labels. Keys are at most 63 characters, values at most 255.
@@ -602,7 +684,7 @@ pub struct Plan {
     /// The goal the plan was created for.
     pub goal: String,
     /// The agent the plan targets; `null` when any capable agent may run it.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub agent_id: Option<String>,
     /// Default priority for runs of this plan.
     pub priority: Priority,
@@ -615,6 +697,9 @@ pub struct Plan {
     ///
     /// Read-only: set by the server and ignored in requests.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One step of a plan, discriminated by `type`. Delegate steps contain further steps, so plans are trees. The server may add step types: clients must keep unknown steps as raw JSON.
@@ -636,9 +721,18 @@ pub enum PlanStep {
 impl Serialize for PlanStep {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::ToolCall(inner) => inner.serialize(serializer),
-            Self::Delegate(inner) => inner.serialize(serializer),
-            Self::WaitForInput(inner) => inner.serialize(serializer),
+            Self::ToolCall(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "type", &["tool_call"], serializer)
+            }
+            Self::Delegate(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "type", &["delegate"], serializer)
+            }
+            Self::WaitForInput(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "type",
+                &["wait_for_input"],
+                serializer,
+            ),
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -746,6 +840,9 @@ pub struct ToolCallStep {
     /// Defaults to `300` on the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<i32>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A step that hands a sub-plan to another agent.
@@ -762,6 +859,9 @@ pub struct DelegateStep {
     pub instructions: Option<String>,
     /// The nested steps the delegate executes, in order. May contain further delegations.
     pub steps: Vec<PlanStep>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A step that pauses the run until a human answers an elicitation.
@@ -780,6 +880,9 @@ pub struct WaitForInputStep {
         deserialize_with = "crate::serde_helpers::double_option"
     )]
     pub timeout_seconds: Option<Option<i32>>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Lifecycle state of a run. `succeeded`, `failed` and `cancelled` are final. The server may add states: clients must accept unknown values.
@@ -868,7 +971,11 @@ pub struct RunCreate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
     /// Input for the run; any JSON value, made available to every step.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_helpers::present"
+    )]
     pub input: Option<serde_json::Value>,
     /// Scheduling priority; defaults to normal.
     ///
@@ -907,7 +1014,11 @@ pub struct Run {
     /// The run's scheduling priority.
     pub priority: Priority,
     /// The input the run was started with (any JSON value); absent when none was given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_helpers::present"
+    )]
     pub input: Option<serde_json::Value>,
     /// Labels attached to the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -923,14 +1034,17 @@ pub struct Run {
     /// Read-only: set by the server and ignored in requests.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When execution started; `null` while queued.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
     /// When the run reached a final state; `null` until then.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Why the run failed; `null` unless `status` is `failed`.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub failure: Option<Problem>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Token usage and cost for one model.
@@ -942,6 +1056,9 @@ pub struct Usage {
     pub output_tokens: i64,
     /// Cost of this usage in US dollars.
     pub cost_usd: f64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One page of run events.
@@ -950,10 +1067,13 @@ pub struct RunEventList {
     /// The events on this page, in ascending `sequence` order.
     pub data: Vec<RunEvent>,
     /// Cursor for the next page; `null` on the last page.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub next_cursor: Option<String>,
     /// Whether another page follows.
     pub has_more: bool,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Something that happened during a run, discriminated by `type`. Every event carries `sequence`, `run_id` and `occurred_at`. The server may add event types: clients must keep unknown events as raw JSON rather than fail.
@@ -981,12 +1101,33 @@ pub enum RunEvent {
 impl Serialize for RunEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::RunStarted(inner) => inner.serialize(serializer),
-            Self::StepStarted(inner) => inner.serialize(serializer),
-            Self::StepCompleted(inner) => inner.serialize(serializer),
-            Self::MessageDelta(inner) => inner.serialize(serializer),
-            Self::RunCompleted(inner) => inner.serialize(serializer),
-            Self::RunFailed(inner) => inner.serialize(serializer),
+            Self::RunStarted(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "type", &["run.started"], serializer)
+            }
+            Self::StepStarted(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "type", &["step.started"], serializer)
+            }
+            Self::StepCompleted(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "type",
+                &["step.completed"],
+                serializer,
+            ),
+            Self::MessageDelta(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "type",
+                &["message.delta"],
+                serializer,
+            ),
+            Self::RunCompleted(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "type",
+                &["run.completed"],
+                serializer,
+            ),
+            Self::RunFailed(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "type", &["run.failed"], serializer)
+            }
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -1038,6 +1179,9 @@ pub struct RunStartedEvent {
     pub occurred_at: chrono::DateTime<chrono::Utc>,
     /// The agent executing the run.
     pub agent_id: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A plan step began.
@@ -1055,6 +1199,9 @@ pub struct StepStartedEvent {
     pub step_id: String,
     /// The kind of step that started.
     pub step_type: StepType,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A plan step finished successfully.
@@ -1071,13 +1218,20 @@ pub struct StepCompletedEvent {
     /// The step that completed.
     pub step_id: String,
     /// The step's result (any JSON value); absent when the step produced none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_helpers::present"
+    )]
     pub output: Option<serde_json::Value>,
     /// How long the step took, in milliseconds.
     pub duration_ms: i64,
     /// Cost of the step in US dollars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A chunk of text appended to a message the agent is writing.
@@ -1095,6 +1249,9 @@ pub struct MessageDeltaEvent {
     pub message_id: String,
     /// The text to append.
     pub delta: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The run succeeded. This is the last event of the run.
@@ -1109,12 +1266,19 @@ pub struct RunCompletedEvent {
     /// When the event happened.
     pub occurred_at: chrono::DateTime<chrono::Utc>,
     /// The run's final result (any JSON value).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_helpers::present"
+    )]
     pub output: Option<serde_json::Value>,
     /// Total cost of the run in US dollars.
     pub cost_usd: f64,
     /// Total token usage and cost, keyed by model name.
     pub usage_by_model: std::collections::HashMap<String, Usage>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The run failed. This is the last event of the run.
@@ -1137,6 +1301,9 @@ pub struct RunFailedEvent {
     pub step_id: Option<Option<String>>,
     /// Why the run failed.
     pub error: Problem,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Position of an event in its run, strictly increasing by one from 1. Values may exceed 2^53 (9007199254740992), so decode them as 64-bit integers (a BigInt or string in JavaScript) and never through a double. Also sent as the SSE `id`.
@@ -1261,8 +1428,12 @@ pub enum ContentBlock {
 impl Serialize for ContentBlock {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Text(inner) => inner.serialize(serializer),
-            Self::Artifact(inner) => inner.serialize(serializer),
+            Self::Text(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "type", &["text"], serializer)
+            }
+            Self::Artifact(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "type", &["artifact"], serializer)
+            }
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -1292,6 +1463,9 @@ pub struct TextBlock {
     pub r#type: String,
     /// The text.
     pub text: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A reference to an artifact.
@@ -1301,6 +1475,9 @@ pub struct ArtifactBlock {
     pub r#type: String,
     /// The referenced artifact.
     pub artifact_id: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A message to deliver to an agent.
@@ -1335,7 +1512,7 @@ pub struct Message {
     /// The message body.
     pub content: MessageContent,
     /// The run the message relates to; `null` for messages outside any run.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub run_id: Option<String>,
     /// Free-form string metadata stored with the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1344,6 +1521,9 @@ pub struct Message {
     ///
     /// Read-only: set by the server and ignored in requests.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Messages returned by a long poll.
@@ -1353,6 +1533,9 @@ pub struct MessageBatch {
     pub data: Vec<Message>,
     /// Pass as `cursor` to the next `waitForMessages` call.
     pub next_cursor: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// State of an elicitation. Only `pending` elicitations accept a response. The server may add states: clients must accept unknown values.
@@ -1457,8 +1640,11 @@ pub struct Elicitation {
     /// Read-only: set by the server and ignored in requests.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When the elicitation expires unanswered; `null` if it never expires.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A human's answer to an elicitation, discriminated by `action`.
@@ -1480,9 +1666,15 @@ pub enum ElicitationResponse {
 impl Serialize for ElicitationResponse {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Accept(inner) => inner.serialize(serializer),
-            Self::Decline(inner) => inner.serialize(serializer),
-            Self::Cancel(inner) => inner.serialize(serializer),
+            Self::Accept(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "action", &["accept"], serializer)
+            }
+            Self::Decline(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "action", &["decline"], serializer)
+            }
+            Self::Cancel(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "action", &["cancel"], serializer)
+            }
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -1519,6 +1711,9 @@ pub struct AcceptElicitation {
     pub action: String,
     /// The answer (any JSON object), which must satisfy `requested_schema`.
     pub content: std::collections::HashMap<String, serde_json::Value>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Explicitly refuse to provide the requested input.
@@ -1529,6 +1724,9 @@ pub struct DeclineElicitation {
     /// Why the input is refused, shown to the agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Dismiss the elicitation without answering; the agent decides how to proceed.
@@ -1536,6 +1734,9 @@ pub struct DeclineElicitation {
 pub struct CancelElicitation {
     /// The answer kind; always `cancel`.
     pub action: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Descriptive metadata supplied when uploading an artifact.
@@ -1589,8 +1790,11 @@ pub struct Artifact {
     /// Read-only: set by the server and ignored in requests.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When the artifact will be deleted; `null` if it is kept indefinitely.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::serde_helpers::nullable")]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One page of artifacts, with offset pagination.
@@ -1604,6 +1808,9 @@ pub struct ArtifactPage {
     pub offset: i32,
     /// The page size used.
     pub limit: i32,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `createPlan_X-Cache_header` enum.

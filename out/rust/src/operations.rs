@@ -90,6 +90,19 @@ impl GetHealthRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -155,6 +168,19 @@ impl GetMetricsRequest {
     /// An extra header for this call.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.options = self.options.header(name, value);
+        self
+    }
+
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
         self
     }
 
@@ -256,6 +282,19 @@ impl CreateAccessTokenRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -333,7 +372,7 @@ impl<'a> AgentsApi<'a> {
     /// Send an `Idempotency-Key` to make retries safe.
     ///
     /// `POST /v1/agents`
-    pub fn register(&self, body: Agent) -> RegisterAgentRequest {
+    pub fn register(&self, body: AgentInput) -> RegisterAgentRequest {
         RegisterAgentRequest {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
@@ -483,6 +522,19 @@ impl ListAgentsRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -586,7 +638,7 @@ impl crate::runtime::Paginated for ListAgentsRequest {
 pub struct RegisterAgentRequest {
     client: crate::runtime::Client,
     options: crate::runtime::RequestOptions,
-    body: Agent,
+    body: AgentInput,
 }
 
 impl RegisterAgentRequest {
@@ -611,6 +663,19 @@ impl RegisterAgentRequest {
     /// An extra header for this call.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.options = self.options.header(name, value);
+        self
+    }
+
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
         self
     }
 
@@ -685,6 +750,19 @@ impl GetAgentRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -720,6 +798,7 @@ impl GetAgentRequest {
             ]
             .concat(),
         );
+        req.path_param("agent_id", &self.agent_id);
         req.auth(true, true);
         req.retryable(true);
         req.accept("application/json");
@@ -761,6 +840,19 @@ impl DeleteAgentRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -795,6 +887,7 @@ impl DeleteAgentRequest {
             ]
             .concat(),
         );
+        req.path_param("agent_id", &self.agent_id);
         req.auth(true, true);
         req.retryable(true);
         req.accept("application/json");
@@ -837,6 +930,19 @@ impl UpdateAgentRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -872,7 +978,8 @@ impl UpdateAgentRequest {
             ]
             .concat(),
         );
-        req.json(&self.body);
+        req.path_param("agent_id", &self.agent_id);
+        req.json_as(&self.body, "application/merge-patch+json");
         req.auth(true, true);
         req.retryable(false);
         req.accept("application/json");
@@ -915,6 +1022,19 @@ impl SendHeartbeatRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -954,6 +1074,7 @@ impl SendHeartbeatRequest {
             ]
             .concat(),
         );
+        req.path_param("agent_id", &self.agent_id);
         req.json(&self.body);
         req.auth(true, true);
         req.retryable(false);
@@ -996,6 +1117,19 @@ impl GetAgentStatusRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -1035,6 +1169,7 @@ impl GetAgentStatusRequest {
             ]
             .concat(),
         );
+        req.path_param("agent_id", &self.agent_id);
         req.auth(true, true);
         req.retryable(true);
         req.accept("application/json");
@@ -1117,6 +1252,19 @@ impl CreatePlanRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -1187,6 +1335,19 @@ impl GetPlanRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -1221,6 +1382,7 @@ impl GetPlanRequest {
             ]
             .concat(),
         );
+        req.path_param("plan_id", &self.plan_id);
         req.auth(true, true);
         req.retryable(true);
         req.accept("application/json");
@@ -1411,6 +1573,19 @@ impl ListRunsRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -1544,6 +1719,19 @@ impl StartRunRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -1614,6 +1802,19 @@ impl GetRunRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -1644,6 +1845,7 @@ impl GetRunRequest {
             "GET",
             ["/v1/runs/", crate::runtime::segment(&self.run_id).as_str()].concat(),
         );
+        req.path_param("run_id", &self.run_id);
         req.auth(true, true);
         req.retryable(true);
         req.accept("application/json");
@@ -1692,6 +1894,19 @@ impl CancelRunRequest2 {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -1727,6 +1942,7 @@ impl CancelRunRequest2 {
             ]
             .concat(),
         );
+        req.path_param("run_id", &self.run_id);
         if let Some(body) = &self.body {
             req.json(body);
         }
@@ -1792,6 +2008,19 @@ impl ListRunEventsRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -1831,6 +2060,7 @@ impl ListRunEventsRequest {
             ]
             .concat(),
         );
+        req.path_param("run_id", &self.run_id);
         req.query("cursor", crate::runtime::Style::Form, true, &self.cursor);
         req.query("limit", crate::runtime::Style::Form, true, &self.limit);
         req.query(
@@ -1927,6 +2157,19 @@ impl StreamRunEventsRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -1970,6 +2213,7 @@ impl StreamRunEventsRequest {
             ]
             .concat(),
         );
+        req.path_param("run_id", &self.run_id);
         req.auth(true, true);
         req.retryable(true);
         req.accept("text/event-stream");
@@ -2060,6 +2304,19 @@ impl SendMessageRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -2096,6 +2353,7 @@ impl SendMessageRequest {
             ]
             .concat(),
         );
+        req.path_param("agent_id", &self.agent_id);
         req.json(&self.body);
         req.auth(true, true);
         req.idempotency("Idempotency-Key");
@@ -2153,6 +2411,19 @@ impl WaitForMessagesRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -2193,6 +2464,7 @@ impl WaitForMessagesRequest {
             ]
             .concat(),
         );
+        req.path_param("agent_id", &self.agent_id);
         req.query("cursor", crate::runtime::Style::Form, true, &self.cursor);
         req.query(
             "timeout_seconds",
@@ -2290,6 +2562,19 @@ impl GetElicitationRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -2328,6 +2613,7 @@ impl GetElicitationRequest {
             ]
             .concat(),
         );
+        req.path_param("elicitation_id", &self.elicitation_id);
         req.auth(true, true);
         req.retryable(true);
         req.accept("application/json");
@@ -2370,6 +2656,19 @@ impl RespondToElicitationRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -2409,6 +2708,7 @@ impl RespondToElicitationRequest {
             ]
             .concat(),
         );
+        req.path_param("elicitation_id", &self.elicitation_id);
         req.json(&self.body);
         req.auth(true, true);
         req.idempotency("Idempotency-Key");
@@ -2563,6 +2863,19 @@ impl ListRunArtifactsRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -2602,6 +2915,7 @@ impl ListRunArtifactsRequest {
             ]
             .concat(),
         );
+        req.path_param("run_id", &self.run_id);
         req.query("offset", crate::runtime::Style::Form, true, &self.offset);
         req.query("limit", crate::runtime::Style::Form, true, &self.limit);
         req.auth(true, true);
@@ -2700,6 +3014,19 @@ impl UploadArtifactRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -2736,6 +3063,7 @@ impl UploadArtifactRequest {
             ]
             .concat(),
         );
+        req.path_param("run_id", &self.run_id);
         req.query(
             "filename",
             crate::runtime::Style::Form,
@@ -2793,6 +3121,19 @@ impl UploadArtifactMultipartRequest2 {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -2829,6 +3170,7 @@ impl UploadArtifactMultipartRequest2 {
             ]
             .concat(),
         );
+        req.path_param("run_id", &self.run_id);
         let mut multipart = crate::runtime::Multipart::new();
         multipart.file_part("file", &self.file, "application/octet-stream");
         multipart.value("metadata", &self.metadata, true)?;
@@ -2875,6 +3217,19 @@ impl GetArtifactRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -2910,6 +3265,7 @@ impl GetArtifactRequest {
             ]
             .concat(),
         );
+        req.path_param("artifact_id", &self.artifact_id);
         req.auth(true, true);
         req.retryable(true);
         req.accept("application/json");
@@ -2948,6 +3304,19 @@ impl DownloadArtifactRequest {
     /// An extra header for this call.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.options = self.options.header(name, value);
+        self
+    }
+
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
         self
     }
 
@@ -2991,6 +3360,7 @@ impl DownloadArtifactRequest {
             ]
             .concat(),
         );
+        req.path_param("artifact_id", &self.artifact_id);
         req.auth(true, true);
         req.retryable(true);
         req.accept("application/octet-stream");

@@ -1,4 +1,5 @@
-//! Serde helpers used by the generated models: absent-versus-null fields and open unions.
+//! Serde helpers used by the generated models: absent-versus-null fields, free-form nulls and
+//! open unions that always carry their tag.
 //!
 //! This file is hand-written runtime code, copied as is into every generated SDK. Not every
 //! contract needs every helper, hence the `dead_code` allowance.
@@ -18,6 +19,18 @@ where
     D: Deserializer<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Deserializes a required field that may be `null` into `Option<T>` (`null` is `None`).
+///
+/// Without it serde would also take an absent `Option` field as `None`; with it, an absent
+/// required field is the usual "missing field" error.
+pub(crate) fn nullable<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer)
 }
 
 /// Whether `value` is a JSON object holding every one of `fields`.
@@ -55,12 +68,14 @@ where
     T::deserialize(value).map_err(|error| E::custom(format_args!("invalid {what}: {error}")))
 }
 
-/// Serializes `value`, adding the discriminator `property` with the value `tag` when the value's
-/// own fields do not carry it (a variant schema need not declare its discriminator property).
+/// Serializes a variant of a discriminated union so that it always carries its tag: the
+/// discriminator `property` keeps the value's own tag when it is one of the variant's `tags`,
+/// and is set to the first of them otherwise (missing, empty or another variant's tag). A
+/// variant schema need not declare its discriminator property; the tag is added all the same.
 pub(crate) fn serialize_tagged<T, S>(
     value: &T,
     property: &str,
-    tag: &str,
+    tags: &[&str],
     serializer: S,
 ) -> Result<S::Ok, S::Error>
 where
@@ -68,11 +83,34 @@ where
     S: Serializer,
 {
     let mut json = serde_json::to_value(value).map_err(serde::ser::Error::custom)?;
-    if let Value::Object(map) = &mut json {
-        map.entry(property)
-            .or_insert_with(|| Value::String(tag.to_owned()));
+    if let (Value::Object(map), Some(first)) = (&mut json, tags.first()) {
+        let own = map.get(property).and_then(Value::as_str);
+        if !own.is_some_and(|tag| tags.contains(&tag)) {
+            map.insert(property.to_owned(), Value::String((*first).to_owned()));
+        }
     }
     json.serialize(serializer)
+}
+
+/// `value` without the object member `property`: the tag of a variant whose schema does not
+/// declare it, so that decoding does not keep it among the variant's unknown fields.
+pub(crate) fn without(mut value: Value, property: &str) -> Value {
+    if let Value::Object(map) = &mut value {
+        map.remove(property);
+    }
+    value
+}
+
+/// Deserializes an optional free-form field that is present: `null` is a value like any other
+/// (`Some(Value::Null)`), so that re-encoding sends it back; only an absent field is `None`.
+///
+/// Used with `#[serde(default)]`, which leaves an absent field `None`.
+pub(crate) fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 #[cfg(test)]
@@ -89,6 +127,29 @@ mod tests {
             deserialize_with = "double_option"
         )]
         note: Option<Option<String>>,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Seen {
+        #[serde(deserialize_with = "nullable")]
+        at: Option<String>,
+        #[serde(flatten)]
+        extra: serde_json::Map<String, Value>,
+    }
+
+    #[test]
+    fn nullable_takes_null_but_not_absence() {
+        let null: Seen = serde_json::from_value(json!({"at": null})).unwrap();
+        assert_eq!(null.at, None);
+        assert_eq!(serde_json::to_value(&null).unwrap(), json!({"at": null}));
+        let value: Seen = serde_json::from_value(json!({"at": "now"})).unwrap();
+        assert_eq!(value.at.as_deref(), Some("now"));
+        let absent = serde_json::from_value::<Seen>(json!({"other": 1})).unwrap_err();
+        assert!(
+            absent.to_string().contains("missing field `at`"),
+            "{absent}"
+        );
+        assert!(serde_json::from_value::<Seen>(json!({"at": 1})).is_err());
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -159,29 +220,105 @@ mod tests {
             .starts_with("invalid `Circle` variant: "));
     }
 
-    #[test]
-    fn serialize_tagged_adds_a_missing_tag_only() {
+    fn tagged<T: Serialize>(value: &T, tags: &[&str]) -> Value {
         let mut out = Vec::new();
-        let circle = Circle { radius: 1.0 };
         serialize_tagged(
-            &circle,
+            value,
             "kind",
-            "circle",
+            tags,
             &mut serde_json::Serializer::new(&mut out),
         )
         .unwrap();
-        let value: Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(value, json!({"kind": "circle", "radius": 1.0}));
+        serde_json::from_slice(&out).unwrap()
+    }
 
-        let mut out = Vec::new();
-        let tagged: HashMap<&str, &str> = HashMap::from([("kind", "disc")]);
-        serialize_tagged(
-            &tagged,
-            "kind",
-            "circle",
-            &mut serde_json::Serializer::new(&mut out),
-        )
-        .unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"kind":"disc"}"#);
+    #[test]
+    fn serialize_tagged_always_writes_one_of_the_variants_tags() {
+        let circle = Circle { radius: 1.0 };
+        assert_eq!(
+            tagged(&circle, &["circle"]),
+            json!({"kind": "circle", "radius": 1.0})
+        );
+        // The caller's tag is kept when it selects this variant (a variant may have several).
+        let disc = HashMap::from([("kind", "disc")]);
+        assert_eq!(tagged(&disc, &["circle", "disc"]), json!({"kind": "disc"}));
+        // An empty, foreign or non-string tag is replaced by the variant's own.
+        for kind in [json!(""), json!("square"), json!(7), json!(null)] {
+            let wrong = HashMap::from([("kind", kind)]);
+            assert_eq!(
+                tagged(&wrong, &["circle", "disc"]),
+                json!({"kind": "circle"})
+            );
+        }
+        // Not an object, or no tag known: encoded as is.
+        assert_eq!(tagged(&3, &["circle"]), json!(3));
+        assert_eq!(tagged(&circle, &[]), json!({"radius": 1.0}));
+    }
+
+    #[test]
+    fn without_drops_one_member_of_an_object() {
+        assert_eq!(
+            without(json!({"kind": "c", "r": 1}), "kind"),
+            json!({"r": 1})
+        );
+        assert_eq!(without(json!({"r": 1}), "kind"), json!({"r": 1}));
+        assert_eq!(without(json!("kind"), "kind"), json!("kind"));
+    }
+
+    /// The shape of a generated struct: an optional free-form field and unknown fields.
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Run {
+        id: String,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "present"
+        )]
+        input: Option<Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inner: Option<Box<Run>>,
+        #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+        extra: serde_json::Map<String, Value>,
+    }
+
+    #[test]
+    fn present_keeps_an_explicit_null_apart_from_absence() {
+        let null: Run = serde_json::from_value(json!({"id": "r", "input": null})).unwrap();
+        assert_eq!(null.input, Some(Value::Null));
+        assert_eq!(
+            serde_json::to_value(&null).unwrap(),
+            json!({"id": "r", "input": null})
+        );
+        let absent: Run = serde_json::from_value(json!({"id": "r"})).unwrap();
+        assert_eq!(absent.input, None);
+        assert_eq!(serde_json::to_value(&absent).unwrap(), json!({"id": "r"}));
+        let value: Run = serde_json::from_value(json!({"id": "r", "input": [1]})).unwrap();
+        assert_eq!(value.input, Some(json!([1])));
+    }
+
+    #[test]
+    fn unknown_fields_round_trip_at_every_depth_and_required_ones_stay_required() {
+        let raw = json!({
+            "id": "r",
+            "future": {"deep": [1, null, "x"]},
+            "future_null": null,
+            "inner": {"id": "s", "also_new": true},
+        });
+        let run: Run = serde_json::from_value(raw.clone()).unwrap();
+        assert_eq!(run.extra.len(), 2);
+        assert_eq!(run.inner.as_ref().unwrap().extra["also_new"], json!(true));
+        assert_eq!(serde_json::to_value(&run).unwrap(), raw);
+        let built = Run {
+            id: "r".to_owned(),
+            input: None,
+            inner: None,
+            extra: Default::default(),
+        };
+        assert_eq!(serde_json::to_string(&built).unwrap(), r#"{"id":"r"}"#);
+        // A missing required field and a wrong kind are still errors, unknown fields or not.
+        assert!(serde_json::from_value::<Run>(json!({"future": 1})).is_err());
+        assert!(serde_json::from_value::<Run>(json!({"id": 1, "future": 1})).is_err());
+        assert!(serde_json::from_value::<Run>(json!(null)).is_err());
+        assert!(serde_json::from_value::<Run>(json!({"id": "r", "inner": {"future": 1}})).is_err());
     }
 }

@@ -291,47 +291,6 @@ function isCompressionError(error: unknown): boolean {
   return false;
 }
 
-/**
- * The raw path and query of a URL whose path has a percent-encoded dot segment (`%2E`, `%2E%2E`:
- * a path parameter `.` or `..`), which the WHATWG URL parser would resolve away.
- */
-function dotSegmentPath(url: string): string | undefined {
-  const match = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*(\/[^#]*)/.exec(url);
-  const raw = match?.[1];
-  if (raw === undefined) return undefined;
-  const path = raw.split("?")[0] ?? "";
-  if (!path.split("/").some((segment) => /%2e/i.test(segment) && /^(\.|%2e){1,2}$/i.test(segment))) return undefined;
-  try {
-    // What the URL parser would percent-encode (spaces, non-ASCII in a base URL) is encoded here too.
-    return raw.replace(/[^\x21-\x7e]+/g, (text) => encodeURIComponent(text));
-  } catch {
-    return undefined;
-  }
-}
-
-const GLOBAL_DISPATCHER = Symbol.for("undici.globalDispatcher.1");
-type Dispatcher = { dispatch(options: Record<string, unknown>, handler: unknown): unknown };
-
-/**
- * Node's fetch (undici) resolves `.`/`..` segments, even percent-encoded, so a path parameter `..`
- * would silently change the path. When the URL has such a segment, the request goes through a
- * dispatcher wrapping Node's global one that sends the path exactly as built. Other runtimes ignore
- * the option.
- */
-async function rawPathDispatcher(path: string): Promise<Dispatcher | undefined> {
-  const slot = globalThis as unknown as Record<symbol, unknown>;
-  if (slot[GLOBAL_DISPATCHER] === undefined) {
-    // Node creates its global dispatcher on the first fetch; an aborted one sends nothing.
-    const controller = new AbortController();
-    controller.abort();
-    await globalThis.fetch("http://127.0.0.1/", { signal: controller.signal }).catch(() => undefined);
-  }
-  const inner = slot[GLOBAL_DISPATCHER] as Partial<Dispatcher> | undefined;
-  if (typeof inner?.dispatch !== "function") return undefined;
-  const dispatcher = inner as Dispatcher;
-  return { dispatch: (options, handler) => dispatcher.dispatch({ ...options, path }, handler) };
-}
-
 /** Whether a header value is safe to send (no CR, LF or NUL). */
 function checkHeader(name: string, value: string): void {
   if (/[\r\n\0]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
@@ -347,11 +306,9 @@ function scalar(value: unknown): string {
   return stringifyJSON(value);
 }
 
-/** A path parameter as exactly one segment: `/`, `?`, `#`, `%`, `.`/`..` can never change the path. */
+/** A path parameter as exactly one segment: `/`, `?`, `#` and `%` can never change the path. */
 export function encodePathSegment(value: unknown): string {
-  const text = scalar(value);
-  if (text === "." || text === "..") return text.replaceAll(".", "%2E");
-  return encodeURIComponent(text);
+  return encodeURIComponent(scalar(value));
 }
 
 /** The `name=value` pairs of one query parameter, per its `style` and `explode` (already encoded). */
@@ -997,6 +954,12 @@ export class Core {
       if (p.in === "path") {
         const segment = encodePathSegment(value);
         if (segment === "") throw new InvalidRequestError(`path parameter ${JSON.stringify(p.name)} is empty`);
+        // URL normalisation (RFC 3986, the WHATWG parser fetch uses, proxies, servers) resolves `.`
+        // and `..` even percent-encoded: the request could reach another resource. Refused alike in
+        // all three SDKs.
+        if (segment === "." || segment === "..") {
+          throw new InvalidRequestError(`path parameter ${JSON.stringify(p.name)} is ${JSON.stringify(segment)}, which cannot be sent as a path segment`);
+        }
         path = path.split(`{${p.name}}`).join(segment);
       }
       else if (p.in === "query") query.push(...encodeQuery(p.name, value, p.style, p.explode));
@@ -1233,14 +1196,9 @@ export class Core {
     let body = prepared.init.body;
     const headers = new Headers(prepared.init.headers);
     for (let hop = 0; ; hop++) {
-      const init: RequestInit & { duplex?: "half"; dispatcher?: Dispatcher } = { ...prepared.init, method, headers, signal, redirect: "manual" };
+      const init: RequestInit & { duplex?: "half" } = { ...prepared.init, method, headers, signal, redirect: "manual" };
       if (body === undefined || body === null) delete init.body;
       else init.body = body;
-      const raw = dotSegmentPath(url);
-      if (raw !== undefined) {
-        const dispatcher = await rawPathDispatcher(raw);
-        if (dispatcher !== undefined) init.dispatcher = dispatcher;
-      }
       const response = await fetchImpl(url, init);
       if (!REDIRECT_STATUSES.has(response.status) || hop >= MAX_REDIRECTS) return response;
       const location = response.headers.get("location");

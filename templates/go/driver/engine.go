@@ -3,8 +3,9 @@
 
 // Command polysdk-driver is the conformance driver of this SDK (conformance/PROTOCOL.md in polysdk,
 // version 1). It writes a hello line, then reads one JSON case per line on stdin, runs each case in
-// its own goroutine against a fresh client and writes one JSON result line per case on stdout. It
-// makes no assertions: it reports what the SDK surfaced. At EOF it waits for the cases in flight.
+// its own goroutine against a fresh client and writes one JSON result line per case on stdout; a
+// {"type": "cancel", "id": ...} line cancels that case's context. It makes no assertions: it
+// reports what the SDK surfaced. At EOF it waits for the cases in flight.
 package main
 
 import (
@@ -58,6 +59,11 @@ type caseLine struct {
 	Request   *requestOptions            `json:"request"`
 	Take      *int                       `json:"take"`
 	Cancel    *cancelPlan                `json:"cancel"`
+
+	// ctx is the case's cancellation handle, registered by accept so that a cancel line finds
+	// it; cancel cancels it. runCase makes its own when they are nil (tests).
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 type clientOptions struct {
@@ -67,6 +73,8 @@ type clientOptions struct {
 	MaxRetries  *int               `json:"max_retries"`
 	Headers     map[string]*string `json:"headers"`
 	Env         map[string]*string `json:"env"`
+	// MaxResponseBytes is the SDK's limit on a buffered body and on one event of a stream.
+	MaxResponseBytes *int64 `json:"max_response_bytes"`
 }
 
 type requestOptions struct {
@@ -74,12 +82,17 @@ type requestOptions struct {
 	MaxRetries     *int               `json:"max_retries"`
 	Headers        map[string]*string `json:"headers"`
 	IdempotencyKey *string            `json:"idempotency_key"`
+	// MaxResponseBytes is the per-call limit on a buffered body and on one event of a stream.
+	MaxResponseBytes *int64 `json:"max_response_bytes"`
 }
 
 type cancelPlan struct {
 	BeforeSend  bool     `json:"before_send"`
 	AfterMs     *float64 `json:"after_ms"`
 	AfterEvents *int     `json:"after_events"`
+	// OnSignal: the runner sends a cancel line for the case when it should be cancelled (every
+	// case can be cancelled that way; the flag only says the case expects it).
+	OnSignal bool `json:"on_signal"`
 }
 
 type errorResult struct {
@@ -166,11 +179,16 @@ func serve(in io.Reader) {
 		if tooLong {
 			emit(logLine{Type: "log", Message: fmt.Sprintf("skipped a line longer than %d bytes", maxLine)})
 		} else if len(bytes.TrimSpace(line)) > 0 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				handle(line)
-			}()
+			// Lines are accepted in order (a cancel line always finds the case before it); cases
+			// then run concurrently.
+			if c := accept(line); c != nil {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer running.remove(c.ID)
+					emit(runCase(c))
+				}()
+			}
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -203,8 +221,49 @@ func hasID(id json.RawMessage) bool {
 	return len(id) > 0 && string(id) != "null"
 }
 
-// handle answers one line: a result when the line has an id, else a log line.
-func handle(line []byte) {
+// cases are the cancellation handles of the cases in flight, by id.
+type cases struct {
+	mu      sync.Mutex
+	cancels map[string]context.CancelFunc
+}
+
+var running = &cases{cancels: map[string]context.CancelFunc{}}
+
+// idKey is an id's canonical JSON, so that two spellings of one id match.
+func idKey(id json.RawMessage) string {
+	var v any
+	if json.Unmarshal(id, &v) != nil {
+		return string(id)
+	}
+	data, _ := json.Marshal(v)
+	return string(data)
+}
+
+func (cs *cases) add(id json.RawMessage, cancel context.CancelFunc) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.cancels[idKey(id)] = cancel
+}
+
+func (cs *cases) remove(id json.RawMessage) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	delete(cs.cancels, idKey(id))
+}
+
+// cancel cancels a case in flight; an unknown or finished case is ignored.
+func (cs *cases) cancel(id json.RawMessage) {
+	cs.mu.Lock()
+	cancel := cs.cancels[idKey(id)]
+	cs.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// accept reads one line: a cancel line takes effect at once; a case line gets its cancellation
+// handle, registered under its id, and is returned to be run. Anything else is answered here.
+func accept(line []byte) *caseLine {
 	var c caseLine
 	if err := json.Unmarshal(line, &c); err != nil {
 		var probe struct {
@@ -215,17 +274,24 @@ func handle(line []byte) {
 		} else {
 			emit(logLine{Type: "log", Message: "cannot decode a line: " + err.Error()})
 		}
-		return
+		return nil
 	}
 	if !hasID(c.ID) {
 		emit(logLine{Type: "log", Message: "a line without an id"})
-		return
+		return nil
 	}
-	if c.Type != "case" {
+	switch c.Type {
+	case "case":
+	case "cancel":
+		running.cancel(c.ID)
+		return nil
+	default:
 		emit(failure(c.ID, "driver_error", fmt.Sprintf("unexpected line type %q", c.Type)))
-		return
+		return nil
 	}
-	emit(runCase(&c))
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	running.add(c.ID, c.cancel)
+	return &c
 }
 
 func failure(id json.RawMessage, outcome, message string) *result {
@@ -294,7 +360,10 @@ func runCase(c *caseLine) (res *result) {
 	)
 	opts := requestOpts(c.Request, a.idempotencyKey)
 	opts = append(opts, sdk.WithResponseInto(&resp), sdk.WithAttemptsInto(&attempts))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := c.ctx, c.cancel
+	if ctx == nil {
+		ctx, cancel = context.WithCancel(context.Background())
+	}
 	defer cancel()
 	if plan.BeforeSend {
 		cancel()
@@ -464,6 +533,9 @@ func newClient(c *caseLine) (*sdk.Client, func()) {
 	if cl.MaxRetries != nil {
 		opts = append(opts, sdk.WithMaxRetries(*cl.MaxRetries))
 	}
+	if cl.MaxResponseBytes != nil {
+		opts = append(opts, sdk.WithMaxResponseBytes(*cl.MaxResponseBytes))
+	}
 	for _, name := range sortedKeys(cl.Headers) {
 		if value := cl.Headers[name]; value != nil {
 			opts = append(opts, sdk.WithHeader(name, *value))
@@ -511,6 +583,9 @@ func requestOpts(r *requestOptions, idempotencyKey *string) []sdk.RequestOption 
 	}
 	if r.MaxRetries != nil {
 		opts = append(opts, sdk.WithMaxRetries(*r.MaxRetries))
+	}
+	if r.MaxResponseBytes != nil {
+		opts = append(opts, sdk.WithMaxResponseBytes(*r.MaxResponseBytes))
 	}
 	for _, name := range sortedKeys(r.Headers) {
 		if value := r.Headers[name]; value != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	sdk "polysdk.example/sdk"
 )
@@ -171,12 +172,12 @@ func TestModesAndUnsupportedOperations(t *testing.T) {
 		t.Errorf("events: %v", events)
 	}
 	for line, outcome := range map[string]string{
-		`"id": "a", "operation": "events"`:                  "unsupported", // a stream has no call
-		`"id": "b", "operation": "events", "mode": "pages"`: "unsupported",
-		`"id": "c", "operation": "list", "mode": "sideways"`: "unsupported",
-		`"id": "d", "operation": "nope"`:                     "unsupported",
-		`"id": "e", "operation": "missing"`:                  "driver_error",
-		`"id": "f", "operation": "boom"`:                     "driver_error",
+		`"id": "a", "operation": "events"`:                              "unsupported", // a stream has no call
+		`"id": "b", "operation": "events", "mode": "pages"`:             "unsupported",
+		`"id": "c", "operation": "list", "mode": "sideways"`:            "unsupported",
+		`"id": "d", "operation": "nope"`:                                "unsupported",
+		`"id": "e", "operation": "missing"`:                             "driver_error",
+		`"id": "f", "operation": "boom"`:                                "driver_error",
 		`"id": "g", "operation": "list", "cancel": {"after_events": 1}`: "unsupported",
 		`"id": "h", "operation": "list", "args": {"extra": 1}`:          "driver_error",
 	} {
@@ -278,10 +279,15 @@ func TestClientEnvironmentIsRestored(t *testing.T) {
 	if _, set := os.LookupEnv("POLYSDK_DRIVER_UNSET"); set {
 		t.Error("an unset variable was left set")
 	}
-	key, timeout, retries := "k", 5.0, 1
-	opts := requestOpts(&requestOptions{TimeoutMs: &timeout, MaxRetries: &retries, IdempotencyKey: &key}, &key)
-	if len(opts) != 4 {
-		t.Errorf("%d request options, want 4", len(opts))
+	key, timeout, retries, limit := "k", 5.0, 1, int64(1024)
+	opts := requestOpts(&requestOptions{TimeoutMs: &timeout, MaxRetries: &retries, IdempotencyKey: &key, MaxResponseBytes: &limit}, &key)
+	if len(opts) != 5 {
+		t.Errorf("%d request options, want 5", len(opts))
+	}
+	var c2 caseLine
+	if err := json.Unmarshal([]byte(`{"client": {"max_response_bytes": 1024}, "request": {"max_response_bytes": 2048}}`), &c2); err != nil ||
+		c2.Client.MaxResponseBytes == nil || *c2.Client.MaxResponseBytes != 1024 || *c2.Request.MaxResponseBytes != 2048 {
+		t.Errorf("max_response_bytes not read: %v", err)
 	}
 }
 
@@ -305,5 +311,85 @@ func TestAnySeqErasesTheElementTypeAndStopsEarly(t *testing.T) {
 	}
 	if len(got) != 2 || got[1] != 1 {
 		t.Errorf("values %v", got)
+	}
+}
+
+// blockingOp waits for its context to end and reports the context's error.
+func blockingOp(started chan<- struct{}) func(*args) operation {
+	return func(*args) operation {
+		return operation{call: func(ctx context.Context, _ *sdk.Client, _ []sdk.RequestOption) (any, error) {
+			started <- struct{}{}
+			<-ctx.Done()
+			return nil, &sdk.CancelledError{Err: ctx.Err()}
+		}}
+	}
+}
+
+func TestCancelLinesCancelTheirCase(t *testing.T) {
+	buf := capture(t)
+	started := make(chan struct{}, 2)
+	fakeOperations(t, map[string]func(*args) operation{"wait": blockingOp(started)})
+	reader, writer := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		serve(reader)
+		close(done)
+	}()
+	write := func(line string) {
+		if _, err := io.WriteString(writer, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"type": "case", "id": "a", "base_url": "http://127.0.0.1:1", "operation": "wait", "cancel": {"on_signal": true}}`)
+	write(`{"type": "case", "id": "b", "base_url": "http://127.0.0.1:1", "operation": "wait", "cancel": {"on_signal": true}}`)
+	<-started
+	<-started
+	write(`{"type": "cancel", "id": "unknown"}`)
+	write(`{"type": "cancel", "id": "a"}`)
+	write(`{"type": "cancel", "id": "a"}`) // a second cancel, or one for a finished case, is ignored
+	write(`{"type": "cancel", "id": "b"}`)
+	_ = writer.Close()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the cancel lines did not end the cases")
+	}
+	results := 0
+	for _, line := range lines(t, buf)[1:] {
+		if line["type"] != "result" {
+			t.Errorf("unexpected line %v", line)
+			continue
+		}
+		results++
+		if line["outcome"] != "error" || line["error"].(map[string]any)["kind"] != "cancelled" {
+			t.Errorf("result %v", line)
+		}
+	}
+	if results != 2 {
+		t.Errorf("%d results, want 2", results)
+	}
+}
+
+func TestCancelAfterEventsKeepsPulling(t *testing.T) {
+	fakeOperations(t, map[string]func(*args) operation{
+		"events": func(*args) operation {
+			return operation{stream: func(ctx context.Context, _ *sdk.Client, _ []sdk.RequestOption) iter.Seq2[any, error] {
+				return func(yield func(any, error) bool) {
+					for i := range 5 {
+						if ctx.Err() != nil {
+							yield(nil, &sdk.CancelledError{Err: ctx.Err()})
+							return
+						}
+						if !yield(i, nil) {
+							return
+						}
+					}
+				}
+			}}
+		},
+	})
+	got := run(t, `{"type": "case", "id": "s", "base_url": "http://127.0.0.1:1", "operation": "events", "mode": "stream", "cancel": {"after_events": 2}}`)
+	if got["outcome"] != "error" || len(got["events"].([]any)) != 2 || got["error"].(map[string]any)["kind"] != "cancelled" {
+		t.Errorf("result %v", got)
 	}
 }

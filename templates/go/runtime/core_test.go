@@ -1,11 +1,17 @@
 package polysdk
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,7 +88,7 @@ func TestBaseURLPrefixAndOneSegmentPathParameters(t *testing.T) {
 	c := testCore(rec.server.URL + "/t/token/")
 	for _, tc := range []struct{ id, want string }{
 		{"a/b?c#d %é", "/t/token/v1/things/a%2Fb%3Fc%23d%20%25%C3%A9/x"},
-		{"..", "/t/token/v1/things/%2E%2E/x"},
+		{"a/../b", "/t/token/v1/things/a%2F..%2Fb/x"},
 		{"plain", "/t/token/v1/things/plain/x"},
 	} {
 		r := newRequest("GET", "")
@@ -97,13 +103,15 @@ func TestBaseURLPrefixAndOneSegmentPathParameters(t *testing.T) {
 			t.Errorf("%q: path %s, want %s", tc.id, got, tc.want)
 		}
 	}
-	r := newRequest("GET", "")
-	r.path = "/v1/things/" + r.pathSegment("id", "")
-	if _, err := c.send(context.Background(), r, nil); ErrorKind(err) != "invalid_request" {
-		t.Errorf("empty path parameter: %v, want invalid_request", err)
+	for _, id := range []string{"", ".", ".."} {
+		r := newRequest("GET", "")
+		r.path = "/v1/things/" + r.pathSegment("id", id)
+		if _, err := c.send(context.Background(), r, nil); ErrorKind(err) != "invalid_request" {
+			t.Errorf("path parameter %q: %v, want invalid_request", id, err)
+		}
 	}
 	if rec.count() != 3 {
-		t.Errorf("%d requests, want 3 (the invalid one is never sent)", rec.count())
+		t.Errorf("%d requests, want 3 (the refused ones are never sent)", rec.count())
 	}
 }
 
@@ -221,6 +229,7 @@ func TestRetryRules(t *testing.T) {
 		{"404 is not retried", 404, "", true, 1},
 		{"non-idempotent without a key is not retried", 503, "", false, 1},
 		{"x-should-retry true forces a retry", 400, "true", true, 3},
+		{"x-should-retry true does not make a request retryable", 503, "true", false, 1},
 		{"x-should-retry false forbids a retry", 503, "false", true, 1},
 	}
 	for _, tc := range cases {
@@ -540,5 +549,350 @@ func TestCancelledBeforeSending(t *testing.T) {
 	_, err := testCore(rec.server.URL).send(ctx, r, []Option{WithAttemptsInto(&attempts)})
 	if ErrorKind(err) != "cancelled" || attempts != 0 || rec.count() != 0 {
 		t.Errorf("error %v, %d attempts, %d requests", err, attempts, rec.count())
+	}
+}
+
+func gzipped(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestMaxResponseBytes(t *testing.T) {
+	body := `{"name":"` + strings.Repeat("x", 100) + `"}` // 111 bytes
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/error" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"code":"not_found","message":"`+strings.Repeat("m", 500)+`"}`)
+			return
+		}
+		if r.URL.Query().Has("chunked") {
+			w.(http.Flusher).Flush() // no Content-Length
+		}
+		ok(w, body)
+	})
+	get := func(path string, client []Option, opts ...Option) error {
+		r := newRequest("GET", "")
+		r.path = path
+		resp, err := testCore(rec.server.URL, client...).send(context.Background(), r, opts)
+		if err == nil {
+			_, _, err = decodeJSON[map[string]string](resp)
+		}
+		return err
+	}
+	for _, tc := range []struct {
+		name   string
+		path   string
+		client []Option
+		opts   []Option
+		over   bool
+	}{
+		{"default", "/x", nil, nil, false},
+		{"exactly at the limit", "/x", []Option{WithMaxResponseBytes(111)}, nil, false},
+		{"one byte over", "/x", []Option{WithMaxResponseBytes(110)}, nil, true},
+		{"chunked and over", "/x?chunked=1", []Option{WithMaxResponseBytes(110)}, nil, true},
+		{"per request", "/x", nil, []Option{WithMaxResponseBytes(50)}, true},
+		{"per request raises the client's", "/x", []Option{WithMaxResponseBytes(50)}, []Option{WithMaxResponseBytes(4096)}, false},
+	} {
+		err := get(tc.path, tc.client, tc.opts...)
+		if !tc.over && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if tc.over && (ErrorKind(err) != "decode" || !strings.Contains(err.Error(), "max_response_bytes")) {
+			t.Errorf("%s: %v, want a decode error naming max_response_bytes", tc.name, err)
+		}
+	}
+	err := get("/error", []Option{WithMaxResponseBytes(100)})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || len(apiErr.Body) != 100 {
+		t.Errorf("error body over the limit: %v, want the 404 with 100 bytes of body", err)
+	}
+}
+
+func TestGzipResponses(t *testing.T) {
+	agent := []byte(`{"name":"agent"}`)
+	bomb := append(append([]byte(`{"name":"`), bytes.Repeat([]byte("a"), 8<<20)...), []byte(`"}`)...)
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		switch r.URL.Path {
+		case "/ok":
+			_, _ = w.Write(gzipped(t, agent))
+		case "/bomb":
+			_, _ = w.Write(gzipped(t, bomb))
+		case "/corrupt":
+			data := gzipped(t, agent)
+			data[len(data)-6] ^= 0xff // the CRC
+			_, _ = w.Write(data)
+		case "/not-gzip":
+			_, _ = w.Write(agent)
+		}
+	})
+	get := func(path string, opts ...Option) (map[string]string, error) {
+		r := newRequest("GET", "")
+		r.path = path
+		resp, err := testCore(rec.server.URL, WithHeader("Accept-Encoding", "br")).send(context.Background(), r, opts)
+		if err != nil {
+			return nil, err
+		}
+		value, _, err := decodeJSON[map[string]string](resp)
+		return value, err
+	}
+	if value, err := get("/ok"); err != nil || value["name"] != "agent" {
+		t.Errorf("gzip body: %v %v", value, err)
+	}
+	if got := rec.request(0).Header.Get("Accept-Encoding"); got != "gzip" {
+		t.Errorf("Accept-Encoding %q, want gzip", got)
+	}
+	if _, err := get("/bomb", WithMaxResponseBytes(1<<20)); ErrorKind(err) != "decode" || !strings.Contains(err.Error(), "max_response_bytes (1048576 bytes)") {
+		t.Errorf("gzip bomb: %v, want a decode error naming the limit", err)
+	}
+	for _, path := range []string{"/corrupt", "/not-gzip"} {
+		if _, err := get(path); ErrorKind(err) != "decode" {
+			t.Errorf("%s: %v, want a decode error", path, err)
+		}
+	}
+}
+
+// redirectServers are two servers on different ports of the same host (different origins).
+func redirectServers(t *testing.T) (*recorder, *recorder) {
+	var other *recorder
+	first := newRecorder(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/hops/"):
+			n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/hops/"))
+			if n > 0 {
+				w.Header().Set("Location", fmt.Sprintf("/hops/%d", n-1))
+				w.WriteHeader(http.StatusTemporaryRedirect)
+				return
+			}
+			ok(w, `{"hops":"done"}`)
+		case strings.HasPrefix(r.URL.Path, "/status/"):
+			status, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/status/"))
+			w.Header().Set("Location", "/final")
+			w.WriteHeader(status)
+		case r.URL.Path == "/away":
+			w.Header().Set("Location", other.server.URL+"/back")
+			w.WriteHeader(http.StatusFound)
+		case r.URL.Path == "/nowhere":
+			w.WriteHeader(http.StatusFound)
+		default:
+			ok(w, `{"at":"first"}`)
+		}
+	})
+	other = newRecorder(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/back" {
+			w.Header().Set("Location", first.server.URL+"/final")
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+		ok(w, `{"at":"other"}`)
+	})
+	return first, other
+}
+
+func TestRedirectsAreFollowedBySend(t *testing.T) {
+	first, _ := redirectServers(t)
+	user := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("not used") }}
+	c := testCore(first.server.URL, WithBearerToken("tok_secret"), WithHTTPClient(user))
+	call := func(method, path string, retryable bool) (*http.Response, error) {
+		r := newRequest(method, "")
+		r.path = path
+		r.retryable = retryable
+		r.authenticated = true
+		if method != "GET" {
+			r.jsonBody("application/json", map[string]int{"a": 1})
+		}
+		return c.send(context.Background(), r, nil)
+	}
+	for _, tc := range []struct {
+		method string
+		status int
+		want   string // the method of the followed request
+		body   bool
+	}{
+		{"POST", 303, "GET", false},
+		{"POST", 302, "GET", false},
+		{"POST", 301, "GET", false},
+		{"POST", 307, "POST", true},
+		{"PATCH", 308, "PATCH", true},
+		{"PUT", 302, "PUT", true},
+		{"GET", 301, "GET", false},
+	} {
+		before := first.count()
+		if _, err := call(tc.method, fmt.Sprintf("/status/%d", tc.status), true); err != nil {
+			t.Fatalf("%s %d: %v", tc.method, tc.status, err)
+		}
+		followed := first.request(before + 1)
+		if followed.Method != tc.want || (first.bodies[before+1] != "") != tc.body || (followed.Header.Get("Content-Type") != "") != tc.body {
+			t.Errorf("%s %d: followed with %s, body %q, content type %q", tc.method, tc.status, followed.Method, first.bodies[before+1], followed.Header.Get("Content-Type"))
+		}
+		if followed.URL.Path != "/final" || followed.Header.Get("Authorization") != "Bearer tok_secret" {
+			t.Errorf("%s %d: same-origin redirect to %s with Authorization %q", tc.method, tc.status, followed.URL.Path, followed.Header.Get("Authorization"))
+		}
+	}
+	var attempts int
+	before := first.count()
+	r := newRequest("GET", "")
+	r.path = "/hops/10"
+	if resp, err := c.send(context.Background(), r, []Option{WithAttemptsInto(&attempts)}); err != nil || first.count()-before != 11 || attempts != 1 {
+		t.Errorf("ten hops: %v, %d requests, %d attempts", err, first.count()-before, attempts)
+	} else {
+		discard(resp)
+	}
+	r = newRequest("GET", "")
+	r.path = "/hops/11"
+	if _, err := c.send(context.Background(), r, nil); !IsStatus(err, http.StatusTemporaryRedirect) {
+		t.Errorf("eleven hops: %v, want the 307 as an api error", err)
+	}
+	r = newRequest("GET", "")
+	r.path = "/nowhere"
+	if _, err := c.send(context.Background(), r, nil); !IsStatus(err, http.StatusFound) {
+		t.Errorf("no Location: %v, want the 302 as an api error", err)
+	}
+	if user.CheckRedirect == nil {
+		t.Error("the caller's client was changed")
+	}
+}
+
+func TestCrossOriginRedirectsDropCredentials(t *testing.T) {
+	first, other := redirectServers(t)
+	for _, opt := range []Option{WithBearerToken("tok_secret"), WithAPIKey("key_secret")} {
+		c := testCore(first.server.URL, opt, WithHeader("Cookie", "session=1"))
+		r := newRequest("GET", "")
+		r.path = "/away" // first → other (another port) → first
+		r.authenticated = true
+		resp, err := c.send(context.Background(), r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		discard(resp)
+		sent := first.request(0)
+		if sent.Header.Get("Authorization") == "" && sent.Header.Get("X-API-Key") == "" {
+			t.Fatal("the first request carries no credential")
+		}
+		for _, hop := range []*http.Request{other.request(other.count() - 1), first.request(first.count() - 1)} {
+			for _, name := range []string{"Authorization", "X-API-Key", "Cookie"} {
+				if hop.Header.Get(name) != "" {
+					t.Errorf("%s %s carries %s after a cross-origin redirect", hop.Host, hop.URL.Path, name)
+				}
+			}
+		}
+		first.mu.Lock()
+		first.requests = nil
+		first.bodies = nil
+		first.mu.Unlock()
+	}
+}
+
+// TestNoSilentResendOnAReusedConnection: net/http re-sends a request on a new connection when a
+// reused one fails before the response; the SDK's retry policy must be the only one.
+func TestNoSilentResendOnAReusedConnection(t *testing.T) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	var requests atomic.Int32
+	go func() {
+		for {
+			conn, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				reader := bufio.NewReader(conn)
+				for {
+					req, err := http.ReadRequest(reader)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					if requests.Add(1)%2 == 0 {
+						return // read the request, close the connection without answering
+					}
+					_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+				}
+			}()
+		}
+	}()
+	c := testCore("http://"+listener.Addr().String(), WithMaxRetries(0), WithHTTPClient(&http.Client{Transport: &http.Transport{}}))
+	for _, method := range []string{"GET", "PUT", "POST"} {
+		requests.Store(0)
+		for call := 1; call <= 2; call++ {
+			r := newRequest(method, "")
+			r.path = "/x"
+			if method != "GET" {
+				r.jsonBody("application/json", map[string]int{"a": 1})
+				r.header.Set("Idempotency-Key", "k")
+			}
+			resp, err := c.send(context.Background(), r, nil)
+			if call == 1 && err != nil {
+				t.Fatalf("%s: %v", method, err)
+			}
+			if call == 1 {
+				discard(resp)
+			}
+			if call == 2 && ErrorKind(err) != "connection" {
+				t.Errorf("%s: %v, want a connection error", method, err)
+			}
+		}
+		if got := requests.Load(); got != 2 {
+			t.Errorf("%s: the server saw %d requests for 2 attempts", method, got)
+		}
+	}
+}
+
+func TestStreamedBodyReadErrorsAreTyped(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		_, _ = io.WriteString(w, "partial")
+	})
+	r := newRequest("GET", "")
+	r.path = "/download"
+	r.streamed = true
+	resp, err := testCore(rec.server.URL).send(context.Background(), r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	var connErr *ConnectionError
+	if !errors.As(err, &connErr) {
+		t.Errorf("reading a truncated download: %#v, want a *ConnectionError", err)
+	}
+}
+
+func TestRedirectsAndAPIKeysInTheQuery(t *testing.T) {
+	first, other := redirectServers(t)
+	c := testCore(first.server.URL, WithAPIKey("key_secret"))
+	c.cfg.auth = authScheme{apiKeyIn: "query", apiKeyName: "api_key"}
+	for _, path := range []string{"/status/307", "/away"} {
+		r := newRequest("GET", "")
+		r.path = path
+		r.authenticated = true
+		resp, err := c.send(context.Background(), r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		discard(resp)
+	}
+	// Same origin: the followed request carries the key; across origins no later hop does.
+	if got := first.request(1).URL.Query().Get("api_key"); first.request(1).URL.Path != "/final" || got != "key_secret" {
+		t.Errorf("same-origin redirect to %s with api_key %q", first.request(1).URL.Path, got)
+	}
+	for _, hop := range []*http.Request{other.request(0), first.request(3)} {
+		if hop.URL.Query().Has("api_key") {
+			t.Errorf("%s carries the API key after a cross-origin redirect", hop.URL)
+		}
 	}
 }

@@ -75,7 +75,7 @@ func TestFormBody(t *testing.T) {
 		Scope     *string  `json:"scope,omitempty"`
 		Extra     []string `json:"extra"`
 	}{GrantType: "client credentials", Extra: []string{"a", "b"}})
-	want := "extra=a&extra=b&grant_type=client+credentials"
+	want := "grant_type=client+credentials&extra=a&extra=b"
 	if r.err != nil || string(r.body.data) != want {
 		t.Errorf("form %s (%v), want %s", r.body.data, r.err, want)
 	}

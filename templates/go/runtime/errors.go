@@ -26,7 +26,7 @@ type APIError struct {
 	Type, Title, Detail, Instance string
 	// Header holds the response headers.
 	Header http.Header
-	// Body is the raw response body (at most 1 MiB of it).
+	// Body is the raw response body, cut at max_response_bytes (WithMaxResponseBytes).
 	Body []byte
 	// Attempts is the number of HTTP attempts the call made.
 	Attempts int

@@ -1,9 +1,6 @@
 package polysdk
 
-import (
-	"bytes"
-	"encoding/json"
-)
+import "bytes"
 
 // Nullable is a field that may be absent, JSON null, or a value. The zero value is absent, so a
 // struct literal that does not mention the field leaves it out of the request; fields of this type
@@ -40,21 +37,27 @@ func (n Nullable[T]) IsNull() bool { return n.state == nullableNull }
 func (n Nullable[T]) IsZero() bool { return n.state == nullableAbsent }
 
 // MarshalJSON encodes null or the value. An absent field is omitted by omitzero before this runs.
-func (n Nullable[T]) MarshalJSON() ([]byte, error) {
+func (n Nullable[T]) MarshalJSON() ([]byte, error) { return n.encodeJSON(false) }
+
+// encodeJSON encodes null or the value, as a request body when request is true.
+func (n Nullable[T]) encodeJSON(request bool) ([]byte, error) {
 	if n.state != nullableValue {
 		return []byte("null"), nil
 	}
-	return json.Marshal(n.value)
+	return marshalJSON(n.value, request)
 }
 
 // UnmarshalJSON records null or decodes the value. It is not called for an absent field.
-func (n *Nullable[T]) UnmarshalJSON(data []byte) error {
+func (n *Nullable[T]) UnmarshalJSON(data []byte) error { return n.decodeJSON(data, false) }
+
+// decodeJSON records null or decodes the value (as a response when response is true).
+func (n *Nullable[T]) decodeJSON(data []byte, response bool) error {
 	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
 		var zero T
 		n.value, n.state = zero, nullableNull
 		return nil
 	}
-	if err := json.Unmarshal(data, &n.value); err != nil {
+	if err := unmarshalMode(data, &n.value, response); err != nil {
 		return err
 	}
 	n.state = nullableValue

@@ -38,13 +38,28 @@ pub(crate) async fn serve() {
     write_line(&out, &hello).await;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut tasks = tokio::task::JoinSet::new();
+    let signals = Signals::default();
     loop {
         match lines.next_line().await {
             Ok(Some(line)) if line.trim().is_empty() => {}
             Ok(Some(line)) => {
+                let parsed: Option<Value> = serde_json::from_str(&line).ok();
+                if let Some(id) = cancel_line(parsed.as_ref()) {
+                    signals.cancel(&id);
+                    continue;
+                }
+                let token = sdk::CancellationToken::new();
+                let signal = on_signal_id(parsed.as_ref());
+                if let Some(id) = &signal {
+                    signals.register(id, &token);
+                }
                 let out = out.clone();
+                let signals = signals.clone();
                 tasks.spawn(async move {
-                    let result = answer(line).await;
+                    let result = answer(line, token).await;
+                    if let Some(id) = &signal {
+                        signals.forget(id);
+                    }
                     write_line(&out, &result).await;
                 });
             }
@@ -66,6 +81,57 @@ pub(crate) async fn serve() {
     }
 }
 
+/// The cancellation tokens of the cases in flight that are cancelled on the runner's signal
+/// (`cancel: {"on_signal": true}`), by case id.
+#[derive(Clone, Default)]
+struct Signals(Arc<std::sync::Mutex<std::collections::HashMap<String, sdk::CancellationToken>>>);
+
+impl Signals {
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut std::collections::HashMap<String, sdk::CancellationToken>) -> R,
+    ) -> R {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut map)
+    }
+
+    fn register(&self, id: &str, token: &sdk::CancellationToken) {
+        self.with(|map| map.insert(id.to_owned(), token.clone()));
+    }
+
+    fn forget(&self, id: &str) {
+        self.with(|map| map.remove(id));
+    }
+
+    /// Cancels a case in flight; a finished or unknown case is ignored.
+    fn cancel(&self, id: &str) {
+        if let Some(token) = self.with(|map| map.remove(id)) {
+            token.cancel();
+        }
+    }
+}
+
+/// The case id of a `{"type": "cancel", "id": ...}` line.
+fn cancel_line(line: Option<&Value>) -> Option<String> {
+    let line = line?;
+    (line.get("type").and_then(Value::as_str) == Some("cancel"))
+        .then(|| line.get("id").map(Value::to_string).unwrap_or_default())
+}
+
+/// The id of a case line cancelled on the runner's signal.
+fn on_signal_id(line: Option<&Value>) -> Option<String> {
+    let line = line?;
+    let on_signal = line
+        .get("cancel")
+        .and_then(|c| c.get("on_signal"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    on_signal.then(|| line.get("id").map(Value::to_string).unwrap_or_default())
+}
+
 async fn write_line(out: &Out, value: &Value) {
     let mut line = value.to_string();
     line.push('\n');
@@ -80,7 +146,7 @@ async fn write_line(out: &Out, value: &Value) {
 }
 
 /// The line answering one case line: a result, or a log line when no id can be read.
-async fn answer(line: String) -> Value {
+async fn answer(line: String, token: sdk::CancellationToken) -> Value {
     let case: Value = match serde_json::from_str(&line) {
         Ok(case) => case,
         Err(e) => return json!({"type": "log", "message": format!("unreadable case line: {e}")}),
@@ -95,7 +161,7 @@ async fn answer(line: String) -> Value {
         );
     }
     // The case runs in its own task, so that a panic becomes this case's driver_error.
-    let outcome = match tokio::spawn(run_case(case)).await {
+    let outcome = match tokio::spawn(run_case(case, token)).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(message)) => Outcome::DriverError(message),
         Err(e) => Outcome::DriverError(format!("the case's task failed: {e}")),
@@ -197,6 +263,8 @@ enum Cancel {
     BeforeSend,
     AfterMs(u64),
     AfterEvents(usize),
+    /// Cancelled when the runner sends `{"type": "cancel", "id": <case id>}`.
+    OnSignal,
 }
 
 /// How to run one case, besides the operation's arguments.
@@ -214,6 +282,29 @@ impl Ctl {
         self.options.clone().cancellation(self.token.clone())
     }
 
+    /// The per-call options with the arguments the SDK takes as options rather than parameters:
+    /// the idempotency-key header (`idempotency`) and the resume header of an event stream
+    /// (`resume`), each by its contract name.
+    pub(crate) fn call_options(
+        &self,
+        a: &mut Args,
+        idempotency: Option<&str>,
+        resume: Option<&str>,
+    ) -> Result<sdk::RequestOptions, String> {
+        let mut options = self.options();
+        if let Some(name) = idempotency {
+            if let Some(key) = a.arg::<String>(name)? {
+                options = options.idempotency_key(key);
+            }
+        }
+        if let Some(name) = resume {
+            if let Some(id) = a.arg::<String>(name)? {
+                options = options.header(name, id);
+            }
+        }
+        Ok(options)
+    }
+
     /// Starts the clock and the cancellation plan, just before the call; the timer stops with
     /// the returned guard.
     fn begin(&self) -> Started {
@@ -228,17 +319,9 @@ impl Ctl {
                     token.cancel();
                 }));
             }
-            Cancel::Never | Cancel::AfterEvents(_) => {}
+            Cancel::Never | Cancel::AfterEvents(_) | Cancel::OnSignal => {}
         }
-        let deadline = match self.cancel {
-            Cancel::AfterMs(ms) => start.checked_add(Duration::from_millis(ms)),
-            _ => None,
-        };
-        Started {
-            start,
-            deadline,
-            timer,
-        }
+        Started { start, timer }
     }
 
     fn taken(&self, count: usize) -> bool {
@@ -248,9 +331,6 @@ impl Ctl {
 
 struct Started {
     start: Instant,
-    /// When `after_ms` cancels: what the SDK's token cannot reach (a stream being consumed, a
-    /// binary body being read) is dropped at this instant.
-    deadline: Option<Instant>,
     timer: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -258,17 +338,6 @@ impl Started {
     fn finish(&self, mut report: Report) -> Outcome {
         report.elapsed_ms = self.start.elapsed().as_secs_f64() * 1000.0;
         Outcome::Done(Box::new(report))
-    }
-
-    /// Awaits `future` unless the deadline passes first (then the future is dropped).
-    async fn guard<T>(&self, future: impl std::future::Future<Output = T>) -> Option<T> {
-        match self.deadline {
-            Some(deadline) => tokio::select! {
-                value = future => Some(value),
-                () = tokio::time::sleep_until(deadline.into()) => None,
-            },
-            None => Some(future.await),
-        }
     }
 }
 
@@ -280,7 +349,7 @@ impl Drop for Started {
     }
 }
 
-async fn run_case(case: Value) -> Result<Outcome, String> {
+async fn run_case(case: Value, token: sdk::CancellationToken) -> Result<Outcome, String> {
     let operation = match case.get("operation") {
         Some(Value::String(op)) => op.clone(),
         _ => return Err("the case has no \"operation\" string".to_owned()),
@@ -317,7 +386,6 @@ async fn run_case(case: Value) -> Result<Outcome, String> {
         Err(e) => {
             let started = Started {
                 start: Instant::now(),
-                deadline: None,
                 timer: None,
             };
             let report = Report {
@@ -331,7 +399,7 @@ async fn run_case(case: Value) -> Result<Outcome, String> {
         mode,
         take,
         cancel,
-        token: sdk::CancellationToken::new(),
+        token,
         options,
     };
     dispatch(&operation, &client, a, &c).await
@@ -354,6 +422,11 @@ fn cancel_plan(cancel: Option<&Value>) -> Result<Cancel, String> {
         .is_some_and(|v| v.as_bool() == Some(true))
     {
         Ok(Cancel::BeforeSend)
+    } else if plan
+        .get("on_signal")
+        .is_some_and(|v| v.as_bool() == Some(true))
+    {
+        Ok(Cancel::OnSignal)
     } else if plan.contains_key("after_ms") {
         Ok(Cancel::AfterMs(count("after_ms")?))
     } else if plan.contains_key("after_events") {
@@ -403,6 +476,12 @@ fn retries(value: &Value, what: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("{what} must be a count, not {value}"))
 }
 
+fn bytes_limit(value: &Value, what: &str) -> Result<u64, String> {
+    value
+        .as_u64()
+        .ok_or_else(|| format!("{what} must be a count of bytes, not {value}"))
+}
+
 fn header_pairs(
     map: Option<&Map<String, Value>>,
     what: &str,
@@ -431,6 +510,9 @@ fn request_options(request: Option<&Value>) -> Result<sdk::RequestOptions, Strin
     if let Some(key) = member(request, "idempotency_key") {
         options = options.idempotency_key(text(key, "request idempotency_key")?);
     }
+    if let Some(limit) = member(request, "max_response_bytes") {
+        options = options.max_response_bytes(bytes_limit(limit, "request max_response_bytes")?);
+    }
     Ok(options)
 }
 
@@ -458,6 +540,9 @@ fn build_client(
     }
     if let Some(n) = member(client, "max_retries") {
         builder = builder.max_retries(retries(n, "client max_retries")?);
+    }
+    if let Some(limit) = member(client, "max_response_bytes") {
+        builder = builder.max_response_bytes(bytes_limit(limit, "client max_response_bytes")?);
     }
     for (name, value) in header_pairs(client, "client headers")? {
         builder = builder.default_header(name, value);
@@ -692,15 +777,14 @@ pub(crate) async fn call_binary(
         Ok(response) => {
             let (data, meta) = response.into_parts();
             report.attempts = Some(meta.attempts);
-            match started.guard(data.bytes()).await {
-                Some(Ok(bytes)) => {
+            match data.bytes().await {
+                Ok(bytes) => {
                     let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
                     report.value = Some(json!({ "base64": encoded }));
                     report.http_status = Some(meta.status);
                     report.response_headers = Some(response_headers(&meta.headers));
                 }
-                Some(Err(e)) => report.error = Some(e),
-                None => report.error = Some(sdk::Error::Cancelled),
+                Err(e) => report.error = Some(e),
             }
         }
         Err(e) => {
@@ -768,8 +852,9 @@ pub(crate) async fn items<I: Serialize>(
     started.finish(report)
 }
 
-/// An event stream: each event's decoded data. Cancelling after N events (or after_ms while
-/// consuming) drops the stream, which is how a Rust caller cancels it, and reports `Cancelled`.
+/// An event stream: each event's decoded data. The case's cancellation token (after_ms,
+/// on_signal, or after_events: cancelled once the N-th event is appended) ends the stream at
+/// the SDK's next pull, which reports `Cancelled`.
 pub(crate) async fn stream<T: Serialize + DeserializeOwned>(
     future: impl std::future::Future<Output = Result<sdk::Response<sdk::EventStream<T>>, sdk::Error>>,
     c: &Ctl,
@@ -783,28 +868,22 @@ pub(crate) async fn stream<T: Serialize + DeserializeOwned>(
             report.attempts = Some(meta.attempts);
             let mut events = std::pin::pin!(events);
             while !c.taken(list.len()) {
-                if c.cancel == Cancel::AfterEvents(list.len()) {
+                if c.cancel == Cancel::AfterEvents(list.len()) && !c.token.is_cancelled() {
                     c.token.cancel();
-                    report.error = Some(sdk::Error::Cancelled);
-                    break;
                 }
-                match started.guard(events.next()).await {
-                    Some(Some(Ok(event))) => match canonical(&event.data) {
+                match events.next().await {
+                    Some(Ok(event)) => match canonical(&event.data) {
                         Ok(value) => list.push(value),
                         Err(message) => return Outcome::DriverError(message),
                     },
-                    Some(Some(Err(e))) => {
+                    Some(Err(e)) => {
                         if let Some(attempts) = e.attempts() {
                             report.attempts = Some(attempts);
                         }
                         report.error = Some(e);
                         break;
                     }
-                    Some(None) => break,
-                    None => {
-                        report.error = Some(sdk::Error::Cancelled);
-                        break;
-                    }
+                    None => break,
                 }
             }
         }
@@ -827,19 +906,31 @@ mod tests {
 
     #[tokio::test]
     async fn unreadable_lines_are_logged_and_bad_cases_answered() {
-        let log = answer("{not json".to_owned()).await;
+        let log = answer("{not json".to_owned(), sdk::CancellationToken::new()).await;
         assert_eq!(log["type"], "log");
         assert!(log["message"].as_str().unwrap().contains("unreadable"));
-        let no_id = answer(r#"{"type":"case"}"#.to_owned()).await;
+        let no_id = answer(
+            r#"{"type":"case"}"#.to_owned(),
+            sdk::CancellationToken::new(),
+        )
+        .await;
         assert_eq!(
             no_id,
             json!({"type": "log", "message": "a case line without an id"})
         );
-        let wrong_type = answer(r#"{"type":"hello","id":7}"#.to_owned()).await;
+        let wrong_type = answer(
+            r#"{"type":"hello","id":7}"#.to_owned(),
+            sdk::CancellationToken::new(),
+        )
+        .await;
         assert_eq!(wrong_type["type"], "result");
         assert_eq!(wrong_type["id"], 7);
         assert_eq!(wrong_type["outcome"], "driver_error");
-        let no_operation = answer(r#"{"type":"case","id":"x"}"#.to_owned()).await;
+        let no_operation = answer(
+            r#"{"type":"case","id":"x"}"#.to_owned(),
+            sdk::CancellationToken::new(),
+        )
+        .await;
         assert_eq!(no_operation["outcome"], "driver_error");
         assert!(no_operation["message"]
             .as_str()
@@ -849,15 +940,24 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_modes_and_misplaced_plans_are_unsupported() {
-        let mode =
-            answer(r#"{"type":"case","id":1,"operation":"x","mode":"fly"}"#.to_owned()).await;
+        let mode = answer(
+            r#"{"type":"case","id":1,"operation":"x","mode":"fly"}"#.to_owned(),
+            sdk::CancellationToken::new(),
+        )
+        .await;
         assert_eq!(mode["outcome"], "unsupported");
         let events = r#"{"type":"case","id":2,"operation":"x","cancel":{"after_events":1}}"#;
-        assert_eq!(answer(events.to_owned()).await["outcome"], "unsupported");
+        assert_eq!(
+            answer(events.to_owned(), sdk::CancellationToken::new()).await["outcome"],
+            "unsupported"
+        );
         let take = r#"{"type":"case","id":3,"operation":"x","take":-1}"#;
-        assert_eq!(answer(take.to_owned()).await["outcome"], "driver_error");
+        assert_eq!(
+            answer(take.to_owned(), sdk::CancellationToken::new()).await["outcome"],
+            "driver_error"
+        );
         let unknown = r#"{"type":"case","id":4,"operation":"noSuchOperation","base_url":"http://127.0.0.1:9"}"#;
-        let unknown = answer(unknown.to_owned()).await;
+        let unknown = answer(unknown.to_owned(), sdk::CancellationToken::new()).await;
         assert_eq!(unknown["outcome"], "driver_error");
         assert!(unknown["message"]
             .as_str()
@@ -886,6 +986,10 @@ mod tests {
             cancel_plan(Some(&json!({"after_events": 2}))).unwrap(),
             Cancel::AfterEvents(2)
         );
+        assert_eq!(
+            cancel_plan(Some(&json!({"on_signal": true}))).unwrap(),
+            Cancel::OnSignal
+        );
         assert!(cancel_plan(Some(&json!({"after_ms": -1}))).is_err());
         assert!(cancel_plan(Some(&json!({"sometime": 1}))).is_err());
         assert!(cancel_plan(Some(&json!("now"))).is_err());
@@ -893,9 +997,17 @@ mod tests {
 
     #[test]
     fn request_and_client_options_are_checked() {
-        let request = json!({"timeout_ms": 250, "max_retries": 1, "headers": {"x-a": "b"}, "idempotency_key": "k"});
+        let request = json!({"timeout_ms": 250, "max_retries": 1, "headers": {"x-a": "b"}, "idempotency_key": "k", "max_response_bytes": 1024});
         let shown = format!("{:?}", request_options(Some(&request)).unwrap());
         assert!(shown.contains("250ms") && shown.contains("x-a"), "{shown}");
+        assert!(shown.contains("Some(1024)"), "{shown}");
+        assert!(request_options(Some(&json!({"max_response_bytes": -1}))).is_err());
+        let limited = build_client(
+            Some(&json!("http://127.0.0.1:9")),
+            Some(&json!({"max_response_bytes": 2048})),
+        );
+        assert_eq!(limited.unwrap().unwrap().max_response_bytes(), 2048);
+        assert!(build_client(None, Some(&json!({"max_response_bytes": "big"}))).is_err());
         assert!(request_options(Some(&json!({"timeout_ms": "soon"}))).is_err());
         assert!(request_options(Some(&json!({"headers": {"x-a": 1}}))).is_err());
         assert!(request_options(Some(&json!([]))).is_err());
@@ -1015,5 +1127,48 @@ mod tests {
         assert_eq!(line["outcome"], "error");
         assert!(line["elapsed_ms"].as_f64().unwrap() >= 0.0);
         assert_eq!(line["error"]["kind"], "cancelled");
+    }
+
+    #[test]
+    fn cancel_lines_reach_only_the_cases_waiting_for_them() {
+        let cancel = json!({"type": "cancel", "id": "c1"});
+        assert_eq!(cancel_line(Some(&cancel)).as_deref(), Some("\"c1\""));
+        assert_eq!(cancel_line(Some(&json!({"type": "case", "id": 1}))), None);
+        let case = json!({"type": "case", "id": "c1", "cancel": {"on_signal": true}});
+        assert_eq!(on_signal_id(Some(&case)).as_deref(), Some("\"c1\""));
+        assert_eq!(on_signal_id(Some(&json!({"type": "case", "id": 2}))), None);
+        let signals = Signals::default();
+        let token = sdk::CancellationToken::new();
+        signals.register("\"c1\"", &token);
+        signals.cancel("\"unknown\"");
+        assert!(!token.is_cancelled());
+        signals.cancel("\"c1\"");
+        assert!(token.is_cancelled());
+        let late = sdk::CancellationToken::new();
+        signals.register("2", &late);
+        signals.forget("2");
+        signals.cancel("2");
+        assert!(!late.is_cancelled(), "a finished case ignores its signal");
+    }
+
+    #[test]
+    fn idempotency_key_and_resume_header_arguments_become_options() {
+        let c = Ctl {
+            mode: Mode::Call,
+            take: None,
+            cancel: Cancel::Never,
+            token: sdk::CancellationToken::new(),
+            options: sdk::RequestOptions::new(),
+        };
+        let mut a = args(json!({"Idempotency-Key": "k-1", "Last-Event-ID": "41"}));
+        let options = c
+            .call_options(&mut a, Some("Idempotency-Key"), Some("Last-Event-ID"))
+            .unwrap();
+        a.finish().unwrap();
+        let shown = format!("{options:?}");
+        assert!(shown.contains("k-1") && shown.contains("41"), "{shown}");
+        let mut a = args(json!({"Idempotency-Key": "k-1"}));
+        c.call_options(&mut a, None, None).unwrap();
+        assert!(a.finish().is_err(), "not an argument of this operation");
     }
 }

@@ -70,8 +70,12 @@ def sample(api: ir.Api, t: ir.Type | None, depth: int = 0) -> object:
     if isinstance(found, ir.UnionDef):
         tagged = next((v for v in found.variants if v.tags), None)
         if found.discriminator and tagged is not None:
-            return {found.discriminator: tagged.tags[0]}
+            value = sample(api, tagged.type, depth + 1)
+            return {**value, found.discriminator: tagged.tags[0]} if isinstance(value, dict) else value
         return sample(api, found.variants[0].type, depth + 1) if found.variants else {}
+    if isinstance(found, ir.ObjectDef):
+        # Every required property, since the SDK refuses an object without one.
+        return {f.wire_name: sample(api, f.type, depth + 1) for f in found.fields if f.required}
     return {}
 
 
@@ -198,7 +202,9 @@ class _Writer:
         empty: object = []
         if p.style is not PageStyle.LINK:
             assert p.items_field is not None
-            page, empty = {p.items_field: [item, item]}, {p.items_field: []}
+            base = sample(self.api, operation.shape.result.type)
+            base = base if isinstance(base, dict) else {}
+            page, empty = {**base, p.items_field: [item, item]}, {**base, p.items_field: []}
         marker = p.offset_param if p.style is PageStyle.OFFSET else p.cursor_param or "page"
         return GoExample(
             kind="pagination",

@@ -8,8 +8,14 @@ Type mapping and optionality (see SDK_FEATURES.md, "optional fields without Null
 - optional and nullable       → Nullable[T]      `json:"name,omitzero"` (absent, null or a value)
 Enums are named string/int64 types with constants, so unknown values decode unharmed. Unions are
 structs with one pointer per variant and an `Unknown json.RawMessage` for variants this SDK does
-not know. Structs whose wire names cannot be written in a struct tag, or which declare
-additionalProperties, get map-based MarshalJSON/UnmarshalJSON methods instead of tags.
+not know; a discriminated union's encoder writes the variant's tag whatever the value holds.
+
+Every struct has generated MarshalJSON/UnmarshalJSON methods (the runtime's json.go does the work):
+decoding refuses a missing required property and a null where none is allowed, and keeps the
+properties the contract does not name (and explicit nulls of free-form properties) in an unexported
+field, so that encoding the value again gives them back. Encoding writes the contract's property
+order; as a request body (`encodeJSON(true)`) it leaves read-only properties out at every depth.
+Struct tags document the wire names where a tag can spell them (`custom_json` is false).
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ class GoField:
     wire: str  # Go string literal of the wire name
     presence: str  # Go expression that is true when the field must be encoded; "" = always
     deprecated: bool = False
+    read_only: bool = False
+    decode: str = ""  # the Go statement decoding the field in UnmarshalJSON
+    encode: list[str] = field(default_factory=list)  # the Go statements encoding it in encodeJSON
 
 
 @dataclass
@@ -47,7 +56,7 @@ class GoStruct:
     name: str
     doc: list[str]
     fields: list[GoField]
-    # Map-based JSON methods, when tags cannot express the struct.
+    # True when struct tags cannot spell the wire names (the fields then carry no tags).
     custom_json: bool = False
     additional_type: GoType | None = None
     wire_fields: dict[str, GoField] = field(default_factory=dict)  # by contract wire name
@@ -115,6 +124,32 @@ def _presence(name: str, go_type: GoType, tag_options: str) -> str:
     return f"!m.{name}.IsZero()" if go_type.wrapper else f"m.{name} != nil"
 
 
+def _decode(f: ir.Field, go_field: GoField) -> str:
+    """The objectDecoder call that decodes a field (json.go). A required read-only field is required
+    in a response only: a value built from JSON to be sent need not carry it."""
+    into = f"{go_field.wire}, &m.{go_field.name}"
+    if not f.required:
+        return f"d.optional({into})"
+    if f.read_only:
+        return f"d.readOnly({into}, {'true' if f.nullable else 'false'})"
+    return f"d.{'requiredNullable' if f.nullable else 'required'}({into})"
+
+
+def _encode(f: ir.Field, go_field: GoField) -> list[str]:
+    """The objectWriter statements that encode a field; read-only ones only outside requests, and
+    an explicit null decoded into an optional free-form field (any, or an object of any) is written
+    back as null."""
+    write = f"o.field({go_field.wire}, m.{go_field.name})"
+    conditions = [c for c in ("!request" if f.read_only else "", go_field.presence) if c]
+    if not conditions:
+        return [write]
+    lines = [f"if {' && '.join(conditions)} {{", f"\t{write}"]
+    if go_field.type.free_form and go_field.presence:
+        null = [c for c in ("!request" if f.read_only else "", f"m.extra.isNull({go_field.wire})") if c]
+        lines += [f"}} else if {' && '.join(null)} {{", f"\to.null({go_field.wire})"]
+    return [*lines, "}"]
+
+
 def _field_doc(f: ir.Field, field_name: str) -> list[str]:
     doc = doc_lines(f.docs.text, f"{field_name} is the {f.wire_name!r} property.")
     if f.read_only:
@@ -142,7 +177,10 @@ def _struct(types: GoTypes, named: ir.NamedType, obj: ir.ObjectDef) -> GoStruct:
             wire=go_string(f.wire_name),
             presence=_presence(field_name, go_type, options),
             deprecated=f.docs.deprecated,
+            read_only=f.read_only,
         )
+        go_field.decode = _decode(f, go_field)
+        go_field.encode = _encode(f, go_field)
         fields.append(go_field)
         wire_fields[f.wire_name] = go_field
     doc = doc_lines(named.docs.text, f"{name} is the {named.name} schema of the contract.")
@@ -262,7 +300,7 @@ def _imports(models: GoModels) -> list[str]:
     used += [s.additional_type for s in models.structs if s.additional_type is not None]
     used += [v.type for u in models.unions for v in u.variants] + [a.target for a in models.aliases]
     imports = {path for t in used for path in t.imports}
-    if models.unions or any(s.custom_json for s in models.structs):
+    if models.unions:
         imports.add("encoding/json")
     return sorted(imports)
 

@@ -28,6 +28,7 @@ class GoType:
     pointer: bool = False  # *T
     wrapper: bool = False  # Nullable[T]: absent, null or a value
     is_any: bool = False  # the free-form `any`
+    free_form: bool = False  # `any` or an object of `any`: free-form JSON, where null is kept
     label: str = ""  # a name for the type in identifiers and docs (union variant fields)
 
     def __str__(self) -> str:
@@ -43,14 +44,23 @@ class GoType:
         return GoType("[]" + self.expr, self.imports, True, True, label=self.label + " list")
 
     def map(self) -> GoType:
-        return GoType("map[string]" + self.expr, self.imports, True, True, label=self.label + " map")
+        return GoType(
+            "map[string]" + self.expr,
+            self.imports,
+            True,
+            True,
+            free_form=self.is_any,
+            label=self.label + " map",
+        )
 
     def needing(self, *imports: str) -> GoType:
         return replace(self, imports=self.imports | frozenset(imports))
 
 
 def _prim(expr: str, label: str = "", imports: tuple[str, ...] = (), has_nil: bool = False) -> GoType:
-    return GoType(expr, frozenset(imports), has_nil, has_nil, is_any=expr == "any", label=label or expr)
+    free = expr == "any"
+    label = label or expr
+    return GoType(expr, frozenset(imports), has_nil, has_nil, is_any=free, free_form=free, label=label)
 
 
 STRING = _prim("string")
@@ -127,6 +137,7 @@ RUNTIME_EXPORTS = (
     "WithHTTPClient",
     "WithTimeout",
     "WithMaxRetries",
+    "WithMaxResponseBytes",
     "WithHeader",
     "WithUserAgent",
     "WithIdempotencyKey",

@@ -31,7 +31,7 @@ from polysdk.views.rust.operations import RustOperations, build_operations
 from polysdk.views.rust.types import Kind, RustType, RustTypes, enum_variant_names, field_namer
 
 RUST_VERSION = "1.80"
-RUNTIME_MODULES = ("mod", "client", "error", "http", "pagination", "sse", "test_server")
+RUNTIME_MODULES = ("mod", "client", "error", "http", "json", "pagination", "sse", "test_server")
 EDITION = "2021"
 
 

@@ -51,6 +51,8 @@ class DriverOperation:
     required: list[DriverArg]
     optional: list[DriverArg]
     arms: list[DriverArm]
+    idempotency: str = "None"  # Rust Option<&str>: the idempotency-key header, taken as an option
+    resume: str = "None"  # Rust Option<&str>: the event stream's resume header, taken as an option
 
     @property
     def binding(self) -> str:
@@ -131,7 +133,14 @@ def driver_operation(accessor: str, op: RustOperation, function: str) -> DriverO
         required=required,
         optional=optional,
         arms=_arms(op),
+        idempotency=_option_name(op.shape.idempotency_header),
+        resume=_option_name(op.shape.streaming.resume_header if op.shape.streaming else None),
     )
+
+
+def _option_name(name: str | None) -> str:
+    """A header argument the SDK takes as a per-call option, as a Rust `Option<&str>`."""
+    return f"Some({rust_string(name)})" if name else "None"
 
 
 def build_driver(operations: RustOperations, crate: str, sdk_version: str) -> RustDriver:

@@ -3,12 +3,22 @@
 Optionality of struct fields:
 - required, not nullable      → T
 - optional, not nullable      → Option<T>          #[serde(default, skip_serializing_if = "Option::is_none")]
-- required, nullable          → Option<T>          #[serde(default)] (None is sent as null)
+- required, nullable          → Option<T>          null = None (sent as null), absent = decode error,
+                                                   via crate::serde_helpers::nullable
 - optional and nullable       → Option<Option<T>>  absent = None, null = Some(None), via
                                                    crate::serde_helpers::double_option
-Structs derive serde (unknown fields tolerated, additionalProperties in a flattened HashMap),
-enums are open (an `Unknown` variant keeps the wire value), unions are enums with an
-`Unknown(serde_json::Value)` variant, aliases are `pub type`s (newtypes when recursive).
+- optional free-form (any)    → Option<Value>      absent = None, null = Some(Value::Null), via
+                                                   crate::serde_helpers::present
+Structs derive serde. additionalProperties go in a flattened HashMap; otherwise fields the
+contract does not declare are kept in a flattened `extra: serde_json::Map` so that a decoded
+value re-encodes unchanged (not in structs that are only ever sent). Enums are open (an `Unknown`
+variant keeps the wire value), unions are enums with an `Unknown(serde_json::Value)` variant
+whose encoder always writes a variant's tag, aliases are `pub type`s (newtypes when recursive).
+
+Read-only fields: a schema sent in a request body that holds read-only fields at any depth gets
+a request twin (`Agent` → `AgentInput`) without them and without unknown fields, used as the
+request body type (RustTypes.request_entry), with `From<Agent> for AgentInput`. The schema's
+own type keeps them, required as the contract says, for responses.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from polysdk.views.rust.types import (
     I64_MAX,
     I64_MIN,
     JSON,
+    UNKNOWN_FIELDS,
     Kind,
     RustType,
     RustTypes,
@@ -58,6 +69,15 @@ def _attrs(deprecated: bool) -> list[str]:
 
 
 @dataclass
+class RustFrom:
+    """`impl From<source> for <twin>`: a response value turned into its request twin, the
+    read-only and unknown fields dropped. `body` holds the lines of `fn from(value: source)`."""
+
+    source: str
+    body: list[str]
+
+
+@dataclass
 class RustStruct:
     name: str
     doc: list[str]
@@ -65,6 +85,7 @@ class RustStruct:
     deprecated: bool
     fields: list[RustField]
     template: str = "rust/struct.rs.j2"
+    conversion: RustFrom | None = None  # a request twin's conversion from its schema's type
 
     @property
     def attrs(self) -> list[str]:
@@ -78,6 +99,7 @@ class RustNewtype:
     deprecated: bool
     target: str
     template: str = "rust/newtype.rs.j2"
+    conversion: RustFrom | None = None
 
     @property
     def attrs(self) -> list[str]:
@@ -130,12 +152,15 @@ class RustVariant:
     payload: str  # the variant's payload type, e.g. Box<ToolCallStep>
     doc: list[str]
     # Discriminated unions: the Rust pattern of the tags selecting this variant ("" = untagged,
-    # never decoded); the tag to add when serializing a struct lacking the property ("" = none).
+    # never decoded); the Rust slice of its tags, first the one written when encoding a value
+    # whose tag property is missing or not one of them ("" = not an object: encoded as is).
     pattern: str = ""
     what: str = ""  # Rust string literal naming the variant in decode errors
-    inject_tag: str = ""
+    tags: str = ""
+    untag: bool = False  # the variant's struct does not declare the tag property
     # Undiscriminated unions: the condition under which decoding this variant is tried ("" = never).
     accept: str = ""
+    convert: str = ""  # request twins: the expression turning the source variant's `inner` into this one
 
 
 @dataclass
@@ -147,6 +172,7 @@ class RustUnion:
     discriminator: str  # Rust string literal of the tag property, "" when undiscriminated
     decoder: str  # the template of its Deserialize impl: by tag, or by trying variants in order
     template: str = "rust/union.rs.j2"
+    conversion: RustFrom | None = None
 
     @property
     def attrs(self) -> list[str]:
@@ -167,14 +193,16 @@ class RustModels:
 # Structs -------------------------------------------------------------------------------------------
 
 
-def _field_doc(f: ir.Field) -> list[str]:
+def _field_doc(f: ir.Field, twin: str | None = None) -> list[str]:
     lines = doc(f.docs.text, f"The {code(f.wire_name)} property.")
     notes = []
     if f.default is not None:
         value = f.default.value
         shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
         notes.append(f"Defaults to {code(shown)} on the server.")
-    if f.read_only:
+    if f.read_only and twin:
+        notes.append(f"Read-only: set by the server; request bodies use [`{twin}`], which leaves it out.")
+    elif f.read_only:
         notes.append("Read-only: set by the server and ignored in requests.")
     if f.write_only:
         notes.append("Write-only: sent in requests, never returned.")
@@ -185,45 +213,146 @@ def _field_doc(f: ir.Field) -> list[str]:
 
 _SKIP_NONE = 'skip_serializing_if = "Option::is_none"'
 _DOUBLE_OPTION = 'deserialize_with = "crate::serde_helpers::double_option"'
+# An optional free-form value: `null` is a value (Some(Value::Null)), only absence is None.
+_NULLABLE = 'deserialize_with = "crate::serde_helpers::nullable"'
+_PRESENT = 'deserialize_with = "crate::serde_helpers::present"'
+_UNKNOWN = 'skip_serializing_if = "serde_json::Map::is_empty"'
 
 
-def _optionality(f: ir.Field, inner: RustType) -> tuple[RustType, list[str]]:
+def _free_form(types: RustTypes, f: ir.Field) -> bool:
+    target = types.resolve(f.type)
+    return isinstance(target, ir.PrimitiveType) and target.kind is ir.Prim.ANY
+
+
+def _optionality(types: RustTypes, f: ir.Field, inner: RustType) -> tuple[RustType, list[str]]:
     """The field's type and serde arguments for its required/nullable combination."""
     if f.required and not f.nullable:
         return inner, []
-    if f.required:
-        return inner.option(), ["default"]
+    if f.required:  # null is None; absence is a decode error, as for any required field
+        return inner.option(), [_NULLABLE]
     if not f.nullable:
+        if _free_form(types, f):
+            return inner.option(), ["default", _SKIP_NONE, _PRESENT]
         return inner.option(), ["default", _SKIP_NONE]
     return inner.option().option(), ["default", _SKIP_NONE, _DOUBLE_OPTION]
 
 
-def struct_field(types: RustTypes, owner: str, f: ir.Field, name: str) -> RustField:
-    inner = types.entry(walks.unwrap_nullable(f.type), types.boxed_edge(owner, f.type))
-    rust_type, serde = _optionality(f, inner)
+def struct_field(types: RustTypes, owner: str, f: ir.Field, name: str, request: bool = False) -> RustField:
+    inner = types.entry(walks.unwrap_nullable(f.type), types.boxed_edge(owner, f.type), request)
+    rust_type, serde = _optionality(types, f, inner)
     rename = [f"rename = {rust_string(f.wire_name)}"] if name.removeprefix("r#") != f.wire_name else []
-    return RustField(name, rust_type, rename + serde, _field_doc(f), f.docs.deprecated, f)
+    lines = _field_doc(f, types.inputs.get(owner))
+    return RustField(name, rust_type, rename + serde, lines, f.docs.deprecated, f)
+
+
+def _derives(fields: list[RustField]) -> str:
+    derives = ["Debug", "Clone", "PartialEq"]
+    if all(f.rust_type.defaultable for f in fields):
+        derives.append("Default")
+    return ", ".join([*derives, "Serialize", "Deserialize"])
 
 
 def _struct(types: RustTypes, named: ir.NamedType, obj: ir.ObjectDef) -> RustStruct:
     claim = field_namer()
     fields = [struct_field(types, named.name, f, claim(f.wire_name)) for f in obj.fields]
     if obj.additional is not None:
-        values = types.entry(obj.additional)
-        extra = RustType(
-            f"std::collections::HashMap<String, {values.rendered}>", Kind.MAP, values.crates, values
+        fields.append(_additional(types, obj.additional, claim("additional_properties")))
+    elif named.name not in types.request_only:
+        lines = doc(
+            "Fields the contract does not declare, as received: kept so that re-encoding the value "
+            "sends them back unchanged."
         )
-        lines = doc("Properties not declared by the contract, by name.")
-        fields.append(RustField(claim("additional_properties"), extra, ["flatten"], lines))
-    derives = ["Debug", "Clone", "PartialEq"]
-    if all(f.rust_type.defaultable for f in fields):
-        derives.append("Default")
+        fields.append(RustField(claim("extra"), UNKNOWN_FIELDS, ["flatten", _UNKNOWN], lines))
+    lines = doc(named.docs.text, f"The {code(named.name)} schema.")
+    twin = types.inputs.get(named.name)
+    if twin:
+        lines += ["///", *doc(f"Request bodies take it as [`{twin}`], without the read-only fields.")]
     return RustStruct(
         name=types.names[named.name],
-        doc=doc(named.docs.text, f"The {code(named.name)} schema."),
-        derives=", ".join([*derives, "Serialize", "Deserialize"]),
+        doc=lines,
+        derives=_derives(fields),
         deprecated=named.docs.deprecated,
         fields=fields,
+    )
+
+
+def _additional(types: RustTypes, values_type: ir.Type, name: str, request: bool = False) -> RustField:
+    values = types.entry(values_type, request=request)
+    extra = RustType(f"std::collections::HashMap<String, {values.rendered}>", Kind.MAP, values.crates, values)
+    lines = doc("Properties not declared by the contract, by name.")
+    return RustField(name, extra, ["flatten"], lines)
+
+
+def _twin_doc(types: RustTypes, named: ir.NamedType, read_only: list[str]) -> list[str]:
+    what = f"[`{types.names[named.name]}`]"
+    lines = doc(f"{what} as sent in a request body: the fields the server sets are left out.")
+    if read_only:
+        fields = ", ".join(code(name) for name in read_only)
+        lines += ["///", *doc(f"Read-only fields of {what} left out: {fields}.")]
+    return lines
+
+
+def convert(types: RustTypes, value: str, source: RustType, target: RustType) -> str:
+    """The Rust expression turning `value` of type `source` into `target`, where `target` is
+    `source` with request twins in place of some named types (each twin struct, union or newtype
+    is `From` its schema's type; a twin type alias is converted as what it stands for)."""
+    if not _holds_twin(types, target):
+        return value
+    if target.kind is Kind.NAMED and target.model is not None and not target.recursive:
+        named = types.by_name[target.model].definition
+        if isinstance(named, ir.AliasDef):
+            return convert(types, value, types.entry(named.target), types.request_entry(named.target))
+    s, t = source.inner, target.inner
+    if target.kind is Kind.NAMED or s is None or t is None:
+        return f"{target.rendered}::from({value})"
+    if target.kind is Kind.BOX:
+        return f"Box::new({convert(types, f'*{value}', s, t)})"
+    if target.kind is Kind.OPTION:
+        return f"{value}.map({_function(types, s, t)})"
+    if target.kind is Kind.VEC:
+        return f"{value}.into_iter().map({_function(types, s, t)}).collect()"
+    return f"{value}.into_iter().map(|(k, v)| (k, {convert(types, 'v', s, t)})).collect()"
+
+
+def _holds_twin(types: RustTypes, t: RustType) -> bool:
+    """Whether a request-side entry names a request twin (else it is the response-side type)."""
+    if t.kind is Kind.NAMED:
+        return t.model in types.inputs
+    return t.inner is not None and _holds_twin(types, t.inner)
+
+
+def _function(types: RustTypes, source: RustType, target: RustType) -> str:
+    """A function from `source` to `target` for `map`: a path where one will do (clippy's
+    redundant_closure), else a closure."""
+    made = convert(types, "v", source, target)
+    call = f"{target.rendered}::from(v)"
+    return f"{target.rendered}::from" if made == call else f"|v| {made}"
+
+
+def _struct_twin(types: RustTypes, named: ir.NamedType, obj: ir.ObjectDef) -> RustStruct:
+    """The request twin of a struct: no read-only fields, no unknown fields, twins inside."""
+    claim = field_namer()
+    writable = [f for f in obj.fields if not f.read_only]
+    fields, body = [], ["Self {"]
+    for f in writable:
+        name = claim(f.wire_name)
+        field = struct_field(types, named.name, f, name, request=True)
+        source = struct_field(types, named.name, f, name).rust_type
+        fields.append(field)
+        body.append(f"    {name}: {convert(types, f'value.{name}', source, field.rust_type)},")
+    if obj.additional is not None:
+        extra = _additional(types, obj.additional, claim("additional_properties"), request=True)
+        source = _additional(types, obj.additional, extra.name).rust_type
+        fields.append(extra)
+        body.append(f"    {extra.name}: {convert(types, f'value.{extra.name}', source, extra.rust_type)},")
+    read_only = [f.wire_name for f in obj.fields if f.read_only]
+    return RustStruct(
+        name=types.inputs[named.name],
+        doc=_twin_doc(types, named, read_only),
+        derives=_derives(fields),
+        deprecated=named.docs.deprecated,
+        fields=fields,
+        conversion=RustFrom(types.names[named.name], [*body, "}"]),
     )
 
 
@@ -306,7 +435,7 @@ def _primitive_condition(types: RustTypes, target: ir.PrimitiveType) -> str:
     return "value.is_number()" if types.entry(target).kind.number else "value.is_string()"
 
 
-def accept_condition(types: RustTypes, t: ir.Type) -> str:
+def accept_condition(types: RustTypes, t: ir.Type, request: bool = False) -> str:
     """The Rust condition on `value` (a serde_json::Value) under which an undiscriminated union
     tries to decode a member of type t."""
     target = types.resolve(t)
@@ -321,7 +450,8 @@ def accept_condition(types: RustTypes, t: ir.Type) -> str:
     if isinstance(target, ir.EnumDef):
         return "value.is_string()" if target.base is ir.Prim.STRING else "value.is_number()"
     if isinstance(target, ir.ObjectDef):
-        required = ", ".join(rust_string(f.wire_name) for f in target.fields if f.required)
+        wanted = [f for f in target.fields if f.required and not (request and f.read_only)]
+        required = ", ".join(rust_string(f.wire_name) for f in wanted)
         return f"crate::serde_helpers::has_fields(&value, &[{required}])"
     return "true"  # a nested union decides for itself
 
@@ -348,66 +478,93 @@ def _variant_doc(types: RustTypes, union: ir.UnionDef, variant: ir.Variant, deco
 
 
 def _variant(
-    types: RustTypes, named: ir.NamedType, union: ir.UnionDef, variant: ir.Variant, name: str
+    types: RustTypes,
+    named: ir.NamedType,
+    union: ir.UnionDef,
+    variant: ir.Variant,
+    name: str,
+    request: bool = False,
 ) -> RustVariant:
-    payload = types.expr(variant.type, types.boxed_variant(variant.type))
+    boxed = types.boxed_variant(variant.type)
+    payload = types.entry(variant.type, boxed, request)
     decodable = types.decodable(named.name, variant.type)
-    if not decodable:
+    if not decodable and not request:
         types.warnings.append(
             f"union {named.name!r}: variant {name} contains the union itself; never decoded"
         )
-    item = RustVariant(name=name, payload=payload, doc=_variant_doc(types, union, variant, decodable))
+    item = RustVariant(name, payload.rendered, _variant_doc(types, union, variant, decodable))
+    if request:
+        item.convert = convert(types, "inner", types.entry(variant.type, boxed), payload)
     if not decodable:
         return item
     if union.discriminator is None:
-        item.accept = accept_condition(types, variant.type)
+        item.accept = accept_condition(types, variant.type, request)
     elif variant.tags:
         item.pattern = " | ".join(rust_string(tag) for tag in variant.tags)
-        item.what = rust_string(f"`{name}` variant of `{types.names[named.name]}`")
+        union_name = (types.inputs if request else types.names)[named.name]
+        item.what = rust_string(f"`{name}` variant of `{union_name}`")
         target = types.resolve(variant.type)
-        if isinstance(target, ir.ObjectDef) and union.discriminator not in {
-            f.wire_name for f in target.fields
-        }:
-            item.inject_tag = rust_string(variant.tags[0])
+        if isinstance(target, ir.ObjectDef):
+            item.tags = "&[" + ", ".join(rust_string(tag) for tag in variant.tags) + "]"
+            item.untag = union.discriminator not in {f.wire_name for f in target.fields}
     return item
 
 
-def _union(types: RustTypes, named: ir.NamedType, union: ir.UnionDef) -> RustUnion:
+def _union(types: RustTypes, named: ir.NamedType, union: ir.UnionDef, request: bool = False) -> RustUnion:
     name = types.names[named.name]
     namer = Namer(pascal, fix_variant, "Variant", taken=("Unknown",))
     variants = [
-        _variant(types, named, union, v, namer.claim(_variant_label(types, union, name, v)))
+        _variant(types, named, union, v, namer.claim(_variant_label(types, union, name, v)), request)
         for v in union.variants
     ]
-    lines = doc(named.docs.text, f"The {code(named.name)} union.")
+    own = doc(named.docs.text, f"The {code(named.name)} union.")
+    lines = _twin_doc(types, named, []) if request else own
     if union.discriminator is not None:
         lines += ["///", f"/// The {code(union.discriminator)} property selects the variant."]
     else:
         lines += ["///", "/// Decoding tries the variants in order and keeps the first that fits."]
     lines += ["/// A value no variant matches is kept in `Unknown` as raw JSON, not rejected."]
     return RustUnion(
-        name=name,
+        name=types.inputs[named.name] if request else name,
         doc=lines,
         deprecated=named.docs.deprecated,
         variants=variants,
         discriminator=rust_string(union.discriminator) if union.discriminator is not None else "",
         decoder=_TAGGED if any(v.pattern for v in variants) else _UNTAGGED,
+        conversion=_union_conversion(name, variants) if request else None,
+    )
+
+
+def _union_conversion(source: str, variants: list[RustVariant]) -> RustFrom:
+    arms = [f"    {source}::{v.name}(inner) => Self::{v.name}({v.convert})," for v in variants]
+    return RustFrom(
+        source, ["match value {", *arms, f"    {source}::Unknown(raw) => Self::Unknown(raw),", "}"]
     )
 
 
 # Aliases -------------------------------------------------------------------------------------------
 
 
-def _alias(types: RustTypes, named: ir.NamedType, alias: ir.AliasDef) -> RustNewtype | RustAlias:
+def _alias(
+    types: RustTypes, named: ir.NamedType, alias: ir.AliasDef, request: bool = False
+) -> RustNewtype | RustAlias:
     name = types.names[named.name]
     lines = doc(named.docs.text, f"The {code(named.name)} schema.")
+    if request:
+        name = types.inputs[named.name]
+        lines = _twin_doc(types, named, [])
     deprecated = named.docs.deprecated
     if named.name in types.degenerate:
         return RustAlias(name, lines, deprecated, JSON.rendered)
     if named.name in types.newtypes:
-        target = types.expr(alias.target, types.boxed_edge(named.name, alias.target))
-        return RustNewtype(name, lines, deprecated, target)
-    return RustAlias(name, lines, deprecated, types.expr(alias.target))
+        boxed = types.boxed_edge(named.name, alias.target)
+        target = types.entry(alias.target, boxed, request)
+        newtype = RustNewtype(name, lines, deprecated, target.rendered)
+        if request:
+            inner = convert(types, "value.0", types.entry(alias.target, boxed), target)
+            newtype.conversion = RustFrom(types.names[named.name], [f"Self({inner})"])
+        return newtype
+    return RustAlias(name, lines, deprecated, types.expr(alias.target, request=request))
 
 
 def _item(types: RustTypes, named: ir.NamedType) -> RustItem:
@@ -419,6 +576,22 @@ def _item(types: RustTypes, named: ir.NamedType) -> RustItem:
     if isinstance(d, ir.UnionDef):
         return _union(types, named, d)
     return _alias(types, named, d)
+
+
+def _twin(types: RustTypes, named: ir.NamedType) -> RustItem:
+    """The request twin of a schema that holds read-only fields (enums never do)."""
+    d = named.definition
+    if isinstance(d, ir.ObjectDef):
+        return _struct_twin(types, named, d)
+    if isinstance(d, ir.UnionDef):
+        return _union(types, named, d, request=True)
+    assert isinstance(d, ir.AliasDef)
+    return _alias(types, named, d, request=True)
+
+
+def _items(types: RustTypes, named: ir.NamedType) -> list[RustItem]:
+    item = _item(types, named)
+    return [item, _twin(types, named)] if named.name in types.inputs else [item]
 
 
 def _any_deprecated(api: ir.Api) -> bool:
@@ -435,7 +608,7 @@ def _any_deprecated(api: ir.Api) -> bool:
 
 def build_models(api: ir.Api, types: RustTypes | None = None) -> RustModels:
     types = types or RustTypes(api)
-    models = RustModels(items=[_item(types, named) for named in api.types])
+    models = RustModels(items=[item for named in api.types for item in _items(types, named)])
     models.serde_import = any(not isinstance(item, RustAlias) for item in models.items)
     allows = ["deprecated"] if _any_deprecated(api) else []
     models.lint_allows = ["clippy::enum_variant_names", *allows, *DOC_LINT_ALLOWS]

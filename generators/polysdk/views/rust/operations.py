@@ -52,6 +52,8 @@ _BUILDER_NAMES = (
     "max_retries",
     "header",
     "idempotency_key",
+    "max_response_bytes",
+    "cancellation",
     "send",
     "send_with_response",
     "pages",
@@ -67,6 +69,9 @@ CLIENT_METHODS = (
     "new",
     "base_url",
     "max_retries",
+    "max_response_bytes",
+    "response_limit",
+    "send_attempt",
     "build_request",
     "execute",
     "body",
@@ -233,15 +238,17 @@ def _path_expr(op: ir.Operation, fields: dict[str, str]) -> str:
     return f"[{', '.join(parts)}].concat()"
 
 
-def _value_param(types: RustTypes, t: ir.Type, ident: str, required: bool, lines: list[str]) -> RustParam:
-    value = types.entry(walks.unwrap_nullable(t))
+def _value_param(
+    types: RustTypes, t: ir.Type, ident: str, required: bool, lines: list[str], request: bool = False
+) -> RustParam:
+    value = types.entry(walks.unwrap_nullable(t), request=request)
     return RustParam(ident, value, value.kind is Kind.STRING, required, lines, Source.PARAM, "")
 
 
 def _param_emit(p: ir.Param, ident: str) -> list[str]:
     wire = rust_string(p.wire_name)
     if p.location is ir.ParamLocation.PATH:
-        return []
+        return [f"req.path_param({wire}, &self.{ident});"]
     if p.location is ir.ParamLocation.QUERY:
         style = _STYLES.get(p.style, "Form")
         explode = "true" if p.explode else "false"
@@ -280,7 +287,7 @@ def _part(types: RustTypes, f: ir.Field, ident: str, required: bool, encodings: 
         return RustParam(
             ident, FILE_PART, False, required, lines, Source.PART, f.wire_name, Role.FILE, [], part
         )
-    param = _value_param(types, f.type, ident, required, lines)
+    param = _value_param(types, f.type, ident, required, lines, request=True)
     param.source, param.wire = Source.PART, f.wire_name
     as_json = "true" if _part_as_json(types, f.type, encodings.get(f.wire_name, "")) else "false"
     param.part = [f"multipart.value({wire}, &self.{ident}, {as_json})?;"]
@@ -298,8 +305,11 @@ def _body_statement(shape: OperationShape, value: str, place: str) -> str:
         return f"req.bytes(crate::runtime::Bytes::from({value}.clone()), {media});"
     if body.kind is BodyKind.MULTIPART:
         return f"req.multipart({value}.clone());"
-    method = "form" if body.kind is BodyKind.FORM else "json"
-    return f"req.{method}({place}{value});"
+    if body.kind is BodyKind.FORM:
+        return f"req.form({place}{value});"
+    if body.media_type == "application/json":
+        return f"req.json({place}{value});"
+    return f"req.json_as({place}{value}, {media});"
 
 
 def _body_param(types: RustTypes, shape: OperationShape, ident: str, lines: list[str]) -> RustParam:
@@ -312,7 +322,7 @@ def _body_param(types: RustTypes, shape: OperationShape, ident: str, lines: list
     elif body.kind is BodyKind.MULTIPART:
         value, into, role = MULTIPART, False, Role.MULTIPART
     else:
-        value = types.entry(body.type) if body.type is not None else JSON
+        value = types.request_entry(body.type) if body.type is not None else JSON
         into, role = False, Role.VALUE
     param = RustParam(ident, value, into, body.required, lines, Source.BODY, "body", role)
     if body.required:
@@ -356,7 +366,7 @@ def _params(types: RustTypes, shape: OperationShape) -> tuple[list[RustParam], d
     target = types.resolve(body.type) if body.type is not None else None
     if body.kind is BodyKind.MULTIPART and isinstance(target, ir.ObjectDef):
         encodings = _encodings(shape)
-        for f in target.fields:
+        for f in (f for f in target.fields if not f.read_only):
             params.append(_part(types, f, namer.claim(f.wire_name), f.required and body.required, encodings))
         return params, path_fields, True
     lines = doc(op.body.docs.text if op.body else "", "The request body.")

@@ -103,6 +103,10 @@ BOOL = _scalar("bool", Kind.BOOL)
 I32 = _scalar("i32", Kind.I32)
 I64 = _scalar("i64", Kind.I64)
 JSON = _scalar("serde_json::Value", Kind.JSON, "serde_json")
+# The fields of a JSON object that its struct does not declare (flattened into the struct).
+UNKNOWN_FIELDS = RustType(
+    "serde_json::Map<String, serde_json::Value>", Kind.MAP, frozenset({"serde_json"}), JSON
+)
 UNIT = _scalar("()", Kind.RUNTIME)
 BYTES = _scalar("crate::runtime::Bytes", Kind.RUNTIME)
 FILE_PART = _scalar("crate::runtime::FilePart", Kind.RUNTIME)
@@ -247,6 +251,11 @@ class RustTypes:
         self.degenerate, self.newtypes = self._alias_cycles()
         self.boxed_edges = self._recursive_edges()
         self.undecodable = self._decode_cycles()
+        # Request twins: the schemas sent in request bodies that hold read-only fields (at any
+        # depth) get a second type without them, e.g. `AgentInput` for `Agent`. Claimed after
+        # every schema name, so a schema keeps its own name when a twin's would clash.
+        twins, self.request_only = self._request_twins()
+        self.inputs = {name: namer.claim(f"{name} input") for name in twins}
 
     # Graph analyses ------------------------------------------------------------------------------
 
@@ -307,6 +316,55 @@ class RustTypes:
 
         return self._edges(targets)
 
+    def _children(self, named: ir.NamedType) -> list[str]:
+        """The named types a schema refers to, through collections too."""
+        d = named.definition
+        if isinstance(d, ir.ObjectDef):
+            found = [r for f in d.fields for r in references(f.type, False)]
+            return found + references(d.additional, False)
+        if isinstance(d, ir.UnionDef):
+            return [r for v in d.variants for r in references(v.type, False)]
+        if isinstance(d, ir.AliasDef) and named.name not in self.degenerate:
+            return references(d.target, False)
+        return []
+
+    def _request_twins(self) -> tuple[list[str], set[str]]:
+        """The schemas reachable from a request body that hold a read-only field, directly or
+        through the schemas they refer to (in contract order); and the schemas only ever sent
+        (a struct there has no use for fields the SDK does not know)."""
+        children = {n.name: [r for r in self._children(n) if r in self.by_name] for n in self.api.types}
+        parents: dict[str, list[str]] = {}
+        for name, refs in children.items():
+            for r in refs:
+                parents.setdefault(r, []).append(name)
+        owners = [
+            n.name
+            for n in self.api.types
+            if isinstance(n.definition, ir.ObjectDef) and any(f.read_only for f in n.definition.fields)
+        ]
+        holds = self._walk(parents, owners)  # a schema holds one when a schema it refers to does
+        sent = self._reach(children, [op.body.contents for op in self.api.operations if op.body])
+        received = self._reach(children, [r.contents for op in self.api.operations for r in op.responses])
+        twins = [named.name for named in self.api.types if named.name in sent and named.name in holds]
+        return twins, sent - received
+
+    def _reach(self, children: dict[str, list[str]], contents: list[tuple[ir.Content, ...]]) -> set[str]:
+        """The schemas reachable from the types of some contents."""
+        return self._walk(
+            children, [r for group in contents for c in group for r in references(c.type, False)]
+        )
+
+    def _walk(self, edges: dict[str, list[str]], roots: list[str]) -> set[str]:
+        """The schemas reachable from `roots` (included) along `edges`."""
+        pending = list(roots)
+        reached: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in self.by_name and name not in reached:
+                reached.add(name)
+                pending.extend(edges.get(name, []))
+        return reached
+
     def boxed_edge(self, owner: str, t: ir.Type) -> bool:
         """Whether a by-value reference from `owner` through `t` lies on a cycle (needs a Box)."""
         return any((owner, r) in self.boxed_edges for r in references(t, True))
@@ -342,33 +400,41 @@ class RustTypes:
 
     # Entries -------------------------------------------------------------------------------------
 
-    def entry(self, t: ir.Type, boxed: bool = False) -> RustType:
-        """The Rust type of t; `boxed` puts the named type under any Option into a Box."""
+    def entry(self, t: ir.Type, boxed: bool = False, request: bool = False) -> RustType:
+        """The Rust type of t; `boxed` puts the named type under any Option into a Box.
+        `request`: the type as sent in a request body, with request twins (`AgentInput`) for the
+        schemas that hold read-only fields."""
         if isinstance(t, ir.PrimitiveType):
             return _PRIMS[t.kind]
         if isinstance(t, ir.ConstType):
             return const_type(t.value)
         if isinstance(t, ir.ArrayType):
-            items = self.entry(t.items)
+            items = self.entry(t.items, request=request)
             return RustType(f"Vec<{items.rendered}>", Kind.VEC, items.crates, items)
         if isinstance(t, ir.MapType):
-            values = self.entry(t.values)
+            values = self.entry(t.values, request=request)
             rendered = f"std::collections::HashMap<String, {values.rendered}>"
             return RustType(rendered, Kind.MAP, values.crates, values)
         if isinstance(t, ir.NamedRef):
-            return self._named(t, boxed)
-        return self.entry(t.inner, boxed).option()
+            return self._named(t, boxed, request)
+        return self.entry(t.inner, boxed, request).option()
 
-    def _named(self, t: ir.NamedRef, boxed: bool) -> RustType:
+    def request_entry(self, t: ir.Type, boxed: bool = False) -> RustType:
+        """The Rust type of a request body (or part) of type t: read-only fields left out."""
+        return self.entry(t, boxed, request=True)
+
+    def _named(self, t: ir.NamedRef, boxed: bool, request: bool = False) -> RustType:
         name = self.names.get(t.name)
         if name is None:
             self.warnings.append(f"reference to undeclared schema {t.name!r}; generated as serde_json::Value")
             return JSON
+        if request:
+            name = self.inputs.get(t.name, name)
         found = RustType(name, Kind.NAMED, model=t.name, recursive=t.name in self.newtypes)
         return found.box() if boxed else found
 
-    def expr(self, t: ir.Type, boxed: bool = False) -> str:
-        return self.entry(t, boxed).rendered
+    def expr(self, t: ir.Type, boxed: bool = False, request: bool = False) -> str:
+        return self.entry(t, boxed, request).rendered
 
     def label(self, t: ir.Type) -> str:
         """Words naming a union member that has no tag."""

@@ -68,7 +68,7 @@ async fn op_0(
     c: &Ctl,
 ) -> ::std::result::Result<Outcome, String> {
     let b = client.health().get();
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -83,7 +83,7 @@ async fn op_1(
     c: &Ctl,
 ) -> ::std::result::Result<Outcome, String> {
     let b = client.health().get_metrics();
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -100,7 +100,7 @@ async fn op_2(
     let b = client
         .auth()
         .create_access_token(crate::engine::need(a.body::<TokenRequest>()?, "body")?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -130,7 +130,7 @@ async fn op_3(
     if let Some(v) = a.arg::<std::collections::HashMap<String, String>>("labels")? {
         b = b.labels(v);
     }
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -148,8 +148,8 @@ async fn op_4(
 ) -> ::std::result::Result<Outcome, String> {
     let b = client
         .agents()
-        .register(crate::engine::need(a.body::<Agent>()?, "body")?);
-    let b = b.options(c.options());
+        .register(crate::engine::need(a.body::<AgentInput>()?, "body")?);
+    let b = b.options(c.call_options(a, Some("Idempotency-Key"), None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -167,7 +167,7 @@ async fn op_5(
         a.arg::<String>("agent_id")?,
         "agent_id",
     )?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -185,7 +185,7 @@ async fn op_6(
         a.arg::<String>("agent_id")?,
         "agent_id",
     )?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -203,7 +203,7 @@ async fn op_7(
         crate::engine::need(a.arg::<String>("agent_id")?, "agent_id")?,
         crate::engine::need(a.body::<AgentUpdate>()?, "body")?,
     );
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -221,7 +221,7 @@ async fn op_8(
         crate::engine::need(a.arg::<String>("agent_id")?, "agent_id")?,
         crate::engine::need(a.body::<Heartbeat>()?, "body")?,
     );
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -239,7 +239,7 @@ async fn op_9(
         a.arg::<String>("agent_id")?,
         "agent_id",
     )?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -256,7 +256,7 @@ async fn op_10(
     let b = client
         .plans()
         .create(crate::engine::need(a.body::<PlanCreate>()?, "body")?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, Some("Idempotency-Key"), None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -273,7 +273,7 @@ async fn op_11(
     let b = client
         .plans()
         .get(crate::engine::need(a.arg::<String>("plan_id")?, "plan_id")?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -300,7 +300,7 @@ async fn op_12(
     if let Some(v) = a.arg::<chrono::DateTime<chrono::Utc>>("created_after")? {
         b = b.created_after(v);
     }
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -319,7 +319,7 @@ async fn op_13(
     let b = client
         .runs()
         .start(crate::engine::need(a.body::<RunCreate>()?, "body")?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, Some("Idempotency-Key"), None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -336,7 +336,7 @@ async fn op_14(
     let b = client
         .runs()
         .get(crate::engine::need(a.arg::<String>("run_id")?, "run_id")?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -356,7 +356,7 @@ async fn op_15(
     if let Some(v) = a.body::<CancelRunRequest>()? {
         b = b.body(v);
     }
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -382,7 +382,7 @@ async fn op_16(
     if let Some(v) = a.arg::<i64>("after_sequence")? {
         b = b.after_sequence(v);
     }
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -401,7 +401,7 @@ async fn op_17(
     let b = client
         .runs()
         .stream_events(crate::engine::need(a.arg::<String>("run_id")?, "run_id")?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, Some("Last-Event-ID"))?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Stream => crate::engine::stream(b.send_with_response(), c).await,
@@ -419,7 +419,7 @@ async fn op_18(
         crate::engine::need(a.arg::<String>("agent_id")?, "agent_id")?,
         crate::engine::need(a.body::<MessageCreate>()?, "body")?,
     );
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, Some("Idempotency-Key"), None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -443,7 +443,7 @@ async fn op_19(
     if let Some(v) = a.arg::<i32>("timeout_seconds")? {
         b = b.timeout_seconds(v);
     }
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -461,7 +461,7 @@ async fn op_20(
         a.arg::<String>("elicitation_id")?,
         "elicitation_id",
     )?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -479,7 +479,7 @@ async fn op_21(
         crate::engine::need(a.arg::<String>("elicitation_id")?, "elicitation_id")?,
         crate::engine::need(a.body::<ElicitationResponse>()?, "body")?,
     );
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, Some("Idempotency-Key"), None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -502,7 +502,7 @@ async fn op_22(
     if let Some(v) = a.arg::<i32>("limit")? {
         b = b.limit(v);
     }
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -523,7 +523,7 @@ async fn op_23(
         crate::engine::need(a.arg::<String>("filename")?, "filename")?,
         crate::engine::need(a.body_bytes()?, "body")?,
     );
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, Some("Idempotency-Key"), None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -544,7 +544,7 @@ async fn op_24(
     if let Some(v) = a.part::<ArtifactMetadata>("metadata")? {
         b = b.metadata(v);
     }
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, Some("Idempotency-Key"), None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -562,7 +562,7 @@ async fn op_25(
         a.arg::<String>("artifact_id")?,
         "artifact_id",
     )?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call(b.send_with_response(), c).await,
@@ -580,7 +580,7 @@ async fn op_26(
         a.arg::<String>("artifact_id")?,
         "artifact_id",
     )?);
-    let b = b.options(c.options());
+    let b = b.options(c.call_options(a, None, None)?);
     a.finish()?;
     Ok(match c.mode {
         Mode::Call => crate::engine::call_binary(b.send_with_response(), c).await,

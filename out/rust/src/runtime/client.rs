@@ -53,7 +53,11 @@ pub(crate) struct Inner {
     pub(crate) user_agent: String,
     pub(crate) initial_retry_delay: Duration,
     pub(crate) max_retry_delay: Duration,
+    pub(crate) max_response_bytes: u64,
 }
+
+/// The default of [`ClientBuilder::max_response_bytes`]: 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The API client. Cheap to clone: clones share one connection pool and configuration.
 ///
@@ -97,6 +101,11 @@ impl Client {
     pub fn max_retries(&self) -> u32 {
         self.inner.max_retries
     }
+
+    /// The largest response body read into memory.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.inner.max_response_bytes
+    }
 }
 
 /// Configures a [`Client`].
@@ -113,6 +122,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     initial_retry_delay: Option<Duration>,
     max_retry_delay: Option<Duration>,
+    max_response_bytes: Option<u64>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -154,7 +164,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests through this `reqwest::Client` (its own timeouts and proxies apply).
+    /// Sends requests through this `reqwest::Client` (its own timeouts and proxies apply). Build
+    /// it with `redirect(reqwest::redirect::Policy::none())`: the SDK follows redirects itself
+    /// and strips credentials on a cross-origin hop, which a client following redirects on its
+    /// own would not do.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -196,6 +209,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response body read into memory (default 32 MiB), counted after
+    /// decompression: JSON, text and error bodies, [`Binary::bytes`](super::Binary::bytes), and
+    /// for an event stream the bytes held for one event. A larger success body is a
+    /// [`Error::Decode`] naming the limit; a larger error body is kept truncated to the limit.
+    /// Streamed downloads ([`Binary::into_stream`](super::Binary::into_stream)) are not bounded.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
     /// Another contract's authentication schemes (the runtime's own tests).
     #[cfg(test)]
     pub(crate) fn auth_scheme(mut self, auth: AuthScheme) -> Self {
@@ -226,7 +249,9 @@ impl ClientBuilder {
         super::http::check_header("user-agent", &user_agent)?;
         let http = match self.http {
             Some(http) => http,
+            // Redirects are followed by the SDK itself (credentials never cross origins).
             None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::invalid(format!("cannot build the HTTP client: {e}")))?,
         };
@@ -247,6 +272,9 @@ impl ClientBuilder {
                     .initial_retry_delay
                     .unwrap_or(Duration::from_millis(500)),
                 max_retry_delay: self.max_retry_delay.unwrap_or(Duration::from_secs(8)),
+                max_response_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             }),
         })
     }
@@ -263,12 +291,14 @@ pub struct RequestOptions {
     /// An absolute URL replacing the operation's (pagination by Link header).
     pub(crate) url: Option<String>,
     pub(crate) cancel: Option<CancellationToken>,
+    pub(crate) max_response_bytes: Option<u64>,
 }
 
 /// Cancels calls from elsewhere: a call given a token ends with [`Error::Cancelled`] as soon as
 /// the token is cancelled (also during a backoff sleep). Dropping a call's future cancels it too.
 #[derive(Clone)]
 pub struct CancellationToken {
+    cancelled: Arc<std::sync::atomic::AtomicBool>,
     sender: Arc<std::sync::Mutex<Option<futures::channel::oneshot::Sender<()>>>>,
     receiver: futures::future::Shared<futures::channel::oneshot::Receiver<()>>,
 }
@@ -293,6 +323,7 @@ impl CancellationToken {
         use futures::FutureExt;
         let (sender, receiver) = futures::channel::oneshot::channel();
         CancellationToken {
+            cancelled: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             sender: Arc::new(std::sync::Mutex::new(Some(sender))),
             receiver: receiver.shared(),
         }
@@ -300,6 +331,8 @@ impl CancellationToken {
 
     /// Cancels every call holding this token (or a clone of it).
     pub fn cancel(&self) {
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let sender = match self.sender.lock() {
             Ok(mut guard) => guard.take(),
             Err(poisoned) => poisoned.into_inner().take(),
@@ -311,7 +344,7 @@ impl CancellationToken {
 
     /// Whether the token was cancelled.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.receiver.peek(), Some(Ok(())))
+        self.cancelled.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Resolves when the token is cancelled (never, if it cannot be any more).
@@ -342,6 +375,7 @@ impl std::fmt::Debug for RequestOptions {
             .field("headers", &headers)
             .field("idempotency_key", &self.idempotency_key)
             .field("base_url", &self.base_url)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -382,9 +416,17 @@ impl RequestOptions {
         self
     }
 
-    /// Ends this call with [`Error::Cancelled`] when the token is cancelled.
+    /// Ends this call with [`Error::Cancelled`] when the token is cancelled: while it is sent,
+    /// and afterwards while its event stream or binary body is being read.
     pub fn cancellation(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(token);
+        self
+    }
+
+    /// The largest response body read into memory for this call (see
+    /// [`ClientBuilder::max_response_bytes`]).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = Some(limit);
         self
     }
 }

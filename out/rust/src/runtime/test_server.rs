@@ -12,9 +12,16 @@ pub(crate) enum Reply {
     Raw(Vec<u8>),
     /// Reads the request and never answers (until the test ends).
     Stall,
+    /// Writes these bytes and keeps the connection open (for a few seconds).
+    RawThenStall(Vec<u8>),
 }
 
 pub(crate) fn respond(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
+    respond_bytes(status, headers, body.as_bytes())
+}
+
+/// A response with a binary body.
+pub(crate) fn respond_bytes(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut out = format!(
         "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
         body.len()
@@ -23,8 +30,44 @@ pub(crate) fn respond(status: u16, headers: &[(&str, &str)], body: &str) -> Repl
         out.push_str(&format!("{name}: {value}\r\n"));
     }
     out.push_str("\r\n");
-    out.push_str(body);
-    Reply::Raw(out.into_bytes())
+    let mut out = out.into_bytes();
+    out.extend_from_slice(body);
+    Reply::Raw(out)
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in data {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// `data` as a gzip member of stored (uncompressed) deflate blocks.
+pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut blocks = data.chunks(65535).peekable();
+    if blocks.peek().is_none() {
+        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(block) = blocks.next() {
+        let last = u8::from(blocks.peek().is_none());
+        let len = block.len() as u16;
+        out.push(last);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out.extend_from_slice(&crc32(data).to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +155,11 @@ pub(crate) fn serve(replies: Vec<Reply>) -> Server {
                     let _ = stream.flush();
                 }
                 Reply::Stall => std::thread::sleep(Duration::from_secs(2)),
+                Reply::RawThenStall(bytes) => {
+                    let _ = stream.write_all(&bytes);
+                    let _ = stream.flush();
+                    std::thread::sleep(Duration::from_secs(3));
+                }
             }
         }
     });

@@ -205,6 +205,8 @@ pub(crate) struct Req {
     api_key: bool,
     idempotency_header: Option<&'static str>,
     resume_header: Option<&'static str>,
+    /// The last event id a resumed event stream sends in `resume_header`.
+    resume_id: Option<String>,
     retryable: bool,
     streaming: bool,
     error: Option<String>,
@@ -231,36 +233,62 @@ fn scalar(value: &serde_json::Value) -> String {
     }
 }
 
-fn form_pairs(key: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+/// Percent-encodes as the WHATWG `application/x-www-form-urlencoded` serializer does
+/// (`URLSearchParams`): ASCII alphanumerics and `*-._` stay, a space becomes `+`, every other
+/// byte of the UTF-8 text is `%XX` with upper-case hex.
+pub(crate) fn form_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'*' | b'-' | b'.' | b'_') {
+            out.push(char::from(byte));
+        } else if byte == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn form_pairs(key: &str, value: &super::json::Ordered, out: &mut Vec<(String, String)>) {
+    use super::json::Ordered;
     match value {
-        serde_json::Value::Null => {}
-        serde_json::Value::Object(map) => {
-            for (sub, v) in map {
+        Ordered::Null => {}
+        Ordered::Scalar(text) => out.push((key.to_owned(), text.clone())),
+        Ordered::Object(members) => {
+            for (sub, v) in members {
                 form_pairs(&format!("{key}[{sub}]"), v, out);
             }
         }
-        serde_json::Value::Array(items)
-            if items.iter().all(|i| !i.is_object() && !i.is_array()) =>
-        {
-            out.extend(items.iter().map(|i| (key.to_owned(), scalar(i))));
+        Ordered::Array(items) if items.iter().all(|i| matches!(i, Ordered::Scalar(_))) => {
+            for item in items {
+                form_pairs(key, item, out);
+            }
         }
-        serde_json::Value::Array(items) => {
+        Ordered::Array(items) => {
             for (index, v) in items.iter().enumerate() {
                 form_pairs(&format!("{key}[{index}]"), v, out);
             }
         }
-        other => out.push((key.to_owned(), scalar(other))),
     }
 }
 
-/// A path parameter as one percent-encoded segment (`a/b` stays one segment: `a%2Fb`).
+/// The text of a path parameter: a scalar, or a list's items joined by commas.
+fn segment_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(scalar).collect();
+            parts.join(",")
+        }
+        other => scalar(other),
+    }
+}
+
+/// A path parameter as one percent-encoded segment (`a/b` stays one segment: `a%2Fb`). `.` and
+/// `..` never get here: `path_param` refuses them before the request is built.
 pub(crate) fn segment<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
-        Ok(serde_json::Value::Array(items)) => {
-            let parts: Vec<String> = items.iter().map(scalar).collect();
-            encode(&parts.join(","))
-        }
-        Ok(v) => encode(&scalar(&v)),
+        Ok(v) => encode(&segment_text(&v)),
         Err(_) => String::new(),
     }
 }
@@ -293,6 +321,7 @@ impl Req {
             api_key: true,
             idempotency_header: None,
             resume_header: None,
+            resume_id: None,
             retryable: true,
             streaming: false,
             error: None,
@@ -384,27 +413,54 @@ impl Req {
             .push(("cookie".to_owned(), format!("{name}={}", encode(&text))));
     }
 
+    /// Checks a path parameter before sending: an empty value is refused, and so are `.` and
+    /// `..`, which URL normalisation resolves away even percent-encoded (the request would reach
+    /// another resource); all three SDKs refuse them alike.
+    pub(crate) fn path_param<T: Serialize>(&mut self, name: &str, value: &T) {
+        let text = segment_text(&self.value_of(value));
+        if text.is_empty() {
+            self.fail(format!("the path parameter {name:?} is empty"));
+        } else if text == "." || text == ".." {
+            self.fail(format!(
+                "the path parameter {name:?} is {text:?}, which cannot be sent as a path segment"
+            ));
+        }
+    }
+
     /// A JSON body (absent and null fields stay as the model says).
     pub(crate) fn json<T: Serialize>(&mut self, body: &T) {
+        self.json_as(body, "application/json");
+    }
+
+    /// A JSON body sent with another JSON media type (e.g. `application/merge-patch+json`).
+    pub(crate) fn json_as<T: Serialize>(&mut self, body: &T, content_type: &str) {
         match serde_json::to_vec(body) {
-            Ok(bytes) => self.body = Body::Bytes(bytes.into(), "application/json".to_owned()),
+            Ok(bytes) => self.body = Body::Bytes(bytes.into(), content_type.to_owned()),
             Err(e) => self.fail(format!("cannot serialize the body: {e}")),
         }
     }
 
-    /// A form-urlencoded body from an object's fields: arrays of scalars repeat the key, nested
-    /// objects use brackets (`metadata[key]=value`, `items[0][price]=p`), nulls are left out.
+    /// A form-urlencoded body from an object's fields, in the schema's order (then additional
+    /// fields in the caller's): arrays of scalars repeat the key, nested objects use brackets
+    /// (`metadata[key]=value`, `items[0][price]=p`), nulls are left out. Encoded as the WHATWG
+    /// serializer does (see [`form_encode`]).
     pub(crate) fn form<T: Serialize>(&mut self, body: &T) {
-        let value = self.value_of(body);
+        let value = match serde_json::to_vec(body)
+            .map_err(|e| e.to_string())
+            .and_then(|text| super::json::ordered(&text))
+        {
+            Ok(value) => value,
+            Err(e) => return self.fail(format!("cannot serialize the body: {e}")),
+        };
         let mut pairs = Vec::new();
-        if let serde_json::Value::Object(map) = &value {
-            for (key, v) in map {
+        if let super::json::Ordered::Object(members) = &value {
+            for (key, v) in members {
                 form_pairs(key, v, &mut pairs);
             }
         }
         let body: Vec<String> = pairs
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
             .collect();
         self.body = Body::Bytes(
             body.join("&").into_bytes().into(),
@@ -455,15 +511,36 @@ impl Req {
         self.streaming = true;
     }
 
-    pub(crate) fn with_header(&self, name: &str, value: &str) -> Req {
+    /// The call resumed after the event `id`: it sends the id in the resume header (the
+    /// operation's, else `Last-Event-ID`), over any value the caller set.
+    pub(crate) fn resumed(&self, id: &str) -> Req {
         let mut next = self.clone();
-        next.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        next.headers.push((name.to_owned(), value.to_owned()));
+        next.resume_id = Some(id.to_owned());
         next
     }
 
-    pub(crate) fn resume_header(&self) -> Option<&'static str> {
-        self.resume_header
+    fn resume_name(&self) -> &'static str {
+        self.resume_header.unwrap_or("Last-Event-ID")
+    }
+
+    /// The last event id the caller gave in the resume header, if any.
+    pub(crate) fn caller_resume_id(
+        &self,
+        client: &Client,
+        options: &RequestOptions,
+    ) -> Option<String> {
+        let name = self.resume_name();
+        let found = |headers: &[(String, String)]| {
+            headers
+                .iter()
+                .rev()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        found(&options.headers)
+            .or_else(|| found(&self.headers))
+            .or_else(|| found(&client.inner.headers))
+            .filter(|id| !id.is_empty())
     }
 
     fn url(&self, client: &Client, options: &RequestOptions) -> Result<String, Error> {
@@ -581,6 +658,139 @@ fn transport_error(error: reqwest::Error, attempts: u32) -> Error {
     Error::Connection { message, attempts }
 }
 
+/// Whether a body read error comes from decompressing the body (a corrupt gzip stream) rather
+/// than from the connection: the decoder reports an I/O error of its own, while a broken
+/// connection surfaces as the HTTP library's error.
+fn is_decompression_error(error: &reqwest::Error) -> bool {
+    error.is_decode()
+        && std::error::Error::source(error)
+            .is_some_and(|source| source.downcast_ref::<std::io::Error>().is_some())
+}
+
+/// The error of a body that could not be read: `decode` for a corrupt compressed body,
+/// `timeout` or `connection` otherwise.
+pub(crate) fn body_error(error: reqwest::Error, status: u16, attempts: u32) -> Error {
+    if is_decompression_error(&error) {
+        let mut message = "cannot decompress the response body".to_owned();
+        if let Some(source) = std::error::Error::source(&error) {
+            message.push_str(&format!(": {source}"));
+        }
+        return Error::Decode {
+            message,
+            status,
+            body: String::new(),
+        };
+    }
+    transport_error(error, attempts)
+}
+
+/// The decode error of a body over the limit.
+pub(crate) fn too_large(limit: u64, status: u16, body: &[u8]) -> Error {
+    let kept = body.get(..body.len().min(limit_len(limit))).unwrap_or(body);
+    Error::Decode {
+        message: format!("response body exceeds max_response_bytes ({limit} bytes)"),
+        status,
+        body: String::from_utf8_lossy(kept).into_owned(),
+    }
+}
+
+fn limit_len(limit: u64) -> usize {
+    usize::try_from(limit).unwrap_or(usize::MAX)
+}
+
+/// Reads a body chunk by chunk, never holding more than `limit + 1` bytes; the flag says
+/// whether the body was longer than `limit`.
+pub(crate) async fn read_limited(
+    response: &mut reqwest::Response,
+    limit: u64,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let room = limit_len(limit).saturating_add(1);
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let left = room.saturating_sub(body.len());
+        if chunk.len() >= left {
+            body.extend_from_slice(chunk.get(..left).unwrap_or_default());
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+/// The statuses the SDK follows as redirects.
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// How many redirects one attempt follows; the response of the next one is the call's error.
+pub(crate) const MAX_REDIRECTS: u32 = 10;
+
+/// Whether two URLs share an origin (scheme, host and port).
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The redirect target of a response: a redirect status with a `Location` that resolves
+/// (against the response's URL) to an http(s) URL.
+fn redirect_target(response: &reqwest::Response) -> Option<reqwest::Url> {
+    if !is_redirect(response.status().as_u16()) {
+        return None;
+    }
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    let next = response.url().join(location.trim()).ok()?;
+    matches!(next.scheme(), "http" | "https").then_some(next)
+}
+
+/// One hop of an attempt: where it goes, with which method, and what it may carry.
+struct Hop {
+    /// The redirect target (`None`: the call's own URL).
+    url: Option<reqwest::Url>,
+    method: reqwest::Method,
+    /// Whether the body (and its Content-Type) is sent.
+    body: bool,
+    /// Whether credentials are sent: false once a redirect crossed origins.
+    credentials: bool,
+}
+
+impl Hop {
+    fn first(req: &Req) -> Self {
+        Hop {
+            url: None,
+            method: req.method.clone(),
+            body: true,
+            credentials: true,
+        }
+    }
+
+    /// The hop after a redirect response with this status from `from` to `to`.
+    fn follow(&mut self, status: u16, from: &reqwest::Url, to: reqwest::Url) {
+        let post = self.method == reqwest::Method::POST;
+        if (status == 303 && self.method != reqwest::Method::HEAD)
+            || (matches!(status, 301 | 302) && post)
+        {
+            self.method = reqwest::Method::GET;
+            self.body = false;
+        }
+        if !same_origin(from, &to) {
+            self.credentials = false;
+        }
+        self.url = Some(to);
+    }
+}
+
+/// Whether a header carries a credential that must not cross origins.
+fn is_credential_header(name: &str, api_key: Option<&str>) -> bool {
+    name.eq_ignore_ascii_case("authorization")
+        || name.eq_ignore_ascii_case("cookie")
+        || api_key.is_some_and(|key| name.eq_ignore_ascii_case(key))
+}
+
 impl Client {
     /// The bearer token a request carries: when the contract has a bearer scheme, the operation
     /// accepts it and one is configured.
@@ -599,18 +809,30 @@ impl Client {
         (req.api_key && self.bearer_for(req).is_none()).then_some((location, name, key.0.as_str()))
     }
 
+    /// The largest body read into memory for a call.
+    pub(crate) fn response_limit(&self, options: &RequestOptions) -> u64 {
+        options
+            .max_response_bytes
+            .unwrap_or(self.inner.max_response_bytes)
+    }
+
     fn build_request(
         &self,
         req: &Req,
         options: &RequestOptions,
         key: Option<&str>,
+        hop: &Hop,
     ) -> Result<reqwest::Request, Error> {
         if let Some(message) = &req.error {
             return Err(Error::invalid(message.clone()));
         }
         let inner = &self.inner;
-        let mut url = req.url(self, options)?;
-        let api_key = self.api_key_for(req);
+        let credentials = hop.credentials;
+        let api_key = self.api_key_for(req).filter(|_| credentials);
+        let mut url = match &hop.url {
+            Some(url) => url.to_string(),
+            None => req.url(self, options)?,
+        };
         if let Some((ApiKeyIn::Query, name, key)) = api_key {
             let parsed = reqwest::Url::parse(&url)
                 .map_err(|e| Error::invalid(format!("invalid URL: {e}")))?;
@@ -619,9 +841,16 @@ impl Client {
                 url = format!("{url}{separator}{}={}", encode(name), encode(key));
             }
         }
+        let api_key_header = match inner.auth.api_key {
+            Some((ApiKeyIn::Header, name)) => Some(name),
+            _ => None,
+        };
         let mut headers = HeaderMap::new();
         let mut put = |name: &str, value: &str, append: bool| -> Result<(), Error> {
             check_header(name, value)?;
+            if !credentials && is_credential_header(name, api_key_header) {
+                return Ok(());
+            }
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
             let value =
@@ -637,7 +866,7 @@ impl Client {
         if let Some(accept) = &req.accept {
             put("accept", accept, false)?;
         }
-        if let Some(token) = self.bearer_for(req) {
+        if let Some(token) = self.bearer_for(req).filter(|_| credentials) {
             put("authorization", &format!("Bearer {token}"), false)?;
         }
         match api_key {
@@ -657,23 +886,68 @@ impl Client {
         for (name, value) in &options.headers {
             put(name, value, false)?;
         }
-        let mut builder = inner.http.request(req.method.clone(), url).headers(headers);
-        match &req.body {
-            Body::None => {}
-            Body::Bytes(bytes, content_type) => {
+        if let Some(id) = &req.resume_id {
+            put(req.resume_name(), id, false)?;
+        }
+        let mut builder = inner.http.request(hop.method.clone(), url).headers(headers);
+        match (&req.body, hop.body) {
+            (_, false) | (Body::None, _) => {}
+            (Body::Bytes(bytes, content_type), true) => {
                 builder = builder
                     .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
                     .body(bytes.clone());
             }
-            Body::Multipart(multipart) => builder = builder.multipart(multipart.form()?),
+            (Body::Multipart(multipart), true) => builder = builder.multipart(multipart.form()?),
         }
         let timeout = options.timeout.or(inner.timeout);
         if let (Some(timeout), false) = (timeout, req.streaming) {
             builder = builder.timeout(timeout);
         }
-        builder
-            .build()
-            .map_err(|e| Error::invalid(format!("cannot build the request: {}", e.without_url())))
+        let mut request = builder.build().map_err(|e| {
+            Error::invalid(format!("cannot build the request: {}", e.without_url()))
+        })?;
+        if !hop.body {
+            request.headers_mut().remove(reqwest::header::CONTENT_TYPE);
+            request
+                .headers_mut()
+                .remove(reqwest::header::CONTENT_LENGTH);
+        }
+        Ok(request)
+    }
+
+    /// One attempt: the request and the redirects it leads to (at most [`MAX_REDIRECTS`]),
+    /// followed here so that credentials never cross origins. Gives the last response.
+    async fn send_attempt(
+        &self,
+        req: &Req,
+        options: &RequestOptions,
+        key: Option<&str>,
+    ) -> Result<reqwest::Response, Result<reqwest::Error, Error>> {
+        let timeout = options.timeout.or(self.inner.timeout);
+        let mut hop = Hop::first(req);
+        let mut redirects = 0u32;
+        loop {
+            let request = self.build_request(req, options, key, &hop).map_err(Err)?;
+            let sent = self.inner.http.execute(request);
+            let response = match (timeout, req.streaming) {
+                (Some(timeout), true) => match tokio::time::timeout(timeout, sent).await {
+                    Ok(result) => result.map_err(Ok)?,
+                    Err(_) => return Err(Err(Error::Timeout { attempts: 0 })),
+                },
+                _ => sent.await.map_err(Ok)?,
+            };
+            if redirects >= MAX_REDIRECTS {
+                return Ok(response);
+            }
+            let Some(next) = redirect_target(&response) else {
+                return Ok(response);
+            };
+            redirects += 1;
+            let status = response.status().as_u16();
+            let from = response.url().clone();
+            drop(response); // a redirect's body is never read
+            hop.follow(status, &from, next);
+        }
     }
 
     /// Sends a call, retrying per the retry rules; returns a success response or an error.
@@ -689,35 +963,28 @@ impl Client {
                 .unwrap_or_else(idempotency_key)
         });
         let max_retries = options.max_retries.unwrap_or(self.inner.max_retries);
-        let timeout = options.timeout.or(self.inner.timeout);
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            let request = self.build_request(req, options, key.as_deref())?;
-            let sent = self.inner.http.execute(request);
-            let result = match (timeout, req.streaming) {
-                (Some(timeout), true) => match tokio::time::timeout(timeout, sent).await {
-                    Ok(result) => result,
-                    Err(_) => {
-                        if req.retryable && attempts <= max_retries {
-                            tokio::time::sleep(backoff(self, attempts)).await;
-                            continue;
-                        }
-                        return Err(Error::Timeout { attempts });
-                    }
-                },
-                _ => sent.await,
-            };
+            let result = self.send_attempt(req, options, key.as_deref()).await;
             let can_retry = req.retryable && attempts <= max_retries;
             match result {
-                Err(error) => {
+                Err(Err(Error::Timeout { .. })) => {
+                    if can_retry {
+                        tokio::time::sleep(backoff(self, attempts)).await;
+                        continue;
+                    }
+                    return Err(Error::Timeout { attempts });
+                }
+                Err(Err(error)) => return Err(error),
+                Err(Ok(error)) => {
                     if can_retry && !error.is_builder() {
                         tokio::time::sleep(backoff(self, attempts)).await;
                         continue;
                     }
                     return Err(transport_error(error, attempts));
                 }
-                Ok(response) => {
+                Ok(mut response) => {
                     let status = response.status().as_u16();
                     if response.status().is_success() {
                         return Ok((response, attempts));
@@ -730,7 +997,13 @@ impl Client {
                         continue;
                     }
                     let headers = response.headers().clone();
-                    let body = response.bytes().await.unwrap_or_default();
+                    // An error body over the limit is kept truncated: the API error stands.
+                    let limit = self.response_limit(options);
+                    let mut body = read_limited(&mut response, limit)
+                        .await
+                        .map(|(body, _)| body)
+                        .unwrap_or_default();
+                    body.truncate(limit_len(limit));
                     return Err(Error::Api(Box::new(ApiError::from_parts(
                         status, &headers, &body, attempts,
                     ))));
@@ -739,17 +1012,21 @@ impl Client {
         }
     }
 
+    /// Sends a call and reads its success body (bounded by the call's limit).
     async fn body(
         &self,
         req: &Req,
         options: &RequestOptions,
-    ) -> Result<(Bytes, ResponseMeta), Error> {
-        let (response, attempts) = self.execute(req, options).await?;
+    ) -> Result<(Vec<u8>, ResponseMeta), Error> {
+        let (mut response, attempts) = self.execute(req, options).await?;
         let meta = meta(&response, attempts);
-        let body = response
-            .bytes()
+        let limit = self.response_limit(options);
+        let (body, over) = read_limited(&mut response, limit)
             .await
-            .map_err(|e| transport_error(e, attempts))?;
+            .map_err(|e| body_error(e, meta.status, attempts))?;
+        if over {
+            return Err(too_large(limit, meta.status, &body));
+        }
         Ok((body, meta))
     }
 
@@ -788,12 +1065,12 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<Response<String>, Error> {
         let (body, meta) = self.body(&req, options).await?;
-        match String::from_utf8(body.to_vec()) {
+        match String::from_utf8(body) {
             Ok(data) => Ok(Response { data, meta }),
             Err(e) => Err(Error::Decode {
-                message: e.to_string(),
+                message: e.utf8_error().to_string(),
                 status: meta.status,
-                body: String::from_utf8_lossy(&body).into_owned(),
+                body: String::from_utf8_lossy(e.as_bytes()).into_owned(),
             }),
         }
     }
@@ -818,7 +1095,12 @@ impl Client {
         let (response, attempts) = self.execute(&req, options).await?;
         let meta = meta(&response, attempts);
         Ok(Response {
-            data: Binary { response, attempts },
+            data: Binary {
+                response,
+                attempts,
+                limit: self.response_limit(options),
+                cancel: options.cancel.clone(),
+            },
             meta,
         })
     }
@@ -832,17 +1114,9 @@ pub(crate) async fn cancellable<T>(
     options: &RequestOptions,
     call: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
-    let Some(token) = options.cancel.clone() else {
-        return call.await;
-    };
-    if token.is_cancelled() {
-        return Err(Error::Cancelled);
-    }
-    let cancelled = std::pin::pin!(token.cancelled());
-    let call = std::pin::pin!(call);
-    match futures::future::select(call, cancelled).await {
-        futures::future::Either::Left((result, _)) => result,
-        futures::future::Either::Right(_) => Err(Error::Cancelled),
+    match options.cancel.clone() {
+        Some(token) => until_cancelled(&token, call).await,
+        None => call.await,
     }
 }
 
@@ -909,12 +1183,16 @@ pub(crate) fn meta(response: &reqwest::Response, attempts: u32) -> ResponseMeta 
     }
 }
 
+/// Decodes a JSON body: RFC 8259 with the I-JSON rules (see [`super::json::check`]) first,
+/// then into the type.
 pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8], status: u16) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::Decode {
-        message: e.to_string(),
+    let decode_error = |message: String| Error::Decode {
+        message,
         status,
         body: String::from_utf8_lossy(body).into_owned(),
-    })
+    };
+    super::json::check(body).map_err(decode_error)?;
+    serde_json::from_slice(body).map_err(|e| decode_error(e.to_string()))
 }
 
 /// A binary response body, not yet read: take it whole with [`Binary::bytes`] or chunk by
@@ -923,6 +1201,8 @@ pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8], status: u16) -> Resu
 pub struct Binary {
     response: reqwest::Response,
     attempts: u32,
+    limit: u64,
+    cancel: Option<super::client::CancellationToken>,
 }
 
 impl Binary {
@@ -934,28 +1214,115 @@ impl Binary {
             .and_then(|v| v.to_str().ok())
     }
 
-    /// Reads the whole body.
-    pub async fn bytes(self) -> Result<Bytes, Error> {
-        let attempts = self.attempts;
-        self.response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(e, attempts))
+    /// Reads the whole body, at most the call's `max_response_bytes` (a longer body is an
+    /// [`Error::Decode`]); the call's cancellation token ends the read.
+    pub async fn bytes(mut self) -> Result<Bytes, Error> {
+        let (attempts, limit) = (self.attempts, self.limit);
+        let status = self.response.status().as_u16();
+        let cancel = self.cancel.take();
+        let read = async move {
+            let (body, over) = read_limited(&mut self.response, limit)
+                .await
+                .map_err(|e| body_error(e, status, attempts))?;
+            if over {
+                return Err(too_large(limit, status, &body));
+            }
+            Ok(Bytes::from(body))
+        };
+        match cancel {
+            Some(token) => until_cancelled(&token, read).await,
+            None => read.await,
+        }
     }
 
-    /// The body as a stream of chunks.
+    /// The body as a stream of chunks (not bounded); the call's cancellation token ends it with
+    /// [`Error::Cancelled`].
     pub fn into_stream(self) -> impl futures::Stream<Item = Result<Bytes, Error>> + Send {
         use futures::StreamExt;
         let attempts = self.attempts;
-        self.response
+        let status = self.response.status().as_u16();
+        let chunks = self
+            .response
             .bytes_stream()
-            .map(move |chunk| chunk.map_err(|e| transport_error(e, attempts)))
+            .map(move |chunk| chunk.map_err(|e| body_error(e, status, attempts)));
+        Cancellable::new(Box::pin(chunks), self.cancel)
+    }
+}
+
+/// Runs a future unless the token is cancelled first.
+pub(crate) async fn until_cancelled<T>(
+    token: &super::client::CancellationToken,
+    future: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    if token.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
+    let cancelled = std::pin::pin!(token.cancelled());
+    let future = std::pin::pin!(future);
+    match futures::future::select(future, cancelled).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right(_) => Err(Error::Cancelled),
+    }
+}
+
+type Cancelled = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// A stream that ends with one [`Error::Cancelled`] as soon as its token is cancelled: the next
+/// pull gives it even when items are ready, and the inner stream (its connection) is dropped.
+pub(crate) struct Cancellable<S> {
+    inner: Option<std::pin::Pin<Box<S>>>,
+    cancelled: Option<Cancelled>,
+}
+
+impl<S> Cancellable<S> {
+    pub(crate) fn new(
+        inner: std::pin::Pin<Box<S>>,
+        token: Option<super::client::CancellationToken>,
+    ) -> Self {
+        let cancelled =
+            token.map(|token| -> Cancelled { Box::pin(async move { token.cancelled().await }) });
+        Cancellable {
+            inner: Some(inner),
+            cancelled,
+        }
+    }
+}
+
+impl<S, T> futures::Stream for Cancellable<S>
+where
+    S: futures::Stream<Item = Result<T, Error>>,
+{
+    type Item = Result<T, Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        if let Some(cancelled) = this.cancelled.as_mut() {
+            if cancelled.as_mut().poll(cx).is_ready() {
+                this.inner = None;
+                this.cancelled = None;
+                return Poll::Ready(Some(Err(Error::Cancelled)));
+            }
+        }
+        match inner.as_mut().poll_next(cx) {
+            Poll::Ready(None) => {
+                this.inner = None;
+                Poll::Ready(None)
+            }
+            other => other,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_server::{respond, serve};
+    use super::super::test_server::{gzip, respond, respond_bytes, serve, Reply};
     use super::*;
 
     fn client(url: &str) -> Client {
@@ -975,6 +1342,8 @@ mod tests {
     #[test]
     fn path_segments_and_queries_are_encoded() {
         assert_eq!(segment(&"a/b c?#%é"), "a%2Fb%20c%3F%23%25%C3%A9");
+        assert_eq!(segment(&"a/../b"), "a%2F..%2Fb");
+        assert_eq!(segment(&"a.b"), "a.b");
         assert_eq!(segment(&42), "42");
         let mut req = Req::new("GET", "/x".to_owned());
         req.query("tags", Style::Form, true, &vec!["a", "b"]);
@@ -1279,13 +1648,23 @@ mod tests {
         let server = serve(vec![respond(200, &[], "{}"), respond(200, &[], "{}")]);
         let c = client(&server.url);
         let mut req = Req::new("POST", "/token".to_owned());
-        req.form(&serde_json::json!({
-            "grant_type": "client_credentials",
-            "meta": {"k": "v"},
-            "scope": "a b",
-            "tags": ["x", "y"],
-            "x": null
-        }));
+        #[derive(Serialize)]
+        struct Token {
+            grant_type: &'static str,
+            scope: &'static str,
+            meta: serde_json::Value,
+            tags: Vec<&'static str>,
+            x: Option<u8>,
+            odd: &'static str,
+        }
+        req.form(&Token {
+            grant_type: "client_credentials",
+            scope: "a b",
+            meta: serde_json::json!({"k": "v"}),
+            tags: vec!["x", "y"],
+            x: None,
+            odd: "~*-._!é+&=",
+        });
         c.send_empty(req, &RequestOptions::new()).await.unwrap();
         let mut req = Req::new("POST", "/upload".to_owned());
         let mut body = Multipart::new();
@@ -1301,7 +1680,7 @@ mod tests {
         let seen = server.requests();
         assert_eq!(
             String::from_utf8_lossy(&seen[0].body),
-            "grant_type=client_credentials&meta%5Bk%5D=v&scope=a%20b&tags=x&tags=y"
+            "grant_type=client_credentials&scope=a+b&meta%5Bk%5D=v&tags=x&tags=y&odd=%7E*-._%21%C3%A9%2B%26%3D"
         );
         let text = String::from_utf8_lossy(&seen[1].body).into_owned();
         assert!(text.contains("filename=\"a.txt\""), "{text}");
@@ -1310,5 +1689,392 @@ mod tests {
             .header("content-type")
             .unwrap()
             .starts_with("multipart/form-data"));
+    }
+
+    fn limited(url: &str, limit: u64) -> Client {
+        Client::builder()
+            .base_url(url)
+            .max_response_bytes(limit)
+            .max_retries(0)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn merge_patch_bodies_carry_their_media_type() {
+        let server = serve(vec![respond(200, &[], "{}")]);
+        let mut req = Req::new("PATCH", "/v1/x".to_owned());
+        req.json_as(
+            &serde_json::json!({"a": null}),
+            "application/merge-patch+json",
+        );
+        client(&server.url)
+            .send_empty(req, &RequestOptions::new())
+            .await
+            .unwrap();
+        let seen = server.requests();
+        assert_eq!(
+            seen[0].header("content-type").as_deref(),
+            Some("application/merge-patch+json")
+        );
+        assert_eq!(seen[0].body, br#"{"a":null}"#);
+    }
+
+    #[tokio::test]
+    async fn empty_and_dot_path_parameters_are_refused_before_sending() {
+        let server = serve(vec![]);
+        for value in ["", ".", ".."] {
+            let mut req = Req::new("GET", format!("/v1/things/{}", segment(&value)));
+            req.path_param("id", &value);
+            let err = client(&server.url)
+                .send_empty(req, &RequestOptions::new())
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), "invalid_request", "{value:?}");
+            assert!(err.to_string().contains("\"id\""), "{err}");
+        }
+        let mut req = Req::new("GET", "/x".to_owned());
+        req.path_param("id", &"..a");
+        req.path_param("n", &0);
+        assert!(req.error.is_none());
+        assert!(server.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_decode_errors_naming_it() {
+        let body = format!("{{\"a\":\"{}\"}}", "x".repeat(100)); // 108 bytes
+        let server = serve(vec![
+            respond(200, &[], &body),
+            respond(200, &[], &body),
+            respond(200, &[], &body),
+            respond(200, &[("content-type", "text/plain")], &body),
+        ]);
+        let c = limited(&server.url, 107);
+        let req = || Req::new("GET", "/".to_owned());
+        let err = c
+            .send_json::<serde_json::Value>(req(), &RequestOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "decode");
+        assert!(
+            err.to_string()
+                .contains("response body exceeds max_response_bytes (107 bytes)"),
+            "{err}"
+        );
+        let Error::Decode { body: kept, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(kept.len(), 107, "the body is kept up to the limit");
+        // Exactly at the limit is fine; the call's option wins over the client's.
+        let ok = c
+            .send_json::<serde_json::Value>(req(), &RequestOptions::new().max_response_bytes(108))
+            .await
+            .unwrap();
+        assert_eq!(ok.data["a"].as_str().map(str::len), Some(100));
+        let err = limited(&server.url, 1 << 20)
+            .send_json::<serde_json::Value>(req(), &RequestOptions::new().max_response_bytes(10))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("(10 bytes)"), "{err}");
+        let err = c
+            .send_text(req(), &RequestOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "decode");
+    }
+
+    #[tokio::test]
+    async fn error_bodies_over_the_limit_keep_the_api_error_truncated() {
+        let body = format!("{{\"code\":\"x\",\"detail\":\"{}\"}}", "y".repeat(500));
+        let server = serve(vec![respond(
+            422,
+            &[("content-type", "application/json")],
+            &body,
+        )]);
+        let err = limited(&server.url, 64)
+            .send_empty(Req::new("GET", "/".to_owned()), &RequestOptions::new())
+            .await
+            .unwrap_err();
+        let api = err.api().expect("an API error");
+        assert_eq!(api.status, 422);
+        assert!(api.body.len() <= 64, "{}", api.body.len());
+    }
+
+    #[tokio::test]
+    async fn gzip_is_asked_for_and_decompressed_within_the_limit() {
+        let json = br#"{"hello":"world"}"#;
+        let big = vec![b' '; 5000];
+        let mut corrupt = gzip(json);
+        let at = corrupt.len() - 6;
+        corrupt[at] ^= 0xff; // the CRC no longer matches
+        let gz = [("content-encoding", "gzip")];
+        let server = serve(vec![
+            respond_bytes(200, &gz, &gzip(json)),
+            respond_bytes(200, &gz, &gzip(&big)),
+            respond_bytes(200, &gz, &corrupt),
+            respond_bytes(200, &gz, b"not gzip at all"),
+        ]);
+        let c = limited(&server.url, 1024);
+        let req = || Req::new("GET", "/".to_owned());
+        let out = c
+            .send_json::<serde_json::Value>(req(), &RequestOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(out.data, serde_json::json!({"hello": "world"}));
+        assert_eq!(
+            server.requests()[0].header("accept-encoding").as_deref(),
+            Some("gzip")
+        );
+        let err = c
+            .send_empty(req(), &RequestOptions::new())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("(1024 bytes)"), "a bomb: {err}");
+        for _ in 0..2 {
+            let err = c
+                .send_json::<serde_json::Value>(req(), &RequestOptions::new())
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), "decode", "corrupt gzip: {err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn truncated_bodies_are_connection_errors() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n";
+        let truncated = || {
+            Reply::Raw(format!("{head}content-type: application/json\r\n\r\n{{\"a\":").into_bytes())
+        };
+        let server = serve(vec![truncated(), truncated(), truncated(), truncated()]);
+        let c = limited(&server.url, 1 << 20);
+        let req = || Req::new("GET", "/".to_owned());
+        let err = c
+            .send_json::<serde_json::Value>(req(), &RequestOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "connection", "{err:?}");
+        let err = c
+            .send_text(req(), &RequestOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "connection", "{err:?}");
+        let bin = c.send_binary(req(), &RequestOptions::new()).await.unwrap();
+        assert_eq!(bin.data.bytes().await.unwrap_err().kind(), "connection");
+        let bin = c.send_binary(req(), &RequestOptions::new()).await.unwrap();
+        let chunks: Vec<_> = futures::StreamExt::collect(bin.data.into_stream()).await;
+        let last = chunks.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(last.kind(), "connection");
+    }
+
+    #[tokio::test]
+    async fn json_corners_are_decode_errors() {
+        for body in [
+            r#"{"a":1,"a":2}"#,
+            "\u{feff}{}",
+            r#"{"a":"\ud800"}"#,
+            "{} {}",
+            r#"{"n":1e400}"#,
+        ] {
+            let server = serve(vec![respond(200, &[], body)]);
+            let err = client(&server.url)
+                .send_json::<serde_json::Value>(
+                    Req::new("GET", "/".to_owned()),
+                    &RequestOptions::new(),
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), "decode", "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn should_retry_true_retries_only_retryable_calls() {
+        let server = serve(vec![
+            respond(400, &[("x-should-retry", "true")], ""),
+            respond(400, &[("x-should-retry", "true")], ""),
+            respond(200, &[], ""),
+        ]);
+        let c = client(&server.url);
+        let mut post = Req::new("POST", "/".to_owned());
+        post.retryable(false);
+        let err = c
+            .send_empty(post, &RequestOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!((err.status(), err.attempts()), (Some(400), Some(1)));
+        let out = c
+            .send_empty(Req::new("GET", "/".to_owned()), &RequestOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(out.meta.attempts, 2);
+    }
+
+    #[tokio::test]
+    async fn same_origin_redirects_keep_credentials_and_follow_the_method_rules() {
+        let server = serve(vec![
+            respond(303, &[("location", "/see-other")], "ignored"),
+            respond(200, &[], "{}"),
+            respond(307, &[("location", "/again?x=1")], ""),
+            respond(200, &[], "{}"),
+            respond(302, &[("location", "/found")], ""),
+            respond(200, &[], "{}"),
+        ]);
+        let c = client(&server.url);
+        let post = || {
+            let mut req = Req::new("POST", "/start".to_owned());
+            req.json(&serde_json::json!({"k": 1}));
+            req
+        };
+        for _ in 0..3 {
+            let out = c.send_empty(post(), &RequestOptions::new()).await.unwrap();
+            assert_eq!(out.meta.attempts, 1, "hops are not attempts");
+        }
+        let seen = server.requests();
+        let line = |i: usize| seen[i].head.lines().next().unwrap().to_owned();
+        assert_eq!(line(1), "GET /see-other HTTP/1.1");
+        assert!(seen[1].body.is_empty());
+        assert_eq!(seen[1].header("content-type"), None);
+        assert_eq!(line(3), "POST /again?x=1 HTTP/1.1");
+        assert_eq!(seen[3].body, br#"{"k":1}"#);
+        assert_eq!(
+            seen[3].header("content-type").as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(line(5), "GET /found HTTP/1.1");
+        assert!(seen
+            .iter()
+            .all(|r| r.header("authorization").as_deref() == Some("Bearer tok")));
+    }
+
+    #[tokio::test]
+    async fn cross_origin_redirects_drop_every_credential_for_good() {
+        // home → other (cross-origin) → other/back (relative, same origin) → back_home (a
+        // third origin): nothing is re-added once dropped.
+        let back_home = serve(vec![respond(200, &[], "{}")]);
+        let back = format!("{}/final", back_home.url);
+        let other = serve(vec![
+            respond(302, &[("location", "/back")], ""),
+            respond(307, &[("location", back.as_str())], ""),
+        ]);
+        let target = format!("{}/there", other.url);
+        let home = serve(vec![respond(302, &[("location", target.as_str())], "")]);
+        let c = Client::builder()
+            .base_url(&home.url)
+            .auth_scheme(AuthScheme {
+                bearer: false,
+                api_key: Some((ApiKeyIn::Header, "x-api-key")),
+            })
+            .api_key("k1")
+            .default_header("Cookie", "session=s")
+            .build()
+            .unwrap();
+        let mut req = Req::new("GET", "/start".to_owned());
+        req.cookie("pref", &"p");
+        let options = RequestOptions::new().header("Authorization", "Basic abc");
+        c.send_empty(req, &options).await.unwrap();
+        let first = &home.requests()[0];
+        assert_eq!(first.header("x-api-key").as_deref(), Some("k1"));
+        assert!(first.header("authorization").is_some());
+        let mut later = other.requests();
+        later.extend(back_home.requests());
+        assert_eq!(later.len(), 3);
+        for r in &later {
+            assert_eq!(r.header("x-api-key"), None, "{}", r.head);
+            assert_eq!(r.header("authorization"), None, "{}", r.head);
+            assert_eq!(r.header("cookie"), None, "{}", r.head);
+            assert!(r.header("user-agent").is_some());
+        }
+    }
+
+    #[tokio::test]
+    async fn an_api_key_query_parameter_stays_on_its_origin() {
+        let other = serve(vec![respond(200, &[], "{}")]);
+        let there = format!("{}/there?a=1", other.url);
+        let home = serve(vec![
+            respond(307, &[("location", "/same")], ""),
+            respond(302, &[("location", there.as_str())], ""),
+        ]);
+        let c = Client::builder()
+            .base_url(&home.url)
+            .auth_scheme(AuthScheme {
+                bearer: false,
+                api_key: Some((ApiKeyIn::Query, "key")),
+            })
+            .api_key("k1")
+            .build()
+            .unwrap();
+        c.send_empty(Req::new("GET", "/start".to_owned()), &RequestOptions::new())
+            .await
+            .unwrap();
+        let seen = home.requests();
+        assert_eq!(seen[0].target(), "/start?key=k1");
+        assert_eq!(seen[1].target(), "/same?key=k1", "same origin: kept");
+        assert_eq!(other.requests()[0].target(), "/there?a=1", "not added");
+    }
+
+    #[tokio::test]
+    async fn redirects_are_capped_and_bad_ones_are_api_errors() {
+        let mut replies: Vec<Reply> = (0..11)
+            .map(|i| respond(302, &[("location", &format!("/hop{i}"))], ""))
+            .collect();
+        replies.push(respond(302, &[], ""));
+        let server = serve(replies);
+        let c = client(&server.url);
+        let err = c
+            .send_empty(Req::new("GET", "/".to_owned()), &RequestOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!((err.kind(), err.status()), ("api", Some(302)));
+        assert_eq!(
+            server.requests().len(),
+            11,
+            "the first request and ten hops"
+        );
+        let err = c
+            .send_empty(Req::new("GET", "/".to_owned()), &RequestOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(302), "no Location");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_token_ends_a_binary_body_being_read() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 100\r\ncontent-type: application/octet-stream\r\n\r\n";
+        let server = serve(vec![
+            Reply::RawThenStall(format!("{head}0123").into_bytes()),
+            Reply::RawThenStall(format!("{head}0123").into_bytes()),
+        ]);
+        let c = client(&server.url);
+        for whole in [true, false] {
+            let token = super::super::client::CancellationToken::new();
+            let options = RequestOptions::new().cancellation(token.clone());
+            let bin = c
+                .send_binary(Req::new("GET", "/".to_owned()), &options)
+                .await
+                .unwrap()
+                .data;
+            let cancel = async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                token.cancel();
+            };
+            let started = std::time::Instant::now();
+            let read = async {
+                if whole {
+                    bin.bytes().await.map(|_| ())
+                } else {
+                    let mut stream = std::pin::pin!(bin.into_stream());
+                    loop {
+                        match futures::StreamExt::next(&mut stream).await {
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => break Err(e),
+                            None => break Ok(()),
+                        }
+                    }
+                }
+            };
+            let (result, ()) = tokio::join!(read, cancel);
+            assert_eq!(result.unwrap_err().kind(), "cancelled");
+            assert!(started.elapsed() < Duration::from_secs(2));
+        }
     }
 }

@@ -5,13 +5,16 @@
 pub(crate) mod client;
 pub(crate) mod error;
 pub(crate) mod http;
+pub(crate) mod json;
 pub(crate) mod pagination;
 pub(crate) mod sse;
 #[cfg(test)]
 mod test_server;
 
 pub use bytes::Bytes;
-pub use client::{CancellationToken, Client, ClientBuilder, RequestOptions};
+pub use client::{
+    CancellationToken, Client, ClientBuilder, RequestOptions, DEFAULT_MAX_RESPONSE_BYTES,
+};
 pub use error::{ApiError, ApiErrorKind, Error, Problem};
 pub use http::{Binary, FilePart, Multipart, Response, ResponseMeta};
 pub use sse::{Event, EventStream};

@@ -59,7 +59,7 @@ func Example_retries() {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, "{}")
+		_, _ = io.WriteString(w, "{\"type\": \"x\", \"self\": \"x\", \"$ref\": \"x\", \"_id\": \"x\"}")
 	}))
 	defer server.Close()
 

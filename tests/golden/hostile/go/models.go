@@ -170,36 +170,292 @@ type Type struct {
 	FooBar4 *string `json:"FooBar,omitempty"`
 	// Nullable, optional; example `null`.
 	Nothing Nullable[string] `json:"nothing,omitzero"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Type with its wire names and the properties it was decoded with but does not know.
+func (m Type) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Type; as a request body (request is true) without its read-only properties.
+func (m Type) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("type", m.Type)
+	if m.Fallthrough != nil {
+		o.field("fallthrough", m.Fallthrough)
+	}
+	o.field("self", m.Self)
+	if m.Self2 != nil {
+		o.field("Self", m.Self2)
+	}
+	if m.Crate != nil {
+		o.field("crate", m.Crate)
+	}
+	if m.Async != nil {
+		o.field("async", m.Async)
+	}
+	if m.Await != nil {
+		o.field("await", m.Await)
+	}
+	if m.Interface != nil {
+		o.field("interface", m.Interface)
+	}
+	if m.Default != nil {
+		o.field("default", m.Default)
+	}
+	if m.Match != nil {
+		o.field("match", m.Match)
+	}
+	if m.Fn != nil {
+		o.field("fn", m.Fn)
+	}
+	if m.Func != nil {
+		o.field("func", m.Func)
+	}
+	if m.Package != nil {
+		o.field("package", m.Package)
+	}
+	if m.Constructor != nil {
+		o.field("constructor", m.Constructor)
+	}
+	if m.Proto != nil {
+		o.field("__proto__", m.Proto)
+	}
+	o.field("$ref", m.Ref)
+	if m.Type2 != nil {
+		o.field("@type", m.Type2)
+	}
+	o.field("_id", m.ID)
+	if m.N3gppFoo != nil {
+		o.field("3GPPFoo", m.N3gppFoo)
+	}
+	if m.N2faCode != nil {
+		o.field("2fa_code", m.N2faCode)
+	}
+	if m.FooBar != nil {
+		o.field("foo_bar", m.FooBar)
+	}
+	if m.FooBar2 != nil {
+		o.field("fooBar", m.FooBar2)
+	}
+	if m.FooBar3 != nil {
+		o.field("foo-bar", m.FooBar3)
+	}
+	if m.FooBar4 != nil {
+		o.field("FooBar", m.FooBar4)
+	}
+	if !m.Nothing.IsZero() {
+		o.field("nothing", m.Nothing)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Type: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Type) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Type; read-only required properties are required in a response (response is true) only.
+func (m *Type) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Type", response)
+	if err != nil {
+		return err
+	}
+	*m = Type{}
+	d.required("type", &m.Type)
+	d.optional("fallthrough", &m.Fallthrough)
+	d.required("self", &m.Self)
+	d.optional("Self", &m.Self2)
+	d.optional("crate", &m.Crate)
+	d.optional("async", &m.Async)
+	d.optional("await", &m.Await)
+	d.optional("interface", &m.Interface)
+	d.optional("default", &m.Default)
+	d.optional("match", &m.Match)
+	d.optional("fn", &m.Fn)
+	d.optional("func", &m.Func)
+	d.optional("package", &m.Package)
+	d.optional("constructor", &m.Constructor)
+	d.optional("__proto__", &m.Proto)
+	d.required("$ref", &m.Ref)
+	d.optional("@type", &m.Type2)
+	d.required("_id", &m.ID)
+	d.optional("3GPPFoo", &m.N3gppFoo)
+	d.optional("2fa_code", &m.N2faCode)
+	d.optional("foo_bar", &m.FooBar)
+	d.optional("fooBar", &m.FooBar2)
+	d.optional("foo-bar", &m.FooBar3)
+	d.optional("FooBar", &m.FooBar4)
+	d.optional("nothing", &m.Nothing)
+	return d.finish(&m.extra)
 }
 
 // Schema `self`.
 type Self struct {
 	// Self-named property.
 	Self *string `json:"self,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Self with its wire names and the properties it was decoded with but does not know.
+func (m Self) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Self; as a request body (request is true) without its read-only properties.
+func (m Self) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Self != nil {
+		o.field("self", m.Self)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Self: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Self) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Self; read-only required properties are required in a response (response is true) only.
+func (m *Self) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Self", response)
+	if err != nil {
+		return err
+	}
+	*m = Self{}
+	d.optional("self", &m.Self)
+	return d.finish(&m.extra)
 }
 
 // Schema `Self` (case-collides with `self`).
 type Self2 struct {
 	// Schema `self`.
 	Self *Self `json:"Self,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Self2 with its wire names and the properties it was decoded with but does not know.
+func (m Self2) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Self2; as a request body (request is true) without its read-only properties.
+func (m Self2) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Self != nil {
+		o.field("Self", m.Self)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Self2: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Self2) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Self2; read-only required properties are required in a response (response is true) only.
+func (m *Self2) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Self2", response)
+	if err != nil {
+		return err
+	}
+	*m = Self2{}
+	d.optional("Self", &m.Self)
+	return d.finish(&m.extra)
 }
 
 // Schema `package`
 type Package struct {
 	// Schema named after a Rust keyword.
 	Crate *Crate `json:"crate,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Package with its wire names and the properties it was decoded with but does not know.
+func (m Package) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Package; as a request body (request is true) without its read-only properties.
+func (m Package) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Crate != nil {
+		o.field("crate", m.Crate)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Package: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Package) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Package; read-only required properties are required in a response (response is true) only.
+func (m *Package) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Package", response)
+	if err != nil {
+		return err
+	}
+	*m = Package{}
+	d.optional("crate", &m.Crate)
+	return d.finish(&m.extra)
 }
 
 // Schema `constructor`
 type Constructor struct {
 	// Same-named property.
 	Constructor *string `json:"constructor,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Constructor with its wire names and the properties it was decoded with but does not know.
+func (m Constructor) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Constructor; as a request body (request is true) without its read-only properties.
+func (m Constructor) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Constructor != nil {
+		o.field("constructor", m.Constructor)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Constructor: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Constructor) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Constructor; read-only required properties are required in a response (response is true) only.
+func (m *Constructor) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Constructor", response)
+	if err != nil {
+		return err
+	}
+	*m = Constructor{}
+	d.optional("constructor", &m.Constructor)
+	return d.finish(&m.extra)
 }
 
 // Schema `__proto__`
 type Proto struct {
 	// Same-named property.
 	Proto *string `json:"__proto__,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Proto with its wire names and the properties it was decoded with but does not know.
+func (m Proto) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Proto; as a request body (request is true) without its read-only properties.
+func (m Proto) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Proto != nil {
+		o.field("__proto__", m.Proto)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Proto: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Proto) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Proto; read-only required properties are required in a response (response is true) only.
+func (m *Proto) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Proto", response)
+	if err != nil {
+		return err
+	}
+	*m = Proto{}
+	d.optional("__proto__", &m.Proto)
+	return d.finish(&m.extra)
 }
 
 // Collides with `foo_bar`.
@@ -208,18 +464,106 @@ type FooBar4 struct {
 	FooBar *FooBar `json:"foo_bar,omitempty"`
 	// Collides with `foo_bar`.
 	FooBar2 *FooBar2 `json:"fooBar,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes FooBar4 with its wire names and the properties it was decoded with but does not know.
+func (m FooBar4) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes FooBar4; as a request body (request is true) without its read-only properties.
+func (m FooBar4) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.FooBar != nil {
+		o.field("foo_bar", m.FooBar)
+	}
+	if m.FooBar2 != nil {
+		o.field("fooBar", m.FooBar2)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes FooBar4: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *FooBar4) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes FooBar4; read-only required properties are required in a response (response is true) only.
+func (m *FooBar4) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "FooBar4", response)
+	if err != nil {
+		return err
+	}
+	*m = FooBar4{}
+	d.optional("foo_bar", &m.FooBar)
+	d.optional("fooBar", &m.FooBar2)
+	return d.finish(&m.extra)
 }
 
 // Starts with a digit
 type N3gppFoo struct {
 	// Starts with a digit; pattern has `$` and `{}`.
 	N2faCode *N2faCode `json:"2fa_code,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes N3gppFoo with its wire names and the properties it was decoded with but does not know.
+func (m N3gppFoo) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes N3gppFoo; as a request body (request is true) without its read-only properties.
+func (m N3gppFoo) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.N2faCode != nil {
+		o.field("2fa_code", m.N2faCode)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes N3gppFoo: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *N3gppFoo) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes N3gppFoo; read-only required properties are required in a response (response is true) only.
+func (m *N3gppFoo) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "N3gppFoo", response)
+	if err != nil {
+		return err
+	}
+	*m = N3gppFoo{}
+	d.optional("2fa_code", &m.N2faCode)
+	return d.finish(&m.extra)
 }
 
 // Collides with the SDK's `Client`.
 type ClientModel struct {
 	// Lower-case twin.
 	ClientModel *string `json:"client,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes ClientModel with its wire names and the properties it was decoded with but does not know.
+func (m ClientModel) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes ClientModel; as a request body (request is true) without its read-only properties.
+func (m ClientModel) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.ClientModel != nil {
+		o.field("client", m.ClientModel)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes ClientModel: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *ClientModel) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes ClientModel; read-only required properties are required in a response (response is true) only.
+func (m *ClientModel) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "ClientModel", response)
+	if err != nil {
+		return err
+	}
+	*m = ClientModel{}
+	d.optional("client", &m.ClientModel)
+	return d.finish(&m.extra)
 }
 
 // Collides with Go `error`, Rust `Error`, TypeScript `Error`.
@@ -228,6 +572,36 @@ type ErrorModel struct {
 	Message string `json:"message"`
 	// Enum values that collide, look numeric, or contain quotes, backslashes and emoji.
 	Code *HostileEnum `json:"code,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes ErrorModel with its wire names and the properties it was decoded with but does not know.
+func (m ErrorModel) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes ErrorModel; as a request body (request is true) without its read-only properties.
+func (m ErrorModel) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("message", m.Message)
+	if m.Code != nil {
+		o.field("code", m.Code)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes ErrorModel: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *ErrorModel) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes ErrorModel; read-only required properties are required in a response (response is true) only.
+func (m *ErrorModel) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "ErrorModel", response)
+	if err != nil {
+		return err
+	}
+	*m = ErrorModel{}
+	d.required("message", &m.Message)
+	d.optional("code", &m.Code)
+	return d.finish(&m.extra)
 }
 
 // Collides with Rust `Option`.
@@ -236,6 +610,38 @@ type OptionModel struct {
 	Some *string `json:"Some,omitempty"`
 	// Rust variant name.
 	None *string `json:"None,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes OptionModel with its wire names and the properties it was decoded with but does not know.
+func (m OptionModel) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes OptionModel; as a request body (request is true) without its read-only properties.
+func (m OptionModel) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Some != nil {
+		o.field("Some", m.Some)
+	}
+	if m.None != nil {
+		o.field("None", m.None)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes OptionModel: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *OptionModel) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes OptionModel; read-only required properties are required in a response (response is true) only.
+func (m *OptionModel) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "OptionModel", response)
+	if err != nil {
+		return err
+	}
+	*m = OptionModel{}
+	d.optional("Some", &m.Some)
+	d.optional("None", &m.None)
+	return d.finish(&m.extra)
 }
 
 // Collides with Rust `Result`.
@@ -244,6 +650,38 @@ type Result struct {
 	Ok *String `json:"Ok,omitempty"`
 	// Collides with Go `error`, Rust `Error`, TypeScript `Error`.
 	Err *ErrorModel `json:"Err,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Result with its wire names and the properties it was decoded with but does not know.
+func (m Result) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Result; as a request body (request is true) without its read-only properties.
+func (m Result) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Ok != nil {
+		o.field("Ok", m.Ok)
+	}
+	if m.Err != nil {
+		o.field("Err", m.Err)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Result: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Result) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Result; read-only required properties are required in a response (response is true) only.
+func (m *Result) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Result", response)
+	if err != nil {
+		return err
+	}
+	*m = Result{}
+	d.optional("Ok", &m.Ok)
+	d.optional("Err", &m.Err)
+	return d.finish(&m.extra)
 }
 
 // Collides with Rust `Box`; a `Shape` variant.
@@ -252,6 +690,36 @@ type Box struct {
 	Type string `json:"@type"`
 	// Discriminated union on the property `@type`, with hostile mapping keys.
 	Inner *Shape `json:"inner,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Box with its wire names and the properties it was decoded with but does not know.
+func (m Box) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Box; as a request body (request is true) without its read-only properties.
+func (m Box) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("@type", m.Type)
+	if m.Inner != nil {
+		o.field("inner", m.Inner)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Box: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Box) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Box; read-only required properties are required in a response (response is true) only.
+func (m *Box) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Box", response)
+	if err != nil {
+		return err
+	}
+	*m = Box{}
+	d.required("@type", &m.Type)
+	d.optional("inner", &m.Inner)
+	return d.finish(&m.extra)
 }
 
 // Collides with Rust `Vec`; a `Shape` variant.
@@ -260,6 +728,34 @@ type Vec struct {
 	Type string `json:"@type"`
 	// Items
 	Items []Scalar `json:"items"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Vec with its wire names and the properties it was decoded with but does not know.
+func (m Vec) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Vec; as a request body (request is true) without its read-only properties.
+func (m Vec) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("@type", m.Type)
+	o.field("items", m.Items)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Vec: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Vec) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Vec; read-only required properties are required in a response (response is true) only.
+func (m *Vec) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Vec", response)
+	if err != nil {
+		return err
+	}
+	*m = Vec{}
+	d.required("@type", &m.Type)
+	d.required("items", &m.Items)
+	return d.finish(&m.extra)
 }
 
 // Collides with TypeScript `Object`.
@@ -272,12 +768,76 @@ type Object struct {
 	Result *Result `json:"Result,omitempty"`
 	// Collides with Rust `Option`.
 	OptionModel *OptionModel `json:"Option,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Object with its wire names and the properties it was decoded with but does not know.
+func (m Object) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Object; as a request body (request is true) without its read-only properties.
+func (m Object) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Type != nil {
+		o.field("type", m.Type)
+	}
+	if m.Result != nil {
+		o.field("Result", m.Result)
+	}
+	if m.OptionModel != nil {
+		o.field("Option", m.OptionModel)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Object: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Object) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Object; read-only required properties are required in a response (response is true) only.
+func (m *Object) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Object", response)
+	if err != nil {
+		return err
+	}
+	*m = Object{}
+	d.optional("type", &m.Type)
+	d.optional("Result", &m.Result)
+	d.optional("Option", &m.OptionModel)
+	return d.finish(&m.extra)
 }
 
 // Collides with TypeScript `Promise`.
 type Promise struct {
 	// A `then` field makes the object thenable in JavaScript.
 	Then *string `json:"then,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Promise with its wire names and the properties it was decoded with but does not know.
+func (m Promise) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Promise; as a request body (request is true) without its read-only properties.
+func (m Promise) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Then != nil {
+		o.field("then", m.Then)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Promise: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Promise) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Promise; read-only required properties are required in a response (response is true) only.
+func (m *Promise) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Promise", response)
+	if err != nil {
+		return err
+	}
+	*m = Promise{}
+	d.optional("then", &m.Then)
+	return d.finish(&m.extra)
 }
 
 // Discriminated union on the property `@type`, with hostile mapping keys.
@@ -292,13 +852,16 @@ type Shape struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u Shape) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "@type" tag.
+func (u Shape) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u Shape) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.BoxQuoted != nil:
-		return json.Marshal(u.BoxQuoted)
+		return withTag(u.BoxQuoted, request, "@type", "box \"quoted\"")
 	case u.Vec != nil:
-		return json.Marshal(u.Vec)
+		return withTag(u.Vec, request, "@type", "vec*/")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -306,16 +869,22 @@ func (u Shape) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "@type" property.
-func (u *Shape) UnmarshalJSON(data []byte) error {
+func (u *Shape) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes Shape, its variant as a response when response is true.
+func (u *Shape) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("Shape")
+	}
 	*u = Shape{}
 	tag, _ := discriminatorOf(data, "@type")
 	switch tag {
 	case "box \"quoted\"":
 		u.BoxQuoted = new(Box)
-		return json.Unmarshal(data, u.BoxQuoted)
+		return unmarshalMode(data, u.BoxQuoted, response)
 	case "vec*/":
 		u.Vec = new(Vec)
-		return json.Unmarshal(data, u.Vec)
+		return unmarshalMode(data, u.Vec, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -338,16 +907,19 @@ type Scalar struct {
 }
 
 // MarshalJSON encodes the variant that is set.
-func (u Scalar) MarshalJSON() ([]byte, error) {
+func (u Scalar) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u Scalar) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.String != nil:
-		return json.Marshal(u.String)
+		return marshalJSON(u.String, request)
 	case u.Int64 != nil:
-		return json.Marshal(u.Int64)
+		return marshalJSON(u.Int64, request)
 	case u.Float64 != nil:
-		return json.Marshal(u.Float64)
+		return marshalJSON(u.Float64, request)
 	case u.Bool != nil:
-		return json.Marshal(u.Bool)
+		return marshalJSON(u.Bool, request)
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -355,33 +927,39 @@ func (u Scalar) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the first variant whose JSON kind and required properties match.
-func (u *Scalar) UnmarshalJSON(data []byte) error {
+func (u *Scalar) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes Scalar, its variant as a response when response is true.
+func (u *Scalar) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("Scalar")
+	}
 	*u = Scalar{}
 	kind := kindOf(data)
 	if kind == jsonKindString {
 		var value string
-		if json.Unmarshal(data, &value) == nil {
+		if unmarshalMode(data, &value, response) == nil {
 			u.String = &value
 			return nil
 		}
 	}
 	if kind == jsonKindNumber {
 		var value int64
-		if json.Unmarshal(data, &value) == nil {
+		if unmarshalMode(data, &value, response) == nil {
 			u.Int64 = &value
 			return nil
 		}
 	}
 	if kind == jsonKindNumber {
 		var value float64
-		if json.Unmarshal(data, &value) == nil {
+		if unmarshalMode(data, &value, response) == nil {
 			u.Float64 = &value
 			return nil
 		}
 	}
 	if kind == jsonKindBool {
 		var value bool
-		if json.Unmarshal(data, &value) == nil {
+		if unmarshalMode(data, &value, response) == nil {
 			u.Bool = &value
 			return nil
 		}

@@ -59,7 +59,7 @@ func Example_retries() {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, "{\"fruitType\": \"AppleAllOfDisc\"}")
+		_, _ = io.WriteString(w, "{\"fruitType\": \"AppleAllOfDisc\", \"seeds\": 1}")
 	}))
 	defer server.Close()
 

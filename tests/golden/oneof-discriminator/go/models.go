@@ -41,6 +41,32 @@ const (
 type FruitType struct {
 	// FruitType is the 'fruitType' property.
 	FruitType string `json:"fruitType"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes FruitType with its wire names and the properties it was decoded with but does not know.
+func (m FruitType) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes FruitType; as a request body (request is true) without its read-only properties.
+func (m FruitType) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("fruitType", m.FruitType)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes FruitType: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *FruitType) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitType; read-only required properties are required in a response (response is true) only.
+func (m *FruitType) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "FruitType", response)
+	if err != nil {
+		return err
+	}
+	*m = FruitType{}
+	d.required("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // AppleReqDisc is the AppleReqDisc schema of the contract.
@@ -49,6 +75,34 @@ type AppleReqDisc struct {
 	Seeds int64 `json:"seeds"`
 	// FruitType is the 'fruitType' property.
 	FruitType string `json:"fruitType"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AppleReqDisc with its wire names and the properties it was decoded with but does not know.
+func (m AppleReqDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AppleReqDisc; as a request body (request is true) without its read-only properties.
+func (m AppleReqDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("seeds", m.Seeds)
+	o.field("fruitType", m.FruitType)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AppleReqDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AppleReqDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AppleReqDisc; read-only required properties are required in a response (response is true) only.
+func (m *AppleReqDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AppleReqDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = AppleReqDisc{}
+	d.required("seeds", &m.Seeds)
+	d.required("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // BananaReqDisc is the BananaReqDisc schema of the contract.
@@ -57,6 +111,34 @@ type BananaReqDisc struct {
 	Length int64 `json:"length"`
 	// FruitType is the 'fruitType' property.
 	FruitType string `json:"fruitType"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes BananaReqDisc with its wire names and the properties it was decoded with but does not know.
+func (m BananaReqDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes BananaReqDisc; as a request body (request is true) without its read-only properties.
+func (m BananaReqDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("length", m.Length)
+	o.field("fruitType", m.FruitType)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes BananaReqDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *BananaReqDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes BananaReqDisc; read-only required properties are required in a response (response is true) only.
+func (m *BananaReqDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "BananaReqDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = BananaReqDisc{}
+	d.required("length", &m.Length)
+	d.required("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // AppleAllOfDisc is the AppleAllOfDisc schema of the contract.
@@ -65,6 +147,34 @@ type AppleAllOfDisc struct {
 	FruitType string `json:"fruitType"`
 	// Seeds is the 'seeds' property.
 	Seeds int64 `json:"seeds"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AppleAllOfDisc with its wire names and the properties it was decoded with but does not know.
+func (m AppleAllOfDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AppleAllOfDisc; as a request body (request is true) without its read-only properties.
+func (m AppleAllOfDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("fruitType", m.FruitType)
+	o.field("seeds", m.Seeds)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AppleAllOfDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AppleAllOfDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AppleAllOfDisc; read-only required properties are required in a response (response is true) only.
+func (m *AppleAllOfDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AppleAllOfDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = AppleAllOfDisc{}
+	d.required("fruitType", &m.FruitType)
+	d.required("seeds", &m.Seeds)
+	return d.finish(&m.extra)
 }
 
 // BananaAllOfDisc is the BananaAllOfDisc schema of the contract.
@@ -73,54 +183,296 @@ type BananaAllOfDisc struct {
 	FruitType string `json:"fruitType"`
 	// Length is the 'length' property.
 	Length int64 `json:"length"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes BananaAllOfDisc with its wire names and the properties it was decoded with but does not know.
+func (m BananaAllOfDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes BananaAllOfDisc; as a request body (request is true) without its read-only properties.
+func (m BananaAllOfDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("fruitType", m.FruitType)
+	o.field("length", m.Length)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes BananaAllOfDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *BananaAllOfDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes BananaAllOfDisc; read-only required properties are required in a response (response is true) only.
+func (m *BananaAllOfDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "BananaAllOfDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = BananaAllOfDisc{}
+	d.required("fruitType", &m.FruitType)
+	d.required("length", &m.Length)
+	return d.finish(&m.extra)
 }
 
 // AppleAnyOfDisc is the AppleAnyOfDisc schema of the contract.
 type AppleAnyOfDisc struct {
 	// Seeds is the 'seeds' property.
 	Seeds int64 `json:"seeds"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AppleAnyOfDisc with its wire names and the properties it was decoded with but does not know.
+func (m AppleAnyOfDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AppleAnyOfDisc; as a request body (request is true) without its read-only properties.
+func (m AppleAnyOfDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("seeds", m.Seeds)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AppleAnyOfDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AppleAnyOfDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AppleAnyOfDisc; read-only required properties are required in a response (response is true) only.
+func (m *AppleAnyOfDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AppleAnyOfDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = AppleAnyOfDisc{}
+	d.required("seeds", &m.Seeds)
+	return d.finish(&m.extra)
 }
 
 // BananaAnyOfDisc is the BananaAnyOfDisc schema of the contract.
 type BananaAnyOfDisc struct {
 	// Length is the 'length' property.
 	Length int64 `json:"length"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes BananaAnyOfDisc with its wire names and the properties it was decoded with but does not know.
+func (m BananaAnyOfDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes BananaAnyOfDisc; as a request body (request is true) without its read-only properties.
+func (m BananaAnyOfDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("length", m.Length)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes BananaAnyOfDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *BananaAnyOfDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes BananaAnyOfDisc; read-only required properties are required in a response (response is true) only.
+func (m *BananaAnyOfDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "BananaAnyOfDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = BananaAnyOfDisc{}
+	d.required("length", &m.Length)
+	return d.finish(&m.extra)
 }
 
 // AppleOneOfDisc is the AppleOneOfDisc schema of the contract.
 type AppleOneOfDisc struct {
 	// Seeds is the 'seeds' property.
 	Seeds int64 `json:"seeds"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AppleOneOfDisc with its wire names and the properties it was decoded with but does not know.
+func (m AppleOneOfDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AppleOneOfDisc; as a request body (request is true) without its read-only properties.
+func (m AppleOneOfDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("seeds", m.Seeds)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AppleOneOfDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AppleOneOfDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AppleOneOfDisc; read-only required properties are required in a response (response is true) only.
+func (m *AppleOneOfDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AppleOneOfDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = AppleOneOfDisc{}
+	d.required("seeds", &m.Seeds)
+	return d.finish(&m.extra)
 }
 
 // BananaOneOfDisc is the BananaOneOfDisc schema of the contract.
 type BananaOneOfDisc struct {
 	// Length is the 'length' property.
 	Length int64 `json:"length"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes BananaOneOfDisc with its wire names and the properties it was decoded with but does not know.
+func (m BananaOneOfDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes BananaOneOfDisc; as a request body (request is true) without its read-only properties.
+func (m BananaOneOfDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("length", m.Length)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes BananaOneOfDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *BananaOneOfDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes BananaOneOfDisc; read-only required properties are required in a response (response is true) only.
+func (m *BananaOneOfDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "BananaOneOfDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = BananaOneOfDisc{}
+	d.required("length", &m.Length)
+	return d.finish(&m.extra)
 }
 
 // FruitOneOfEnumMappingDisc is the FruitOneOfEnumMappingDisc schema of the contract.
 type FruitOneOfEnumMappingDisc struct {
 	// FruitType is the 'fruitType' property.
 	FruitType FruitTypeEnum `json:"fruitType"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes FruitOneOfEnumMappingDisc with its wire names and the properties it was decoded with but does not know.
+func (m FruitOneOfEnumMappingDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes FruitOneOfEnumMappingDisc; as a request body (request is true) without its read-only properties.
+func (m FruitOneOfEnumMappingDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("fruitType", m.FruitType)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes FruitOneOfEnumMappingDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *FruitOneOfEnumMappingDisc) UnmarshalJSON(data []byte) error {
+	return m.decodeJSON(data, false)
+}
+
+// decodeJSON decodes FruitOneOfEnumMappingDisc; read-only required properties are required in a response (response is true) only.
+func (m *FruitOneOfEnumMappingDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "FruitOneOfEnumMappingDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = FruitOneOfEnumMappingDisc{}
+	d.required("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // AppleOneOfEnumMappingDisc is the AppleOneOfEnumMappingDisc schema of the contract.
 type AppleOneOfEnumMappingDisc struct {
 	// Seeds is the 'seeds' property.
 	Seeds int64 `json:"seeds"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AppleOneOfEnumMappingDisc with its wire names and the properties it was decoded with but does not know.
+func (m AppleOneOfEnumMappingDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AppleOneOfEnumMappingDisc; as a request body (request is true) without its read-only properties.
+func (m AppleOneOfEnumMappingDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("seeds", m.Seeds)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AppleOneOfEnumMappingDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AppleOneOfEnumMappingDisc) UnmarshalJSON(data []byte) error {
+	return m.decodeJSON(data, false)
+}
+
+// decodeJSON decodes AppleOneOfEnumMappingDisc; read-only required properties are required in a response (response is true) only.
+func (m *AppleOneOfEnumMappingDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AppleOneOfEnumMappingDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = AppleOneOfEnumMappingDisc{}
+	d.required("seeds", &m.Seeds)
+	return d.finish(&m.extra)
 }
 
 // BananaOneOfEnumMappingDisc is the BananaOneOfEnumMappingDisc schema of the contract.
 type BananaOneOfEnumMappingDisc struct {
 	// Length is the 'length' property.
 	Length int64 `json:"length"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes BananaOneOfEnumMappingDisc with its wire names and the properties it was decoded with but does not know.
+func (m BananaOneOfEnumMappingDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes BananaOneOfEnumMappingDisc; as a request body (request is true) without its read-only properties.
+func (m BananaOneOfEnumMappingDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("length", m.Length)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes BananaOneOfEnumMappingDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *BananaOneOfEnumMappingDisc) UnmarshalJSON(data []byte) error {
+	return m.decodeJSON(data, false)
+}
+
+// decodeJSON decodes BananaOneOfEnumMappingDisc; read-only required properties are required in a response (response is true) only.
+func (m *BananaOneOfEnumMappingDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "BananaOneOfEnumMappingDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = BananaOneOfEnumMappingDisc{}
+	d.required("length", &m.Length)
+	return d.finish(&m.extra)
 }
 
 // Parent is the Parent schema of the contract.
 type Parent struct {
 	// FruitType is the 'fruitType' property.
 	FruitType string `json:"fruitType"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Parent with its wire names and the properties it was decoded with but does not know.
+func (m Parent) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Parent; as a request body (request is true) without its read-only properties.
+func (m Parent) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("fruitType", m.FruitType)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Parent: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Parent) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Parent; read-only required properties are required in a response (response is true) only.
+func (m *Parent) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Parent", response)
+	if err != nil {
+		return err
+	}
+	*m = Parent{}
+	d.required("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // AppleGrandparentDisc is the AppleGrandparentDisc schema of the contract.
@@ -129,6 +481,34 @@ type AppleGrandparentDisc struct {
 	FruitType string `json:"fruitType"`
 	// Seeds is the 'seeds' property.
 	Seeds int64 `json:"seeds"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes AppleGrandparentDisc with its wire names and the properties it was decoded with but does not know.
+func (m AppleGrandparentDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes AppleGrandparentDisc; as a request body (request is true) without its read-only properties.
+func (m AppleGrandparentDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("fruitType", m.FruitType)
+	o.field("seeds", m.Seeds)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes AppleGrandparentDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *AppleGrandparentDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes AppleGrandparentDisc; read-only required properties are required in a response (response is true) only.
+func (m *AppleGrandparentDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "AppleGrandparentDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = AppleGrandparentDisc{}
+	d.required("fruitType", &m.FruitType)
+	d.required("seeds", &m.Seeds)
+	return d.finish(&m.extra)
 }
 
 // BananaGrandparentDisc is the BananaGrandparentDisc schema of the contract.
@@ -137,30 +517,172 @@ type BananaGrandparentDisc struct {
 	FruitType string `json:"fruitType"`
 	// Length is the 'length' property.
 	Length int64 `json:"length"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes BananaGrandparentDisc with its wire names and the properties it was decoded with but does not know.
+func (m BananaGrandparentDisc) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes BananaGrandparentDisc; as a request body (request is true) without its read-only properties.
+func (m BananaGrandparentDisc) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("fruitType", m.FruitType)
+	o.field("length", m.Length)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes BananaGrandparentDisc: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *BananaGrandparentDisc) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes BananaGrandparentDisc; read-only required properties are required in a response (response is true) only.
+func (m *BananaGrandparentDisc) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "BananaGrandparentDisc", response)
+	if err != nil {
+		return err
+	}
+	*m = BananaGrandparentDisc{}
+	d.required("fruitType", &m.FruitType)
+	d.required("length", &m.Length)
+	return d.finish(&m.extra)
 }
 
 // DiscMissingFromProperties is the DiscMissingFromProperties schema of the contract.
 type DiscMissingFromProperties struct {
 	// Length is the 'length' property.
 	Length *int64 `json:"length,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes DiscMissingFromProperties with its wire names and the properties it was decoded with but does not know.
+func (m DiscMissingFromProperties) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes DiscMissingFromProperties; as a request body (request is true) without its read-only properties.
+func (m DiscMissingFromProperties) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Length != nil {
+		o.field("length", m.Length)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes DiscMissingFromProperties: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *DiscMissingFromProperties) UnmarshalJSON(data []byte) error {
+	return m.decodeJSON(data, false)
+}
+
+// decodeJSON decodes DiscMissingFromProperties; read-only required properties are required in a response (response is true) only.
+func (m *DiscMissingFromProperties) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "DiscMissingFromProperties", response)
+	if err != nil {
+		return err
+	}
+	*m = DiscMissingFromProperties{}
+	d.optional("length", &m.Length)
+	return d.finish(&m.extra)
 }
 
 // DiscOptionalTypeCorrect is the DiscOptionalTypeCorrect schema of the contract.
 type DiscOptionalTypeCorrect struct {
 	// FruitType is the 'fruitType' property.
 	FruitType *string `json:"fruitType,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes DiscOptionalTypeCorrect with its wire names and the properties it was decoded with but does not know.
+func (m DiscOptionalTypeCorrect) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes DiscOptionalTypeCorrect; as a request body (request is true) without its read-only properties.
+func (m DiscOptionalTypeCorrect) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.FruitType != nil {
+		o.field("fruitType", m.FruitType)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes DiscOptionalTypeCorrect: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *DiscOptionalTypeCorrect) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes DiscOptionalTypeCorrect; read-only required properties are required in a response (response is true) only.
+func (m *DiscOptionalTypeCorrect) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "DiscOptionalTypeCorrect", response)
+	if err != nil {
+		return err
+	}
+	*m = DiscOptionalTypeCorrect{}
+	d.optional("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // DiscOptionalTypeIncorrect is the DiscOptionalTypeIncorrect schema of the contract.
 type DiscOptionalTypeIncorrect struct {
 	// FruitType is the 'fruitType' property.
 	FruitType *int64 `json:"fruitType,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes DiscOptionalTypeIncorrect with its wire names and the properties it was decoded with but does not know.
+func (m DiscOptionalTypeIncorrect) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes DiscOptionalTypeIncorrect; as a request body (request is true) without its read-only properties.
+func (m DiscOptionalTypeIncorrect) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.FruitType != nil {
+		o.field("fruitType", m.FruitType)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes DiscOptionalTypeIncorrect: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *DiscOptionalTypeIncorrect) UnmarshalJSON(data []byte) error {
+	return m.decodeJSON(data, false)
+}
+
+// decodeJSON decodes DiscOptionalTypeIncorrect; read-only required properties are required in a response (response is true) only.
+func (m *DiscOptionalTypeIncorrect) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "DiscOptionalTypeIncorrect", response)
+	if err != nil {
+		return err
+	}
+	*m = DiscOptionalTypeIncorrect{}
+	d.optional("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // DiscTypeIncorrect is the DiscTypeIncorrect schema of the contract.
 type DiscTypeIncorrect struct {
 	// FruitType is the 'fruitType' property.
 	FruitType int64 `json:"fruitType"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes DiscTypeIncorrect with its wire names and the properties it was decoded with but does not know.
+func (m DiscTypeIncorrect) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes DiscTypeIncorrect; as a request body (request is true) without its read-only properties.
+func (m DiscTypeIncorrect) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("fruitType", m.FruitType)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes DiscTypeIncorrect: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *DiscTypeIncorrect) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes DiscTypeIncorrect; read-only required properties are required in a response (response is true) only.
+func (m *DiscTypeIncorrect) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "DiscTypeIncorrect", response)
+	if err != nil {
+		return err
+	}
+	*m = DiscTypeIncorrect{}
+	d.required("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // FruitInlineDiscVariant1 is the FruitInlineDisc_variant1 schema of the contract.
@@ -169,6 +691,34 @@ type FruitInlineDiscVariant1 struct {
 	Seeds int64 `json:"seeds"`
 	// FruitType is the 'fruitType' property.
 	FruitType string `json:"fruitType"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes FruitInlineDiscVariant1 with its wire names and the properties it was decoded with but does not know.
+func (m FruitInlineDiscVariant1) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes FruitInlineDiscVariant1; as a request body (request is true) without its read-only properties.
+func (m FruitInlineDiscVariant1) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("seeds", m.Seeds)
+	o.field("fruitType", m.FruitType)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes FruitInlineDiscVariant1: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *FruitInlineDiscVariant1) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitInlineDiscVariant1; read-only required properties are required in a response (response is true) only.
+func (m *FruitInlineDiscVariant1) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "FruitInlineDiscVariant1", response)
+	if err != nil {
+		return err
+	}
+	*m = FruitInlineDiscVariant1{}
+	d.required("seeds", &m.Seeds)
+	d.required("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // FruitInlineDiscVariant2 is the FruitInlineDisc_variant2 schema of the contract.
@@ -177,18 +727,102 @@ type FruitInlineDiscVariant2 struct {
 	Length int64 `json:"length"`
 	// FruitType is the 'fruitType' property.
 	FruitType string `json:"fruitType"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes FruitInlineDiscVariant2 with its wire names and the properties it was decoded with but does not know.
+func (m FruitInlineDiscVariant2) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes FruitInlineDiscVariant2; as a request body (request is true) without its read-only properties.
+func (m FruitInlineDiscVariant2) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("length", m.Length)
+	o.field("fruitType", m.FruitType)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes FruitInlineDiscVariant2: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *FruitInlineDiscVariant2) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitInlineDiscVariant2; read-only required properties are required in a response (response is true) only.
+func (m *FruitInlineDiscVariant2) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "FruitInlineDiscVariant2", response)
+	if err != nil {
+		return err
+	}
+	*m = FruitInlineDiscVariant2{}
+	d.required("length", &m.Length)
+	d.required("fruitType", &m.FruitType)
+	return d.finish(&m.extra)
 }
 
 // FruitInlineInlineDiscVariant1 is the FruitInlineInlineDisc_variant1 schema of the contract.
 type FruitInlineInlineDiscVariant1 struct {
 	// Seeds is the 'seeds' property.
 	Seeds int64 `json:"seeds"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes FruitInlineInlineDiscVariant1 with its wire names and the properties it was decoded with but does not know.
+func (m FruitInlineInlineDiscVariant1) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes FruitInlineInlineDiscVariant1; as a request body (request is true) without its read-only properties.
+func (m FruitInlineInlineDiscVariant1) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("seeds", m.Seeds)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes FruitInlineInlineDiscVariant1: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *FruitInlineInlineDiscVariant1) UnmarshalJSON(data []byte) error {
+	return m.decodeJSON(data, false)
+}
+
+// decodeJSON decodes FruitInlineInlineDiscVariant1; read-only required properties are required in a response (response is true) only.
+func (m *FruitInlineInlineDiscVariant1) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "FruitInlineInlineDiscVariant1", response)
+	if err != nil {
+		return err
+	}
+	*m = FruitInlineInlineDiscVariant1{}
+	d.required("seeds", &m.Seeds)
+	return d.finish(&m.extra)
 }
 
 // FruitInlineInlineDiscVariant2 is the FruitInlineInlineDisc_variant2 schema of the contract.
 type FruitInlineInlineDiscVariant2 struct {
 	// Length is the 'length' property.
 	Length int64 `json:"length"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes FruitInlineInlineDiscVariant2 with its wire names and the properties it was decoded with but does not know.
+func (m FruitInlineInlineDiscVariant2) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes FruitInlineInlineDiscVariant2; as a request body (request is true) without its read-only properties.
+func (m FruitInlineInlineDiscVariant2) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("length", m.Length)
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes FruitInlineInlineDiscVariant2: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *FruitInlineInlineDiscVariant2) UnmarshalJSON(data []byte) error {
+	return m.decodeJSON(data, false)
+}
+
+// decodeJSON decodes FruitInlineInlineDiscVariant2; read-only required properties are required in a response (response is true) only.
+func (m *FruitInlineInlineDiscVariant2) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "FruitInlineInlineDiscVariant2", response)
+	if err != nil {
+		return err
+	}
+	*m = FruitInlineInlineDiscVariant2{}
+	d.required("length", &m.Length)
+	return d.finish(&m.extra)
 }
 
 // FruitInlineDisc is the FruitInlineDisc union of the contract.
@@ -203,13 +837,16 @@ type FruitInlineDisc struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u FruitInlineDisc) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
+func (u FruitInlineDisc) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u FruitInlineDisc) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.FruitInlineDiscVariant1 != nil:
-		return json.Marshal(u.FruitInlineDiscVariant1)
+		return marshalJSON(u.FruitInlineDiscVariant1, request)
 	case u.FruitInlineDiscVariant2 != nil:
-		return json.Marshal(u.FruitInlineDiscVariant2)
+		return marshalJSON(u.FruitInlineDiscVariant2, request)
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -217,7 +854,13 @@ func (u FruitInlineDisc) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
-func (u *FruitInlineDisc) UnmarshalJSON(data []byte) error {
+func (u *FruitInlineDisc) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitInlineDisc, its variant as a response when response is true.
+func (u *FruitInlineDisc) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("FruitInlineDisc")
+	}
 	*u = FruitInlineDisc{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
@@ -238,13 +881,16 @@ type FruitInlineInlineDisc struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u FruitInlineInlineDisc) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
+func (u FruitInlineInlineDisc) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u FruitInlineInlineDisc) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.FruitInlineInlineDiscVariant1 != nil:
-		return json.Marshal(u.FruitInlineInlineDiscVariant1)
+		return marshalJSON(u.FruitInlineInlineDiscVariant1, request)
 	case u.FruitInlineInlineDiscVariant2 != nil:
-		return json.Marshal(u.FruitInlineInlineDiscVariant2)
+		return marshalJSON(u.FruitInlineInlineDiscVariant2, request)
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -252,7 +898,13 @@ func (u FruitInlineInlineDisc) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
-func (u *FruitInlineInlineDisc) UnmarshalJSON(data []byte) error {
+func (u *FruitInlineInlineDisc) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitInlineInlineDisc, its variant as a response when response is true.
+func (u *FruitInlineInlineDisc) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("FruitInlineInlineDisc")
+	}
 	*u = FruitInlineInlineDisc{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
@@ -273,13 +925,16 @@ type FruitReqDisc struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u FruitReqDisc) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
+func (u FruitReqDisc) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u FruitReqDisc) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.AppleReqDisc != nil:
-		return json.Marshal(u.AppleReqDisc)
+		return withTag(u.AppleReqDisc, request, "fruitType", "AppleReqDisc")
 	case u.BananaReqDisc != nil:
-		return json.Marshal(u.BananaReqDisc)
+		return withTag(u.BananaReqDisc, request, "fruitType", "BananaReqDisc")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -287,16 +942,22 @@ func (u FruitReqDisc) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
-func (u *FruitReqDisc) UnmarshalJSON(data []byte) error {
+func (u *FruitReqDisc) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitReqDisc, its variant as a response when response is true.
+func (u *FruitReqDisc) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("FruitReqDisc")
+	}
 	*u = FruitReqDisc{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
 	case "AppleReqDisc":
 		u.AppleReqDisc = new(AppleReqDisc)
-		return json.Unmarshal(data, u.AppleReqDisc)
+		return unmarshalMode(data, u.AppleReqDisc, response)
 	case "BananaReqDisc":
 		u.BananaReqDisc = new(BananaReqDisc)
-		return json.Unmarshal(data, u.BananaReqDisc)
+		return unmarshalMode(data, u.BananaReqDisc, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -314,13 +975,16 @@ type FruitAllOfDisc struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u FruitAllOfDisc) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
+func (u FruitAllOfDisc) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u FruitAllOfDisc) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.AppleAllOfDisc != nil:
-		return json.Marshal(u.AppleAllOfDisc)
+		return withTag(u.AppleAllOfDisc, request, "fruitType", "AppleAllOfDisc")
 	case u.BananaAllOfDisc != nil:
-		return json.Marshal(u.BananaAllOfDisc)
+		return withTag(u.BananaAllOfDisc, request, "fruitType", "BananaAllOfDisc")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -328,16 +992,22 @@ func (u FruitAllOfDisc) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
-func (u *FruitAllOfDisc) UnmarshalJSON(data []byte) error {
+func (u *FruitAllOfDisc) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitAllOfDisc, its variant as a response when response is true.
+func (u *FruitAllOfDisc) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("FruitAllOfDisc")
+	}
 	*u = FruitAllOfDisc{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
 	case "AppleAllOfDisc":
 		u.AppleAllOfDisc = new(AppleAllOfDisc)
-		return json.Unmarshal(data, u.AppleAllOfDisc)
+		return unmarshalMode(data, u.AppleAllOfDisc, response)
 	case "BananaAllOfDisc":
 		u.BananaAllOfDisc = new(BananaAllOfDisc)
-		return json.Unmarshal(data, u.BananaAllOfDisc)
+		return unmarshalMode(data, u.BananaAllOfDisc, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -355,13 +1025,16 @@ type FruitAnyOfDisc struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u FruitAnyOfDisc) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
+func (u FruitAnyOfDisc) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u FruitAnyOfDisc) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.AppleAnyOfDisc != nil:
-		return json.Marshal(u.AppleAnyOfDisc)
+		return withTag(u.AppleAnyOfDisc, request, "fruitType", "AppleAnyOfDisc")
 	case u.BananaAnyOfDisc != nil:
-		return json.Marshal(u.BananaAnyOfDisc)
+		return withTag(u.BananaAnyOfDisc, request, "fruitType", "BananaAnyOfDisc")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -369,16 +1042,22 @@ func (u FruitAnyOfDisc) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
-func (u *FruitAnyOfDisc) UnmarshalJSON(data []byte) error {
+func (u *FruitAnyOfDisc) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitAnyOfDisc, its variant as a response when response is true.
+func (u *FruitAnyOfDisc) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("FruitAnyOfDisc")
+	}
 	*u = FruitAnyOfDisc{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
 	case "AppleAnyOfDisc":
 		u.AppleAnyOfDisc = new(AppleAnyOfDisc)
-		return json.Unmarshal(data, u.AppleAnyOfDisc)
+		return unmarshalMode(data, u.AppleAnyOfDisc, response)
 	case "BananaAnyOfDisc":
 		u.BananaAnyOfDisc = new(BananaAnyOfDisc)
-		return json.Unmarshal(data, u.BananaAnyOfDisc)
+		return unmarshalMode(data, u.BananaAnyOfDisc, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -396,13 +1075,16 @@ type FruitOneOfDisc struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u FruitOneOfDisc) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
+func (u FruitOneOfDisc) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u FruitOneOfDisc) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.AppleOneOfDisc != nil:
-		return json.Marshal(u.AppleOneOfDisc)
+		return withTag(u.AppleOneOfDisc, request, "fruitType", "AppleOneOfDisc")
 	case u.BananaOneOfDisc != nil:
-		return json.Marshal(u.BananaOneOfDisc)
+		return withTag(u.BananaOneOfDisc, request, "fruitType", "BananaOneOfDisc")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -410,16 +1092,22 @@ func (u FruitOneOfDisc) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
-func (u *FruitOneOfDisc) UnmarshalJSON(data []byte) error {
+func (u *FruitOneOfDisc) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitOneOfDisc, its variant as a response when response is true.
+func (u *FruitOneOfDisc) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("FruitOneOfDisc")
+	}
 	*u = FruitOneOfDisc{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
 	case "AppleOneOfDisc":
 		u.AppleOneOfDisc = new(AppleOneOfDisc)
-		return json.Unmarshal(data, u.AppleOneOfDisc)
+		return unmarshalMode(data, u.AppleOneOfDisc, response)
 	case "BananaOneOfDisc":
 		u.BananaOneOfDisc = new(BananaOneOfDisc)
-		return json.Unmarshal(data, u.BananaOneOfDisc)
+		return unmarshalMode(data, u.BananaOneOfDisc, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -437,13 +1125,16 @@ type FruitGrandparentDisc struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u FruitGrandparentDisc) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
+func (u FruitGrandparentDisc) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u FruitGrandparentDisc) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.AppleGrandparentDisc != nil:
-		return json.Marshal(u.AppleGrandparentDisc)
+		return withTag(u.AppleGrandparentDisc, request, "fruitType", "AppleGrandparentDisc")
 	case u.BananaGrandparentDisc != nil:
-		return json.Marshal(u.BananaGrandparentDisc)
+		return withTag(u.BananaGrandparentDisc, request, "fruitType", "BananaGrandparentDisc")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -451,16 +1142,22 @@ func (u FruitGrandparentDisc) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
-func (u *FruitGrandparentDisc) UnmarshalJSON(data []byte) error {
+func (u *FruitGrandparentDisc) UnmarshalJSON(data []byte) error { return u.decodeJSON(data, false) }
+
+// decodeJSON decodes FruitGrandparentDisc, its variant as a response when response is true.
+func (u *FruitGrandparentDisc) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("FruitGrandparentDisc")
+	}
 	*u = FruitGrandparentDisc{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
 	case "AppleGrandparentDisc":
 		u.AppleGrandparentDisc = new(AppleGrandparentDisc)
-		return json.Unmarshal(data, u.AppleGrandparentDisc)
+		return unmarshalMode(data, u.AppleGrandparentDisc, response)
 	case "BananaGrandparentDisc":
 		u.BananaGrandparentDisc = new(BananaGrandparentDisc)
-		return json.Unmarshal(data, u.BananaGrandparentDisc)
+		return unmarshalMode(data, u.BananaGrandparentDisc, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -478,13 +1175,18 @@ type ComposedDiscOptionalTypeInconsistent struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
 func (u ComposedDiscOptionalTypeInconsistent) MarshalJSON() ([]byte, error) {
+	return u.encodeJSON(false)
+}
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u ComposedDiscOptionalTypeInconsistent) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.DiscOptionalTypeIncorrect != nil:
-		return json.Marshal(u.DiscOptionalTypeIncorrect)
+		return withTag(u.DiscOptionalTypeIncorrect, request, "fruitType", "DiscOptionalTypeIncorrect")
 	case u.DiscOptionalTypeCorrect != nil:
-		return json.Marshal(u.DiscOptionalTypeCorrect)
+		return withTag(u.DiscOptionalTypeCorrect, request, "fruitType", "DiscOptionalTypeCorrect")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -493,15 +1195,23 @@ func (u ComposedDiscOptionalTypeInconsistent) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
 func (u *ComposedDiscOptionalTypeInconsistent) UnmarshalJSON(data []byte) error {
+	return u.decodeJSON(data, false)
+}
+
+// decodeJSON decodes ComposedDiscOptionalTypeInconsistent, its variant as a response when response is true.
+func (u *ComposedDiscOptionalTypeInconsistent) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("ComposedDiscOptionalTypeInconsistent")
+	}
 	*u = ComposedDiscOptionalTypeInconsistent{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
 	case "DiscOptionalTypeIncorrect":
 		u.DiscOptionalTypeIncorrect = new(DiscOptionalTypeIncorrect)
-		return json.Unmarshal(data, u.DiscOptionalTypeIncorrect)
+		return unmarshalMode(data, u.DiscOptionalTypeIncorrect, response)
 	case "DiscOptionalTypeCorrect":
 		u.DiscOptionalTypeCorrect = new(DiscOptionalTypeCorrect)
-		return json.Unmarshal(data, u.DiscOptionalTypeCorrect)
+		return unmarshalMode(data, u.DiscOptionalTypeCorrect, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -519,13 +1229,16 @@ type ComposedDiscTypeInconsistent struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u ComposedDiscTypeInconsistent) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
+func (u ComposedDiscTypeInconsistent) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u ComposedDiscTypeInconsistent) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.DiscTypeIncorrect != nil:
-		return json.Marshal(u.DiscTypeIncorrect)
+		return withTag(u.DiscTypeIncorrect, request, "fruitType", "DiscTypeIncorrect")
 	case u.FruitType != nil:
-		return json.Marshal(u.FruitType)
+		return withTag(u.FruitType, request, "fruitType", "FruitType")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -534,15 +1247,23 @@ func (u ComposedDiscTypeInconsistent) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
 func (u *ComposedDiscTypeInconsistent) UnmarshalJSON(data []byte) error {
+	return u.decodeJSON(data, false)
+}
+
+// decodeJSON decodes ComposedDiscTypeInconsistent, its variant as a response when response is true.
+func (u *ComposedDiscTypeInconsistent) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("ComposedDiscTypeInconsistent")
+	}
 	*u = ComposedDiscTypeInconsistent{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
 	case "DiscTypeIncorrect":
 		u.DiscTypeIncorrect = new(DiscTypeIncorrect)
-		return json.Unmarshal(data, u.DiscTypeIncorrect)
+		return unmarshalMode(data, u.DiscTypeIncorrect, response)
 	case "FruitType":
 		u.FruitType = new(FruitType)
-		return json.Unmarshal(data, u.FruitType)
+		return unmarshalMode(data, u.FruitType, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil
@@ -560,13 +1281,16 @@ type ComposedDiscRequiredInconsistent struct {
 	Unknown json.RawMessage
 }
 
-// MarshalJSON encodes the variant that is set.
-func (u ComposedDiscRequiredInconsistent) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the variant that is set with its "fruitType" tag.
+func (u ComposedDiscRequiredInconsistent) MarshalJSON() ([]byte, error) { return u.encodeJSON(false) }
+
+// encodeJSON encodes the variant that is set; as a request body (request is true) without read-only properties.
+func (u ComposedDiscRequiredInconsistent) encodeJSON(request bool) ([]byte, error) {
 	switch {
 	case u.DiscOptionalTypeCorrect != nil:
-		return json.Marshal(u.DiscOptionalTypeCorrect)
+		return withTag(u.DiscOptionalTypeCorrect, request, "fruitType", "DiscOptionalTypeCorrect")
 	case u.FruitType != nil:
-		return json.Marshal(u.FruitType)
+		return withTag(u.FruitType, request, "fruitType", "FruitType")
 	case u.Unknown != nil:
 		return u.Unknown, nil
 	}
@@ -575,15 +1299,23 @@ func (u ComposedDiscRequiredInconsistent) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON picks the variant named by the "fruitType" property.
 func (u *ComposedDiscRequiredInconsistent) UnmarshalJSON(data []byte) error {
+	return u.decodeJSON(data, false)
+}
+
+// decodeJSON decodes ComposedDiscRequiredInconsistent, its variant as a response when response is true.
+func (u *ComposedDiscRequiredInconsistent) decodeJSON(data []byte, response bool) error {
+	if isJSONNull(data) {
+		return nullFor("ComposedDiscRequiredInconsistent")
+	}
 	*u = ComposedDiscRequiredInconsistent{}
 	tag, _ := discriminatorOf(data, "fruitType")
 	switch tag {
 	case "DiscOptionalTypeCorrect":
 		u.DiscOptionalTypeCorrect = new(DiscOptionalTypeCorrect)
-		return json.Unmarshal(data, u.DiscOptionalTypeCorrect)
+		return unmarshalMode(data, u.DiscOptionalTypeCorrect, response)
 	case "FruitType":
 		u.FruitType = new(FruitType)
-		return json.Unmarshal(data, u.FruitType)
+		return unmarshalMode(data, u.FruitType, response)
 	}
 	u.Unknown = cloneRaw(data)
 	return nil

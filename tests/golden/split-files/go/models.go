@@ -8,6 +8,38 @@ type Node struct {
 	Children []Node `json:"children,omitzero"`
 	// Parent is the 'parent' property.
 	Parent *Node `json:"parent,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Node with its wire names and the properties it was decoded with but does not know.
+func (m Node) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Node; as a request body (request is true) without its read-only properties.
+func (m Node) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if m.Children != nil {
+		o.field("children", m.Children)
+	}
+	if m.Parent != nil {
+		o.field("parent", m.Parent)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Node: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Node) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Node; read-only required properties are required in a response (response is true) only.
+func (m *Node) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Node", response)
+	if err != nil {
+		return err
+	}
+	*m = Node{}
+	d.optional("children", &m.Children)
+	d.optional("parent", &m.Parent)
+	return d.finish(&m.extra)
 }
 
 // Thing is the Thing schema of the contract.
@@ -16,10 +48,68 @@ type Thing struct {
 	ID string `json:"id"`
 	// Owner is the 'owner' property.
 	Owner *Owner `json:"owner,omitempty"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Thing with its wire names and the properties it was decoded with but does not know.
+func (m Thing) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Thing; as a request body (request is true) without its read-only properties.
+func (m Thing) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	o.field("id", m.ID)
+	if m.Owner != nil {
+		o.field("owner", m.Owner)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Thing: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Thing) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Thing; read-only required properties are required in a response (response is true) only.
+func (m *Thing) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Thing", response)
+	if err != nil {
+		return err
+	}
+	*m = Thing{}
+	d.required("id", &m.ID)
+	d.optional("owner", &m.Owner)
+	return d.finish(&m.extra)
 }
 
 // Owner is the Owner schema of the contract.
 type Owner struct {
 	// Name is the 'name' property.
 	Name Nullable[string] `json:"name,omitzero"`
+
+	extra jsonExtra // what decoding kept for encoding again
+}
+
+// MarshalJSON encodes Owner with its wire names and the properties it was decoded with but does not know.
+func (m Owner) MarshalJSON() ([]byte, error) { return m.encodeJSON(false) }
+
+// encodeJSON encodes Owner; as a request body (request is true) without its read-only properties.
+func (m Owner) encodeJSON(request bool) ([]byte, error) {
+	o := newObjectWriter(request)
+	if !m.Name.IsZero() {
+		o.field("name", m.Name)
+	}
+	return o.done(m.extra)
+}
+
+// UnmarshalJSON decodes Owner: a missing required property or a null where none is allowed is an error, and properties the contract does not name are kept for encoding again.
+func (m *Owner) UnmarshalJSON(data []byte) error { return m.decodeJSON(data, false) }
+
+// decodeJSON decodes Owner; read-only required properties are required in a response (response is true) only.
+func (m *Owner) decodeJSON(data []byte, response bool) error {
+	d, err := decodeObject(data, "Owner", response)
+	if err != nil {
+		return err
+	}
+	*m = Owner{}
+	d.optional("name", &m.Name)
+	return d.finish(&m.extra)
 }

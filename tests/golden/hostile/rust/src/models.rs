@@ -101,6 +101,9 @@ pub struct Type {
         deserialize_with = "crate::serde_helpers::double_option"
     )]
     pub nothing: Option<Option<String>>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Schema named after a Go keyword.
@@ -112,6 +115,9 @@ pub struct SelfModel {
     /// Self-named property.
     #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Schema `Self` (case-collides with `self`).
@@ -120,6 +126,9 @@ pub struct Self2 {
     /// Schema `self`.
     #[serde(rename = "Self", default, skip_serializing_if = "Option::is_none")]
     pub self_: Option<SelfModel>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Schema named after a Rust keyword.
@@ -152,6 +161,9 @@ pub struct Package {
     /// Schema named after a Rust keyword.
     #[serde(rename = "crate", default, skip_serializing_if = "Option::is_none")]
     pub crate_: Option<Crate>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Schema `constructor`
@@ -160,6 +172,9 @@ pub struct Constructor {
     /// Same-named property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constructor: Option<String>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Schema `__proto__`
@@ -168,6 +183,9 @@ pub struct Proto {
     /// Same-named property.
     #[serde(rename = "__proto__", default, skip_serializing_if = "Option::is_none")]
     pub proto: Option<String>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Collides with `fooBar`, `foo-bar`, `FooBar`.
@@ -188,6 +206,9 @@ pub struct FooBar4 {
     /// Collides with `foo_bar`.
     #[serde(rename = "fooBar", default, skip_serializing_if = "Option::is_none")]
     pub foo_bar2: Option<FooBar2>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Starts with a digit
@@ -196,6 +217,9 @@ pub struct N3gppFoo {
     /// Starts with a digit; pattern has `$` and `{}`.
     #[serde(rename = "2fa_code", default, skip_serializing_if = "Option::is_none")]
     pub n2fa_code: Option<N2faCode>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Starts with a digit; pattern has `$` and `{}`.
@@ -207,6 +231,9 @@ pub struct ClientModel {
     /// Lower-case twin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Collides with Go `error`, Rust `Error`, TypeScript `Error`.
@@ -219,6 +246,9 @@ pub struct ErrorModel {
     /// Defaults to `"with \"double\" quotes"` on the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<HostileEnum>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Collides with Rust `String` and TypeScript `String`.
@@ -255,6 +285,9 @@ pub struct BoxModel {
     /// Discriminated union on the property `@type`, with hostile mapping keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inner: Option<Shape>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Collides with Rust `Vec`; a `Shape` variant.
@@ -265,6 +298,9 @@ pub struct VecModel {
     pub r#type: String,
     /// Items
     pub items: Vec<Scalar>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Collides with TypeScript `Object`.
@@ -289,6 +325,9 @@ pub struct Promise {
     /// A `then` field makes the object thenable in JavaScript.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub then: Option<String>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Discriminated union on the property `@type`, with hostile mapping keys.
@@ -308,8 +347,15 @@ pub enum Shape {
 impl Serialize for Shape {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::BoxQuoted(inner) => inner.serialize(serializer),
-            Self::Vec(inner) => inner.serialize(serializer),
+            Self::BoxQuoted(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "@type",
+                &["box \"quoted\""],
+                serializer,
+            ),
+            Self::Vec(inner) => {
+                crate::serde_helpers::serialize_tagged(inner, "@type", &["vec*/"], serializer)
+            }
             Self::Unknown(value) => value.serialize(serializer),
         }
     }

@@ -119,6 +119,19 @@ impl MatchRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -149,6 +162,7 @@ impl MatchRequest {
             "GET",
             ["/things/", crate::runtime::segment(&self.r#type).as_str()].concat(),
         );
+        req.path_param("type", &self.r#type);
         req.query("self", crate::runtime::Style::Form, true, &self.self_);
         req.query("async", crate::runtime::Style::Form, false, &self.r#async);
         req.header("X-Danger", &self.x_danger);
@@ -193,6 +207,19 @@ impl DeleteRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -223,6 +250,7 @@ impl DeleteRequest {
             "DELETE",
             ["/things/", crate::runtime::segment(&self.r#type).as_str()].concat(),
         );
+        req.path_param("type", &self.r#type);
         req.auth(false, false);
         req.retryable(true);
         req.accept("application/json");
@@ -315,6 +343,19 @@ impl FnRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -381,6 +422,19 @@ impl DefaultRequest {
     /// An extra header for this call.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.options = self.options.header(name, value);
+        self
+    }
+
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
         self
     }
 
@@ -453,6 +507,19 @@ impl AwaitRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);
@@ -484,6 +551,7 @@ impl AwaitRequest {
             "GET",
             ["/scalars/", crate::runtime::segment(&self.foo_bar).as_str()].concat(),
         );
+        req.path_param("foo-bar", &self.foo_bar);
         req.auth(false, false);
         req.retryable(true);
         req.accept("application/json");

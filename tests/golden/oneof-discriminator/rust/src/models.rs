@@ -22,6 +22,9 @@ pub struct FruitType {
     /// The `fruitType` property.
     #[serde(rename = "fruitType")]
     pub fruit_type: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `FruitInlineDisc` union.
@@ -103,8 +106,18 @@ pub enum FruitReqDisc {
 impl Serialize for FruitReqDisc {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::AppleReqDisc(inner) => inner.serialize(serializer),
-            Self::BananaReqDisc(inner) => inner.serialize(serializer),
+            Self::AppleReqDisc(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["AppleReqDisc"],
+                serializer,
+            ),
+            Self::BananaReqDisc(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["BananaReqDisc"],
+                serializer,
+            ),
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -137,6 +150,9 @@ pub struct AppleReqDisc {
     /// The `fruitType` property.
     #[serde(rename = "fruitType")]
     pub fruit_type: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `BananaReqDisc` schema.
@@ -147,6 +163,9 @@ pub struct BananaReqDisc {
     /// The `fruitType` property.
     #[serde(rename = "fruitType")]
     pub fruit_type: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `FruitAllOfDisc` union.
@@ -166,8 +185,18 @@ pub enum FruitAllOfDisc {
 impl Serialize for FruitAllOfDisc {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::AppleAllOfDisc(inner) => inner.serialize(serializer),
-            Self::BananaAllOfDisc(inner) => inner.serialize(serializer),
+            Self::AppleAllOfDisc(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["AppleAllOfDisc"],
+                serializer,
+            ),
+            Self::BananaAllOfDisc(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["BananaAllOfDisc"],
+                serializer,
+            ),
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -200,6 +229,9 @@ pub struct AppleAllOfDisc {
     pub fruit_type: String,
     /// The `seeds` property.
     pub seeds: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `BananaAllOfDisc` schema.
@@ -210,6 +242,9 @@ pub struct BananaAllOfDisc {
     pub fruit_type: String,
     /// The `length` property.
     pub length: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `FruitAnyOfDisc` union.
@@ -232,13 +267,13 @@ impl Serialize for FruitAnyOfDisc {
             Self::AppleAnyOfDisc(inner) => crate::serde_helpers::serialize_tagged(
                 inner,
                 "fruitType",
-                "AppleAnyOfDisc",
+                &["AppleAnyOfDisc"],
                 serializer,
             ),
             Self::BananaAnyOfDisc(inner) => crate::serde_helpers::serialize_tagged(
                 inner,
                 "fruitType",
-                "BananaAnyOfDisc",
+                &["BananaAnyOfDisc"],
                 serializer,
             ),
             Self::Unknown(value) => value.serialize(serializer),
@@ -251,12 +286,12 @@ impl<'de> Deserialize<'de> for FruitAnyOfDisc {
         let value = serde_json::Value::deserialize(deserializer)?;
         match crate::serde_helpers::tag_of(&value, "fruitType").as_deref() {
             Some("AppleAnyOfDisc") => crate::serde_helpers::decode_variant(
-                value,
+                crate::serde_helpers::without(value, "fruitType"),
                 "`AppleAnyOfDisc` variant of `FruitAnyOfDisc`",
             )
             .map(Self::AppleAnyOfDisc),
             Some("BananaAnyOfDisc") => crate::serde_helpers::decode_variant(
-                value,
+                crate::serde_helpers::without(value, "fruitType"),
                 "`BananaAnyOfDisc` variant of `FruitAnyOfDisc`",
             )
             .map(Self::BananaAnyOfDisc),
@@ -270,6 +305,9 @@ impl<'de> Deserialize<'de> for FruitAnyOfDisc {
 pub struct AppleAnyOfDisc {
     /// The `seeds` property.
     pub seeds: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `BananaAnyOfDisc` schema.
@@ -277,6 +315,9 @@ pub struct AppleAnyOfDisc {
 pub struct BananaAnyOfDisc {
     /// The `length` property.
     pub length: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `FruitOneOfDisc` union.
@@ -299,13 +340,13 @@ impl Serialize for FruitOneOfDisc {
             Self::AppleOneOfDisc(inner) => crate::serde_helpers::serialize_tagged(
                 inner,
                 "fruitType",
-                "AppleOneOfDisc",
+                &["AppleOneOfDisc"],
                 serializer,
             ),
             Self::BananaOneOfDisc(inner) => crate::serde_helpers::serialize_tagged(
                 inner,
                 "fruitType",
-                "BananaOneOfDisc",
+                &["BananaOneOfDisc"],
                 serializer,
             ),
             Self::Unknown(value) => value.serialize(serializer),
@@ -318,12 +359,12 @@ impl<'de> Deserialize<'de> for FruitOneOfDisc {
         let value = serde_json::Value::deserialize(deserializer)?;
         match crate::serde_helpers::tag_of(&value, "fruitType").as_deref() {
             Some("AppleOneOfDisc") => crate::serde_helpers::decode_variant(
-                value,
+                crate::serde_helpers::without(value, "fruitType"),
                 "`AppleOneOfDisc` variant of `FruitOneOfDisc`",
             )
             .map(Self::AppleOneOfDisc),
             Some("BananaOneOfDisc") => crate::serde_helpers::decode_variant(
-                value,
+                crate::serde_helpers::without(value, "fruitType"),
                 "`BananaOneOfDisc` variant of `FruitOneOfDisc`",
             )
             .map(Self::BananaOneOfDisc),
@@ -337,6 +378,9 @@ impl<'de> Deserialize<'de> for FruitOneOfDisc {
 pub struct AppleOneOfDisc {
     /// The `seeds` property.
     pub seeds: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `BananaOneOfDisc` schema.
@@ -344,6 +388,9 @@ pub struct AppleOneOfDisc {
 pub struct BananaOneOfDisc {
     /// The `length` property.
     pub length: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `FruitTypeEnum` enum.
@@ -413,6 +460,9 @@ pub struct FruitOneOfEnumMappingDisc {
     /// The `fruitType` property.
     #[serde(rename = "fruitType")]
     pub fruit_type: FruitTypeEnum,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `AppleOneOfEnumMappingDisc` schema.
@@ -420,6 +470,9 @@ pub struct FruitOneOfEnumMappingDisc {
 pub struct AppleOneOfEnumMappingDisc {
     /// The `seeds` property.
     pub seeds: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `BananaOneOfEnumMappingDisc` schema.
@@ -427,6 +480,9 @@ pub struct AppleOneOfEnumMappingDisc {
 pub struct BananaOneOfEnumMappingDisc {
     /// The `length` property.
     pub length: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `FruitGrandparentDisc` union.
@@ -446,8 +502,18 @@ pub enum FruitGrandparentDisc {
 impl Serialize for FruitGrandparentDisc {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::AppleGrandparentDisc(inner) => inner.serialize(serializer),
-            Self::BananaGrandparentDisc(inner) => inner.serialize(serializer),
+            Self::AppleGrandparentDisc(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["AppleGrandparentDisc"],
+                serializer,
+            ),
+            Self::BananaGrandparentDisc(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["BananaGrandparentDisc"],
+                serializer,
+            ),
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -478,6 +544,9 @@ pub struct Parent {
     /// The `fruitType` property.
     #[serde(rename = "fruitType")]
     pub fruit_type: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `AppleGrandparentDisc` schema.
@@ -488,6 +557,9 @@ pub struct AppleGrandparentDisc {
     pub fruit_type: String,
     /// The `seeds` property.
     pub seeds: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `BananaGrandparentDisc` schema.
@@ -498,6 +570,9 @@ pub struct BananaGrandparentDisc {
     pub fruit_type: String,
     /// The `length` property.
     pub length: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `ComposedDiscMissingNoProperties` schema.
@@ -515,6 +590,9 @@ pub struct DiscMissingFromProperties {
     /// The `length` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<i64>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `ComposedDiscOptionalTypeCorrect` schema.
@@ -526,6 +604,9 @@ pub struct DiscOptionalTypeCorrect {
     /// The `fruitType` property.
     #[serde(rename = "fruitType", default, skip_serializing_if = "Option::is_none")]
     pub fruit_type: Option<String>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `ComposedDiscOptionalTypeIncorrect` schema.
@@ -537,6 +618,9 @@ pub struct DiscOptionalTypeIncorrect {
     /// The `fruitType` property.
     #[serde(rename = "fruitType", default, skip_serializing_if = "Option::is_none")]
     pub fruit_type: Option<i64>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `ComposedDiscOptionalTypeInconsistent` union.
@@ -556,8 +640,18 @@ pub enum ComposedDiscOptionalTypeInconsistent {
 impl Serialize for ComposedDiscOptionalTypeInconsistent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DiscOptionalTypeIncorrect(inner) => inner.serialize(serializer),
-            Self::DiscOptionalTypeCorrect(inner) => inner.serialize(serializer),
+            Self::DiscOptionalTypeIncorrect(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["DiscOptionalTypeIncorrect"],
+                serializer,
+            ),
+            Self::DiscOptionalTypeCorrect(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["DiscOptionalTypeCorrect"],
+                serializer,
+            ),
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -591,6 +685,9 @@ pub struct DiscTypeIncorrect {
     /// The `fruitType` property.
     #[serde(rename = "fruitType")]
     pub fruit_type: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `ComposedDiscTypeInconsistent` union.
@@ -610,8 +707,18 @@ pub enum ComposedDiscTypeInconsistent {
 impl Serialize for ComposedDiscTypeInconsistent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DiscTypeIncorrect(inner) => inner.serialize(serializer),
-            Self::FruitType(inner) => inner.serialize(serializer),
+            Self::DiscTypeIncorrect(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["DiscTypeIncorrect"],
+                serializer,
+            ),
+            Self::FruitType(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["FruitType"],
+                serializer,
+            ),
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -653,8 +760,18 @@ pub enum ComposedDiscRequiredInconsistent {
 impl Serialize for ComposedDiscRequiredInconsistent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DiscOptionalTypeCorrect(inner) => inner.serialize(serializer),
-            Self::FruitType(inner) => inner.serialize(serializer),
+            Self::DiscOptionalTypeCorrect(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["DiscOptionalTypeCorrect"],
+                serializer,
+            ),
+            Self::FruitType(inner) => crate::serde_helpers::serialize_tagged(
+                inner,
+                "fruitType",
+                &["FruitType"],
+                serializer,
+            ),
             Self::Unknown(value) => value.serialize(serializer),
         }
     }
@@ -687,6 +804,9 @@ pub struct FruitInlineDiscVariant1 {
     /// The `fruitType` property.
     #[serde(rename = "fruitType")]
     pub fruit_type: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `FruitInlineDisc_variant2` schema.
@@ -697,6 +817,9 @@ pub struct FruitInlineDiscVariant2 {
     /// The `fruitType` property.
     #[serde(rename = "fruitType")]
     pub fruit_type: String,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `FruitInlineInlineDisc_variant1` schema.
@@ -704,6 +827,9 @@ pub struct FruitInlineDiscVariant2 {
 pub struct FruitInlineInlineDiscVariant1 {
     /// The `seeds` property.
     pub seeds: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `FruitInlineInlineDisc_variant2` schema.
@@ -711,4 +837,7 @@ pub struct FruitInlineInlineDiscVariant1 {
 pub struct FruitInlineInlineDiscVariant2 {
     /// The `length` property.
     pub length: i64,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }

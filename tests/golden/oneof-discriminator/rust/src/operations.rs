@@ -75,6 +75,19 @@ impl GetRequest {
         self
     }
 
+    /// The largest response body read into memory for this call (default: the client's).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.options = self.options.max_response_bytes(limit);
+        self
+    }
+
+    /// Ends this call with `Error::Cancelled` when the token is cancelled (also while its
+    /// event stream or binary body is read).
+    pub fn cancellation(mut self, token: crate::runtime::CancellationToken) -> Self {
+        self.options = self.options.cancellation(token);
+        self
+    }
+
     /// The idempotency key (default: one generated per call, reused on every retry).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options = self.options.idempotency_key(key);

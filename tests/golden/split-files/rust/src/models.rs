@@ -25,6 +25,9 @@ pub struct Node {
     /// The `parent` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<Node>>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `Thing` schema.
@@ -35,6 +38,9 @@ pub struct Thing {
     /// The `owner` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<Owner>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `Owner` schema.
@@ -47,4 +53,7 @@ pub struct Owner {
         deserialize_with = "crate::serde_helpers::double_option"
     )]
     pub name: Option<Option<String>>,
+    /// Fields the contract does not declare, as received: kept so that re-encoding the value sends them back unchanged.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }

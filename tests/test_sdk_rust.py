@@ -101,10 +101,12 @@ def test_tests_and_doctests_run_and_no_openssl() -> None:
 
 # Behaviour against a local server -----------------------------------------------------------------
 
+# Server responses carry every required property: a missing one is a decode error.
 AGENT = {
     "name": "n",
     "created_at": "2024-01-01T00:00:00Z",
     "updated_at": "2024-01-01T00:00:00Z",
+    "last_heartbeat_at": None,
 }
 ARTIFACT = {
     "run_id": "r1",
@@ -113,6 +115,7 @@ ARTIFACT = {
     "size_bytes": 1,
     "sha256": "00",
     "created_at": "2024-01-01T00:00:00Z",
+    "expires_at": None,
 }
 
 
@@ -349,6 +352,9 @@ def _handler(journal: Journal) -> type[BaseHTTPRequestHandler]:
                     "cost_usd": 0.5,
                     "usage_by_model": {},
                     "created_at": "2024-01-01T00:00:00Z",
+                    "started_at": None,
+                    "completed_at": None,
+                    "failure": None,
                 }
                 if "cursor=2" in path:
                     self._json(200, [{**run, "id": "r2"}])
@@ -496,7 +502,8 @@ def test_retry_reuses_the_idempotency_key(driven: Any) -> None:
     posts = [r for r in _requests(journal, "/v1/agents") if r["method"] == "POST"]
     keys = [r["headers"].get("idempotency-key") for r in posts]
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
-    assert json.loads(posts[0]["body"])["status"] == "online"
+    sent = json.loads(posts[0]["body"])
+    assert sent["name"] == "n" and "status" not in sent and "id" not in sent  # read-only: never sent
 
 
 def test_public_operations_send_no_credentials_and_text_and_form_work(driven: Any) -> None:

@@ -13,7 +13,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	sdk "polysdk.example/sdk"
 )
@@ -349,11 +348,7 @@ func TestCancelLinesCancelTheirCase(t *testing.T) {
 	write(`{"type": "cancel", "id": "a"}`) // a second cancel, or one for a finished case, is ignored
 	write(`{"type": "cancel", "id": "b"}`)
 	_ = writer.Close()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the cancel lines did not end the cases")
-	}
+	<-done // the cancel lines end the cases (were they ignored, the test would hang, not pass)
 	results := 0
 	for _, line := range lines(t, buf)[1:] {
 		if line["type"] != "result" {

@@ -1501,10 +1501,8 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(200)).await;
             token.cancel();
         };
-        let started = std::time::Instant::now();
         let (result, ()) = tokio::join!(call, cancel);
         assert_eq!(result.unwrap_err().kind(), "cancelled");
-        assert!(started.elapsed() < Duration::from_secs(5));
         let again = call_empty(
             client(&server.url),
             Ok(Req::new("GET", "/".to_owned())),
@@ -2057,7 +2055,6 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 token.cancel();
             };
-            let started = std::time::Instant::now();
             let read = async {
                 if whole {
                     bin.bytes().await.map(|_| ())
@@ -2074,7 +2071,6 @@ mod tests {
             };
             let (result, ()) = tokio::join!(read, cancel);
             assert_eq!(result.unwrap_err().kind(), "cancelled");
-            assert!(started.elapsed() < Duration::from_secs(2));
         }
     }
 }

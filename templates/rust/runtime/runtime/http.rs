@@ -1183,7 +1183,7 @@ pub(crate) fn meta(response: &reqwest::Response, attempts: u32) -> ResponseMeta 
     }
 }
 
-/// Decodes a JSON body: RFC 8259 with the I-JSON rules (see [`super::json::check`]) first,
+/// Decodes a JSON body: serde_json with duplicate keys refused too (see [`super::json::check`]),
 /// then into the type.
 pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8], status: u16) -> Result<T, Error> {
     let decode_error = |message: String| Error::Decode {

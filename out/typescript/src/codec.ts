@@ -532,13 +532,16 @@ export function encodeValue(codec: Codec, value: unknown, codecs: Codecs, depth 
   }
   if ("object" in c) {
     if (!isPlainObject(value)) return value;
+    // The schema's properties in its order (as Go and Rust write them), then the others in the value's.
     const fields = fieldsByProperty(c);
     const extra = c.extra ?? "any";
     const out: Record<string, unknown> = {};
+    for (const [wire, field, name] of c.object) {
+      const key = name ?? wire;
+      if (Object.prototype.hasOwnProperty.call(value, key)) put(out, wire, encodeValue(field, value[key], codecs, depth + 1));
+    }
     for (const [key, item] of Object.entries(value)) {
-      const field = fields.get(key);
-      if (field !== undefined) put(out, field[0], encodeValue(field[1], item, codecs, depth + 1));
-      else if (!Object.prototype.hasOwnProperty.call(out, key)) put(out, key, encodeValue(extra, item, codecs, depth + 1));
+      if (!fields.has(key) && !Object.prototype.hasOwnProperty.call(out, key)) put(out, key, encodeValue(extra, item, codecs, depth + 1));
     }
     return out;
   }

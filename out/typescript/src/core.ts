@@ -2,7 +2,7 @@
 // The transport every generated method goes through: configuration, request building, auth,
 // retries with backoff, response decoding, pagination and server-sent events.
 
-import { type Codec, type Codecs, CodecError, decodeChecked, encodeValue, formatDateTime, own, resolve, wireEntries } from "./codec.js";
+import { type Codec, type Codecs, CodecError, decodeChecked, encodeValue, formatDateTime, own, wireEntries } from "./codec.js";
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -675,17 +675,6 @@ export class PagePromise<TBody, TItem> extends APIPromise<Page<TBody, TItem>> im
   }
 }
 
-/** The entries of an object body: the schema's properties in its order, then the others in the caller's. */
-function schemaOrder(codec: Codec, value: Record<string, unknown>, codecs: Codecs): Array<[string, unknown]> {
-  const c = resolve(codec, codecs);
-  const declared = typeof c === "object" && "object" in c ? c.object.map(([key]) => key) : [];
-  const seen = new Set(declared);
-  const out: Array<[string, unknown]> = [];
-  for (const key of declared) if (Object.hasOwn(value, key)) out.push([key, value[key]]);
-  for (const [key, item] of Object.entries(value)) if (!seen.has(key)) out.push([key, item]);
-  return out;
-}
-
 /** One part of a multipart/form-data body: a file part has a filename, a field part none. */
 interface MultipartPart {
   readonly name: string;
@@ -1048,10 +1037,10 @@ export class Core {
       return true;
     }
     if (spec.kind === "form") {
-      // The WHATWG application/x-www-form-urlencoded serializer, fields in the schema's order.
+      // The WHATWG application/x-www-form-urlencoded serializer; encodeValue writes the fields in the schema's order.
       headers.set("content-type", "application/x-www-form-urlencoded");
       const form = new URLSearchParams();
-      for (const [key, value] of schemaOrder(spec.codec, asObject(encodeValue(spec.codec, body, codecs)) ?? {}, codecs)) {
+      for (const [key, value] of Object.entries(asObject(encodeValue(spec.codec, body, codecs)) ?? {})) {
         if (value === undefined) continue;
         for (const item of Array.isArray(value) ? value : [value]) form.append(key, scalar(item));
       }

@@ -7,6 +7,7 @@ import random
 import re
 import subprocess
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -662,13 +663,14 @@ fn additional_properties_are_kept() {
 """
 
 
-@pytest.mark.toolchain
-def test_generated_models_behave(tmp_path: Path) -> None:
+def _crate_with_test(tmp_path: Path, api: Any, name: str, source: str) -> Callable[..., str]:
+    """Renders api's Rust crate with tests/<name>.rs, checks fmt and clippy; returns `cargo_ok`,
+    which runs cargo in the crate and fails the test on a non-zero exit."""
     cargo = require_tool("cargo")
     require_tool("rustfmt")
     target = Path(os.environ.get("POLYSDK_CARGO_TARGET", ROOT / ".cache" / "cargo-target"))
     crate = tmp_path / "rust"
-    render_plan(rust.plan(build_decisions(_api(tmp_path, TORTURE)), Options()), crate)
+    render_plan(rust.plan(build_decisions(api), Options()), crate)
     env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
 
     def cargo_ok(*args: str) -> str:
@@ -681,9 +683,16 @@ def test_generated_models_behave(tmp_path: Path) -> None:
 
     cargo_ok("fmt", "--check")
     (crate / "tests").mkdir()
-    (crate / "tests" / "behaviour.rs").write_text(BEHAVIOUR)
+    (crate / "tests" / f"{name}.rs").write_text(source)
     cargo_ok("clippy", "--all-targets", "--quiet", "--", "-D", "warnings")
+    return cargo_ok
+
+
+@pytest.mark.toolchain
+def test_generated_models_behave(tmp_path: Path) -> None:
+    cargo_ok = _crate_with_test(tmp_path, _api(tmp_path, TORTURE), "behaviour", BEHAVIOUR)
     assert "test result: ok. 3 passed" in cargo_ok("test", "--test", "behaviour")
+    crate = tmp_path / "rust"
     # Descriptions never become doctests: the only doctests are the README's examples.
     examples = (crate / "README.md").read_text().count("```rust")
     assert f"running {examples} tests" in cargo_ok("test", "--doc")
@@ -819,26 +828,8 @@ def test_read_only_fields_get_a_request_twin(tmp_path: Path) -> None:
 
 @pytest.mark.toolchain
 def test_read_only_and_unknown_fields_behave(tmp_path: Path) -> None:
-    cargo = require_tool("cargo")
-    require_tool("rustfmt")
-    target = Path(os.environ.get("POLYSDK_CARGO_TARGET", ROOT / ".cache" / "cargo-target"))
-    crate = tmp_path / "rust"
     api = api_from_text(tmp_path, READ_ONLY_SPEC)
-    render_plan(rust.plan(build_decisions(api), Options()), crate)
-    env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
-
-    def cargo_ok(*args: str) -> str:
-        result = subprocess.run(
-            [cargo, *args], cwd=crate, capture_output=True, text=True, check=False, env=env
-        )
-        output = result.stdout + result.stderr
-        assert result.returncode == 0, f"cargo {' '.join(args)}:\n{output[-6000:]}"
-        return output
-
-    cargo_ok("fmt", "--check")
-    (crate / "tests").mkdir()
-    (crate / "tests" / "read_only.rs").write_text(READ_ONLY_BEHAVIOUR)
-    cargo_ok("clippy", "--all-targets", "--quiet", "--", "-D", "warnings")
+    cargo_ok = _crate_with_test(tmp_path, api, "read_only", READ_ONLY_BEHAVIOUR)
     assert "test result: ok. 3 passed" in cargo_ok("test", "--test", "read_only")
 
 

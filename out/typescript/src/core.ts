@@ -300,7 +300,7 @@ function checkHeader(name: string, value: string): void {
 
 /** A parameter value as text (dates as RFC 3339, bigints exactly). */
 function scalar(value: unknown): string {
-  if (value instanceof Date) return formatDateTime(value); // [td] a DateTime is written exactly as given
+  if (value instanceof Date) return formatDateTime(value); // a DateTime is written exactly as given
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
   return stringifyJSON(value);
@@ -879,7 +879,7 @@ export class Core {
     } catch (error) {
       throw new APIDecodeError(`the response body is not valid JSON: ${String(error)}`, status, text, { cause: error });
     }
-    // [td] the value is checked against its type: a mismatch is a decode error.
+    // The value is checked against its type: a mismatch is a decode error.
     try {
       return decodeChecked(codec, parsed, this.info.codecs) as T;
     } catch (error) {
@@ -1232,7 +1232,7 @@ export class Core {
 
 /** The text of a buffered response body (UTF-8). */
 function bodyText(bytes: Uint8Array, status: number): string {
-  // [td] invalid UTF-8 is a decode error; a byte order mark is kept (parseJSON refuses it).
+  // Invalid UTF-8 is a decode error; a byte order mark is kept (parseJSON refuses it).
   try {
     return decodeUTF8(bytes);
   } catch (error) {

@@ -120,6 +120,7 @@ def main() -> int:
     parser.add_argument("--lang", default="go,rust,typescript")
     parser.add_argument("--line-mib", type=int, default=50)
     parser.add_argument("--only", default="sse-line,gzip-bomb")
+    parser.add_argument("--sdk-root", type=Path, default=ROOT / "out", help="where the SDKs are")
     args = parser.parse_args()
     cache = ROOT / ".cache" / "conformance"
     report: dict[str, Any] = {}
@@ -127,7 +128,7 @@ def main() -> int:
         for language in args.lang.split(","):
             log = cache / f"bench-build-{language}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
-            argv = Driver(language, ROOT / "out" / language, cache).build(log)
+            argv = Driver(language, args.sdk_root / language, cache).build(log)
             for name, (scenario, fields) in scenarios(args.line_mib).items():
                 if name not in args.only.split(","):
                     continue

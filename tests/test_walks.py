@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polysdk.walks import back_edges
+from polysdk.walks import back_edges, reachable
 
 
 def test_back_edges_break_every_cycle_and_keep_the_rest() -> None:
@@ -18,3 +18,10 @@ def test_back_edges_of_a_long_chain_do_not_overflow() -> None:
     edges = {str(i): [str(i + 1)] for i in range(n)}
     edges[str(n)] = ["0"]
     assert back_edges(edges) == {(str(n), "0")}
+
+
+def test_reachable_follows_edges_from_the_roots_through_cycles() -> None:
+    edges = {"a": ["b"], "b": ["c", "a"], "c": [], "d": ["a"]}
+    assert reachable(edges, ["a"]) == {"a", "b", "c"}
+    assert reachable(edges, ["d", "x"]) == {"a", "b", "c", "d", "x"}  # a root with no edges is reached
+    assert reachable(edges, []) == set()

@@ -42,6 +42,18 @@ def array_items(api: ir.Api, t: ir.Type | None) -> ir.Type | None:
     return found.items if isinstance(found, ir.ArrayType) else None
 
 
+def reachable(edges: dict[str, list[str]], roots: list[str]) -> set[str]:
+    """The nodes of a directed graph reachable from `roots` (included) along `edges`."""
+    pending = list(roots)
+    reached: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if node not in reached:
+            reached.add(node)
+            pending.extend(edges.get(node, []))
+    return reached
+
+
 def cyclic_edges(edges: dict[str, list[str]]) -> set[tuple[str, str]]:
     """The edges (a, b) of a directed graph that lie on a cycle, i.e. a and b are in the same
     strongly connected component (Tarjan's algorithm, iterative so deep specs cannot overflow).

@@ -342,7 +342,7 @@ class RustTypes:
             for n in self.api.types
             if isinstance(n.definition, ir.ObjectDef) and any(f.read_only for f in n.definition.fields)
         ]
-        holds = self._walk(parents, owners)  # a schema holds one when a schema it refers to does
+        holds = walks.reachable(parents, owners)  # a schema holds one when a schema it refers to does
         sent = self._reach(children, [op.body.contents for op in self.api.operations if op.body])
         received = self._reach(children, [r.contents for op in self.api.operations for r in op.responses])
         twins = [named.name for named in self.api.types if named.name in sent and named.name in holds]
@@ -350,20 +350,8 @@ class RustTypes:
 
     def _reach(self, children: dict[str, list[str]], contents: list[tuple[ir.Content, ...]]) -> set[str]:
         """The schemas reachable from the types of some contents."""
-        return self._walk(
-            children, [r for group in contents for c in group for r in references(c.type, False)]
-        )
-
-    def _walk(self, edges: dict[str, list[str]], roots: list[str]) -> set[str]:
-        """The schemas reachable from `roots` (included) along `edges`."""
-        pending = list(roots)
-        reached: set[str] = set()
-        while pending:
-            name = pending.pop()
-            if name in self.by_name and name not in reached:
-                reached.add(name)
-                pending.extend(edges.get(name, []))
-        return reached
+        roots = [r for group in contents for c in group for r in references(c.type, False)]
+        return walks.reachable(children, [r for r in roots if r in self.by_name])
 
     def boxed_edge(self, owner: str, t: ir.Type) -> bool:
         """Whether a by-value reference from `owner` through `t` lies on a cycle (needs a Box)."""

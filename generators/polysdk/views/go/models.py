@@ -46,7 +46,6 @@ class GoField:
     wire: str  # Go string literal of the wire name
     presence: str  # Go expression that is true when the field must be encoded; "" = always
     deprecated: bool = False
-    read_only: bool = False
     decode: str = ""  # the Go statement decoding the field in UnmarshalJSON
     encode: list[str] = field(default_factory=list)  # the Go statements encoding it in encodeJSON
 
@@ -177,7 +176,6 @@ def _struct(types: GoTypes, named: ir.NamedType, obj: ir.ObjectDef) -> GoStruct:
             wire=go_string(f.wire_name),
             presence=_presence(field_name, go_type, options),
             deprecated=f.docs.deprecated,
-            read_only=f.read_only,
         )
         go_field.decode = _decode(f, go_field)
         go_field.encode = _encode(f, go_field)

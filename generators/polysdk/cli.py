@@ -25,7 +25,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "spec",
         nargs="?",
         type=Path,
-        help="OpenAPI 3.0/3.1 contract, .yaml/.yml/.json (default: the embedded orchestrator contract)",
+        help="OpenAPI 3.0/3.1 contract (.yaml/.yml/.json) or protobuf contract (.proto, or a "
+        "FileDescriptorSet .pb/.binpb) (default: the embedded orchestrator contract)",
     )
     parser.add_argument(
         "--out",
@@ -48,6 +49,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--allow-remote-refs", action="store_true", help="fetch http(s) $refs (refused by default)"
+    )
+    parser.add_argument(
+        "-I",
+        "--proto-path",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder searched for a .proto contract's imports (repeatable); the well-known types "
+        "and google/api annotations are found without it",
     )
     parser.add_argument(
         "--drivers",
@@ -89,6 +100,7 @@ def _request(args: argparse.Namespace) -> Request:
         ),
         lenient=args.lenient,
         allow_remote_refs=args.allow_remote_refs,
+        import_paths=tuple(args.proto_path),
     )
 
 
@@ -119,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         from polysdk.frontends import ReadOptions, open_contract
 
         spec = args.spec or default_spec()
-        reading = open_contract(spec, ReadOptions(args.lenient, args.allow_remote_refs))
+        reading = open_contract(
+            spec, ReadOptions(args.lenient, args.allow_remote_refs, import_paths=tuple(args.proto_path))
+        )
         from polysdk.generate import check, generate
 
         request = _request(args)

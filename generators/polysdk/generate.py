@@ -25,10 +25,13 @@ class Request:
     options: Options = field(default_factory=Options)
     lenient: bool = False
     allow_remote_refs: bool = False
+    import_paths: tuple[Path, ...] = ()  # a .proto contract's -I folders
 
     @property
     def read_options(self) -> ReadOptions:
-        return ReadOptions(lenient=self.lenient, allow_remote_refs=self.allow_remote_refs)
+        return ReadOptions(
+            lenient=self.lenient, allow_remote_refs=self.allow_remote_refs, import_paths=self.import_paths
+        )
 
 
 def _stage_all(request: Request, parent: Path, reading: ContractReading | None) -> tuple[Path, list[str]]:

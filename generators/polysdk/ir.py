@@ -38,6 +38,9 @@ class Prim(enum.Enum):
 @dataclass(frozen=True)
 class PrimitiveType:
     kind: Prim
+    # The value travels as a JSON string ("123"), as the proto3 JSON mapping writes 64-bit
+    # integers; decoders accept a JSON number too. Only INT64 is ever quoted.
+    quoted: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,10 +223,20 @@ class Response:
     docs: Docs = Docs()
 
 
+class Protocol(enum.Enum):
+    """The wire protocol of an operation's HTTP binding."""
+
+    REST = "rest"  # an OpenAPI operation, or a proto RPC transcoded by google.api.http
+    # The Connect protocol (connectrpc.com): POST /pkg.Service/Method with the request message as
+    # JSON; errors as Connect error JSON; server streams as application/connect+json envelopes.
+    CONNECT = "connect"
+
+
 @dataclass(frozen=True)
 class HttpBinding:
     method: str  # upper case
     path: str  # template relative to the server URL, e.g. /v1/runs/{run_id}:cancel
+    protocol: Protocol = Protocol.REST
 
 
 @dataclass(frozen=True)
@@ -246,6 +259,9 @@ class Operation:
     # Each inner tuple is one way to authenticate (all schemes in it together); () means none.
     security: tuple[tuple[str, ...], ...]
     docs: Docs = Docs()
+    # Whether calling twice is safe, when the contract says so (a proto method's
+    # idempotency_level); None leaves it to the HTTP method.
+    idempotent: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ _ITEMS_FIELDS = ("data", "items", "results", "entries", "records")
 _LIMIT_PARAMS = ("limit", "page_size", "pagesize", "per_page")
 # The media type asked for when a success has no body: error bodies are JSON (problem+json too).
 _ACCEPT_WHEN_EMPTY = "application/json"
+# The media type of a Connect stream's request and response envelopes (JSON codec).
+CONNECT_STREAM_MEDIA = "application/connect+json"
 
 
 class BodyKind(enum.StrEnum):
@@ -44,6 +46,9 @@ class ResultKind(enum.StrEnum):
     TEXT = "text"
     BINARY = "binary"
     SSE = "sse"
+    # A Connect server stream: application/connect+json envelopes, each one `type` message, then
+    # an end-of-stream envelope that may carry an error.
+    CONNECT_STREAM = "connect-stream"
     EMPTY = "empty"
 
 
@@ -100,6 +105,9 @@ class Pagination:
     offset_param: str | None = None
     limit_param: str | None = None
     total_field: str | None = None
+    # True when `cursor_param` and `limit_param` are fields of the JSON request body rather than
+    # query parameters (a Connect method's request message).
+    cursor_in_body: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,11 +144,16 @@ class OperationShape:
     pagination: Pagination | None
     streaming: Streaming | None
     auth: Auth | None  # None when the operation declares `security: []`
-    retryable: bool  # idempotent method, or made safe by an idempotency key
+    retryable: bool  # idempotent method or RPC, or made safe by an idempotency key
 
     @property
     def method(self) -> str:
         return self.operation.http.method
+
+    @property
+    def protocol(self) -> ir.Protocol:
+        """REST, or Connect (Connect headers, error JSON, enveloped streams, retry hints)."""
+        return self.operation.http.protocol
 
     @property
     def path(self) -> str:
@@ -187,6 +200,8 @@ def _result(op: ir.Operation) -> ResultShape:
     media = content.media_type.split(";", 1)[0].strip().lower()
     if media == "text/event-stream":
         kind = ResultKind.SSE
+    elif media == CONNECT_STREAM_MEDIA:
+        kind = ResultKind.CONNECT_STREAM
     else:
         encoding = body_kind(media)
         # Form and multipart responses are rare; hand the bytes over rather than guess.
@@ -236,6 +251,7 @@ def _cursor_pagination(body: ir.ObjectDef, query: dict[str, str], base: Paginati
         next_cursor_field=next_field.wire_name,
         has_more_field=has_more.wire_name if has_more is not None else None,
         limit_param=base.limit_param,
+        cursor_in_body=base.cursor_in_body,
     )
 
 
@@ -251,13 +267,25 @@ def _offset_pagination(body: ir.ObjectDef, query: dict[str, str], base: Paginati
         offset_param=query["offset"],
         limit_param=base.limit_param,
         total_field=total.wire_name if total is not None else None,
+        cursor_in_body=base.cursor_in_body,
     )
 
 
-def _pagination(api: ir.Api, op: ir.Operation, result: ResultShape) -> Pagination | None:
-    if op.http.method != "GET" or result.kind is not ResultKind.JSON:
+def _page_inputs(api: ir.Api, op: ir.Operation) -> dict[str, str] | None:
+    """Where a list call takes its cursor and page size, lower-cased wire name → wire name: the
+    query parameters of a GET, or the request message's fields of a Connect method."""
+    if op.http.protocol is ir.Protocol.CONNECT:
+        request = walks.object_def(api, op.body.contents[0].type) if op.body and op.body.contents else None
+        return {f.wire_name.lower(): f.wire_name for f in request.fields} if request else None
+    if op.http.method != "GET":
         return None
-    query = {p.wire_name.lower(): p.wire_name for p in op.params if p.location is ir.ParamLocation.QUERY}
+    return {p.wire_name.lower(): p.wire_name for p in op.params if p.location is ir.ParamLocation.QUERY}
+
+
+def _pagination(api: ir.Api, op: ir.Operation, result: ResultShape) -> Pagination | None:
+    query = _page_inputs(api, op)
+    if query is None or result.kind is not ResultKind.JSON:
+        return None
     limit = next((query[n] for n in _LIMIT_PARAMS if n in query), None)
     link = _link_pagination(api, result, limit)
     if link is not None:
@@ -268,7 +296,10 @@ def _pagination(api: ir.Api, op: ir.Operation, result: ResultShape) -> Paginatio
         return None
     item_type = walks.array_items(api, walks.unwrap_nullable(items_field.type))
     assert item_type is not None
-    base = Pagination(PageStyle.CURSOR, item_type, items_field.wire_name, limit_param=limit)
+    in_body = op.http.protocol is ir.Protocol.CONNECT
+    base = Pagination(
+        PageStyle.CURSOR, item_type, items_field.wire_name, limit_param=limit, cursor_in_body=in_body
+    )
     return _cursor_pagination(body, query, base) or _offset_pagination(body, query, base)
 
 
@@ -315,7 +346,8 @@ def operation_shape(api: ir.Api, op: ir.Operation) -> OperationShape:
         else:
             by_location[param.location].append(param)
     result = _result(op)
-    streaming = Streaming(result.type, resume.wire_name if resume else None) if result.kind == "sse" else None
+    streamed = result.kind in (ResultKind.SSE, ResultKind.CONNECT_STREAM)
+    streaming = Streaming(result.type, resume.wire_name if resume else None) if streamed else None
     if resume is not None and streaming is None:  # a Last-Event-ID header on a non-stream: a plain header
         by_location[ir.ParamLocation.HEADER].append(resume)
     return OperationShape(
@@ -333,5 +365,15 @@ def operation_shape(api: ir.Api, op: ir.Operation) -> OperationShape:
         pagination=_pagination(api, op, result),
         streaming=streaming,
         auth=_auth(api, op),
-        retryable=op.http.method in IDEMPOTENT_METHODS or idempotency is not None,
+        retryable=_retryable(op, idempotency),
     )
+
+
+def _retryable(op: ir.Operation, idempotency_header: str | None) -> bool:
+    """A call may be sent again when the contract says it is idempotent (a proto method's
+    idempotency_level), else when its HTTP method is, or when an idempotency key makes it so."""
+    if idempotency_header is not None:
+        return True
+    if op.idempotent is not None:
+        return op.idempotent
+    return op.http.protocol is ir.Protocol.REST and op.http.method in IDEMPOTENT_METHODS

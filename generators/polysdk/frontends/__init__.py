@@ -18,6 +18,8 @@ class ReadOptions:
     allow_remote_refs: bool = False  # http(s) references are refused unless asked for
     # False skips validation, for a contract already generated from (the conformance kit's reading)
     validate: bool = True
+    # Folders searched for a .proto contract's imports (protoc's -I), before the bundled ones.
+    import_paths: tuple[Path, ...] = ()
 
 
 class ContractReading(Protocol):
@@ -48,8 +50,9 @@ class FrontEnd(Protocol):
 
 def _front_ends() -> tuple[FrontEnd, ...]:
     from polysdk.frontends.openapi import OPENAPI
+    from polysdk.frontends.proto import PROTO
 
-    return (OPENAPI,)
+    return (OPENAPI, PROTO)
 
 
 def front_end_for(path: Path) -> FrontEnd:
@@ -58,12 +61,6 @@ def front_end_for(path: Path) -> FrontEnd:
     for front_end in _front_ends():
         if suffix in front_end.suffixes:
             return front_end
-    if suffix == ".proto":
-        raise ContractError(
-            Location(str(path)),
-            "protobuf contracts are not supported yet",
-            "generate from an OpenAPI 3.0/3.1 contract (the protobuf front end is planned)",
-        )
     known = ", ".join(s for front_end in _front_ends() for s in front_end.suffixes)
     raise ContractError(
         Location(str(path)), f"unknown contract file type {suffix or '(none)'!r}", f"use {known}"

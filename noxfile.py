@@ -38,12 +38,11 @@ def _group(name: str) -> list[str]:
 @nox.session
 def generate(session: nox.Session) -> None:
     """Regenerate out/ (Go, Rust, TypeScript, with their conformance drivers) from
-    spec/orchestrator.yaml. Extra args go to
+    spec/orchestrator.yaml, and out/proto/ from spec/orchestrator.proto. Extra args go to
     `polysdk generate`, e.g. `nox -s generate -- --lang go`."""
     _install_polysdk(session)
-    session.run(
-        "polysdk", "generate", "spec/orchestrator.yaml", "--out", "out", "--drivers", *session.posargs
-    )
+    for spec, out in (("spec/orchestrator.yaml", "out"), ("spec/orchestrator.proto", "out/proto")):
+        session.run("polysdk", "generate", spec, "--out", out, "--drivers", *session.posargs)
 
 
 @nox.session

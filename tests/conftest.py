@@ -16,6 +16,7 @@ from polysdk.frontends.openapi import build_api, load_contract
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "orchestrator.yaml"
+PROTO_SPEC = ROOT / "spec" / "orchestrator.proto"  # the same API as a protobuf contract
 FIXTURES = ROOT / "tests" / "fixtures"
 # Vendored copies of ../shared/specs/real (see its SOURCES.md), so a fresh clone is self-contained.
 REAL_SPECS_DIR = Path(os.environ.get("POLYSDK_REAL_SPECS", ROOT / "tests" / "fixtures" / "real"))
@@ -58,13 +59,13 @@ GENERATED_SPECS = {**SMALL_SPECS, **{spec.stem.replace(".", "_"): spec for spec 
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """out/ for the orchestrator contract, and every contract of GENERATED_SPECS generated once
+    """out/ and out/proto/ for the orchestrator contract (OpenAPI and protobuf), and every contract of GENERATED_SPECS generated once
     per test session in all three languages (lenient: some real-world specs break the OpenAPI
     schema in ways the generator tolerates)."""
     from polysdk.generate import Request, generate
 
     root = tmp_path_factory.mktemp("generated")
-    out = {"orchestrator": ROOT / "out"}
+    out = {"orchestrator": ROOT / "out", "orchestrator-proto": ROOT / "out" / "proto"}
     for name, spec in GENERATED_SPECS.items():
         generate(
             Request(spec=spec, out_dir=root / name, languages=("go", "rust", "typescript"), lenient=True)

@@ -13,7 +13,7 @@ from polysdk import cli
 from polysdk.errors import ToolchainError
 from polysdk.render import tree_files
 
-from .conftest import FIXTURES, ROOT, SPEC
+from .conftest import FIXTURES, PROTO_SPEC, ROOT, SPEC
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,6 +28,11 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 def test_committed_out_matches_a_fresh_generation() -> None:
     result = _run("check", str(SPEC), "--out", str(ROOT / "out"), "--drivers")
+    assert result.returncode == 0, result.stderr
+
+
+def test_committed_proto_sdks_match_a_fresh_generation() -> None:
+    result = _run("check", str(PROTO_SPEC), "--out", str(ROOT / "out" / "proto"), "--drivers")
     assert result.returncode == 0, result.stderr
 
 

@@ -79,7 +79,9 @@ def _protoc_error(path: Path, stderr: str) -> ContractError:
     hint = "fix the .proto file"
     if "not found" in message or "File not found" in message:
         hint = "add the folder that holds the imported file with -I/--proto-path"
-    return ContractError(Location(found["file"], line=int(found["line"])), message, hint)
+    # protoc names the contract by the absolute path it was given; say it as the user did.
+    file = str(path) if found["file"] == str(path.resolve()) else found["file"]
+    return ContractError(Location(file, line=int(found["line"])), message, hint)
 
 
 def _read_set(path: Path, data: bytes, target: str | None) -> Descriptors:

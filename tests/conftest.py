@@ -59,7 +59,8 @@ GENERATED_SPECS = {**SMALL_SPECS, **{spec.stem.replace(".", "_"): spec for spec 
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """out/ and out/proto/ for the orchestrator contract (OpenAPI and protobuf), and every contract of GENERATED_SPECS generated once
+    """out/ and out/proto/ for the orchestrator contract (OpenAPI and protobuf), and every
+    contract of GENERATED_SPECS generated once
     per test session in all three languages (lenient: some real-world specs break the OpenAPI
     schema in ways the generator tolerates)."""
     from polysdk.generate import Request, generate

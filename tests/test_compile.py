@@ -1,6 +1,7 @@
 """The compile tier: generated SDKs build and lint clean in all three languages.
 
-The committed out/ and out/proto/ (the orchestrator contract as OpenAPI and as protobuf) get every gate: gofmt, go vet, go test; cargo fmt,
+The committed out/ and out/proto/ (the orchestrator contract as OpenAPI and as protobuf) get every
+gate: gofmt, go vet, go test; cargo fmt,
 clippy -D warnings, cargo test; tsc --noEmit under the strictest flags. Every other contract
 (hostile fixture, split files, all vendored real-world specs, Stripe included) must at least
 compile: go vet, cargo check (clippy for the small ones), tsc. Skips locally when a toolchain is

@@ -266,7 +266,8 @@ def test_imports_resolve_through_dash_i(tmp_path: Path) -> None:
         'syntax = "proto3";\npackage acme.common;\nmessage Money { int64 units = 1; }\n', encoding="utf-8"
     )
     body = 'syntax = "proto3";\npackage acme.pay;\nimport "money.proto";\n'
-    body += "message Charge { acme.common.Money amount = 1; }\nservice Pay { rpc Create(Charge) returns (Charge); }\n"
+    body += "message Charge { acme.common.Money amount = 1; }\n"
+    body += "service Pay { rpc Create(Charge) returns (Charge); }\n"
     contract = tmp_path / "api" / "pay.proto"
     contract.parent.mkdir()
     contract.write_text(body, encoding="utf-8")

@@ -41,8 +41,21 @@ def generate(session: nox.Session) -> None:
     spec/orchestrator.yaml, and out/proto/ from spec/orchestrator.proto. Extra args go to
     `polysdk generate`, e.g. `nox -s generate -- --lang go`."""
     _install_polysdk(session)
-    for spec, out in (("spec/orchestrator.yaml", "out"), ("spec/orchestrator.proto", "out/proto")):
-        session.run("polysdk", "generate", spec, "--out", out, "--drivers", *session.posargs)
+    session.run(
+        "polysdk", "generate", "spec/orchestrator.yaml", "--out", "out", "--drivers", *session.posargs
+    )
+    # A package of its own name, so that both SDKs of a language can be built side by side.
+    session.run(
+        "polysdk",
+        "generate",
+        "spec/orchestrator.proto",
+        "--out",
+        "out/proto",
+        "--name",
+        "orchestrator-proto",
+        "--drivers",
+        *session.posargs,
+    )
 
 
 @nox.session

@@ -32,7 +32,8 @@ def test_committed_out_matches_a_fresh_generation() -> None:
 
 
 def test_committed_proto_sdks_match_a_fresh_generation() -> None:
-    result = _run("check", str(PROTO_SPEC), "--out", str(ROOT / "out" / "proto"), "--drivers")
+    out = ROOT / "out" / "proto"
+    result = _run("check", str(PROTO_SPEC), "--out", str(out), "--name", "orchestrator-proto", "--drivers")
     assert result.returncode == 0, result.stderr
 
 

@@ -391,3 +391,216 @@ def test_a_lone_surrogate_from_a_driver_becomes_visible_text() -> None:
     cleaned = _visible_surrogates(data)
     assert cleaned == {"v": ["x\\ud800y", "\U0001f600"], "\\udc00": 1}
     json.dumps(cleaned, ensure_ascii=False).encode("utf-8")  # writable
+
+
+# -- contract profiles (OpenAPI and proto) -----------------------------------------------------
+
+BOTH = GET_CASE.replace(
+    "    operation: getAgent\n", "    operation: getAgent\n    contracts: [openapi, proto]\n"
+)
+
+
+def test_contracts_default_to_openapi_and_come_from_the_case_or_the_file(
+    tmp_path: Path, operations: dict[str, Operation]
+) -> None:
+    body = suite("get/plain") + BOTH.format(name="get/both", agent="a")
+    plain, both = load_cases([write_cases(tmp_path, body)], operations)
+    assert plain.contracts == ("openapi",) and both.contracts == ("openapi", "proto")
+    proto_file = tmp_path / "proto.yaml"
+    proto_file.write_text(
+        suite("get/only").replace("cases:", "defaults: {contracts: [proto]}\ncases:"), encoding="utf-8"
+    )
+    (only,) = load_cases([proto_file], operations)
+    assert only.contracts == ("proto",)
+
+
+def test_a_proto_profile_case_has_a_prefixed_id_and_is_not_validated(
+    tmp_path: Path, operations: dict[str, Operation]
+) -> None:
+    body = "suite: Fake\ndoc: d\ncases:\n" + BOTH.format(name="get/x", agent="a")
+    (case,) = load_cases([write_cases(tmp_path, body)], operations)
+    proto = case.for_contract("proto")
+    assert (proto.id, proto.suite, proto.plain_id, proto.contract) == (
+        "proto:Fake/get/x",
+        "proto:Fake",
+        "Fake/get/x",
+        "proto",
+    )
+    assert proto.scenario()["validate"] is False and proto.scenario()["name"] == "proto:Fake/get/x"
+    assert "validate" not in case.scenario()
+    assert proto.for_contract("openapi").id == "Fake/get/x"
+    assert runner.case_line(proto, "http://m/")["id"] == "proto:Fake/get/x"
+    # known-failing globs name proto cases by their prefixed ids, and are not "too broad"
+    path = tmp_path / "go.txt"
+    path.write_text("proto:Fake/get/x  # fails on proto\n", encoding="utf-8")
+    assert [e.pattern for e in known.read_list(path, ["Fake/get/x", "proto:Fake/get/x"])] == [
+        "proto:Fake/get/x"
+    ]
+    assert reports._file_name("proto:Fake/get/x") == "proto--Fake__get__x"
+
+
+def test_cases_are_checked_against_each_contract_they_apply_to(
+    tmp_path: Path, operations: dict[str, Operation]
+) -> None:
+    body = "suite: Fake\ndoc: d\ncases:\n" + BOTH.format(name="get/x", agent="a")
+    path = write_cases(tmp_path, body)
+    proto_ops = {"getMessage": Operation("getMessage", False, None, False)}
+    with pytest.raises(CaseError, match="not in the proto contract"):
+        load_cases([path], operations, {"openapi": operations, "proto": proto_ops})
+    # a contract whose operations are not given is not checked (its profile is not run)
+    assert len(load_cases([path], operations, {"openapi": operations})) == 1
+    only_proto = write_cases(
+        tmp_path, suite("get/y").replace("cases:", "defaults: {contracts: [proto]}\ncases:")
+    )
+    assert len(load_cases([only_proto], {}, {"proto": {"getAgent": operations["getAgent"]}})) == 1
+
+
+def test_the_cli_lists_each_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    assert runner.main(["--list", "--contract", "openapi"]) == 0
+    out, err = capsys.readouterr()
+    assert err.strip() == "352 cases" and "proto:" not in out
+    assert runner.main(["--list", "--contract", "proto"]) == 0
+    out, err = capsys.readouterr()
+    ids = [line.split("\t")[0] for line in out.splitlines()]
+    assert ids and all(case_id.startswith("proto:") for case_id in ids)
+    assert {"proto:Connect", "proto:Transcoding", "proto:Retries"} <= {i.split("/")[0] for i in ids}
+    assert runner.main(["--list"]) == 0
+    assert capsys.readouterr().err.strip() == f"{352 + len(ids)} cases"
+
+
+def test_connect_stream_events_are_derived_from_clean_messages(tmp_path: Path) -> None:
+    body = (
+        "suite: Fake\ndoc: d\ncases:\n"
+        "  - name: s/x\n    doc: d\n    operation: streamRunEvents\n    mode: stream\n"
+        "    contracts: [proto]\n    args: {body: {runId: r}}\n    take: 2\n    steps:\n"
+        "      - request: {method: POST, path: /p}\n"
+        "        response: {kind: connect_stream, messages: [{a: 1}, {a: 2}], envelopes: [{json: {a: 3}}]}\n"
+    )
+    stream_ops = {"streamRunEvents": Operation("streamRunEvents", False, None, True)}
+    (case,) = load_cases([write_cases(tmp_path, body)], {}, {"proto": stream_ops})
+    assert expect.expected_events(case) == [{"a": 1}, {"a": 2}]
+    hostile = body.replace("{json: {a: 3}}", "{flag: 1, json: {a: 3}}")
+    (case,) = load_cases([write_cases(tmp_path, hostile)], {}, {"proto": stream_ops})
+    assert expect.expected_events(case) is None  # the case must list them
+
+
+def test_connect_error_details_are_compared() -> None:
+    want = {"kind": "api", "code": "invalid_argument", "details": [{"type": "t", "value": ""}]}
+    got = {"kind": "api", "code": "invalid_argument", "details": [{"type": "t", "value": "x"}]}
+    assert expect._error(want, {**got, "details": want["details"]}) == []
+    (failure,) = expect._error(want, got)
+    assert failure.startswith("error details")
+
+
+def test_parity_across_formats_compares_outcome_and_requests_but_not_headers() -> None:
+    def sig(value: Any, path: str, headers: list[list[str]]) -> dict[str, Any]:
+        journal = [{**entry(headers, b'{"a":1}'), "path": path}]
+        return parity.format_signature({"outcome": "ok", "value": value}, journal)
+
+    go_openapi = sig(
+        {"id": "a"}, "/v1/agents/a", [["Accept", "application/json"], ["Authorization", "Bearer x"]]
+    )
+    go_proto = sig({"id": "a"}, "/v1/agents/a", [["Accept", "*/*"]])
+    rust_proto = sig({"id": "b"}, "/v1/agents/a", [])
+    found = parity.compare_formats(
+        {
+            "go": {"openapi": go_openapi, "proto": go_proto},
+            "rust": {"openapi": go_openapi, "proto": rust_proto},
+        }
+    )
+    assert found.outliers == ["rust"]
+    assert found.divergences == ['rust: value: openapi: {"id": "a"}; proto: {"id": "b"}']
+    # an SDK that ran the case on one format only is not compared
+    assert parity.compare_formats({"go": {"openapi": go_openapi}}) == parity.Comparison([], [])
+
+
+def test_connect_request_bodies_are_compared_by_their_envelope_json() -> None:
+    import base64
+
+    payload = b'{"runId":"r"}'
+    framed = b"\x00" + len(payload).to_bytes(4, "big") + payload
+    record = {
+        "method": "POST",
+        "path": "/p",
+        "query": "",
+        "headers": [["Content-Type", "application/connect+json"]],
+        "body_base64": base64.b64encode(framed).decode(),
+    }
+    assert parity.signature({}, [record])["request 1 body"] == {"envelope_flag": 0, "json": {"runId": "r"}}
+
+
+def test_two_profiles_run_on_one_mock_with_parity_across_formats(
+    tmp_path: Path, operations: dict[str, Operation]
+) -> None:
+    body = suite("get/openapi-only") + BOTH.format(name="get/both", agent="a")
+    loaded = load_cases([write_cases(tmp_path, body)], operations)
+    profiles = [
+        runner.Profile(
+            contract,
+            [case.for_contract(contract) for case in loaded if contract in case.contracts],
+            operations,
+            tmp_path / contract,
+            {"go": FAKE_DRIVER, "rust": "no cargo here"},
+        )
+        for contract in ("openapi", "proto")
+    ]
+    run = runner.execute(
+        [],
+        ["go", "rust"],
+        operations,
+        {"go": [known.Entry("proto:Fake/get/both", "listed but passes", 1)]},
+        sdk_root=tmp_path,
+        cache=tmp_path / "cache",
+        logs=tmp_path / "logs",
+        mock_factory=lambda: runner.LocalMock(None),
+        profiles=profiles,
+    )
+    status = {case_id: o.status for (case_id, lang), o in run.outcomes.items() if lang == "go"}
+    assert status == {
+        "Fake/get/openapi-only": "pass",
+        "Fake/get/both": "pass",
+        "proto:Fake/get/both": "stale",
+    }
+    assert run.contracts == ["openapi", "proto"]
+    assert set(run.drivers) == {"go", "rust", "proto:go", "proto:rust"}
+    # the proto run was not validated against the OpenAPI contract; the openapi run was
+    proto_journal = run.outcomes[("proto:Fake/get/both", "go")].report["journal"]  # type: ignore[index]
+    assert proto_journal[0]["notes"][0].startswith("skipped: the case runs against the proto contract")
+    assert run.format_parity == {"Fake/get/both": parity.Comparison([], [])}
+    report_dir = tmp_path / "reports"
+    reports.write_all(run, report_dir)
+    results = json.loads((report_dir / "results.json").read_text())
+    assert results["contracts"] == ["openapi", "proto"]
+    assert results["summary"]["profiles"]["proto"]["cases"] == 1
+    assert results["summary"]["profiles"]["openapi"]["go"]["pass"] == 2
+    assert results["summary"]["format_parity"] == {"cases": 1, "divergences": 0}
+    assert {case["id"]: case["contract"] for case in results["cases"]}["proto:Fake/get/both"] == "proto"
+    matrix = (report_dir / "matrix.md").read_text()
+    assert "| proto:Fake | 0/1 | 0/1 | 1/1 |" in matrix
+    assert (
+        "## Across contract formats (openapi vs proto)" in matrix
+        and "| `Fake/get/both` | same | - |" in matrix
+    )
+    suites = ET.parse(report_dir / "junit.xml").getroot()
+    assert suites.find("testsuite[@name='conformance.format-parity']") is not None
+    assert "Across contract formats" in (report_dir / "matrix.html").read_text()
+
+
+def test_a_shared_cargo_target_dir_is_split_per_profile(tmp_path: Path) -> None:
+    """Two SDKs built into one CARGO_TARGET_DIR would share the example binary's path; the proto
+    profile builds into its own subdirectory and starts the binary from there."""
+    from polysdk.targets import DriverBuild
+    from polysdk_conformance.drivers import _separate
+
+    shared = str(tmp_path / "target")
+    plan = DriverBuild(
+        [(["cargo", "build"], {"CARGO_TARGET_DIR": shared}), (["true"], {})],
+        [f"{shared}/debug/examples/polysdk_driver", "--flag"],
+        "examples/polysdk_driver",
+    )
+    separated = _separate(plan, "proto")
+    assert separated.steps[0][1] == {"CARGO_TARGET_DIR": f"{shared}/proto"}
+    assert separated.steps[1] == (["true"], {})
+    assert separated.run == [f"{shared}/proto/debug/examples/polysdk_driver", "--flag"]
+    assert runner.profile_cache(tmp_path, "proto") == tmp_path / "proto"
+    assert runner.profile_cache(tmp_path, "openapi") == tmp_path

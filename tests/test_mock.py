@@ -601,3 +601,214 @@ def test_sse_hold_keeps_the_stream_open_after_its_events(mock: MockServer) -> No
     finally:
         sock.close()
     assert mock.wait_for(token, responses=1, timeout=30)  # ends once the client left
+
+
+# -- the Connect protocol -------------------------------------------------------------------
+
+CONNECT_STREAM = "application/connect+json"
+
+
+def envelope(message: Any, flag: int = 0) -> bytes:
+    payload = json.dumps(message, separators=(",", ":")).encode()
+    return bytes([flag]) + len(payload).to_bytes(4, "big") + payload
+
+
+def read_stream(mock: MockServer, token: str, path: str = "/s") -> tuple[int, dict[str, str], bytes]:
+    """POSTs one enveloped request and reads the whole streamed answer."""
+    conn = connect(mock, timeout=30)
+    try:
+        headers = {"Content-Type": CONNECT_STREAM, "Connect-Protocol-Version": "1"}
+        conn.request("POST", f"/t/{token}{path}", body=envelope({"agentId": "a"}), headers=headers)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def envelopes(data: bytes) -> list[tuple[int, Any]]:
+    from polysdk_conformance.scenario import parse_envelopes
+
+    found, rest = parse_envelopes(data)
+    assert rest == b""
+    return [(flag, json.loads(payload)) for flag, payload in found]
+
+
+def connect_step(response: dict[str, Any], **request: Any) -> dict[str, Any]:
+    return {"request": {"method": "POST", "path": "/s", **request}, "response": response}
+
+
+def test_connect_stream_writes_messages_then_end_of_stream(mock: MockServer) -> None:
+    token = mock.register(
+        {
+            "steps": [
+                connect_step(
+                    {"kind": "connect_stream", "messages": [{"n": 1}, {"n": 2}], "after_end": [{"n": 3}]},
+                    body_json={"agentId": "a"},
+                )
+            ]
+        }
+    )
+    status, headers, body = read_stream(mock, token)
+    assert status == 200 and headers["Content-Type"] == CONNECT_STREAM
+    assert envelopes(body) == [(0, {"n": 1}), (0, {"n": 2}), (2, {}), (0, {"n": 3})]
+    assert mock.unexpected(token) == []
+
+
+@pytest.mark.parametrize(
+    ("end", "last"),
+    [
+        ({"error": {"code": "internal", "message": "boom", "details": [{"type": "t", "value": ""}]}}, True),
+        ({"metadata": {"x-count": ["2"]}}, True),
+        (None, False),
+    ],
+    ids=["error", "metadata", "missing"],
+)
+def test_connect_stream_end_of_stream_variants(mock: MockServer, end: Any, last: bool) -> None:
+    token = mock.register(
+        {"steps": [connect_step({"kind": "connect_stream", "messages": [{"n": 1}], "end": end})]}
+    )
+    found = envelopes(read_stream(mock, token)[2])
+    assert found[0] == (0, {"n": 1})
+    assert found[1:] == ([(2, end)] if last else [])
+
+
+def test_connect_stream_hostile_envelopes(mock: MockServer) -> None:
+    """A compressed flag, a declared length and a cut envelope are written byte for byte."""
+    from polysdk_conformance.scenario import parse_envelopes
+
+    flagged = mock.register(
+        {"steps": [connect_step({"kind": "connect_stream", "envelopes": [{"flag": 1, "json": {"n": 1}}]})]}
+    )
+    assert envelopes(read_stream(mock, flagged)[2]) == [(1, {"n": 1}), (2, {})]
+    cut = mock.register(
+        {
+            "steps": [
+                connect_step(
+                    {
+                        "kind": "connect_stream",
+                        "messages": [{"n": 1}],
+                        "envelopes": [{"json": {"n": 2}, "cut": 7}],
+                    }
+                )
+            ]
+        }
+    )
+    found, rest = parse_envelopes(read_stream(mock, cut)[2])
+    assert [flag for flag, _ in found] == [0]  # no end-of-stream: the body ends inside an envelope
+    assert rest == envelope({"n": 2})[:7]
+    declared = mock.register(
+        {
+            "steps": [
+                connect_step(
+                    {
+                        "kind": "connect_stream",
+                        "envelopes": [{"text": "ab", "declared_length": 1 << 30}],
+                        "end": None,
+                    }
+                )
+            ]
+        }
+    )
+    body = read_stream(mock, declared)[2]
+    assert body == b"\x00" + (1 << 30).to_bytes(4, "big") + b"ab"
+
+
+def test_connect_stream_hold_keeps_the_stream_open_after_its_messages(mock: MockServer) -> None:
+    token = mock.register(
+        {"steps": [connect_step({"kind": "connect_stream", "messages": [{"n": 1}], "hold": True})]}
+    )
+    sock = socket.create_connection(mock.base_url.removeprefix("http://").rsplit(":", 1), timeout=30)
+    try:
+        request = (
+            f"POST /t/{token}/s HTTP/1.1\r\nHost: x\r\nContent-Type: {CONNECT_STREAM}\r\n"
+            f"Content-Length: 0\r\n\r\n"
+        )
+        sock.sendall(request.encode())
+        received = b""
+        while envelope({"n": 1})[5:] not in received:
+            chunk = sock.recv(4096)
+            assert chunk, "the stream ended instead of being held"
+            received += chunk
+        assert not mock.wait_for(token, responses=1, timeout=0.05)  # still held
+    finally:
+        sock.close()
+    assert mock.wait_for(token, responses=1, timeout=30)  # ends once the client left
+
+
+def test_an_enveloped_request_body_is_matched_by_its_json(mock: MockServer) -> None:
+    token = mock.register(
+        {
+            "steps": [
+                connect_step({"kind": "connect_stream", "messages": []}, body_json={"agentId": "a"}),
+            ]
+        }
+    )
+    bare = json.dumps({"agentId": "a"}).encode()
+    streamed = [("Content-Type", CONNECT_STREAM)]
+    assert send(mock, "POST", f"/t/{token}/s", streamed, bare)[0] == UNEXPECTED_STATUS  # not enveloped
+    compressed = envelope({"agentId": "a"}, flag=1)
+    assert send(mock, "POST", f"/t/{token}/s", streamed, compressed)[0] == UNEXPECTED_STATUS
+    twice = envelope({"agentId": "a"}) * 2
+    assert send(mock, "POST", f"/t/{token}/s", streamed, twice)[0] == UNEXPECTED_STATUS
+    assert send(mock, "POST", f"/t/{token}/s", streamed, envelope({"agentId": "a"}))[0] == 200
+    mismatches = [entry["mismatch"] for entry in mock.unexpected(token)]
+    assert "not exactly one Connect envelope" in mismatches[0]
+    assert "flag is 0x01" in mismatches[1]
+    assert "1 complete" not in mismatches[2] and "2 complete" in mismatches[2]
+
+
+def test_header_presence_and_pattern_matchers(mock: MockServer) -> None:
+    request = {
+        "present_headers": ["Connect-Protocol-Version"],
+        "header_patterns": {"Connect-Timeout-Ms": "[0-9]+"},
+    }
+    ok = {"kind": "json", "body": {}}
+    token = mock.register({"steps": [connect_step(ok, **request)]})
+    path = f"/t/{token}/s"
+    assert send(mock, "POST", path, [("Connect-Timeout-Ms", "100")], b"{}")[0] == UNEXPECTED_STATUS
+    version = ("Connect-Protocol-Version", "1")
+    assert send(mock, "POST", path, [version, ("Connect-Timeout-Ms", "1.5")], b"{}")[0] == UNEXPECTED_STATUS
+    assert send(mock, "POST", path, [version, ("connect-timeout-ms", "2500")], b"{}")[0] == 200
+    mismatches = [entry["mismatch"] for entry in mock.unexpected(token)]
+    assert "header Connect-Protocol-Version is missing" in mismatches[0]
+    assert "no value matching '[0-9]+'" in mismatches[1]
+
+
+def test_a_scenario_registered_without_validation_is_noted_not_validated(mock: MockServer) -> None:
+    from polysdk_conformance.mock import NOT_VALIDATED
+
+    ok = {"kind": "json", "body": {}}
+    token = mock.register({"validate": False, "steps": [step("POST", "/pkg.Service/Method", ok)]})
+    assert (
+        send(mock, "POST", f"/t/{token}/pkg.Service/Method", [("Content-Type", "application/json")], b"{}")[0]
+        == 200
+    )
+    [entry] = mock.journal(token)
+    assert entry["violations"] == [] and entry["notes"] == [NOT_VALIDATED]
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        ({"kind": "connect_stream", "messages": {}}, "messages: expected a list"),
+        ({"kind": "connect_stream", "hold": True, "end": {}}, "a held stream has no end"),
+        ({"kind": "connect_stream", "end": {"error": {"message": "x"}}}, "a string 'code'"),
+        ({"kind": "connect_stream", "end": {"trailers": {}}}, "unknown field(s) trailers"),
+        (
+            {"kind": "connect_stream", "envelopes": [{"json": 1, "cut": 2}, {"json": 2}]},
+            "only the last envelope may be cut",
+        ),
+        ({"kind": "connect_stream", "envelopes": [{"json": 1, "text": "x"}]}, "one of json, text or base64"),
+        ({"kind": "connect_stream", "envelopes": [{"flag": 256}]}, "between 0 and 255"),
+    ],
+)
+def test_malformed_connect_streams_are_refused(
+    mock: MockServer, response: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        mock.register({"steps": [connect_step(response)]})
+
+
+def test_header_patterns_must_be_regular_expressions(mock: MockServer) -> None:
+    with pytest.raises(ValueError, match="not a regular expression"):
+        mock.register({"steps": [connect_step({"kind": "json"}, header_patterns={"X": "("})]})

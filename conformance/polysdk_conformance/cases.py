@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,18 @@ CASES_DIR = _cases_dir()
 SCHEMA_PATH = CASES_DIR / "case.schema.json"
 
 JsonDict = dict[str, Any]
+
+# The contract formats a case can run against (its `contracts`), each a profile of the run with
+# its own contract and SDKs. Ids of a profile other than OpenAPI's carry its prefix, so that
+# reports, reproducers and known-failing globs tell them apart ("proto:Connect/unary/ok").
+CONTRACTS = ("openapi", "proto")
+DEFAULT_CONTRACTS = ("openapi",)
+ID_PREFIX = {"openapi": "", "proto": "proto:"}
+
+
+def profile_id(case_id: str, contract: str) -> str:
+    """A case's id as the given contract profile runs it."""
+    return ID_PREFIX[contract] + case_id
 
 
 class CaseError(Exception):
@@ -74,6 +86,24 @@ class Case:
     expect: JsonDict
     file: str
     pointer: str
+    contracts: tuple[str, ...] = DEFAULT_CONTRACTS  # the contracts the case applies to
+    contract: str = "openapi"  # the profile this instance runs in (ids are prefixed but openapi's)
+    base_id: str = ""  # the id without the profile prefix; "" means `id`
+
+    @property
+    def plain_id(self) -> str:
+        """The id as the case file names it (without a profile prefix)."""
+        return self.base_id or self.id
+
+    def for_contract(self, contract: str) -> Case:
+        """This case as the given contract's profile runs it."""
+        return replace(
+            self,
+            id=profile_id(self.plain_id, contract),
+            suite=profile_id(self.suite.removeprefix(ID_PREFIX[self.contract]), contract),
+            contract=contract,
+            base_id=self.plain_id,
+        )
 
     def scenario(self) -> JsonDict:
         """The mock's scenario: steps without runner-only fields; an omitted query must be empty."""
@@ -86,6 +116,8 @@ class Case:
         prefix = self.base_path_prefix()
         if prefix:
             scenario["prefix"] = prefix
+        if self.contract != "openapi":  # the mock validates against the OpenAPI contract only
+            scenario["validate"] = False
         return scenario
 
     def base_path_prefix(self) -> str:
@@ -116,8 +148,13 @@ def _pointer(error: ValidationError) -> str:
     return join_pointer("", *error.absolute_path)
 
 
-def load_file(path: Path, operations: dict[str, Operation]) -> list[Case]:
-    """The cases of one file; CaseError at the first problem."""
+def load_file(
+    path: Path, operations: dict[str, Operation], by_contract: dict[str, dict[str, Operation]] | None = None
+) -> list[Case]:
+    """The cases of one file; CaseError at the first problem. Each case is checked against the
+    operations of every contract it applies to that `by_contract` gives (default: `operations`
+    as the OpenAPI contract's); a contract not given is not checked."""
+    by_contract = {"openapi": operations} if by_contract is None else by_contract
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -141,7 +178,9 @@ def load_file(path: Path, operations: dict[str, Operation]) -> list[Case]:
     for index, raw in enumerate(data["cases"]):
         pointer = f"/cases/{index}"
         case = _case(raw, suite, path, pointer, defaults)
-        _check(case, operations)
+        for contract in case.contracts:
+            if contract in by_contract:
+                _check(case, by_contract[contract], contract)
         cases.append(case)
     return cases
 
@@ -185,10 +224,11 @@ def _case(raw: JsonDict, suite: str, path: Path, pointer: str, defaults: JsonDic
         expect=raw.get("expect", {}),
         file=str(path),
         pointer=pointer,
+        contracts=tuple(raw.get("contracts") or defaults.get("contracts") or DEFAULT_CONTRACTS),
     )
 
 
-def _check(case: Case, operations: dict[str, Operation]) -> None:
+def _check(case: Case, operations: dict[str, Operation], contract: str = "openapi") -> None:
     """What the schema cannot say: the operation exists and fits the mode, the scenario parses."""
 
     def fail(sub: str, message: str, hint: str = "") -> None:
@@ -198,7 +238,9 @@ def _check(case: Case, operations: dict[str, Operation]) -> None:
     if operation is None:
         close = difflib.get_close_matches(case.operation, list(operations), n=1)
         hint = f"did you mean {close[0]!r}?" if close else "name the contract's operationId"
-        fail("/operation", f"operation {case.operation!r} is not in the contract", hint)
+        if contract != "openapi":
+            hint += f" (the case applies to the {contract} contract: see its `contracts`)"
+        fail("/operation", f"operation {case.operation!r} is not in the {contract} contract", hint)
         return
     if case.mode in ("pages", "items") and not operation.paginated:
         fail("/mode", f"mode {case.mode!r} needs a paginated operation; {operation.id} is not one")
@@ -222,8 +264,16 @@ def _check(case: Case, operations: dict[str, Operation]) -> None:
         fail("/expect", "a call with no steps has no response to derive the value from; give value")
 
 
-def load_cases(paths: list[Path], operations: dict[str, Operation]) -> list[Case]:
-    """Every case of the given files and directories (their *.yaml), in name order; ids unique."""
+def load_cases(
+    paths: list[Path],
+    operations: dict[str, Operation],
+    by_contract: dict[str, dict[str, Operation]] | None = None,
+) -> list[Case]:
+    """Every case of the given files and directories (their *.yaml), in name order; ids unique.
+
+    Cases are returned as the files name them (OpenAPI ids); `Case.for_contract` gives a case as
+    another contract's profile runs it. `by_contract` names the operations of each contract to
+    check the cases against (default: `operations` for the OpenAPI contract)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -236,7 +286,7 @@ def load_cases(paths: list[Path], operations: dict[str, Operation]) -> list[Case
         raise CaseError(paths[0] if paths else CASES_DIR, "", "no case files (*.yaml) found")
     seen: dict[str, Case] = {}
     for file in files:
-        for case in load_file(file, operations):
+        for case in load_file(file, operations, by_contract):
             if case.id in seen:
                 first = seen[case.id]
                 raise CaseError(

@@ -41,6 +41,9 @@ class Driver:
     language: str
     sdk_dir: Path
     cache_dir: Path
+    # A contract profile other than OpenAPI's: its build output must not share a path with the
+    # OpenAPI SDK's (a shared CARGO_TARGET_DIR would hand both profiles one example binary).
+    profile: str = ""
 
     def __post_init__(self) -> None:
         # Builds run inside the SDK directory; the paths they write and start must not depend on it.
@@ -51,7 +54,7 @@ class Driver:
         """Builds the driver (output appended to `log`) and returns the command that starts it."""
         if not self.sdk_dir.is_dir():
             raise DriverUnavailableError(f"no SDK at {self.sdk_dir}; generate it first (nox -s generate)")
-        plan = self._plan()
+        plan = _separate(self._plan(), self.profile) if self.profile else self._plan()
         if not (self.sdk_dir / plan.source).exists():
             raise DriverUnavailableError(
                 f"the SDK at {self.sdk_dir} has no conformance driver ({plan.source}); regenerate it "
@@ -91,6 +94,21 @@ class Driver:
         if target is None:
             raise DriverUnavailableError(f"no driver is known for {self.language!r}")
         return target.driver(self.sdk_dir, self.cache_dir)
+
+
+def _separate(plan: DriverBuild, profile: str) -> DriverBuild:
+    """The plan with its CARGO_TARGET_DIR (which may come from the environment, shared by every
+    SDK) moved to a subdirectory of the profile's own, and the start command pointed there."""
+    steps = []
+    run = list(plan.run)
+    for argv, env in plan.steps:
+        shared = env.get("CARGO_TARGET_DIR")
+        if shared:
+            own = str(Path(shared) / profile)
+            env = {**env, "CARGO_TARGET_DIR": own}
+            run = [own + part[len(shared) :] if part.startswith(shared) else part for part in run]
+        steps.append((argv, env))
+    return DriverBuild(steps, run, plan.source)
 
 
 def driver_env() -> dict[str, str]:

@@ -92,6 +92,12 @@ def expected_events(case: Case) -> list[Any] | None:
     events: list[Any] = []
     for step in case.steps:
         response = step["response"]
+        if response["kind"] == "connect_stream":
+            played_messages = _connect_messages(response)
+            if played_messages is None:
+                return None
+            events += played_messages
+            continue
         if response["kind"] != "sse":
             continue
         played = response.get("events", [])
@@ -105,6 +111,17 @@ def expected_events(case: Case) -> list[Any] | None:
             except ValueError:
                 return None  # not derivable; the case must say what it expects
     return events[: case.take] if case.take is not None else events
+
+
+def _connect_messages(response: JsonDict) -> list[Any] | None:
+    """The messages of a connect_stream response that an SDK surfaces as events: `messages`, then
+    well-formed message envelopes; None when a hostile envelope makes it a matter for the case."""
+    messages = list(response.get("messages", []))
+    for item in response.get("envelopes", []):
+        if item.get("flag", 0) != 0 or "json" not in item or {"cut", "declared_length"} & set(item):
+            return None
+        messages.append(item["json"])
+    return messages
 
 
 def expected_pages(case: Case) -> list[Any]:
@@ -165,6 +182,8 @@ def _error(want: JsonDict, got: JsonDict) -> list[str]:
     for key in ("status", "code", "request_id"):
         if key in want and got.get(key) != want[key]:
             failures.append(f"error {key} {got.get(key)!r}, want {want[key]!r}")
+    if "details" in want and not same(want["details"], got.get("details")):
+        failures.append(f"error details {short(got.get('details'))}, want {short(want['details'])}")
     for text in want.get("message_includes", ()):
         if text not in str(got.get("message") or ""):
             failures.append(f"the error's message does not name {text!r}: {short(got.get('message', ''))}")

@@ -35,6 +35,7 @@ from aiohttp import web
 
 from polysdk_conformance.contract import ContractValidator, default_spec_path
 from polysdk_conformance.scenario import (
+    CONNECT_STREAM_MEDIA,
     MAX_HOLD_MS,
     MOCK_PLACEHOLDER,
     OTHER_ORIGIN_PLACEHOLDER,
@@ -49,6 +50,10 @@ MAX_BODY = 16 * 1024 * 1024
 MAX_DRAIN = 64 * 1024 * 1024
 MAX_JOURNAL = 10_000
 UNEXPECTED_STATUS = 418
+# The note on a request of a scenario registered with `validate: false` (a proto contract's case).
+NOT_VALIDATED = (
+    "skipped: the case runs against the proto contract, which the OpenAPI validation does not describe"
+)
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
 BODY_READ_TIMEOUT_S = 30.0
@@ -326,7 +331,10 @@ class MockServer:
             else:
                 entry["step"] = index
             self._record(state, entry)
-        if self._validator is not None:
+        if self._validator is not None and not state.scenario.validate:
+            with self._lock:
+                entry["notes"] = [NOT_VALIDATED]
+        elif self._validator is not None:
             prefix = state.scenario.prefix
             contract_path = path[len(prefix) :] if prefix and path.startswith(prefix + "/") else path
             findings = await asyncio.get_running_loop().run_in_executor(
@@ -337,10 +345,12 @@ class MockServer:
         if index is None:
             return _diagnostic(UNEXPECTED_STATUS, f"unexpected request: {reason}", token=token)
         placeholders = {MOCK_PLACEHOLDER: self.url(token), OTHER_ORIGIN_PLACEHOLDER: self.other_url(token)}
-        response = await _respond(request, state.scenario.steps[index].response, placeholders)
-        with self._progress:
-            state.responded += 1
-            self._progress.notify_all()
+        action = state.scenario.steps[index].response
+        response = await _respond(request, action, placeholders)
+        if action.kind != "hold":  # a held response is never written: the client left instead
+            with self._progress:
+                state.responded += 1
+                self._progress.notify_all()
         return response
 
     def _record(self, state: _TokenState, entry: JsonDict) -> None:
@@ -447,6 +457,8 @@ async def _respond(
         return await _stream_events(request, action, headers)
     if action.kind == "large":
         return await _stream_large(request, action, headers)
+    if action.kind == "connect_stream":
+        return await _stream_connect(request, action, headers)
     if action.kind == "hold":
         await _hold(request)
         return web.Response(status=499)
@@ -480,20 +492,53 @@ async def _stream_events(
     for name, value in headers:
         response.headers.add(name, value)
     response.headers.setdefault("Cache-Control", "no-cache")
-    await response.prepare(request)
-    for sent, event in enumerate(action.events):
-        if action.drop_after is not None and sent == action.drop_after:
-            break
-        if event.delay_ms:
-            await asyncio.sleep(event.delay_ms / 1000)
-        await response.write(event.encode())
-    if action.drop_after is not None and request.transport is not None:
-        request.transport.abort()  # a dropped stream: no terminating chunk, the client sees EOF
-        return response
-    if action.hold:
-        await _hold(request)
-        return response
-    await response.write_eof()
+    try:
+        await response.prepare(request)
+        for sent, event in enumerate(action.events):
+            if action.drop_after is not None and sent == action.drop_after:
+                break
+            if event.delay_ms:
+                await asyncio.sleep(event.delay_ms / 1000)
+            await response.write(event.encode())
+        if action.drop_after is not None and request.transport is not None:
+            request.transport.abort()  # a dropped stream: no terminating chunk, the client sees EOF
+            return response
+        if action.hold:
+            await _hold(request)
+            return response
+        await response.write_eof()
+    except ConnectionError:  # reset, broken pipe, aiohttp's "Connection lost" and ClientConnectionResetError
+        pass  # the client stopped reading (take, cancellation, a limit): not a mock error
+    return response
+
+
+async def _stream_connect(
+    request: web.Request, action: ResponseAction, headers: list[tuple[str, str]]
+) -> web.StreamResponse:
+    """A Connect server stream: envelopes as scripted, then the end-of-stream envelope (or none,
+    a cut envelope, or a held stream)."""
+    assert action.connect is not None
+    response = web.StreamResponse(status=action.status)
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", CONNECT_STREAM_MEDIA))
+    for name, value in headers:
+        response.headers.add(name, value)
+    try:
+        await response.prepare(request)
+        for item in action.connect.envelopes:
+            if item.delay_ms:
+                await asyncio.sleep(item.delay_ms / 1000)
+            await response.write(item.encode())
+        if action.hold:
+            await _hold(request)
+            return response
+        if action.connect.end is not None:
+            await response.write(action.connect.end.encode())
+            for item in action.connect.after_end:
+                await response.write(item.encode())
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client left (e.g. it stopped at an oversized envelope)
     return response
 
 
@@ -537,7 +582,7 @@ async def _stream_large(
         if compressor is not None:
             await response.write(compressor.flush())
         await response.write_eof()
-    except ConnectionResetError:  # aiohttp's ClientConnectionResetError is one too
+    except ConnectionError:  # reset, broken pipe, aiohttp's "Connection lost" and ClientConnectionResetError
         pass  # the client stopped reading: that is what a size limit does
     return response
 

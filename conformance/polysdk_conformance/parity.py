@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from polysdk_conformance.expect import body_bytes, header, multipart_parts, same, short
+from polysdk_conformance.scenario import CONNECT_STREAM_MEDIA, parse_envelopes
 from polysdk_conformance.wire import canonical_path, canonical_query, canonical_value
 
 JsonDict = dict[str, Any]
@@ -87,12 +88,42 @@ def _body(entry: JsonDict) -> Any:
     if parts is not None:
         return [{**part, "content": base64.b64encode(part["content"]).decode("ascii")} for part in parts]
     media = next(iter(header(entry, "content-type")), "").split(";")[0].strip().lower()
+    if media == CONNECT_STREAM_MEDIA:  # one envelope: compared by its flag and JSON
+        found, rest = parse_envelopes(data)
+        if len(found) == 1 and not rest:
+            flag, payload = found[0]
+            try:
+                return {"envelope_flag": flag, "json": json.loads(payload)}
+            except ValueError:
+                pass
     if media.endswith("json"):
         try:
             return json.loads(data)
         except ValueError:
             pass
     return base64.b64encode(data).decode("ascii")
+
+
+def format_signature(result: JsonDict, journal: list[JsonDict]) -> dict[str, Any]:
+    """What must be identical when one SDK runs a case from both contract formats (OpenAPI and
+    proto): the surfaced outcome, and each request's method, path, query and body. Headers are
+    left out: each contract declares its own (Accept, content types of errors)."""
+    return {aspect: form for aspect, form in signature(result, journal).items() if " header " not in aspect}
+
+
+def compare_formats(per_language: dict[str, dict[str, dict[str, Any]]]) -> Comparison:
+    """Each SDK's OpenAPI run of a case against its proto run ({language: {contract: signature}}):
+    the divergences name the SDK; the outliers are the SDKs whose two runs differ."""
+    found: list[str] = []
+    odd: list[str] = []
+    for language, by_contract in per_language.items():
+        if len(by_contract) < 2:
+            continue
+        differences = compare(by_contract).divergences
+        found += [f"{language}: {difference}" for difference in differences]
+        if differences:
+            odd.append(language)
+    return Comparison(found, odd)
 
 
 @dataclass(frozen=True)

@@ -30,23 +30,30 @@ MAX_TRANSCRIPT_BODY = 400
 
 
 def _file_name(case_id: str) -> str:
-    return case_id.replace("/", "__")
+    return case_id.replace("/", "__").replace(":", "--")  # "proto:A/b" -> "proto--A__b"
 
 
 def results(run: Run) -> JsonDict:
     return {
         "languages": run.languages,
+        "contracts": run.contracts,
         "drivers": run.drivers,
         "timings_s": {key: round(value, 2) for key, value in run.timings.items()},
         "summary": summary(run),
+        "format_parity": {
+            case_id: {"divergences": found.divergences, "outliers": found.outliers}
+            for case_id, found in run.format_parity.items()
+        },
         "cases": [
             {
                 "id": case.id,
                 "suite": case.suite,
+                "contract": case.contract,
                 "operation": case.operation,
                 "doc": case.doc,
                 "file": f"{case.file}:{case.line()}",
                 "parity": _divergences(run, case.id),
+                "format_parity": _format_divergences(run, case.plain_id),
                 "sdks": {
                     lang: _outcome_json(outcome)
                     for lang in run.languages
@@ -73,22 +80,47 @@ def _divergences(run: Run, case_id: str) -> list[str]:
     return found.divergences if found else []
 
 
+def _format_divergences(run: Run, plain_id: str) -> list[str]:
+    found = run.format_parity.get(plain_id)
+    return found.divergences if found else []
+
+
 def _outliers(run: Run, case_id: str) -> str:
     found = run.parity.get(case_id)
     return ", ".join(found.outliers) if found else ""
 
 
+def _counts(run: Run, language: str, contract: str | None) -> JsonDict:
+    ids = {case.id for case in run.cases if contract is None or case.contract == contract}
+    per = dict.fromkeys(STATUS_LABEL, 0)
+    for (case_id, lang), outcome in run.outcomes.items():
+        if lang == language and case_id in ids:
+            per[outcome.status] += 1
+    per["parity_outlier"] = sum(
+        1 for case_id, found in run.parity.items() if case_id in ids and language in found.outliers
+    )
+    return per
+
+
 def summary(run: Run) -> JsonDict:
+    """Counts per SDK over every profile, then per contract profile; parity across SDKs and
+    across the contract formats."""
     counts: JsonDict = {}
     for language in run.languages:
-        per = dict.fromkeys(STATUS_LABEL, 0)
-        for (_case_id, lang), outcome in run.outcomes.items():
-            if lang == language:
-                per[outcome.status] += 1
-        per["parity_outlier"] = sum(1 for found in run.parity.values() if language in found.outliers)
-        counts[language] = per
+        counts[language] = _counts(run, language, None)
     counts["parity_divergences"] = sum(1 for found in run.parity.values() if found.divergences)
     counts["cases"] = len(run.cases)
+    counts["profiles"] = {
+        contract: {
+            "cases": sum(1 for case in run.cases if case.contract == contract),
+            **{language: _counts(run, language, contract) for language in run.languages},
+        }
+        for contract in run.contracts
+    }
+    counts["format_parity"] = {
+        "cases": len(run.format_parity),
+        "divergences": sum(1 for found in run.format_parity.values() if found.divergences),
+    }
     return counts
 
 
@@ -148,17 +180,34 @@ def console(run: Run, out: TextIO) -> None:
             print(f"  {case_id}", file=out)
             for difference in found:
                 print(f"    - {difference}", file=out)
+    formats = [
+        (case_id, found.divergences) for case_id, found in run.format_parity.items() if found.divergences
+    ]
+    if formats:
+        print(f"\nparity divergences across contract formats ({len(formats)} cases):", file=out)
+        for case_id, differences in formats:
+            print(f"  {case_id} (openapi vs proto:{case_id})", file=out)
+            for difference in differences:
+                print(f"    - {difference}", file=out)
     counts = summary(run)
-    print(f"\n{len(run.cases)} cases x {len(run.languages)} SDKs", file=out)
-    for language in run.languages:
-        per = counts[language]
+    for contract in run.contracts:
+        profile = counts["profiles"][contract]
+        print(f"\n{contract} contract: {profile['cases']} cases x {len(run.languages)} SDKs", file=out)
+        for language in run.languages:
+            per = profile[language]
+            print(
+                f"  {language:<11} pass {per['pass']}, fail {per['fail']}, known {per['known']}, "
+                f"stale {per['stale']}, unsupported {per['unsupported']}, could not run {per['not_run']}; "
+                f"differs from the others in {per['parity_outlier']} cases",
+                file=out,
+            )
+    print(f"  parity divergences: {counts['parity_divergences']}", file=out)
+    if run.format_parity:
+        fp = counts["format_parity"]
         print(
-            f"  {language:<11} pass {per['pass']}, fail {per['fail']}, known {per['known']}, "
-            f"stale {per['stale']}, unsupported {per['unsupported']}, could not run {per['not_run']}; "
-            f"differs from the others in {per['parity_outlier']} cases",
+            f"  parity across contract formats: {fp['cases']} cases on both, {fp['divergences']} diverge",
             file=out,
         )
-    print(f"  parity divergences: {counts['parity_divergences']}", file=out)
     timings = run.timings
     print(
         f"  wall time {timings.get('total_s', 0):.1f} s (driver builds {timings.get('build_s', 0):.1f} s, "
@@ -206,6 +255,22 @@ def junit(run: Run) -> bytes:
         found = _divergences(run, case.id)
         if found:
             ET.SubElement(testcase, "failure", message=found[0]).text = "\n".join(found)
+    if run.format_parity:
+        formats = ET.SubElement(
+            suites,
+            "testsuite",
+            name="conformance.format-parity",
+            tests=str(len(run.format_parity)),
+            failures=str(sum(1 for found in run.format_parity.values() if found.divergences)),
+        )
+        for case_id, across in run.format_parity.items():
+            testcase = ET.SubElement(
+                formats, "testcase", classname=f"format-parity.{case_id.split('/')[0]}", name=case_id
+            )
+            if across.divergences:
+                ET.SubElement(testcase, "failure", message=across.divergences[0]).text = "\n".join(
+                    across.divergences
+                )
     ET.indent(suites)
     data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
     return data
@@ -251,7 +316,32 @@ def markdown(run: Run) -> str:
         ]
         parity_cell = f"diverges ({_outliers(run, case.id)})" if _divergences(run, case.id) else "same"
         lines.append(f"| `{case.id}` | " + " | ".join(cells) + f" | {parity_cell} |")
+    if run.format_parity:
+        lines += [
+            "",
+            "## Across contract formats (openapi vs proto)",
+            "",
+            "| case | " + " | ".join(run.languages) + " |",
+            "|---|" + "---|" * len(run.languages),
+        ]
+        for case_id, found in run.format_parity.items():
+            cells = [_format_cell(run, case_id, lang, found.outliers) for lang in run.languages]
+            lines.append(f"| `{case_id}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _format_cell(run: Run, case_id: str, language: str, outliers: list[str]) -> str:
+    """same | diverges | - (not run on both formats)."""
+    ran = [
+        outcome
+        for case in run.cases
+        if case.plain_id == case_id
+        and (outcome := run.outcomes.get((case.id, language))) is not None
+        and outcome.status not in ("unsupported", "not_run")
+    ]
+    if len(ran) < 2:
+        return "-"
+    return "diverges" if language in outliers else "same"
 
 
 _CSS = """
@@ -272,7 +362,8 @@ def html_matrix(run: Run) -> str:
         "<title>polysdk conformance matrix</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>polysdk conformance matrix</h1>",
-        f"<p>{len(run.cases)} cases &times; {len(run.languages)} SDKs; wall time "
+        f"<p>{len(run.cases)} cases ({esc(', '.join(run.contracts))} contracts) &times; "
+        f"{len(run.languages)} SDKs; wall time "
         f"{run.timings.get('total_s', 0):.1f} s.</p>",
         "<h2>Pass rate per suite</h2><table><tr><th>suite</th>",
     ]
@@ -306,7 +397,26 @@ def html_matrix(run: Run) -> str:
             )
         else:
             out.append("<td class='same'>same</td></tr>")
-    out.append("</table></body></html>\n")
+    out.append("</table>")
+    if run.format_parity:
+        out.append("<h2>Across contract formats (openapi vs proto)</h2><table><tr><th>case</th>")
+        out += [f"<th>{esc(lang)}</th>" for lang in run.languages] + ["</tr>"]
+        for case_id, across in run.format_parity.items():
+            out.append(f"<tr><td><code>{esc(case_id)}</code></td>")
+            for language in run.languages:
+                cell = _format_cell(run, case_id, language, across.outliers)
+                css = {"same": "same", "diverges": "diverges"}.get(cell, "")
+                if cell == "diverges":
+                    mine = [d for d in across.divergences if d.startswith(f"{language}: ")]
+                    cell_html = (
+                        f"<details><summary>diverges</summary><pre>{esc(chr(10).join(mine))}</pre></details>"
+                    )
+                else:
+                    cell_html = esc(cell)
+                out.append(f"<td class='{css}'>{cell_html}</td>")
+            out.append("</tr>")
+        out.append("</table>")
+    out.append("</body></html>\n")
     return "".join(out)
 
 
@@ -329,6 +439,7 @@ def write_all(run: Run, report_dir: Path) -> None:
                 {
                     "language": language,
                     "case": case_id,
+                    "contract": next((case.contract for case in run.cases if case.id == case_id), "openapi"),
                     "failures": outcome.failures or [outcome.reason],
                     "scenario": outcome.scenario,
                     "case_line": outcome.line,
@@ -346,12 +457,13 @@ def write_all(run: Run, report_dir: Path) -> None:
         )
 
 
-def replay(path: Path, driver_argv: Callable[[str], list[str]], spec: Path) -> int:
-    """Replays one reproducer: a fresh mock, the scenario, the case line into the SDK's driver."""
+def replay(path: Path, driver_argv: Callable[[str, str], list[str]], spec: Path) -> int:
+    """Replays one reproducer: a fresh mock, the scenario, the case line into the SDK's driver
+    (of the reproducer's contract profile: `driver_argv(language, contract)`)."""
     from polysdk_conformance.mock import MockServer
 
     data = json.loads(path.read_text(encoding="utf-8"))
-    argv = driver_argv(data["language"])
+    argv = driver_argv(data["language"], data.get("contract", "openapi"))
     with MockServer(spec_path=spec) as mock:
         token = mock.register(data["scenario"])
         # The case line names the old run's mock URL (in base_url, maybe in env): point it here.

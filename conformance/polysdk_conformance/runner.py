@@ -1,11 +1,15 @@
 """The conformance runner: every case against every SDK's driver, then parity and reports.
 
-    polysdk conformance [--lang go,rust] [--run 'Retries/*'] [--list] [--report-dir DIR]
+    polysdk conformance [--lang go,rust] [--contract openapi|proto] [--run 'Retries/*'] [--list]
+                        [--sdk-root out] [--proto-sdk-root out/proto] [--report-dir DIR]
 
-Builds each SDK's driver, starts the mock orchestrator (or uses a standalone one given by
---mock-url), runs the cases on the three drivers at once — each driver several cases at a time —
-checks each result and journal (expect.py), compares the SDKs with each other (parity.py) and
-writes the reports (reports.py). Exit codes: 0 all good, 1 failures (including stale known-failing
+Runs each contract profile in turn: openapi (spec/orchestrator.yaml, SDKs in out/<lang>) and proto
+(spec/orchestrator.proto, SDKs in out/proto/<lang>, case ids prefixed `proto:`), each with the
+cases whose `contracts` name it. Builds each SDK's driver, starts the mock orchestrator (or uses a
+standalone one given by --mock-url), runs the cases on the three drivers at once — each driver
+several cases at a time — checks each result and journal (expect.py), compares the SDKs with each
+other and, for cases on both contracts, each SDK's two formats (parity.py) and writes the reports
+(reports.py). Exit codes: 0 all good, 1 failures (including stale known-failing
 entries and cases that could not run), 2 bad case files or options.
 """
 
@@ -25,7 +29,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from polysdk_conformance import expect, known, parity, reports
-from polysdk_conformance.cases import CASES_DIR, Case, CaseError, Operation, load_cases, substitute
+from polysdk_conformance.cases import (
+    CASES_DIR,
+    CONTRACTS,
+    ID_PREFIX,
+    Case,
+    CaseError,
+    Operation,
+    load_cases,
+    substitute,
+)
 from polysdk_conformance.drivers import LANGUAGES, Driver, DriverProcess, DriverUnavailableError
 from polysdk_conformance.parity import Comparison
 from polysdk_conformance.scenario import MOCK_PLACEHOLDER
@@ -56,13 +69,29 @@ class Outcome:
 
 
 @dataclass
+class Profile:
+    """One contract format's run: its cases (ids with the profile's prefix), operations and SDKs."""
+
+    contract: str  # openapi | proto
+    cases: list[Case]
+    operations: dict[str, Operation]
+    sdk_root: Path
+    # The drivers' start commands (or why there is none); None: build them from sdk_root.
+    commands: dict[str, list[str] | str] | None = None
+
+
+@dataclass
 class Run:
     cases: list[Case]
     languages: list[str]
     outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
     parity: dict[str, Comparison] = field(default_factory=dict)
-    drivers: dict[str, JsonDict] = field(default_factory=dict)  # hello, or {"error": ...}
+    # hello, or {"error": ...}; keyed by language, prefixed by the profile ("proto:go") but openapi's
+    drivers: dict[str, JsonDict] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    contracts: list[str] = field(default_factory=lambda: ["openapi"])
+    # Cases run on both contracts, by their OpenAPI id: each SDK's OpenAPI run against its proto run.
+    format_parity: dict[str, Comparison] = field(default_factory=dict)
 
     def failed(self) -> bool:
         return any(o.status in (FAIL, STALE, NOT_RUN) for o in self.outcomes.values())
@@ -256,16 +285,17 @@ def _run_language(
     run: Run,
     logs: Path,
     progress: Progress,
+    tag: str = "",
 ) -> None:
-    process = DriverProcess(language, argv, logs / f"driver-{language}.stderr.log")
+    process = DriverProcess(language, argv, logs / f"driver-{tag.replace(':', '-')}{language}.stderr.log")
     try:
         hello = process.start()
     except DriverUnavailableError as exc:
-        run.drivers[language] = {"error": str(exc)}
+        run.drivers[tag + language] = {"error": str(exc)}
         for case in cases:
             run.outcomes[(case.id, language)] = Outcome(case.id, language, NOT_RUN, reason=str(exc))
         return
-    run.drivers[language] = hello
+    run.drivers[tag + language] = hello
     capabilities = set(hello.get("capabilities", []))
     pending = list(reversed(cases))
     in_flight: dict[str, _InFlight] = {}
@@ -367,17 +397,27 @@ def _judge(
     return outcome
 
 
-def _build(languages: list[str], sdk_root: Path, cache: Path, logs: Path) -> dict[str, list[str] | str]:
+def _build(
+    languages: list[str], sdk_root: Path, cache: Path, logs: Path, tag: str = ""
+) -> dict[str, list[str] | str]:
     """Builds the drivers in parallel: the start command per language, or why it failed."""
 
+    profile = tag.rstrip(":")
+
     def build(language: str) -> list[str] | str:
+        log = logs / f"build-{tag.replace(':', '-')}{language}.log"
         try:
-            return Driver(language, sdk_root / language, cache).build(logs / f"build-{language}.log")
+            return Driver(language, sdk_root / language, cache, profile).build(log)
         except DriverUnavailableError as exc:
             return str(exc)
 
     with ThreadPoolExecutor(max_workers=len(languages) or 1) as pool:
         return dict(zip(languages, pool.map(build, languages), strict=True))
+
+
+def profile_cache(cache: Path, contract: str) -> Path:
+    """Where a profile's drivers are built: each profile its own (the Go binary has one name)."""
+    return cache if contract == "openapi" else cache / contract
 
 
 def execute(
@@ -392,51 +432,42 @@ def execute(
     mock_factory: Callable[[], Mock],
     stream: Any = sys.stderr,
     commands: dict[str, list[str] | str] | None = None,
+    profiles: list[Profile] | None = None,
 ) -> Run:
     """Runs the cases on every language's driver (built here unless `commands` gives each one's
-    start command, or the reason it has none) and compares the SDKs."""
-    run = Run(cases, languages)
+    start command, or the reason it has none) and compares the SDKs.
+
+    `profiles` runs several contract profiles one after the other on one mock (each builds its
+    drivers just before it runs, so that two profiles sharing a build directory cannot swap
+    binaries); without it, `cases`, `operations`, `sdk_root` and `commands` are the OpenAPI one."""
+    if profiles is None:
+        profiles = [Profile("openapi", cases, operations, sdk_root, commands)]
+    run = Run([case for profile in profiles for case in profile.cases], languages)
+    run.contracts = [profile.contract for profile in profiles]
     started = time.monotonic()
     logs.mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
-    if commands is None:
-        print(f"building drivers: {', '.join(languages)}", file=stream, flush=True)
-        commands = _build(languages, sdk_root, cache, logs)
-    run.timings["build_s"] = time.monotonic() - started
+    run.timings["build_s"] = 0.0
+    run.timings["run_s"] = 0.0
     mock = mock_factory()
-    progress = Progress(len(cases), languages, stream)
-    run_started = time.monotonic()
     try:
-        threads = []
-        for language in languages:
-            command = commands[language]
-            if isinstance(command, str):
-                run.drivers[language] = {"error": command}
-                for case in cases:
-                    run.outcomes[(case.id, language)] = Outcome(case.id, language, NOT_RUN, reason=command)
-                continue
-            args = (
-                language,
-                command,
-                cases,
-                operations,
-                mock,
-                known_lists.get(language, []),
-                run,
-                logs,
-                progress,
-            )
-            thread = threading.Thread(
-                target=_guarded, args=(run, language, cases, args), name=f"run-{language}"
-            )
-            thread.start()
-            threads.append(thread)
-        for thread in threads:
-            thread.join()
+        for profile in profiles:
+            tag = ID_PREFIX[profile.contract]
+            built = time.monotonic()
+            profile_commands = profile.commands
+            if profile_commands is None:
+                label = f" ({profile.contract} contract, {profile.sdk_root})" if tag else ""
+                print(f"building drivers: {', '.join(languages)}{label}", file=stream, flush=True)
+                profile_commands = _build(
+                    languages, profile.sdk_root, profile_cache(cache, profile.contract), logs, tag
+                )
+            run.timings["build_s"] += time.monotonic() - built
+            run_started = time.monotonic()
+            _run_profile(run, profile, languages, profile_commands, known_lists, mock, logs, stream, tag)
+            run.timings["run_s"] += time.monotonic() - run_started
     finally:
         mock.close()
-    run.timings["run_s"] = time.monotonic() - run_started
-    for case in cases:
+    for case in run.cases:
         signatures = {
             language: parity.signature(outcome.result or {}, (outcome.report or {}).get("journal", []))
             for language in languages
@@ -444,8 +475,77 @@ def execute(
             and outcome.status not in (UNSUPPORTED, NOT_RUN)
         }
         run.parity[case.id] = parity.compare(signatures)
+    run.format_parity = _format_parity(run, languages)
     run.timings["total_s"] = time.monotonic() - started
     return run
+
+
+def _run_profile(
+    run: Run,
+    profile: Profile,
+    languages: list[str],
+    commands: dict[str, list[str] | str],
+    known_lists: dict[str, list[known.Entry]],
+    mock: Mock,
+    logs: Path,
+    stream: Any,
+    tag: str,
+) -> None:
+    """One profile's cases on every language's driver at once (a thread per driver)."""
+    cases = profile.cases
+    if not cases:
+        return
+    progress = Progress(len(cases), languages, stream)
+    threads = []
+    for language in languages:
+        command = commands[language]
+        if isinstance(command, str):
+            run.drivers[tag + language] = {"error": command}
+            for case in cases:
+                run.outcomes[(case.id, language)] = Outcome(case.id, language, NOT_RUN, reason=command)
+            continue
+        args = (
+            language,
+            command,
+            cases,
+            profile.operations,
+            mock,
+            known_lists.get(language, []),
+            run,
+            logs,
+            progress,
+            tag,
+        )
+        thread = threading.Thread(
+            target=_guarded, args=(run, language, cases, args), name=f"run-{tag}{language}"
+        )
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+
+
+def _format_parity(run: Run, languages: list[str]) -> dict[str, Comparison]:
+    """For each case run on more than one contract: every SDK's runs compared across the formats."""
+    by_base: dict[str, dict[str, Case]] = {}
+    for case in run.cases:
+        by_base.setdefault(case.plain_id, {})[case.contract] = case
+    found: dict[str, Comparison] = {}
+    for base_id, by_contract in by_base.items():
+        if len(by_contract) < 2:
+            continue
+        per_language: dict[str, dict[str, dict[str, Any]]] = {}
+        for language in languages:
+            signatures = {}
+            for contract, case in by_contract.items():
+                outcome = run.outcomes.get((case.id, language))
+                if outcome is None or outcome.status in (UNSUPPORTED, NOT_RUN):
+                    continue
+                journal = (outcome.report or {}).get("journal", [])
+                signatures[contract] = parity.format_signature(outcome.result or {}, journal)
+            per_language[language] = signatures
+        found[base_id] = parity.compare_formats(per_language)
+    return found
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -456,9 +556,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--run", action="append", default=[], metavar="GLOB", help="only cases matching GLOB")
     parser.add_argument("--list", action="store_true", help="list the selected cases and exit")
     parser.add_argument("--cases", type=Path, action="append", default=[], help="case files or directories")
-    parser.add_argument("--spec", type=Path, default=None, help="the contract (default: the orchestrator)")
     parser.add_argument(
-        "--sdk-root", type=Path, default=Path("out"), help="where the SDKs are (default: out)"
+        "--contract",
+        action="append",
+        choices=CONTRACTS,
+        default=[],
+        help="run this contract profile (repeatable; default: openapi and proto)",
+    )
+    parser.add_argument(
+        "--spec", type=Path, default=None, help="the OpenAPI contract (default: the orchestrator's)"
+    )
+    parser.add_argument(
+        "--proto-spec", type=Path, default=None, help="the proto contract (default: spec/orchestrator.proto)"
+    )
+    parser.add_argument(
+        "--sdk-root", type=Path, default=Path("out"), help="where the OpenAPI SDKs are (default: out)"
+    )
+    parser.add_argument(
+        "--proto-sdk-root",
+        type=Path,
+        default=None,
+        help="where the proto SDKs are (default: <sdk-root>/proto)",
     )
     parser.add_argument(
         "--report-dir", type=Path, default=Path("build/conformance"), help="default: build/conformance"
@@ -494,6 +612,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def default_proto_spec(spec: Path) -> Path:
+    """The proto contract beside the OpenAPI one (spec/orchestrator.proto)."""
+    return spec.with_name("orchestrator.proto")
+
+
 def _main(args: argparse.Namespace) -> int:
     from polysdk import default_spec
     from polysdk.errors import ContractError
@@ -507,20 +630,35 @@ def _main(args: argparse.Namespace) -> int:
         )
         return 2
     spec = args.spec or default_spec()
+    proto_spec = args.proto_spec or default_proto_spec(default_spec())
+    contracts = [c for c in CONTRACTS if c in args.contract] if args.contract else list(CONTRACTS)
+    roots = {"openapi": args.sdk_root, "proto": args.proto_sdk_root or args.sdk_root / "proto"}
     if args.replay:
-        return reports.replay(args.replay, lambda lang: _driver_argv(lang, args), spec)
-    try:
-        operations = contract_operations(spec)
-    except ContractError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    loaded = load_cases(args.cases or [_default_cases()], operations)
-    selected = loaded
+        return reports.replay(
+            args.replay,
+            lambda lang, contract: _driver_argv(lang, args, roots[contract], contract),
+            spec,
+        )
+    specs = {"openapi": spec, "proto": proto_spec}
+    by_contract: dict[str, dict[str, Operation]] = {}
+    for contract in contracts:
+        try:
+            by_contract[contract] = contract_operations(specs[contract])
+        except ContractError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            if contract != "openapi":
+                print("  hint: run the other profile only with --contract openapi", file=sys.stderr)
+            return 2
+    loaded = load_cases(args.cases or [_default_cases()], by_contract.get("openapi", {}), by_contract)
+    # Every profile's ids, run or not: known-failing lists name cases of both.
+    every = [case.for_contract(c) for case in loaded for c in CONTRACTS if c in case.contracts]
+    selected = [case for case in every if case.contract in contracts]
     if args.run:
         selected = [c for c in selected if any(fnmatch.fnmatchcase(c.id, glob) for glob in args.run)]
-        if not selected:
-            print(f"error: no case matches {' or '.join(args.run)}; see --list", file=sys.stderr)
-            return 2
+    if not selected:
+        what = " or ".join(args.run) if args.run else "the selected contracts"
+        print(f"error: no case matches {what}; see --list", file=sys.stderr)
+        return 2
     if args.list:
         for case in selected:
             print(f"{case.id}\t{case.operation}\t{case.doc.splitlines()[0]}")
@@ -535,9 +673,10 @@ def _main(args: argparse.Namespace) -> int:
             _token, url = mock.register(case.scenario())
             print(json.dumps(case_line(case, url), ensure_ascii=False))
         return 0
-    all_ids = [case.id for case in loaded]
+    all_ids = [case.id for case in every]
     known_lists = {lang: known.read_list(args.known_dir / f"{lang}.txt", all_ids) for lang in languages}
-    if args.run:  # a partial run cannot call an entry outside it stale
+    partial = bool(args.run) or len(selected) < len(every)
+    if partial:  # a partial run cannot call an entry outside it stale
         known_lists = {
             lang: [e for e in entries if any(fnmatch.fnmatchcase(c.id, e.pattern) for c in selected)]
             for lang, entries in known_lists.items()
@@ -545,15 +684,22 @@ def _main(args: argparse.Namespace) -> int:
     factory: Callable[[], Mock] = (
         (lambda: RemoteMock(args.mock_url)) if args.mock_url else (lambda: LocalMock(args.spec))
     )
+    profiles = [
+        Profile(
+            contract, [c for c in selected if c.contract == contract], by_contract[contract], roots[contract]
+        )
+        for contract in contracts
+    ]
     run = execute(
         selected,
         languages,
-        operations,
+        by_contract.get("openapi", {}),
         known_lists,
         sdk_root=args.sdk_root,
         cache=args.cache_dir,
         logs=args.report_dir / "logs",
         mock_factory=factory,
+        profiles=profiles,
     )
     reports.write_all(run, args.report_dir)
     reports.console(run, sys.stdout)
@@ -564,6 +710,11 @@ def _main(args: argparse.Namespace) -> int:
                 for (_cid, lang), o in run.outcomes.items()
                 if lang == language and o.status in (FAIL, KNOWN)
             }
+            if partial:  # entries outside this run stay as they were
+                previous = known.read_list(args.known_dir / f"{language}.txt", all_ids)
+                for entry in previous:
+                    if not any(fnmatch.fnmatchcase(c.id, entry.pattern) for c in selected):
+                        failing.setdefault(entry.pattern, entry.reason)
             known.write_list(args.known_dir / f"{language}.txt", failing, known_lists.get(language, []))
             print(f"rewrote {args.known_dir / f'{language}.txt'} ({len(failing)} entries)")
         return 0
@@ -576,11 +727,13 @@ def _default_cases() -> Path:
     return local if (local / "case.schema.json").is_file() else CASES_DIR
 
 
-def _driver_argv(language: str, args: argparse.Namespace) -> list[str]:
+def _driver_argv(language: str, args: argparse.Namespace, sdk_root: Path, contract: str) -> list[str]:
     """The start command of a driver (for --replay): built, or rebuilt if it changed."""
     logs = args.report_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    return Driver(language, args.sdk_root / language, args.cache_dir).build(logs / f"build-{language}.log")
+    cache = profile_cache(args.cache_dir, contract)
+    profile = "" if contract == "openapi" else contract
+    return Driver(language, sdk_root / language, cache, profile).build(logs / f"build-{language}.log")
 
 
 if __name__ == "__main__":

@@ -13,10 +13,18 @@ Scenario shape::
                             "body_text": "...",            # optional, exact body as UTF-8
                             "body_json": {...},            # optional, semantic JSON equality
                             "absent_headers": ["Authorization"],  # optional, must not be sent
+                            "present_headers": ["Connect-Timeout-Ms"],  # optional, must be sent
+                            "header_patterns": {"Connect-Timeout-Ms": "[0-9]+"},  # optional,
+                                                           # one value must fully match the regex
                             "origin": "other"},            # optional: primary (default) | other
                 "response": {"kind": "json", "status": 200, "headers": {...}, "body": {...},
                              "delay_ms": 0},
-                "times": 1}]}
+                "times": 1}],
+     "validate": true}     # optional: false skips the contract check (proto cases)
+
+A request whose Content-Type is `application/connect+json` carries its message in one Connect
+envelope (flag byte, 4-byte big-endian length, JSON): `body_json` is then compared with the JSON of
+that envelope, and a body that is not exactly one uncompressed envelope never matches.
 
 Response kinds: json (body: any JSON), text (body: str), bytes (body_base64), sse (events:
 [{event, data, id, retry, comment, delay_ms}], drop_after: N, hold: true keeps the stream open
@@ -24,9 +32,21 @@ after the events until the client leaves), reset (abort with a TCP RST), truncat
 longer Content-Length than the body sent, then close), garbage (write non-HTTP bytes, then close),
 hold (never answer: wait until the client closes the connection, bounded by MAX_HOLD_MS), large
 (prefix + fill * count + suffix, streamed in chunks, so that a body of hundreds of megabytes costs
-the mock no memory). json, text, bytes and large take `gzip: true` to send the body gzip-encoded
+the mock no memory), connect_stream (a Connect server stream, below).
+json, text, bytes and large take `gzip: true` to send the body gzip-encoded
 (`Content-Encoding: gzip`; for large, compressed as it streams: a gzip bomb). Any kind may wait
 delay_ms first, which also scripts a stall.
+
+connect_stream writes `application/connect+json` envelopes: `messages` (each a JSON message,
+flag 0x00), then `envelopes` (hostile ones: `{flag, json | text | base64, declared_length, cut,
+delay_ms}` -- `flag` 0x01 is "compressed", `declared_length` overrides the length in the header,
+`cut: N` writes only the first N bytes of the envelope, header included, and then ends the body:
+EOF inside an envelope), then the end-of-stream envelope (flag 0x02) with `end`: `{error: {code,
+message, details}}` and/or `{metadata: {...}}`; `{}` (the default) is a clean end, `null` writes no
+end-of-stream envelope at all. `after_end` envelopes follow the end-of-stream (a client must
+ignore them). `hold: true` keeps the stream open after the envelopes, with no end-of-stream,
+until the client leaves (cancellation cases). Connect unary errors are plain json responses
+(status + `{code, message, details}`).
 In response header values, `{mock}` stands for the scenario's base URL (`http://127.0.0.1:PORT/t/TOKEN/`),
 so that absolute URLs such as a Link header's point back at the same scenario; `{mock_other}` is
 the same scenario on the mock's second origin (another port), for cross-origin redirects.
@@ -37,6 +57,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,7 +75,11 @@ MAX_DELAY_MS = 30_000
 MAX_HOLD_MS = 30_000
 MAX_LARGE_BYTES = 1 << 30
 MAX_TIMES = 1_000
-KINDS = ("json", "text", "bytes", "sse", "reset", "truncated", "garbage", "hold", "large")
+KINDS = ("json", "text", "bytes", "sse", "reset", "truncated", "garbage", "hold", "large", "connect_stream")
+CONNECT_STREAM_MEDIA = "application/connect+json"
+# Connect envelope flags (connectrpc.com/docs/protocol): a message, compressed, end-of-stream.
+FLAG_MESSAGE, FLAG_COMPRESSED, FLAG_END = 0x00, 0x01, 0x02
+MAX_ENVELOPE_LENGTH = 0xFFFFFFFF
 _NO_BODY = object()
 
 
@@ -84,6 +109,61 @@ class SseEvent:
 
 
 @dataclass(frozen=True)
+class Envelope:
+    """One Connect envelope: flag byte, 4-byte big-endian length, payload; hostile variants
+    declare another length or are cut short."""
+
+    flag: int
+    payload: bytes
+    declared_length: int | None = None
+    cut: int | None = None  # write only this many bytes of the encoded envelope, then end
+    delay_ms: int = 0
+
+    def encode(self) -> bytes:
+        length = len(self.payload) if self.declared_length is None else self.declared_length
+        data = bytes([self.flag]) + length.to_bytes(4, "big") + self.payload
+        return data if self.cut is None else data[: self.cut]
+
+
+def envelope(flag: int, message: Any) -> Envelope:
+    """A well-formed envelope holding `message` as compact JSON."""
+    return Envelope(flag, json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def parse_envelopes(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """The complete envelopes at the start of `data`, and the bytes left over (a partial one)."""
+    found: list[tuple[int, bytes]] = []
+    offset = 0
+    while len(data) - offset >= 5:
+        length = int.from_bytes(data[offset + 1 : offset + 5], "big")
+        if len(data) - offset - 5 < length:
+            break
+        found.append((data[offset], data[offset + 5 : offset + 5 + length]))
+        offset += 5 + length
+    return found, data[offset:]
+
+
+def single_envelope(body: bytes) -> tuple[bytes | None, str]:
+    """The payload of a body that is exactly one uncompressed message envelope, or why it is not."""
+    found, rest = parse_envelopes(body)
+    if len(found) != 1 or rest:
+        return None, f"not exactly one Connect envelope ({len(found)} complete, {len(rest)} bytes left over)"
+    flag, payload = found[0]
+    if flag != FLAG_MESSAGE:
+        return None, f"the envelope's flag is 0x{flag:02x}, not 0x00"
+    return payload, ""
+
+
+@dataclass(frozen=True)
+class ConnectStream:
+    """What a connect_stream response writes after its headers."""
+
+    envelopes: tuple[Envelope, ...]  # messages, then hostile envelopes
+    end: Envelope | None  # None: no end-of-stream envelope
+    after_end: tuple[Envelope, ...] = ()
+
+
+@dataclass(frozen=True)
 class ResponseAction:
     kind: str
     status: int = 200
@@ -94,8 +174,9 @@ class ResponseAction:
     declared_length: int | None = None
     delay_ms: int = 0
     gzip: bool = False
-    hold: bool = False  # sse: keep the stream open after the events
+    hold: bool = False  # sse, connect_stream: keep the stream open after the events
     large: LargeBody | None = None
+    connect: ConnectStream | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +211,8 @@ class ExpectedRequest:
     body_json: Any = _NO_BODY
     absent_headers: tuple[str, ...] = ()
     origin: str = "primary"
+    present_headers: tuple[str, ...] = ()
+    header_patterns: tuple[tuple[str, str], ...] = ()
 
     def mismatch(
         self,
@@ -156,9 +239,22 @@ class ExpectedRequest:
         for name in self.absent_headers:
             if any(k.lower() == name.lower() for k, _ in headers):
                 return f"header {name} was sent but must not be"
+        for name in self.present_headers:
+            if not any(k.lower() == name.lower() for k, _ in headers):
+                return f"header {name} is missing"
+        for name, pattern in self.header_patterns:
+            seen = [v for k, v in headers if k.lower() == name.lower()]
+            if not any(re.fullmatch(pattern, value) for value in seen):
+                return f"header {name}: {seen!r} has no value matching {pattern!r}"
         if self.body_text is not None and body != self.body_text.encode("utf-8"):
             return "body differs from body_text"
         if self.body_json is not _NO_BODY:
+            media = next((v for k, v in headers if k.lower() == "content-type"), "")
+            if media.split(";")[0].strip().lower() == CONNECT_STREAM_MEDIA:
+                payload, why = single_envelope(body)
+                if payload is None:
+                    return f"body is {why}"
+                body = payload
             try:
                 decoded = json.loads(body)
             except ValueError:
@@ -182,13 +278,16 @@ class Scenario:
     # The path prefix of the base URL the SDK was given ("/api/v2"); removed before a request is
     # validated against the contract, whose paths do not know it.
     prefix: str = ""
+    # False: the requests are not checked against the mock's (OpenAPI) contract -- cases of the
+    # proto contract, whose wire the OpenAPI document does not describe.
+    validate: bool = True
 
 
 def parse_scenario(data: Any) -> Scenario:
     """A checked Scenario from JSON data; ValueError with the step and field on any mistake."""
     if not isinstance(data, dict):
         raise ValueError("scenario: expected a JSON object with a 'steps' list")
-    _only(data, {"steps", "name", "prefix"}, "scenario")
+    _only(data, {"steps", "name", "prefix", "validate"}, "scenario")
     steps = data.get("steps")
     if not isinstance(steps, list):
         raise ValueError("scenario: 'steps' must be a list")
@@ -198,7 +297,10 @@ def parse_scenario(data: Any) -> Scenario:
     prefix = data.get("prefix", "")
     if not isinstance(prefix, str) or (prefix and (not prefix.startswith("/") or prefix.endswith("/"))):
         raise ValueError("scenario: 'prefix' must be a path such as '/api/v2' (no trailing slash)")
-    return Scenario(tuple(_step(raw, f"steps[{i}]") for i, raw in enumerate(steps)), name, prefix)
+    validate = data.get("validate", True)
+    if not isinstance(validate, bool):
+        raise ValueError("scenario: 'validate' must be true or false")
+    return Scenario(tuple(_step(raw, f"steps[{i}]") for i, raw in enumerate(steps)), name, prefix, validate)
 
 
 def _step(raw: Any, where: str) -> Step:
@@ -216,7 +318,18 @@ def _step(raw: Any, where: str) -> Step:
 def _request(raw: Any, where: str) -> ExpectedRequest:
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: expected an object with 'method' and 'path'")
-    allowed = {"method", "path", "query", "headers", "body_text", "body_json", "absent_headers", "origin"}
+    allowed = {
+        "method",
+        "path",
+        "query",
+        "headers",
+        "body_text",
+        "body_json",
+        "absent_headers",
+        "present_headers",
+        "header_patterns",
+        "origin",
+    }
     _only(raw, allowed, where)
     method = raw.get("method")
     path = raw.get("path")
@@ -233,6 +346,15 @@ def _request(raw: Any, where: str) -> ExpectedRequest:
     absent = raw.get("absent_headers", [])
     if not isinstance(absent, list) or not all(isinstance(name, str) and name for name in absent):
         raise ValueError(f"{where}.absent_headers: expected a list of header names")
+    present = raw.get("present_headers", [])
+    if not isinstance(present, list) or not all(isinstance(name, str) and name for name in present):
+        raise ValueError(f"{where}.present_headers: expected a list of header names")
+    patterns = _headers(raw.get("header_patterns"), f"{where}.header_patterns")
+    for name, pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{where}.header_patterns.{name}: not a regular expression: {exc}") from None
     origin = raw.get("origin", "primary")
     if origin not in ORIGINS:
         raise ValueError(f"{where}.origin: {origin!r} is not one of {', '.join(ORIGINS)}")
@@ -245,6 +367,8 @@ def _request(raw: Any, where: str) -> ExpectedRequest:
         body_json=raw.get("body_json", _NO_BODY),
         absent_headers=tuple(absent),
         origin=origin,
+        present_headers=tuple(present),
+        header_patterns=patterns,
     )
 
 
@@ -265,6 +389,7 @@ def _response(raw: Any, where: str) -> ResponseAction:
         "garbage": {"body"},
         "hold": set(),
         "large": {"prefix", "fill", "count", "suffix", "gzip"},
+        "connect_stream": {"messages", "envelopes", "end", "after_end", "hold"},
     }[kind]
     _only(raw, common | extra, where)
     status = _int(raw, "status", where, default=200, low=100, high=599)
@@ -305,9 +430,75 @@ def _response(raw: Any, where: str) -> ResponseAction:
     gzip = _bool(raw, "gzip", where)
     hold = _bool(raw, "hold", where)
     large = _large(raw, where) if kind == "large" else None
+    connect = _connect_stream(raw, where, hold) if kind == "connect_stream" else None
     return ResponseAction(
-        kind, status, headers, body, events, drop_after, declared_length, delay_ms, gzip, hold, large
+        kind, status, headers, body, events, drop_after, declared_length, delay_ms, gzip, hold, large, connect
     )
+
+
+def _connect_stream(raw: dict[str, Any], where: str, hold: bool) -> ConnectStream:
+    messages = raw.get("messages", [])
+    if not isinstance(messages, list):
+        raise ValueError(f"{where}.messages: expected a list of JSON messages")
+    envelopes = [envelope(FLAG_MESSAGE, message) for message in messages]
+    hostile = raw.get("envelopes", [])
+    if not isinstance(hostile, list):
+        raise ValueError(f"{where}.envelopes: expected a list of envelopes")
+    envelopes += [_envelope(item, f"{where}.envelopes[{i}]") for i, item in enumerate(hostile)]
+    cut = [i for i, item in enumerate(envelopes) if item.cut is not None]
+    if cut and cut[0] != len(envelopes) - 1:
+        raise ValueError(f"{where}.envelopes: only the last envelope may be cut (the body ends there)")
+    if hold and ("end" in raw or "after_end" in raw or cut):
+        raise ValueError(f"{where}.hold: a held stream has no end, after_end or cut envelope")
+    end_raw = raw.get("end", {})
+    end: Envelope | None = None
+    if end_raw is not None and not hold and not cut:
+        if not isinstance(end_raw, dict):
+            raise ValueError(
+                f"{where}.end: expected {{error: {{code, message, details}}}}, "
+                "{metadata: ...}, {} or null"
+            )
+        _only(end_raw, {"error", "metadata"}, f"{where}.end")
+        error = end_raw.get("error")
+        if error is not None and not (isinstance(error, dict) and isinstance(error.get("code"), str)):
+            raise ValueError(f"{where}.end.error: expected an object with a string 'code'")
+        end = envelope(FLAG_END, end_raw)
+    elif cut and "end" in raw and end_raw is not None:
+        raise ValueError(f"{where}.end: the body ends inside the cut envelope; no end-of-stream follows")
+    after = raw.get("after_end", [])
+    if not isinstance(after, list):
+        raise ValueError(f"{where}.after_end: expected a list of JSON messages")
+    return ConnectStream(tuple(envelopes), end, tuple(envelope(FLAG_MESSAGE, item) for item in after))
+
+
+def _envelope(raw: Any, where: str) -> Envelope:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected {{flag, json | text | base64, declared_length, cut, delay_ms}}")
+    _only(raw, {"flag", "json", "text", "base64", "declared_length", "cut", "delay_ms"}, where)
+    flag = _int(raw, "flag", where, default=FLAG_MESSAGE, low=0, high=255)
+    given = [key for key in ("json", "text", "base64") if key in raw]
+    if len(given) > 1:
+        raise ValueError(f"{where}: give one of json, text or base64")
+    payload = b""
+    if given == ["json"]:
+        payload = json.dumps(raw["json"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    elif given == ["text"]:
+        if not isinstance(raw["text"], str):
+            raise ValueError(f"{where}.text: expected a string")
+        payload = raw["text"].encode("utf-8")
+    elif given == ["base64"]:
+        try:
+            payload = base64.b64decode(str(raw["base64"]), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"{where}.base64: not valid base64") from None
+    declared = (
+        _int(raw, "declared_length", where, default=0, low=0, high=MAX_ENVELOPE_LENGTH)
+        if "declared_length" in raw
+        else None
+    )
+    cut = _int(raw, "cut", where, default=0, low=0) if "cut" in raw else None
+    delay_ms = _int(raw, "delay_ms", where, default=0, low=0, high=MAX_DELAY_MS)
+    return Envelope(flag, payload, declared, cut, delay_ms)
 
 
 def _large(raw: dict[str, Any], where: str) -> LargeBody:

@@ -346,3 +346,143 @@ def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
     assert results["bad/args"]["outcome"] == "driver_error"
     assert "agent_id" in results["bad/args"]["message"]
     assert results["bad/type"]["outcome"] == "driver_error"
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end on the protobuf contract: Connect calls and streams through the driver
+
+
+@pytest.fixture(scope="module")
+def proto_driver_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from polysdk.generate import Request, generate
+
+    from .conftest import PROTO_SPEC
+
+    go = require_tool("go")
+    root = tmp_path_factory.mktemp("proto-driver")
+    generate(Request(spec=PROTO_SPEC, out_dir=root / "out", languages=("go",), options=Options(drivers=True)))
+    binary = root / "polysdk-driver"
+    sdk = root / "out" / "go"
+    subprocess.run([go, "build", "-o", str(binary), "./cmd/polysdk-driver"], cwd=sdk, check=True, timeout=600)
+    return binary
+
+
+MESSAGE = {"id": "msg_1", "agentId": "agt_1", "role": "MESSAGE_ROLE_AGENT", "content": "hi"}
+RUN_EVENT = {"sequence": str(BIG), "runId": "run_1", "type": "RUN_EVENT_TYPE_LOG"}
+MESSAGING = "/polysdk.orchestrator.v1.MessagingService"
+RUN_EVENTS = "/polysdk.orchestrator.v1.RunEventService"
+
+
+@pytest.mark.toolchain
+def test_proto_driver_speaks_connect(proto_driver_binary: Path) -> None:
+    from polysdk_conformance.mock import MockServer
+
+    def scenario(*steps: dict[str, Any]) -> dict[str, Any]:
+        return {"steps": list(steps), "validate": False}
+
+    connect = {"Connect-Protocol-Version": "1"}
+    details = [{"type": "google.rpc.BadRequest", "value": "", "debug": {"field": "messageId"}}]
+    with MockServer() as mock:
+        unary = mock.register(
+            scenario(
+                _step(
+                    "POST",
+                    f"{MESSAGING}/GetMessage",
+                    {"kind": "json", "body": MESSAGE},
+                    body_json={"messageId": "msg_1"},
+                    headers=connect,
+                )
+            )
+        )
+        error = mock.register(
+            scenario(
+                _step(
+                    "POST",
+                    f"{MESSAGING}/GetMessage",
+                    {
+                        "kind": "json",
+                        "status": 400,
+                        "body": {"code": "invalid_argument", "message": "bad id", "details": details},
+                    },
+                )
+            )
+        )
+        stream = mock.register(
+            scenario(
+                _step(
+                    "POST",
+                    f"{RUN_EVENTS}/StreamRunEvents",
+                    {
+                        "kind": "connect_stream",
+                        "messages": [RUN_EVENT, {**RUN_EVENT, "sequence": BIG + 1}],
+                        "end": {"error": {"code": "not_found", "message": "run gone"}},
+                    },
+                    body_json={"runId": "run_1", "afterSequence": str(BIG)},
+                    headers=connect,
+                )
+            )
+        )
+        pages = mock.register(
+            scenario(
+                _step(
+                    "POST",
+                    f"{RUN_EVENTS}/ListRunEvents",
+                    {"kind": "json", "body": {"events": [RUN_EVENT], "nextPageToken": "p2"}},
+                    body_json={"runId": "run_1", "pageSize": 1},
+                ),
+                _step(
+                    "POST",
+                    f"{RUN_EVENTS}/ListRunEvents",
+                    {"kind": "json", "body": {"events": [RUN_EVENT], "nextPageToken": ""}},
+                    body_json={"runId": "run_1", "pageSize": 1, "pageToken": "p2"},
+                ),
+            )
+        )
+        cases = [
+            _case("unary", mock.url(unary), "getMessage", args={"body": {"messageId": "msg_1"}}),
+            _case("error", mock.url(error), "getMessage", args={"body": {"messageId": "?"}}),
+            _case(
+                "stream",
+                mock.url(stream),
+                "streamRunEvents",
+                mode="stream",
+                args={"body": {"runId": "run_1", "afterSequence": BIG}},
+            ),
+            _case(
+                "items",
+                mock.url(pages),
+                "listRunEvents",
+                mode="items",
+                args={"body": {"runId": "run_1", "pageSize": 1}},
+            ),
+        ]
+        run = subprocess.run(
+            [str(proto_driver_binary)],
+            input="\n".join(json.dumps(c) for c in cases) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        for token in (unary, error, stream, pages):
+            assert mock.unexpected(token) == []
+    results = {r["id"]: r for r in map(json.loads, run.stdout.splitlines()) if r["type"] == "result"}
+    assert results["unary"]["outcome"] == "ok" and results["unary"]["value"] == MESSAGE, results["unary"]
+    failed = results["error"]["error"]
+    assert (failed["kind"], failed["status"], failed["code"], failed["details"]) == (
+        "api",
+        400,
+        "invalid_argument",
+        details,
+    ), failed
+    streamed = results["stream"]
+    assert [e["sequence"] for e in streamed["events"]] == [str(BIG), str(BIG + 1)]  # quoted, exact
+    assert (streamed["outcome"], streamed["error"]["kind"], streamed["error"]["status"]) == (
+        "error",
+        "api",
+        404,
+    )
+    assert streamed["error"]["code"] == "not_found" and "details" not in streamed["error"]
+    items = results["items"]
+    assert items["outcome"] == "ok" and items["items"] == [RUN_EVENT, RUN_EVENT], items

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from polysdk.generate import Request, generate
+from polysdk.plan import Options
 from polysdk.views import go as go_view
 
 from .conftest import GENERATED_SPECS, ROOT, require_tool
@@ -455,3 +456,141 @@ func TestGeneratedPaginationAndStreaming(t *testing.T) {
 	}
 }
 """
+
+
+# ---------------------------------------------------------------------------------------------
+# A protobuf contract: Connect calls, a Connect stream and quoted int64, against httptest
+
+CONNECT_PROTO = """
+syntax = "proto3";
+package acme.v1;
+import "google/protobuf/wrappers.proto";
+message Counter {
+  int64 total = 1;
+  optional int64 maybe = 2;
+  repeated sint64 list = 3;
+  map<string, fixed64> by_name = 4;
+  google.protobuf.Int64Value wrapped = 5;
+  int32 small = 6;
+}
+service CounterService {
+  rpc Get(Counter) returns (Counter);
+  rpc Watch(Counter) returns (stream Counter);
+}
+"""
+
+CONNECT_TEST = r"""package acme
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+func envelopeOf(flags byte, message string) []byte {
+	out := []byte{flags, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(out[1:], uint32(len(message)))
+	return append(out, message...)
+}
+
+func TestGeneratedConnectCalls(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	var headers []http.Header
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(data))
+		headers = append(headers, r.Header.Clone())
+		n := len(bodies)
+		mu.Unlock()
+		switch {
+		case r.URL.Path == "/acme.v1.CounterService/Get" && n == 1:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"total":"9007199254740993","maybe":5,"list":["-1",2],"byName":{"a":"3"},"wrapped":null,"small":7}`)
+		case r.URL.Path == "/acme.v1.CounterService/Get":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"code":"not_found","message":"no counter","details":[{"type":"t","value":""}]}`)
+		case r.URL.Path == "/acme.v1.CounterService/Watch":
+			w.Header().Set("Content-Type", "application/connect+json")
+			_, _ = w.Write(envelopeOf(0, `{"total":"1"}`))
+			_, _ = w.Write(envelopeOf(0, `{"total":2}`))
+			_, _ = w.Write(envelopeOf(2, `{"error":{"code":"resource_exhausted","message":"quota"}}`))
+		}
+	}))
+	defer server.Close()
+	ctx := context.Background()
+	client := NewClient(WithBaseURL(server.URL), WithTimeout(5*time.Second))
+	total := int64(1<<53 + 1)
+	got, err := client.Counter.Get(ctx, GetParams{Body: Counter{Total: &total, List: []int64{-1}, Wrapped: Value[int64](4)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got.Total != 1<<53+1 || *got.Maybe != 5 || fmt.Sprint(got.List) != "[-1 2]" || got.ByName["a"] != 3 || !got.Wrapped.IsNull() || *got.Small != 7 {
+		t.Errorf("decoded %+v", got)
+	}
+	again, _ := json.Marshal(got)
+	if string(again) != `{"total":"9007199254740993","maybe":"5","list":["-1","2"],"byName":{"a":"3"},"wrapped":null,"small":7}` {
+		t.Errorf("encoded again %s", again)
+	}
+	if bodies[0] != `{"total":"9007199254740993","list":["-1"],"wrapped":"4"}` {
+		t.Errorf("request %s", bodies[0])
+	}
+	h := headers[0]
+	if h.Get("Connect-Protocol-Version") != "1" || h.Get("Connect-Timeout-Ms") != "5000" || h.Get("Content-Type") != "application/json" {
+		t.Errorf("headers %v", h)
+	}
+
+	_, err = client.Counter.Get(ctx, GetParams{})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Code != "not_found" || apiErr.Message != "no counter" || string(apiErr.Details) != `[{"type":"t","value":""}]` || !errors.Is(err, ErrNotFound) {
+		t.Errorf("error %#v", err)
+	}
+	if bodies[1] != `{}` {
+		t.Errorf("empty message sent as %q", bodies[1])
+	}
+
+	var totals []int64
+	var last error
+	for c, err := range client.Counter.Watch(ctx, WatchParams{}) {
+		if err != nil {
+			last = err
+			continue
+		}
+		totals = append(totals, *c.Total)
+	}
+	if fmt.Sprint(totals) != "[1 2]" || !errors.As(last, &apiErr) || apiErr.StatusCode != 429 || apiErr.Code != "resource_exhausted" {
+		t.Errorf("stream %v, %v", totals, last)
+	}
+	if bodies[2] != string(envelopeOf(0, `{}`)) || headers[2].Get("Content-Type") != "application/connect+json" {
+		t.Errorf("stream request %q %v", bodies[2], headers[2])
+	}
+}
+"""
+
+
+def test_a_proto_contract_speaks_connect(tmp_path: Path) -> None:
+    """Connect unary calls, errors with details, a Connect stream ending in an error and quoted
+    int64 in every shape, generated from a .proto and run against httptest; the driver builds."""
+    go = require_tool("go")
+    spec = tmp_path / "acme.proto"
+    spec.write_text(CONNECT_PROTO, encoding="utf-8")
+    generate(Request(spec=spec, out_dir=tmp_path / "out", languages=("go",), options=Options(drivers=True)))
+    sdk = tmp_path / "out" / "go"
+    (sdk / "connect_behaviour_test.go").write_text(CONNECT_TEST, encoding="utf-8")
+    assert _run([require_tool("gofmt"), "-l", "."], sdk) == ""
+    _run([go, "vet", "./..."], sdk)
+    _run([go, "build", "-o", str(tmp_path / "driver"), "./cmd/polysdk-driver"], sdk)
+    output = _run([go, "test", "-count=1", "-v", "-run", "TestGeneratedConnectCalls", "."], sdk)
+    assert "--- PASS: TestGeneratedConnectCalls" in output
+    assert _undocumented(sdk) == []
+    _run([_staticcheck(), "./..."], sdk)

@@ -13,7 +13,7 @@ from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.views import go
 
-from .conftest import api_from_text
+from .conftest import PROTO_SPEC, api_from_text
 
 
 def _models(tmp_path: Path, schemas: dict[str, Any]) -> go.GoModels:
@@ -443,6 +443,11 @@ def test_a_relative_server_gives_no_default_base_url(tmp_path: Path) -> None:
     assert client.base_url == '""' and docs.default_base_url == ""
 
 
+def test_an_openapi_readme_has_no_connect_section(orchestrator_api: ir.Api) -> None:
+    docs = go.plan(build_decisions(orchestrator_api), Options()).files[0].context["docs"]
+    assert isinstance(docs, go.GoDocs) and not docs.connect and not docs.quoted_int64
+
+
 def test_readme_examples_are_the_decided_operations(orchestrator_api: ir.Api) -> None:
     decisions = build_decisions(orchestrator_api)
     docs = go.plan(decisions, Options()).files[0].context["docs"]
@@ -492,3 +497,82 @@ def test_pagination_the_sdk_cannot_express_is_a_warning(tmp_path: Path) -> None:
     assert isinstance(client, go.GoClient)
     assert [m.role for m in _operation(client, "list").methods] == [go.MethodRole.CALL]
     assert any("list" in w and "pagination" in w for w in plan.warnings), plan.warnings
+
+
+# ---------------------------------------------------------------------------------------------
+# Protobuf contracts: the Connect protocol and quoted int64
+
+
+@pytest.fixture(scope="module")
+def proto_api() -> ir.Api:
+    from polysdk.frontends import read_api
+
+    return read_api(PROTO_SPEC)
+
+
+def test_connect_operations_render_the_protocol_decisions(proto_api: ir.Api) -> None:
+    client = _client(proto_api)
+    get = _operation(client, "getMessage")
+    assert get.build[:2] == [
+        'r.path = "/polysdk.orchestrator.v1.MessagingService/GetMessage"',
+        'r.connectBody("application/json", false, params.Body)',
+    ]
+    assert "r.connect = true" in get.build and "r.retryable = true" in get.build
+    assert "r.retryable = false" in _operation(client, "sendMessage").build  # no idempotency_level
+    assert "r.connect = true" not in _operation(client, "getAgent").build  # transcoded: REST
+    stream = _operation(client, "streamRunEvents")
+    assert 'r.connectBody("application/connect+json", true, params.Body)' in stream.build
+    (method,) = stream.methods
+    assert method.role is go.MethodRole.STREAM and method.returns.expr == "iter.Seq2[RunEvent, error]"
+    assert method.body[0].startswith("return connectStream[RunEvent](ctx, s.core, s.")
+    assert method.body[0].endswith("(params), opts)")  # no resume header
+    events = _operation(client, "listRunEvents")
+    assert [m.role for m in events.methods] == [go.MethodRole.CALL, go.MethodRole.PAGES, go.MethodRole.ITEMS]
+    assert any(
+        'nextBodyCursor(r, "pageToken", page.NextPageToken, nil)' in line for line in events.methods[1].body
+    )
+    docs = go.plan(build_decisions(proto_api), Options()).files[0].context["docs"]
+    assert isinstance(docs, go.GoDocs) and docs.connect and docs.quoted_int64  # the README says how
+    rest_pages = _operation(client, "listAgents").methods[1].body
+    assert any("nextCursor(r, " in line for line in rest_pages)  # a transcoded list: query parameters
+
+
+_QUOTED_PROTO = """
+syntax = "proto3";
+package acme.v1;
+import "google/protobuf/wrappers.proto";
+message Counter {
+  int64 total = 1;
+  optional uint64 maybe = 2;
+  repeated sint64 list = 3;
+  map<string, fixed64> by_name = 4;
+  google.protobuf.Int64Value wrapped = 5;
+  int32 small = 6;
+}
+service CounterService {
+  rpc Get(Counter) returns (Counter);
+}
+"""
+
+
+def test_quoted_int64_fields_go_through_the_quoted_codec(tmp_path: Path) -> None:
+    from polysdk.frontends import read_api
+
+    path = tmp_path / "acme.proto"
+    path.write_text(_QUOTED_PROTO, encoding="utf-8")
+    models = go.build_models(read_api(path), "acme")
+    counter = models.struct("Counter")
+    assert counter is not None
+    fields = {f.wire.strip('"'): f for f in counter.fields}
+    for wire in ("total", "maybe", "list", "byName", "wrapped"):
+        f = fields[wire]
+        assert f.quoted and f"quote(&m.{f.name})" in f.decode, (wire, f.decode)
+        assert any(f"o.field({f.wire}, quote(&m.{f.name}))" in line for line in f.encode), (wire, f.encode)
+        assert any("JSON strings" in line for line in f.doc)
+    assert not fields["small"].quoted and "quote(" not in fields["small"].decode
+    assert (
+        ",string" in fields["total"].tag and ",string" in fields["maybe"].tag
+    )  # scalars: as encoding/json spells it
+    assert ",string" not in fields["list"].tag and ",string" not in fields["wrapped"].tag
+    assert fields["wrapped"].type.expr == "Nullable[int64]"
+    assert (fields["list"].type.expr, fields["byName"].type.expr) == ("[]int64", "map[string]int64")

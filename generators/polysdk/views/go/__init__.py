@@ -4,7 +4,9 @@ One concern per module: `types` (the Go type model), `models` (structs, enums, u
 `operations` (params structs, request builders, methods by role), `client` (services and the
 client-wide defaults), `docs` (README and runnable examples), `driver` (the conformance driver's
 generated dispatch). The hand-written runtime (templates/go/runtime) sends requests with retries,
-decodes, paginates (XxxPages, XxxAll as iter.Seq2) and streams server-sent events.
+decodes, paginates (XxxPages, XxxAll as iter.Seq2), streams server-sent events, and speaks the
+Connect protocol (connect.go: headers, error JSON, enveloped server streams) with proto3 JSON's
+quoted 64-bit integers (quoted.go).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from polysdk.views.go.types import RUNTIME_EXPORTS, GoType, GoTypes
 GO_VERSION = "1.24"  # omitzero (1.24) for absent-vs-empty slices and Nullable fields
 
 RUNTIME_FILES = (
+    "connect.go",
+    "connect_test.go",
     "core.go",
     "core_test.go",
     "encode.go",
@@ -38,6 +42,8 @@ RUNTIME_FILES = (
     "nullable_test.go",
     "pagination.go",
     "pagination_test.go",
+    "quoted.go",
+    "quoted_test.go",
     "sse.go",
     "sse_test.go",
     "transport.go",

@@ -8,10 +8,11 @@ import json
 from dataclasses import dataclass, field
 
 from polysdk import ir, walks
-from polysdk.decisions import Decisions, OperationShape, PageStyle
+from polysdk.decisions import Decisions, OperationShape, PageStyle, ResultKind
 from polysdk.literals import comment_lines, go_string
 from polysdk.views.go.client import GoClient, GoService
 from polysdk.views.go.operations import GoMethod, GoOperation, MethodRole, Origin
+from polysdk.views.go.types import quoted
 
 
 @dataclass
@@ -39,6 +40,8 @@ class GoDocs:
     env_bearer_token: str
     default_base_url: str  # plain; "" when the contract names no absolute server URL
     imports: list[str] = field(default_factory=list)
+    connect: bool = False  # some operations speak the Connect protocol (the README says how)
+    quoted_int64: bool = False  # some fields hold 64-bit integers that travel as JSON strings
 
 
 _SCALARS: dict[ir.Prim, object] = {
@@ -247,10 +250,15 @@ def _examples(decisions: Decisions, client: GoClient, package: str) -> list[GoEx
     if call is not None:
         examples.append(writer.errors(*call))
         examples.append(writer.retries(*call) if call[1].shape.retryable else None)
+    # The example servers speak REST: a page token in the query, server-sent events.
     page = writer.find(chosen.page)
-    examples.append(writer.pagination(*page) if page is not None else None)
+    in_body = (
+        page is not None and page[1].shape.pagination is not None and page[1].shape.pagination.cursor_in_body
+    )
+    examples.append(writer.pagination(*page) if page is not None and not in_body else None)
     stream = writer.find(chosen.stream)
-    examples.append(writer.streaming(*stream) if stream is not None else None)
+    sse = stream is not None and stream[1].shape.result.kind is ResultKind.SSE
+    examples.append(writer.streaming(*stream) if stream is not None and sse else None)
     return [e for e in examples if e is not None]
 
 
@@ -260,6 +268,12 @@ def build_docs(decisions: Decisions, package: str, module: str, client: GoClient
     for example in examples:
         imports.update(["context", "fmt", "net/http/httptest", *example.imports])
     defaults = decisions.client
+    fields = [
+        f
+        for named in decisions.api.types
+        if isinstance(named.definition, ir.ObjectDef)
+        for f in named.definition.fields
+    ]
     return GoDocs(
         package=package,
         module=module,
@@ -270,4 +284,6 @@ def build_docs(decisions: Decisions, package: str, module: str, client: GoClient
         env_bearer_token=defaults.env_bearer_token,
         default_base_url=defaults.base_url,
         imports=sorted(imports),
+        connect=any(op.protocol is ir.Protocol.CONNECT for op in decisions.operations),
+        quoted_int64=any(quoted(f.type) for f in fields),
     )

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from polysdk import ir, walks
 from polysdk.literals import go_string, line_comment
 from polysdk.names import split_words
-from polysdk.views.go.types import GO_METHOD_NAMES, GoType, GoTypes, exported_namer
+from polysdk.views.go.types import GO_METHOD_NAMES, GoType, GoTypes, exported_namer, quoted
 
 # encoding/json accepts only these characters in a tag name (see isValidTag in encoding/json).
 _TAG_SAFE = re.compile(r"^[A-Za-z0-9!#$%&()*+\-./:;<=>?@\[\]^_{|}~ ]+$")
@@ -48,6 +48,8 @@ class GoField:
     deprecated: bool = False
     decode: str = ""  # the Go statement decoding the field in UnmarshalJSON
     encode: list[str] = field(default_factory=list)  # the Go statements encoding it in encodeJSON
+    # Its 64-bit integers travel as JSON strings: the codec statements go through quote(&field).
+    quoted: bool = False
 
 
 @dataclass
@@ -123,10 +125,16 @@ def _presence(name: str, go_type: GoType, tag_options: str) -> str:
     return f"!m.{name}.IsZero()" if go_type.wrapper else f"m.{name} != nil"
 
 
+def _access(go_field: GoField) -> str:
+    """What the codec statements pass for a field: its address, through the quoted-int64 codec
+    (quoted.go) when its 64-bit integers travel as JSON strings."""
+    return f"quote(&m.{go_field.name})" if go_field.quoted else f"&m.{go_field.name}"
+
+
 def _decode(f: ir.Field, go_field: GoField) -> str:
     """The objectDecoder call that decodes a field (json.go). A required read-only field is required
     in a response only: a value built from JSON to be sent need not carry it."""
-    into = f"{go_field.wire}, &m.{go_field.name}"
+    into = f"{go_field.wire}, {_access(go_field)}"
     if not f.required:
         return f"d.optional({into})"
     if f.read_only:
@@ -138,7 +146,8 @@ def _encode(f: ir.Field, go_field: GoField) -> list[str]:
     """The objectWriter statements that encode a field; read-only ones only outside requests, and
     an explicit null decoded into an optional free-form field (any, or an object of any) is written
     back as null."""
-    write = f"o.field({go_field.wire}, m.{go_field.name})"
+    value = _access(go_field) if go_field.quoted else f"m.{go_field.name}"
+    write = f"o.field({go_field.wire}, {value})"
     conditions = [c for c in ("!request" if f.read_only else "", go_field.presence) if c]
     if not conditions:
         return [write]
@@ -151,6 +160,12 @@ def _encode(f: ir.Field, go_field: GoField) -> list[str]:
 
 def _field_doc(f: ir.Field, field_name: str) -> list[str]:
     doc = doc_lines(f.docs.text, f"{field_name} is the {f.wire_name!r} property.")
+    if quoted(f.type):
+        doc += [
+            "//",
+            '// Its 64-bit integers travel as JSON strings ("123"), as proto3 JSON writes them; a JSON',
+            "// number is accepted too.",
+        ]
     if f.read_only:
         doc += ["//", "// Read-only: set by the server and ignored in requests."]
     if f.docs.deprecated:
@@ -167,7 +182,11 @@ def _struct(types: GoTypes, named: ir.NamedType, obj: ir.ObjectDef) -> GoStruct:
     for f in obj.fields:
         field_name = namer.claim(f.wire_name)
         go_type, options = types.field_type(named.name, f)
-        tag = "" if custom else f'`json:"{f.wire_name}{options}"`'
+        is_quoted = quoted(f.type)
+        scalar = isinstance(walks.unwrap_nullable(f.type), ir.PrimitiveType) and not go_type.wrapper
+        # encoding/json's spelling of a quoted scalar, for the reader: the codec is quote().
+        tag_options = (",string" if is_quoted and scalar else "") + options
+        tag = "" if custom else f'`json:"{f.wire_name}{tag_options}"`'
         go_field = GoField(
             name=field_name,
             type=go_type,
@@ -176,6 +195,7 @@ def _struct(types: GoTypes, named: ir.NamedType, obj: ir.ObjectDef) -> GoStruct:
             wire=go_string(f.wire_name),
             presence=_presence(field_name, go_type, options),
             deprecated=f.docs.deprecated,
+            quoted=is_quoted,
         )
         go_field.decode = _decode(f, go_field)
         go_field.encode = _encode(f, go_field)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from polysdk import ir
 from polysdk.decisions import BodyKind, OperationShape, PageStyle, Pagination, ResultKind
+from polysdk.decisions.operations import CONNECT_STREAM_MEDIA
 from polysdk.literals import go_string, line_comment
 from polysdk.views.go.models import GoField, GoModels, doc_lines
 from polysdk.views.go.types import ANY, FILE, READ_CLOSER, READER, STRING, GoType, GoTypes, exported_namer
@@ -24,7 +25,7 @@ class MethodRole(enum.StrEnum):
     CALL = "call"  # one request, one result
     PAGES = "pages"  # iter.Seq2 over the pages of a paginated operation
     ITEMS = "items"  # iter.Seq2 over the items of every page
-    STREAM = "stream"  # iter.Seq2 over the events of an event stream
+    STREAM = "stream"  # iter.Seq2 over the events of an event stream or the messages of a Connect stream
 
 
 class Origin(enum.StrEnum):
@@ -198,9 +199,27 @@ def _operation_doc(shape: OperationShape, method_name: str) -> list[str]:
     return doc
 
 
+_STREAMS = (ResultKind.SSE, ResultKind.CONNECT_STREAM)
+# The runtime function iterating over each kind of stream, and whether it takes a resume header.
+_STREAM_FUNCTIONS = {ResultKind.SSE: ("stream", True), ResultKind.CONNECT_STREAM: ("connectStream", False)}
+
+
+def _connect(shape: OperationShape) -> bool:
+    return shape.protocol is ir.Protocol.CONNECT
+
+
+def _connect_body(shape: OperationShape, value: str) -> str:
+    """The request message of a Connect call: JSON, one envelope for a server stream; {} for none."""
+    stream = shape.result.kind is ResultKind.CONNECT_STREAM
+    media = shape.body.media_type if shape.body is not None else ""
+    media = media or (CONNECT_STREAM_MEDIA if stream else "application/json")
+    return f"r.connectBody({go_string(media)}, {_bool(stream)}, {value})"
+
+
 def _policy_lines(shape: OperationShape) -> list[str]:
-    """Credentials, retries, idempotency and the Accept header: the decisions, rendered."""
-    lines = [f"r.authenticated = {_bool(shape.auth is not None)}"]
+    """Credentials, retries, idempotency, the protocol and the Accept header: the decisions, rendered."""
+    lines = ["r.connect = true"] if _connect(shape) else []
+    lines.append(f"r.authenticated = {_bool(shape.auth is not None)}")
     if shape.auth is not None and not shape.auth.bearer:
         lines.append("r.noBearer = true")
     if shape.auth is not None and not shape.auth.api_key:
@@ -235,6 +254,8 @@ class OperationBuilder:
         build += self._resume_lines(shape, fields)
         if shape.body is not None:
             build += self._body_lines(shape, fields)
+        elif _connect(shape):
+            build.append(_connect_body(shape, "nil"))
         build += _policy_lines(shape)
         params_type = self.types.namer.claim(f"{op.id} params") if fields.fields else ""
         operation = GoOperation(
@@ -329,6 +350,10 @@ class OperationBuilder:
         go_type = self.types.value_type(body.type) if body.type is not None else ANY
         if not body.required and not self.types.value_nilable(body.type, go_type):
             go_type = go_type.ptr()
+        if _connect(shape):
+            optional = ["//", "// Optional: nil sends the empty message, {}."] if not body.required else []
+            name = fields.add("body", go_type, body_doc + optional, Origin.BODY, "body")
+            return [_connect_body(shape, f"params.{name}")]
         doc = body_doc + (["//", "// Optional: nil sends no body."] if not body.required else [])
         name = fields.add("body", go_type, doc, Origin.BODY, "body")
         call = "r.formBody" if body.kind is BodyKind.FORM else "r.jsonBody"
@@ -373,7 +398,7 @@ class OperationBuilder:
         result = shape.result
         params = f"params {operation.params_type}, " if operation.params_type else ""
         deprecated = shape.operation.docs.deprecated
-        if result.kind is ResultKind.SSE:
+        if result.kind in _STREAMS:
             event = self.types.of(result.type) if result.type is not None else self.types.value_type(None)
             operation.result = event
             returns = GoType(f"iter.Seq2[{event.expr}, error]", event.imports | {"iter"})
@@ -437,8 +462,10 @@ class OperationBuilder:
             if cursor == "nil":
                 return None
             more = self._page_field(shape, p.has_more_field)
-            return f"nextCursor(r, {go_string(p.cursor_param)}, {cursor}, {more})"
-        if p.style is PageStyle.OFFSET and p.offset_param:
+            # The cursor is a field of the JSON request body (a Connect method), else a query parameter.
+            function = "nextBodyCursor" if p.cursor_in_body else "nextCursor"
+            return f"{function}(r, {go_string(p.cursor_param)}, {cursor}, {more})"
+        if p.style is PageStyle.OFFSET and p.offset_param and not p.cursor_in_body:
             limit = go_string(p.limit_param or "")
             total = self._page_field(shape, p.total_field)
             return f"nextOffset(r, {go_string(p.offset_param)}, len({items_expr}), {limit}, {total})"
@@ -478,6 +505,14 @@ def _call_doc(operation: GoOperation) -> list[str]:
             "//",
             "// The events are read lazily as the loop runs; breaking out closes the stream.",
         ]
+    if kind is ResultKind.CONNECT_STREAM:
+        return [
+            *operation.doc,
+            "//",
+            "// A Connect server stream: the messages are read lazily as the loop runs, and breaking out",
+            "// closes the stream. An error the server ends the stream with is the last item; a stream",
+            "// is never retried or resumed once it has started.",
+        ]
     if kind is ResultKind.BINARY:
         return [*operation.doc, "//", "// The caller reads the returned body as a stream and must close it."]
     if kind is ResultKind.JSON and operation.shape.result.may_be_empty:
@@ -494,11 +529,14 @@ def write_methods(operation: GoOperation) -> None:
     pages = operation.method(MethodRole.PAGES)
     for method in operation.methods:
         if method.role is MethodRole.STREAM:
-            resume = go_string(shape.streaming.resume_header or "") if shape.streaming else '""'
             assert operation.result is not None
             event = operation.result.expr
+            function, resumes = _STREAM_FUNCTIONS[shape.result.kind]
+            args = f"ctx, s.core, {request}, opts"
+            if resumes:
+                args += ", " + (go_string(shape.streaming.resume_header or "") if shape.streaming else '""')
             method.doc = _call_doc(operation)
-            method.body = [f"return stream[{event}](ctx, s.core, {request}, opts, {resume})"]
+            method.body = [f"return {function}[{event}]({args})"]
         elif method.role is MethodRole.CALL:
             method.doc = _call_doc(operation)
             method.body = _call_body(operation, request)

@@ -92,6 +92,20 @@ PRIMS = {
 }
 
 
+def quoted(t: ir.Type) -> bool:
+    """Whether a value of t holds 64-bit integers that travel as JSON strings (proto3 JSON), looking
+    through nullable, lists and maps; a named type has its own codec."""
+    if isinstance(t, ir.PrimitiveType):
+        return t.quoted and t.kind is ir.Prim.INT64
+    if isinstance(t, ir.Nullable):
+        return quoted(t.inner)
+    if isinstance(t, ir.ArrayType):
+        return quoted(t.items)
+    if isinstance(t, ir.MapType):
+        return quoted(t.values)
+    return False
+
+
 def const_type(value: object) -> GoType:
     if isinstance(value, bool):
         return BOOL

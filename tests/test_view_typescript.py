@@ -6,6 +6,7 @@ The narrowing tests compile fixtures with `tsc` from $POLYSDK_TSC or PATH; they 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -677,3 +678,95 @@ def test_readme_renders_the_chosen_examples() -> None:
     assert (readme.call.prop, readme.call.method) == view.methods[chosen.call.operation.id]
     assert readme.sections[:4] == ["configure", "call", "errors", "retries"]
     assert readme.base_url == decisions.client.base_url
+
+
+# Connect (proto contracts) -------------------------------------------------------------------------
+
+Q64 = ir.PrimitiveType(ir.Prim.INT64, quoted=True)
+
+
+def _connect_api() -> ir.Api:
+    """A Connect service: a paginated unary list and a server stream, with quoted int64 fields."""
+    ref = ir.NamedRef
+
+    def rpc(name: str, request: str, media: str, result: str, idempotent: bool | None) -> ir.Operation:
+        path = f"/pkg.v1.EventService/{name[0].upper()}{name[1:]}"
+        return ir.Operation(
+            id=name,
+            tags=("Event",),
+            http=ir.HttpBinding("POST", path, ir.Protocol.CONNECT),
+            params=(),
+            body=ir.RequestBody(True, (ir.Content(media, ref(request)),)),
+            responses=(ir.Response("200", (ir.Content(media, ref(result)),)),),
+            security=(),
+            idempotent=idempotent,
+        )
+
+    api = api_of(
+        obj("Event", fld("sequence", Q64, required=False), fld("toString", S, required=False)),
+        obj(
+            "ListEventsRequest",
+            fld("constructor", S, required=False),
+            fld("pageToken", S, required=False),
+            fld("pageSize", ir.PrimitiveType(ir.Prim.INT32), required=False),
+        ),
+        obj(
+            "ListEventsResponse",
+            fld("events", ir.ArrayType(ref("Event")), required=False),
+            fld("nextPageToken", S, required=False),
+        ),
+        obj("WatchEventsRequest", fld("afterSequence", Q64, required=False)),
+    )
+    operations = (
+        rpc("listEvents", "ListEventsRequest", "application/json", "ListEventsResponse", True),
+        rpc("watchEvents", "WatchEventsRequest", "application/connect+json", "Event", None),
+    )
+    return dataclasses.replace(api, operations=operations)
+
+
+def test_connect_operations_render_their_decisions() -> None:
+    from polysdk.views.typescript.operations import OpKind
+
+    plan = ts.plan(build_decisions(_connect_api()), Options())
+    view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
+    ops = {op.operation_id: op for r in view.resources for op in r.operations}
+    listing, watch = ops["listEvents"], ops["watchEvents"]
+    assert '  protocol: "connect",' in listing.spec
+    assert listing.kind is OpKind.PAGES and listing.result.runtime == "paginate"
+    assert (
+        '  pagination: { style: "cursor", items: "events", cursorParam: "pageToken", '
+        'nextCursorField: "nextPageToken", limitParam: "pageSize", cursorInBody: true },'
+    ) in listing.spec
+    assert "  retryable: true," in listing.spec
+    assert watch.kind is OpKind.STREAM
+    assert watch.returns == "APIPromise<ConnectStream<Event>>"
+    assert watch.call == "this.#core.connectStream<Event>(op1, params, options)"
+    assert '  result: { kind: "connect-stream", codec: { ref: "Event" }, mayBeEmpty: false },' in watch.spec
+    assert "  retryable: false," in watch.spec
+    assert not any("resumeHeader" in line for line in watch.spec)
+    assert "ConnectStream" in ts.RUNTIME_NAMES
+
+
+def test_quoted_int64_has_its_own_codec_and_is_a_bigint() -> None:
+    types = ts.TsTypes(_connect_api())
+    entries = {e.key: e.value for e in ts_codecs.codec_entries(types)}
+    assert entries['"Event"'] == '{ object: [["sequence", "q64"], ["toString", "str", "toString_"]] }'
+    assert types.of(Q64).text == "bigint"
+    assert ts_codecs.codec(types, I64) == '"i64"'
+
+
+@pytest.mark.toolchain
+def test_connect_sdk_compiles(tmp_path: Path) -> None:
+    """A Connect service's SDK and driver pass strict tsc."""
+    tsc = _tsc()
+    plan = ts.plan(build_decisions(_connect_api()), Options(drivers=True))
+    render_plan(plan, tmp_path)
+    _check(tsc, tmp_path)
+    result = subprocess.run(
+        [tsc, "-p", "tsconfig.driver.json", "--noEmit"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[:6000]

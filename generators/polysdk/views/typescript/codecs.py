@@ -1,6 +1,7 @@
 """src/codecs.ts and the codec descriptors of operations: how the runtime (src/codec.ts) reads each
-type from lossless JSON and writes it back (int64 → bigint, date-time → DateTime, unions → the
-variant or the unknown variant), checking responses against their types."""
+type from lossless JSON and writes it back (int64 → bigint, a quoted int64 → bigint from a JSON
+string or number and back to a string, date-time → DateTime, unions → the variant or the unknown
+variant), checking responses against their types."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def codec(types: TsTypes, t: ir.Type | None) -> str:
     if t is None:
         return '"any"'
     if isinstance(t, ir.PrimitiveType):
+        if t.kind is ir.Prim.INT64 and t.quoted:
+            return '"q64"'  # a JSON string of digits on the wire (proto3 JSON), a number accepted
         return json.dumps(_LEAF_CODECS.get(t.kind, "str"))
     if isinstance(t, ir.ConstType):
         return _const(t.value)

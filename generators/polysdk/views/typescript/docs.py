@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from polysdk import ir
-from polysdk.decisions import Decisions, OperationShape
+from polysdk.decisions import Decisions, OperationShape, ResultKind
 from polysdk.literals import block_comment_safe, comment_lines
 from polysdk.names import ts_property_key
 from polysdk.views.typescript.types import TsTypes, literal
@@ -79,6 +79,8 @@ class TsReadme:
     page: TsCall | None
     stream: TsCall | None
     download: TsCall | None
+    # Whether the streaming example is a Connect server stream (else server-sent events).
+    connect_stream: bool = False
 
 
 _SAMPLES = {
@@ -163,4 +165,6 @@ def readme(
         page=page,
         stream=stream,
         download=download,
+        connect_stream=examples.stream is not None
+        and examples.stream.result.kind == ResultKind.CONNECT_STREAM,
     )

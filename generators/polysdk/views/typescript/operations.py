@@ -10,11 +10,13 @@
 - JSON bodies whose object has readOnly properties are typed `WriteBody<T, "id" | ...>`; multipart
   bodies `MultipartBody<T>` (a file part also takes a Blob); raw bodies `BinaryBody`;
 - results: JSON → `APIPromise<T>` (`T | undefined` when a documented success has no body),
-  paginated lists → `PagePromise<Body, Item>`, SSE → `APIPromise<Stream<Event>>`, binary →
-  `APIPromise<ReadableStream<Uint8Array>>`, text → string, no body → void;
-- the operation's decisions (path, parameter styles, body encoding, result kind, the Accept header,
-  which credentials it sends, retry safety, idempotency header, pagination, resume header) are a
-  module-level `OperationSpec` constant the runtime interprets.
+  paginated lists → `PagePromise<Body, Item>`, SSE → `APIPromise<Stream<Event>>`, a Connect server
+  stream → `APIPromise<ConnectStream<Message>>`, binary → `APIPromise<ReadableStream<Uint8Array>>`,
+  text → string, no body → void;
+- the operation's decisions (protocol, path, parameter styles, body encoding, result kind, the
+  Accept header, which credentials it sends, retry safety, idempotency header, pagination and
+  whether its cursor is a body property, resume header) are a module-level `OperationSpec`
+  constant the runtime interprets.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class OpKind(enum.StrEnum):
 
     CALL = "call"  # one awaited value
     PAGES = "pages"  # a paginated list: the first page, every page, every item
-    STREAM = "stream"  # server-sent events
+    STREAM = "stream"  # server-sent events or a Connect server stream
 
 
 @dataclass
@@ -69,7 +71,7 @@ class TsParamMember:
 @dataclass
 class TsResult:
     returns: TsType  # the method's return type
-    runtime: str  # the Core method: request, paginate or stream
+    runtime: str  # the Core method: request, paginate, stream or connectStream
     type_args: str  # its type arguments, e.g. `<Agent>`
     codec: str  # the value's codec (a page's body, an event)
     item_codec: str | None  # pages only: one item's
@@ -112,6 +114,9 @@ def result_type(types: TsTypes, shape: OperationShape) -> TsResult:
         event_type = shape.streaming.event_type
         event = types.of(event_type) if event_type is not None else leaf("string")
         event_codec = codec(types, event_type) if event_type is not None else '"bin"'
+        if result.kind == ResultKind.CONNECT_STREAM:
+            returns = generic("APIPromise", generic("ConnectStream", event))
+            return TsResult(returns, "connectStream", f"<{event.text}>", event_codec, None)
         returns = generic("APIPromise", generic("Stream", event))
         return TsResult(returns, "stream", f"<{event.text}>", event_codec, None)
     if result.kind == ResultKind.JSON:
@@ -260,38 +265,52 @@ def _auth_spec(auth: Auth | None) -> str:
     return f"  auth: {{ bearer: {json.dumps(auth.bearer)}, apiKey: {json.dumps(auth.api_key)} }},"
 
 
-def _pagination_spec(shape: OperationShape) -> list[str]:
+def _pagination_spec(types: TsTypes, shape: OperationShape) -> list[str]:
     page = shape.pagination
     if page is None:
         return []
+    # A cursor in the request body is set on the SDK's body value: its property names.
+    inputs = _body_properties(types, shape) if page.cursor_in_body else {}
     fields = [f"style: {json.dumps(page.style)}"]
     for name, value in (
         ("items", page.items_field),
-        ("cursorParam", page.cursor_param),
+        ("cursorParam", inputs.get(page.cursor_param or "", page.cursor_param)),
         ("nextCursorField", page.next_cursor_field),
         ("hasMoreField", page.has_more_field),
-        ("offsetParam", page.offset_param),
-        ("limitParam", page.limit_param),
+        ("offsetParam", inputs.get(page.offset_param or "", page.offset_param)),
+        ("limitParam", inputs.get(page.limit_param or "", page.limit_param)),
         ("totalField", page.total_field),
     ):
         if value is not None:
             fields.append(f"{name}: {ts_string(value)}")
+    if page.cursor_in_body:
+        fields.append("cursorInBody: true")
     return [f"  pagination: {{ {', '.join(fields)} }},"]
 
 
-def _spec(shape: OperationShape, members: list[TsParamMember], result: TsResult) -> list[str]:
+def _body_properties(types: TsTypes, shape: OperationShape) -> dict[str, str]:
+    """The TypeScript property name of each field of the request body's object, by wire name."""
+    body = shape.body
+    if body is None or not isinstance(body.type, ir.NamedRef):
+        return {}
+    definition = types.definition(body.type.name)
+    return field_names(f.wire_name for f in definition.fields) if isinstance(definition, ir.ObjectDef) else {}
+
+
+def _spec(types: TsTypes, shape: OperationShape, members: list[TsParamMember], result: TsResult) -> list[str]:
     op = shape.operation
     spec = [
         f"  id: {ts_string(op.id)},",
         f"  method: {ts_string(op.http.method)},",
         f"  path: {ts_string(op.http.path)},",
     ]
+    if shape.protocol is not ir.Protocol.REST:
+        spec.append(f"  protocol: {json.dumps(shape.protocol.value)},")
     param_specs = [_param_spec(m, m.param) for m in members if m.param is not None]
     spec += ["  params: [", *param_specs, "  ],"] if param_specs else ["  params: [],"]
     spec += [_body_spec(m, m.body, op) for m in members if m.body is not None]
-    kind = "sse" if shape.streaming is not None else shape.result.kind
     spec.append(
-        f"  result: {{ kind: {json.dumps(kind)}, codec: {result.codec}, "
+        f"  result: {{ kind: {json.dumps(shape.result.kind)}, codec: {result.codec}, "
         f"mayBeEmpty: {json.dumps(shape.result.may_be_empty)} }},"
     )
     spec.append(f"  accept: {ts_string(shape.accept)},")
@@ -301,7 +320,7 @@ def _spec(shape: OperationShape, members: list[TsParamMember], result: TsResult)
         spec.append(f"  idempotencyHeader: {ts_string(shape.idempotency_header)},")
     if shape.streaming is not None and shape.streaming.resume_header is not None:
         spec.append(f"  resumeHeader: {ts_string(shape.streaming.resume_header)},")
-    return spec + _pagination_spec(shape)
+    return spec + _pagination_spec(types, shape)
 
 
 def _method_doc(shape: OperationShape) -> list[str]:
@@ -314,7 +333,9 @@ def _method_doc(shape: OperationShape) -> list[str]:
         )
     if shape.pagination is not None:
         notes.append("Await it for the first page, or iterate it with `for await` for every item.")
-    if shape.streaming is not None:
+    if shape.result.kind == ResultKind.CONNECT_STREAM:
+        notes.append("A Connect server stream: iterate the messages with `for await`.")
+    elif shape.streaming is not None:
         notes.append(
             "Iterate the stream with `for await`; a dropped connection resumes from the last event id."
         )
@@ -341,7 +362,7 @@ def operation(
         kind=op_kind(shape),
         result_kind=shape.result.kind,
         spec_name=spec_name,
-        spec=_spec(shape, members, result),
+        spec=_spec(types, shape, members, result),
         params_name=params_name,
         params_open=f"export interface {params_name} {{" + ("" if members else "}"),
         params_close=["}"] if members else [],

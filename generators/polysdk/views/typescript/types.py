@@ -10,7 +10,8 @@ object, array or map; only a cycle of type aliases is not, and such a reference 
 Type mapping (the JSON shapes the runtime decodes into):
 - string, uuid, date, decimal, byte (base64) → `string`; boolean → `boolean`
 - integer, int32, float, double → `number`
-- int64 → `bigint`: exact past 2^53; the runtime reads JSON integers losslessly into bigint
+- int64 → `bigint`: exact past 2^53; the runtime reads JSON integers losslessly into bigint (a
+  quoted int64 of a proto contract travels as a JSON string and is a `bigint` as well)
 - date-time → `Date`: decoded values are the runtime's `DateTime` (a `Date` keeping the exact RFC 3339
   text, so sub-millisecond digits round-trip); callers may pass any `Date`
 - binary → `Uint8Array`: raw bytes (multipart files, octet-stream bodies), never JSON text
@@ -45,6 +46,7 @@ RUNTIME_NAMES = (
     "Codec",
     "Codecs",
     "ConflictError",
+    "ConnectStream",
     "Core",
     "DateTime",
     "ErrorKind",

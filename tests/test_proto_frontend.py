@@ -162,6 +162,7 @@ service OrderService {
     )
     get = _op(api, "getOrder")
     assert (get.http.method, get.http.path, get.http.protocol) == ("GET", "/v2/{order_id}", ir.Protocol.REST)
+    assert get.http.status_errors, "transcoders write google.rpc.Status error bodies"
     assert get.tags == ("Order",)
     update = _op(api, "updateOrder")
     assert update.http.path == "/v2/orders/{order.order_id}"

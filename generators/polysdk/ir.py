@@ -237,6 +237,9 @@ class HttpBinding:
     method: str  # upper case
     path: str  # template relative to the server URL, e.g. /v1/runs/{run_id}:cancel
     protocol: Protocol = Protocol.REST
+    # Error bodies are google.rpc.Status JSON ({"code": 5, "message", "details"}), as gRPC
+    # transcoding (grpc-gateway, Envoy, Vanguard) writes them: `code` is a gRPC code number.
+    status_errors: bool = False
 
 
 @dataclass(frozen=True)

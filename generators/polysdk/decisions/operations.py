@@ -156,6 +156,12 @@ class OperationShape:
         return self.operation.http.protocol
 
     @property
+    def status_errors(self) -> bool:
+        """REST error bodies are google.rpc.Status: a numeric gRPC `code` is named (5 →
+        not_found) and `details` kept, as for Connect errors."""
+        return self.operation.http.status_errors
+
+    @property
     def path(self) -> str:
         return self.operation.http.path
 

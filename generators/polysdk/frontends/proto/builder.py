@@ -362,7 +362,7 @@ class _Builder:
             query_fields = [f for name, f in fields.items() if name not in bound_top]
         params.extend(p for p in (self.query_param(rpc, request, f) for f in query_fields) if p is not None)
         return ir.Operation(
-            http=ir.HttpBinding(http_method, path),
+            http=ir.HttpBinding(http_method, path, status_errors=True),
             params=tuple(params),
             body=body,
             responses=(ir.Response("200", self.rest_output(rpc, method.output_type, rule.response_body)),),

@@ -58,7 +58,7 @@ def test_manifest_is_lean_and_complete() -> None:
 
 
 def test_runtime_is_copied_verbatim_and_no_panics_on_server_data() -> None:
-    for name in ("client", "error", "http", "pagination", "sse"):
+    for name in ("client", "connect", "error", "http", "pagination", "sse"):
         source = (ROOT / "templates" / "rust" / "runtime" / "runtime" / f"{name}.rs").read_text()
         assert (CRATE / "src" / "runtime" / f"{name}.rs").read_text() == source
         code = source.split("#[cfg(test)]")[0]
@@ -551,3 +551,176 @@ def test_refused_headers_and_timeouts(driven: Any) -> None:
     assert not _requests(journal, "/v1/agents/x")
     error = results["timeout"]["error"]
     assert error["kind"] == "timeout" and error["attempts"] == 1
+
+
+# The protobuf contract: Connect unary calls, server streams and body-cursor pages ------------------
+
+# A scripted HTTP/1.1 server on 127.0.0.1 (one reply per connection, in order; requests recorded)
+# and the generated SDK's Connect operations; the assertions are Rust's own.
+CONNECT_TEST = r"""
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use orchestrator_sdk::models::*;
+use orchestrator_sdk::{Client, Error};
+
+struct Seen {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+}
+
+fn reply(status: u16, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let length = body.len();
+    let head = format!("HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n");
+    let mut out = format!("{head}content-length: {length}\r\nconnection: close\r\n\r\n").into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn frame(flags: u8, json: &str) -> Vec<u8> {
+    let mut out = vec![flags];
+    out.extend_from_slice(&(json.len() as u32).to_be_bytes());
+    out.extend_from_slice(json.as_bytes());
+    out
+}
+
+fn serve(replies: Vec<Vec<u8>>) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for bytes in replies {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut data = Vec::new();
+            let mut buf = [0u8; 4096];
+            let end = loop {
+                if let Some(pos) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break pos;
+                }
+                let n = stream.read(&mut buf).unwrap();
+                data.extend_from_slice(&buf[..n]);
+            };
+            let head = String::from_utf8_lossy(&data[..end]).into_owned();
+            let mut seen = Seen { head, body: data[end + 4..].to_vec() };
+            let length: usize = seen.header("content-length").map_or(0, |v| v.parse().unwrap());
+            while seen.body.len() < length {
+                let n = stream.read(&mut buf).unwrap();
+                seen.body.extend_from_slice(&buf[..n]);
+            }
+            log.lock().unwrap().push(seen);
+            stream.write_all(&bytes).unwrap();
+        }
+    });
+    (url, seen)
+}
+
+fn client(url: &str) -> Client {
+    Client::builder().base_url(url).bearer_token("tok").build().unwrap()
+}
+
+const STREAM: &str = "application/connect+json";
+
+#[tokio::test]
+async fn unary_calls_and_their_errors() {
+    let details = r#"{"code":"not_found","message":"gone","details":[{"type":"t","value":"AA=="}]}"#;
+    let (url, seen) = serve(vec![
+        reply(200, "application/json", br#"{"id":"m1","agentId":"a1","future":1}"#),
+        reply(404, "application/json", details.as_bytes()),
+    ]);
+    let c = client(&url);
+    let request = GetMessageRequest { message_id: Some("m1".to_owned()), ..Default::default() };
+    let message = c.messaging().get_message(request.clone()).send().await.unwrap();
+    assert_eq!(message.id.as_deref(), Some("m1"));
+    assert_eq!(message.extra.get("future"), Some(&serde_json::json!(1)));
+    let err = c.messaging().get_message(request).send().await.unwrap_err();
+    let api = err.api().expect("an API error");
+    assert_eq!((api.status, api.code.as_deref(), api.message.as_str()), (404, Some("not_found"), "gone"));
+    assert_eq!(api.details, Some(serde_json::json!([{"type": "t", "value": "AA=="}])));
+    let seen = seen.lock().unwrap();
+    assert!(seen[0].head.starts_with("POST /polysdk.orchestrator.v1.MessagingService/GetMessage "));
+    assert_eq!(seen[0].header("connect-protocol-version").as_deref(), Some("1"));
+    assert_eq!(seen[0].header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(seen[0].body, br#"{"messageId":"m1"}"#);
+}
+
+#[tokio::test]
+async fn server_streams_deliver_messages_then_their_end() {
+    let mut ok = frame(0, r#"{"id":"m1"}"#);
+    ok.extend(frame(0, r#"{"id":"m2"}"#));
+    ok.extend(frame(2, "{}"));
+    let mut failed = frame(0, r#"{"sequence":"9007199254740993","runId":"r1"}"#);
+    failed.extend(frame(2, r#"{"error":{"code":"unavailable","message":"later"}}"#));
+    let (url, seen) = serve(vec![reply(200, STREAM, &ok), reply(200, STREAM, &failed)]);
+    let c = client(&url);
+    let watch = WatchMessagesRequest { agent_id: Some("a1".to_owned()), ..Default::default() };
+    let messages: Vec<_> = c.messaging().watch_messages(watch).send().await.unwrap().collect().await;
+    let ids: Vec<_> = messages.into_iter().map(|m| m.unwrap().id.unwrap()).collect();
+    assert_eq!(ids, ["m1", "m2"]);
+    let events = StreamRunEventsRequest {
+        run_id: Some("r1".to_owned()),
+        after_sequence: Some(5),
+        ..Default::default()
+    };
+    let timeout = std::time::Duration::from_secs(9);
+    let mut stream = c.run_event().stream(events).timeout(timeout).send().await.unwrap();
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(first.sequence, Some(9_007_199_254_740_993));
+    assert_eq!(serde_json::to_value(&first).unwrap()["sequence"], "9007199254740993");
+    let err: Error = stream.next().await.unwrap().unwrap_err();
+    let api = err.api().expect("an API error");
+    assert_eq!((api.status, api.code.as_deref()), (503, Some("unavailable")));
+    assert!(stream.next().await.is_none());
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].header("content-type").as_deref(), Some(STREAM));
+    assert_eq!(seen[0].body, frame(0, r#"{"agentId":"a1"}"#));
+    assert_eq!(seen[1].body, frame(0, r#"{"runId":"r1","afterSequence":"5"}"#));
+    assert_eq!(seen[1].header("connect-timeout-ms").as_deref(), Some("9000"));
+}
+
+#[tokio::test]
+async fn pages_carry_their_cursor_in_the_body_and_end_on_an_empty_token() {
+    let (url, seen) = serve(vec![
+        reply(200, "application/json", br#"{"events":[{"sequence":"1"}],"nextPageToken":"t2"}"#),
+        reply(200, "application/json", br#"{"events":[{"sequence":2}],"nextPageToken":""}"#),
+    ]);
+    let c = client(&url);
+    let request = ListRunEventsRequest {
+        run_id: Some("r1".to_owned()),
+        page_size: Some(1),
+        ..Default::default()
+    };
+    let items: Vec<_> = c.run_event().list(request).items().collect().await;
+    let sequences: Vec<_> = items.into_iter().map(|e| e.unwrap().sequence.unwrap()).collect();
+    assert_eq!(sequences, [1, 2]);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].body, br#"{"runId":"r1","pageSize":1}"#);
+    assert_eq!(seen[1].body, br#"{"runId":"r1","pageSize":1,"pageToken":"t2"}"#);
+}
+"""
+
+
+def test_proto_sdk_speaks_connect(tmp_path: Path) -> None:
+    from polysdk.generate import Request, generate
+
+    from .conftest import PROTO_SPEC
+
+    require_tool("cargo")
+    generate(Request(spec=PROTO_SPEC, out_dir=tmp_path, languages=("rust",)))
+    crate = tmp_path / "rust"
+    (crate / "tests").mkdir()
+    (crate / "tests" / "connect.rs").write_text(CONNECT_TEST)
+    output = _cargo("test", "--test", "connect", cwd=crate)
+    assert "test result: ok. 3 passed" in output

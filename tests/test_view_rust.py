@@ -1219,3 +1219,109 @@ def test_parameters_and_operations_carry_roles(orchestrator_api: ir.Api) -> None
     assert ops["listAgents"].paging is not None and ops["getAgent"].paging is None
     agent_id = ops["getAgent"].params[0]
     assert (agent_id.source, agent_id.wire, agent_id.into) == (Source.PARAM, "agent_id", True)
+
+
+# Protobuf contracts: the Connect protocol and quoted int64 -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def proto_api() -> ir.Api:
+    from polysdk.frontends import read_api
+
+    from .conftest import PROTO_SPEC
+
+    return read_api(PROTO_SPEC)
+
+
+def _proto_operations(api: ir.Api) -> dict[str, Any]:
+    operations = rust.build_operations(api, rust.RustTypes(api), build_decisions(api))
+    return {op.shape.operation.id: op for g in operations.groups for op in g.operations}
+
+
+def test_connect_operations_render_the_protocol(proto_api: ir.Api) -> None:
+    ops = _proto_operations(proto_api)
+    unary, stream, rest = ops["getMessage"], ops["watchMessages"], ops["getAgent"]
+    assert "req.json(&self.body);" in unary.statements
+    assert "req.connect(false);" in unary.statements
+    assert unary.call == "call_json::<Message>"
+    # A server stream: the request is one envelope, the result a stream of messages.
+    assert "req.envelope(&self.body);" in stream.statements
+    assert "req.connect(true);" in stream.statements
+    assert stream.reads == "connect-stream"
+    assert stream.call == "call_connect_stream::<Message>"
+    assert stream.data == "crate::runtime::MessageStream<Message>"
+    # Transcoded REST is plain REST, its error bodies google.rpc.Status.
+    assert not any(line.startswith("req.connect(") for line in rest.statements)
+    assert "req.status_errors();" in rest.statements
+    assert "req.status_errors();" not in unary.statements
+
+
+def test_connect_pagination_sets_the_cursor_in_the_body(proto_api: ir.Api) -> None:
+    ops = _proto_operations(proto_api)
+    listing = ops["listRunEvents"]
+    assert listing.paging is not None
+    assert "next.body.page_token = Some(cursor);" in listing.paging.next
+    assert listing.paging.next[0].startswith("let cursor = crate::runtime::next_cursor(")
+    # A query-parameter walk is unchanged.
+    rest = ops["listAgents"].paging
+    assert rest is not None and any(line.startswith("next.page_token = Some(") for line in rest.next)
+
+
+def test_builders_do_not_take_a_request_message_name(proto_api: ir.Api) -> None:
+    ops = _proto_operations(proto_api)
+    assert ops["listRunEvents"].builder == "ListRunEventsRequestBuilder"
+    assert "ListRunEventsRequest" in rust.RustTypes(proto_api).names.values()
+
+
+def test_the_driver_runs_connect_streams_in_stream_mode(proto_api: ir.Api) -> None:
+    from polysdk.views.rust.driver import build_driver
+
+    operations = rust.build_operations(proto_api, rust.RustTypes(proto_api), build_decisions(proto_api))
+    driver = build_driver(operations, "orchestrator-sdk", "0.1.0")
+    arms = {op.id: [(a.mode, a.runner) for a in op.arms] for op in driver.operations}
+    assert arms['"watchMessages"'] == [("Stream", "messages")]
+    assert ("Pages", "pages") in arms['"listRunEvents"']
+
+
+QUOTED = 'with = "crate::serde_helpers::quoted"'
+
+
+@pytest.mark.parametrize(
+    ("t", "required", "rust_type", "serde"),
+    [
+        (ir.PrimitiveType(ir.Prim.INT64, quoted=True), True, "i64", QUOTED),
+        (ir.PrimitiveType(ir.Prim.INT64, quoted=True), False, "Option<i64>", OPTIONAL + ", " + QUOTED),
+        (ir.Nullable(ir.PrimitiveType(ir.Prim.INT64, quoted=True)), True, "Option<i64>", QUOTED),
+        (
+            ir.Nullable(ir.PrimitiveType(ir.Prim.INT64, quoted=True)),
+            False,
+            "Option<Option<i64>>",
+            OPTIONAL
+            + ', serialize_with = "crate::serde_helpers::quoted::serialize", '
+            + 'deserialize_with = "crate::serde_helpers::quoted::present"',
+        ),
+        (ir.ArrayType(ir.PrimitiveType(ir.Prim.INT64, quoted=True)), True, "Vec<i64>", QUOTED),
+        (
+            ir.MapType(ir.PrimitiveType(ir.Prim.INT64, quoted=True)),
+            False,
+            "Option<std::collections::HashMap<String, i64>>",
+            OPTIONAL + ", " + QUOTED,
+        ),
+        (ir.PrimitiveType(ir.Prim.INT64), True, "i64", ""),
+    ],
+)
+def test_quoted_int64_fields_use_the_quoted_helper(
+    t: ir.Type, required: bool, rust_type: str, serde: str
+) -> None:
+    from polysdk.views.rust.models import struct_field
+
+    api = ir.Api("t", "1", ir.Docs(), servers=(), tags=(), types=(), operations=(), security_schemes=())
+    field = struct_field(rust.RustTypes(api), "Counter", ir.Field("count", t, required), "count")
+    assert (field.type, ", ".join(field.serde)) == (rust_type, serde)
+
+
+def test_proto_int64_fields_are_quoted(proto_api: ir.Api) -> None:
+    models = rust.build_models(proto_api)
+    sequence = _field(models, "RunEvent", "sequence")
+    assert sequence.type == "Option<i64>"
+    assert QUOTED in sequence.serde

@@ -3,7 +3,7 @@
 One concern per module: `types` (the typed Rust type model and names), `models` (models.rs),
 `operations` (operations.rs), `client` (crate metadata, client defaults, README examples),
 `docs` (doc comments) and `driver` (the conformance driver's generated dispatch). The transport,
-retries, errors, SSE and pagination are the hand-written runtime under
+retries, errors, SSE, Connect streams and pagination are the hand-written runtime under
 templates/rust/runtime/runtime/, copied verbatim with its own unit tests.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from polysdk import ir
 from polysdk.decisions import Decisions
 from polysdk.literals import rust_string
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
@@ -31,7 +32,7 @@ from polysdk.views.rust.operations import RustOperations, build_operations
 from polysdk.views.rust.types import Kind, RustType, RustTypes, enum_variant_names, field_namer
 
 RUST_VERSION = "1.80"
-RUNTIME_MODULES = ("mod", "client", "error", "http", "json", "pagination", "sse", "test_server")
+RUNTIME_MODULES = ("mod", "client", "connect", "error", "http", "json", "pagination", "sse", "test_server")
 EDITION = "2021"
 
 
@@ -82,6 +83,8 @@ def _context(decisions: Decisions, options: Options, crate: str, types: RustType
         "sdk_name": rust_string(crate),
         "sdk_version": rust_string(options.sdk_version),
         "examples": examples(decisions, operations),
+        # Whether any operation speaks the Connect protocol (the README then says how it errs).
+        "connect": any(op.protocol is ir.Protocol.CONNECT for op in decisions.operations),
     }
 
 

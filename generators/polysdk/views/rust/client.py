@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from polysdk import ir
-from polysdk.decisions import ClientDefaults, Decisions, OperationShape, package_words
+from polysdk.decisions import ClientDefaults, Decisions, OperationShape, ResultKind, package_words
 from polysdk.literals import rust_string
 from polysdk.plan import Options
 from polysdk.views.rust.operations import RustOperation, RustOperations
@@ -81,6 +81,11 @@ class RustExample:
 
     call: str  # e.g. client.agents().get("id-123")
     op: RustOperation
+
+    @property
+    def connect(self) -> bool:
+        """A Connect server stream (messages), rather than server-sent events."""
+        return self.op.reads is ResultKind.CONNECT_STREAM
 
 
 def _example(

@@ -106,6 +106,8 @@ def getter(param: RustParam) -> str | None:
 def _arms(op: RustOperation) -> list[DriverArm]:
     if op.reads is ResultKind.SSE:
         return [DriverArm("Stream", "stream", "b.send_with_response()")]
+    if op.reads is ResultKind.CONNECT_STREAM:
+        return [DriverArm("Stream", "messages", "b.send_with_response()")]
     if op.reads is ResultKind.BINARY:
         return [DriverArm("Call", "call_binary", "b.send_with_response()")]
     arms = [DriverArm("Call", "call", "b.send_with_response()")]

@@ -224,8 +224,30 @@ def _free_form(types: RustTypes, f: ir.Field) -> bool:
     return isinstance(target, ir.PrimitiveType) and target.kind is ir.Prim.ANY
 
 
+# A 64-bit integer that travels as a JSON string (or an Option, Vec or map of them).
+_QUOTED = 'with = "crate::serde_helpers::quoted"'
+_QUOTED_PRESENT = (
+    'serialize_with = "crate::serde_helpers::quoted::serialize", '
+    'deserialize_with = "crate::serde_helpers::quoted::present"'
+)
+
+
+def _quoted_optionality(f: ir.Field, inner: RustType) -> tuple[RustType, list[str]]:
+    """As `_optionality`, for a field holding quoted int64s: the runtime's `quoted` helper reads
+    and writes them, and its `present` keeps an explicit null apart from absence."""
+    if f.required and not f.nullable:
+        return inner, [_QUOTED]
+    if f.required:  # null is None; absence is a decode error (no `default`)
+        return inner.option(), [_QUOTED]
+    if not f.nullable:
+        return inner.option(), ["default", _SKIP_NONE, _QUOTED]
+    return inner.option().option(), ["default", _SKIP_NONE, _QUOTED_PRESENT]
+
+
 def _optionality(types: RustTypes, f: ir.Field, inner: RustType) -> tuple[RustType, list[str]]:
     """The field's type and serde arguments for its required/nullable combination."""
+    if inner.holds_quoted:
+        return _quoted_optionality(f, inner)
     if f.required and not f.nullable:
         return inner, []
     if f.required:  # null is None; absence is a decode error, as for any required field

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 from polysdk import ir, walks
 from polysdk.decisions import BodyKind, Decisions, OperationShape, PageStyle, ResultKind
+from polysdk.decisions.operations import CONNECT_STREAM_MEDIA
 from polysdk.literals import rust_string
-from polysdk.names import Namer, pascal, rust_fix_field, snake
+from polysdk.names import Namer, pascal, rust_fix_field, snake, split_words
 from polysdk.views.common import method_words
 from polysdk.views.rust.docs import code, doc, inline
 from polysdk.views.rust.types import (
@@ -41,6 +42,7 @@ from polysdk.views.rust.types import (
     field_namer,
     fix_leading_letter,
     fix_type,
+    message_stream,
 )
 
 # Methods of every request builder, and names the generated code uses for itself: a parameter
@@ -81,6 +83,7 @@ CLIENT_METHODS = (
     "call_empty",
     "call_binary",
     "send_sse",
+    "send_connect_stream",
     "clone",
     "fmt",
 )
@@ -307,6 +310,8 @@ def _body_statement(shape: OperationShape, value: str, place: str) -> str:
         return f"req.multipart({value}.clone());"
     if body.kind is BodyKind.FORM:
         return f"req.form({place}{value});"
+    if body.media_type == CONNECT_STREAM_MEDIA:  # a Connect stream's request: one envelope
+        return f"req.envelope({place}{value});"
     if body.media_type == "application/json":
         return f"req.json({place}{value});"
     return f"req.json_as({place}{value}, {media});"
@@ -397,6 +402,10 @@ def _statements(shape: OperationShape, params: list[RustParam], multipart: bool)
     setup.append(f"req.accept({rust_string(shape.accept)});")
     if shape.streaming is not None and shape.streaming.resume_header:
         setup.append(f"req.resume({rust_string(shape.streaming.resume_header)});")
+    if shape.protocol is ir.Protocol.CONNECT:
+        setup.append(f"req.connect({_bool(shape.result.kind is ResultKind.CONNECT_STREAM)});")
+    if shape.status_errors:
+        setup.append("req.status_errors();")
     return setup
 
 
@@ -414,6 +423,8 @@ def _result(types: RustTypes, shape: OperationShape) -> tuple[RustType, str]:
         return BINARY, "call_binary"
     if result.kind is ResultKind.SSE:
         return event_stream(value), f"call_sse::<{value.rendered}>"
+    if result.kind is ResultKind.CONNECT_STREAM:
+        return message_stream(value), f"call_connect_stream::<{value.rendered}>"
     return UNIT, "call_empty"
 
 
@@ -476,19 +487,68 @@ _LINK_NEXT = [
 ]
 
 
-def _optional(query: dict[str, RustParam], wire: str | None, *kinds: Kind) -> RustParam | None:
-    """An optional query parameter of one of these kinds."""
-    param = query.get(wire) if wire is not None else None
-    ok = param is not None and not param.required and param.value.kind in kinds
-    return param if ok else None
+@dataclass(frozen=True)
+class _PageInput:
+    """Where a list call takes its cursor, offset or page size: an optional query parameter (a
+    field of the builder) or, with `cursor_in_body`, a field of the request body."""
+
+    path: str  # the place within the builder, e.g. `cursor` or `body.page_token`
+    value: RustType  # its type without Option
+    options: int  # how many Options wrap it: 0 (required), 1 (optional), 2 (optional and nullable)
+
+    def read(self, owner: str) -> str:
+        """An expression giving Option<T> (for Copy scalars)."""
+        return [f"Some({owner}.{self.path})", f"{owner}.{self.path}", f"{owner}.{self.path}.flatten()"][
+            self.options
+        ]
+
+    def store(self, owner: str, value: str) -> str:
+        """The statement setting it to `value`."""
+        wrapped = value
+        for _ in range(self.options):
+            wrapped = f"Some({wrapped})"
+        return f"{owner}.{self.path} = {wrapped};"
+
+
+def _query_inputs(shape: OperationShape, params: list[RustParam]) -> dict[str, _PageInput]:
+    """The optional query parameters by wire name."""
+    return {p.wire: _PageInput(p.ident, p.value, 1) for p in _query_params(shape, params) if not p.required}
+
+
+def _body_inputs(types: RustTypes, shape: OperationShape, params: list[RustParam]) -> dict[str, _PageInput]:
+    """The fields of a required JSON request body by wire name (an optional body has no place
+    to put the next page's cursor in)."""
+    body = next((p for p in params if p.source is Source.BODY and p.role is Role.VALUE), None)
+    if body is None or not body.required or shape.body is None or shape.body.type is None:
+        return {}
+    request = types.resolve(shape.body.type)
+    if not isinstance(request, ir.ObjectDef) or body.value.kind is not Kind.NAMED:
+        return {}
+    twin = body.value.model in types.inputs  # the request twin leaves the read-only fields out
+    claim = field_namer()
+    found = {}
+    for f in request.fields:
+        if twin and f.read_only:
+            continue
+        name = claim(f.wire_name)
+        options = (0 if f.required else 1) + (1 if f.nullable else 0)
+        value = types.entry(walks.unwrap_nullable(f.type), request=True)
+        found[f.wire_name] = _PageInput(f"{body.ident}.{name}", value, options)
+    return found
+
+
+def _input(inputs: dict[str, _PageInput], wire: str | None, *kinds: Kind) -> _PageInput | None:
+    """A page input of one of these kinds."""
+    found = inputs.get(wire) if wire is not None else None
+    return found if found is not None and found.value.kind in kinds else None
 
 
 def _cursor_next(
-    types: RustTypes, shape: OperationShape, query: dict[str, RustParam], page: ir.ObjectDef | None
+    types: RustTypes, shape: OperationShape, inputs: dict[str, _PageInput], page: ir.ObjectDef | None
 ) -> list[str] | None:
     pag = shape.pagination
     assert pag is not None
-    cursor = _optional(query, pag.cursor_param, Kind.STRING)
+    cursor = _input(inputs, pag.cursor_param, Kind.STRING)
     found = _page_field(types, page, pag.next_cursor_field)
     if cursor is None or found is None or found.value.kind is not Kind.STRING:
         return None
@@ -497,36 +557,36 @@ def _cursor_next(
     return [
         f"let cursor = crate::runtime::next_cursor({found.option(False)}, {has_more})?;",
         "let mut next = self.clone();",
-        f"next.{cursor.ident} = Some(cursor);",
+        cursor.store("next", "cursor"),
         "Some(next)",
     ]
 
 
 def _offset_next(
-    types: RustTypes, shape: OperationShape, query: dict[str, RustParam], page: ir.ObjectDef | None
+    types: RustTypes, shape: OperationShape, inputs: dict[str, _PageInput], page: ir.ObjectDef | None
 ) -> list[str] | None:
     pag = shape.pagination
     assert pag is not None
-    offset = _optional(query, pag.offset_param, Kind.I32, Kind.I64)
+    offset = _input(inputs, pag.offset_param, Kind.I32, Kind.I64)
     if offset is None or page is None:
         return None
     narrow = offset.value.kind is Kind.I32
-    limit = _optional(query, pag.limit_param, Kind.I32, Kind.I64)
+    limit = _input(inputs, pag.limit_param, Kind.I32, Kind.I64)
     limit_expr = "None"
     if limit is not None:
-        limit_expr = f"self.{limit.ident}" + (".map(i64::from)" if limit.value.kind is Kind.I32 else "")
+        limit_expr = limit.read("self") + (".map(i64::from)" if limit.value.kind is Kind.I32 else "")
     total = _page_field(types, page, pag.total_field)
     total_expr = "None"
     if total is not None and total.value.kind.integer:
         total_expr = total.option(True, widen=total.value.kind is Kind.I32)
-    current = f"self.{offset.ident}.unwrap_or_default()"
-    store = "Some(<i32>::try_from(next_offset).ok()?)" if narrow else "Some(next_offset)"
+    current = f"{offset.read('self')}.unwrap_or_default()"
+    store = "<i32>::try_from(next_offset).ok()?" if narrow else "next_offset"
     return [
         f"let offset = {f'i64::from({current})' if narrow else current};",
         "let count = <Self as crate::runtime::Paginated>::count(&page.data);",
         f"let next_offset = crate::runtime::next_offset(offset, count, {limit_expr}, {total_expr})?;",
         "let mut next = self.clone();",
-        f"next.{offset.ident} = {store};",
+        offset.store("next", store),
         "Some(next)",
     ]
 
@@ -544,13 +604,13 @@ def _paging(
     items = _items(types, shape, obj)
     if items is None:
         return None
-    query = {p.wire: p for p in _query_params(shape, params)}
+    inputs = _body_inputs(types, shape, params) if pag.cursor_in_body else _query_inputs(shape, params)
     if pag.style is PageStyle.LINK:
         nxt: list[str] | None = _LINK_NEXT
     elif pag.style is PageStyle.CURSOR:
-        nxt = _cursor_next(types, shape, query, obj)
+        nxt = _cursor_next(types, shape, inputs, obj)
     else:
-        nxt = _offset_next(types, shape, query, obj)
+        nxt = _offset_next(types, shape, inputs, obj)
     if nxt is None:
         return None
     return RustPaging(page.rendered, types.expr(pag.item_type), items[0], items[1], nxt)
@@ -587,9 +647,17 @@ def _operation(types: RustTypes, shape: OperationShape, method: str, builder: st
     )
 
 
+def _builder_words(models: set[str], op_id: str) -> str:
+    """The words naming an operation's request builder: `<id> request`, or `<id> request builder`
+    when a model already has that name (a proto request message, `ListRunEventsRequest`)."""
+    words = f"{op_id} request"
+    return f"{words} builder" if fix_type(pascal(split_words(words))) in models else words
+
+
 def build_operations(api: ir.Api, types: RustTypes, decisions: Decisions) -> RustOperations:
     result = RustOperations(lint_allows=list(OPERATION_LINT_ALLOWS))
     type_namer = Namer(pascal, fix_type, "Operation", taken=types.names.values())
+    models = set(types.names.values())
     accessors = Namer(snake, fix_leading_letter, "resource", taken=CLIENT_METHODS)
     tag_docs = {tag.name: tag.docs.text for tag in api.tags}
     for group in decisions.groups:
@@ -602,7 +670,7 @@ def build_operations(api: ir.Api, types: RustTypes, decisions: Decisions) -> Rus
             # agents → list, getAgentStatus → get_status; clashes get a numeric suffix.
             words = " ".join(method_words(shape.operation.id, group)) or shape.operation.id
             method = rust_fix_field(methods.claim(words))
-            builder = type_namer.claim(f"{shape.operation.id} request")
+            builder = type_namer.claim(_builder_words(models, shape.operation.id))
             operations.append(_operation(types, shape, method, builder))
         lines = doc(tag_docs.get(group, ""), f"The {code(group)} operations.")
         result.groups.append(RustGroup(group_name, accessor, lines, operations))

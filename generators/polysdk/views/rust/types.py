@@ -73,6 +73,7 @@ class RustType:
     inner: RustType | None = None  # the element of an Option, Box, Vec or HashMap
     model: str | None = None  # the IR name of a named model
     recursive: bool = False  # a newtype that contains itself through a collection
+    quoted: bool = False  # an i64 that travels as a JSON string (proto3 JSON's int64)
 
     @property
     def nilable(self) -> bool:
@@ -81,6 +82,14 @@ class RustType:
     @property
     def boxed(self) -> bool:
         return self.kind is Kind.BOX
+
+    @property
+    def holds_quoted(self) -> bool:
+        """Whether the value is a quoted i64, or an Option, Vec or HashMap of them (what the
+        runtime's `serde_helpers::quoted` encodes)."""
+        if self.kind in (Kind.OPTION, Kind.VEC, Kind.MAP):
+            return self.inner is not None and self.inner.holds_quoted
+        return self.quoted
 
     @property
     def defaultable(self) -> bool:
@@ -102,6 +111,7 @@ STRING = _scalar("String", Kind.STRING)
 BOOL = _scalar("bool", Kind.BOOL)
 I32 = _scalar("i32", Kind.I32)
 I64 = _scalar("i64", Kind.I64)
+QUOTED_I64 = RustType("i64", Kind.I64, quoted=True)
 JSON = _scalar("serde_json::Value", Kind.JSON, "serde_json")
 # The fields of a JSON object that its struct does not declare (flattened into the struct).
 UNKNOWN_FIELDS = RustType(
@@ -151,6 +161,13 @@ _PRIM_LABELS = {
 
 def event_stream(event: RustType) -> RustType:
     return RustType(f"crate::runtime::EventStream<{event.rendered}>", Kind.RUNTIME, event.crates, event)
+
+
+def message_stream(message: RustType) -> RustType:
+    """The messages of a Connect server stream."""
+    return RustType(
+        f"crate::runtime::MessageStream<{message.rendered}>", Kind.RUNTIME, message.crates, message
+    )
 
 
 def const_type(value: str | int | float | bool) -> RustType:
@@ -393,7 +410,7 @@ class RustTypes:
         `request`: the type as sent in a request body, with request twins (`AgentInput`) for the
         schemas that hold read-only fields."""
         if isinstance(t, ir.PrimitiveType):
-            return _PRIMS[t.kind]
+            return QUOTED_I64 if t.quoted and t.kind is ir.Prim.INT64 else _PRIMS[t.kind]
         if isinstance(t, ir.ConstType):
             return const_type(t.value)
         if isinstance(t, ir.ArrayType):

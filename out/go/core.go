@@ -200,6 +200,7 @@ type request struct {
 	idempotencyHeader string // the header carrying the idempotency key, if the operation has one
 	accept            string // the Accept header the contract's decisions chose for the operation
 	streamed          bool   // the body is handed to the caller: the timeout ends with the headers
+	connect           bool   // a Connect protocol call: Connect headers, errors and retry rule
 	rawURL            string // a complete URL to use instead of base URL + path + query (Link pages)
 	err               error  // an invalid_request problem found while building
 }
@@ -335,6 +336,12 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 	req.Header.Set("Accept-Encoding", "gzip")
 	if r.idempotencyHeader != "" {
 		req.Header.Set(r.idempotencyHeader, key)
+	}
+	if r.connect {
+		req.Header.Set("Connect-Protocol-Version", connectProtocolVersion)
+		if c.timeout > 0 && req.Header.Get("Connect-Timeout-Ms") == "" {
+			req.Header.Set("Connect-Timeout-Ms", connectTimeout(c.timeout))
+		}
 	}
 	for name, values := range req.Header {
 		for _, v := range values {
@@ -490,7 +497,7 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 			*cfg.responseInto = resp
 		}
 		wrapResponse(resp)
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if success(r, resp.StatusCode) {
 			if r.streamed {
 				if timer != nil {
 					timer.Stop()
@@ -526,7 +533,10 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 		_ = resp.Body.Close()
 		cancel(nil)
 		resp.Body = io.NopCloser(bytes.NewReader(data))
-		apiErr := newAPIError(r.method, r.path, resp, data, attempts)
+		var apiErr error = newAPIError(r.method, r.path, resp, data, attempts)
+		if r.connect {
+			apiErr = connectError(r.method, r.path, resp, data, attempts)
+		}
 		if readErr != nil && ctx.Err() != nil {
 			return nil, &CancelledError{Attempts: attempts, Err: ctx.Err()}
 		}
@@ -541,6 +551,15 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 			return nil, err
 		}
 	}
+}
+
+// success reports whether a status is a successful answer: any 2xx, or for a Connect call 200
+// only (anything else is a Connect error).
+func success(r *request, status int) bool {
+	if r.connect {
+		return status == http.StatusOK
+	}
+	return status >= 200 && status < 300
 }
 
 // do sends req and follows the redirects it meets, returning the final response.
@@ -591,7 +610,8 @@ func retryableStatus(status int) bool {
 }
 
 // shouldRetry applies X-Should-Retry (true or false overrides the status) to a retryable request;
-// a request that is not retryable is never retried.
+// a request that is not retryable is never retried. A Connect call follows Connect's rule
+// (retryConnect) rather than the REST statuses.
 func shouldRetry(r *request, resp *http.Response) bool {
 	if !r.retryable {
 		return false
@@ -601,6 +621,9 @@ func shouldRetry(r *request, resp *http.Response) bool {
 		return true
 	case "false":
 		return false
+	}
+	if r.connect {
+		return retryConnect(resp)
 	}
 	return retryableStatus(resp.StatusCode)
 }

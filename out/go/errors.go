@@ -26,8 +26,12 @@ type APIError struct {
 	Type, Title, Detail, Instance string
 	// Header holds the response headers.
 	Header http.Header
-	// Body is the raw response body, cut at max_response_bytes (WithMaxResponseBytes).
+	// Body is the raw response body, cut at max_response_bytes (WithMaxResponseBytes); for the
+	// error that ends a Connect stream, the end-of-stream message.
 	Body []byte
+	// Details is the `details` array of a Connect error, as raw JSON (each entry a Connect error
+	// detail: type, base64 value, debug); nil when there is none.
+	Details json.RawMessage
 	// Attempts is the number of HTTP attempts the call made.
 	Attempts int
 	// Method and Path identify the request (the path has no query string, so no credentials).
@@ -158,15 +162,32 @@ func IsStatus(err error, status int) bool {
 	return errors.As(err, &apiErr) && apiErr.StatusCode == status
 }
 
-// TimeoutError means an attempt exceeded the per-attempt timeout (and no retry was left).
+// TimeoutError means an attempt exceeded the per-attempt timeout (and no retry was left), or a
+// Connect server answered with the code deadline_exceeded (Code and Message are then set).
 // errors.Is(err, context.DeadlineExceeded) is true.
 type TimeoutError struct {
 	Attempts int
 	Timeout  time.Duration
+	// StatusCode is the HTTP status of a Connect deadline_exceeded error (the code's HTTP
+	// equivalent, 504, when it ended a stream); 0 when the client's own timeout fired.
+	StatusCode int
+	// Code is "deadline_exceeded" when the server reported the timeout, else "".
+	Code string
+	// Message is the server's message of a deadline_exceeded error.
+	Message string
+	// Details is the `details` array of the server's deadline_exceeded error, as raw JSON.
+	Details json.RawMessage
 }
 
-// Error names the timeout and the attempt.
+// Error names the timeout and the attempt, or what the server reported.
 func (e *TimeoutError) Error() string {
+	if e.Code != "" {
+		text := fmt.Sprintf("request timed out: the server answered %s", e.Code)
+		if e.Message != "" {
+			text += ": " + e.Message
+		}
+		return fmt.Sprintf("%s (attempt %d)", text, e.Attempts)
+	}
 	return fmt.Sprintf("request timed out after %s (attempt %d)", e.Timeout, e.Attempts)
 }
 

@@ -1452,8 +1452,8 @@ impl<'a> RunsApi<'a> {
     /// changes nothing; cancelling a run that already succeeded or failed returns 409.
     ///
     /// `POST /v1/runs/{run_id}:cancel`
-    pub fn cancel(&self, run_id: impl Into<String>) -> CancelRunRequest2 {
-        CancelRunRequest2 {
+    pub fn cancel(&self, run_id: impl Into<String>) -> CancelRunRequestBuilder {
+        CancelRunRequestBuilder {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
             run_id: run_id.into(),
@@ -1856,14 +1856,14 @@ impl GetRunRequest {
 /// The request builder of [`RunsApi::cancel`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct CancelRunRequest2 {
+pub struct CancelRunRequestBuilder {
     client: crate::runtime::Client,
     options: crate::runtime::RequestOptions,
     run_id: String,
     body: Option<CancelRunRequest>,
 }
 
-impl CancelRunRequest2 {
+impl CancelRunRequestBuilder {
     /// The request body.
     pub fn body(mut self, value: CancelRunRequest) -> Self {
         self.body = Some(value);
@@ -2779,8 +2779,8 @@ impl<'a> ArtifactsApi<'a> {
         &self,
         run_id: impl Into<String>,
         file: crate::runtime::FilePart,
-    ) -> UploadArtifactMultipartRequest2 {
-        UploadArtifactMultipartRequest2 {
+    ) -> UploadArtifactMultipartRequestBuilder {
+        UploadArtifactMultipartRequestBuilder {
             client: self.client.clone(),
             options: crate::runtime::RequestOptions::default(),
             run_id: run_id.into(),
@@ -3082,7 +3082,7 @@ impl UploadArtifactRequest {
 /// The request builder of [`ArtifactsApi::upload_multipart`]: set options, then call `send`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct UploadArtifactMultipartRequest2 {
+pub struct UploadArtifactMultipartRequestBuilder {
     client: crate::runtime::Client,
     options: crate::runtime::RequestOptions,
     run_id: String,
@@ -3090,7 +3090,7 @@ pub struct UploadArtifactMultipartRequest2 {
     metadata: Option<ArtifactMetadata>,
 }
 
-impl UploadArtifactMultipartRequest2 {
+impl UploadArtifactMultipartRequestBuilder {
     /// Descriptive metadata for the artifact, sent as a JSON part.
     pub fn metadata(mut self, value: ArtifactMetadata) -> Self {
         self.metadata = Some(value);

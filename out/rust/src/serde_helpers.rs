@@ -113,6 +113,148 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+/// 64-bit integers that travel as JSON strings (`"123"`), as the proto3 JSON mapping writes
+/// int64: `#[serde(with = "crate::serde_helpers::quoted")]` on an `i64` field, or on an
+/// `Option`, `Vec` or `HashMap<String, _>` of them. Encoding writes the decimal string; decoding
+/// takes such a string (an optional `-` and digits, within i64) or a JSON integer, exactly, and
+/// refuses anything else (`+1`, `" 1"`, `1e3`, `1.0`).
+pub(crate) mod quoted {
+    use std::collections::HashMap;
+
+    use serde::de::{self, Deserializer, Visitor};
+    use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+    use serde::{Deserialize, Serialize};
+
+    /// A value whose 64-bit integers are quoted on the wire.
+    pub(crate) trait Quoted: Sized {
+        /// Encodes the value with its integers as strings.
+        fn encode<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+        /// Decodes the value, its integers given as strings or numbers.
+        fn decode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+    }
+
+    /// A `Quoted` value as a serde type, for the elements of collections.
+    struct Wire<T>(T);
+
+    impl<T: Quoted> Serialize for Wire<&T> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.0.encode(serializer)
+        }
+    }
+
+    impl<'de, T: Quoted> Deserialize<'de> for Wire<T> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            T::decode(deserializer).map(Wire)
+        }
+    }
+
+    /// Parses the text of a quoted int64: an optional `-` and ASCII digits, within i64.
+    pub(crate) fn parse(text: &str) -> Option<i64> {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        text.parse().ok()
+    }
+
+    struct I64Visitor;
+
+    impl Visitor<'_> for I64Visitor {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a 64-bit integer as a JSON string or integer")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom(format_args!("{v} is out of range for i64")))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+            parse(v).ok_or_else(|| E::custom(format_args!("invalid 64-bit integer {v:?}")))
+        }
+    }
+
+    impl Quoted for i64 {
+        fn encode<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_str(self)
+        }
+
+        fn decode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(I64Visitor)
+        }
+    }
+
+    impl<T: Quoted> Quoted for Option<T> {
+        fn encode<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            match self {
+                Some(value) => value.encode(serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        fn decode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            Option::<Wire<T>>::deserialize(deserializer).map(|v| v.map(|w| w.0))
+        }
+    }
+
+    impl<T: Quoted> Quoted for Vec<T> {
+        fn encode<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut seq = serializer.serialize_seq(Some(self.len()))?;
+            for item in self {
+                seq.serialize_element(&Wire(item))?;
+            }
+            seq.end()
+        }
+
+        fn decode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            Vec::<Wire<T>>::deserialize(deserializer).map(|v| v.into_iter().map(|w| w.0).collect())
+        }
+    }
+
+    impl<T: Quoted> Quoted for HashMap<String, T> {
+        fn encode<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(self.len()))?;
+            for (key, value) in self {
+                map.serialize_entry(key, &Wire(value))?;
+            }
+            map.end()
+        }
+
+        fn decode<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            HashMap::<String, Wire<T>>::deserialize(deserializer)
+                .map(|m| m.into_iter().map(|(k, w)| (k, w.0)).collect())
+        }
+    }
+
+    /// Serde's `serialize_with` side.
+    pub(crate) fn serialize<T: Quoted, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.encode(serializer)
+    }
+
+    /// Serde's `deserialize_with` side.
+    pub(crate) fn deserialize<'de, T: Quoted, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        T::decode(deserializer)
+    }
+
+    /// An optional and nullable field that is present: `null` is `Some(None)`, as with
+    /// [`super::double_option`] (used with `#[serde(default)]`).
+    pub(crate) fn present<'de, T: Quoted, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        T::decode(deserializer).map(Some)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +405,93 @@ mod tests {
         );
         assert_eq!(without(json!({"r": 1}), "kind"), json!({"r": 1}));
         assert_eq!(without(json!("kind"), "kind"), json!("kind"));
+    }
+
+    #[derive(Debug, PartialEq, Default, Serialize, Deserialize)]
+    struct Counters {
+        #[serde(with = "quoted")]
+        total: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "quoted")]
+        seen: Option<i64>,
+        #[serde(with = "quoted")]
+        last: Option<i64>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "quoted::serialize",
+            deserialize_with = "quoted::present"
+        )]
+        cleared: Option<Option<i64>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "quoted")]
+        sizes: Option<Vec<i64>>,
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "quoted")]
+        by_name: Option<HashMap<String, i64>>,
+    }
+
+    #[test]
+    fn quoted_int64_is_a_string_on_the_wire_and_exact() {
+        let value = Counters {
+            total: i64::MAX,
+            seen: Some(i64::MIN),
+            last: None,
+            cleared: Some(None),
+            sizes: Some(vec![1, -2]),
+            by_name: Some(HashMap::from([("a".to_owned(), 9_007_199_254_740_993)])),
+        };
+        let wire = json!({
+            "total": "9223372036854775807",
+            "seen": "-9223372036854775808",
+            "last": null,
+            "cleared": null,
+            "sizes": ["1", "-2"],
+            "by_name": {"a": "9007199254740993"},
+        });
+        assert_eq!(serde_json::to_value(&value).unwrap(), wire);
+        assert_eq!(serde_json::from_value::<Counters>(wire).unwrap(), value);
+        // Numbers are accepted too; absent optional fields stay absent.
+        let numbers = r#"{"total":9223372036854775807,"last":3,"sizes":[1,"2"]}"#;
+        let decoded: Counters = serde_json::from_str(numbers).unwrap();
+        assert_eq!(decoded.total, i64::MAX);
+        assert_eq!(
+            (decoded.seen, decoded.last, decoded.cleared),
+            (None, Some(3), None)
+        );
+        assert_eq!(decoded.sizes, Some(vec![1, 2]));
+        // A required one stays required.
+        assert!(serde_json::from_str::<Counters>(r#"{"last":null}"#).is_err());
+    }
+
+    #[test]
+    fn quoted_int64_refuses_what_is_not_an_exact_integer() {
+        for bad in [
+            r#""+1""#,
+            r#"" 1""#,
+            r#""1 ""#,
+            r#""1e3""#,
+            r#""1.0""#,
+            r#""""#,
+            r#""-""#,
+            r#""0x1""#,
+            r#""9223372036854775808""#,
+            r#""-9223372036854775809""#,
+            "9223372036854775808",
+            "1.0",
+            "1e3",
+            "true",
+            "[]",
+            r#""١""#,
+        ] {
+            let text = format!(r#"{{"total":{bad},"last":null}}"#);
+            assert!(serde_json::from_str::<Counters>(&text).is_err(), "{bad}");
+        }
+        for (good, n) in [(r#""-0""#, 0), (r#""007""#, 7), ("-5", -5)] {
+            let text = format!(r#"{{"total":{good},"last":null}}"#);
+            assert_eq!(
+                serde_json::from_str::<Counters>(&text).unwrap().total,
+                n,
+                "{good}"
+            );
+        }
     }
 
     /// The shape of a generated struct: an optional free-form field and unknown fields.

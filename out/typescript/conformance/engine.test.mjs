@@ -15,7 +15,7 @@ import {
   requestOptions,
   toBase64,
 } from "../.driver-build/conformance/engine.js";
-import { APIError, APIUserAbortError, InvalidRequestError } from "../.driver-build/src/errors.js";
+import { APIError, APIUserAbortError, InvalidRequestError, makeConnectError } from "../.driver-build/src/errors.js";
 
 const codecs = { Item: { object: [["id", "i64"], ["at", "date"]], required: ["id"] } };
 
@@ -185,6 +185,27 @@ test("errors map to the protocol's error object; anything else is untyped", () =
   assert.match(mapped.debug, /attempts=2/);
   assert.equal(errorObject(new InvalidRequestError("bad")).kind, "invalid_request");
   assert.equal(errorObject(new TypeError("x")).kind, "untyped");
+  assert.equal(Object.hasOwn(mapped, "details"), false);
+});
+
+test("a Connect error reports its code, message and raw details", () => {
+  const details = [{ type: "google.rpc.ErrorInfo", value: "CgNmb28", debug: { reason: "foo" } }];
+  const body = { code: "already_exists", message: "dup", details };
+  const error = makeConnectError({ status: 409, headers: new Headers(), body: JSON.stringify(body), error: body });
+  const mapped = errorObject(error);
+  assert.equal(mapped.kind, "api");
+  assert.equal(mapped.status, 409);
+  assert.equal(mapped.code, "already_exists");
+  assert.equal(mapped.message, "409 already_exists: dup");
+  assert.deepEqual(mapped.details, details);
+  const plain = errorObject(makeConnectError({ status: 503, headers: new Headers(), body: "busy", error: undefined }));
+  assert.equal(plain.code, "unavailable");
+  assert.equal(Object.hasOwn(plain, "details"), false);
+  const late = { code: "deadline_exceeded", message: "late", details };
+  const timeout = errorObject(makeConnectError({ status: 504, headers: new Headers(), body: "", error: late }));
+  assert.equal(timeout.kind, "timeout");
+  assert.equal(timeout.code, null);
+  assert.deepEqual(timeout.details, details);
 });
 
 test("a call case answers its value in wire form with the response's status and headers", async () => {

@@ -7,15 +7,8 @@
 
 import { createInterface } from "node:readline";
 import { type Codec, type Codecs, decodeValue, encodeValue, isPlainObject, own, resolve, setOwn } from "../src/codec.js";
-import {
-  type APIPromise,
-  type ClientOptions,
-  type PagePromise,
-  type RequestOptions,
-  type Stream,
-  readAll,
-} from "../src/core.js";
-import { APIDecodeError, APIError, SDKError } from "../src/errors.js";
+import { type APIPromise, type ClientOptions, type PagePromise, type RequestOptions, readAll } from "../src/core.js";
+import { APIConnectionTimeoutError, APIDecodeError, APIError, SDKError } from "../src/errors.js";
 import { parseJSON, stringifyJSON } from "../src/json.js";
 
 export type Obj = Record<string, unknown>;
@@ -51,10 +44,10 @@ export interface PagesEntry<C> extends BaseEntry {
   readonly call: Call<C, PagePromise<unknown, unknown>>;
 }
 
-/** A server-sent event stream. */
+/** A server-sent event stream or a Connect server stream (both async-iterable). */
 export interface StreamEntry<C> extends BaseEntry {
   readonly kind: "stream";
-  readonly call: Call<C, APIPromise<Stream<unknown>>>;
+  readonly call: Call<C, APIPromise<AsyncIterable<unknown>>>;
 }
 
 export type Entry<C> = CallEntry<C> | PagesEntry<C> | StreamEntry<C>;
@@ -280,7 +273,7 @@ export function errorObject(error: unknown): Obj {
     return { kind: "untyped", status: null, code: null, message: String(error), request_id: null, debug: describe(error) };
   }
   const status = error instanceof APIError || error instanceof APIDecodeError ? error.status : null;
-  return {
+  const out: Obj = {
     kind: error.kind,
     status,
     code: error instanceof APIError ? (error.code ?? null) : null,
@@ -288,6 +281,11 @@ export function errorObject(error: unknown): Obj {
     request_id: error instanceof APIError ? (error.requestId ?? null) : null,
     debug: `${describe(error)} [attempts=${error.attempts}]`,
   };
+  // A Connect error's details (a deadline_exceeded timeout's too), raw, when it has them.
+  if ((error instanceof APIError || error instanceof APIConnectionTimeoutError) && error.details !== undefined) {
+    out["details"] = error.details;
+  }
+  return out;
 }
 
 /** The final response's status and headers (lower-case names; Headers joins repeated values). */

@@ -18,8 +18,9 @@ import { unknownVariant } from "./unknown.js";
 
 /**
  * How one value is converted. Leaves: `any` (kept as parsed), `str`, `num`, `int` (an integer
- * number), `i32` (an integer in the int32 range), `bool`, `i64` (→ bigint), `date` (RFC 3339 text →
- * DateTime), `bin` (raw bytes, never JSON).
+ * number), `i32` (an integer in the int32 range), `bool`, `i64` (→ bigint), `q64` (a quoted int64, as the
+ * proto3 JSON mapping writes 64-bit integers: a JSON string of decimal digits on the wire, a JSON
+ * integer accepted too; → bigint), `date` (RFC 3339 text → DateTime), `bin` (raw bytes, never JSON).
  */
 export type Codec =
   | "any"
@@ -29,6 +30,7 @@ export type Codec =
   | "i32"
   | "bool"
   | "i64"
+  | "q64"
   | "date"
   | "bin"
   | { readonly literal: string | number | boolean }
@@ -233,6 +235,8 @@ export function matches(codec: Codec, value: unknown, codecs: Codecs, depth = 0)
       case "i32":
       case "i64":
         return typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value));
+      case "q64":
+        return typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value)) || (typeof value === "string" && QUOTED_INT.test(value));
       case "bool":
         return typeof value === "boolean";
       default:
@@ -274,6 +278,8 @@ export class CodecError extends Error {
 }
 
 const INT64_MIN = -(2n ** 63n);
+/** The text of a quoted int64: an optional '-' and decimal digits. */
+const QUOTED_INT = /^-?[0-9]+$/;
 const INT64_MAX = 2n ** 63n - 1n;
 const INT32_MIN = -(2n ** 31n);
 const INT32_MAX = 2n ** 31n - 1n;
@@ -408,6 +414,16 @@ class Decoder {
         if (n < INT64_MIN || n > INT64_MAX) return this.#bad(value, "an integer in the int64 range");
         return n;
       }
+      case "q64": {
+        // A JSON string of an optional '-' and digits (no '+', spaces or exponent), or an integer number.
+        let n: bigint | undefined;
+        if (typeof value === "bigint") n = value;
+        else if (typeof value === "string" && QUOTED_INT.test(value)) n = BigInt(value);
+        else if (typeof value === "number" && Number.isInteger(value) && !(floatForm && this.#strict)) n = BigInt(value);
+        if (n === undefined) return this.#bad(value, "an int64 integer (a JSON string of digits or an integer)");
+        if (n < INT64_MIN || n > INT64_MAX) return this.#bad(value, "an integer in the int64 range");
+        return n;
+      }
       case "date":
         if (value instanceof Date) return value;
         if (typeof value === "string") {
@@ -519,6 +535,7 @@ export function encodeValue(codec: Codec, value: unknown, codecs: Codecs, depth 
   if (typeof value === "object" && unknownVariant in value) return rawOf(value as Record<string, unknown>);
   const c = resolve(codec, codecs);
   if (c === "any") return encodeAny(value, depth);
+  if (c === "q64") return quotedInt(value);
   if (typeof c === "string" || "literal" in c) return value;
   if ("nullable" in c) return encodeValue(c.nullable, value, codecs, depth + 1);
   if ("array" in c) {
@@ -562,6 +579,13 @@ export function encodeValue(codec: Codec, value: unknown, codecs: Codecs, depth 
     }
     return encodeAny(value, depth + 1);
   }
+  return value;
+}
+
+/** A quoted int64 as JSON text of its decimal value: bigints and integer numbers; anything else as it is. */
+function quotedInt(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "number" && Number.isInteger(value)) return BigInt(value).toString();
   return value;
 }
 

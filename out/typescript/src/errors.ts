@@ -29,13 +29,37 @@ export class APIConnectionError extends SDKError {
   }
 }
 
-/** An attempt took longer than the configured timeout. */
+/**
+ * An attempt took longer than the configured timeout, or a Connect server answered
+ * `deadline_exceeded` (then `code`, `status` and `details` say what it answered).
+ */
 export class APIConnectionTimeoutError extends APIConnectionError {
   override readonly kind: ErrorKind = "timeout";
   override readonly name: string = "APIConnectionTimeoutError";
+  /** `deadline_exceeded` when the server reported the timeout (Connect), else undefined. */
+  readonly code: string | undefined;
+  /** The HTTP status of the server's `deadline_exceeded` error (504 when it ended a stream). */
+  readonly status: number | undefined;
+  /** The `message` of the server's `deadline_exceeded` error, as received. */
+  readonly serverMessage: string | undefined;
+  /** The `details` array of the server's `deadline_exceeded` error, as received. */
+  readonly details: readonly unknown[] | undefined;
   /** Creates the error. */
-  constructor(message = "request timed out", options?: { cause?: unknown }) {
+  constructor(
+    message = "request timed out",
+    options?: {
+      cause?: unknown;
+      code?: string;
+      status?: number;
+      serverMessage?: string | undefined;
+      details?: readonly unknown[] | undefined;
+    },
+  ) {
     super(message, options);
+    this.code = options?.code;
+    this.status = options?.status;
+    this.serverMessage = options?.serverMessage;
+    this.details = options?.details;
   }
 }
 
@@ -71,6 +95,10 @@ export interface APIErrorInit {
   readonly headers: Headers;
   readonly body: string;
   readonly error: unknown;
+  /** The error code when the protocol gives it outside the body (a Connect code from the HTTP status). */
+  readonly code?: string | undefined;
+  /** The Connect error's `details` array, as received. */
+  readonly details?: readonly unknown[] | undefined;
 }
 
 /** One field that failed validation, from a problem+json `violations` list. */
@@ -113,11 +141,13 @@ export class APIError extends SDKError {
   readonly instance: string | undefined;
   /** problem+json `violations`, when present. */
   readonly violations: readonly Violation[] | undefined;
+  /** A Connect error's `details` array (raw JSON: `{type, value, debug?}` objects), when present. */
+  readonly details: readonly unknown[] | undefined;
 
   /** Creates the error from a response; the message never contains request credentials. */
   constructor(init: APIErrorInit) {
     const nested = typeof init.error === "object" && init.error !== null ? (init.error as Record<string, unknown>)["error"] : undefined;
-    const code = str(init.error, "code") ?? str(nested, "code") ?? str(nested, "type");
+    const code = init.code ?? str(init.error, "code") ?? str(nested, "code") ?? str(nested, "type");
     const detail = str(init.error, "detail");
     const title = str(init.error, "title");
     const text = detail ?? str(init.error, "message") ?? str(nested, "message") ?? title;
@@ -135,6 +165,7 @@ export class APIError extends SDKError {
     this.instance = str(init.error, "instance");
     const violations = typeof init.error === "object" && init.error !== null ? (init.error as Record<string, unknown>)["violations"] : undefined;
     this.violations = Array.isArray(violations) ? (violations as Violation[]) : undefined;
+    this.details = init.details;
   }
 }
 
@@ -215,4 +246,79 @@ const BY_STATUS: { readonly [status: number]: typeof APIError } = {
 export function makeAPIError(init: APIErrorInit): APIError {
   const cls = BY_STATUS[init.status] ?? (init.status >= 500 ? ServerError : APIError);
   return new cls(init);
+}
+
+// ------------------------------------------------------------------------------------ Connect
+
+/** The HTTP status equivalent of each Connect error code (connectrpc.com/docs/protocol). */
+const CONNECT_STATUS: { readonly [code: string]: number } = {
+  canceled: 499,
+  unknown: 500,
+  invalid_argument: 400,
+  deadline_exceeded: 504,
+  not_found: 404,
+  already_exists: 409,
+  permission_denied: 403,
+  resource_exhausted: 429,
+  failed_precondition: 400,
+  aborted: 409,
+  out_of_range: 400,
+  unimplemented: 501,
+  internal: 500,
+  unavailable: 503,
+  data_loss: 500,
+  unauthenticated: 401,
+};
+
+/** The HTTP status of a Connect error code (an end-of-stream error has none of its own); 500 when unknown. */
+export function connectCodeStatus(code: string): number {
+  return Object.prototype.hasOwnProperty.call(CONNECT_STATUS, code) ? (CONNECT_STATUS[code] ?? 500) : 500;
+}
+
+/** The Connect code of an HTTP status, for an error response without Connect error JSON. */
+export function connectStatusCode(status: number): string {
+  switch (status) {
+    case 400:
+      return "internal";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "permission_denied";
+    case 404:
+      return "unimplemented";
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return "unavailable";
+    default:
+      return "unknown";
+  }
+}
+
+/**
+ * The error of a failed Connect call: `error` is the parsed Connect error JSON (`{code, message,
+ * details}`) or anything else (then the code comes from the HTTP status). The code
+ * `deadline_exceeded` is a timeout, not an API error.
+ */
+export function makeConnectError(init: APIErrorInit): APIError | APIConnectionTimeoutError {
+  const value = init.error;
+  const connect = typeof value === "object" && value !== null && !Array.isArray(value) && typeof (value as Record<string, unknown>)["code"] === "string";
+  const code = connect ? (str(value, "code") ?? "unknown") : connectStatusCode(init.status);
+  const details = connect ? (value as Record<string, unknown>)["details"] : undefined;
+  if (code === "deadline_exceeded") {
+    const message = connect ? str(value, "message") : undefined;
+    return new APIConnectionTimeoutError(`request timed out: the server answered deadline_exceeded${message !== undefined ? `: ${message}` : ""}`, {
+      code,
+      status: init.status,
+      serverMessage: message,
+      details: Array.isArray(details) ? details : undefined,
+    });
+  }
+  return makeAPIError({
+    ...init,
+    error: connect ? value : init.error,
+    code,
+    details: Array.isArray(details) ? details : undefined,
+  });
 }

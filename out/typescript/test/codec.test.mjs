@@ -327,3 +327,19 @@ test("the client turns bodies that are not JSON of their type into decode errors
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test("a quoted int64 (proto3 JSON) decodes from a string of digits or an integer and encodes as a string", () => {
+  const c = { Q: { object: [["n", "q64"], ["list", { array: "q64" }]] } };
+  const q = { ref: "Q" };
+  const decoded = decodeChecked(q, parseJSON('{"n": "-9223372036854775808", "list": ["9223372036854775807", 12, "007"]}'), c);
+  assert.equal(decoded.n, -9223372036854775808n);
+  assert.deepEqual(decoded.list, [9223372036854775807n, 12n, 7n]);
+  assert.equal(decodeChecked(q, parseJSON('{"n": 9007199254740993}'), c).n, 9007199254740993n);
+  for (const bad of ['"+1"', '" 1"', '"1 "', '"1e3"', '"1.0"', '""', '"-"', '"0x10"', '"9223372036854775808"', "1.5", "1e3", "true", "{}"]) {
+    assert.throws(() => decodeChecked(q, parseJSON(`{"n": ${bad}}`), c), CodecError, bad);
+  }
+  assert.equal(stringifyJSON(encodeValue(q, { n: 9223372036854775807n, list: [1n, 2] }, c)), '{"n":"9223372036854775807","list":["1","2"]}');
+  // The lenient decoder (values the caller supplies) takes strings and numbers alike.
+  assert.equal(decodeValue(q, { n: "42" }, c).n, 42n);
+  assert.equal(decodeValue(q, { n: 42n }, c).n, 42n);
+});

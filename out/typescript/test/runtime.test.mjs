@@ -833,3 +833,366 @@ test("errors while reading a binary body are typed connection errors", async () 
     await server.close();
   }
 });
+
+// Connect protocol ---------------------------------------------------------------------------
+
+const connectCodecs = {
+  ...codecs,
+  Req: { object: [["id", "str"], ["after", "q64"], ["pageToken", "str"], ["pageSize", "i32"]] },
+  Msg: { object: [["id", "str"], ["seq", "q64"]], required: ["id"] },
+  List: { object: [["msgs", { array: { ref: "Msg" } }], ["nextPageToken", "str"]] },
+};
+
+const connectOp = (extra = {}) => ({
+  id: "getMsg",
+  method: "POST",
+  path: "/pkg.v1.MsgService/GetMsg",
+  protocol: "connect",
+  params: [],
+  body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "Req" } },
+  result: { kind: "json", codec: { ref: "Msg" }, mayBeEmpty: false },
+  accept: "application/json",
+  auth: { bearer: true, apiKey: false },
+  retryable: true,
+  ...extra,
+});
+
+const streamOp = (extra = {}) =>
+  connectOp({
+    id: "watch",
+    path: "/pkg.v1.MsgService/Watch",
+    body: { key: "body", kind: "json", mediaType: "application/connect+json", required: true, codec: { ref: "Req" } },
+    result: { kind: "connect-stream", codec: { ref: "Msg" }, mayBeEmpty: false },
+    accept: "application/connect+json",
+    ...extra,
+  });
+
+/** One Connect envelope (flag byte, 4-byte big-endian length, message). */
+const env = (flags, message) => {
+  const data = Buffer.from(typeof message === "string" ? message : JSON.stringify(message));
+  const head = Buffer.alloc(5);
+  head[0] = flags;
+  head.writeUInt32BE(data.length, 1);
+  return Buffer.concat([head, data]);
+};
+
+/** The envelopes of a request body. */
+const envelopes = (body) => {
+  const out = [];
+  for (let at = 0; at < body.length; ) {
+    const length = body.readUInt32BE(at + 1);
+    out.push({ flags: body[at], json: JSON.parse(body.subarray(at + 5, at + 5 + length).toString()) });
+    at += 5 + length;
+  }
+  return out;
+};
+
+const connectStreamResponse = (...chunks) => (res) => {
+  res.writeHead(200, { "content-type": "application/connect+json" });
+  res.end(Buffer.concat(chunks));
+};
+
+const failure = (promise) => promise.then(() => assert.fail("no error"), (e) => e);
+
+test("connect unary: Connect headers, the timeout as Connect-Timeout-Ms, JSON body ({} when absent), quoted int64", async () => {
+  const server = await serve(json(200, { id: "m1", seq: "9223372036854775807", extra: true }), json(200, { id: "m2", seq: 3 }));
+  try {
+    const core = new Core(info({ codecs: connectCodecs }), { baseURL: server.url, bearerToken: "t" });
+    const msg = await core.request(connectOp(), { body: { id: "a", after: 9007199254740993n } }, { timeout: 1500 });
+    assert.equal(msg.seq, 9223372036854775807n);
+    assert.equal(msg.extra, true);
+    const first = server.requests[0];
+    assert.equal(first.method, "POST");
+    assert.equal(first.url, "/prefix/pkg.v1.MsgService/GetMsg");
+    assert.equal(first.headers["connect-protocol-version"], "1");
+    assert.equal(first.headers["connect-timeout-ms"], "1500");
+    assert.equal(first.headers["content-type"], "application/json");
+    assert.equal(first.headers.authorization, "Bearer t");
+    assert.equal(first.body.toString(), '{"id":"a","after":"9007199254740993"}');
+    const second = await core.request(connectOp(), {}, undefined);
+    assert.equal(second.seq, 3n);
+    assert.equal(server.requests[1].body.toString(), "{}");
+    assert.equal(server.requests[1].headers["connect-timeout-ms"], "60000");
+    // Timeout 0 means none: no Connect-Timeout-Ms (and no timer).
+    await core.request(connectOp(), {}, { timeout: 0 });
+    assert.equal(server.requests[2].headers["connect-timeout-ms"], undefined);
+    await core.request(connectOp(), {}, { timeout: 250.9 });
+    assert.equal(server.requests[3].headers["connect-timeout-ms"], "250");
+  } finally {
+    await server.close();
+  }
+});
+
+test("connect errors: Connect error JSON, codes from the HTTP status otherwise, deadline_exceeded is a timeout", async () => {
+  const details = [{ type: "google.rpc.RetryInfo", value: "CgIIPA", debug: { retryDelay: "60s" } }];
+  const server = await serve(
+    json(404, { code: "not_found", message: "no such message", details }, { "x-request-id": "req-1" }),
+    (res) => {
+      res.writeHead(502, { "content-type": "text/html" });
+      res.end("<html>bad gateway</html>");
+    },
+    json(400, { error: "not connect" }),
+    json(408, { code: "deadline_exceeded", message: "too slow" }),
+    json(409, { code: "aborted" }),
+  );
+  try {
+    const core = new Core(info({ codecs: connectCodecs }), { baseURL: server.url, maxRetries: 0 });
+    const call = () => failure(core.request(connectOp(), { body: {} }, undefined));
+    const notFound = await call();
+    assert.ok(notFound instanceof NotFoundError, String(notFound));
+    assert.equal(notFound.status, 404);
+    assert.equal(notFound.code, "not_found");
+    assert.equal(notFound.requestId, "req-1");
+    assert.deepEqual(notFound.details, details);
+    assert.match(notFound.message, /^404 not_found: no such message$/);
+    const gateway = await call();
+    assert.equal(gateway.status, 502);
+    assert.equal(gateway.code, "unavailable");
+    assert.equal(gateway.details, undefined);
+    const plain = await call();
+    assert.equal(plain.status, 400);
+    assert.equal(plain.code, "internal");
+    const deadline = await call();
+    assert.ok(deadline instanceof APIConnectionTimeoutError, String(deadline));
+    assert.equal(deadline.kind, "timeout");
+    assert.equal(deadline.attempts, 1);
+    assert.equal(deadline.code, "deadline_exceeded");
+    assert.equal(deadline.status, 408);
+    assert.match(deadline.message, /too slow/);
+    assert.equal(deadline.serverMessage, "too slow");
+    const aborted = await call();
+    assert.equal(aborted.kind, "api");
+    assert.equal(aborted.code, "aborted");
+  } finally {
+    await server.close();
+  }
+});
+
+test("connect retries: unavailable is retried, resource_exhausted only with a retry hint, nothing else", async () => {
+  const server = await serve(
+    json(503, { code: "unavailable" }, { "retry-after-ms": "1" }),
+    json(200, { id: "ok" }),
+    json(429, { code: "resource_exhausted" }),
+    json(429, { code: "resource_exhausted" }, { "retry-after-ms": "1" }),
+    json(200, { id: "ok" }),
+    json(500, { code: "internal" }),
+    json(500, { code: "internal" }, { "x-should-retry": "true", "retry-after-ms": "1" }),
+    json(200, { id: "ok" }),
+    json(503, { code: "unavailable" }),
+  );
+  try {
+    const core = new Core(info({ codecs: connectCodecs }), { baseURL: server.url, maxRetries: 2 });
+    const call = (extra = {}) => core.request(connectOp(extra), { body: {} }, undefined).withResponse();
+    assert.equal((await call()).attempts, 2);
+    const exhausted = await failure(call());
+    assert.ok(exhausted instanceof RateLimitError);
+    assert.equal(exhausted.attempts, 1);
+    assert.equal((await call()).attempts, 2);
+    const internal = await failure(call());
+    assert.equal(internal.attempts, 1);
+    assert.equal(internal.code, "internal");
+    assert.equal((await call()).attempts, 2);
+    // A method that is not idempotent is never retried.
+    const unsafe = await failure(call({ retryable: false }));
+    assert.ok(unsafe instanceof ServiceUnavailableError);
+    assert.equal(unsafe.attempts, 1);
+    assert.equal(server.requests.length, 9);
+  } finally {
+    await server.close();
+  }
+});
+
+test("connect streams: one request envelope, messages, end-of-stream metadata; data after it is ignored", async () => {
+  const server = await serve(
+    connectStreamResponse(
+      env(0, { id: "a", seq: "1" }),
+      env(0, { id: "b", seq: 2, more: [1] }),
+      env(2, { metadata: { "x-trailer": ["v"] } }),
+      env(0, { id: "after the end" }),
+    ),
+    connectStreamResponse(env(2, {})),
+  );
+  try {
+    const core = new Core(info({ codecs: connectCodecs }), { baseURL: server.url });
+    const { data: stream, attempts } = await core.connectStream(streamOp(), { body: { id: "r", after: 5n } }, { timeout: 2000 }).withResponse();
+    assert.equal(attempts, 1);
+    const got = [];
+    for await (const message of stream) got.push(message);
+    assert.deepEqual(got.map((m) => [m.id, m.seq]), [["a", 1n], ["b", 2n]]);
+    assert.deepEqual(got[1].more, [1]);
+    assert.deepEqual(stream.metadata, { "x-trailer": ["v"] });
+    const request = server.requests[0];
+    assert.equal(request.headers["content-type"], "application/connect+json");
+    assert.equal(request.headers["connect-protocol-version"], "1");
+    assert.equal(request.headers["connect-timeout-ms"], "2000");
+    assert.equal(request.headers["last-event-id"], undefined);
+    assert.deepEqual(envelopes(request.body), [{ flags: 0, json: { id: "r", after: "5" } }]);
+    const empty = await core.connectStream(streamOp(), {}, undefined);
+    const none = [];
+    for await (const message of empty) none.push(message);
+    assert.deepEqual(none, []);
+    assert.deepEqual(envelopes(server.requests[1].body), [{ flags: 0, json: {} }]);
+  } finally {
+    await server.close();
+  }
+});
+
+test("connect streams: an end-of-stream error is an API error with the code's status; deadline_exceeded a timeout", async () => {
+  const details = [{ type: "x.Detail", value: "AA" }];
+  const server = await serve(
+    connectStreamResponse(env(0, { id: "a" }), env(2, { error: { code: "resource_exhausted", message: "quota", details } })),
+    connectStreamResponse(env(2, { error: { code: "deadline_exceeded", message: "late" } })),
+    connectStreamResponse(env(2, { error: { code: "something_new" } })),
+    json(404, { code: "not_found", message: "no such run" }),
+  );
+  try {
+    const core = new Core(info({ codecs: connectCodecs }), { baseURL: server.url, maxRetries: 2 });
+    const drain = async (got = []) => {
+      try {
+        for await (const message of await core.connectStream(streamOp(), { body: {} }, undefined)) got.push(message);
+      } catch (error) {
+        return { got, error };
+      }
+      return { got, error: undefined };
+    };
+    const first = await drain();
+    assert.deepEqual(first.got.map((m) => m.id), ["a"]);
+    assert.ok(first.error instanceof RateLimitError, String(first.error));
+    assert.equal(first.error.status, 429);
+    assert.equal(first.error.code, "resource_exhausted");
+    assert.deepEqual(first.error.details, details);
+    assert.match(first.error.message, /quota/);
+    const late = await drain();
+    assert.ok(late.error instanceof APIConnectionTimeoutError, String(late.error));
+    assert.equal(late.error.status, 504);
+    const unknown = await drain();
+    assert.equal(unknown.error.status, 500);
+    assert.equal(unknown.error.code, "something_new");
+    // An error before the stream opens is a Connect error like a unary call's.
+    const opened = await drain();
+    assert.ok(opened.error instanceof NotFoundError);
+    assert.equal(opened.error.code, "not_found");
+    // End-of-stream errors are never retried.
+    assert.equal(server.requests.length, 4);
+  } finally {
+    await server.close();
+  }
+});
+
+test("connect streams: compressed or unknown flags, a missing end-of-stream, a cut envelope and an oversized message", async () => {
+  const cut = env(0, { id: "cut" });
+  const server = await serve(
+    connectStreamResponse(env(1, { id: "zipped" })),
+    connectStreamResponse(env(0x80, { id: "odd" })),
+    connectStreamResponse(env(0, { id: "a" })),
+    connectStreamResponse(env(0, { id: "a" }), cut.subarray(0, 8)),
+    connectStreamResponse(cut.subarray(0, 3)),
+    (res) => {
+      res.writeHead(200, { "content-type": "application/connect+json" });
+      res.write(cut.subarray(0, 8), () => res.socket.destroy());
+    },
+    connectStreamResponse(env(0, { id: "x".repeat(100) }), env(2, {})),
+    json(200, { id: "not a stream" }),
+    connectStreamResponse(env(0, "{not json"), env(2, {})),
+    connectStreamResponse(env(2, "[]")),
+    connectStreamResponse(env(2, { error: { message: "no code" } })),
+  );
+  try {
+    const core = new Core(info({ codecs: connectCodecs }), { baseURL: server.url, maxRetries: 0 });
+    const drain = async (options) => {
+      const got = [];
+      try {
+        for await (const message of await core.connectStream(streamOp(), { body: {} }, options)) got.push(message.id);
+      } catch (error) {
+        return { got, error };
+      }
+      return { got, error: undefined };
+    };
+    const zipped = await drain();
+    assert.ok(zipped.error instanceof APIDecodeError && /compressed/.test(zipped.error.message), String(zipped.error));
+    const odd = await drain();
+    assert.ok(odd.error instanceof APIDecodeError && /flags 0x80/.test(odd.error.message), String(odd.error));
+    const open = await drain();
+    assert.deepEqual(open.got, ["a"]);
+    assert.ok(open.error instanceof APIDecodeError && /without an end-of-stream/.test(open.error.message), String(open.error));
+    const inside = await drain();
+    assert.deepEqual(inside.got, ["a"]);
+    assert.equal(inside.error?.kind, "connection", String(inside.error));
+    const header = await drain();
+    assert.equal(header.error?.kind, "connection", String(header.error));
+    const dropped = await drain();
+    assert.equal(dropped.error?.kind, "connection", String(dropped.error));
+    const big = await drain({ maxResponseBytes: 64 });
+    assert.ok(big.error instanceof APIDecodeError && /max_response_bytes \(64 bytes\)/.test(big.error.message), String(big.error));
+    const notStream = await drain();
+    assert.ok(notStream.error instanceof APIDecodeError && /application\/connect\+json/.test(notStream.error.message), String(notStream.error));
+    const badMessage = await drain();
+    assert.ok(badMessage.error instanceof APIDecodeError, String(badMessage.error));
+    const badEnd = await drain();
+    assert.ok(badEnd.error instanceof APIDecodeError, String(badEnd.error));
+    const noCode = await drain();
+    assert.ok(noCode.error instanceof APIDecodeError && /no string code/.test(noCode.error.message), String(noCode.error));
+  } finally {
+    await server.close();
+  }
+});
+
+test("connect streams: leaving the loop closes the connection; aborting after a message ends the next pull", async () => {
+  let closed;
+  const closedPromise = new Promise((resolve) => (closed = resolve));
+  const server = await serve(
+    (res) => {
+      res.writeHead(200, { "content-type": "application/connect+json" });
+      res.write(Buffer.concat([env(0, { id: "a" }), env(0, { id: "b" })]));
+      res.on("close", () => closed());
+    },
+    (res) => {
+      res.writeHead(200, { "content-type": "application/connect+json" });
+      res.write(Buffer.concat([env(0, { id: "a" }), env(0, { id: "b" })]));
+    },
+  );
+  try {
+    const core = new Core(info({ codecs: connectCodecs }), { baseURL: server.url });
+    for await (const message of await core.connectStream(streamOp(), { body: {} }, undefined)) {
+      assert.equal(message.id, "a");
+      break;
+    }
+    await closedPromise;
+    const controller = new AbortController();
+    const got = [];
+    const error = await (async () => {
+      for await (const message of await core.connectStream(streamOp(), { body: {} }, { signal: controller.signal })) {
+        got.push(message.id);
+        controller.abort();
+      }
+    })().catch((e) => e);
+    assert.deepEqual(got, ["a"]);
+    assert.ok(error instanceof APIUserAbortError, String(error));
+  } finally {
+    await server.close();
+  }
+});
+
+test("connect pagination: the page token is set in the request body; an empty next token ends the walk", async () => {
+  const server = await serve(
+    json(200, { msgs: [{ id: "1" }, { id: "2" }], nextPageToken: "t2" }),
+    json(200, { msgs: [{ id: "3" }], nextPageToken: "" }),
+  );
+  try {
+    const core = new Core(info({ codecs: connectCodecs }), { baseURL: server.url });
+    const list = connectOp({
+      id: "list",
+      result: { kind: "json", codec: { ref: "List" }, mayBeEmpty: false },
+      pagination: { style: "cursor", items: "msgs", cursorParam: "pageToken", nextCursorField: "nextPageToken", limitParam: "pageSize", cursorInBody: true },
+    });
+    const ids = [];
+    for await (const item of core.paginate(list, { body: { id: "r", pageSize: 2 } }, undefined)) ids.push(item.id);
+    assert.deepEqual(ids, ["1", "2", "3"]);
+    assert.equal(server.requests.length, 2);
+    assert.deepEqual(JSON.parse(server.requests[0].body.toString()), { id: "r", pageSize: 2 });
+    assert.deepEqual(JSON.parse(server.requests[1].body.toString()), { id: "r", pageToken: "t2", pageSize: 2 });
+    assert.equal(server.requests[1].url, "/prefix/pkg.v1.MsgService/GetMsg");
+  } finally {
+    await server.close();
+  }
+});

@@ -102,6 +102,8 @@ type errorResult struct {
 	Message   string  `json:"message"`
 	RequestID *string `json:"request_id"`
 	Debug     string  `json:"debug"`
+	// Details is the raw `details` array of a Connect error, when it has one.
+	Details json.RawMessage `json:"details,omitempty"`
 }
 
 type result struct {
@@ -484,6 +486,11 @@ func describe(err error) *errorResult {
 			requestID := apiErr.RequestID
 			e.RequestID = &requestID
 		}
+		e.Details = apiErr.Details
+	}
+	var timeout *sdk.TimeoutError
+	if errors.As(err, &timeout) && len(timeout.Details) > 0 {
+		e.Details = timeout.Details // a Connect deadline_exceeded error
 	}
 	// A decode error has a status too (the response arrived); Rust and TypeScript report it.
 	var decodeErr *sdk.DecodeError

@@ -254,6 +254,18 @@ func TestErrorsAreDescribedWithTheSDKsKinds(t *testing.T) {
 	if untyped := describe(errors.New("plain")); untyped.Kind != "untyped" || untyped.Status != nil {
 		t.Errorf("untyped error %+v", untyped)
 	}
+	// A Connect error's details are reported raw; without details the key is left out.
+	connect := describe(&sdk.APIError{StatusCode: 400, Code: "invalid_argument", Details: json.RawMessage(`[{"type":"t","value":""}]`)})
+	if line, _ := json.Marshal(connect); !strings.Contains(string(line), `"details":[{"type":"t","value":""}]`) {
+		t.Errorf("details %s", line)
+	}
+	if line, _ := json.Marshal(api); strings.Contains(string(line), `"details"`) {
+		t.Errorf("details without any: %s", line)
+	}
+	timeout := describe(&sdk.TimeoutError{Code: "deadline_exceeded", Message: "slow", Details: json.RawMessage(`[]`)})
+	if timeout.Kind != "timeout" || timeout.Status != nil || string(timeout.Details) != `[]` {
+		t.Errorf("timeout %+v", timeout)
+	}
 }
 
 func TestDownloadsSettleAsBase64AndHeadersAreLowerCased(t *testing.T) {

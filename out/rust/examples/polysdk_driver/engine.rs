@@ -237,14 +237,22 @@ fn result(id: Value, outcome: Outcome) -> Value {
 
 fn error_json(e: &sdk::Error) -> Value {
     let api = e.api();
-    json!({
+    let mut error = json!({
         "kind": e.kind(),
         "status": e.status(),
         "code": api.and_then(|api| api.code.clone()),
         "message": e.to_string(),
         "request_id": api.and_then(|api| api.request_id.clone()),
         "debug": format!("{e:?}"),
-    })
+    });
+    // A Connect error's details, raw, when the server sent them.
+    if let (Some(details), Some(object)) = (
+        api.and_then(|api| api.details.clone()),
+        error.as_object_mut(),
+    ) {
+        object.insert("details".to_owned(), details);
+    }
+    error
 }
 
 // Cases ---------------------------------------------------------------------------------------
@@ -859,20 +867,46 @@ pub(crate) async fn stream<T: Serialize + DeserializeOwned>(
     future: impl std::future::Future<Output = Result<sdk::Response<sdk::EventStream<T>>, sdk::Error>>,
     c: &Ctl,
 ) -> Outcome {
+    let opened = async {
+        let (events, meta) = future.await?.into_parts();
+        Ok((
+            events.map(|event| event.map(|event| event.data)),
+            meta.attempts,
+        ))
+    };
+    consume(opened, c).await
+}
+
+/// A Connect server stream: each message, as the `stream` mode reports events.
+pub(crate) async fn messages<T: Serialize + DeserializeOwned>(
+    future: impl std::future::Future<Output = Result<sdk::Response<sdk::MessageStream<T>>, sdk::Error>>,
+    c: &Ctl,
+) -> Outcome {
+    let opened = async {
+        let (messages, meta) = future.await?.into_parts();
+        Ok((messages, meta.attempts))
+    };
+    consume(opened, c).await
+}
+
+/// Pulls a stream's items in the `stream` mode (see [`stream`]).
+async fn consume<T: Serialize, S: Stream<Item = Result<T, sdk::Error>>>(
+    opened: impl std::future::Future<Output = Result<(S, u32), sdk::Error>>,
+    c: &Ctl,
+) -> Outcome {
     let started = c.begin();
     let mut report = Report::default();
     let mut list = Vec::new();
-    match future.await {
-        Ok(response) => {
-            let (events, meta) = response.into_parts();
-            report.attempts = Some(meta.attempts);
+    match opened.await {
+        Ok((events, attempts)) => {
+            report.attempts = Some(attempts);
             let mut events = std::pin::pin!(events);
             while !c.taken(list.len()) {
                 if c.cancel == Cancel::AfterEvents(list.len()) && !c.token.is_cancelled() {
                     c.token.cancel();
                 }
                 match events.next().await {
-                    Some(Ok(event)) => match canonical(&event.data) {
+                    Some(Ok(data)) => match canonical(&data) {
                         Ok(value) => list.push(value),
                         Err(message) => return Outcome::DriverError(message),
                     },

@@ -195,6 +195,8 @@ pub struct ApiError {
     pub body: String,
     /// The problem details, when the body is a JSON object.
     pub problem: Option<Problem>,
+    /// The `details` array of a Connect error, as received (raw JSON), when it has one.
+    pub details: Option<serde_json::Value>,
     /// How many attempts were made.
     pub attempts: u32,
 }
@@ -280,8 +282,175 @@ impl ApiError {
             headers: redact(headers),
             body: text,
             problem,
+            details: None,
             attempts,
         }
+    }
+
+    /// The error of a Connect call's non-200 response: Connect error JSON (an object with a
+    /// string `code`) gives the code, message and details; any other body a code from the HTTP
+    /// status. The code `deadline_exceeded` is a timeout, not an API error.
+    pub(crate) fn from_connect(
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        attempts: u32,
+    ) -> Error {
+        let mut error = ApiError::from_parts(status, headers, body, attempts);
+        let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+        match json.as_ref().and_then(connect_error) {
+            Some((code, message, details)) => {
+                if code == "deadline_exceeded" {
+                    return Error::Timeout { attempts };
+                }
+                error.code = Some(code);
+                error.message = message.unwrap_or_else(|| format!("HTTP status {status}"));
+                error.details = details;
+            }
+            None => {
+                error.code = Some(connect_code_of_status(status).to_owned());
+                error.message = format!("HTTP status {status}");
+            }
+        }
+        error.problem = None;
+        Error::Api(Box::new(error))
+    }
+
+    /// The error of a transcoded gRPC method's response: a google.rpc.Status body
+    /// (`{"code": 5, "message", "details"}`) names its gRPC code (5 → `not_found`; a string code
+    /// is kept as it is) and keeps its details; any other body is read as for REST. The code
+    /// `deadline_exceeded` is a timeout, not an API error.
+    pub(crate) fn from_status(
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        attempts: u32,
+    ) -> Error {
+        let mut error = ApiError::from_parts(status, headers, body, attempts);
+        let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+        let object = json.as_ref().and_then(serde_json::Value::as_object);
+        let code = object.and_then(|o| match o.get("code") {
+            Some(serde_json::Value::Number(n)) => {
+                Some(grpc_code_name(n.as_u64().unwrap_or(u64::MAX)).to_owned())
+            }
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            _ => None,
+        });
+        if let (Some(object), Some(code)) = (object, code) {
+            if code == "deadline_exceeded" {
+                return Error::Timeout { attempts };
+            }
+            error.code = Some(code);
+            if let Some(message) = object
+                .get("message")
+                .and_then(serde_json::Value::as_str)
+                .filter(|m| !m.is_empty())
+            {
+                message.clone_into(&mut error.message);
+            }
+            error.details = object.get("details").filter(|d| !d.is_null()).cloned();
+        }
+        Error::Api(Box::new(error))
+    }
+
+    /// The error an end-of-stream envelope of a Connect stream carries (`error` of its JSON):
+    /// it has no HTTP status of its own, so the status is the code's HTTP equivalent.
+    pub(crate) fn from_end_of_stream(
+        error: &serde_json::Value,
+        headers: &HeaderMap,
+        body: &[u8],
+        attempts: u32,
+    ) -> Error {
+        let (code, message, details) =
+            connect_error(error).unwrap_or_else(|| ("unknown".to_owned(), None, None));
+        if code == "deadline_exceeded" {
+            return Error::Timeout { attempts };
+        }
+        let status = connect_status_of_code(&code);
+        let message = message.unwrap_or_else(|| format!("the stream ended with {code}"));
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Error::Api(Box::new(ApiError {
+            status,
+            kind: ApiErrorKind::from_status(status),
+            code: Some(code),
+            message,
+            request_id,
+            headers: redact(headers),
+            body: String::from_utf8_lossy(body).into_owned(),
+            problem: None,
+            details,
+            attempts,
+        }))
+    }
+}
+
+/// The code, message and details of Connect error JSON: an object with a string `code`.
+fn connect_error(
+    value: &serde_json::Value,
+) -> Option<(String, Option<String>, Option<serde_json::Value>)> {
+    let code = value.get("code")?.as_str()?.to_owned();
+    let message = value
+        .get("message")
+        .and_then(serde_json::Value::as_str)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned);
+    let details = value.get("details").filter(|d| !d.is_null()).cloned();
+    Some((code, message, details))
+}
+
+/// The name of a gRPC status code number (as Connect writes it); numbers this SDK does not know
+/// are `unknown`.
+pub(crate) fn grpc_code_name(code: u64) -> &'static str {
+    match code {
+        1 => "canceled",
+        3 => "invalid_argument",
+        4 => "deadline_exceeded",
+        5 => "not_found",
+        6 => "already_exists",
+        7 => "permission_denied",
+        8 => "resource_exhausted",
+        9 => "failed_precondition",
+        10 => "aborted",
+        11 => "out_of_range",
+        12 => "unimplemented",
+        13 => "internal",
+        14 => "unavailable",
+        15 => "data_loss",
+        16 => "unauthenticated",
+        _ => "unknown",
+    }
+}
+
+/// The Connect code of an HTTP status, for an error response without Connect error JSON.
+pub(crate) fn connect_code_of_status(status: u16) -> &'static str {
+    match status {
+        400 => "internal",
+        401 => "unauthenticated",
+        403 => "permission_denied",
+        404 => "unimplemented",
+        429 | 502 | 503 | 504 => "unavailable",
+        _ => "unknown",
+    }
+}
+
+/// The HTTP equivalent of a Connect code (an end-of-stream error has no status of its own);
+/// codes this SDK does not know are 500.
+pub(crate) fn connect_status_of_code(code: &str) -> u16 {
+    match code {
+        "canceled" => 499,
+        "invalid_argument" | "failed_precondition" | "out_of_range" => 400,
+        "deadline_exceeded" => 504,
+        "not_found" => 404,
+        "already_exists" | "aborted" => 409,
+        "permission_denied" => 403,
+        "resource_exhausted" => 429,
+        "unimplemented" => 501,
+        "unavailable" => 503,
+        "unauthenticated" => 401,
+        _ => 500,
     }
 }
 
@@ -305,6 +474,109 @@ mod tests {
         assert_eq!(problem.extensions.get("extra"), Some(&serde_json::json!(1)));
         let shown = format!("{err:?} {err}");
         assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    #[test]
+    fn connect_error_json_gives_code_message_and_raw_details() {
+        let body =
+            br#"{"code":"not_found","message":"no run","details":[{"type":"x","value":"AQ=="}]}"#;
+        let err = ApiError::from_connect(404, &HeaderMap::new(), body, 1);
+        let api = err.api().expect("an API error");
+        assert_eq!((api.status, api.kind), (404, ApiErrorKind::NotFound));
+        assert_eq!(api.code.as_deref(), Some("not_found"));
+        assert_eq!(api.message, "no run");
+        assert_eq!(
+            api.details,
+            Some(serde_json::json!([{"type": "x", "value": "AQ=="}]))
+        );
+        assert_eq!(err.to_string(), "API error 404 (not_found): no run");
+        // Without Connect error JSON, the code comes from the status.
+        for (status, code) in [
+            (400, "internal"),
+            (401, "unauthenticated"),
+            (403, "permission_denied"),
+            (404, "unimplemented"),
+            (429, "unavailable"),
+            (502, "unavailable"),
+            (503, "unavailable"),
+            (504, "unavailable"),
+            (500, "unknown"),
+            (418, "unknown"),
+        ] {
+            for body in [&b"<html>"[..], br#"{"code":1}"#, br#"["x"]"#, b""] {
+                let err = ApiError::from_connect(status, &HeaderMap::new(), body, 2);
+                let api = err.api().expect("an API error");
+                assert_eq!(api.code.as_deref(), Some(code), "{status}");
+                assert_eq!(api.details, None);
+                assert_eq!(err.attempts(), Some(2));
+            }
+        }
+        let late = br#"{"code":"deadline_exceeded","message":"too slow"}"#;
+        let err = ApiError::from_connect(504, &HeaderMap::new(), late, 3);
+        assert_eq!((err.kind(), err.attempts()), ("timeout", Some(3)));
+    }
+
+    #[test]
+    fn google_rpc_status_bodies_name_their_grpc_code() {
+        let body = br#"{"code":5,"message":"no agent","details":[{"@type":"t","reason":"R"}]}"#;
+        let err = ApiError::from_status(404, &HeaderMap::new(), body, 1);
+        let api = err.api().expect("an API error");
+        assert_eq!((api.status, api.code.as_deref()), (404, Some("not_found")));
+        assert_eq!(api.message, "no agent");
+        assert_eq!(
+            api.details,
+            Some(serde_json::json!([{"@type": "t", "reason": "R"}]))
+        );
+        for (body, code) in [
+            (
+                &br#"{"code":7,"message":"not yours"}"#[..],
+                "permission_denied",
+            ),
+            (br#"{"code":99}"#, "unknown"),
+            (br#"{"code":-1}"#, "unknown"),
+            (br#"{"code":"conflict","message":"busy"}"#, "conflict"),
+        ] {
+            let err = ApiError::from_status(409, &HeaderMap::new(), body, 1);
+            assert_eq!(err.api().unwrap().code.as_deref(), Some(code));
+            assert_eq!(err.api().unwrap().details, None);
+        }
+        let err = ApiError::from_status(504, &HeaderMap::new(), br#"{"code":4}"#, 2);
+        assert_eq!((err.kind(), err.attempts()), ("timeout", Some(2)));
+        // Anything else is read as any REST error body.
+        let err = ApiError::from_status(502, &HeaderMap::new(), b"<html>", 1);
+        assert_eq!(err.api().unwrap().code, None);
+    }
+
+    #[test]
+    fn end_of_stream_errors_take_the_codes_status() {
+        let cases = [
+            ("canceled", 499),
+            ("unknown", 500),
+            ("invalid_argument", 400),
+            ("not_found", 404),
+            ("already_exists", 409),
+            ("permission_denied", 403),
+            ("resource_exhausted", 429),
+            ("failed_precondition", 400),
+            ("aborted", 409),
+            ("out_of_range", 400),
+            ("unimplemented", 501),
+            ("internal", 500),
+            ("unavailable", 503),
+            ("data_loss", 500),
+            ("unauthenticated", 401),
+            ("something_new", 500),
+        ];
+        for (code, status) in cases {
+            let error = serde_json::json!({"code": code, "message": "m"});
+            let err = ApiError::from_end_of_stream(&error, &HeaderMap::new(), b"{}", 1);
+            let api = err.api().expect("an API error");
+            assert_eq!((api.status, api.code.as_deref()), (status, Some(code)));
+            assert_eq!(api.kind, ApiErrorKind::from_status(status));
+        }
+        let error = serde_json::json!({"code": "deadline_exceeded"});
+        let err = ApiError::from_end_of_stream(&error, &HeaderMap::new(), b"{}", 1);
+        assert_eq!(err.kind(), "timeout");
     }
 
     #[test]

@@ -192,6 +192,32 @@ enum Body {
     Multipart(Multipart),
 }
 
+/// The wire protocol of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// Plain HTTP: success by 2xx, errors by status, the REST retry rule.
+    Rest,
+    /// A Connect unary call: JSON in and out, success only by 200, Connect error JSON, the
+    /// Connect retry rule, `Connect-Protocol-Version` and `Connect-Timeout-Ms` headers.
+    Connect,
+    /// A Connect server stream: as `Connect`, with an enveloped request body and response.
+    ConnectStream,
+}
+
+/// The media type of a Connect stream's enveloped request and response (JSON codec).
+pub(crate) const CONNECT_STREAM_MEDIA: &str = "application/connect+json";
+
+/// One Connect envelope: the flag byte, the 4-byte big-endian length, the message.
+pub(crate) fn envelope(flags: u8, message: &[u8]) -> Result<Vec<u8>, Error> {
+    let length = u32::try_from(message.len())
+        .map_err(|_| Error::invalid("a message longer than 4 GiB cannot be enveloped"))?;
+    let mut out = Vec::with_capacity(message.len() + 5);
+    out.push(flags);
+    out.extend_from_slice(&length.to_be_bytes());
+    out.extend_from_slice(message);
+    Ok(out)
+}
+
 /// One logical call, rebuilt into a fresh HTTP request on every attempt.
 #[derive(Debug, Clone)]
 pub(crate) struct Req {
@@ -209,6 +235,9 @@ pub(crate) struct Req {
     resume_id: Option<String>,
     retryable: bool,
     streaming: bool,
+    protocol: Protocol,
+    /// Error bodies are google.rpc.Status JSON (a transcoded gRPC method).
+    status_errors: bool,
     error: Option<String>,
 }
 
@@ -324,7 +353,50 @@ impl Req {
             resume_id: None,
             retryable: true,
             streaming: false,
+            protocol: Protocol::Rest,
+            status_errors: false,
             error: None,
+        }
+    }
+
+    /// Error bodies are google.rpc.Status JSON, whose numeric gRPC code is named (5 →
+    /// `not_found`) and whose details are kept (a method transcoded by `google.api.http`).
+    pub(crate) fn status_errors(&mut self) {
+        self.status_errors = true;
+    }
+
+    /// The call speaks the Connect protocol: a unary call, or (`stream`) a server stream.
+    /// Without a body, the request message is `{}` (enveloped for a stream).
+    pub(crate) fn connect(&mut self, stream: bool) {
+        self.protocol = if stream {
+            Protocol::ConnectStream
+        } else {
+            Protocol::Connect
+        };
+    }
+
+    /// The request message of a Connect server stream: its JSON as one envelope.
+    pub(crate) fn envelope<T: Serialize>(&mut self, body: &T) {
+        match serde_json::to_vec(body)
+            .map_err(|e| Error::invalid(e.to_string()))
+            .and_then(|json| envelope(0, &json))
+        {
+            Ok(bytes) => self.body = Body::Bytes(bytes.into(), CONNECT_STREAM_MEDIA.to_owned()),
+            Err(e) => self.fail(format!("cannot serialize the body: {e}")),
+        }
+    }
+
+    /// The body sent: the request's own, else the empty message a Connect call sends.
+    fn sent_body(&self) -> Body {
+        match (&self.body, self.protocol) {
+            (Body::None, Protocol::Connect) => {
+                Body::Bytes(Bytes::from_static(b"{}"), "application/json".to_owned())
+            }
+            (Body::None, Protocol::ConnectStream) => Body::Bytes(
+                Bytes::from_static(b"\0\0\0\0\x02{}"),
+                CONNECT_STREAM_MEDIA.to_owned(),
+            ),
+            (body, _) => body.clone(),
         }
     }
 
@@ -643,6 +715,21 @@ pub(crate) fn should_retry(status: u16, headers: &HeaderMap) -> bool {
     }
 }
 
+/// Whether a Connect call's error status is worth another attempt, `x-should-retry` first:
+/// 503 (`unavailable`), and 429 (`resource_exhausted`) only with a retry hint.
+pub(crate) fn should_retry_connect(status: u16, headers: &HeaderMap) -> bool {
+    match headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {
+        Some("true") => true,
+        Some("false") => false,
+        _ => {
+            status == 503
+                || (status == 429
+                    && (headers.contains_key("retry-after")
+                        || headers.contains_key("retry-after-ms")))
+        }
+    }
+}
+
 fn transport_error(error: reqwest::Error, attempts: u32) -> Error {
     if error.is_timeout() {
         return Error::Timeout { attempts };
@@ -889,17 +976,27 @@ impl Client {
         if let Some(id) = &req.resume_id {
             put(req.resume_name(), id, false)?;
         }
+        let timeout = options.timeout.or(inner.timeout);
+        if req.protocol != Protocol::Rest {
+            put("connect-protocol-version", "1", false)?;
+            if let Some(timeout) = timeout {
+                put(
+                    "connect-timeout-ms",
+                    &timeout.as_millis().to_string(),
+                    false,
+                )?;
+            }
+        }
         let mut builder = inner.http.request(hop.method.clone(), url).headers(headers);
-        match (&req.body, hop.body) {
+        match (req.sent_body(), hop.body) {
             (_, false) | (Body::None, _) => {}
             (Body::Bytes(bytes, content_type), true) => {
                 builder = builder
                     .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
-                    .body(bytes.clone());
+                    .body(bytes);
             }
             (Body::Multipart(multipart), true) => builder = builder.multipart(multipart.form()?),
         }
-        let timeout = options.timeout.or(inner.timeout);
         if let (Some(timeout), false) = (timeout, req.streaming) {
             builder = builder.timeout(timeout);
         }
@@ -956,6 +1053,18 @@ impl Client {
         req: &Req,
         options: &RequestOptions,
     ) -> Result<(reqwest::Response, u32), Error> {
+        self.execute_timed(req, options)
+            .await
+            .map(|(response, attempts, _)| (response, attempts))
+    }
+
+    /// As [`Client::execute`], also giving the moment the successful attempt started (a Connect
+    /// stream's deadline runs from there).
+    pub(crate) async fn execute_timed(
+        &self,
+        req: &Req,
+        options: &RequestOptions,
+    ) -> Result<(reqwest::Response, u32, tokio::time::Instant), Error> {
         let key = req.idempotency_header.map(|_| {
             options
                 .idempotency_key
@@ -966,6 +1075,7 @@ impl Client {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
+            let started = tokio::time::Instant::now();
             let result = self.send_attempt(req, options, key.as_deref()).await;
             let can_retry = req.retryable && attempts <= max_retries;
             match result {
@@ -986,10 +1096,21 @@ impl Client {
                 }
                 Ok(mut response) => {
                     let status = response.status().as_u16();
-                    if response.status().is_success() {
-                        return Ok((response, attempts));
+                    let connect = req.protocol != Protocol::Rest;
+                    let success = if connect {
+                        status == 200
+                    } else {
+                        response.status().is_success()
+                    };
+                    if success {
+                        return Ok((response, attempts, started));
                     }
-                    if can_retry && should_retry(status, response.headers()) {
+                    let retry = if connect {
+                        should_retry_connect(status, response.headers())
+                    } else {
+                        should_retry(status, response.headers())
+                    };
+                    if can_retry && retry {
                         let delay = retry_after(response.headers())
                             .unwrap_or_else(|| backoff(self, attempts));
                         drop(response);
@@ -1004,6 +1125,12 @@ impl Client {
                         .map(|(body, _)| body)
                         .unwrap_or_default();
                     body.truncate(limit_len(limit));
+                    if connect {
+                        return Err(ApiError::from_connect(status, &headers, &body, attempts));
+                    }
+                    if req.status_errors {
+                        return Err(ApiError::from_status(status, &headers, &body, attempts));
+                    }
                     return Err(Error::Api(Box::new(ApiError::from_parts(
                         status, &headers, &body, attempts,
                     ))));

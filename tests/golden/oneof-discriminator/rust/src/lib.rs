@@ -23,7 +23,8 @@ pub(crate) mod serde_helpers;
 pub use models::*;
 pub use runtime::{
     ApiError, ApiErrorKind, Binary, Bytes, CancellationToken, Client, ClientBuilder, Error, Event,
-    EventStream, FilePart, Multipart, Problem, RequestOptions, Response, ResponseMeta,
+    EventStream, FilePart, MessageStream, Multipart, Problem, RequestOptions, Response,
+    ResponseMeta,
 };
 
 /// The contract's first absolute server, used when neither the builder nor the environment names

@@ -33,7 +33,17 @@ export {
   UnprocessableEntityError,
 } from "./errors.js";
 export type { ErrorKind, Violation } from "./errors.js";
-export { APIPromise, Core, DEFAULT_MAX_RESPONSE_BYTES, MAX_REDIRECTS, Page, PagePromise, Stream, readAll } from "./core.js";
+export {
+  APIPromise,
+  ConnectStream,
+  Core,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  MAX_REDIRECTS,
+  Page,
+  PagePromise,
+  Stream,
+  readAll,
+} from "./core.js";
 export type {
   BinaryBody,
   ClientOptions,

@@ -1,0 +1,96 @@
+package orchestratorproto
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestAPIErrorReadsProblemDetails(t *testing.T) {
+	resp := &http.Response{StatusCode: 404, Header: http.Header{"X-Request-Id": {"req_header"}}}
+	body := []byte(`{"type":"https://x/problems/not-found","title":"Not found","status":404,"detail":"No agent 'a'.","instance":"/v1/agents/a","code":"not_found","request_id":"req_body"}`)
+	err := error(newAPIError("GET", "/v1/agents/a", resp, body, 1))
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatal("errors.As failed")
+	}
+	if apiErr.Code != "not_found" || apiErr.Message != "No agent 'a'." || apiErr.RequestID != "req_header" {
+		t.Errorf("code %q message %q request id %q", apiErr.Code, apiErr.Message, apiErr.RequestID)
+	}
+	if apiErr.Type != "https://x/problems/not-found" || apiErr.Title != "Not found" || apiErr.Instance != "/v1/agents/a" {
+		t.Errorf("problem fields %+v", apiErr)
+	}
+	if string(apiErr.Body) != string(body) {
+		t.Error("raw body not kept")
+	}
+	if !errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || !IsStatus(err, 404) || ErrorKind(err) != "api" {
+		t.Error("status matching failed")
+	}
+	var problem struct {
+		Code     string `json:"code"`
+		Instance string `json:"instance"`
+	}
+	if apiErr.Decode(&problem) != nil || problem.Code != "not_found" || problem.Instance != "/v1/agents/a" {
+		t.Errorf("Decode: %+v", problem)
+	}
+	if ErrorKind((&APIError{Body: []byte("<html>")}).Decode(&problem)) != "decode" {
+		t.Error("decoding a non-JSON body must fail with a DecodeError")
+	}
+	wrapped := fmt.Errorf("context: %w", err)
+	if !errors.Is(wrapped, ErrNotFound) {
+		t.Error("a wrapped APIError does not match ErrNotFound")
+	}
+	want := "GET /v1/agents/a: 404 Not Found: not_found: No agent 'a'. (request id req_header)"
+	if err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
+}
+
+func TestAPIErrorOtherBodies(t *testing.T) {
+	for _, tc := range []struct {
+		body, code, message, requestID string
+	}{
+		{`{"error":{"message":"Bad card","code":"card_declined","type":"card_error"}}`, "card_declined", "Bad card", ""},
+		{`{"error":"plain text error"}`, "", "plain text error", ""},
+		{`{"message":"m","request_id":"r1"}`, "", "m", "r1"},
+		{`<html>gateway</html>`, "", "Bad Gateway", ""},
+		{``, "", "Bad Gateway", ""},
+		{`[1,2]`, "", "Bad Gateway", ""},
+	} {
+		e := newAPIError("POST", "/x", &http.Response{StatusCode: 502, Header: http.Header{}}, []byte(tc.body), 2)
+		if e.Code != tc.code || e.Message != tc.message || e.RequestID != tc.requestID || e.Attempts != 2 {
+			t.Errorf("%s: code %q message %q request id %q", tc.body, e.Code, e.Message, e.RequestID)
+		}
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	cases := map[string]error{
+		"timeout":         &TimeoutError{Attempts: 1},
+		"cancelled":       &CancelledError{Err: context.Canceled},
+		"connection":      &ConnectionError{Message: "refused"},
+		"decode":          &DecodeError{StatusCode: 200, Body: []byte("{")},
+		"invalid_request": &InvalidRequestError{Message: "missing"},
+		"":                errors.New("other"),
+	}
+	for want, err := range cases {
+		if got := ErrorKind(fmt.Errorf("wrapped: %w", err)); got != want {
+			t.Errorf("ErrorKind(%T) = %q, want %q", err, got, want)
+		}
+		if err.Error() == "" {
+			t.Errorf("%T has an empty message", err)
+		}
+	}
+	if ErrorKind(&CancelledError{Err: context.DeadlineExceeded}) != "timeout" {
+		t.Error("a context deadline is a timeout")
+	}
+	if !errors.Is(&CancelledError{Err: context.Canceled}, context.Canceled) {
+		t.Error("a CancelledError does not match context.Canceled")
+	}
+	if strings.Contains((&TimeoutError{Attempts: 3}).Error(), "%!") {
+		t.Error("bad format")
+	}
+}

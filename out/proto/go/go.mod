@@ -1,0 +1,3 @@
+module github.com/polysdk/orchestrator-proto-sdk-go
+
+go 1.24

@@ -1,0 +1,1208 @@
+//! The conformance driver's protocol engine (hand-written, the same for every contract): the
+//! JSON-lines loop of conformance/PROTOCOL.md (version 1), the `hello` line, case decoding, client
+//! and per-call options, cancellation plans, the canonical `result` lines and error mapping. Only
+//! `dispatch.rs`, which calls the SDK's request builders for each operation, is generated.
+//!
+//! It prints a `hello` line, then answers every `case` line with one `result` line, running cases
+//! concurrently; at the end of stdin it finishes the cases in flight and exits 0. Logs go to
+//! stderr. The driver makes no assertions: it reports what the SDK surfaced, re-encoded with the
+//! SDK's own serde types.
+// Some helpers serve only contracts with streams, files or pages.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use futures::{Stream, StreamExt};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+use crate::dispatch::{dispatch, sdk, CAPABILITIES, SDK_NAME, SDK_VERSION};
+
+type Out = Arc<tokio::sync::Mutex<tokio::io::Stdout>>;
+
+/// Answers the cases read from stdin until it ends.
+pub(crate) async fn serve() {
+    let out: Out = Arc::new(tokio::sync::Mutex::new(tokio::io::stdout()));
+    let hello = json!({
+        "type": "hello",
+        "protocol": 1,
+        "sdk": "rust",
+        "sdk_name": SDK_NAME,
+        "sdk_version": SDK_VERSION,
+        "capabilities": CAPABILITIES,
+    });
+    write_line(&out, &hello).await;
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut tasks = tokio::task::JoinSet::new();
+    let signals = Signals::default();
+    loop {
+        match lines.next_line().await {
+            Ok(Some(line)) if line.trim().is_empty() => {}
+            Ok(Some(line)) => {
+                let parsed: Option<Value> = serde_json::from_str(&line).ok();
+                if let Some(id) = cancel_line(parsed.as_ref()) {
+                    signals.cancel(&id);
+                    continue;
+                }
+                let token = sdk::CancellationToken::new();
+                let signal = on_signal_id(parsed.as_ref());
+                if let Some(id) = &signal {
+                    signals.register(id, &token);
+                }
+                let out = out.clone();
+                let signals = signals.clone();
+                tasks.spawn(async move {
+                    let result = answer(line, token).await;
+                    if let Some(id) = &signal {
+                        signals.forget(id);
+                    }
+                    write_line(&out, &result).await;
+                });
+            }
+            Ok(None) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                let message = format!("a case line is not valid UTF-8: {e}");
+                write_line(&out, &json!({"type": "log", "message": message})).await;
+            }
+            Err(e) => {
+                eprintln!("polysdk_driver: cannot read stdin: {e}");
+                break;
+            }
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined {
+            eprintln!("polysdk_driver: a writer task failed: {e}");
+        }
+    }
+}
+
+/// The cancellation tokens of the cases in flight that are cancelled on the runner's signal
+/// (`cancel: {"on_signal": true}`), by case id.
+#[derive(Clone, Default)]
+struct Signals(Arc<std::sync::Mutex<std::collections::HashMap<String, sdk::CancellationToken>>>);
+
+impl Signals {
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut std::collections::HashMap<String, sdk::CancellationToken>) -> R,
+    ) -> R {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut map)
+    }
+
+    fn register(&self, id: &str, token: &sdk::CancellationToken) {
+        self.with(|map| map.insert(id.to_owned(), token.clone()));
+    }
+
+    fn forget(&self, id: &str) {
+        self.with(|map| map.remove(id));
+    }
+
+    /// Cancels a case in flight; a finished or unknown case is ignored.
+    fn cancel(&self, id: &str) {
+        if let Some(token) = self.with(|map| map.remove(id)) {
+            token.cancel();
+        }
+    }
+}
+
+/// The case id of a `{"type": "cancel", "id": ...}` line.
+fn cancel_line(line: Option<&Value>) -> Option<String> {
+    let line = line?;
+    (line.get("type").and_then(Value::as_str) == Some("cancel"))
+        .then(|| line.get("id").map(Value::to_string).unwrap_or_default())
+}
+
+/// The id of a case line cancelled on the runner's signal.
+fn on_signal_id(line: Option<&Value>) -> Option<String> {
+    let line = line?;
+    let on_signal = line
+        .get("cancel")
+        .and_then(|c| c.get("on_signal"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    on_signal.then(|| line.get("id").map(Value::to_string).unwrap_or_default())
+}
+
+async fn write_line(out: &Out, value: &Value) {
+    let mut line = value.to_string();
+    line.push('\n');
+    let mut out = out.lock().await;
+    let written = match out.write_all(line.as_bytes()).await {
+        Ok(()) => out.flush().await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = written {
+        eprintln!("polysdk_driver: cannot write stdout: {e}");
+    }
+}
+
+/// The line answering one case line: a result, or a log line when no id can be read.
+async fn answer(line: String, token: sdk::CancellationToken) -> Value {
+    let case: Value = match serde_json::from_str(&line) {
+        Ok(case) => case,
+        Err(e) => return json!({"type": "log", "message": format!("unreadable case line: {e}")}),
+    };
+    let Some(id) = case.get("id").filter(|id| !id.is_null()).cloned() else {
+        return json!({"type": "log", "message": "a case line without an id"});
+    };
+    if case.get("type").and_then(Value::as_str) != Some("case") {
+        return result(
+            id,
+            Outcome::DriverError("the line's type is not \"case\"".to_owned()),
+        );
+    }
+    // The case runs in its own task, so that a panic becomes this case's driver_error.
+    let outcome = match tokio::spawn(run_case(case, token)).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(message)) => Outcome::DriverError(message),
+        Err(e) => Outcome::DriverError(format!("the case's task failed: {e}")),
+    };
+    result(id, outcome)
+}
+
+/// What happened to one case.
+pub(crate) enum Outcome {
+    /// The SDK was called: its value or error, with what was consumed.
+    Done(Box<Report>),
+    /// The driver cannot express the case.
+    Unsupported(String),
+    /// The driver itself failed, e.g. on arguments it could not decode.
+    DriverError(String),
+}
+
+#[derive(Default)]
+pub(crate) struct Report {
+    /// The value of a call.
+    value: Option<Value>,
+    /// `pages`, `items` or `events` with what was received.
+    list: Option<(&'static str, Vec<Value>)>,
+    http_status: Option<u16>,
+    response_headers: Option<Map<String, Value>>,
+    attempts: Option<u32>,
+    error: Option<sdk::Error>,
+    elapsed_ms: f64,
+}
+
+fn result(id: Value, outcome: Outcome) -> Value {
+    let mut line = Map::new();
+    line.insert("type".to_owned(), json!("result"));
+    line.insert("id".to_owned(), id);
+    match outcome {
+        Outcome::Unsupported(message) => {
+            line.insert("outcome".to_owned(), json!("unsupported"));
+            line.insert("message".to_owned(), json!(message));
+        }
+        Outcome::DriverError(message) => {
+            line.insert("outcome".to_owned(), json!("driver_error"));
+            line.insert("message".to_owned(), json!(message));
+        }
+        Outcome::Done(report) => {
+            let report = *report;
+            if let Some((name, list)) = report.list {
+                line.insert(name.to_owned(), Value::Array(list));
+            }
+            line.insert("attempts".to_owned(), json!(report.attempts));
+            line.insert("elapsed_ms".to_owned(), json!(report.elapsed_ms));
+            match report.error {
+                Some(e) => {
+                    line.insert("outcome".to_owned(), json!("error"));
+                    line.insert("error".to_owned(), error_json(&e));
+                }
+                None => {
+                    line.insert("outcome".to_owned(), json!("ok"));
+                    if let Some(value) = report.value {
+                        line.insert("value".to_owned(), value);
+                    }
+                    if let Some(status) = report.http_status {
+                        line.insert("http_status".to_owned(), json!(status));
+                    }
+                    if let Some(headers) = report.response_headers {
+                        line.insert("response_headers".to_owned(), Value::Object(headers));
+                    }
+                }
+            }
+        }
+    }
+    Value::Object(line)
+}
+
+fn error_json(e: &sdk::Error) -> Value {
+    let api = e.api();
+    let mut error = json!({
+        "kind": e.kind(),
+        "status": e.status(),
+        "code": api.and_then(|api| api.code.clone()),
+        "message": e.to_string(),
+        "request_id": api.and_then(|api| api.request_id.clone()),
+        "debug": format!("{e:?}"),
+    });
+    // A Connect error's details, raw, when the server sent them.
+    if let (Some(details), Some(object)) = (
+        api.and_then(|api| api.details.clone()),
+        error.as_object_mut(),
+    ) {
+        object.insert("details".to_owned(), details);
+    }
+    error
+}
+
+// Cases ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Mode {
+    Call,
+    Pages,
+    Items,
+    Stream,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Cancel {
+    Never,
+    BeforeSend,
+    AfterMs(u64),
+    AfterEvents(usize),
+    /// Cancelled when the runner sends `{"type": "cancel", "id": <case id>}`.
+    OnSignal,
+}
+
+/// How to run one case, besides the operation's arguments.
+pub(crate) struct Ctl {
+    pub(crate) mode: Mode,
+    take: Option<usize>,
+    cancel: Cancel,
+    token: sdk::CancellationToken,
+    options: sdk::RequestOptions,
+}
+
+impl Ctl {
+    /// The per-call options, holding the case's cancellation token.
+    pub(crate) fn options(&self) -> sdk::RequestOptions {
+        self.options.clone().cancellation(self.token.clone())
+    }
+
+    /// The per-call options with the arguments the SDK takes as options rather than parameters:
+    /// the idempotency-key header (`idempotency`) and the resume header of an event stream
+    /// (`resume`), each by its contract name.
+    pub(crate) fn call_options(
+        &self,
+        a: &mut Args,
+        idempotency: Option<&str>,
+        resume: Option<&str>,
+    ) -> Result<sdk::RequestOptions, String> {
+        let mut options = self.options();
+        if let Some(name) = idempotency {
+            if let Some(key) = a.arg::<String>(name)? {
+                options = options.idempotency_key(key);
+            }
+        }
+        if let Some(name) = resume {
+            if let Some(id) = a.arg::<String>(name)? {
+                options = options.header(name, id);
+            }
+        }
+        Ok(options)
+    }
+
+    /// Starts the clock and the cancellation plan, just before the call; the timer stops with
+    /// the returned guard.
+    fn begin(&self) -> Started {
+        let start = Instant::now();
+        let mut timer = None;
+        match self.cancel {
+            Cancel::BeforeSend => self.token.cancel(),
+            Cancel::AfterMs(ms) => {
+                let token = self.token.clone();
+                timer = Some(tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    token.cancel();
+                }));
+            }
+            Cancel::Never | Cancel::AfterEvents(_) | Cancel::OnSignal => {}
+        }
+        Started { start, timer }
+    }
+
+    fn taken(&self, count: usize) -> bool {
+        self.take.is_some_and(|take| count >= take)
+    }
+}
+
+struct Started {
+    start: Instant,
+    timer: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Started {
+    fn finish(&self, mut report: Report) -> Outcome {
+        report.elapsed_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        Outcome::Done(Box::new(report))
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Some(timer) = self.timer.take() {
+            timer.abort();
+        }
+    }
+}
+
+async fn run_case(case: Value, token: sdk::CancellationToken) -> Result<Outcome, String> {
+    let operation = match case.get("operation") {
+        Some(Value::String(op)) => op.clone(),
+        _ => return Err("the case has no \"operation\" string".to_owned()),
+    };
+    let mode = match case.get("mode") {
+        None | Some(Value::Null) => Mode::Call,
+        Some(Value::String(mode)) => match mode.as_str() {
+            "call" => Mode::Call,
+            "pages" => Mode::Pages,
+            "items" => Mode::Items,
+            "stream" => Mode::Stream,
+            other => return Ok(Outcome::Unsupported(format!("unknown mode {other:?}"))),
+        },
+        Some(other) => return Err(format!("\"mode\" must be a string, not {other}")),
+    };
+    let take = match case.get("take") {
+        None | Some(Value::Null) => None,
+        Some(take) => Some(
+            take.as_u64()
+                .and_then(|t| usize::try_from(t).ok())
+                .ok_or_else(|| format!("\"take\" must be a count, not {take}"))?,
+        ),
+    };
+    let cancel = cancel_plan(case.get("cancel"))?;
+    if matches!(cancel, Cancel::AfterEvents(_)) && mode != Mode::Stream {
+        return Ok(Outcome::Unsupported(
+            "cancel after_events applies to mode stream only".to_owned(),
+        ));
+    }
+    let options = request_options(case.get("request"))?;
+    let a = Args::new(case.get("args"))?;
+    let client = match build_client(case.get("base_url"), case.get("client"))? {
+        Ok(client) => client,
+        Err(e) => {
+            let started = Started {
+                start: Instant::now(),
+                timer: None,
+            };
+            let report = Report {
+                error: Some(e),
+                ..Report::default()
+            };
+            return Ok(started.finish(report));
+        }
+    };
+    let c = Ctl {
+        mode,
+        take,
+        cancel,
+        token,
+        options,
+    };
+    dispatch(&operation, &client, a, &c).await
+}
+
+fn cancel_plan(cancel: Option<&Value>) -> Result<Cancel, String> {
+    let Some(cancel) = cancel.filter(|c| !c.is_null()) else {
+        return Ok(Cancel::Never);
+    };
+    let Some(plan) = cancel.as_object() else {
+        return Err(format!("\"cancel\" must be an object, not {cancel}"));
+    };
+    let count = |key: &str| {
+        plan.get(key)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| format!("cancel {key:?} must be a count"))
+    };
+    if plan
+        .get("before_send")
+        .is_some_and(|v| v.as_bool() == Some(true))
+    {
+        Ok(Cancel::BeforeSend)
+    } else if plan
+        .get("on_signal")
+        .is_some_and(|v| v.as_bool() == Some(true))
+    {
+        Ok(Cancel::OnSignal)
+    } else if plan.contains_key("after_ms") {
+        Ok(Cancel::AfterMs(count("after_ms")?))
+    } else if plan.contains_key("after_events") {
+        let n = usize::try_from(count("after_events")?).map_err(|e| e.to_string())?;
+        Ok(Cancel::AfterEvents(n))
+    } else if plan.is_empty() || plan.get("before_send") == Some(&Value::Bool(false)) {
+        Ok(Cancel::Never)
+    } else {
+        Err(format!("unknown cancellation plan {cancel}"))
+    }
+}
+
+fn object<'v>(
+    value: Option<&'v Value>,
+    what: &str,
+) -> Result<Option<&'v Map<String, Value>>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(other) => Err(format!("{what} must be an object, not {other}")),
+    }
+}
+
+fn member<'v>(map: Option<&'v Map<String, Value>>, key: &str) -> Option<&'v Value> {
+    map.and_then(|m| m.get(key)).filter(|v| !v.is_null())
+}
+
+fn text(value: &Value, what: &str) -> Result<String, String> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{what} must be a string, not {value}"))
+}
+
+fn millis(value: &Value, what: &str) -> Result<Duration, String> {
+    value
+        .as_f64()
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .ok_or_else(|| format!("{what} must be a non-negative number of milliseconds, not {value}"))
+}
+
+fn retries(value: &Value, what: &str) -> Result<u32, String> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| format!("{what} must be a count, not {value}"))
+}
+
+fn bytes_limit(value: &Value, what: &str) -> Result<u64, String> {
+    value
+        .as_u64()
+        .ok_or_else(|| format!("{what} must be a count of bytes, not {value}"))
+}
+
+fn header_pairs(
+    map: Option<&Map<String, Value>>,
+    what: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let mut found = Vec::new();
+    if let Some(headers) = object(member(map, "headers"), what)? {
+        for (name, value) in headers {
+            found.push((name.clone(), text(value, &format!("{what} {name:?}"))?));
+        }
+    }
+    Ok(found)
+}
+
+fn request_options(request: Option<&Value>) -> Result<sdk::RequestOptions, String> {
+    let request = object(request, "\"request\"")?;
+    let mut options = sdk::RequestOptions::new();
+    if let Some(ms) = member(request, "timeout_ms") {
+        options = options.timeout(millis(ms, "request timeout_ms")?);
+    }
+    if let Some(n) = member(request, "max_retries") {
+        options = options.max_retries(retries(n, "request max_retries")?);
+    }
+    for (name, value) in header_pairs(request, "request headers")? {
+        options = options.header(name, value);
+    }
+    if let Some(key) = member(request, "idempotency_key") {
+        options = options.idempotency_key(text(key, "request idempotency_key")?);
+    }
+    if let Some(limit) = member(request, "max_response_bytes") {
+        options = options.max_response_bytes(bytes_limit(limit, "request max_response_bytes")?);
+    }
+    Ok(options)
+}
+
+/// Serialises client construction, the only time the driver changes its environment.
+static ENV_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A fresh client for one case; the outer error is the driver's, the inner one the SDK's.
+fn build_client(
+    base_url: Option<&Value>,
+    client: Option<&Value>,
+) -> Result<Result<sdk::Client, sdk::Error>, String> {
+    let client = object(client, "\"client\"")?;
+    let mut builder = sdk::Client::builder();
+    if let Some(url) = base_url.filter(|v| !v.is_null()) {
+        builder = builder.base_url(text(url, "\"base_url\"")?);
+    }
+    if let Some(token) = member(client, "bearer_token") {
+        builder = builder.bearer_token(text(token, "client bearer_token")?);
+    }
+    if let Some(key) = member(client, "api_key") {
+        builder = builder.api_key(text(key, "client api_key")?);
+    }
+    if let Some(ms) = member(client, "timeout_ms") {
+        builder = builder.timeout(millis(ms, "client timeout_ms")?);
+    }
+    if let Some(n) = member(client, "max_retries") {
+        builder = builder.max_retries(retries(n, "client max_retries")?);
+    }
+    if let Some(limit) = member(client, "max_response_bytes") {
+        builder = builder.max_response_bytes(bytes_limit(limit, "client max_response_bytes")?);
+    }
+    for (name, value) in header_pairs(client, "client headers")? {
+        builder = builder.default_header(name, value);
+    }
+    let mut env = Vec::new();
+    if let Some(vars) = object(member(client, "env"), "client env")? {
+        for (name, value) in vars {
+            let value = match value {
+                Value::Null => None,
+                other => Some(text(other, &format!("client env {name:?}"))?),
+            };
+            if name.is_empty()
+                || name.contains(['=', '\0'])
+                || value.as_ref().is_some_and(|v| v.contains('\0'))
+            {
+                return Err(format!("client env {name:?} cannot be set"));
+            }
+            env.push((name.clone(), value));
+        }
+    }
+    // Every client is built under the lock, so a case never sees another case's variables. The
+    // variables are set only while the lock is held and restored before it is released.
+    let _guard = ENV_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let saved: Vec<(String, Option<std::ffi::OsString>)> = env
+        .iter()
+        .map(|(name, _)| (name.clone(), std::env::var_os(name)))
+        .collect();
+    for (name, value) in &env {
+        set_env(name, value.as_deref().map(std::ffi::OsStr::new));
+    }
+    let built = builder.build();
+    for (name, value) in saved.iter().rev() {
+        set_env(name, value.as_deref());
+    }
+    Ok(built)
+}
+
+/// Sets or removes one environment variable; only called with `ENV_LOCK` held.
+///
+/// Safety argument: `std::env::set_var` and `remove_var` are unsound only when another thread
+/// reads the environment at the same time without Rust's own environment lock, i.e. through
+/// libc (`getenv` inside `getaddrinfo` and the like). Every read this driver relies on (the SDK's
+/// `<PREFIX>_*` defaults and reqwest's proxy variables, both read by `ClientBuilder::build`)
+/// happens under `ENV_LOCK`, through `std::env`, which takes Rust's environment lock. The
+/// conformance mock is reached by IP address, so no name resolution (the libc reader) runs
+/// while a case's variables are set; the window is the few microseconds of one `build`.
+fn set_env(name: &str, value: Option<&std::ffi::OsStr>) {
+    // SAFETY: see the function's documentation. From edition 2024 on these functions are
+    // unsafe; in earlier editions the block is merely unused.
+    #[allow(unused_unsafe)]
+    unsafe {
+        match value {
+            Some(value) => std::env::set_var(name, value),
+            None => std::env::remove_var(name),
+        }
+    }
+}
+
+// Arguments -----------------------------------------------------------------------------------
+
+/// A case's `args`, decoded on demand into each parameter's Rust type; `finish` refuses keys
+/// that no parameter took, so a misspelt argument is a driver_error rather than silently unset.
+pub(crate) struct Args {
+    args: Map<String, Value>,
+    used: std::collections::BTreeSet<String>,
+    parts_used: std::collections::BTreeSet<String>,
+    parts: bool,
+}
+
+fn decode<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T, String> {
+    T::deserialize(value).map_err(|e| format!("cannot decode {what}: {e}"))
+}
+
+fn decode_base64(value: &Value, what: &str) -> Result<Vec<u8>, String> {
+    let encoded = text(value, what)?;
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded.as_bytes())
+        .map_err(|e| format!("{what} is not standard base64: {e}"))
+}
+
+/// A required argument.
+pub(crate) fn need<T>(value: Option<T>, name: &str) -> Result<T, String> {
+    value.ok_or_else(|| format!("missing required argument {name:?}"))
+}
+
+impl Args {
+    fn new(args: Option<&Value>) -> Result<Self, String> {
+        Ok(Args {
+            args: object(args, "\"args\"")?.cloned().unwrap_or_default(),
+            used: Default::default(),
+            parts_used: Default::default(),
+            parts: false,
+        })
+    }
+
+    /// A path, query, header or cookie parameter by its contract name; null is absent.
+    pub(crate) fn arg<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, String> {
+        self.used.insert(name.to_owned());
+        match self.args.get(name).filter(|v| !v.is_null()) {
+            Some(value) => decode(value, &format!("argument {name:?}")).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The request body, decoded with the SDK's own types.
+    pub(crate) fn body<T: DeserializeOwned>(&mut self) -> Result<Option<T>, String> {
+        self.arg("body")
+    }
+
+    /// A binary body from base64.
+    pub(crate) fn body_bytes(&mut self) -> Result<Option<sdk::Bytes>, String> {
+        self.used.insert("body".to_owned());
+        match self.args.get("body").filter(|v| !v.is_null()) {
+            Some(value) => Ok(Some(decode_base64(value, "the binary body")?.into())),
+            None => Ok(None),
+        }
+    }
+
+    fn part_value(&mut self, name: &str) -> Result<Option<&Value>, String> {
+        self.used.insert("body".to_owned());
+        self.parts = true;
+        self.parts_used.insert(name.to_owned());
+        let body = object(self.args.get("body"), "the multipart or form body")?;
+        Ok(member(body, name))
+    }
+
+    /// A field of a multipart body.
+    pub(crate) fn part<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, String> {
+        match self.part_value(name)? {
+            Some(value) => decode(value, &format!("body field {name:?}")).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A file of a multipart body: base64 text, or `{"base64", "filename", "content_type"}`.
+    pub(crate) fn part_file(&mut self, name: &str) -> Result<Option<sdk::FilePart>, String> {
+        let what = format!("body file {name:?}");
+        let Some(value) = self.part_value(name)?.cloned() else {
+            return Ok(None);
+        };
+        if value.is_string() {
+            return Ok(Some(sdk::FilePart::new(decode_base64(&value, &what)?)));
+        }
+        let file = object(Some(&value), &what)?;
+        let content = need(member(file, "base64"), &format!("{what} base64"))?;
+        let mut part = sdk::FilePart::new(decode_base64(content, &what)?);
+        if let Some(filename) = member(file, "filename") {
+            part = part.filename(text(filename, &format!("{what} filename"))?);
+        }
+        if let Some(content_type) = member(file, "content_type") {
+            part = part.content_type(text(content_type, &format!("{what} content_type"))?);
+        }
+        Ok(Some(part))
+    }
+
+    /// Refuses arguments that no parameter took.
+    pub(crate) fn finish(&self) -> Result<(), String> {
+        if let Some(unknown) = self.args.keys().find(|k| !self.used.contains(*k)) {
+            return Err(format!("the operation has no parameter {unknown:?}"));
+        }
+        if self.parts {
+            if let Some(body) = self.args.get("body").and_then(Value::as_object) {
+                if let Some(unknown) = body.keys().find(|k| !self.parts_used.contains(*k)) {
+                    return Err(format!("the body has no field {unknown:?}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+// Running calls -------------------------------------------------------------------------------
+
+fn canonical<T: Serialize>(value: &T) -> Result<Value, String> {
+    serde_json::to_value(value).map_err(|e| format!("cannot re-encode the SDK's value: {e}"))
+}
+
+fn response_headers(headers: &reqwest::header::HeaderMap) -> Map<String, Value> {
+    let mut found = Map::new();
+    for name in headers.keys() {
+        if let Some(value) = headers.get(name) {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            found.insert(name.as_str().to_ascii_lowercase(), Value::String(value));
+        }
+    }
+    found
+}
+
+pub(crate) fn unsupported_mode(c: &Ctl) -> Outcome {
+    Outcome::Unsupported(format!(
+        "mode {:?} does not apply to this operation",
+        c.mode
+    ))
+}
+
+/// One call: the decoded value with the response's status, headers and attempts.
+pub(crate) async fn call<T: Serialize>(
+    future: impl std::future::Future<Output = Result<sdk::Response<T>, sdk::Error>>,
+    c: &Ctl,
+) -> Outcome {
+    let started = c.begin();
+    let mut report = Report::default();
+    match future.await {
+        Ok(response) => {
+            let (data, meta) = response.into_parts();
+            report.value = match canonical(&data) {
+                Ok(value) => Some(value),
+                Err(message) => return Outcome::DriverError(message),
+            };
+            report.http_status = Some(meta.status);
+            report.response_headers = Some(response_headers(&meta.headers));
+            report.attempts = Some(meta.attempts);
+        }
+        Err(e) => {
+            report.attempts = e.attempts();
+            report.error = Some(e);
+        }
+    }
+    started.finish(report)
+}
+
+/// One call with a binary response, read whole and reported as base64.
+pub(crate) async fn call_binary(
+    future: impl std::future::Future<Output = Result<sdk::Response<sdk::Binary>, sdk::Error>>,
+    c: &Ctl,
+) -> Outcome {
+    let started = c.begin();
+    let mut report = Report::default();
+    match future.await {
+        Ok(response) => {
+            let (data, meta) = response.into_parts();
+            report.attempts = Some(meta.attempts);
+            match data.bytes().await {
+                Ok(bytes) => {
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+                    report.value = Some(json!({ "base64": encoded }));
+                    report.http_status = Some(meta.status);
+                    report.response_headers = Some(response_headers(&meta.headers));
+                }
+                Err(e) => report.error = Some(e),
+            }
+        }
+        Err(e) => {
+            report.attempts = e.attempts();
+            report.error = Some(e);
+        }
+    }
+    started.finish(report)
+}
+
+/// Page by page; attempts are the last page's (or the error's).
+pub(crate) async fn pages<P: Serialize>(
+    stream: impl Stream<Item = Result<sdk::Response<P>, sdk::Error>>,
+    c: &Ctl,
+) -> Outcome {
+    let started = c.begin();
+    let mut report = Report::default();
+    let mut list = Vec::new();
+    let mut stream = std::pin::pin!(stream);
+    while !c.taken(list.len()) {
+        match stream.next().await {
+            Some(Ok(page)) => {
+                report.attempts = Some(page.meta.attempts);
+                match canonical(&page.data) {
+                    Ok(value) => list.push(value),
+                    Err(message) => return Outcome::DriverError(message),
+                }
+            }
+            Some(Err(e)) => {
+                report.attempts = e.attempts();
+                report.error = Some(e);
+                break;
+            }
+            None => break,
+        }
+    }
+    report.list = Some(("pages", list));
+    started.finish(report)
+}
+
+/// Item by item over every page; attempts are known only from an error.
+pub(crate) async fn items<I: Serialize>(
+    stream: impl Stream<Item = Result<I, sdk::Error>>,
+    c: &Ctl,
+) -> Outcome {
+    let started = c.begin();
+    let mut report = Report::default();
+    let mut list = Vec::new();
+    let mut stream = std::pin::pin!(stream);
+    while !c.taken(list.len()) {
+        match stream.next().await {
+            Some(Ok(item)) => match canonical(&item) {
+                Ok(value) => list.push(value),
+                Err(message) => return Outcome::DriverError(message),
+            },
+            Some(Err(e)) => {
+                report.attempts = e.attempts();
+                report.error = Some(e);
+                break;
+            }
+            None => break,
+        }
+    }
+    report.list = Some(("items", list));
+    started.finish(report)
+}
+
+/// An event stream: each event's decoded data. The case's cancellation token (after_ms,
+/// on_signal, or after_events: cancelled once the N-th event is appended) ends the stream at
+/// the SDK's next pull, which reports `Cancelled`.
+pub(crate) async fn stream<T: Serialize + DeserializeOwned>(
+    future: impl std::future::Future<Output = Result<sdk::Response<sdk::EventStream<T>>, sdk::Error>>,
+    c: &Ctl,
+) -> Outcome {
+    let opened = async {
+        let (events, meta) = future.await?.into_parts();
+        Ok((
+            events.map(|event| event.map(|event| event.data)),
+            meta.attempts,
+        ))
+    };
+    consume(opened, c).await
+}
+
+/// A Connect server stream: each message, as the `stream` mode reports events.
+pub(crate) async fn messages<T: Serialize + DeserializeOwned>(
+    future: impl std::future::Future<Output = Result<sdk::Response<sdk::MessageStream<T>>, sdk::Error>>,
+    c: &Ctl,
+) -> Outcome {
+    let opened = async {
+        let (messages, meta) = future.await?.into_parts();
+        Ok((messages, meta.attempts))
+    };
+    consume(opened, c).await
+}
+
+/// Pulls a stream's items in the `stream` mode (see [`stream`]).
+async fn consume<T: Serialize, S: Stream<Item = Result<T, sdk::Error>>>(
+    opened: impl std::future::Future<Output = Result<(S, u32), sdk::Error>>,
+    c: &Ctl,
+) -> Outcome {
+    let started = c.begin();
+    let mut report = Report::default();
+    let mut list = Vec::new();
+    match opened.await {
+        Ok((events, attempts)) => {
+            report.attempts = Some(attempts);
+            let mut events = std::pin::pin!(events);
+            while !c.taken(list.len()) {
+                if c.cancel == Cancel::AfterEvents(list.len()) && !c.token.is_cancelled() {
+                    c.token.cancel();
+                }
+                match events.next().await {
+                    Some(Ok(data)) => match canonical(&data) {
+                        Ok(value) => list.push(value),
+                        Err(message) => return Outcome::DriverError(message),
+                    },
+                    Some(Err(e)) => {
+                        if let Some(attempts) = e.attempts() {
+                            report.attempts = Some(attempts);
+                        }
+                        report.error = Some(e);
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+        Err(e) => {
+            report.attempts = e.attempts();
+            report.error = Some(e);
+        }
+    }
+    report.list = Some(("events", list));
+    started.finish(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(value: Value) -> Args {
+        Args::new(Some(&value)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn unreadable_lines_are_logged_and_bad_cases_answered() {
+        let log = answer("{not json".to_owned(), sdk::CancellationToken::new()).await;
+        assert_eq!(log["type"], "log");
+        assert!(log["message"].as_str().unwrap().contains("unreadable"));
+        let no_id = answer(
+            r#"{"type":"case"}"#.to_owned(),
+            sdk::CancellationToken::new(),
+        )
+        .await;
+        assert_eq!(
+            no_id,
+            json!({"type": "log", "message": "a case line without an id"})
+        );
+        let wrong_type = answer(
+            r#"{"type":"hello","id":7}"#.to_owned(),
+            sdk::CancellationToken::new(),
+        )
+        .await;
+        assert_eq!(wrong_type["type"], "result");
+        assert_eq!(wrong_type["id"], 7);
+        assert_eq!(wrong_type["outcome"], "driver_error");
+        let no_operation = answer(
+            r#"{"type":"case","id":"x"}"#.to_owned(),
+            sdk::CancellationToken::new(),
+        )
+        .await;
+        assert_eq!(no_operation["outcome"], "driver_error");
+        assert!(no_operation["message"]
+            .as_str()
+            .unwrap()
+            .contains("operation"));
+    }
+
+    #[tokio::test]
+    async fn unknown_modes_and_misplaced_plans_are_unsupported() {
+        let mode = answer(
+            r#"{"type":"case","id":1,"operation":"x","mode":"fly"}"#.to_owned(),
+            sdk::CancellationToken::new(),
+        )
+        .await;
+        assert_eq!(mode["outcome"], "unsupported");
+        let events = r#"{"type":"case","id":2,"operation":"x","cancel":{"after_events":1}}"#;
+        assert_eq!(
+            answer(events.to_owned(), sdk::CancellationToken::new()).await["outcome"],
+            "unsupported"
+        );
+        let take = r#"{"type":"case","id":3,"operation":"x","take":-1}"#;
+        assert_eq!(
+            answer(take.to_owned(), sdk::CancellationToken::new()).await["outcome"],
+            "driver_error"
+        );
+        let unknown = r#"{"type":"case","id":4,"operation":"noSuchOperation","base_url":"http://127.0.0.1:9"}"#;
+        let unknown = answer(unknown.to_owned(), sdk::CancellationToken::new()).await;
+        assert_eq!(unknown["outcome"], "driver_error");
+        assert!(unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("noSuchOperation"));
+    }
+
+    #[test]
+    fn cancellation_plans() {
+        assert_eq!(cancel_plan(None).unwrap(), Cancel::Never);
+        assert_eq!(cancel_plan(Some(&Value::Null)).unwrap(), Cancel::Never);
+        assert_eq!(cancel_plan(Some(&json!({}))).unwrap(), Cancel::Never);
+        assert_eq!(
+            cancel_plan(Some(&json!({"before_send": false}))).unwrap(),
+            Cancel::Never
+        );
+        assert_eq!(
+            cancel_plan(Some(&json!({"before_send": true}))).unwrap(),
+            Cancel::BeforeSend
+        );
+        assert_eq!(
+            cancel_plan(Some(&json!({"after_ms": 5}))).unwrap(),
+            Cancel::AfterMs(5)
+        );
+        assert_eq!(
+            cancel_plan(Some(&json!({"after_events": 2}))).unwrap(),
+            Cancel::AfterEvents(2)
+        );
+        assert_eq!(
+            cancel_plan(Some(&json!({"on_signal": true}))).unwrap(),
+            Cancel::OnSignal
+        );
+        assert!(cancel_plan(Some(&json!({"after_ms": -1}))).is_err());
+        assert!(cancel_plan(Some(&json!({"sometime": 1}))).is_err());
+        assert!(cancel_plan(Some(&json!("now"))).is_err());
+    }
+
+    #[test]
+    fn request_and_client_options_are_checked() {
+        let request = json!({"timeout_ms": 250, "max_retries": 1, "headers": {"x-a": "b"}, "idempotency_key": "k", "max_response_bytes": 1024});
+        let shown = format!("{:?}", request_options(Some(&request)).unwrap());
+        assert!(shown.contains("250ms") && shown.contains("x-a"), "{shown}");
+        assert!(shown.contains("Some(1024)"), "{shown}");
+        assert!(request_options(Some(&json!({"max_response_bytes": -1}))).is_err());
+        let limited = build_client(
+            Some(&json!("http://127.0.0.1:9")),
+            Some(&json!({"max_response_bytes": 2048})),
+        );
+        assert_eq!(limited.unwrap().unwrap().max_response_bytes(), 2048);
+        assert!(build_client(None, Some(&json!({"max_response_bytes": "big"}))).is_err());
+        assert!(request_options(Some(&json!({"timeout_ms": "soon"}))).is_err());
+        assert!(request_options(Some(&json!({"headers": {"x-a": 1}}))).is_err());
+        assert!(request_options(Some(&json!([]))).is_err());
+        assert!(build_client(None, Some(&json!({"max_retries": -1}))).is_err());
+        assert!(build_client(None, Some(&json!({"env": {"A=B": "x"}}))).is_err());
+        let refused = build_client(Some(&json!("not a url")), None).unwrap();
+        assert_eq!(refused.unwrap_err().kind(), "invalid_request");
+        let built = build_client(
+            Some(&json!("http://127.0.0.1:9/p/")),
+            Some(&json!({"bearer_token": "t"})),
+        );
+        assert_eq!(built.unwrap().unwrap().base_url(), "http://127.0.0.1:9/p");
+    }
+
+    #[test]
+    fn environment_variables_apply_while_building_only() {
+        let name = "POLYSDK_DRIVER_ENGINE_TEST";
+        let client = json!({"env": {name: "set"}});
+        build_client(Some(&json!("http://127.0.0.1:9")), Some(&client))
+            .unwrap()
+            .unwrap();
+        assert!(std::env::var_os(name).is_none(), "restored after the build");
+    }
+
+    #[test]
+    fn arguments_decode_by_contract_name_and_unknown_ones_are_refused() {
+        let mut a = args(json!({"id": "a/b", "limit": 5, "gone": null}));
+        assert_eq!(a.arg::<String>("id").unwrap().as_deref(), Some("a/b"));
+        assert_eq!(a.arg::<i64>("limit").unwrap(), Some(5));
+        assert_eq!(a.arg::<i64>("absent").unwrap(), None);
+        assert!(a.finish().is_err(), "\"gone\" was not taken");
+        let mut a = args(json!({"limit": "five"}));
+        assert!(a.arg::<i64>("limit").unwrap_err().contains("limit"));
+        assert_eq!(
+            need(None::<u8>, "id").unwrap_err(),
+            "missing required argument \"id\""
+        );
+        assert!(Args::new(Some(&json!([1]))).is_err());
+    }
+
+    #[test]
+    fn bodies_parts_and_files() {
+        let mut a = args(
+            json!({"body": {"name": "n", "file": {"base64": "aGk=", "filename": "a.txt"}, "x": 1}}),
+        );
+        assert_eq!(a.part::<String>("name").unwrap().as_deref(), Some("n"));
+        assert!(a.part_file("file").unwrap().is_some());
+        assert_eq!(a.finish().unwrap_err(), "the body has no field \"x\"");
+        let mut a = args(json!({"body": "aGk="}));
+        assert_eq!(&a.body_bytes().unwrap().unwrap()[..], b"hi");
+        a.finish().unwrap();
+        let mut a = args(json!({"body": "not base64!"}));
+        assert!(a.body_bytes().unwrap_err().contains("base64"));
+        let mut a = args(json!({"body": {"k": [1, 2]}}));
+        assert_eq!(a.body::<Value>().unwrap(), Some(json!({"k": [1, 2]})));
+    }
+
+    #[test]
+    fn result_lines_are_canonical() {
+        let unsupported = result(json!("u"), Outcome::Unsupported("why".to_owned()));
+        assert_eq!(
+            unsupported,
+            json!({"type": "result", "id": "u", "outcome": "unsupported", "message": "why"})
+        );
+        let report = Report {
+            value: Some(json!({"a": 1})),
+            http_status: Some(200),
+            response_headers: Some(Map::new()),
+            attempts: Some(1),
+            elapsed_ms: 2.5,
+            ..Report::default()
+        };
+        let ok = result(json!(1), Outcome::Done(Box::new(report)));
+        assert_eq!(
+            ok,
+            json!({"type": "result", "id": 1, "outcome": "ok", "value": {"a": 1}, "http_status": 200,
+                   "response_headers": {}, "attempts": 1, "elapsed_ms": 2.5})
+        );
+        let report = Report {
+            list: Some(("items", vec![json!(1)])),
+            error: Some(sdk::Error::Cancelled),
+            ..Report::default()
+        };
+        let error = result(json!(2), Outcome::Done(Box::new(report)));
+        assert_eq!(error["outcome"], "error");
+        assert_eq!(error["items"], json!([1]));
+        assert_eq!(error["attempts"], Value::Null);
+        assert_eq!(error["error"]["kind"], "cancelled");
+        assert!(error.get("value").is_none());
+    }
+
+    #[test]
+    fn response_headers_are_lower_case() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("X-Request-Id", "r1".parse().unwrap());
+        assert_eq!(
+            response_headers(&headers),
+            json!({"x-request-id": "r1"}).as_object().unwrap().clone()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_sdk_error_is_reported_with_its_kind() {
+        let c = Ctl {
+            mode: Mode::Call,
+            take: None,
+            cancel: Cancel::BeforeSend,
+            token: sdk::CancellationToken::new(),
+            options: sdk::RequestOptions::new(),
+        };
+        let outcome = call(
+            async { Err::<sdk::Response<Value>, _>(sdk::Error::Cancelled) },
+            &c,
+        )
+        .await;
+        let line = result(json!("c"), outcome);
+        assert_eq!(line["outcome"], "error");
+        assert!(line["elapsed_ms"].as_f64().unwrap() >= 0.0);
+        assert_eq!(line["error"]["kind"], "cancelled");
+    }
+
+    #[test]
+    fn cancel_lines_reach_only_the_cases_waiting_for_them() {
+        let cancel = json!({"type": "cancel", "id": "c1"});
+        assert_eq!(cancel_line(Some(&cancel)).as_deref(), Some("\"c1\""));
+        assert_eq!(cancel_line(Some(&json!({"type": "case", "id": 1}))), None);
+        let case = json!({"type": "case", "id": "c1", "cancel": {"on_signal": true}});
+        assert_eq!(on_signal_id(Some(&case)).as_deref(), Some("\"c1\""));
+        assert_eq!(on_signal_id(Some(&json!({"type": "case", "id": 2}))), None);
+        let signals = Signals::default();
+        let token = sdk::CancellationToken::new();
+        signals.register("\"c1\"", &token);
+        signals.cancel("\"unknown\"");
+        assert!(!token.is_cancelled());
+        signals.cancel("\"c1\"");
+        assert!(token.is_cancelled());
+        let late = sdk::CancellationToken::new();
+        signals.register("2", &late);
+        signals.forget("2");
+        signals.cancel("2");
+        assert!(!late.is_cancelled(), "a finished case ignores its signal");
+    }
+
+    #[test]
+    fn idempotency_key_and_resume_header_arguments_become_options() {
+        let c = Ctl {
+            mode: Mode::Call,
+            take: None,
+            cancel: Cancel::Never,
+            token: sdk::CancellationToken::new(),
+            options: sdk::RequestOptions::new(),
+        };
+        let mut a = args(json!({"Idempotency-Key": "k-1", "Last-Event-ID": "41"}));
+        let options = c
+            .call_options(&mut a, Some("Idempotency-Key"), Some("Last-Event-ID"))
+            .unwrap();
+        a.finish().unwrap();
+        let shown = format!("{options:?}");
+        assert!(shown.contains("k-1") && shown.contains("41"), "{shown}");
+        let mut a = args(json!({"Idempotency-Key": "k-1"}));
+        c.call_options(&mut a, None, None).unwrap();
+        assert!(a.finish().is_err(), "not an argument of this operation");
+    }
+}

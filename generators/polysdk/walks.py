@@ -42,6 +42,27 @@ def array_items(api: ir.Api, t: ir.Type | None) -> ir.Type | None:
     return found.items if isinstance(found, ir.ArrayType) else None
 
 
+def type_refs(t: ir.Type | None) -> list[str]:
+    """The named types a type refers to, through nullables, arrays and maps."""
+    while isinstance(t, ir.Nullable | ir.ArrayType | ir.MapType):
+        t = t.inner if isinstance(t, ir.Nullable) else t.items if isinstance(t, ir.ArrayType) else t.values
+    return [t.name] if isinstance(t, ir.NamedRef) else []
+
+
+def definition_refs(definition: ir.Definition) -> list[str]:
+    """The named types a definition refers to: its fields' (and extra properties'), its variants'
+    or its alias target's."""
+    if isinstance(definition, ir.ObjectDef):
+        return [
+            r for t in (*(f.type for f in definition.fields), definition.additional) for r in type_refs(t)
+        ]
+    if isinstance(definition, ir.UnionDef):
+        return [r for v in definition.variants for r in type_refs(v.type)]
+    if isinstance(definition, ir.AliasDef):
+        return type_refs(definition.target)
+    return []
+
+
 def reachable(edges: dict[str, list[str]], roots: list[str]) -> set[str]:
     """The nodes of a directed graph reachable from `roots` (included) along `edges`."""
     pending = list(roots)

@@ -102,6 +102,7 @@ class _Builder:
         self.warnings: list[str] = []
         self.names: dict[str, str] = {}  # full proto name → IR type name
         self.synthesized: list[ir.NamedType] = []
+        self.defined: dict[str, ir.NamedType] = {}  # full proto name → its object, built once
         for file in descriptors.files:
             self._index_file(file)
 
@@ -187,6 +188,12 @@ class _Builder:
         return ir.NamedRef(self.type_name(full))
 
     def message_def(self, message: _Message) -> ir.NamedType:
+        """The message as an object, built (and its warnings given) once."""
+        if message.full not in self.defined:
+            self.defined[message.full] = self._object(message)
+        return self.defined[message.full]
+
+    def _object(self, message: _Message) -> ir.NamedType:
         fields = []
         proto = message.proto
         for i, field in enumerate(proto.field):
@@ -245,7 +252,7 @@ class _Builder:
                 continue
             for s, service in enumerate(file.service):
                 for m, method in enumerate(service.method):
-                    op = self.operation(file, service, (_SERVICE, s), method, (_SERVICE, s, _METHOD, m), used)
+                    op = self.operation(file, service, method, (_SERVICE, s, _METHOD, m), used)
                     if op is not None:
                         used.add(op.id)
                         yield op
@@ -254,7 +261,6 @@ class _Builder:
         self,
         file: descriptor_pb2.FileDescriptorProto,
         service: descriptor_pb2.ServiceDescriptorProto,
-        service_path: tuple[int, ...],
         method: descriptor_pb2.MethodDescriptorProto,
         path: tuple[int, ...],
         used: set[str],
@@ -341,12 +347,13 @@ class _Builder:
         fields = {f.name: f for f in request.proto.field} if request else {}
         path, variables = self.path_template(rpc, template)
         params = [self.path_param(rpc, method.input_type, var) for var in variables]
-        bound_top = {var.split(".")[0] for var in variables}
+        # The fields the path or the body carries; the others are query parameters.
+        carried = {var.split(".")[0] for var in variables}
         body = None
-        query_fields: list[descriptor_pb2.FieldDescriptorProto] = []
         if rule.body == "*":
-            body_type = self.star_body(method.input_type, bound_top)
+            body_type = self.star_body(method.input_type, carried)
             body = ir.RequestBody(required=True, contents=(ir.Content(_JSON, body_type),))
+            carried = set(fields)
         elif rule.body:
             body_field = fields.get(rule.body)
             if body_field is None:
@@ -357,10 +364,11 @@ class _Builder:
                 body = ir.RequestBody(
                     required=True, contents=(ir.Content(_JSON, self.field_type(body_field)),)
                 )
-            query_fields = [f for name, f in fields.items() if name not in bound_top and name != rule.body]
-        else:
-            query_fields = [f for name, f in fields.items() if name not in bound_top]
-        params.extend(p for p in (self.query_param(rpc, request, f) for f in query_fields) if p is not None)
+            carried.add(rule.body)
+        if request is not None:
+            for index, field in enumerate(request.proto.field):
+                param = None if field.name in carried else self.query_param(rpc, request, index, field)
+                params += [param] if param is not None else []
         return ir.Operation(
             http=ir.HttpBinding(http_method, path, status_errors=True),
             params=tuple(params),
@@ -398,11 +406,8 @@ class _Builder:
             self.warnings.append(
                 f"{rpc}: path variable {var!r} names no field of the request; sent as a string"
             )
-            param_type: ir.Type = _STRING
-            docs = ir.Docs()
-        else:
-            param_type, docs = walks.unwrap_nullable(self.single_type(field)), ir.Docs()
-        return ir.Param(var, ir.ParamLocation.PATH, param_type, True, "simple", False, docs)
+        param_type = _STRING if field is None else walks.unwrap_nullable(self.single_type(field))
+        return ir.Param(var, ir.ParamLocation.PATH, param_type, True, "simple", False)
 
     def field_path(self, input_type: str, var: str) -> descriptor_pb2.FieldDescriptorProto | None:
         message = self.messages.get(input_type)
@@ -431,13 +436,13 @@ class _Builder:
         return self._synthesize(f"{full.name}Body", ir.ObjectDef(kept), full.source, full.docs)
 
     def query_param(
-        self, rpc: str, request: _Message | None, field: descriptor_pb2.FieldDescriptorProto
+        self, rpc: str, request: _Message, index: int, field: descriptor_pb2.FieldDescriptorProto
     ) -> ir.Param | None:
         param_type = self.field_type(field)
         scalar = walks.unwrap_nullable(
             param_type.items if isinstance(param_type, ir.ArrayType) else param_type
         )
-        if isinstance(scalar, ir.NamedRef) and scalar.name not in {self.type_name(e) for e in self.enums}:
+        if isinstance(scalar, ir.NamedRef) and field.type != FDP.TYPE_ENUM:
             self.warnings.append(
                 f"{rpc}: message field {field.name!r} cannot be a query parameter in the SDKs; left out"
             )
@@ -447,8 +452,7 @@ class _Builder:
                 f"{rpc}: field {field.name!r} cannot be a query parameter in the SDKs; left out"
             )
             return None
-        index = list(request.proto.field).index(field) if request else 0
-        docs = self.docs(request.file, (*request.path, _FIELD, index)) if request else ir.Docs()
+        docs = self.docs(request.file, (*request.path, _FIELD, index))
         return ir.Param(
             field.json_name or field.name, ir.ParamLocation.QUERY, param_type, False, "form", True, docs
         )
@@ -539,40 +543,14 @@ def _title_and_version(package: str) -> tuple[str, str]:
 def _reachable_types(types: list[ir.NamedType], operations: tuple[ir.Operation, ...]) -> list[ir.NamedType]:
     """Only the types the operations use: a request message bound to a path and query is not a
     type of the SDK."""
-    edges = {t.name: sorted(_refs_of_definition(t.definition)) for t in types}
-    roots: list[str] = []
+    edges = {t.name: walks.definition_refs(t.definition) for t in types}
+    used: list[ir.Type | None] = []
     for op in operations:
-        for param in op.params:
-            roots.extend(_refs(param.type))
-        for content in op.body.contents if op.body else ():
-            roots.extend(_refs(content.type))
-        for response in op.responses:
-            for content in response.contents:
-                roots.extend(_refs(content.type))
-    reached = walks.reachable(edges, roots)
+        used += [param.type for param in op.params]
+        used += [content.type for content in (op.body.contents if op.body else ())]
+        used += [content.type for response in op.responses for content in response.contents]
+    reached = walks.reachable(edges, [name for t in used for name in walks.type_refs(t)])
     return [t for t in types if t.name in reached]
-
-
-def _refs(t: ir.Type | None) -> set[str]:
-    if isinstance(t, ir.NamedRef):
-        return {t.name}
-    if isinstance(t, ir.Nullable):
-        return _refs(t.inner)
-    if isinstance(t, ir.ArrayType):
-        return _refs(t.items)
-    if isinstance(t, ir.MapType):
-        return _refs(t.values)
-    return set()
-
-
-def _refs_of_definition(definition: ir.Definition) -> set[str]:
-    if isinstance(definition, ir.ObjectDef):
-        return {name for f in definition.fields for name in _refs(f.type)}
-    if isinstance(definition, ir.AliasDef):
-        return _refs(definition.target)
-    if isinstance(definition, ir.UnionDef):
-        return {name for v in definition.variants for name in _refs(v.type)}
-    return set()
 
 
 def build_api(descriptors: Descriptors) -> ir.Api:

@@ -235,7 +235,7 @@ service Orders {
 def test_the_orchestrator_contract_reads_with_one_warning() -> None:
     api = read_api(PROTO_SPEC)
     assert len(api.operations) == 23
-    assert [w for w in api.warnings] == [
+    assert list(api.warnings) == [
         "polysdk.orchestrator.v1.MessagingService/Converse: bidirectional-streaming methods need HTTP/2 "
         "end to end; the HTTP/1.1 SDKs leave this method out"
     ]

@@ -11,7 +11,7 @@ conformance kit checks the behaviour against the same shapes).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from polysdk import ir, walks
 
@@ -249,15 +249,11 @@ def _cursor_pagination(body: ir.ObjectDef, query: dict[str, str], base: Paginati
     # A next cursor that is always present and never null is a long-poll position, not a page.
     if has_more is None and not next_field.nullable and next_field.required:
         return None
-    return Pagination(
-        PageStyle.CURSOR,
-        base.item_type,
-        base.items_field,
+    return replace(
+        base,
         cursor_param=cursor,
         next_cursor_field=next_field.wire_name,
         has_more_field=has_more.wire_name if has_more is not None else None,
-        limit_param=base.limit_param,
-        cursor_in_body=base.cursor_in_body,
     )
 
 
@@ -266,14 +262,11 @@ def _offset_pagination(body: ir.ObjectDef, query: dict[str, str], base: Paginati
         return None
     fields = {f.wire_name.lower(): f for f in body.fields}
     total = fields.get("total") or fields.get("total_count")
-    return Pagination(
-        PageStyle.OFFSET,
-        base.item_type,
-        base.items_field,
+    return replace(
+        base,
+        style=PageStyle.OFFSET,
         offset_param=query["offset"],
-        limit_param=base.limit_param,
         total_field=total.wire_name if total is not None else None,
-        cursor_in_body=base.cursor_in_body,
     )
 
 

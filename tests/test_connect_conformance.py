@@ -22,16 +22,15 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from polysdk.frontends.proto.descriptors import include_paths
 from polysdk.generate import Request, generate
 from tests.conftest import IN_CI, ROOT, require_tool
+from tests.interop.harness import SetupError, go_install, pinned_version, protoc, run_step
 
 # Not in CI yet: the SDKs pass 63 (Go), 67 (TypeScript) and 61 (Rust) of the suite's 68 cases;
 # the failures are SDK defects listed in the README (stream trailers, the stream deadline, Rust's
@@ -46,63 +45,22 @@ SUITE_VERSION = "v1.0.7"
 HERE = ROOT / "tests" / "connect_conformance"
 CONFIG = HERE / "config.yaml"
 CACHE = ROOT / ".cache" / "connect_conformance"
-GO_BIN = ROOT / ".cache" / "go-bin"
 SERVICE_PROTO = "connectrpc/conformance/v1/service.proto"
 # The Go client's own packages for the suite's messages (protoc-gen-go, at build time).
 GO_MODULE = "polysdk.test/connectconformance"
 GO_PROTOS = ("config", "service", "client_compat")
 LANGUAGES = ("go", "typescript", "rust")
 # Bounds on hangs, never used to wait for something to happen.
-BUILD_TIMEOUT_S = 1800
 RUN_TIMEOUT_S = 900
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
 FAILED = re.compile(r"^FAILED: (.+?):?$", re.MULTILINE)
 
 
-class BuildError(Exception):
-    """A step of building the suite or a client failed; the message names its log."""
-
-
 def _skip_or_fail(message: str) -> None:
     if IN_CI:
         pytest.fail(f"{message}, and CI=true forbids skipping the Connect conformance tier")
     pytest.skip(message)
-
-
-def _run(argv: list[str], *, cwd: Path, log: Path, env: dict[str, str] | None = None) -> str:
-    """Runs a build step, appending its output to log; returns its stdout and stderr."""
-    done = subprocess.run(
-        argv,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-        check=False,
-    )
-    with log.open("a", encoding="utf-8") as out:
-        out.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}")
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
-        raise BuildError(f"`{' '.join(argv)}` failed (exit {done.returncode}); see {log}\n{tail}")
-    return done.stdout
-
-
-def _installed_version(go: str, binary: Path, module: str) -> str | None:
-    if not binary.exists():
-        return None
-    done = subprocess.run([go, "version", "-m", str(binary)], capture_output=True, text=True, check=False)
-    found = re.search(rf"^\s*mod\s+{re.escape(module)}\s+(\S+)", done.stdout, re.MULTILINE)
-    return found.group(1) if found else None
-
-
-def _go_install(go: str, module: str, package: str, version: str, log: Path) -> Path:
-    """`go install package@version` into .cache/go-bin, unless that version is there already."""
-    binary = GO_BIN / package.rsplit("/", 1)[-1]
-    if _installed_version(go, binary, module) != version:
-        _run([go, "install", f"{package}@{version}"], cwd=ROOT, env={"GOBIN": str(GO_BIN)}, log=log)
-    return binary
 
 
 def _fresh(path: Path) -> Path:
@@ -132,12 +90,12 @@ def suite() -> Suite:
     log = CACHE / "build.log"
     log.write_text("", encoding="utf-8")
     try:
-        binary = _go_install(go, SUITE_MODULE, f"{SUITE_MODULE}/cmd/connectconformance", SUITE_VERSION, log)
+        binary = go_install(go, SUITE_MODULE, f"{SUITE_MODULE}/cmd/connectconformance", SUITE_VERSION, log)
         # The protos ship in the module: `go mod download -json` names its folder.
         info = json.loads(
-            _run([go, "mod", "download", "-json", f"{SUITE_MODULE}@{SUITE_VERSION}"], cwd=ROOT, log=log)
+            run_step([go, "mod", "download", "-json", f"{SUITE_MODULE}@{SUITE_VERSION}"], cwd=ROOT, log=log)
         )
-    except BuildError as exc:
+    except SetupError as exc:
         pytest.fail(f"connectconformance could not be installed: {exc}")
     proto_root = Path(info["Dir"]) / "proto"
     assert (proto_root / SERVICE_PROTO).is_file(), f"{SUITE_MODULE}@{SUITE_VERSION} ships no {SERVICE_PROTO}"
@@ -156,24 +114,10 @@ def suite() -> Suite:
 
 def _protoc(suite: Suite, *args: str) -> list[str]:
     """The grpcio-tools protoc with the suite's protos and the well-known types on its path."""
-    return [
-        sys.executable,
-        "-m",
-        "grpc_tools.protoc",
-        f"-I{suite.proto_root}",
-        *(f"-I{folder}" for folder in include_paths(())),
-        *args,
-    ]
+    return protoc((suite.proto_root,), *args)
 
 
 # --- The clients under test -------------------------------------------------------------------
-
-
-def _go_pinned(module: str) -> str:
-    text = (HERE / "go" / "go.mod").read_text(encoding="utf-8")
-    found = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", text, re.MULTILINE)
-    assert found is not None, f"tests/connect_conformance/go/go.mod does not require {module}"
-    return found.group(1)
 
 
 def build_go(suite: Suite) -> list[str]:
@@ -182,8 +126,8 @@ def build_go(suite: Suite) -> list[str]:
     for name in ("go.mod", "go.sum", "main.go"):
         shutil.copy(HERE / "go" / name, build / name)
     shutil.copytree(suite.sdk_root / "go", build / "sdk")
-    version = _go_pinned("google.golang.org/protobuf")
-    plugin = _go_install(
+    version = pinned_version(HERE / "go" / "go.mod", "google.golang.org/protobuf")
+    plugin = go_install(
         suite.go,
         "google.golang.org/protobuf",
         "google.golang.org/protobuf/cmd/protoc-gen-go",
@@ -192,7 +136,7 @@ def build_go(suite: Suite) -> list[str]:
     )
     package = f"{GO_MODULE}/gen/conformancev1;conformancev1"
     files = [f"connectrpc/conformance/v1/{name}.proto" for name in GO_PROTOS]
-    _run(
+    run_step(
         _protoc(
             suite,
             f"--plugin=protoc-gen-go={plugin}",
@@ -204,7 +148,7 @@ def build_go(suite: Suite) -> list[str]:
         cwd=ROOT,
         log=suite.log,
     )
-    _run([suite.go, "build", "-o", str(build / "client"), "."], cwd=build, log=suite.log)
+    run_step([suite.go, "build", "-o", str(build / "client"), "."], cwd=build, log=suite.log)
     return [str(build / "client")]
 
 
@@ -220,7 +164,7 @@ def build_typescript(suite: Suite) -> list[str]:
         shutil.copy(HERE / "typescript" / name, build / name)
     shutil.copytree(HERE / "typescript" / "src", build / "src")
     shutil.copytree(suite.sdk_root / "typescript", build / "sdk")
-    _run(
+    run_step(
         _protoc(
             suite,
             "--include_imports",
@@ -230,9 +174,9 @@ def build_typescript(suite: Suite) -> list[str]:
         cwd=ROOT,
         log=suite.log,
     )
-    _run([tsc, "-p", "sdk/tsconfig.json"], cwd=build, log=suite.log)
-    _run([npm, "ci", "--no-audit", "--no-fund"], cwd=build, log=suite.log)
-    _run([tsc, "-p", "tsconfig.json"], cwd=build, log=suite.log)
+    run_step([tsc, "-p", "sdk/tsconfig.json"], cwd=build, log=suite.log)
+    run_step([npm, "ci", "--no-audit", "--no-fund"], cwd=build, log=suite.log)
+    run_step([tsc, "-p", "tsconfig.json"], cwd=build, log=suite.log)
     return [node, str(build / "dist" / "main.js")]
 
 
@@ -246,7 +190,7 @@ def build_rust(suite: Suite) -> list[str]:
     shutil.copytree(HERE / "rust" / "src", build / "src")
     shutil.copytree(suite.sdk_root / "rust", build / "sdk")
     descriptors = build / "conformance.binpb"
-    _run(
+    run_step(
         _protoc(
             suite,
             "--include_imports",
@@ -259,7 +203,7 @@ def build_rust(suite: Suite) -> list[str]:
     # Not --locked: Cargo.lock pins the client's own crates, the SDK's may move with the runtime.
     # The tests session's shared target directory when set (the SDK's crates compile once).
     target = Path(os.environ.get("CARGO_TARGET_DIR") or CACHE / "rust-target")
-    _run(
+    run_step(
         [cargo, "build", "--release", "--quiet"],
         cwd=build,
         env={"CARGO_TARGET_DIR": str(target)},
@@ -341,7 +285,7 @@ def test_connect_conformance(suite: Suite, language: str) -> None:
     documented unsupported feature (known_failing/<language>.txt)."""
     try:
         command = BUILDERS[language](suite)
-    except BuildError as exc:
+    except SetupError as exc:
         pytest.fail(f"the {language} client under test could not be built: {exc}")
     outcome = run_suite(suite, language, command)
     assert outcome.failed >= 0, (

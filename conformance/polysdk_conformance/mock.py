@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -442,8 +442,8 @@ async def _respond(
             action.kind, "application/octet-stream"
         )
         # No default type on an empty body: a 204 with a Content-Type is itself an oddity.
-        if action.body and not any(name.lower() == "content-type" for name, _ in headers):
-            headers.append(("Content-Type", default_type))
+        if action.body:
+            _default_header(headers, "Content-Type", default_type)
         body = action.body
         if action.gzip:
             body = _gzip(body)
@@ -486,59 +486,51 @@ async def _respond(
 async def _stream_events(
     request: web.Request, action: ResponseAction, headers: list[tuple[str, str]]
 ) -> web.StreamResponse:
+    _default_header(headers, "Content-Type", "text/event-stream")
+    _default_header(headers, "Cache-Control", "no-cache")
+    played = action.events if action.drop_after is None else action.events[: action.drop_after]
+    return await _stream(request, action, headers, ((event.delay_ms, event.encode()) for event in played))
+
+
+async def _stream_connect(
+    request: web.Request, action: ResponseAction, headers: list[tuple[str, str]]
+) -> web.StreamResponse:
+    """A Connect server stream: envelopes as scripted, the end-of-stream envelope among them (or
+    none, a cut envelope, or a held stream)."""
+    _default_header(headers, "Content-Type", CONNECT_STREAM_MEDIA)
+    return await _stream(
+        request, action, headers, ((item.delay_ms, item.encode()) for item in action.envelopes)
+    )
+
+
+async def _stream(
+    request: web.Request,
+    action: ResponseAction,
+    headers: list[tuple[str, str]],
+    chunks: Iterable[tuple[int, bytes]],
+) -> web.StreamResponse:
+    """A streamed body: each chunk written after its delay (ms), then the end of the body -- or a
+    dropped connection (sse drop_after: no terminating chunk, the client sees EOF), or a held one
+    (`hold`: open until the client leaves). A client that stops reading (take, cancellation, a
+    limit) ends it early: not a mock error."""
     response = web.StreamResponse(status=action.status)
-    if not any(name.lower() == "content-type" for name, _ in headers):
-        headers.append(("Content-Type", "text/event-stream"))
     for name, value in headers:
         response.headers.add(name, value)
-    response.headers.setdefault("Cache-Control", "no-cache")
     try:
         await response.prepare(request)
-        for sent, event in enumerate(action.events):
-            if action.drop_after is not None and sent == action.drop_after:
-                break
-            if event.delay_ms:
-                await asyncio.sleep(event.delay_ms / 1000)
-            await response.write(event.encode())
+        for delay_ms, data in chunks:
+            if delay_ms:
+                await asyncio.sleep(delay_ms / 1000)
+            await response.write(data)
         if action.drop_after is not None and request.transport is not None:
-            request.transport.abort()  # a dropped stream: no terminating chunk, the client sees EOF
+            request.transport.abort()
             return response
         if action.hold:
             await _hold(request)
             return response
         await response.write_eof()
     except ConnectionError:  # reset, broken pipe, aiohttp's "Connection lost" and ClientConnectionResetError
-        pass  # the client stopped reading (take, cancellation, a limit): not a mock error
-    return response
-
-
-async def _stream_connect(
-    request: web.Request, action: ResponseAction, headers: list[tuple[str, str]]
-) -> web.StreamResponse:
-    """A Connect server stream: envelopes as scripted, then the end-of-stream envelope (or none,
-    a cut envelope, or a held stream)."""
-    assert action.connect is not None
-    response = web.StreamResponse(status=action.status)
-    if not any(name.lower() == "content-type" for name, _ in headers):
-        headers.append(("Content-Type", CONNECT_STREAM_MEDIA))
-    for name, value in headers:
-        response.headers.add(name, value)
-    try:
-        await response.prepare(request)
-        for item in action.connect.envelopes:
-            if item.delay_ms:
-                await asyncio.sleep(item.delay_ms / 1000)
-            await response.write(item.encode())
-        if action.hold:
-            await _hold(request)
-            return response
-        if action.connect.end is not None:
-            await response.write(action.connect.end.encode())
-            for item in action.connect.after_end:
-                await response.write(item.encode())
-        await response.write_eof()
-    except ConnectionError:
-        pass  # the client left (e.g. it stopped at an oversized envelope)
+        pass
     return response
 
 
@@ -555,36 +547,34 @@ async def _hold(request: web.Request) -> None:
 
 
 def _gzip(body: bytes) -> bytes:
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: the gzip container
-    return compressor.compress(body) + compressor.flush()
+    return b"".join(_gzip_chunks([body]))
 
 
 async def _stream_large(
     request: web.Request, action: ResponseAction, headers: list[tuple[str, str]]
 ) -> web.StreamResponse:
     """A body of any size, produced and (when gzip) compressed chunk by chunk as it is written;
-    a client that stops reading (e.g. at its size limit) ends it."""
+    a client that stops reading (e.g. at its size limit) ends it. Empty chunks are not written."""
     assert action.large is not None
-    response = web.StreamResponse(status=action.status)
-    if not any(name.lower() == "content-type" for name, _ in headers):
-        headers.append(("Content-Type", "application/json"))
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if action.gzip else None
-    if compressor is not None:
+    _default_header(headers, "Content-Type", "application/json")
+    chunks: Iterable[bytes] = action.large.chunks()
+    if action.gzip:
         headers.append(("Content-Encoding", "gzip"))
-    for name, value in headers:
-        response.headers.add(name, value)
-    try:
-        await response.prepare(request)
-        for chunk in action.large.chunks():
-            data = compressor.compress(chunk) if compressor is not None else chunk
-            if data:
-                await response.write(data)
-        if compressor is not None:
-            await response.write(compressor.flush())
-        await response.write_eof()
-    except ConnectionError:  # reset, broken pipe, aiohttp's "Connection lost" and ClientConnectionResetError
-        pass  # the client stopped reading: that is what a size limit does
-    return response
+        chunks = _gzip_chunks(chunks)
+    return await _stream(request, action, headers, ((0, chunk) for chunk in chunks if chunk))
+
+
+def _default_header(headers: list[tuple[str, str]], name: str, value: str) -> None:
+    """Adds the header unless the scenario gave one of that name."""
+    if not any(given.lower() == name.lower() for given, _ in headers):
+        headers.append((name, value))
+
+
+def _gzip_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    for chunk in chunks:
+        yield compressor.compress(chunk)
+    yield compressor.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

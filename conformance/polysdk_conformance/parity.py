@@ -108,7 +108,12 @@ def format_signature(result: JsonDict, journal: list[JsonDict]) -> dict[str, Any
     """What must be identical when one SDK runs a case from both contract formats (OpenAPI and
     proto): the surfaced outcome, and each request's method, path, query and body. Headers are
     left out: each contract declares its own (Accept, content types of errors)."""
-    return {aspect: form for aspect, form in signature(result, journal).items() if " header " not in aspect}
+    return format_form(signature(result, journal))
+
+
+def format_form(found: dict[str, Any]) -> dict[str, Any]:
+    """A signature() as format_signature() has it: without the request headers."""
+    return {aspect: form for aspect, form in found.items() if " header " not in aspect}
 
 
 def compare_formats(per_language: dict[str, dict[str, dict[str, Any]]]) -> Comparison:

@@ -285,9 +285,10 @@ def _run_language(
     run: Run,
     logs: Path,
     progress: Progress,
-    tag: str = "",
+    contract: str = "openapi",
 ) -> None:
-    process = DriverProcess(language, argv, logs / f"driver-{tag.replace(':', '-')}{language}.stderr.log")
+    tag = ID_PREFIX[contract]
+    process = DriverProcess(language, argv, logs / f"driver-{_log_tag(contract)}{language}.stderr.log")
     try:
         hello = process.start()
     except DriverUnavailableError as exc:
@@ -398,16 +399,14 @@ def _judge(
 
 
 def _build(
-    languages: list[str], sdk_root: Path, cache: Path, logs: Path, tag: str = ""
+    languages: list[str], sdk_root: Path, cache: Path, logs: Path, contract: str = "openapi"
 ) -> dict[str, list[str] | str]:
     """Builds the drivers in parallel: the start command per language, or why it failed."""
 
-    profile = tag.rstrip(":")
-
     def build(language: str) -> list[str] | str:
-        log = logs / f"build-{tag.replace(':', '-')}{language}.log"
+        log = logs / f"build-{_log_tag(contract)}{language}.log"
         try:
-            return Driver(language, sdk_root / language, cache, profile).build(log)
+            return _driver(language, sdk_root, cache, contract).build(log)
         except DriverUnavailableError as exc:
             return str(exc)
 
@@ -418,6 +417,18 @@ def _build(
 def profile_cache(cache: Path, contract: str) -> Path:
     """Where a profile's drivers are built: each profile its own (the Go binary has one name)."""
     return cache if contract == "openapi" else cache / contract
+
+
+def _driver(language: str, sdk_root: Path, cache: Path, contract: str) -> Driver:
+    """The driver of a contract profile's SDK, built in the profile's own cache (and, but for
+    OpenAPI's, its own cargo target directory)."""
+    profile = "" if contract == "openapi" else contract
+    return Driver(language, sdk_root / language, profile_cache(cache, contract), profile)
+
+
+def _log_tag(contract: str) -> str:
+    """The prefix of a profile's log file names ("proto-"; none for OpenAPI)."""
+    return ID_PREFIX[contract].replace(":", "-")
 
 
 def execute(
@@ -452,30 +463,34 @@ def execute(
     mock = mock_factory()
     try:
         for profile in profiles:
-            tag = ID_PREFIX[profile.contract]
             built = time.monotonic()
             profile_commands = profile.commands
             if profile_commands is None:
-                label = f" ({profile.contract} contract, {profile.sdk_root})" if tag else ""
+                openapi = profile.contract == "openapi"
+                label = "" if openapi else f" ({profile.contract} contract, {profile.sdk_root})"
                 print(f"building drivers: {', '.join(languages)}{label}", file=stream, flush=True)
-                profile_commands = _build(
-                    languages, profile.sdk_root, profile_cache(cache, profile.contract), logs, tag
-                )
+                profile_commands = _build(languages, profile.sdk_root, cache, logs, profile.contract)
             run.timings["build_s"] += time.monotonic() - built
             run_started = time.monotonic()
-            _run_profile(run, profile, languages, profile_commands, known_lists, mock, logs, stream, tag)
+            _run_profile(run, profile, languages, profile_commands, known_lists, mock, logs, stream)
             run.timings["run_s"] += time.monotonic() - run_started
     finally:
         mock.close()
+    # Each SDK's run of each case, as parity compares it (runs that did not happen are left out).
+    signatures = {
+        key: parity.signature(outcome.result or {}, (outcome.report or {}).get("journal", []))
+        for key, outcome in run.outcomes.items()
+        if outcome.status not in (UNSUPPORTED, NOT_RUN)
+    }
     for case in run.cases:
-        signatures = {
-            language: parity.signature(outcome.result or {}, (outcome.report or {}).get("journal", []))
-            for language in languages
-            if (outcome := run.outcomes.get((case.id, language))) is not None
-            and outcome.status not in (UNSUPPORTED, NOT_RUN)
-        }
-        run.parity[case.id] = parity.compare(signatures)
-    run.format_parity = _format_parity(run, languages)
+        run.parity[case.id] = parity.compare(
+            {
+                language: signatures[key]
+                for language in languages
+                if (key := (case.id, language)) in signatures
+            }
+        )
+    run.format_parity = _format_parity(run.cases, languages, signatures)
     run.timings["total_s"] = time.monotonic() - started
     return run
 
@@ -489,10 +504,9 @@ def _run_profile(
     mock: Mock,
     logs: Path,
     stream: Any,
-    tag: str,
 ) -> None:
     """One profile's cases on every language's driver at once (a thread per driver)."""
-    cases = profile.cases
+    cases, tag = profile.cases, ID_PREFIX[profile.contract]
     if not cases:
         return
     progress = Progress(len(cases), languages, stream)
@@ -514,7 +528,7 @@ def _run_profile(
             run,
             logs,
             progress,
-            tag,
+            profile.contract,
         )
         thread = threading.Thread(
             target=_guarded, args=(run, language, cases, args), name=f"run-{tag}{language}"
@@ -525,27 +539,27 @@ def _run_profile(
         thread.join()
 
 
-def _format_parity(run: Run, languages: list[str]) -> dict[str, Comparison]:
+def _format_parity(
+    cases: list[Case], languages: list[str], signatures: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Comparison]:
     """For each case run on more than one contract: every SDK's runs compared across the formats."""
     by_base: dict[str, dict[str, Case]] = {}
-    for case in run.cases:
+    for case in cases:
         by_base.setdefault(case.plain_id, {})[case.contract] = case
-    found: dict[str, Comparison] = {}
-    for base_id, by_contract in by_base.items():
-        if len(by_contract) < 2:
-            continue
-        per_language: dict[str, dict[str, dict[str, Any]]] = {}
-        for language in languages:
-            signatures = {}
-            for contract, case in by_contract.items():
-                outcome = run.outcomes.get((case.id, language))
-                if outcome is None or outcome.status in (UNSUPPORTED, NOT_RUN):
-                    continue
-                journal = (outcome.report or {}).get("journal", [])
-                signatures[contract] = parity.format_signature(outcome.result or {}, journal)
-            per_language[language] = signatures
-        found[base_id] = parity.compare_formats(per_language)
-    return found
+    return {
+        base_id: parity.compare_formats(
+            {
+                language: {
+                    contract: parity.format_form(signatures[key])
+                    for contract, case in by_contract.items()
+                    if (key := (case.id, language)) in signatures
+                }
+                for language in languages
+            }
+        )
+        for base_id, by_contract in by_base.items()
+        if len(by_contract) >= 2
+    }
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -731,9 +745,7 @@ def _driver_argv(language: str, args: argparse.Namespace, sdk_root: Path, contra
     """The start command of a driver (for --replay): built, or rebuilt if it changed."""
     logs = args.report_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    cache = profile_cache(args.cache_dir, contract)
-    profile = "" if contract == "openapi" else contract
-    return Driver(language, sdk_root / language, cache, profile).build(logs / f"build-{language}.log")
+    return _driver(language, sdk_root, args.cache_dir, contract).build(logs / f"build-{language}.log")
 
 
 if __name__ == "__main__":

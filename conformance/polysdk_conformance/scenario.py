@@ -127,7 +127,11 @@ class Envelope:
 
 def envelope(flag: int, message: Any) -> Envelope:
     """A well-formed envelope holding `message` as compact JSON."""
-    return Envelope(flag, json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return Envelope(flag, _compact_json(message))
+
+
+def _compact_json(message: Any) -> bytes:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def parse_envelopes(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
@@ -155,15 +159,6 @@ def single_envelope(body: bytes) -> tuple[bytes | None, str]:
 
 
 @dataclass(frozen=True)
-class ConnectStream:
-    """What a connect_stream response writes after its headers."""
-
-    envelopes: tuple[Envelope, ...]  # messages, then hostile envelopes
-    end: Envelope | None  # None: no end-of-stream envelope
-    after_end: tuple[Envelope, ...] = ()
-
-
-@dataclass(frozen=True)
 class ResponseAction:
     kind: str
     status: int = 200
@@ -176,7 +171,9 @@ class ResponseAction:
     gzip: bool = False
     hold: bool = False  # sse, connect_stream: keep the stream open after the events
     large: LargeBody | None = None
-    connect: ConnectStream | None = None
+    # connect_stream: what it writes after its headers, in order -- messages, hostile envelopes,
+    # then (unless there is none) the end-of-stream envelope and the after_end ones
+    envelopes: tuple[Envelope, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -401,20 +398,11 @@ def _response(raw: Any, where: str) -> ResponseAction:
         if not any(name.lower() == "content-type" for name, _ in headers):
             headers = (("Content-Type", "application/json"), *headers)
     elif kind in ("text", "truncated", "garbage"):
-        text = raw.get("body", "")
-        if not isinstance(text, str):
-            raise ValueError(f"{where}.body: expected a string")
-        body = text.encode("utf-8")
+        body = _text(raw, "body", where)
         if kind == "garbage" and not body:
             body = b"\x00\x01 this is not HTTP \xff\xfe\r\n"
     elif kind == "bytes":
-        encoded = raw.get("body_base64", "")
-        if not isinstance(encoded, str):
-            raise ValueError(f"{where}.body_base64: expected a base64 string")
-        try:
-            body = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError(f"{where}.body_base64: not valid base64") from None
+        body = _base64(raw, "body_base64", where)
     events: tuple[SseEvent, ...] = ()
     drop_after: int | None = None
     if kind == "sse":
@@ -430,13 +418,24 @@ def _response(raw: Any, where: str) -> ResponseAction:
     gzip = _bool(raw, "gzip", where)
     hold = _bool(raw, "hold", where)
     large = _large(raw, where) if kind == "large" else None
-    connect = _connect_stream(raw, where, hold) if kind == "connect_stream" else None
+    envelopes = _connect_stream(raw, where, hold) if kind == "connect_stream" else ()
     return ResponseAction(
-        kind, status, headers, body, events, drop_after, declared_length, delay_ms, gzip, hold, large, connect
+        kind,
+        status,
+        headers,
+        body,
+        events,
+        drop_after,
+        declared_length,
+        delay_ms,
+        gzip,
+        hold,
+        large,
+        envelopes,
     )
 
 
-def _connect_stream(raw: dict[str, Any], where: str, hold: bool) -> ConnectStream:
+def _connect_stream(raw: dict[str, Any], where: str, hold: bool) -> tuple[Envelope, ...]:
     messages = raw.get("messages", [])
     if not isinstance(messages, list):
         raise ValueError(f"{where}.messages: expected a list of JSON messages")
@@ -451,7 +450,7 @@ def _connect_stream(raw: dict[str, Any], where: str, hold: bool) -> ConnectStrea
     if hold and ("end" in raw or "after_end" in raw or cut):
         raise ValueError(f"{where}.hold: a held stream has no end, after_end or cut envelope")
     end_raw = raw.get("end", {})
-    end: Envelope | None = None
+    end: list[Envelope] = []  # none: the stream ends without an end-of-stream envelope
     if end_raw is not None and not hold and not cut:
         if not isinstance(end_raw, dict):
             raise ValueError(
@@ -462,13 +461,15 @@ def _connect_stream(raw: dict[str, Any], where: str, hold: bool) -> ConnectStrea
         error = end_raw.get("error")
         if error is not None and not (isinstance(error, dict) and isinstance(error.get("code"), str)):
             raise ValueError(f"{where}.end.error: expected an object with a string 'code'")
-        end = envelope(FLAG_END, end_raw)
+        end.append(envelope(FLAG_END, end_raw))
     elif cut and "end" in raw and end_raw is not None:
         raise ValueError(f"{where}.end: the body ends inside the cut envelope; no end-of-stream follows")
     after = raw.get("after_end", [])
     if not isinstance(after, list):
         raise ValueError(f"{where}.after_end: expected a list of JSON messages")
-    return ConnectStream(tuple(envelopes), end, tuple(envelope(FLAG_MESSAGE, item) for item in after))
+    if end:  # after_end envelopes follow an end-of-stream only
+        end += [envelope(FLAG_MESSAGE, item) for item in after]
+    return (*envelopes, *end)
 
 
 def _envelope(raw: Any, where: str) -> Envelope:
@@ -481,16 +482,11 @@ def _envelope(raw: Any, where: str) -> Envelope:
         raise ValueError(f"{where}: give one of json, text or base64")
     payload = b""
     if given == ["json"]:
-        payload = json.dumps(raw["json"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        payload = _compact_json(raw["json"])
     elif given == ["text"]:
-        if not isinstance(raw["text"], str):
-            raise ValueError(f"{where}.text: expected a string")
-        payload = raw["text"].encode("utf-8")
+        payload = _text(raw, "text", where)
     elif given == ["base64"]:
-        try:
-            payload = base64.b64decode(str(raw["base64"]), validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError(f"{where}.base64: not valid base64") from None
+        payload = _base64(raw, "base64", where)
     declared = (
         _int(raw, "declared_length", where, default=0, low=0, high=MAX_ENVELOPE_LENGTH)
         if "declared_length" in raw
@@ -501,13 +497,27 @@ def _envelope(raw: Any, where: str) -> Envelope:
     return Envelope(flag, payload, declared, cut, delay_ms)
 
 
+def _text(raw: dict[str, Any], key: str, where: str) -> bytes:
+    """A string field (default empty) as UTF-8."""
+    value = raw.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{where}.{key}: expected a string")
+    return value.encode("utf-8")
+
+
+def _base64(raw: dict[str, Any], key: str, where: str) -> bytes:
+    """A base64 field (default empty), decoded."""
+    encoded = raw.get(key, "")
+    if not isinstance(encoded, str):
+        raise ValueError(f"{where}.{key}: expected a base64 string")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{where}.{key}: not valid base64") from None
+
+
 def _large(raw: dict[str, Any], where: str) -> LargeBody:
-    texts: dict[str, bytes] = {}
-    for key in ("prefix", "fill", "suffix"):
-        value = raw.get(key, "")
-        if not isinstance(value, str):
-            raise ValueError(f"{where}.{key}: expected a string")
-        texts[key] = value.encode("utf-8")
+    texts = {key: _text(raw, key, where) for key in ("prefix", "fill", "suffix")}
     if not texts["fill"]:
         raise ValueError(f"{where}.fill: expected a non-empty string to repeat")
     count = _int(raw, "count", where, default=0, low=0, high=MAX_LARGE_BYTES // len(texts["fill"]))

@@ -22,10 +22,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from polysdk.frontends.proto.descriptors import include_paths
 from polysdk_conformance.drivers import Driver, DriverProcess
+from polysdk_conformance.scenario import envelope, parse_envelopes
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_DIR = ROOT / "tests" / "interop" / "connect_server"
@@ -48,34 +49,38 @@ COMMAND_TIMEOUT_S = 1800
 
 
 class SetupError(Exception):
-    """The server could not be generated, built or started."""
+    """A build step failed (the server could not be generated, built or started)."""
 
 
-def _run(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None, log: IO[str]) -> None:
-    log.write(f"$ {' '.join(argv)}\n")
-    log.flush()
+def run_step(argv: list[str], *, cwd: Path, log: Path, env: dict[str, str] | None = None) -> str:
+    """Runs a build step, appending its output to log; returns its stdout. SetupError (naming the
+    log, with the output's tail) when it cannot run or fails."""
     try:
         done = subprocess.run(
             argv,
             cwd=cwd,
             env={**os.environ, **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            capture_output=True,
+            text=True,
             timeout=COMMAND_TIMEOUT_S,
             check=False,
         )
     except FileNotFoundError:
         raise SetupError(f"{argv[0]} is not installed") from None
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}")
     if done.returncode != 0:
-        raise SetupError(f"`{' '.join(argv)}` failed (exit {done.returncode}); see {log.name}")
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
+        raise SetupError(f"`{' '.join(argv)}` failed (exit {done.returncode}); see {log}\n{tail}")
+    return done.stdout
 
 
-def pinned_version(module: str) -> str:
-    """The version of `module` that the server's go.mod requires."""
-    text = (SERVER_DIR / "go.mod").read_text(encoding="utf-8")
+def pinned_version(go_mod: Path, module: str) -> str:
+    """The version of `module` that a go.mod requires."""
+    text = go_mod.read_text(encoding="utf-8")
     found = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", text, re.MULTILINE)
     if found is None:
-        raise SetupError(f"{SERVER_DIR / 'go.mod'} does not require {module}")
+        raise SetupError(f"{go_mod} does not require {module}")
     return found.group(1)
 
 
@@ -87,26 +92,40 @@ def _installed_version(go: str, binary: Path, module: str) -> str | None:
     return found.group(1) if found else None
 
 
-def install_plugins(go: str, log: IO[str]) -> dict[str, Path]:
-    """protoc-gen-go and protoc-gen-connect-go at go.mod's versions, in .cache/go-bin (cached)."""
-    plugins = {}
-    for name, (module, package) in PLUGINS.items():
-        version = pinned_version(module)
-        binary = GO_BIN / name
-        if _installed_version(go, binary, module) != version:
-            _run([go, "install", f"{package}@{version}"], cwd=SERVER_DIR, env={"GOBIN": str(GO_BIN)}, log=log)
-        plugins[name] = binary
-    return plugins
+def go_install(go: str, module: str, package: str, version: str, log: Path) -> Path:
+    """`go install package@version` (of `module`) into .cache/go-bin, unless that version is
+    there already; the binary's path."""
+    binary = GO_BIN / package.rsplit("/", 1)[-1]
+    if _installed_version(go, binary, module) != version:
+        run_step([go, "install", f"{package}@{version}"], cwd=ROOT, env={"GOBIN": str(GO_BIN)}, log=log)
+    return binary
 
 
-def generate_server_code(plugins: dict[str, Path], log: IO[str]) -> None:
-    """Runs the grpcio-tools protoc with both plugins into connect_server/gen/."""
-    mapping = f"M{PROTO}={GO_PACKAGE}"
-    argv = [
+def protoc(folders: tuple[Path, ...], *args: str) -> list[str]:
+    """The grpcio-tools protoc with `folders`, the well-known types and the googleapis
+    annotations on its include path (polysdk's own)."""
+    return [
         sys.executable,
         "-m",
         "grpc_tools.protoc",
-        *(f"-I{folder}" for folder in include_paths((SPEC_DIR,))),
+        *(f"-I{folder}" for folder in include_paths(folders)),
+        *args,
+    ]
+
+
+def install_plugins(go: str, log: Path) -> dict[str, Path]:
+    """protoc-gen-go and protoc-gen-connect-go at go.mod's versions, in .cache/go-bin (cached)."""
+    return {
+        name: go_install(go, module, package, pinned_version(SERVER_DIR / "go.mod", module), log)
+        for name, (module, package) in PLUGINS.items()
+    }
+
+
+def generate_server_code(plugins: dict[str, Path], log: Path) -> None:
+    """Runs the grpcio-tools protoc with both plugins into connect_server/gen/."""
+    mapping = f"M{PROTO}={GO_PACKAGE}"
+    argv = protoc(
+        (SPEC_DIR,),
         *(f"--plugin={name}={path}" for name, path in plugins.items()),
         f"--go_out={SERVER_DIR}",
         f"--go_opt=module={GO_MODULE}",
@@ -115,18 +134,17 @@ def generate_server_code(plugins: dict[str, Path], log: IO[str]) -> None:
         f"--connect-go_opt=module={GO_MODULE}",
         f"--connect-go_opt={mapping}",
         PROTO,
-    ]
-    _run(argv, cwd=ROOT, log=log)
+    )
+    run_step(argv, cwd=ROOT, log=log)
 
 
 def build_server(go: str, log_path: Path) -> Path:
     """Installs the plugins, generates the server's stubs and builds it; returns the binary."""
     CACHE.mkdir(parents=True, exist_ok=True)
     binary = CACHE / "connect_server"
-    with log_path.open("a", encoding="utf-8") as log:
-        plugins = install_plugins(go, log)
-        generate_server_code(plugins, log)
-        _run([go, "build", "-o", str(binary), "."], cwd=SERVER_DIR, log=log)
+    plugins = install_plugins(go, log_path)
+    generate_server_code(plugins, log_path)
+    run_step([go, "build", "-o", str(binary), "."], cwd=SERVER_DIR, log=log_path)
     return binary
 
 
@@ -248,19 +266,12 @@ def driver(language: str, logs: Path) -> Iterator[DriverRun]:
 
 def encode_envelope(message: dict[str, Any], flags: int = 0) -> bytes:
     """One Connect envelope: a flag byte, a 4-byte big-endian length, the JSON message."""
-    data = json.dumps(message).encode("utf-8")
-    return bytes([flags]) + len(data).to_bytes(4, "big") + data
+    return envelope(flags, message).encode()
 
 
 def decode_envelopes(body: bytes) -> list[tuple[int, Any]]:
     """Every envelope of a Connect stream body as (flags, decoded JSON)."""
-    out = []
-    offset = 0
-    while offset < len(body):
-        flags, length = body[offset], int.from_bytes(body[offset + 1 : offset + 5], "big")
-        data = body[offset + 5 : offset + 5 + length]
-        if len(data) != length:
-            raise ValueError(f"envelope at {offset} is cut short: {len(data)} of {length} bytes")
-        out.append((flags, json.loads(data)))
-        offset += 5 + length
-    return out
+    found, rest = parse_envelopes(body)
+    if rest:
+        raise ValueError(f"the last envelope is cut short: {len(rest)} bytes left over")
+    return [(flags, json.loads(data)) for flags, data in found]

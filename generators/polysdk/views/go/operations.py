@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from polysdk import ir
-from polysdk.decisions import BodyKind, OperationShape, PageStyle, Pagination, ResultKind
+from polysdk.decisions import BodyKind, BodyShape, OperationShape, PageStyle, Pagination, ResultKind
 from polysdk.decisions.operations import CONNECT_STREAM_MEDIA
 from polysdk.literals import go_string, line_comment
 from polysdk.views.go.models import GoField, GoModels, doc_lines
@@ -199,7 +199,6 @@ def _operation_doc(shape: OperationShape, method_name: str) -> list[str]:
     return doc
 
 
-_STREAMS = (ResultKind.SSE, ResultKind.CONNECT_STREAM)
 # The runtime function iterating over each kind of stream, and whether it takes a resume header.
 _STREAM_FUNCTIONS = {ResultKind.SSE: ("stream", True), ResultKind.CONNECT_STREAM: ("connectStream", False)}
 
@@ -208,12 +207,11 @@ def _connect(shape: OperationShape) -> bool:
     return shape.protocol is ir.Protocol.CONNECT
 
 
-def _connect_body(shape: OperationShape, value: str) -> str:
-    """The request message of a Connect call: JSON, one envelope for a server stream; {} for none."""
-    stream = shape.result.kind is ResultKind.CONNECT_STREAM
-    media = shape.body.media_type if shape.body is not None else ""
-    media = media or (CONNECT_STREAM_MEDIA if stream else "application/json")
-    return f"r.connectBody({go_string(media)}, {_bool(stream)}, {value})"
+def _connect_body(body: BodyShape, value: str) -> str:
+    """The request message of a Connect call (the proto front end always gives one): JSON, one
+    envelope for a server stream."""
+    stream = body.media_type == CONNECT_STREAM_MEDIA
+    return f"r.connectBody({go_string(body.media_type)}, {_bool(stream)}, {value})"
 
 
 def _policy_lines(shape: OperationShape) -> list[str]:
@@ -254,8 +252,6 @@ class OperationBuilder:
         build += self._resume_lines(shape, fields)
         if shape.body is not None:
             build += self._body_lines(shape, fields)
-        elif _connect(shape):
-            build.append(_connect_body(shape, "nil"))
         build += _policy_lines(shape)
         params_type = self.types.namer.claim(f"{op.id} params") if fields.fields else ""
         operation = GoOperation(
@@ -351,9 +347,8 @@ class OperationBuilder:
         if not body.required and not self.types.value_nilable(body.type, go_type):
             go_type = go_type.ptr()
         if _connect(shape):
-            optional = ["//", "// Optional: nil sends the empty message, {}."] if not body.required else []
-            name = fields.add("body", go_type, body_doc + optional, Origin.BODY, "body")
-            return [_connect_body(shape, f"params.{name}")]
+            name = fields.add("body", go_type, body_doc, Origin.BODY, "body")
+            return [_connect_body(body, f"params.{name}")]
         doc = body_doc + (["//", "// Optional: nil sends no body."] if not body.required else [])
         name = fields.add("body", go_type, doc, Origin.BODY, "body")
         call = "r.formBody" if body.kind is BodyKind.FORM else "r.jsonBody"
@@ -398,7 +393,7 @@ class OperationBuilder:
         result = shape.result
         params = f"params {operation.params_type}, " if operation.params_type else ""
         deprecated = shape.operation.docs.deprecated
-        if result.kind in _STREAMS:
+        if result.kind in _STREAM_FUNCTIONS:
             event = self.types.of(result.type) if result.type is not None else self.types.value_type(None)
             operation.result = event
             returns = GoType(f"iter.Seq2[{event.expr}, error]", event.imports | {"iter"})

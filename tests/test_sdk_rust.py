@@ -563,8 +563,8 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
-use orchestrator_sdk::models::*;
-use orchestrator_sdk::{Client, Error};
+use orchestrator_connect_test_sdk::models::*;
+use orchestrator_connect_test_sdk::{Client, Error};
 
 struct Seen {
     head: String,
@@ -714,11 +714,16 @@ async fn pages_carry_their_cursor_in_the_body_and_end_on_an_empty_token() {
 
 def test_proto_sdk_speaks_connect(tmp_path: Path) -> None:
     from polysdk.generate import Request, generate
+    from polysdk.plan import Options
 
     from .conftest import PROTO_SPEC
 
     require_tool("cargo")
-    generate(Request(spec=PROTO_SPEC, out_dir=tmp_path, languages=("rust",)))
+    # A crate name of its own: the target directory is shared, and a second root crate named
+    # `orchestrator-sdk` would overwrite out/rust's build of that name (same metadata hash), so
+    # that later builds of out/rust would link this crate instead.
+    options = Options(package_name="orchestrator-connect-test")
+    generate(Request(spec=PROTO_SPEC, out_dir=tmp_path, languages=("rust",), options=options))
     crate = tmp_path / "rust"
     (crate / "tests").mkdir()
     (crate / "tests" / "connect.rs").write_text(CONNECT_TEST)

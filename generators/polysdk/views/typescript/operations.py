@@ -162,12 +162,13 @@ def body_type(types: TsTypes, body: BodyShape) -> TsType:
     return t
 
 
-def _property_names(types: TsTypes, target: ir.Type) -> dict[str, str]:
-    """The TypeScript property name of each field of a named object body, by wire name."""
-    assert isinstance(target, ir.NamedRef)
+def _property_names(types: TsTypes, target: ir.Type | None) -> dict[str, str]:
+    """The TypeScript property name of each field of a named object body, by wire name ({} for any
+    other body)."""
+    if not isinstance(target, ir.NamedRef):
+        return {}
     definition = types.definition(target.name)
-    assert isinstance(definition, ir.ObjectDef)
-    return field_names(f.wire_name for f in definition.fields)
+    return field_names(f.wire_name for f in definition.fields) if isinstance(definition, ir.ObjectDef) else {}
 
 
 def _read_only_fields(types: TsTypes, target: ir.Type) -> list[ir.Field]:
@@ -270,15 +271,20 @@ def _pagination_spec(types: TsTypes, shape: OperationShape) -> list[str]:
     if page is None:
         return []
     # A cursor in the request body is set on the SDK's body value: its property names.
-    inputs = _body_properties(types, shape) if page.cursor_in_body else {}
+    body = shape.body.type if page.cursor_in_body and shape.body is not None else None
+    inputs = _property_names(types, body)
+
+    def request_input(wire: str | None) -> str | None:
+        return None if wire is None else inputs.get(wire, wire)
+
     fields = [f"style: {json.dumps(page.style)}"]
     for name, value in (
         ("items", page.items_field),
-        ("cursorParam", inputs.get(page.cursor_param or "", page.cursor_param)),
+        ("cursorParam", request_input(page.cursor_param)),
         ("nextCursorField", page.next_cursor_field),
         ("hasMoreField", page.has_more_field),
-        ("offsetParam", inputs.get(page.offset_param or "", page.offset_param)),
-        ("limitParam", inputs.get(page.limit_param or "", page.limit_param)),
+        ("offsetParam", request_input(page.offset_param)),
+        ("limitParam", request_input(page.limit_param)),
         ("totalField", page.total_field),
     ):
         if value is not None:
@@ -286,15 +292,6 @@ def _pagination_spec(types: TsTypes, shape: OperationShape) -> list[str]:
     if page.cursor_in_body:
         fields.append("cursorInBody: true")
     return [f"  pagination: {{ {', '.join(fields)} }},"]
-
-
-def _body_properties(types: TsTypes, shape: OperationShape) -> dict[str, str]:
-    """The TypeScript property name of each field of the request body's object, by wire name."""
-    body = shape.body
-    if body is None or not isinstance(body.type, ir.NamedRef):
-        return {}
-    definition = types.definition(body.type.name)
-    return field_names(f.wire_name for f in definition.fields) if isinstance(definition, ir.ObjectDef) else {}
 
 
 def _spec(types: TsTypes, shape: OperationShape, members: list[TsParamMember], result: TsResult) -> list[str]:

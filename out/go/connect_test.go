@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -456,9 +455,5 @@ func TestNextBodyCursor(t *testing.T) {
 	empty := newRequest("POST", "/pkg.Service/List")
 	if next := nextBodyCursor(empty, "pageToken", `x"y`, nil); next == nil || string(next.body.data) != `{"pageToken":"x\"y"}` {
 		t.Errorf("%v", next)
-	}
-	var decoded map[string]any
-	if err := json.Unmarshal(r.body.data, &decoded); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -161,6 +161,14 @@ func WithMaxResponseBytes(n int64) Option {
 	}
 }
 
+// responseLimit is max_response_bytes, the default when unset.
+func (c *config) responseLimit() int64 {
+	if c.maxResponse <= 0 {
+		return defaultMaxResponseBytes
+	}
+	return c.maxResponse
+}
+
 // WithHeader sets a header on every request (replacing a previous value for the same key).
 func WithHeader(key, value string) Option {
 	return func(c *config) { c.header.Set(key, value) }
@@ -438,10 +446,7 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 		key = newUUID()
 	}
 	client := cfg.client()
-	limit := cfg.maxResponse
-	if limit <= 0 {
-		limit = defaultMaxResponseBytes
-	}
+	limit := cfg.responseLimit()
 	var last error
 	// retry waits before the next attempt after failure and returns nil, or returns the error
 	// the call ends with (failure when no retry is left).
@@ -533,9 +538,11 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 		_ = resp.Body.Close()
 		cancel(nil)
 		resp.Body = io.NopCloser(bytes.NewReader(data))
-		var apiErr error = newAPIError(r.method, r.path, resp, data, attempts)
+		var apiErr error
 		if r.connect {
 			apiErr = connectError(r.method, r.path, resp, data, attempts)
+		} else {
+			apiErr = newAPIError(r.method, r.path, resp, data, attempts)
 		}
 		if readErr != nil && ctx.Err() != nil {
 			return nil, &CancelledError{Attempts: attempts, Err: ctx.Err()}

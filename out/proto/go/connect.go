@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -123,11 +122,17 @@ func connectError(method, path string, resp *http.Response, data []byte, attempt
 		e.Code = codeOfStatus(resp.StatusCode)
 		return e
 	}
-	e.Code, e.Details = wire.code, wire.details
-	e.Message = firstNonEmpty(wire.message, http.StatusText(resp.StatusCode))
-	if e.Code == connectDeadlineExceeded {
-		return &TimeoutError{Attempts: attempts, StatusCode: resp.StatusCode, Code: e.Code, Message: wire.message, Details: e.Details}
+	return wire.into(e)
+}
+
+// into is the SDK error of a Connect error answered with e's status: e with the code, message
+// (the status text when there is none) and details, or a *TimeoutError for deadline_exceeded.
+func (w connectWireError) into(e *APIError) error {
+	if w.code == connectDeadlineExceeded {
+		return &TimeoutError{Attempts: e.Attempts, StatusCode: e.StatusCode, Code: w.code, Message: w.message, Details: w.details}
 	}
+	e.Code, e.Details = w.code, w.details
+	e.Message = firstNonEmpty(w.message, http.StatusText(e.StatusCode))
 	return e
 }
 
@@ -173,12 +178,6 @@ func (r *request) connectBody(contentType string, stream bool, value any) {
 		data = envelope(envelopeMessage, data)
 	}
 	r.body = &body{contentType: contentType, data: data}
-}
-
-// isConnectStream reports whether a Content-Type is application/connect+json (parameters aside).
-func isConnectStream(contentType string) bool {
-	mediaType, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mediaType == connectStreamMedia
 }
 
 // errNoEndOfStream is a Connect stream that ended cleanly without its end-of-stream message.
@@ -254,22 +253,15 @@ func endOfStream(r *request, resp *http.Response, data []byte, attempts int) err
 	if !ok {
 		return malformed(errors.New("its error has no string code"))
 	}
-	status := statusOfCode(wire.code)
-	if wire.code == connectDeadlineExceeded {
-		return &TimeoutError{Attempts: attempts, StatusCode: status, Code: wire.code, Message: wire.message, Details: wire.details}
-	}
-	return &APIError{
-		StatusCode: status,
-		Code:       wire.code,
-		Message:    firstNonEmpty(wire.message, http.StatusText(status)),
-		Details:    wire.details,
+	return wire.into(&APIError{
+		StatusCode: statusOfCode(wire.code),
 		RequestID:  resp.Header.Get("X-Request-Id"),
 		Header:     resp.Header,
 		Body:       data,
 		Attempts:   attempts,
 		Method:     r.method,
 		Path:       r.path,
-	}
+	})
 }
 
 // connectStream sends a Connect server-streaming request and yields each message decoded as T,
@@ -283,10 +275,7 @@ func connectStream[T any](ctx context.Context, c *core, r *request, opts []Optio
 	return func(yield func(T, error) bool) {
 		var zero T
 		cfg := c.cfg.with(opts)
-		limit := cfg.maxResponse
-		if limit <= 0 {
-			limit = defaultMaxResponseBytes
-		}
+		limit := cfg.responseLimit()
 		attempts := 0
 		r.streamed = true
 		resp, err := c.send(ctx, r, append(opts[:len(opts):len(opts)], WithAttemptsInto(&attempts)))
@@ -302,9 +291,8 @@ func connectStream[T any](ctx context.Context, c *core, r *request, opts []Optio
 		decodeErr := func(body []byte, err error) error {
 			return &DecodeError{StatusCode: resp.StatusCode, ContentType: contentType, Body: body, Err: err}
 		}
-		if !isConnectStream(contentType) {
-			data, _, _ := readLimited(resp.Body, limit)
-			yield(zero, decodeErr(data, fmt.Errorf("expected an %s response, got %q", connectStreamMedia, contentType)))
+		if err := wrongMedia(resp, limit, "an", connectStreamMedia); err != nil {
+			yield(zero, err)
 			return
 		}
 		reader := &envelopeReader{r: resp.Body, limit: limit}

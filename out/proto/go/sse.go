@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"mime"
+	"net/http"
 	"strconv"
 	"time"
 )
@@ -155,10 +156,16 @@ func (s *sseReader) next() (sseEvent, error) {
 	}
 }
 
-// isEventStream reports whether a Content-Type is text/event-stream (parameters aside).
-func isEventStream(contentType string) bool {
-	mediaType, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mediaType == "text/event-stream"
+// wrongMedia is nil when a 2xx stream response is of the stream's media type (parameters aside);
+// otherwise it is the *DecodeError carrying what came instead (read up to limit), whose message
+// names the response expected with its article ("expected a text/event-stream response").
+func wrongMedia(resp *http.Response, limit int64, article, media string) error {
+	contentType := resp.Header.Get("Content-Type")
+	if mediaType, _, err := mime.ParseMediaType(contentType); err == nil && mediaType == media {
+		return nil
+	}
+	data, _, _ := readLimited(resp.Body, limit)
+	return &DecodeError{StatusCode: resp.StatusCode, ContentType: contentType, Body: data, Err: fmt.Errorf("expected %s %s response, got %q", article, media, contentType)}
 }
 
 // stream sends an event-stream request and yields each event's data decoded as T. When the
@@ -171,10 +178,7 @@ func stream[T any](ctx context.Context, c *core, r *request, opts []Option, resu
 	return func(yield func(T, error) bool) {
 		var zero T
 		cfg := c.cfg.with(opts)
-		limit := cfg.maxResponse
-		if limit <= 0 {
-			limit = defaultMaxResponseBytes
-		}
+		limit := cfg.responseLimit()
 		r.streamed = true
 		lastID := ""
 		if resumeHeader != "" {
@@ -191,13 +195,12 @@ func stream[T any](ctx context.Context, c *core, r *request, opts []Option, resu
 				yield(zero, err)
 				return
 			}
-			contentType := resp.Header.Get("Content-Type")
-			if !isEventStream(contentType) {
-				data, _, _ := readLimited(resp.Body, limit)
+			if err := wrongMedia(resp, limit, "a", "text/event-stream"); err != nil {
 				_ = resp.Body.Close()
-				yield(zero, &DecodeError{StatusCode: resp.StatusCode, ContentType: contentType, Body: data, Err: fmt.Errorf("expected a text/event-stream response, got %q", contentType)})
+				yield(zero, err)
 				return
 			}
+			contentType := resp.Header.Get("Content-Type")
 			reader := newSSEReader(resp.Body)
 			reader.limit = limit
 			reader.lastID = lastID

@@ -3,7 +3,7 @@
 // retries with backoff, response decoding, pagination, server-sent events and the Connect protocol
 // (connectrpc.com: unary calls, enveloped server streams, Connect error JSON).
 
-import { type Codec, type Codecs, CodecError, decodeChecked, encodeValue, formatDateTime, own, wireEntries } from "./codec.js";
+import { type Codec, type Codecs, CodecError, decodeChecked, encodeValue, formatDateTime, own, setOwn, wireEntries } from "./codec.js";
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -445,6 +445,23 @@ interface Sent {
   readonly limit: number;
 }
 
+/** Throws {@link APIUserAbortError} when the caller's signal is aborted; `cause` is the failure the abort caused, if any. */
+function checkAborted(signal: AbortSignal | undefined, cause?: unknown): void {
+  if (signal?.aborted) throw new APIUserAbortError("stream was aborted", cause === undefined ? undefined : { cause });
+}
+
+/**
+ * A failure while reading a stream's body (server-sent events or Connect envelopes) as the SDK's
+ * error: thrown as {@link APIUserAbortError} when the caller aborted; an SDK error as it is; corrupt
+ * compressed data a decode error naming `what`; undefined for a broken connection (the caller's).
+ */
+function streamFailure(error: unknown, signal: AbortSignal | undefined, status: number, what: string): SDKError | undefined {
+  checkAborted(signal, error);
+  if (error instanceof SDKError) return error;
+  if (isCompressionError(error)) return new APIDecodeError(`${what} is not valid compressed data`, status, "", { cause: error });
+  return undefined;
+}
+
 /** One server-sent event, as parsed per the HTML standard. */
 export interface ServerSentEvent {
   /** The event type (`message` when the server gave none). */
@@ -601,10 +618,6 @@ export class Stream<T> implements AsyncIterable<T> {
     this.#limit = limit;
   }
 
-  #checkAborted(cause?: unknown): void {
-    if (this.#signal?.aborted) throw new APIUserAbortError("stream was aborted", cause === undefined ? undefined : { cause });
-  }
-
   /** The raw events (type, data, id, retry) without decoding. */
   async *events(): AsyncGenerator<ServerSentEvent> {
     if (this.#used) throw new InvalidRequestError("a stream can be iterated only once");
@@ -613,24 +626,21 @@ export class Stream<T> implements AsyncIterable<T> {
     let failures = 0;
     try {
       for (;;) {
-        this.#checkAborted();
+        checkAborted(this.#signal);
         const body = this.response.body;
         if (body === null) return;
         try {
           for await (const event of parseSSE(body, state, this.#limit, this.response.status)) {
             failures = 0;
             this.lastEventId = state.lastEventId;
-            this.#checkAborted();
+            checkAborted(this.#signal);
             yield event;
-            this.#checkAborted();
+            checkAborted(this.#signal);
           }
           return;
         } catch (error) {
-          this.#checkAborted(error);
-          if (error instanceof SDKError) throw error;
-          if (isCompressionError(error)) {
-            throw new APIDecodeError("the event stream is not valid compressed data", this.response.status, "", { cause: error });
-          }
+          const typed = streamFailure(error, this.#signal, this.response.status, "the event stream");
+          if (typed !== undefined) throw typed;
           this.lastEventId = state.lastEventId;
           if (this.lastEventId === "") {
             throw new APIConnectionError("stream interrupted before any event id was received", { cause: error });
@@ -680,8 +690,16 @@ export async function* parseEnvelopes(
   const reader = body.getReader();
   let chunks: Uint8Array[] = [];
   let buffered = 0;
-  // Takes `n` buffered bytes (n <= buffered) off the front.
+  // Takes `n` buffered bytes (n <= buffered) off the front: a view of the first chunk when it holds
+  // them all (the usual case), else a copy gathered from the chunks.
   const take = (n: number): Uint8Array => {
+    const head = chunks[0];
+    if (head !== undefined && head.length >= n) {
+      if (head.length === n) chunks.shift();
+      else chunks[0] = head.subarray(n);
+      buffered -= n;
+      return head.subarray(0, n);
+    }
     const out = new Uint8Array(n);
     let offset = 0;
     while (offset < n) {
@@ -759,23 +777,20 @@ export class ConnectStream<T> implements AsyncIterable<T> {
     this.#decode = decode;
   }
 
-  #checkAborted(cause?: unknown): void {
-    if (this.#sent.signal?.aborted) throw new APIUserAbortError("stream was aborted", cause === undefined ? undefined : { cause });
-  }
-
   /** The JSON text of each message, without decoding. */
   async *messages(): AsyncGenerator<string> {
     if (this.#used) throw new InvalidRequestError("a stream can be iterated only once");
     this.#used = true;
     const status = this.response.status;
+    const signal = this.#sent.signal;
     let ended = false;
     try {
-      this.#checkAborted();
+      checkAborted(signal);
       const body = this.response.body;
       if (body !== null) {
         try {
           for await (const { flags, data } of parseEnvelopes(body, this.#sent.limit, status)) {
-            this.#checkAborted();
+            checkAborted(signal);
             const text = bodyText(data, status);
             if (flags === FLAG_END_STREAM) {
               ended = true;
@@ -783,15 +798,10 @@ export class ConnectStream<T> implements AsyncIterable<T> {
               break;
             }
             yield text;
-            this.#checkAborted();
+            checkAborted(signal);
           }
         } catch (error) {
-          this.#checkAborted(error);
-          if (error instanceof SDKError) throw error;
-          if (isCompressionError(error)) {
-            throw new APIDecodeError("the stream is not valid compressed data", status, "", { cause: error });
-          }
-          throw new APIConnectionError("stream interrupted", { cause: error });
+          throw streamFailure(error, signal, status, "the stream") ?? new APIConnectionError("stream interrupted", { cause: error });
         }
       }
       if (!ended) throw new APIDecodeError("the stream ended without an end-of-stream message", status, "");
@@ -1048,9 +1058,9 @@ export class Core {
     const withInput = (name: string, value: unknown): Record<string, unknown> => {
       if (inBody === undefined) return { ...params, [name]: value };
       const request = { ...(asObject(own(params, inBody)) ?? {}) };
-      Object.defineProperty(request, name, { value, enumerable: true, writable: true, configurable: true });
+      setOwn(request, name, value);
       const out = { ...params };
-      Object.defineProperty(out, inBody, { value: request, enumerable: true, writable: true, configurable: true });
+      setOwn(out, inBody, request);
       return out;
     };
     if (spec?.style === "cursor" && spec.cursorParam !== undefined && spec.nextCursorField !== undefined) {
@@ -1359,6 +1369,7 @@ export class Core {
     const limit = limitOption(options.maxResponseBytes) ?? this.maxResponseBytes;
     const idempotencyKey =
       op.idempotencyHeader === undefined ? undefined : (options.idempotencyKey ?? globalThis.crypto.randomUUID());
+    const connect = op.protocol === "connect";
     let attempts = 0;
     for (let retry = 0; ; retry++) {
       if (signal?.aborted) {
@@ -1367,7 +1378,6 @@ export class Core {
         throw error;
       }
       const prepared = this.#prepare(op, params, options, nextURL, idempotencyKey, lastEventId);
-      const connect = op.protocol === "connect";
       if (connect && bounded && !prepared.headers.has("connect-timeout-ms")) {
         // The per-attempt timeout, in whole milliseconds, for the server to enforce as a deadline.
         prepared.headers.set("connect-timeout-ms", String(Math.max(1, Math.floor(timeout))));

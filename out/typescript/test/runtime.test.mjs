@@ -23,7 +23,7 @@ import {
   unknownVariant,
 } from "../dist/index.js";
 import { decodeValue, encodeValue } from "../dist/codec.js";
-import { encodePathSegment, encodeQuery, nextLink, retryDelay } from "../dist/core.js";
+import { encodePathSegment, encodeQuery, nextLink, parseEnvelopes, retryDelay } from "../dist/core.js";
 
 /** A local server answering with the next handler of `script` (the last one repeats). */
 async function serve(...script) {
@@ -1195,4 +1195,22 @@ test("connect pagination: the page token is set in the request body; an empty ne
   } finally {
     await server.close();
   }
+});
+
+test("connect envelopes are read alike however the body is cut into chunks", async () => {
+  const body = Buffer.concat([env(0, { id: "a" }), env(0, ""), env(0, { id: "b".repeat(40) }), env(2, {})]);
+  const expected = [[0, '{"id":"a"}'], [0, ""], [0, JSON.stringify({ id: "b".repeat(40) })], [2, "{}"]];
+  const read = async (size) => {
+    const stream = new ReadableStream({
+      start(controller) {
+        for (let at = 0; at < body.length; at += size) controller.enqueue(new Uint8Array(body.subarray(at, at + size)));
+        controller.close();
+      },
+    });
+    const out = [];
+    for await (const { flags, data } of parseEnvelopes(stream)) out.push([flags, Buffer.from(data).toString()]);
+    return out;
+  };
+  // One chunk (each envelope a view of it), one byte at a time, and cuts inside headers and messages.
+  for (const size of [body.length, 1, 3, 7, 16]) assert.deepEqual(await read(size), expected, `chunks of ${size}`);
 });

@@ -278,9 +278,9 @@ export class CodecError extends Error {
 }
 
 const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 /** The text of a quoted int64: an optional '-' and decimal digits. */
 const QUOTED_INT = /^-?[0-9]+$/;
-const INT64_MAX = 2n ** 63n - 1n;
 const INT32_MIN = -(2n ** 31n);
 const INT32_MAX = 2n ** 31n - 1n;
 const MAX_DEPTH = 512;
@@ -404,23 +404,18 @@ class Decoder {
         if (n < min || n > max) return this.#bad(value, `an integer in the ${c === "int" ? "int64" : "int32"} range`);
         return Number(value);
       }
-      case "i64": {
-        if (floatForm && this.#strict) return this.#bad(value, "an int64 integer (not a number with a fraction or exponent)");
-        let n: bigint | undefined;
-        if (typeof value === "bigint") n = value;
-        else if (typeof value === "number" && Number.isInteger(value)) n = BigInt(value);
-        else if (!this.#strict && typeof value === "string" && /^-?[0-9]+$/.test(value)) n = BigInt(value);
-        if (n === undefined) return this.#bad(value, "an int64 integer");
-        if (n < INT64_MIN || n > INT64_MAX) return this.#bad(value, "an integer in the int64 range");
-        return n;
-      }
+      case "i64":
       case "q64": {
-        // A JSON string of an optional '-' and digits (no '+', spaces or exponent), or an integer number.
+        // q64, a quoted int64 (proto3 JSON): a JSON string of an optional '-' and digits (no '+', spaces
+        // or exponent), or an integer number. i64 takes such a string only from the lenient decoder.
+        const quoted = c === "q64";
+        const exact = !(floatForm && this.#strict);
+        if (!exact && !quoted) return this.#bad(value, "an int64 integer (not a number with a fraction or exponent)");
         let n: bigint | undefined;
         if (typeof value === "bigint") n = value;
-        else if (typeof value === "string" && QUOTED_INT.test(value)) n = BigInt(value);
-        else if (typeof value === "number" && Number.isInteger(value) && !(floatForm && this.#strict)) n = BigInt(value);
-        if (n === undefined) return this.#bad(value, "an int64 integer (a JSON string of digits or an integer)");
+        else if (typeof value === "number" && Number.isInteger(value) && exact) n = BigInt(value);
+        else if ((quoted || !this.#strict) && typeof value === "string" && QUOTED_INT.test(value)) n = BigInt(value);
+        if (n === undefined) return this.#bad(value, quoted ? "an int64 integer (a JSON string of digits or an integer)" : "an int64 integer");
         if (n < INT64_MIN || n > INT64_MAX) return this.#bad(value, "an integer in the int64 range");
         return n;
       }

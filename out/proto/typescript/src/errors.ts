@@ -251,28 +251,28 @@ export function makeAPIError(init: APIErrorInit): APIError {
 // ------------------------------------------------------------------------------------ Connect
 
 /** The HTTP status equivalent of each Connect error code (connectrpc.com/docs/protocol). */
-const CONNECT_STATUS: { readonly [code: string]: number } = {
-  canceled: 499,
-  unknown: 500,
-  invalid_argument: 400,
-  deadline_exceeded: 504,
-  not_found: 404,
-  already_exists: 409,
-  permission_denied: 403,
-  resource_exhausted: 429,
-  failed_precondition: 400,
-  aborted: 409,
-  out_of_range: 400,
-  unimplemented: 501,
-  internal: 500,
-  unavailable: 503,
-  data_loss: 500,
-  unauthenticated: 401,
-};
+const CONNECT_STATUS: ReadonlyMap<string, number> = new Map([
+  ["canceled", 499],
+  ["unknown", 500],
+  ["invalid_argument", 400],
+  ["deadline_exceeded", 504],
+  ["not_found", 404],
+  ["already_exists", 409],
+  ["permission_denied", 403],
+  ["resource_exhausted", 429],
+  ["failed_precondition", 400],
+  ["aborted", 409],
+  ["out_of_range", 400],
+  ["unimplemented", 501],
+  ["internal", 500],
+  ["unavailable", 503],
+  ["data_loss", 500],
+  ["unauthenticated", 401],
+]);
 
 /** The HTTP status of a Connect error code (an end-of-stream error has none of its own); 500 when unknown. */
 export function connectCodeStatus(code: string): number {
-  return Object.prototype.hasOwnProperty.call(CONNECT_STATUS, code) ? (CONNECT_STATUS[code] ?? 500) : 500;
+  return CONNECT_STATUS.get(code) ?? 500;
 }
 
 /** The Connect code of an HTTP status, for an error response without Connect error JSON. */
@@ -302,23 +302,19 @@ export function connectStatusCode(status: number): string {
  * `deadline_exceeded` is a timeout, not an API error.
  */
 export function makeConnectError(init: APIErrorInit): APIError | APIConnectionTimeoutError {
-  const value = init.error;
-  const connect = typeof value === "object" && value !== null && !Array.isArray(value) && typeof (value as Record<string, unknown>)["code"] === "string";
-  const code = connect ? (str(value, "code") ?? "unknown") : connectStatusCode(init.status);
-  const details = connect ? (value as Record<string, unknown>)["details"] : undefined;
+  // Connect error JSON is an object with a string `code`.
+  const connectCode = str(init.error, "code");
+  const code = connectCode ?? connectStatusCode(init.status);
+  const raw = connectCode === undefined ? undefined : (init.error as Record<string, unknown>)["details"];
+  const details = Array.isArray(raw) ? (raw as readonly unknown[]) : undefined;
   if (code === "deadline_exceeded") {
-    const message = connect ? str(value, "message") : undefined;
+    const message = connectCode === undefined ? undefined : str(init.error, "message");
     return new APIConnectionTimeoutError(`request timed out: the server answered deadline_exceeded${message !== undefined ? `: ${message}` : ""}`, {
       code,
       status: init.status,
       serverMessage: message,
-      details: Array.isArray(details) ? details : undefined,
+      details,
     });
   }
-  return makeAPIError({
-    ...init,
-    error: connect ? value : init.error,
-    code,
-    details: Array.isArray(details) ? details : undefined,
-  });
+  return makeAPIError({ ...init, code, details });
 }

@@ -15,7 +15,8 @@ use serde::de::DeserializeOwned;
 use super::client::{Client, RequestOptions};
 use super::error::{ApiError, Error};
 use super::http::{
-    body_error, cancellable, decode_json, meta, Cancellable, Req, Response, CONNECT_STREAM_MEDIA,
+    body_error, cancellable, check_media, decode_json, meta, ByteStream, Cancellable, Req,
+    Response, CONNECT_STREAM_MEDIA,
 };
 
 /// The flag of a message envelope.
@@ -52,8 +53,6 @@ impl<T: DeserializeOwned> Stream for MessageStream<T> {
     }
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>;
-
 /// The reading side of one stream: the body, the bytes received but not yet taken.
 struct Reader {
     /// `None` once the stream ended (normally or in an error).
@@ -68,18 +67,13 @@ struct Reader {
     deadline: Option<tokio::time::Instant>,
 }
 
-/// The kinds of envelope prefix problems.
-fn decode_error(status: u16, message: String) -> Error {
-    Error::Decode {
-        message,
-        status,
-        body: String::new(),
-    }
-}
-
 impl Reader {
     fn decode_error(&self, message: String) -> Error {
-        decode_error(self.status, message)
+        Error::Decode {
+            message,
+            status: self.status,
+            body: String::new(),
+        }
     }
 
     /// Whether the stream's deadline has passed: a stream the server cut then timed out.
@@ -177,9 +171,7 @@ async fn next_message(mut reader: Reader) -> Option<(Result<Bytes, Error>, Reade
             Some(Ok((MESSAGE, message))) => return Some((Ok(message), reader)),
             Some(Ok((_, message))) => {
                 // End of stream: whatever follows it is ignored.
-                let end = reader.end(&message);
-                reader.body = None;
-                return end.and_then(|error| ended(reader, error));
+                return reader.end(&message).and_then(|error| ended(reader, error));
             }
             Some(Err(error)) => return ended(reader, error),
             None => {}
@@ -214,27 +206,6 @@ async fn next_message(mut reader: Reader) -> Option<(Result<Bytes, Error>, Reade
     }
 }
 
-/// Whether a stream's success response is enveloped JSON (by its Content-Type); anything else
-/// is a decode error rather than an empty stream.
-fn check_media(response: &reqwest::Response) -> Result<(), Error> {
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let media = content_type.split(';').next().unwrap_or_default().trim();
-    if media.eq_ignore_ascii_case(CONNECT_STREAM_MEDIA) {
-        return Ok(());
-    }
-    Err(Error::Decode {
-        message: format!(
-            "expected a Connect stream ({CONNECT_STREAM_MEDIA}), got content type {content_type:?}"
-        ),
-        status: response.status().as_u16(),
-        body: String::new(),
-    })
-}
-
 impl Client {
     /// Opens a Connect server stream. The call is retried like any other until the response
     /// arrives; an error at the end of the stream never is (messages may have been delivered).
@@ -246,7 +217,7 @@ impl Client {
         req.streaming();
         req.connect(true);
         let (response, attempts, started) = self.execute_timed(&req, options).await?;
-        check_media(&response)?;
+        check_media(&response, CONNECT_STREAM_MEDIA, "a Connect stream")?;
         let meta = meta(&response, attempts);
         let timeout = options.timeout.or(self.inner.timeout);
         let reader = Reader {

@@ -1,5 +1,6 @@
 //! Request building, sending with retries, and response decoding.
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -387,16 +388,17 @@ impl Req {
     }
 
     /// The body sent: the request's own, else the empty message a Connect call sends.
-    fn sent_body(&self) -> Body {
+    fn sent_body(&self) -> Cow<'_, Body> {
         match (&self.body, self.protocol) {
-            (Body::None, Protocol::Connect) => {
-                Body::Bytes(Bytes::from_static(b"{}"), "application/json".to_owned())
-            }
-            (Body::None, Protocol::ConnectStream) => Body::Bytes(
+            (Body::None, Protocol::Connect) => Cow::Owned(Body::Bytes(
+                Bytes::from_static(b"{}"),
+                "application/json".to_owned(),
+            )),
+            (Body::None, Protocol::ConnectStream) => Cow::Owned(Body::Bytes(
                 Bytes::from_static(b"\0\0\0\0\x02{}"),
                 CONNECT_STREAM_MEDIA.to_owned(),
-            ),
-            (body, _) => body.clone(),
+            )),
+            (body, _) => Cow::Borrowed(body),
         }
     }
 
@@ -988,12 +990,12 @@ impl Client {
             }
         }
         let mut builder = inner.http.request(hop.method.clone(), url).headers(headers);
-        match (req.sent_body(), hop.body) {
+        match (req.sent_body().as_ref(), hop.body) {
             (_, false) | (Body::None, _) => {}
             (Body::Bytes(bytes, content_type), true) => {
                 builder = builder
                     .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
-                    .body(bytes);
+                    .body(bytes.clone());
             }
             (Body::Multipart(multipart), true) => builder = builder.multipart(multipart.form()?),
         }
@@ -1299,6 +1301,33 @@ pub(crate) async fn call_sse<T: DeserializeOwned>(
     options: RequestOptions,
 ) -> Result<Response<super::sse::EventStream<T>>, Error> {
     cancellable(&options, client.send_sse(req?, &options)).await
+}
+
+/// A response body as it arrives, chunk by chunk.
+pub(crate) type ByteStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<Bytes, reqwest::Error>> + Send>>;
+
+/// Whether a stream's response has the media type `media` (by its Content-Type); anything else
+/// is a decode error naming the stream expected (`what`) rather than an empty stream.
+pub(crate) fn check_media(
+    response: &reqwest::Response,
+    media: &str,
+    what: &str,
+) -> Result<(), Error> {
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let found = content_type.split(';').next().unwrap_or_default().trim();
+    if found.eq_ignore_ascii_case(media) {
+        return Ok(());
+    }
+    Err(Error::Decode {
+        message: format!("expected {what} ({media}), got content type {content_type:?}"),
+        status: response.status().as_u16(),
+        body: String::new(),
+    })
 }
 
 pub(crate) fn meta(response: &reqwest::Response, attempts: u32) -> ResponseMeta {

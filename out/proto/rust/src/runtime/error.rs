@@ -251,28 +251,31 @@ fn text_member(value: &serde_json::Value, names: &[&str]) -> Option<String> {
 impl ApiError {
     /// Builds the error from a response's parts; never fails, whatever the body holds.
     pub(crate) fn from_parts(status: u16, headers: &HeaderMap, body: &[u8], attempts: u32) -> Self {
+        let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+        ApiError::from_json(status, headers, body, json.as_ref(), attempts)
+    }
+
+    /// As [`ApiError::from_parts`], with the body already parsed (`json`, `None` when the body
+    /// is not JSON).
+    fn from_json(
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        json: Option<&serde_json::Value>,
+        attempts: u32,
+    ) -> Self {
         let text = String::from_utf8_lossy(body).into_owned();
-        let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
         let object = json.filter(|v| v.is_object());
-        let problem = object
-            .as_ref()
-            .and_then(|v| serde_json::from_value::<Problem>(v.clone()).ok());
-        let code = object
-            .as_ref()
-            .and_then(|v| text_member(v, &["code", "error_code", "error"]));
+        let problem = object.and_then(|v| serde_json::from_value::<Problem>(v.clone()).ok());
+        let code = object.and_then(|v| text_member(v, &["code", "error_code", "error"]));
         let message = object
-            .as_ref()
             .and_then(|v| text_member(v, &["detail", "message", "title", "error_description"]))
             .unwrap_or_else(|| format!("HTTP status {status}"));
         let request_id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-            .or_else(|| {
-                object
-                    .as_ref()
-                    .and_then(|v| text_member(v, &["request_id"]))
-            });
+            .or_else(|| object.and_then(|v| text_member(v, &["request_id"])));
         ApiError {
             status,
             kind: ApiErrorKind::from_status(status),
@@ -287,6 +290,22 @@ impl ApiError {
         }
     }
 
+    /// This error with an RPC error's code, message (when it has one) and details; the code
+    /// `deadline_exceeded` is a timeout, not an API error.
+    fn with_rpc(mut self, (code, message, details): RpcError) -> Error {
+        if code == "deadline_exceeded" {
+            return Error::Timeout {
+                attempts: self.attempts,
+            };
+        }
+        self.code = Some(code);
+        if let Some(message) = message {
+            self.message = message;
+        }
+        self.details = details;
+        Error::Api(Box::new(self))
+    }
+
     /// The error of a Connect call's non-200 response: Connect error JSON (an object with a
     /// string `code`) gives the code, message and details; any other body a code from the HTTP
     /// status. The code `deadline_exceeded` is a timeout, not an API error.
@@ -296,24 +315,17 @@ impl ApiError {
         body: &[u8],
         attempts: u32,
     ) -> Error {
-        let mut error = ApiError::from_parts(status, headers, body, attempts);
         let json = serde_json::from_slice::<serde_json::Value>(body).ok();
-        match json.as_ref().and_then(connect_error) {
-            Some((code, message, details)) => {
-                if code == "deadline_exceeded" {
-                    return Error::Timeout { attempts };
-                }
-                error.code = Some(code);
-                error.message = message.unwrap_or_else(|| format!("HTTP status {status}"));
-                error.details = details;
-            }
+        let mut error = ApiError::from_json(status, headers, body, json.as_ref(), attempts);
+        error.problem = None;
+        error.message = format!("HTTP status {status}");
+        match json.as_ref().and_then(|json| rpc_error(json, false)) {
+            Some(rpc) => error.with_rpc(rpc),
             None => {
                 error.code = Some(connect_code_of_status(status).to_owned());
-                error.message = format!("HTTP status {status}");
+                Error::Api(Box::new(error))
             }
         }
-        error.problem = None;
-        Error::Api(Box::new(error))
     }
 
     /// The error of a transcoded gRPC method's response: a google.rpc.Status body
@@ -326,31 +338,12 @@ impl ApiError {
         body: &[u8],
         attempts: u32,
     ) -> Error {
-        let mut error = ApiError::from_parts(status, headers, body, attempts);
         let json = serde_json::from_slice::<serde_json::Value>(body).ok();
-        let object = json.as_ref().and_then(serde_json::Value::as_object);
-        let code = object.and_then(|o| match o.get("code") {
-            Some(serde_json::Value::Number(n)) => {
-                Some(grpc_code_name(n.as_u64().unwrap_or(u64::MAX)).to_owned())
-            }
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
-            _ => None,
-        });
-        if let (Some(object), Some(code)) = (object, code) {
-            if code == "deadline_exceeded" {
-                return Error::Timeout { attempts };
-            }
-            error.code = Some(code);
-            if let Some(message) = object
-                .get("message")
-                .and_then(serde_json::Value::as_str)
-                .filter(|m| !m.is_empty())
-            {
-                message.clone_into(&mut error.message);
-            }
-            error.details = object.get("details").filter(|d| !d.is_null()).cloned();
+        let error = ApiError::from_json(status, headers, body, json.as_ref(), attempts);
+        match json.as_ref().and_then(|json| rpc_error(json, true)) {
+            Some(rpc) => error.with_rpc(rpc),
+            None => Error::Api(Box::new(error)),
         }
-        Error::Api(Box::new(error))
     }
 
     /// The error an end-of-stream envelope of a Connect stream carries (`error` of its JSON):
@@ -361,37 +354,27 @@ impl ApiError {
         body: &[u8],
         attempts: u32,
     ) -> Error {
-        let (code, message, details) =
-            connect_error(error).unwrap_or_else(|| ("unknown".to_owned(), None, None));
-        if code == "deadline_exceeded" {
-            return Error::Timeout { attempts };
-        }
-        let status = connect_status_of_code(&code);
-        let message = message.unwrap_or_else(|| format!("the stream ended with {code}"));
-        let request_id = headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        Error::Api(Box::new(ApiError {
-            status,
-            kind: ApiErrorKind::from_status(status),
-            code: Some(code),
-            message,
-            request_id,
-            headers: redact(headers),
-            body: String::from_utf8_lossy(body).into_owned(),
-            problem: None,
-            details,
-            attempts,
-        }))
+        let rpc = rpc_error(error, false).unwrap_or_else(|| ("unknown".to_owned(), None, None));
+        let status = connect_status_of_code(&rpc.0);
+        let mut error = ApiError::from_json(status, headers, body, None, attempts);
+        error.message = format!("the stream ended with {}", rpc.0);
+        error.with_rpc(rpc)
     }
 }
 
-/// The code, message and details of Connect error JSON: an object with a string `code`.
-fn connect_error(
-    value: &serde_json::Value,
-) -> Option<(String, Option<String>, Option<serde_json::Value>)> {
-    let code = value.get("code")?.as_str()?.to_owned();
+/// The code, message and details of an RPC error object.
+type RpcError = (String, Option<String>, Option<serde_json::Value>);
+
+/// The code, message and details of an RPC error object: Connect error JSON has a string
+/// `code`; a google.rpc.Status (`numeric`) may have a gRPC code number instead, named here.
+fn rpc_error(value: &serde_json::Value, numeric: bool) -> Option<RpcError> {
+    let code = match value.get("code")? {
+        serde_json::Value::String(code) => code.clone(),
+        serde_json::Value::Number(n) if numeric => {
+            grpc_code_name(n.as_u64().unwrap_or(u64::MAX)).to_owned()
+        }
+        _ => return None,
+    };
     let message = value
         .get("message")
         .and_then(serde_json::Value::as_str)

@@ -6,13 +6,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
 use super::client::{CancellationToken, Client, RequestOptions};
 use super::error::Error;
-use super::http::{decode_json, meta, Cancellable, Req, Response};
+use super::http::{check_media, decode_json, meta, ByteStream, Cancellable, Req, Response};
 
 /// One server-sent event with its data decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,8 +183,6 @@ impl Parser {
     }
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>;
-
 struct State {
     client: Client,
     req: Req,
@@ -234,25 +231,9 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
     }
 }
 
-/// Whether a response is an event stream (by its Content-Type); anything else is a decode
-/// error rather than an empty stream.
+/// Whether a response is an event stream (by its Content-Type).
 fn check_event_stream(response: &reqwest::Response) -> Result<(), Error> {
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let media = content_type.split(';').next().unwrap_or_default().trim();
-    if media.eq_ignore_ascii_case("text/event-stream") {
-        return Ok(());
-    }
-    Err(Error::Decode {
-        message: format!(
-            "expected an event stream (text/event-stream), got content type {content_type:?}"
-        ),
-        status: response.status().as_u16(),
-        body: String::new(),
-    })
+    check_media(response, "text/event-stream", "an event stream")
 }
 
 /// The stream's end after an error: nothing more is pulled.

@@ -445,7 +445,8 @@ def test_a_relative_server_gives_no_default_base_url(tmp_path: Path) -> None:
 
 def test_an_openapi_readme_has_no_connect_section(orchestrator_api: ir.Api) -> None:
     docs = go.plan(build_decisions(orchestrator_api), Options()).files[0].context["docs"]
-    assert isinstance(docs, go.GoDocs) and not docs.connect and not docs.quoted_int64
+    assert isinstance(docs, go.GoDocs)
+    assert not docs.connect and not docs.quoted_int64 and not docs.status_errors
 
 
 def test_readme_examples_are_the_decided_operations(orchestrator_api: ir.Api) -> None:
@@ -519,7 +520,10 @@ def test_connect_operations_render_the_protocol_decisions(proto_api: ir.Api) -> 
     ]
     assert "r.connect = true" in get.build and "r.retryable = true" in get.build
     assert "r.retryable = false" in _operation(client, "sendMessage").build  # no idempotency_level
-    assert "r.connect = true" not in _operation(client, "getAgent").build  # transcoded: REST
+    transcoded = _operation(client, "getAgent").build
+    assert "r.connect = true" not in transcoded  # REST
+    assert "r.statusErrors = true" in transcoded  # its errors are google.rpc.Status
+    assert "r.statusErrors = true" not in get.build  # Connect errors are Connect error JSON
     stream = _operation(client, "streamRunEvents")
     assert 'r.connectBody("application/connect+json", true, params.Body)' in stream.build
     (method,) = stream.methods
@@ -532,7 +536,8 @@ def test_connect_operations_render_the_protocol_decisions(proto_api: ir.Api) -> 
         'nextBodyCursor(r, "pageToken", page.NextPageToken, nil)' in line for line in events.methods[1].body
     )
     docs = go.plan(build_decisions(proto_api), Options()).files[0].context["docs"]
-    assert isinstance(docs, go.GoDocs) and docs.connect and docs.quoted_int64  # the README says how
+    assert isinstance(docs, go.GoDocs)
+    assert docs.connect and docs.quoted_int64 and docs.status_errors  # the README says how
     rest_pages = _operation(client, "listAgents").methods[1].body
     assert any("nextCursor(r, " in line for line in rest_pages)  # a transcoded list: query parameters
 

@@ -102,7 +102,7 @@ type errorResult struct {
 	Message   string  `json:"message"`
 	RequestID *string `json:"request_id"`
 	Debug     string  `json:"debug"`
-	// Details is the raw `details` array of a Connect error, when it has one.
+	// Details is the raw `details` of a Connect error or a google.rpc.Status, when it has them.
 	Details json.RawMessage `json:"details,omitempty"`
 }
 
@@ -490,7 +490,7 @@ func describe(err error) *errorResult {
 	}
 	var timeout *sdk.TimeoutError
 	if errors.As(err, &timeout) && len(timeout.Details) > 0 {
-		e.Details = timeout.Details // a Connect deadline_exceeded error
+		e.Details = timeout.Details // the server's deadline_exceeded error
 	}
 	// A decode error has a status too (the response arrived); Rust and TypeScript report it.
 	var decodeErr *sdk.DecodeError

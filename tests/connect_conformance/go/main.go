@@ -268,18 +268,12 @@ func serverStream(ctx context.Context, cancel context.CancelFunc, client *confor
 	}
 	if *httpResp != nil {
 		result.ResponseHeaders = headersOf((*httpResp).Header, false)
-		// Where the SDK exposes a stream's trailers (the end-of-stream metadata) as the
-		// response's Trailer, once the stream has ended.
+		// The SDK exposes a stream's trailers (the end-of-stream metadata) as the response's
+		// Trailer, once the stream has ended.
 		result.ResponseTrailers = headersOf((*httpResp).Trailer, false)
 	}
 	if streamErr != nil {
 		result.Error = errorOf(streamErr)
-		var apiErr *conformance.APIError
-		if errors.As(streamErr, &apiErr) {
-			// The error that ends a stream comes with its end-of-stream message, whose metadata
-			// are the stream's trailers.
-			result.ResponseTrailers = endOfStreamMetadata(apiErr.Body)
-		}
 	}
 	return result, nil
 }
@@ -344,21 +338,6 @@ func headersOf(header http.Header, trailers bool) []*v1.Header {
 			lower = strings.TrimPrefix(lower, "trailer-")
 		}
 		out = append(out, &v1.Header{Name: lower, Value: append([]string(nil), values...)})
-	}
-	return out
-}
-
-// endOfStreamMetadata reads the metadata of an end-of-stream message, as headers.
-func endOfStreamMetadata(data []byte) []*v1.Header {
-	var end struct {
-		Metadata map[string][]string `json:"metadata"`
-	}
-	if json.Unmarshal(data, &end) != nil {
-		return nil
-	}
-	var out []*v1.Header
-	for name, values := range end.Metadata {
-		out = append(out, &v1.Header{Name: strings.ToLower(name), Value: values})
 	}
 	return out
 }

@@ -41,6 +41,7 @@ class GoDocs:
     default_base_url: str  # plain; "" when the contract names no absolute server URL
     imports: list[str] = field(default_factory=list)
     connect: bool = False  # some operations speak the Connect protocol (the README says how)
+    status_errors: bool = False  # some operations answer errors as google.rpc.Status
     quoted_int64: bool = False  # some fields hold 64-bit integers that travel as JSON strings
 
 
@@ -285,5 +286,6 @@ def build_docs(decisions: Decisions, package: str, module: str, client: GoClient
         default_base_url=defaults.base_url,
         imports=sorted(imports),
         connect=any(op.protocol is ir.Protocol.CONNECT for op in decisions.operations),
+        status_errors=any(op.status_errors for op in decisions.operations),
         quoted_int64=any(quoted(f.type) for f in fields),
     )

@@ -215,8 +215,11 @@ def _connect_body(body: BodyShape, value: str) -> str:
 
 
 def _policy_lines(shape: OperationShape) -> list[str]:
-    """Credentials, retries, idempotency, the protocol and the Accept header: the decisions, rendered."""
+    """Credentials, retries, idempotency, the protocol, google.rpc.Status errors and the Accept
+    header: the decisions, rendered."""
     lines = ["r.connect = true"] if _connect(shape) else []
+    if shape.status_errors:
+        lines.append("r.statusErrors = true")
     lines.append(f"r.authenticated = {_bool(shape.auth is not None)}")
     if shape.auth is not None and not shape.auth.bearer:
         lines.append("r.noBearer = true")

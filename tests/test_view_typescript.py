@@ -747,6 +747,31 @@ def test_connect_operations_render_their_decisions() -> None:
     assert "ConnectStream" in ts.RUNTIME_NAMES
 
 
+def _readme(api: ir.Api) -> ts.TsReadme:
+    plan = ts.plan(build_decisions(api), Options())
+    return next(f.context["readme"] for f in plan.files if f.output == "README.md")
+
+
+def test_transcoded_operations_read_google_rpc_status_errors() -> None:
+    """An operation whose error bodies are google.rpc.Status says so in its spec (the runtime names
+    the numeric code); the README documents it, and Connect's deadline header, only when used."""
+    api = _connect_api()
+    listing, watch = api.operations
+    http = ir.HttpBinding("POST", "/v1/events:list", status_errors=True)
+    transcoded = dataclasses.replace(api, operations=(dataclasses.replace(listing, http=http), watch))
+    plan = ts.plan(build_decisions(transcoded), Options())
+    view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
+    ops = {op.operation_id: op for r in view.resources for op in r.operations}
+    assert "  statusErrors: true," in ops["listEvents"].spec
+    assert not any("statusErrors" in line for line in ops["watchEvents"].spec)
+    readme = _readme(transcoded)
+    assert (readme.status_errors, readme.connect) == (True, True)
+    connect_only = _readme(api)
+    assert (connect_only.status_errors, connect_only.connect) == (False, True)
+    rest = _readme(_load(SPECS["orchestrator"]))
+    assert (rest.status_errors, rest.connect) == (False, False)
+
+
 def test_quoted_int64_has_its_own_codec_and_is_a_bigint() -> None:
     types = ts.TsTypes(_connect_api())
     entries = {e.key: e.value for e in ts_codecs.codec_entries(types)}

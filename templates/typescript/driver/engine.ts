@@ -281,7 +281,7 @@ export function errorObject(error: unknown): Obj {
     request_id: error instanceof APIError ? (error.requestId ?? null) : null,
     debug: `${describe(error)} [attempts=${error.attempts}]`,
   };
-  // A Connect error's details (a deadline_exceeded timeout's too), raw, when it has them.
+  // An RPC error's details (Connect error JSON, a google.rpc.Status; a deadline_exceeded timeout's too), raw.
   if ((error instanceof APIError || error instanceof APIConnectionTimeoutError) && error.details !== undefined) {
     out["details"] = error.details;
   }

@@ -81,6 +81,8 @@ class TsReadme:
     download: TsCall | None
     # Whether the streaming example is a Connect server stream (else server-sent events).
     connect_stream: bool = False
+    connect: bool = False  # whether any operation speaks Connect (Connect-Timeout-Ms)
+    status_errors: bool = False  # whether any operation's error bodies are google.rpc.Status
 
 
 _SAMPLES = {
@@ -167,4 +169,6 @@ def readme(
         download=download,
         connect_stream=examples.stream is not None
         and examples.stream.result.kind == ResultKind.CONNECT_STREAM,
+        connect=any(op.protocol is ir.Protocol.CONNECT for op in decisions.operations),
+        status_errors=any(op.status_errors for op in decisions.operations),
     )

@@ -15,8 +15,8 @@
   text → string, no body → void;
 - the operation's decisions (protocol, path, parameter styles, body encoding, result kind, the
   Accept header, which credentials it sends, retry safety, idempotency header, pagination and
-  whether its cursor is a body property, resume header) are a module-level `OperationSpec`
-  constant the runtime interprets.
+  whether its cursor is a body property, resume header, whether its error bodies are
+  google.rpc.Status JSON) are a module-level `OperationSpec` constant the runtime interprets.
 """
 
 from __future__ import annotations
@@ -303,6 +303,8 @@ def _spec(types: TsTypes, shape: OperationShape, members: list[TsParamMember], r
     ]
     if shape.protocol is not ir.Protocol.REST:
         spec.append(f"  protocol: {json.dumps(shape.protocol.value)},")
+    if shape.status_errors:
+        spec.append("  statusErrors: true,")
     param_specs = [_param_spec(m, m.param) for m in members if m.param is not None]
     spec += ["  params: [", *param_specs, "  ],"] if param_specs else ["  params: [],"]
     spec += [_body_spec(m, m.body, op) for m in members if m.body is not None]

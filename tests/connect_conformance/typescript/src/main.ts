@@ -250,9 +250,9 @@ function code(name: string): number {
   return codeEnum?.values.find((v) => v.name === `CODE_${name.toUpperCase()}`)?.number ?? 2; // CODE_UNKNOWN
 }
 
-function detailsOf(details: readonly unknown[] | undefined): Any[] {
+function detailsOf(details: unknown): Any[] {
   const out: Any[] = [];
-  for (const detail of details ?? []) {
+  for (const detail of Array.isArray(details) ? (details as unknown[]) : []) {
     if (typeof detail !== "object" || detail === null) continue;
     const { type, value } = detail as { type?: unknown; value?: unknown };
     if (typeof type !== "string" || typeof value !== "string") continue;
@@ -269,11 +269,10 @@ function errorOf(error: unknown): ResultError {
     return { code: code(error.code ?? "unknown"), message, details: detailsOf(error.details) };
   }
   if (error instanceof APIConnectionTimeoutError) {
-    // A server's deadline_exceeded keeps its details; its message is only part of the error's
-    // own message (the SDK has no field for it), after this prefix.
-    const prefix = "request timed out: the server answered deadline_exceeded: ";
-    const text = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-    return { code: code("deadline_exceeded"), message: text, details: detailsOf(error.details) };
+    // A server's deadline_exceeded (`code` set) keeps its message and details; a timeout of the
+    // SDK's own has only the SDK's message.
+    const message = error.code === undefined ? error.message : (error.serverMessage ?? "");
+    return { code: code("deadline_exceeded"), message, details: detailsOf(error.details) };
   }
   if (error instanceof APIUserAbortError) return { code: code("canceled"), message: error.message, details: [] };
   if (error instanceof APIConnectionError) return { code: code("unavailable"), message: error.message, details: [] };

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use conformance_sdk::{CancellationToken, Client, Error, MessageStream, ResponseMeta};
+use conformance_sdk::{ApiError, CancellationToken, Client, Error, MessageStream, ResponseMeta};
 use futures::StreamExt;
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, Value};
@@ -264,7 +264,7 @@ fn unary(
         Err(error) => {
             let (error_json, details) = error_of(&error);
             let mut result = json!({"error": error_json});
-            if let Some(api) = error.api() {
+            if let Some(api) = server_error(&error) {
                 result["responseHeaders"] = headers_of(&api.headers, false);
                 result["responseTrailers"] = headers_of(&api.headers, true);
             }
@@ -303,17 +303,24 @@ async fn server_stream(
                 let (error_json, error_details) = error_of(&error);
                 result["error"] = error_json;
                 details = error_details;
-                if let Some(api) = error.api() {
-                    // The error that ends a stream comes with its end-of-stream message, whose
-                    // metadata are the stream's trailers.
-                    result["responseTrailers"] = end_of_stream_metadata(&api.body);
-                }
                 break;
             }
         }
     }
+    if let Some(trailers) = stream.trailers() {
+        result["responseTrailers"] = trailers_of(trailers);
+    }
     result["payloads"] = Json::Array(payloads);
     (result, details)
+}
+
+/// The error the server answered with: an API error, or the one behind a timeout the server
+/// reported (`deadline_exceeded`).
+fn server_error(error: &Error) -> Option<&ApiError> {
+    match error {
+        Error::Timeout { server, .. } => server.as_deref(),
+        _ => error.api(),
+    }
 }
 
 /// The plain headers, or (trailers) those Connect's unary protocol prefixes with "trailer-".
@@ -325,40 +332,45 @@ fn headers_of(headers: &http::HeaderMap, trailers: bool) -> Json {
         if is_trailer != trailers {
             continue;
         }
-        let values: Vec<&str> = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
         let key = if trailers {
             &name["trailer-".len()..]
         } else {
             name
         };
-        out.push(json!({"name": key, "value": values}));
+        out.push(json!({"name": key, "value": values_of(headers, name)}));
     }
     Json::Array(out)
 }
 
-fn end_of_stream_metadata(body: &str) -> Json {
-    let parsed: Json = serde_json::from_str(body).unwrap_or(Json::Null);
-    let out: Vec<Json> = parsed["metadata"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(name, values)| json!({"name": name.to_ascii_lowercase(), "value": values}))
+/// A stream's trailers, as the SDK gives them.
+fn trailers_of(trailers: &http::HeaderMap) -> Json {
+    let out = trailers
+        .keys()
+        .map(|name| json!({"name": name.as_str(), "value": values_of(trailers, name.as_str())}))
         .collect();
     Json::Array(out)
+}
+
+fn values_of<'a>(headers: &'a http::HeaderMap, name: &str) -> Vec<&'a str> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect()
 }
 
 fn code_name(code: &str) -> String {
     format!("CODE_{}", code.to_ascii_uppercase())
 }
 
-/// An SDK error as the suite's Error (JSON, without details) and its details (type, bytes).
+/// An SDK error as the suite's Error (JSON, without details) and its details (type, bytes). The
+/// server's own error, when there is one, is reported as it came (a deadline_exceeded too).
 fn error_of(error: &Error) -> (Json, Details) {
     match error {
-        Error::Api(api) => {
+        Error::Api(api)
+        | Error::Timeout {
+            server: Some(api), ..
+        } => {
             let code = api.code.clone().unwrap_or_else(|| "unknown".to_owned());
             let known = [
                 "canceled",

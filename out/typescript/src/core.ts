@@ -14,6 +14,7 @@ import {
   connectCodeStatus,
   makeAPIError,
   makeConnectError,
+  makeStatusError,
 } from "./errors.js";
 import { JSONSyntaxError, decodeUTF8, parseJSON, stringifyJSON } from "./json.js";
 
@@ -25,7 +26,11 @@ export interface ClientOptions {
   bearerToken?: string | null | undefined;
   /** An API key, sent where the contract says. Default: `<PREFIX>_API_KEY`. */
   apiKey?: string | null | undefined;
-  /** Per-attempt timeout in milliseconds; 0 (or Infinity) for none. Default: 60 000. */
+  /**
+   * Per-attempt timeout in milliseconds; 0 (or Infinity) for none. Default: 60 000. A timeout set
+   * here or per call is also sent to a Connect server (`Connect-Timeout-Ms`) and bounds a whole
+   * Connect stream; the default bounds a stream only until its response headers.
+   */
   timeout?: number | undefined;
   /** How many times a failed request is retried. Default: 2. */
   maxRetries?: number | undefined;
@@ -45,7 +50,7 @@ export interface ClientOptions {
 export interface RequestOptions {
   /** Cancels the call, including any backoff sleep. */
   signal?: AbortSignal | undefined;
-  /** Per-attempt timeout in milliseconds; 0 (or Infinity) for none. */
+  /** Per-attempt timeout in milliseconds; 0 (or Infinity) for none. See {@link ClientOptions.timeout}. */
   timeout?: number | undefined;
   /** How many times a failed request is retried. */
   maxRetries?: number | undefined;
@@ -173,6 +178,11 @@ export interface OperationSpec {
   readonly pagination?: PaginationSpec;
   /** The header carrying the last event id when a stream resumes. */
   readonly resumeHeader?: string;
+  /**
+   * Whether error bodies are google.rpc.Status JSON (a transcoded gRPC method): a numeric `code`
+   * names the gRPC code, `details` are kept and `deadline_exceeded` is a timeout.
+   */
+  readonly statusErrors?: boolean;
 }
 
 /** A successful call: the decoded value, the last HTTP response and how many attempts it took. */
@@ -439,6 +449,11 @@ interface Sent {
   readonly attempts: number;
   readonly done: () => void;
   readonly timedOut: () => boolean;
+  /**
+   * A Connect stream's deadline: aborted once the timeout the caller set has passed since the
+   * attempt started (undefined when only the default timeout applies, which ends with the headers).
+   */
+  readonly deadline: AbortSignal | undefined;
   /** The caller's signal, if any. */
   readonly signal: AbortSignal | undefined;
   /** The limit on a buffered body (and on one event) of this call. */
@@ -675,19 +690,42 @@ export interface Envelope {
   readonly data: Uint8Array;
 }
 
+/** The error of a Connect stream still open when the timeout the caller set passed. */
+function streamTimeout(cause?: unknown): APIConnectionTimeoutError {
+  return new APIConnectionTimeoutError("request timed out: the stream outlived its timeout", cause === undefined ? undefined : { cause });
+}
+
+/**
+ * The next read of `reader` unless `deadline` is aborted first: an {@link APIConnectionTimeoutError}
+ * then. Once the deadline has passed, data already received is still read (a read that can be
+ * answered at once settles before the deadline's turn), so nothing that arrived in time is lost.
+ */
+function readBefore(reader: ReadableStreamDefaultReader<Uint8Array>, deadline: AbortSignal): Promise<ReadableStreamReadResult<Uint8Array>> {
+  return new Promise((resolve, reject) => {
+    const expire = (): void => reject(streamTimeout());
+    // Registered first: a read that is already settled queues its reaction before `expire`.
+    reader.read().then(resolve, reject).finally(() => deadline.removeEventListener("abort", expire));
+    if (deadline.aborted) queueMicrotask(expire);
+    else deadline.addEventListener("abort", expire, { once: true });
+  });
+}
+
 /**
  * Splits a byte stream into Connect envelopes. An envelope longer than `limit` is a decode error
  * naming the limit (raised from its header, before it is read); a compressed or unknown flag is a
  * decode error; a body ending inside an envelope is a connection error. A clean end ends the
  * iteration (whether an end-of-stream envelope came is the caller's question). Read errors of the
- * body are passed through as they are.
+ * body are passed through as they are. Once `deadline` is aborted, only what has already been
+ * received is read: a read that would wait is an {@link APIConnectionTimeoutError} instead.
  */
 export async function* parseEnvelopes(
   body: ReadableStream<Uint8Array>,
   limit: number = DEFAULT_MAX_RESPONSE_BYTES,
   status = 200,
+  deadline?: AbortSignal,
 ): AsyncGenerator<Envelope> {
   const reader = body.getReader();
+  const read = deadline === undefined ? () => reader.read() : () => readBefore(reader, deadline);
   let chunks: Uint8Array[] = [];
   let buffered = 0;
   // Takes `n` buffered bytes (n <= buffered) off the front: a view of the first chunk when it holds
@@ -716,7 +754,7 @@ export async function* parseEnvelopes(
   // Reads until `n` bytes are buffered; false on a clean end of the body before that.
   const fill = async (n: number): Promise<boolean> => {
     while (buffered < n) {
-      const { done, value } = await reader.read();
+      const { done, value } = await read();
       if (done) return false;
       if (value.length > 0) {
         chunks.push(value);
@@ -759,7 +797,10 @@ export async function* parseEnvelopes(
  * `deadline_exceeded`, an {@link APIConnectionTimeoutError}. A body that ends without the
  * end-of-stream message is an {@link APIDecodeError}; one that breaks inside an envelope an
  * {@link APIConnectionError}. A Connect stream is never resumed. Aborting the signal ends the
- * iteration with {@link APIUserAbortError}, even when messages are already buffered.
+ * iteration with {@link APIUserAbortError}, even when messages are already buffered. A timeout the
+ * caller set (client-wide or per call) bounds the whole stream from the start of the attempt that
+ * opened it: the messages received by then are still delivered, then the iteration ends with
+ * {@link APIConnectionTimeoutError}. The SDK's default timeout bounds only the wait for the headers.
  */
 export class ConnectStream<T> implements AsyncIterable<T> {
   /** The HTTP response of the stream. */
@@ -789,7 +830,7 @@ export class ConnectStream<T> implements AsyncIterable<T> {
       const body = this.response.body;
       if (body !== null) {
         try {
-          for await (const { flags, data } of parseEnvelopes(body, this.#sent.limit, status)) {
+          for await (const { flags, data } of parseEnvelopes(body, this.#sent.limit, status, this.#sent.deadline)) {
             checkAborted(signal);
             const text = bodyText(data, status);
             if (flags === FLAG_END_STREAM) {
@@ -801,13 +842,25 @@ export class ConnectStream<T> implements AsyncIterable<T> {
             checkAborted(signal);
           }
         } catch (error) {
-          throw streamFailure(error, signal, status, "the stream") ?? new APIConnectionError("stream interrupted", { cause: error });
+          throw streamFailure(error, signal, status, "the stream") ?? this.#cutOff(new APIConnectionError("stream interrupted", { cause: error }));
         }
       }
-      if (!ended) throw new APIDecodeError("the stream ended without an end-of-stream message", status, "");
+      if (!ended) throw this.#cutOff(new APIDecodeError("the stream ended without an end-of-stream message", status, ""));
+    } catch (error) {
+      // The stream's errors count the attempts it took to open it, as a call's errors do.
+      if (error instanceof SDKError && error.attempts === 0) error.attempts = this.#sent.attempts;
+      throw error;
     } finally {
       this.#sent.done();
     }
+  }
+
+  /**
+   * The error of a stream that broke or ended early: once its timeout has passed it was cut at that
+   * deadline (by the server, told it by `Connect-Timeout-Ms`, or by this SDK), so a timeout error.
+   */
+  #cutOff(error: SDKError): SDKError {
+    return this.#sent.timedOut() ? streamTimeout(error) : error;
   }
 
   /** Reads the end-of-stream message: its metadata, and the error it ends the stream with, if any. */
@@ -953,6 +1006,8 @@ export class Core {
   readonly #apiKey: string | undefined;
   readonly #headers: { readonly [name: string]: string };
   readonly #fetch: typeof fetch;
+  /** Whether the client's timeout was set rather than defaulted (Connect sends only a set one). */
+  readonly #timeoutSet: boolean;
 
   /** Resolves the options against the environment and the contract's defaults. */
   constructor(info: SDKInfo, options: ClientOptions = {}) {
@@ -961,6 +1016,7 @@ export class Core {
     this.#bearerToken = options.bearerToken === null ? undefined : (options.bearerToken ?? readEnv(`${info.envPrefix}_BEARER_TOKEN`));
     this.#apiKey = options.apiKey === null ? undefined : (options.apiKey ?? readEnv(`${info.envPrefix}_API_KEY`));
     this.timeout = options.timeout ?? 60_000;
+    this.#timeoutSet = options.timeout !== undefined;
     this.maxRetries = Math.max(0, Math.floor(options.maxRetries ?? 2));
     this.maxResponseBytes = limitOption(options.maxResponseBytes) ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#headers = { ...(options.defaultHeaders ?? {}) };
@@ -1366,10 +1422,13 @@ export class Core {
     const timeout = options.timeout ?? this.timeout;
     // 0 or a non-finite timeout means none (no timer, no Connect-Timeout-Ms).
     const bounded = Number.isFinite(timeout) && timeout > 0;
+    const connect = op.protocol === "connect";
+    // A timeout the caller set is the Connect call's deadline: the server is told it, and it bounds
+    // a stream to its end. The SDK's default is only a guard against a server that never answers.
+    const connectDeadline = connect && bounded && (options.timeout !== undefined || this.#timeoutSet);
     const limit = limitOption(options.maxResponseBytes) ?? this.maxResponseBytes;
     const idempotencyKey =
       op.idempotencyHeader === undefined ? undefined : (options.idempotencyKey ?? globalThis.crypto.randomUUID());
-    const connect = op.protocol === "connect";
     let attempts = 0;
     for (let retry = 0; ; retry++) {
       if (signal?.aborted) {
@@ -1378,17 +1437,20 @@ export class Core {
         throw error;
       }
       const prepared = this.#prepare(op, params, options, nextURL, idempotencyKey, lastEventId);
-      if (connect && bounded && !prepared.headers.has("connect-timeout-ms")) {
+      if (connectDeadline && !prepared.headers.has("connect-timeout-ms")) {
         // The per-attempt timeout, in whole milliseconds, for the server to enforce as a deadline.
         prepared.headers.set("connect-timeout-ms", String(Math.max(1, Math.floor(timeout))));
       }
       const retryable = op.retryable && prepared.rewindable;
       const controller = new AbortController();
       let timedOut = false;
+      // Until the response arrives the timer aborts the attempt; a Connect stream's deadline then
+      // only aborts `expiry`, so that the messages already received are still read before it ends.
+      let onTimeout = (): void => controller.abort();
       const timer = bounded
         ? setTimeout(() => {
             timedOut = true;
-            controller.abort();
+            onTimeout();
           }, Math.min(timeout, MAX_TIMER_MS))
         : undefined;
       const onAbort = (): void => controller.abort();
@@ -1412,12 +1474,16 @@ export class Core {
         throw error;
       }
       if (response.ok) {
-        if (keepOpen) clearTimeout(timer);
+        const expiry = keepOpen && connectDeadline ? new AbortController() : undefined;
+        if (expiry !== undefined) {
+          onTimeout = () => expiry.abort();
+          if (timedOut) expiry.abort();
+        } else if (keepOpen) clearTimeout(timer);
         const release = (): void => {
           done();
           controller.abort();
         };
-        return { response, attempts, done: keepOpen ? release : done, timedOut: () => timedOut, signal, limit };
+        return { response, attempts, done: keepOpen ? release : done, timedOut: () => timedOut, deadline: expiry?.signal, signal, limit };
       }
       if (retry < maxRetries && shouldRetry(response, retryable, connect)) {
         done();
@@ -1431,7 +1497,7 @@ export class Core {
         text = new TextDecoder().decode((await readLimited(response.body, limit)).bytes);
       } catch (cause) {
         done();
-        const sent = { response, attempts, done, timedOut: () => timedOut, signal, limit };
+        const sent = { response, attempts, done, timedOut: () => timedOut, deadline: undefined, signal, limit };
         const error = this.#bodyError(cause, sent);
         error.attempts = attempts;
         throw error;
@@ -1444,7 +1510,7 @@ export class Core {
         parsed = undefined;
       }
       const init = { status: response.status, headers: response.headers, body: text, error: parsed };
-      const error = connect ? makeConnectError(init) : makeAPIError(init);
+      const error = connect ? makeConnectError(init) : op.statusErrors === true ? makeStatusError(init) : makeAPIError(init);
       error.attempts = attempts;
       throw error;
     }

@@ -24,6 +24,7 @@ import {
 } from "../dist/index.js";
 import { decodeValue, encodeValue } from "../dist/codec.js";
 import { encodePathSegment, encodeQuery, nextLink, parseEnvelopes, retryDelay } from "../dist/core.js";
+import { grpcCodeName } from "../dist/errors.js";
 
 /** A local server answering with the next handler of `script` (the last one repeats). */
 async function serve(...script) {
@@ -912,12 +913,126 @@ test("connect unary: Connect headers, the timeout as Connect-Timeout-Ms, JSON bo
     const second = await core.request(connectOp(), {}, undefined);
     assert.equal(second.seq, 3n);
     assert.equal(server.requests[1].body.toString(), "{}");
-    assert.equal(server.requests[1].headers["connect-timeout-ms"], "60000");
+    // The SDK's default timeout is not the caller's deadline: no Connect-Timeout-Ms.
+    assert.equal(server.requests[1].headers["connect-timeout-ms"], undefined);
     // Timeout 0 means none: no Connect-Timeout-Ms (and no timer).
     await core.request(connectOp(), {}, { timeout: 0 });
     assert.equal(server.requests[2].headers["connect-timeout-ms"], undefined);
     await core.request(connectOp(), {}, { timeout: 250.9 });
     assert.equal(server.requests[3].headers["connect-timeout-ms"], "250");
+  } finally {
+    await server.close();
+  }
+});
+
+test("connect timeouts: Connect-Timeout-Ms only for a timeout the caller set; a header set explicitly is kept", async () => {
+  const server = await serve(json(200, { id: "m" }));
+  try {
+    const sent = () => server.requests.at(-1).headers["connect-timeout-ms"];
+    const plain = new Core(info({ codecs: connectCodecs }), { baseURL: server.url });
+    await plain.request(connectOp(), {}, undefined);
+    assert.equal(sent(), undefined);
+    await plain.request(connectOp(), {}, { timeout: 9000 });
+    assert.equal(sent(), "9000");
+    await plain.request(connectOp(), {}, { headers: { "Connect-Timeout-Ms": "5" } });
+    assert.equal(sent(), "5");
+    await plain.request(connectOp(), {}, { timeout: 9000, headers: { "Connect-Timeout-Ms": "5" } });
+    assert.equal(sent(), "5");
+    const wide = new Core(info({ codecs: connectCodecs }), { baseURL: server.url, timeout: 7000 });
+    await wide.request(connectOp(), {}, undefined);
+    assert.equal(sent(), "7000");
+    await wide.request(connectOp(), {}, { timeout: 3000 });
+    assert.equal(sent(), "3000");
+    await wide.request(connectOp(), {}, { timeout: 0 });
+    assert.equal(sent(), undefined);
+    // Set to the default's value, the timeout is still the caller's.
+    await new Core(info({ codecs: connectCodecs }), { baseURL: server.url, timeout: 60_000 }).request(connectOp(), {}, undefined);
+    assert.equal(sent(), "60000");
+    // REST calls never send it.
+    await wide.request(op({ path: "/things/1", params: [], result: { kind: "json", codec: "any", mayBeEmpty: false } }), {}, undefined);
+    assert.equal(sent(), undefined);
+  } finally {
+    await server.close();
+  }
+});
+
+test("google.rpc.Status errors: a numeric code is named, a string code kept, details kept; deadline_exceeded is a timeout", async () => {
+  const details = [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "GONE", metadata: { id: "a1" } }];
+  const server = await serve(
+    json(404, { code: 5, message: "no such agent", details }, { "x-request-id": "req-9" }),
+    json(409, { code: "custom_conflict", message: "", details: null }),
+    json(500, { code: 13, details: { reason: "not an array" } }),
+    json(500, { code: 99, message: "odd" }),
+    json(500, '{"code": 5.0}'),
+    json(500, { code: 2 }),
+    json(500, { code: 0 }),
+    json(504, { code: 4, message: "too slow", details }),
+    json(504, { code: "deadline_exceeded" }),
+    json(422, { type: "about:blank", title: "Unprocessable", detail: "bad name" }),
+    json(400, { code: true, message: "not a status" }),
+    json(404, { code: 5, message: "no such agent" }),
+  );
+  try {
+    const core = new Core(info(), { baseURL: server.url, maxRetries: 0 });
+    const status = op({ statusErrors: true });
+    const call = (spec = status) => failure(core.request(spec, { id: "1" }, undefined));
+    const notFound = await call();
+    assert.ok(notFound instanceof NotFoundError, String(notFound));
+    assert.equal(notFound.status, 404);
+    assert.equal(notFound.code, "not_found");
+    assert.equal(notFound.requestId, "req-9");
+    assert.deepEqual(notFound.details, details);
+    assert.equal(notFound.attempts, 1);
+    assert.match(notFound.message, /^404 not_found: no such agent$/);
+    const custom = await call();
+    assert.equal(custom.status, 409);
+    assert.equal(custom.code, "custom_conflict");
+    assert.equal(custom.details, undefined);
+    // Details are kept as received, whatever their JSON.
+    const internal = await call();
+    assert.equal(internal.code, "internal");
+    assert.deepEqual(internal.details, { reason: "not an array" });
+    // 99, 5.0 (no integer), 2 and 0 (OK, never an error's) are all `unknown`.
+    for (let i = 0; i < 4; i++) {
+      const other = await call();
+      assert.equal(other.kind, "api");
+      assert.equal(other.status, 500);
+      assert.equal(other.code, "unknown");
+    }
+    const late = await call();
+    assert.ok(late instanceof APIConnectionTimeoutError, String(late));
+    assert.equal(late.kind, "timeout");
+    assert.equal(late.code, "deadline_exceeded");
+    assert.equal(late.status, 504);
+    assert.equal(late.serverMessage, "too slow");
+    assert.deepEqual(late.details, details);
+    assert.equal(late.attempts, 1);
+    const named = await call();
+    assert.ok(named instanceof APIConnectionTimeoutError, String(named));
+    assert.equal(named.serverMessage, undefined);
+    // Any other body is read as for REST.
+    const problem = await call();
+    assert.equal(problem.status, 422);
+    assert.equal(problem.code, undefined);
+    assert.equal(problem.detail, "bad name");
+    const notStatus = await call();
+    assert.equal(notStatus.code, undefined);
+    assert.match(notStatus.message, /not a status/);
+    // A REST operation does not read google.rpc.Status.
+    const rest = await call(op());
+    assert.ok(rest instanceof NotFoundError);
+    assert.equal(rest.code, undefined);
+    assert.equal(rest.details, undefined);
+    assert.deepEqual(
+      Array.from({ length: 18 }, (_, code) => grpcCodeName(code)),
+      [
+        "unknown", "canceled", "unknown", "invalid_argument", "deadline_exceeded", "not_found", "already_exists",
+        "permission_denied", "resource_exhausted", "failed_precondition", "aborted", "out_of_range", "unimplemented",
+        "internal", "unavailable", "data_loss", "unauthenticated", "unknown",
+      ],
+    );
+    assert.equal(grpcCodeName(-5), "unknown");
+    assert.equal(grpcCodeName(5.5), "unknown");
   } finally {
     await server.close();
   }
@@ -1171,6 +1286,86 @@ test("connect streams: leaving the loop closes the connection; aborting after a 
   } finally {
     await server.close();
   }
+});
+
+test("connect streams: a timeout the caller set bounds the whole stream; the messages received by then are delivered", async () => {
+  const closed = [];
+  const held = (res) => {
+    res.writeHead(200, { "content-type": "application/connect+json" });
+    res.write(Buffer.concat([env(0, { id: "a" }), env(0, { id: "b" })]));
+    // Held open without an end: only the client's deadline ends the stream.
+    closed.push(new Promise((resolve) => res.on("close", resolve)));
+  };
+  const server = await serve(held);
+  try {
+    const perCall = new Core(info({ codecs: connectCodecs }), { baseURL: server.url, maxRetries: 0 });
+    // Long enough for the two messages to arrive first on a loaded machine.
+    const clientWide = new Core(info({ codecs: connectCodecs }), { baseURL: server.url, maxRetries: 0, timeout: 1000 });
+    for (const [core, options] of [[perCall, { timeout: 1000 }], [clientWide, undefined]]) {
+      const got = [];
+      const started = performance.now();
+      const error = await (async () => {
+        for await (const message of await core.connectStream(streamOp(), { body: {} }, options)) got.push(message.id);
+      })().catch((e) => e);
+      assert.deepEqual(got, ["a", "b"]);
+      assert.ok(error instanceof APIConnectionTimeoutError, String(error));
+      assert.equal(error.kind, "timeout");
+      assert.equal(error.attempts, 1);
+      assert.ok(performance.now() - started >= 950, "the stream outlived the deadline, not the headers' wait");
+      assert.equal(server.requests.at(-1).headers["connect-timeout-ms"], "1000");
+      // The connection is closed once the stream times out.
+      await closed.at(-1);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test("connect streams: past the deadline what was received is still read; the default timeout ends with the headers", async (t) => {
+  // The clock is the test's: the deadline passes exactly when the test says, whatever the load.
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const bodies = [];
+  const fetch = async (_url, init) => {
+    const body = { headers: new Headers(init.headers) };
+    body.cancelled = new Promise((resolve) => {
+      body.stream = new ReadableStream({
+        start: (controller) => void (body.controller = controller),
+        cancel: () => resolve(),
+      });
+    });
+    bodies.push(body);
+    return new Response(body.stream, { status: 200, headers: { "content-type": "application/connect+json" } });
+  };
+  const open = (core, options) => core.connectStream(streamOp(), { body: {} }, options).then((stream) => stream[Symbol.asyncIterator]());
+  const core = new Core(info({ codecs: connectCodecs }), { baseURL: "http://127.0.0.1:1", fetch, maxRetries: 0 });
+
+  const bounded = await open(core, { timeout: 1000 });
+  const first = bodies[0];
+  assert.equal(first.headers.get("connect-timeout-ms"), "1000");
+  first.controller.enqueue(new Uint8Array(env(0, { id: "a" })));
+  first.controller.enqueue(new Uint8Array(env(0, { id: "b" })));
+  assert.equal((await bounded.next()).value.id, "a");
+  t.mock.timers.tick(1000);
+  // "b" arrived before the deadline, unread: still delivered. The next read would wait: a timeout.
+  assert.equal((await bounded.next()).value.id, "b");
+  const late = await failure(bounded.next());
+  assert.ok(late instanceof APIConnectionTimeoutError, String(late));
+  assert.equal(late.attempts, 1);
+  await first.cancelled;
+
+  const unbounded = await open(core, undefined);
+  const second = bodies[1];
+  assert.equal(second.headers.get("connect-timeout-ms"), null);
+  second.controller.enqueue(new Uint8Array(env(0, { id: "a" })));
+  assert.equal((await unbounded.next()).value.id, "a");
+  // Far past the default timeout (60 s), which bounded only the wait for the headers.
+  t.mock.timers.tick(120_000);
+  const next = unbounded.next();
+  second.controller.enqueue(new Uint8Array(env(0, { id: "b" })));
+  second.controller.enqueue(new Uint8Array(env(2, {})));
+  second.controller.close();
+  assert.equal((await next).value.id, "b");
+  assert.equal((await unbounded.next()).done, true);
 });
 
 test("connect pagination: the page token is set in the request body; an empty next token ends the walk", async () => {

@@ -272,16 +272,20 @@ export function errorObject(error: unknown): Obj {
   if (!(error instanceof SDKError)) {
     return { kind: "untyped", status: null, code: null, message: String(error), request_id: null, debug: describe(error) };
   }
-  const status = error instanceof APIError || error instanceof APIDecodeError ? error.status : null;
+  // A timeout the server reported (deadline_exceeded) has its status and code, as an API error.
+  const status =
+    error instanceof APIError || error instanceof APIDecodeError || error instanceof APIConnectionTimeoutError
+      ? (error.status ?? null)
+      : null;
   const out: Obj = {
     kind: error.kind,
     status,
-    code: error instanceof APIError ? (error.code ?? null) : null,
+    code: error instanceof APIError || error instanceof APIConnectionTimeoutError ? (error.code ?? null) : null,
     message: error.message,
     request_id: error instanceof APIError ? (error.requestId ?? null) : null,
     debug: `${describe(error)} [attempts=${error.attempts}]`,
   };
-  // A Connect error's details (a deadline_exceeded timeout's too), raw, when it has them.
+  // An RPC error's details (Connect error JSON, a google.rpc.Status; a deadline_exceeded timeout's too), raw.
   if ((error instanceof APIError || error instanceof APIConnectionTimeoutError) && error.details !== undefined) {
     out["details"] = error.details;
   }

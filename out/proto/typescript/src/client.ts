@@ -53,6 +53,7 @@ const op0: OperationSpec = {
   id: "getHealth",
   method: "GET",
   path: "/v1/health",
+  statusErrors: true,
   params: [],
   result: { kind: "json", codec: { ref: "Health" }, mayBeEmpty: false },
   accept: "application/json",
@@ -67,6 +68,7 @@ const op1: OperationSpec = {
   id: "registerAgent",
   method: "POST",
   path: "/v1/agents",
+  statusErrors: true,
   params: [],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "Agent" } },
   result: { kind: "json", codec: { ref: "Agent" }, mayBeEmpty: false },
@@ -85,6 +87,7 @@ const op2: OperationSpec = {
   id: "listAgents",
   method: "GET",
   path: "/v1/agents",
+  statusErrors: true,
   params: [
     { key: "pageSize", in: "query", name: "pageSize", style: "form", explode: true, required: false, codec: "i32" },
     { key: "pageToken", in: "query", name: "pageToken", style: "form", explode: true, required: false, codec: "str" },
@@ -111,6 +114,7 @@ const op3: OperationSpec = {
   id: "getAgent",
   method: "GET",
   path: "/v1/agents/{agent_id}",
+  statusErrors: true,
   params: [
     { key: "agent_id", in: "path", name: "agent_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
@@ -130,6 +134,7 @@ const op4: OperationSpec = {
   id: "updateAgent",
   method: "PATCH",
   path: "/v1/agents/{agent.id}",
+  statusErrors: true,
   params: [
     { key: "agent.id", in: "path", name: "agent.id", style: "simple", explode: false, required: true, codec: "str" },
     { key: "updateMask", in: "query", name: "updateMask", style: "form", explode: true, required: false, codec: "str" },
@@ -155,6 +160,7 @@ const op5: OperationSpec = {
   id: "deleteAgent",
   method: "DELETE",
   path: "/v1/agents/{agent_id}",
+  statusErrors: true,
   params: [
     { key: "agent_id", in: "path", name: "agent_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
@@ -174,6 +180,7 @@ const op6: OperationSpec = {
   id: "sendHeartbeat",
   method: "POST",
   path: "/v1/agents/{agent_id}/heartbeat",
+  statusErrors: true,
   params: [
     { key: "agent_id", in: "path", name: "agent_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
@@ -196,6 +203,7 @@ const op7: OperationSpec = {
   id: "createPlan",
   method: "POST",
   path: "/v1/plans",
+  statusErrors: true,
   params: [],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "Plan" } },
   result: { kind: "json", codec: { ref: "Plan" }, mayBeEmpty: false },
@@ -214,6 +222,7 @@ const op8: OperationSpec = {
   id: "getPlan",
   method: "GET",
   path: "/v1/plans/{plan_id}",
+  statusErrors: true,
   params: [
     { key: "plan_id", in: "path", name: "plan_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
@@ -233,6 +242,7 @@ const op9: OperationSpec = {
   id: "startRun",
   method: "POST",
   path: "/v1/runs",
+  statusErrors: true,
   params: [],
   body: { key: "body", kind: "json", mediaType: "application/json", required: true, codec: { ref: "StartRunRequest" } },
   result: { kind: "json", codec: { ref: "Run" }, mayBeEmpty: false },
@@ -251,6 +261,7 @@ const op10: OperationSpec = {
   id: "listRuns",
   method: "GET",
   path: "/v1/runs",
+  statusErrors: true,
   params: [
     { key: "pageSize", in: "query", name: "pageSize", style: "form", explode: true, required: false, codec: "i32" },
     { key: "pageToken", in: "query", name: "pageToken", style: "form", explode: true, required: false, codec: "str" },
@@ -280,6 +291,7 @@ const op11: OperationSpec = {
   id: "getRun",
   method: "GET",
   path: "/v1/runs/{run_id}",
+  statusErrors: true,
   params: [
     { key: "run_id", in: "path", name: "run_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
@@ -299,6 +311,7 @@ const op12: OperationSpec = {
   id: "cancelRun",
   method: "POST",
   path: "/v1/runs/{run_id}:cancel",
+  statusErrors: true,
   params: [
     { key: "run_id", in: "path", name: "run_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
@@ -321,6 +334,7 @@ const op13: OperationSpec = {
   id: "getRunOutput",
   method: "GET",
   path: "/v1/runs/{run_id}/output",
+  statusErrors: true,
   params: [
     { key: "run_id", in: "path", name: "run_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
@@ -340,6 +354,7 @@ const op14: OperationSpec = {
   id: "listRunArtifacts",
   method: "GET",
   path: "/v1/runs/{run_id}/artifacts",
+  statusErrors: true,
   params: [
     { key: "run_id", in: "path", name: "run_id", style: "simple", explode: false, required: true, codec: "str" },
     { key: "pageSize", in: "query", name: "pageSize", style: "form", explode: true, required: false, codec: "i32" },
@@ -366,6 +381,7 @@ const op15: OperationSpec = {
   id: "getArtifact",
   method: "GET",
   path: "/v1/artifacts/{artifact_id}",
+  statusErrors: true,
   params: [
     { key: "artifact_id", in: "path", name: "artifact_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
@@ -385,6 +401,7 @@ const op16: OperationSpec = {
   id: "getElicitation",
   method: "GET",
   path: "/v1/elicitations/{elicitation_id}",
+  statusErrors: true,
   params: [
     { key: "elicitation_id", in: "path", name: "elicitation_id", style: "simple", explode: false, required: true, codec: "str" },
   ],
@@ -404,6 +421,7 @@ const op17: OperationSpec = {
   id: "respondToElicitation",
   method: "POST",
   path: "/v1/elicitations/{elicitation_id}/response",
+  statusErrors: true,
   params: [
     { key: "elicitation_id", in: "path", name: "elicitation_id", style: "simple", explode: false, required: true, codec: "str" },
   ],

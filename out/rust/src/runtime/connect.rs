@@ -5,11 +5,12 @@
 
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 
 use super::client::{Client, RequestOptions};
@@ -27,16 +28,30 @@ const END_STREAM: u8 = 0x02;
 const PREFIX: usize = 5;
 
 /// The messages of a Connect server stream, each decoded as a `T`. It ends after the server's
-/// end-of-stream envelope, with the error that envelope carries, if any. Dropping it closes the
-/// connection; the call's cancellation token ends it with [`Error::Cancelled`] at the next pull.
+/// end-of-stream envelope, with the error that envelope carries, if any; the envelope's metadata
+/// are then the stream's [trailers](MessageStream::trailers). Dropping it closes the connection;
+/// the call's cancellation token ends it with [`Error::Cancelled`] at the next pull.
 pub struct MessageStream<T> {
     inner: Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>,
+    /// Set by the reader, inside `inner`, when it reads the end-of-stream envelope.
+    trailers: Arc<OnceLock<HeaderMap>>,
     _type: PhantomData<fn() -> T>,
+}
+
+impl<T> MessageStream<T> {
+    /// The stream's trailers: the metadata of the server's end-of-stream message (empty when it
+    /// had none), also when that message carried an error. `None` until the stream has ended,
+    /// and when it ended without that message (cut, timed out, cancelled or unreadable).
+    pub fn trailers(&self) -> Option<&HeaderMap> {
+        self.trailers.get()
+    }
 }
 
 impl<T> std::fmt::Debug for MessageStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageStream").finish_non_exhaustive()
+        f.debug_struct("MessageStream")
+            .field("trailers", &self.trailers.get())
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,6 +80,8 @@ struct Reader {
     /// The caller's timeout is the whole stream's deadline (as `Connect-Timeout-Ms` told the
     /// server): a stream still open then ends in a timeout error.
     deadline: Option<tokio::time::Instant>,
+    /// The end-of-stream envelope's metadata, shared with the [`MessageStream`].
+    trailers: Arc<OnceLock<HeaderMap>>,
 }
 
 impl Reader {
@@ -127,7 +144,8 @@ impl Reader {
     }
 
     /// The stream's end as the end-of-stream envelope says: `None` for a normal end, else its
-    /// error (or a decode error when the envelope is not the JSON it should be).
+    /// error (or a decode error when the envelope is not the JSON it should be). Its metadata
+    /// become the stream's trailers.
     fn end(&self, message: &[u8]) -> Option<Error> {
         let json = match decode_json::<serde_json::Value>(message, self.status) {
             Ok(json) => json,
@@ -144,17 +162,37 @@ impl Reader {
         let Some(object) = json.as_object() else {
             return invalid();
         };
-        match object.get("error") {
+        let error = match object.get("error") {
             None | Some(serde_json::Value::Null) => None,
-            Some(error) if error.is_object() => Some(ApiError::from_end_of_stream(
-                error,
-                &self.headers,
-                message,
-                self.attempts,
-            )),
-            Some(_) => invalid(),
+            Some(error) if error.is_object() => Some(error),
+            Some(_) => return invalid(),
+        };
+        let Some(trailers) = metadata(object.get("metadata")) else {
+            return invalid();
+        };
+        // A stream has one end-of-stream envelope (nothing is read after it): this is the first
+        // and only value.
+        let _ = self.trailers.set(trailers);
+        error
+            .map(|error| ApiError::from_end_of_stream(error, &self.headers, message, self.attempts))
+    }
+}
+
+/// The `metadata` of an end-of-stream envelope (`{"name": ["value", ...]}`) as headers, empty
+/// when it is absent or null; `None` when it is not an object of string arrays whose names and
+/// values can be HTTP headers.
+fn metadata(value: Option<&serde_json::Value>) -> Option<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    let Some(value) = value.filter(|value| !value.is_null()) else {
+        return Some(headers);
+    };
+    for (name, values) in value.as_object()? {
+        let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+        for value in values.as_array()? {
+            headers.append(&name, HeaderValue::from_str(value.as_str()?).ok()?);
         }
     }
+    Some(headers)
 }
 
 /// The stream's end: nothing more is read.
@@ -178,12 +216,12 @@ async fn next_message(mut reader: Reader) -> Option<(Result<Bytes, Error>, Reade
         }
         let Ok(chunk) = reader.chunk().await else {
             let attempts = reader.attempts;
-            return ended(reader, Error::Timeout { attempts });
+            return ended(reader, Error::timeout(attempts));
         };
         if !matches!(chunk, Some(Ok(_))) && reader.expired() {
             // The server cut the stream at the deadline it was told.
             let attempts = reader.attempts;
-            return ended(reader, Error::Timeout { attempts });
+            return ended(reader, Error::timeout(attempts));
         }
         match chunk {
             Some(Ok(bytes)) => reader.buffer.extend_from_slice(&bytes),
@@ -220,6 +258,7 @@ impl Client {
         check_media(&response, CONNECT_STREAM_MEDIA, "a Connect stream")?;
         let meta = meta(&response, attempts);
         let timeout = options.timeout.or(self.inner.timeout);
+        let trailers = Arc::new(OnceLock::new());
         let reader = Reader {
             deadline: timeout.and_then(|timeout| started.checked_add(timeout)),
             buffer: BytesMut::new(),
@@ -228,12 +267,14 @@ impl Client {
             headers: meta.headers.clone(),
             attempts,
             body: Some(Box::pin(response.bytes_stream())),
+            trailers: Arc::clone(&trailers),
         };
         let raw = futures::stream::unfold(reader, next_message);
         let inner = Cancellable::new(Box::pin(raw), options.cancel.clone());
         Ok(Response {
             data: MessageStream {
                 inner: Box::pin(inner),
+                trailers,
                 _type: PhantomData,
             },
             meta,
@@ -348,7 +389,10 @@ mod tests {
         let end = r#"{"error":{"code":"resource_exhausted","message":"quota","details":[{"type":"t","value":"AA"}]}}"#;
         let server = serve(vec![
             stream_reply(&[frame(0, r#"{"n":1}"#), frame(2, end)]),
-            stream_reply(&[frame(2, r#"{"error":{"code":"deadline_exceeded"}}"#)]),
+            stream_reply(&[frame(
+                2,
+                r#"{"error":{"code":"deadline_exceeded","message":"too late","details":[{"type":"t","value":"AA"}]}}"#,
+            )]),
         ]);
         let c = client(&server.url);
         let items = collect(&c, &RequestOptions::new()).await.unwrap();
@@ -369,6 +413,25 @@ mod tests {
         assert_eq!(err.attempts(), Some(1));
         let items = collect(&c, &RequestOptions::new()).await.unwrap();
         assert_eq!(kinds(&items), ["timeout"]);
+        // The server's deadline_exceeded is a timeout that keeps what the server said.
+        let Some(Err(
+            err @ Error::Timeout {
+                server: Some(api), ..
+            },
+        )) = items.first()
+        else {
+            panic!("{items:?}")
+        };
+        assert_eq!(
+            (api.status, api.code.as_deref(), api.message.as_str()),
+            (504, Some("deadline_exceeded"), "too late")
+        );
+        assert_eq!(
+            api.details,
+            Some(serde_json::json!([{"type": "t", "value": "AA"}]))
+        );
+        assert_eq!((err.status(), err.attempts()), (Some(504), Some(1)));
+        assert!(err.to_string().contains("too late"), "{err}");
         assert_eq!(
             server.requests().len(),
             2,
@@ -410,6 +473,26 @@ mod tests {
                 "end-of-stream",
             ),
             (raw(&frame(2, r#"{"a":1,"a":2}"#)), "decode", ""),
+            (
+                raw(&frame(2, r#"{"metadata":["x"]}"#)),
+                "decode",
+                "end-of-stream",
+            ),
+            (
+                raw(&frame(2, r#"{"metadata":{"x":"y"}}"#)),
+                "decode",
+                "end-of-stream",
+            ),
+            (
+                raw(&frame(2, r#"{"metadata":{"x":[1]}}"#)),
+                "decode",
+                "end-of-stream",
+            ),
+            (
+                raw(&frame(2, r#"{"metadata":{"a name":["y"]}}"#)),
+                "decode",
+                "end-of-stream",
+            ),
             (
                 respond(200, &[("content-type", "application/json")], "{}"),
                 "decode",
@@ -588,7 +671,63 @@ mod tests {
         let options = RequestOptions::new().timeout(Duration::from_millis(300));
         let items = collect(&client(&server.url), &options).await.unwrap();
         assert_eq!(kinds(&items), [r#"{"n":1}"#, "timeout"]);
-        assert_eq!(items[1].as_ref().unwrap_err().attempts(), Some(1));
+        let err = items[1].as_ref().unwrap_err();
+        assert!(
+            matches!(err, Error::Timeout { server: None, .. }),
+            "{err:?}"
+        );
+        assert_eq!((err.attempts(), err.status()), (Some(1), None));
+    }
+
+    #[tokio::test]
+    async fn the_end_of_stream_metadata_are_the_trailers() {
+        let metadata = r#""metadata":{"X-Custom":["a","b"],"other":["c"]}"#;
+        let server = serve(vec![
+            stream_reply(&[frame(0, r#"{"n":1}"#), frame(2, &format!("{{{metadata}}}"))]),
+            stream_reply(&[frame(
+                2,
+                &format!(r#"{{"error":{{"code":"aborted"}},{metadata}}}"#),
+            )]),
+            stream_reply(&[frame(2, r#"{"metadata":null}"#)]),
+            stream_reply(&[frame(0, r#"{"n":1}"#)]),
+        ]);
+        let c = client(&server.url);
+        let open = || async {
+            c.send_connect_stream::<serde_json::Value>(stream_req(), &RequestOptions::new())
+                .await
+                .unwrap()
+                .data
+        };
+        let values = |trailers: &HeaderMap, name: &str| -> Vec<String> {
+            trailers
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect()
+        };
+        let mut stream = open().await;
+        assert_eq!(stream.next().await.unwrap().unwrap()["n"], 1);
+        assert!(stream.trailers().is_none(), "none before the end");
+        assert!(stream.next().await.is_none());
+        let trailers = stream.trailers().expect("trailers at the end");
+        assert_eq!(values(trailers, "x-custom"), ["a", "b"]);
+        assert_eq!(values(trailers, "other"), ["c"]);
+        assert_eq!(trailers.len(), 3);
+        // An end-of-stream error comes with its trailers too.
+        let mut stream = open().await;
+        let err = stream.next().await.unwrap().unwrap_err();
+        assert_eq!(err.api().unwrap().code.as_deref(), Some("aborted"));
+        assert_eq!(values(stream.trailers().unwrap(), "x-custom"), ["a", "b"]);
+        // No metadata: the stream ended, without trailers.
+        let mut stream = open().await;
+        assert!(stream.next().await.is_none());
+        assert_eq!(stream.trailers().map(HeaderMap::len), Some(0));
+        // A stream cut before its end-of-stream message has none.
+        let mut stream = open().await;
+        assert!(stream.next().await.unwrap().is_ok());
+        assert_eq!(stream.next().await.unwrap().unwrap_err().kind(), "decode");
+        assert!(stream.next().await.is_none());
+        assert!(stream.trailers().is_none());
     }
 
     #[tokio::test]

@@ -10,11 +10,16 @@ pub enum Error {
     /// The server answered with a status that is not a success.
     #[error("{0}")]
     Api(Box<ApiError>),
-    /// An attempt took longer than its timeout (after `attempts` attempts).
-    #[error("the request timed out after {attempts} attempt(s)")]
+    /// The call timed out: an attempt outlasted its timeout (and no retry was left), a Connect
+    /// stream outlived the caller's timeout, or the server answered with the code
+    /// `deadline_exceeded` (a Connect error or a google.rpc.Status).
+    #[error("{}", timeout_text(*attempts, server.as_deref()))]
     Timeout {
         /// How many attempts were made.
         attempts: u32,
+        /// The server's `deadline_exceeded` error (status, code, message, details, headers)
+        /// when the server reported the timeout; `None` when the SDK's own timeout fired.
+        server: Option<Box<ApiError>>,
     },
     /// The call was cancelled before it completed. Dropping a call's future cancels it without
     /// producing a value; this kind exists for wrappers that turn a cancellation into an error
@@ -72,7 +77,10 @@ impl Error {
     /// The HTTP status of the response that caused the error, if any.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api(api) => Some(api.status),
+            Error::Api(api)
+            | Error::Timeout {
+                server: Some(api), ..
+            } => Some(api.status),
             Error::Decode { status, .. } => Some(*status),
             _ => None,
         }
@@ -82,8 +90,16 @@ impl Error {
     pub fn attempts(&self) -> Option<u32> {
         match self {
             Error::Api(api) => Some(api.attempts),
-            Error::Timeout { attempts } | Error::Connection { attempts, .. } => Some(*attempts),
+            Error::Timeout { attempts, .. } | Error::Connection { attempts, .. } => Some(*attempts),
             _ => None,
+        }
+    }
+
+    /// A timeout of the SDK's own (no server error behind it), after `attempts` attempts.
+    pub(crate) fn timeout(attempts: u32) -> Self {
+        Error::Timeout {
+            attempts,
+            server: None,
         }
     }
 
@@ -92,6 +108,22 @@ impl Error {
             message: message.into(),
         }
     }
+}
+
+/// The text of a timeout: what the server said when it reported it, else the attempts.
+fn timeout_text(attempts: u32, server: Option<&ApiError>) -> String {
+    let Some(api) = server else {
+        return format!("the request timed out after {attempts} attempt(s)");
+    };
+    let code = api.code.as_deref().unwrap_or("deadline_exceeded");
+    let mut text = format!(
+        "the request timed out: the server answered {code} (status {}) after {attempts} attempt(s): {}",
+        api.status, api.message
+    );
+    if let Some(id) = &api.request_id {
+        text.push_str(&format!(" [request id {id}]"));
+    }
+    text
 }
 
 /// The kind of an API error, by status code.
@@ -291,18 +323,21 @@ impl ApiError {
     }
 
     /// This error with an RPC error's code, message (when it has one) and details; the code
-    /// `deadline_exceeded` is a timeout, not an API error.
+    /// `deadline_exceeded` is a timeout, not an API error, and the timeout keeps this error as
+    /// what the server reported.
     fn with_rpc(mut self, (code, message, details): RpcError) -> Error {
-        if code == "deadline_exceeded" {
-            return Error::Timeout {
-                attempts: self.attempts,
-            };
-        }
+        let timeout = code == "deadline_exceeded";
         self.code = Some(code);
         if let Some(message) = message {
             self.message = message;
         }
         self.details = details;
+        if timeout {
+            return Error::Timeout {
+                attempts: self.attempts,
+                server: Some(Box::new(self)),
+            };
+        }
         Error::Api(Box::new(self))
     }
 
@@ -494,9 +529,35 @@ mod tests {
                 assert_eq!(err.attempts(), Some(2));
             }
         }
-        let late = br#"{"code":"deadline_exceeded","message":"too slow"}"#;
-        let err = ApiError::from_connect(504, &HeaderMap::new(), late, 3);
+        let late = br#"{"code":"deadline_exceeded","message":"too slow","details":[{"type":"t","value":"AA"}]}"#;
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", "req_7".parse().unwrap());
+        let err = ApiError::from_connect(504, &headers, late, 3);
         assert_eq!((err.kind(), err.attempts()), ("timeout", Some(3)));
+        assert_eq!((err.status(), err.api().map(|_| ())), (Some(504), None));
+        let Error::Timeout {
+            server: Some(api), ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (api.code.as_deref(), api.message.as_str()),
+            (Some("deadline_exceeded"), "too slow")
+        );
+        assert_eq!(
+            api.details,
+            Some(serde_json::json!([{"type": "t", "value": "AA"}]))
+        );
+        assert_eq!(
+            err.to_string(),
+            "the request timed out: the server answered deadline_exceeded (status 504) after 3 \
+             attempt(s): too slow [request id req_7]"
+        );
+        assert_eq!(
+            Error::timeout(2).to_string(),
+            "the request timed out after 2 attempt(s)"
+        );
     }
 
     #[test]
@@ -523,8 +584,32 @@ mod tests {
             assert_eq!(err.api().unwrap().code.as_deref(), Some(code));
             assert_eq!(err.api().unwrap().details, None);
         }
-        let err = ApiError::from_status(504, &HeaderMap::new(), br#"{"code":4}"#, 2);
+        let late = br#"{"code":4,"message":"upstream deadline","details":[{"@type":"t"}]}"#;
+        let err = ApiError::from_status(504, &HeaderMap::new(), late, 2);
         assert_eq!((err.kind(), err.attempts()), ("timeout", Some(2)));
+        let Error::Timeout {
+            server: Some(api), ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (api.status, api.code.as_deref(), api.message.as_str()),
+            (504, Some("deadline_exceeded"), "upstream deadline")
+        );
+        assert_eq!(api.details, Some(serde_json::json!([{"@type": "t"}])));
+        // Without a message, the timeout keeps the status's.
+        let err = ApiError::from_status(408, &HeaderMap::new(), br#"{"code":4}"#, 1);
+        let Error::Timeout {
+            server: Some(api), ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (api.message.as_str(), api.details.as_ref()),
+            ("HTTP status 408", None)
+        );
         // Anything else is read as any REST error body.
         let err = ApiError::from_status(502, &HeaderMap::new(), b"<html>", 1);
         assert_eq!(err.api().unwrap().code, None);
@@ -559,7 +644,12 @@ mod tests {
         }
         let error = serde_json::json!({"code": "deadline_exceeded"});
         let err = ApiError::from_end_of_stream(&error, &HeaderMap::new(), b"{}", 1);
-        assert_eq!(err.kind(), "timeout");
+        assert_eq!((err.kind(), err.status()), ("timeout", Some(504)));
+        assert!(
+            err.to_string()
+                .contains("the stream ended with deadline_exceeded"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -734,7 +734,7 @@ pub(crate) fn should_retry_connect(status: u16, headers: &HeaderMap) -> bool {
 
 fn transport_error(error: reqwest::Error, attempts: u32) -> Error {
     if error.is_timeout() {
-        return Error::Timeout { attempts };
+        return Error::timeout(attempts);
     }
     let error = error.without_url();
     let mut message = error.to_string();
@@ -982,11 +982,14 @@ impl Client {
         if req.protocol != Protocol::Rest {
             put("connect-protocol-version", "1", false)?;
             if let Some(timeout) = timeout {
-                put(
-                    "connect-timeout-ms",
-                    &timeout.as_millis().to_string(),
-                    false,
-                )?;
+                // Whole milliseconds, at least 1 (0 would mean no time at all) and at most the
+                // 10 digits Connect allows; a Connect-Timeout-Ms the caller set is kept.
+                let ms = u64::try_from(timeout.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .clamp(1, 9_999_999_999);
+                headers
+                    .entry("connect-timeout-ms")
+                    .or_insert_with(|| HeaderValue::from(ms));
             }
         }
         let mut builder = inner.http.request(hop.method.clone(), url).headers(headers);
@@ -1031,7 +1034,7 @@ impl Client {
             let response = match (timeout, req.streaming) {
                 (Some(timeout), true) => match tokio::time::timeout(timeout, sent).await {
                     Ok(result) => result.map_err(Ok)?,
-                    Err(_) => return Err(Err(Error::Timeout { attempts: 0 })),
+                    Err(_) => return Err(Err(Error::timeout(0))),
                 },
                 _ => sent.await.map_err(Ok)?,
             };
@@ -1086,7 +1089,7 @@ impl Client {
                         tokio::time::sleep(backoff(self, attempts)).await;
                         continue;
                     }
-                    return Err(Error::Timeout { attempts });
+                    return Err(Error::timeout(attempts));
                 }
                 Err(Err(error)) => return Err(error),
                 Err(Ok(error)) => {
@@ -1513,6 +1516,58 @@ mod tests {
             req.url(&c, &RequestOptions::new()).unwrap(),
             "http://127.0.0.1:1/api/x?tags=a&tags=b&csv=a%2Cb&sp=a%20b&pipe=a%7Cb&f%5Bk%5D=v"
         );
+    }
+
+    #[test]
+    fn connect_timeout_ms_is_the_callers_timeout_in_whole_milliseconds() {
+        let sent = |builder: super::super::client::ClientBuilder,
+                    protocol: Option<bool>,
+                    options: RequestOptions| {
+            let client = builder.base_url("http://127.0.0.1:9").build().unwrap();
+            let mut req = Req::new("POST", "/pkg.Svc/Ping".to_owned());
+            if let Some(stream) = protocol {
+                req.connect(stream);
+            }
+            let request = client
+                .build_request(&req, &options, None, &Hop::first(&req))
+                .unwrap();
+            let header = request.headers().get("connect-timeout-ms");
+            header.map(|value| value.to_str().unwrap().to_owned())
+        };
+        let connect = |options: RequestOptions| sent(Client::builder(), Some(false), options);
+        let timed = || Client::builder().timeout(Duration::from_millis(1500));
+        assert_eq!(connect(RequestOptions::new()), None, "no timeout set");
+        assert_eq!(
+            sent(timed(), Some(true), RequestOptions::new()).as_deref(),
+            Some("1500"),
+            "the client's timeout"
+        );
+        let call = RequestOptions::new().timeout(Duration::from_millis(2500));
+        assert_eq!(
+            sent(timed(), Some(false), call).as_deref(),
+            Some("2500"),
+            "the call's timeout wins"
+        );
+        for (timeout, header) in [
+            (Duration::from_micros(2999), "2"),
+            (Duration::from_micros(500), "1"),
+            (Duration::ZERO, "1"),
+            (Duration::MAX, "9999999999"),
+        ] {
+            let options = RequestOptions::new().timeout(timeout);
+            assert_eq!(connect(options).as_deref(), Some(header), "{timeout:?}");
+        }
+        let own = RequestOptions::new()
+            .timeout(Duration::from_secs(3))
+            .header("Connect-Timeout-Ms", "77");
+        assert_eq!(connect(own).as_deref(), Some("77"), "the caller's header");
+        let own = timed().default_header("connect-timeout-ms", "88");
+        assert_eq!(
+            sent(own, Some(false), RequestOptions::new()).as_deref(),
+            Some("88")
+        );
+        let rest = RequestOptions::new().timeout(Duration::from_secs(3));
+        assert_eq!(sent(Client::builder(), None, rest), None, "REST sends none");
     }
 
     #[test]

@@ -102,7 +102,7 @@ type errorResult struct {
 	Message   string  `json:"message"`
 	RequestID *string `json:"request_id"`
 	Debug     string  `json:"debug"`
-	// Details is the raw `details` array of a Connect error, when it has one.
+	// Details is the raw `details` of a Connect error or a google.rpc.Status, when it has them.
 	Details json.RawMessage `json:"details,omitempty"`
 }
 
@@ -488,9 +488,14 @@ func describe(err error) *errorResult {
 		}
 		e.Details = apiErr.Details
 	}
+	// A deadline_exceeded the server reported: its status, code and details, as for an API error.
 	var timeout *sdk.TimeoutError
-	if errors.As(err, &timeout) && len(timeout.Details) > 0 {
-		e.Details = timeout.Details // a Connect deadline_exceeded error
+	if errors.As(err, &timeout) && timeout.Code != "" {
+		status, code := timeout.StatusCode, timeout.Code
+		e.Status, e.Code = &status, &code
+		if len(timeout.Details) > 0 {
+			e.Details = timeout.Details
+		}
 	}
 	// A decode error has a status too (the response arrived); Rust and TypeScript report it.
 	var decodeErr *sdk.DecodeError

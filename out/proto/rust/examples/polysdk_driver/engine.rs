@@ -236,7 +236,11 @@ fn result(id: Value, outcome: Outcome) -> Value {
 }
 
 fn error_json(e: &sdk::Error) -> Value {
-    let api = e.api();
+    // The server's error: an API error, or the one behind a timeout the server reported.
+    let api = match e {
+        sdk::Error::Timeout { server, .. } => server.as_deref(),
+        _ => e.api(),
+    };
     let mut error = json!({
         "kind": e.kind(),
         "status": e.status(),
@@ -245,7 +249,7 @@ fn error_json(e: &sdk::Error) -> Value {
         "request_id": api.and_then(|api| api.request_id.clone()),
         "debug": format!("{e:?}"),
     });
-    // A Connect error's details, raw, when the server sent them.
+    // A Connect error's or google.rpc.Status's details, raw, when the server sent them.
     if let (Some(details), Some(object)) = (
         api.and_then(|api| api.details.clone()),
         error.as_object_mut(),

@@ -173,7 +173,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout of each attempt (default: none).
+    /// The timeout of each attempt (default: none). A Connect call also sends it to the server
+    /// as `Connect-Timeout-Ms`, and it bounds a whole Connect server stream.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -386,7 +387,9 @@ impl RequestOptions {
         Self::default()
     }
 
-    /// The timeout of each attempt of this call.
+    /// The timeout of each attempt of this call (instead of the client's). A Connect call also
+    /// sends it to the server as `Connect-Timeout-Ms`, and it bounds a whole Connect server
+    /// stream.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

@@ -32,14 +32,6 @@ from polysdk.generate import Request, generate
 from tests.conftest import IN_CI, ROOT, require_tool
 from tests.interop.harness import SetupError, go_install, pinned_version, protoc, run_step
 
-# Not in CI yet: the SDKs pass 63 (Go), 67 (TypeScript) and 61 (Rust) of the suite's 68 cases;
-# the failures are SDK defects listed in the README (stream trailers, the stream deadline, Rust's
-# deadline message). Run it with POLYSDK_CONNECT_CONFORMANCE=1 until they are fixed.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("POLYSDK_CONNECT_CONFORMANCE") != "1",
-    reason="opt-in until the known SDK defects are fixed (POLYSDK_CONNECT_CONFORMANCE=1)",
-)
-
 SUITE_MODULE = "connectrpc.com/conformance"
 SUITE_VERSION = "v1.0.7"
 HERE = ROOT / "tests" / "connect_conformance"

@@ -815,28 +815,7 @@ def sdk_results(
     return results
 
 
-# (language, case id) → why it fails today. A listed case that passes fails as stale.
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    (language, "getAgent/google-rpc-status"): (
-        "a REST error of a proto contract is a google.rpc.Status (numeric code, details with @type); "
-        "the SDKs take neither its code nor its details"
-    )
-    for language in LANGUAGES
-    if language != "rust"  # Rust reads google.rpc.Status (status_errors); Go and TypeScript do not yet
-}
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_sdk_against_connect_go(
-    request: pytest.FixtureRequest, sdk_results: dict[str, Json], case: Case
-) -> None:
-    language = request.node.callspec.params["sdk_results"]
-    gap = KNOWN_GAPS.get((language, case.id))
-    if gap is None:
-        case.check(sdk_results[case.id])
-        return
-    try:
-        case.check(sdk_results[case.id])
-    except AssertionError as exc:
-        pytest.xfail(f"known gap: {gap} ({str(exc)[:300]})")
-    pytest.fail(f"{case.id} passes on {language} but is listed in KNOWN_GAPS: remove it")
+def test_sdk_against_connect_go(sdk_results: dict[str, Json], case: Case) -> None:
+    """What each SDK surfaced for the call against connect-go passes the case's check."""
+    case.check(sdk_results[case.id])

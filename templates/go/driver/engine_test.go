@@ -262,9 +262,15 @@ func TestErrorsAreDescribedWithTheSDKsKinds(t *testing.T) {
 	if line, _ := json.Marshal(api); strings.Contains(string(line), `"details"`) {
 		t.Errorf("details without any: %s", line)
 	}
-	timeout := describe(&sdk.TimeoutError{Code: "deadline_exceeded", Message: "slow", Details: json.RawMessage(`[]`)})
-	if timeout.Kind != "timeout" || timeout.Status != nil || string(timeout.Details) != `[]` {
+	// A deadline_exceeded the server reported keeps its status, code and details.
+	timeout := describe(&sdk.TimeoutError{StatusCode: 504, Code: "deadline_exceeded", Message: "slow", Details: json.RawMessage(`[]`)})
+	if timeout.Kind != "timeout" || timeout.Status == nil || *timeout.Status != 504 || timeout.Code == nil ||
+		*timeout.Code != "deadline_exceeded" || string(timeout.Details) != `[]` {
 		t.Errorf("timeout %+v", timeout)
+	}
+	// The client's own timeout has neither.
+	if own := describe(&sdk.TimeoutError{Attempts: 1}); own.Status != nil || own.Code != nil || own.Details != nil {
+		t.Errorf("own timeout %+v", own)
 	}
 }
 

@@ -108,7 +108,7 @@ def _percentile(quantile: float | None) -> str:
 
 
 def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value * 1000:.1f} ms"
+    return "—" if value is None else f"{value * 1000:.3g} ms"
 
 
 def _iso(at: float) -> str:

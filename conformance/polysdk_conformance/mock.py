@@ -98,10 +98,10 @@ class _TokenState:
         limit = self.scenario.journal_limit
         return len(self.journal) < limit and self.journal_bytes + len(body) <= MAX_JOURNAL_BYTES
 
-    def choose(self, method: str, path: str) -> tuple[int, int] | None:
+    def choose(self, method: str, path: str, query: str) -> tuple[int, int] | None:
         """A load scenario's route for the request and the response it plays, or None."""
         assert self.scenario.index is not None
-        route = self.scenario.index.find(method, path)
+        route = self.scenario.index.find(method, path, query)
         if route is None:
             return None
         choice = self.scenario.routes[route].choose(self.rng)
@@ -417,7 +417,7 @@ class MockServer:
         reason = ""
         with self._lock:
             if state.scenario.load:
-                chosen = state.choose(request.method, path)
+                chosen = state.choose(request.method, path, query)
                 if chosen is None:
                     reason = f"no route of the load scenario matches {request.method} {path}"
                 else:

@@ -25,8 +25,10 @@ Scenario shape::
 A load scenario (`"kind": "load"`) answers any number of requests, as a benchmark or a load run
 needs: each route matches a method and a path template (`{name}` stands for one non-empty
 segment) and answers with a weighted choice among its responses -- e.g. 95 parts a page, 3 parts
-a 503, 2 parts a 429. Routes are found through an index (by method and path, then by method and
-segment count), never by scanning the list; a path matching two templates takes the first listed.
+a 503, 2 parts a 429. A route with a literal path may also name an exact `query` (compared in
+canonical form): the pages of a cursor walk share one path and differ only there. Routes are found
+through an index (by method, path and query, then by method and path, then by method and segment
+count), never by scanning the list; a path matching two templates takes the first listed.
 `seed` makes the sequence of choices repeatable; `journal_limit` keeps that many requests in the
 journal (the rest are only counted: `journal_dropped`)::
 
@@ -305,6 +307,7 @@ class LoadRoute:
     responses: tuple[ResponseAction, ...]
     # Running totals of the weights: a uniform point below the last one falls in one response's share.
     cumulative: tuple[int, ...]
+    query: str | None = None  # canonical; None matches any query
 
     def choose(self, rng: random.Random) -> int:
         """The index of the response this request gets."""
@@ -315,16 +318,20 @@ class LoadRoute:
 
 @dataclass(frozen=True)
 class LoadIndex:
-    """The routes of a load scenario by method and canonical path (literal routes), then by
-    method and segment count (templated routes, in the order given)."""
+    """The routes of a load scenario by method, canonical path and canonical query (literal
+    routes with a query), by method and canonical path (literal routes), then by method and
+    segment count (templated routes, in the order given)."""
 
     literal: dict[tuple[str, str], int]
     templated: dict[tuple[str, int], tuple[tuple[re.Pattern[str], int], ...]]
+    queried: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
-    def find(self, method: str, path: str) -> int | None:
+    def find(self, method: str, path: str, query: str = "") -> int | None:
         path = canonical_path(path)
         method = method.upper()
-        found = self.literal.get((method, path))
+        found = self.queried.get((method, path, canonical_query(query))) if self.queried else None
+        if found is None:
+            found = self.literal.get((method, path))
         if found is not None:
             return found
         for pattern, index in self.templated.get((method, path.count("/")), ()):
@@ -400,29 +407,36 @@ def _load(data: dict[str, Any], name: str, prefix: str, validate: bool) -> Scena
     )
     routes = tuple(_load_route(raw, f"routes[{i}]") for i, raw in enumerate(raw_routes))
     literal: dict[tuple[str, str], int] = {}
+    queried: dict[tuple[str, str, str], int] = {}
     templated: dict[tuple[str, int], list[tuple[re.Pattern[str], int]]] = {}
     for position, route in enumerate(routes):
         path = canonical_path(route.path)
-        if "{" in path:
+        if route.query is not None:
+            queried.setdefault((route.method, path, route.query), position)
+        elif "{" in path:
             pattern = re.compile("[^/]+".join(re.escape(part) for part in _TEMPLATE_PARAMETER.split(path)))
             templated.setdefault((route.method, path.count("/")), []).append((pattern, position))
         else:
             literal.setdefault((route.method, path), position)  # the first listed wins, as for templates
-    index = LoadIndex(literal, {key: tuple(value) for key, value in templated.items()})
+    index = LoadIndex(literal, {key: tuple(value) for key, value in templated.items()}, queried)
     return Scenario((), name, prefix, validate, routes, index, seed, journal_limit)
 
 
 def _load_route(raw: Any, where: str) -> LoadRoute:
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: expected an object with 'method', 'path' and 'responses'")
-    _only(raw, {"method", "path", "responses"}, where)
-    method, path = raw.get("method"), raw.get("path")
+    _only(raw, {"method", "path", "query", "responses"}, where)
+    method, path, query = raw.get("method"), raw.get("path"), raw.get("query")
     if not isinstance(method, str) or not method.isalpha():
         raise ValueError(f"{where}.method: expected an HTTP method such as 'GET'")
     if not isinstance(path, str) or not path.startswith("/"):
         raise ValueError(f"{where}.path: expected a path template after the token, starting with '/'")
     if "{" in _TEMPLATE_PARAMETER.sub("", path) or "}" in _TEMPLATE_PARAMETER.sub("", path):
         raise ValueError(f"{where}.path: a template parameter is written {{name}}, within one segment")
+    if query is not None and (not isinstance(query, str) or "{" in path):
+        raise ValueError(
+            f"{where}.query: expected the exact raw query string (without '?') of a literal path"
+        )
     choices = raw.get("responses")
     if not isinstance(choices, list) or not choices:
         raise ValueError(f"{where}.responses: expected a non-empty list of {{weight, response}}")
@@ -439,7 +453,8 @@ def _load_route(raw: Any, where: str) -> LoadRoute:
         total += _int(choice, "weight", here, default=1, low=1, high=MAX_WEIGHT)
         responses.append(_response(choice.get("response"), f"{here}.response"))
         cumulative.append(total)
-    return LoadRoute(method.upper(), path, tuple(responses), tuple(cumulative))
+    canonical = None if query is None else canonical_query(query)
+    return LoadRoute(method.upper(), path, tuple(responses), tuple(cumulative), canonical)
 
 
 def _step(raw: Any, where: str) -> Step:

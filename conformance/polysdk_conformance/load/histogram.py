@@ -18,7 +18,7 @@ def bucket(micros: int) -> int:
     """The bucket of a latency: micros rounded down to three significant digits."""
     if micros < 10**SIGNIFICANT_DIGITS:
         return max(micros, 0)
-    scale = 10 ** (len(str(micros)) - SIGNIFICANT_DIGITS)
+    scale: int = 10 ** (len(str(micros)) - SIGNIFICANT_DIGITS)
     return micros // scale * scale
 
 

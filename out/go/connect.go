@@ -55,9 +55,6 @@ var connectCodeStatus = map[string]int{
 	"unauthenticated":     401,
 }
 
-// connectDeadlineExceeded is the Connect code that is a timeout rather than an API error.
-const connectDeadlineExceeded = "deadline_exceeded"
-
 // statusOfCode is the HTTP equivalent of a Connect code; an unknown code is 500.
 func statusOfCode(code string) int {
 	if status, ok := connectCodeStatus[code]; ok {
@@ -83,57 +80,19 @@ func codeOfStatus(status int) string {
 	return "unknown"
 }
 
-// connectWireError is a Connect error as JSON; ok is false when data is not a JSON object with a
-// string `code`.
-type connectWireError struct {
-	code    string
-	message string
-	details json.RawMessage
-}
-
-func parseConnectError(data []byte) (connectWireError, bool) {
-	var fields map[string]json.RawMessage
-	if validateJSON(data) != nil || json.Unmarshal(data, &fields) != nil || fields == nil {
-		return connectWireError{}, false
-	}
-	var e connectWireError
-	if raw, ok := fields["code"]; !ok || json.Unmarshal(raw, &e.code) != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte(`"`)) {
-		return connectWireError{}, false
-	}
-	if raw, ok := fields["message"]; ok {
-		_ = json.Unmarshal(raw, &e.message)
-	}
-	if raw, ok := fields["details"]; ok && bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
-		var compact bytes.Buffer
-		if json.Compact(&compact, raw) == nil {
-			e.details = json.RawMessage(compact.Bytes())
-		}
-	}
-	return e, true
-}
-
 // connectError is the error of a Connect call answered with a non-2xx status: an *APIError with the
-// Connect error's code, message and details (or, when the body is not Connect error JSON, the code
-// of the HTTP status), or a *TimeoutError for deadline_exceeded.
+// Connect error's code, message (the status text when there is none) and details (or, when the
+// body is not Connect error JSON, the code of the HTTP status), or a *TimeoutError for
+// deadline_exceeded.
 func connectError(method, path string, resp *http.Response, data []byte, attempts int) error {
 	e := newAPIError(method, path, resp, data, attempts)
-	wire, ok := parseConnectError(data)
+	rpc, ok := parseRPCError(data, false)
 	if !ok {
 		e.Code = codeOfStatus(resp.StatusCode)
 		return e
 	}
-	return wire.into(e)
-}
-
-// into is the SDK error of a Connect error answered with e's status: e with the code, message
-// (the status text when there is none) and details, or a *TimeoutError for deadline_exceeded.
-func (w connectWireError) into(e *APIError) error {
-	if w.code == connectDeadlineExceeded {
-		return &TimeoutError{Attempts: e.Attempts, StatusCode: e.StatusCode, Code: w.code, Message: w.message, Details: w.details}
-	}
-	e.Code, e.Details = w.code, w.details
-	e.Message = firstNonEmpty(w.message, http.StatusText(e.StatusCode))
-	return e
+	e.Message = http.StatusText(resp.StatusCode)
+	return rpc.into(e)
 }
 
 // retryConnect applies Connect's retry rule to a non-2xx response of a retryable call:
@@ -229,9 +188,10 @@ func (e *envelopeReader) next() (byte, []byte, error) {
 	return flags, data, nil
 }
 
-// endOfStream is the error an end-of-stream message carries (nil when the stream ended
-// normally), as the SDK's error: *APIError with the code's HTTP equivalent as its status, or
-// *TimeoutError for deadline_exceeded. A malformed message is a *DecodeError.
+// endOfStream adds the metadata of an end-of-stream message to the response's trailers and returns
+// the error the message carries (nil when the stream ended normally), as the SDK's error:
+// *APIError with the code's HTTP equivalent as its status, or *TimeoutError for
+// deadline_exceeded. A malformed message is a *DecodeError.
 func endOfStream(r *request, resp *http.Response, data []byte, attempts int) error {
 	malformed := func(err error) error {
 		return &DecodeError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: data, Err: fmt.Errorf("the end-of-stream message: %w", err)}
@@ -246,15 +206,18 @@ func endOfStream(r *request, resp *http.Response, data []byte, attempts int) err
 	if err := json.Unmarshal(data, &end); err != nil {
 		return malformed(err)
 	}
+	addTrailers(resp, end.Metadata)
 	if len(end.Error) == 0 || isJSONNull(end.Error) {
 		return nil
 	}
-	wire, ok := parseConnectError(end.Error)
+	rpc, ok := parseRPCError(end.Error, false)
 	if !ok {
 		return malformed(errors.New("its error has no string code"))
 	}
-	return wire.into(&APIError{
-		StatusCode: statusOfCode(wire.code),
+	status := statusOfCode(rpc.code)
+	return rpc.into(&APIError{
+		StatusCode: status,
+		Message:    http.StatusText(status),
 		RequestID:  resp.Header.Get("X-Request-Id"),
 		Header:     resp.Header,
 		Body:       data,
@@ -262,6 +225,29 @@ func endOfStream(r *request, resp *http.Response, data []byte, attempts int) err
 		Method:     r.method,
 		Path:       r.path,
 	})
+}
+
+// addTrailers merges the metadata of an end-of-stream message ({"name": ["v1", "v2"]}), the
+// Connect stream's trailers, into resp.Trailer, where a caller holding the response
+// (WithResponseInto) finds them once the stream has ended. An entry that is not a list of strings
+// is skipped: the messages and the stream's outcome do not depend on it.
+func addTrailers(resp *http.Response, metadata json.RawMessage) {
+	var entries map[string]json.RawMessage
+	if json.Unmarshal(metadata, &entries) != nil {
+		return
+	}
+	for name, raw := range entries {
+		var values []string
+		if json.Unmarshal(raw, &values) != nil {
+			continue
+		}
+		if resp.Trailer == nil {
+			resp.Trailer = http.Header{}
+		}
+		for _, v := range values {
+			resp.Trailer.Add(name, v)
+		}
+	}
 }
 
 // connectStream sends a Connect server-streaming request and yields each message decoded as T,

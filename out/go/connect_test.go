@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +76,41 @@ func TestConnectUnaryHeadersAndBody(t *testing.T) {
 	discard(resp)
 	if h := rec.request(rec.count() - 1).Header; h.Get("Connect-Protocol-Version") != "" || h.Get("Connect-Timeout-Ms") != "" {
 		t.Errorf("a REST call sent Connect headers: %v", h)
+	}
+}
+
+func TestConnectTimeoutHeaderIsTheCallersDeadline(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { ok(w, `{}`) })
+	sent := func(ctx context.Context, c *core, opts ...Option) string {
+		t.Helper()
+		resp, err := c.send(ctx, connectRequest(nil, false), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		discard(resp)
+		return rec.request(rec.count() - 1).Header.Get("Connect-Timeout-Ms")
+	}
+	background := context.Background()
+	// The SDK's default timeout guards against a hung connection; it is no deadline for the server.
+	if got := sent(background, testCore(rec.server.URL)); got != "" {
+		t.Errorf("the default timeout was sent: Connect-Timeout-Ms %q", got)
+	}
+	if got := sent(background, testCore(rec.server.URL, WithTimeout(7*time.Second))); got != "7000" {
+		t.Errorf("client-wide timeout: Connect-Timeout-Ms %q, want 7000", got)
+	}
+	if got := sent(background, testCore(rec.server.URL, WithTimeout(7*time.Second)), WithTimeout(4500*time.Millisecond)); got != "4500" {
+		t.Errorf("per-call timeout: Connect-Timeout-Ms %q, want 4500", got)
+	}
+	// A context deadline is the caller's too: what is left of it is sent when it is the sooner.
+	soon, cancel := context.WithTimeout(background, 30*time.Second)
+	defer cancel()
+	for _, c := range []*core{testCore(rec.server.URL), testCore(rec.server.URL, WithTimeout(time.Hour))} {
+		if got, err := strconv.Atoi(sent(soon, c)); err != nil || got < 1 || got > 30000 {
+			t.Errorf("context deadline: Connect-Timeout-Ms %d (%v), want at most 30000", got, err)
+		}
+	}
+	if got := sent(soon, testCore(rec.server.URL, WithTimeout(2*time.Second))); got != "2000" {
+		t.Errorf("a later context deadline: Connect-Timeout-Ms %q, want the timeout's 2000", got)
 	}
 }
 
@@ -455,5 +493,88 @@ func TestNextBodyCursor(t *testing.T) {
 	empty := newRequest("POST", "/pkg.Service/List")
 	if next := nextBodyCursor(empty, "pageToken", `x"y`, nil); next == nil || string(next.body.data) != `{"pageToken":"x\"y"}` {
 		t.Errorf("%v", next)
+	}
+}
+
+func TestConnectStreamCallerTimeoutBoundsTheWholeStream(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/connect+json")
+		_, _ = w.Write(frame(0, `{"sequence":1}`))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the stream stays open until the client gives up
+	})
+	var attempts int
+	events, err := collect(testCore(rec.server.URL), streamRequest(nil), WithTimeout(300*time.Millisecond), WithAttemptsInto(&attempts))
+	var timeout *TimeoutError
+	if len(events) != 1 || !errors.As(err, &timeout) || ErrorKind(err) != "timeout" || timeout.Code != "" || timeout.Timeout != 300*time.Millisecond {
+		t.Fatalf("%d events, %v; want the message, then the client's timeout", len(events), err)
+	}
+	if got := rec.request(0).Header.Get("Connect-Timeout-Ms"); got != "300" || attempts != 1 {
+		t.Errorf("Connect-Timeout-Ms %q after %d attempts", got, attempts)
+	}
+}
+
+func TestStreamedBodiesKeepOnlyTheCallersConnectTimeout(t *testing.T) {
+	rec := connectServer(t, frame(2, `{}`))
+	for _, tc := range []struct {
+		name    string
+		connect bool
+		opts    []Option
+		running bool // the attempt's timer still runs once the headers arrived
+	}{
+		{"a Connect stream with the default timeout", true, nil, false},
+		{"a Connect stream with the caller's timeout", true, []Option{WithTimeout(time.Minute)}, true},
+		{"a download with the caller's timeout", false, []Option{WithTimeout(time.Minute)}, false},
+	} {
+		r := streamRequest(nil)
+		r.connect, r.streamed = tc.connect, true
+		resp, err := testCore(rec.server.URL).send(context.Background(), r, tc.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if body, ok := resp.Body.(*cancelOnClose); !ok || (body.timer != nil) != tc.running {
+			t.Errorf("%s: timer running %v, want %v", tc.name, ok && body.timer != nil, tc.running)
+		}
+		discard(resp)
+	}
+}
+
+func TestConnectStreamTrailers(t *testing.T) {
+	metadata := `"metadata":{"x-trailer":["1","2"],"grpc-thing":["a"]}`
+	want := http.Header{"X-Trailer": {"1", "2"}, "Grpc-Thing": {"a"}}
+	for _, tc := range []struct {
+		end  string
+		kind string
+	}{
+		{`{` + metadata + `}`, ""},
+		{`{"error":{"code":"not_found"},` + metadata + `}`, "api"},
+	} {
+		rec := connectServer(t, frame(0, `{"sequence":1}`), frame(2, tc.end))
+		var raw *http.Response
+		events, err := collect(testCore(rec.server.URL), streamRequest(nil), WithResponseInto(&raw))
+		if len(events) != 1 || ErrorKind(err) != tc.kind || raw == nil {
+			t.Fatalf("%s: %d events, %v", tc.end, len(events), err)
+		}
+		if !reflect.DeepEqual(raw.Trailer, want) {
+			t.Errorf("%s: trailers %v, want %v", tc.end, raw.Trailer, want)
+		}
+	}
+	rec := connectServer(t, frame(2, `{}`))
+	var raw *http.Response
+	if _, err := collect(testCore(rec.server.URL), streamRequest(nil), WithResponseInto(&raw)); err != nil || len(raw.Trailer) != 0 {
+		t.Errorf("no metadata: trailers %v, %v", raw.Trailer, err)
+	}
+}
+
+func TestAddTrailersMergesWithHTTPTrailers(t *testing.T) {
+	resp := &http.Response{Trailer: http.Header{"X-Real": {"r"}}}
+	addTrailers(resp, json.RawMessage(`{"x-real":["m"],"x-new":["a","b"],"x-text":"not a list","x-numbers":[1]}`))
+	if want := (http.Header{"X-Real": {"r", "m"}, "X-New": {"a", "b"}}); !reflect.DeepEqual(resp.Trailer, want) {
+		t.Errorf("trailers %v, want %v", resp.Trailer, want)
+	}
+	resp = &http.Response{}
+	addTrailers(resp, json.RawMessage(`["not an object"]`))
+	if resp.Trailer != nil {
+		t.Errorf("malformed metadata gave trailers %v", resp.Trailer)
 	}
 }

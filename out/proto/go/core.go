@@ -48,6 +48,7 @@ type config struct {
 	apiKey         string
 	httpClient     *http.Client
 	timeout        time.Duration
+	callerTimeout  bool // timeout was set with WithTimeout rather than left at the SDK's default
 	maxRetries     int
 	maxResponse    int64
 	header         http.Header
@@ -139,8 +140,13 @@ func WithHTTPClient(client *http.Client) Option {
 
 // WithTimeout limits each attempt (default 60s): a request that is retried gets the full timeout
 // again. Zero or a negative duration means no limit. Streamed bodies (downloads, event streams)
-// are limited until their response headers arrive, not while they are read.
-func WithTimeout(timeout time.Duration) Option { return func(c *config) { c.timeout = timeout } }
+// are limited until their response headers arrive, not while they are read, except a Connect
+// server stream: a timeout set with this option bounds the whole stream, from the start of its
+// attempt. A Connect call sends the timeout set here (or the context's deadline, when sooner) as
+// Connect-Timeout-Ms; the default is the SDK's guard against a hung connection and is not sent.
+func WithTimeout(timeout time.Duration) Option {
+	return func(c *config) { c.timeout, c.callerTimeout = timeout, true }
+}
 
 // WithMaxRetries sets how many times a failed attempt is retried (default 2; 0 disables retries).
 func WithMaxRetries(retries int) Option {
@@ -183,7 +189,8 @@ func WithIdempotencyKey(key string) Option { return func(c *config) { c.idempote
 
 // WithResponseInto stores the last raw *http.Response of the call into *dst: its status and
 // headers are available even when the call returns an error. Its body has been consumed, except
-// for streamed results.
+// for streamed results. Once a Connect server stream has ended, its Trailer holds the stream's
+// trailers (the metadata of the end-of-stream message) next to any HTTP trailers.
 func WithResponseInto(dst **http.Response) Option { return func(c *config) { c.responseInto = dst } }
 
 // WithAttemptsInto stores the number of HTTP attempts the call made into *dst.
@@ -207,8 +214,9 @@ type request struct {
 	retryable         bool   // idempotent method, or made safe by an idempotency key
 	idempotencyHeader string // the header carrying the idempotency key, if the operation has one
 	accept            string // the Accept header the contract's decisions chose for the operation
-	streamed          bool   // the body is handed to the caller: the timeout ends with the headers
+	streamed          bool   // the body is handed to the caller (WithTimeout says what bounds it)
 	connect           bool   // a Connect protocol call: Connect headers, errors and retry rule
+	statusErrors      bool   // error bodies are google.rpc.Status (a transcoded gRPC method)
 	rawURL            string // a complete URL to use instead of base URL + path + query (Link pages)
 	err               error  // an invalid_request problem found while building
 }
@@ -347,8 +355,8 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 	}
 	if r.connect {
 		req.Header.Set("Connect-Protocol-Version", connectProtocolVersion)
-		if c.timeout > 0 && req.Header.Get("Connect-Timeout-Ms") == "" {
-			req.Header.Set("Connect-Timeout-Ms", connectTimeout(c.timeout))
+		if timeout, ok := c.deadline(ctx); ok && req.Header.Get("Connect-Timeout-Ms") == "" {
+			req.Header.Set("Connect-Timeout-Ms", connectTimeout(timeout))
 		}
 	}
 	for name, values := range req.Header {
@@ -364,6 +372,21 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 		}
 	}
 	return req, nil
+}
+
+// deadline is the time the caller gives an attempt: the timeout set with WithTimeout or what is
+// left of the context's deadline, whichever is sooner. ok is false when the caller set neither
+// (the SDK's default timeout is not the caller's deadline).
+func (c *config) deadline(ctx context.Context) (timeout time.Duration, ok bool) {
+	if c.callerTimeout && c.timeout > 0 {
+		timeout, ok = c.timeout, true
+	}
+	if at, has := ctx.Deadline(); has {
+		if left := time.Until(at); !ok || left < timeout {
+			timeout, ok = left, true
+		}
+	}
+	return timeout, ok
 }
 
 // sendsBearer and sendsAPIKey say which credential an authenticated request carries: the bearer
@@ -413,15 +436,20 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// cancelOnClose releases an attempt's context when a streamed body is closed.
+// cancelOnClose releases an attempt's context, and stops its timer if it still runs, when a
+// streamed body is closed.
 type cancelOnClose struct {
 	io.ReadCloser
 	cancel context.CancelCauseFunc
+	timer  *time.Timer // nil once the response headers ended the attempt's timeout
 }
 
 // Close closes the body and releases the attempt's context.
 func (b *cancelOnClose) Close() error {
 	err := b.ReadCloser.Close()
+	if b.timer != nil {
+		b.timer.Stop()
+	}
 	b.cancel(nil)
 	return err
 }
@@ -504,11 +532,14 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 		wrapResponse(resp)
 		if success(r, resp.StatusCode) {
 			if r.streamed {
-				if timer != nil {
+				// A caller's timeout is the deadline of a whole Connect stream, as
+				// Connect-Timeout-Ms told the server; any other timeout ends with the headers.
+				if timer != nil && !(r.connect && cfg.callerTimeout) {
 					timer.Stop()
+					timer = nil
 				}
 				typed := &typedBody{ReadCloser: resp.Body, ctx: ctx, attemptCtx: attemptCtx, attempts: attempts, resp: resp, cfg: cfg}
-				resp.Body = &cancelOnClose{ReadCloser: typed, cancel: cancel}
+				resp.Body = &cancelOnClose{ReadCloser: typed, cancel: cancel, timer: timer}
 				return resp, nil
 			}
 			data, over, err := readLimited(resp.Body, limit)
@@ -539,9 +570,12 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 		cancel(nil)
 		resp.Body = io.NopCloser(bytes.NewReader(data))
 		var apiErr error
-		if r.connect {
+		switch {
+		case r.connect:
 			apiErr = connectError(r.method, r.path, resp, data, attempts)
-		} else {
+		case r.statusErrors:
+			apiErr = rpcStatusError(r.method, r.path, resp, data, attempts)
+		default:
 			apiErr = newAPIError(r.method, r.path, resp, data, attempts)
 		}
 		if readErr != nil && ctx.Err() != nil {

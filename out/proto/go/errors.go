@@ -1,11 +1,13 @@
 package orchestratorproto
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,8 +31,9 @@ type APIError struct {
 	// Body is the raw response body, cut at max_response_bytes (WithMaxResponseBytes); for the
 	// error that ends a Connect stream, the end-of-stream message.
 	Body []byte
-	// Details is the `details` array of a Connect error, as raw JSON (each entry a Connect error
-	// detail: type, base64 value, debug); nil when there is none.
+	// Details is the `details` of a Connect error (an array of Connect error details: type,
+	// base64 value, debug) or of a google.rpc.Status (protojson Any values with @type), as raw
+	// JSON; nil when there is none.
 	Details json.RawMessage
 	// Attempts is the number of HTTP attempts the call made.
 	Attempts int
@@ -82,6 +85,92 @@ func newAPIError(method, path string, resp *http.Response, data []byte, attempts
 	}
 	return e
 }
+
+// rpcStatusError is the error of a transcoded gRPC method answered with a non-2xx status. A
+// google.rpc.Status body ({"code": 5, "message": "...", "details": [...]}) names its gRPC code
+// (5 is not_found; a string code is kept as it is) and keeps its message and details: an
+// *APIError with the response's status, or a *TimeoutError for deadline_exceeded. Any other body is
+// read as for REST.
+func rpcStatusError(method, path string, resp *http.Response, data []byte, attempts int) error {
+	e := newAPIError(method, path, resp, data, attempts)
+	if rpc, ok := parseRPCError(data, true); ok {
+		return rpc.into(e)
+	}
+	return e
+}
+
+// grpcCodeNames are the gRPC status codes by number, named as Connect writes them; 0 (ok) and
+// numbers past the end are "unknown".
+var grpcCodeNames = [...]string{
+	"unknown", "canceled", "unknown", "invalid_argument", "deadline_exceeded", "not_found",
+	"already_exists", "permission_denied", "resource_exhausted", "failed_precondition", "aborted",
+	"out_of_range", "unimplemented", "internal", "unavailable", "data_loss", "unauthenticated",
+}
+
+// grpcCodeName names a gRPC code number given as a JSON number; anything but a whole number the
+// SDK knows is "unknown", since a newer server's code is not guessed at.
+func grpcCodeName(number string) string {
+	n, err := strconv.ParseUint(number, 10, 64)
+	if err != nil || n >= uint64(len(grpcCodeNames)) {
+		return "unknown"
+	}
+	return grpcCodeNames[n]
+}
+
+// rpcError is the code, message and details of an RPC error object: Connect error JSON or a
+// google.rpc.Status.
+type rpcError struct {
+	code    string
+	message string
+	details json.RawMessage
+}
+
+// parseRPCError reads an RPC error object; ok is false when data is not a JSON object with a
+// string `code` (or, for a google.rpc.Status, numeric, a number). Connect error details are kept
+// only as an array; a google.rpc.Status's whenever present and not null.
+func parseRPCError(data []byte, numeric bool) (rpcError, bool) {
+	var fields map[string]json.RawMessage
+	if validateJSON(data) != nil || json.Unmarshal(data, &fields) != nil || fields == nil {
+		return rpcError{}, false
+	}
+	var e rpcError
+	raw := bytes.TrimSpace(fields["code"])
+	switch {
+	case bytes.HasPrefix(raw, []byte(`"`)):
+		if json.Unmarshal(raw, &e.code) != nil {
+			return rpcError{}, false
+		}
+	case numeric && len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
+		e.code = grpcCodeName(string(raw))
+	default:
+		return rpcError{}, false
+	}
+	if raw, ok := fields["message"]; ok {
+		_ = json.Unmarshal(raw, &e.message)
+	}
+	details := bytes.TrimSpace(fields["details"])
+	if bytes.HasPrefix(details, []byte("[")) || numeric && len(details) > 0 && !isJSONNull(details) {
+		var compact bytes.Buffer
+		if json.Compact(&compact, details) == nil {
+			e.details = json.RawMessage(compact.Bytes())
+		}
+	}
+	return e, true
+}
+
+// into is the SDK error of an RPC error answered with e's status: e with the code, the message
+// (e's own when there is none) and the details, or a *TimeoutError for deadline_exceeded.
+func (w rpcError) into(e *APIError) error {
+	if w.code == rpcDeadlineExceeded {
+		return &TimeoutError{Attempts: e.Attempts, StatusCode: e.StatusCode, Code: w.code, Message: w.message, Details: w.details}
+	}
+	e.Code, e.Details = w.code, w.details
+	e.Message = firstNonEmpty(w.message, e.Message)
+	return e
+}
+
+// rpcDeadlineExceeded is the RPC code that is a timeout rather than an API error.
+const rpcDeadlineExceeded = "deadline_exceeded"
 
 func firstNonEmpty(values ...string) string {
 	for _, v := range values {
@@ -162,20 +251,21 @@ func IsStatus(err error, status int) bool {
 	return errors.As(err, &apiErr) && apiErr.StatusCode == status
 }
 
-// TimeoutError means an attempt exceeded the per-attempt timeout (and no retry was left), or a
-// Connect server answered with the code deadline_exceeded (Code and Message are then set).
+// TimeoutError means an attempt exceeded the per-attempt timeout (and no retry was left), a
+// Connect stream outlived the caller's timeout, or the server answered with the code
+// deadline_exceeded (a Connect error or a google.rpc.Status; Code and Message are then set).
 // errors.Is(err, context.DeadlineExceeded) is true.
 type TimeoutError struct {
 	Attempts int
 	Timeout  time.Duration
-	// StatusCode is the HTTP status of a Connect deadline_exceeded error (the code's HTTP
-	// equivalent, 504, when it ended a stream); 0 when the client's own timeout fired.
+	// StatusCode is the HTTP status of the server's deadline_exceeded error (the code's HTTP
+	// equivalent, 504, when it ended a Connect stream); 0 when the client's own timeout fired.
 	StatusCode int
 	// Code is "deadline_exceeded" when the server reported the timeout, else "".
 	Code string
 	// Message is the server's message of a deadline_exceeded error.
 	Message string
-	// Details is the `details` array of the server's deadline_exceeded error, as raw JSON.
+	// Details is the `details` of the server's deadline_exceeded error, as raw JSON.
 	Details json.RawMessage
 }
 

@@ -20,6 +20,7 @@ type OrchestratorService struct {
 func (s *OrchestratorService) getHealthRequest() *request {
 	r := newRequest("GET", "")
 	r.path = "/v1/health"
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -53,6 +54,7 @@ func (s *OrchestratorService) registerAgentRequest(params RegisterAgentParams) *
 	r := newRequest("POST", "")
 	r.path = "/v1/agents"
 	r.jsonBody("application/json", params.Body)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = false
@@ -95,6 +97,7 @@ func (s *OrchestratorService) listAgentsRequest(params ListAgentsParams) *reques
 	r.query.add("pageSize", "form", true, params.PageSize)
 	r.query.add("pageToken", "form", true, params.PageToken)
 	r.query.add("status", "form", true, params.Status)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -142,6 +145,7 @@ type GetAgentParams struct {
 func (s *OrchestratorService) getAgentRequest(params GetAgentParams) *request {
 	r := newRequest("GET", "")
 	r.path = "/v1/agents/" + r.pathSegment("agent_id", params.AgentID)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -182,6 +186,7 @@ func (s *OrchestratorService) updateAgentRequest(params UpdateAgentParams) *requ
 	r.path = "/v1/agents/" + r.pathSegment("agent.id", params.AgentID)
 	r.query.add("updateMask", "form", true, params.UpdateMask)
 	r.jsonBody("application/json", params.Body)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = false
@@ -215,6 +220,7 @@ type DeleteAgentParams struct {
 func (s *OrchestratorService) deleteAgentRequest(params DeleteAgentParams) *request {
 	r := newRequest("DELETE", "")
 	r.path = "/v1/agents/" + r.pathSegment("agent_id", params.AgentID)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -248,6 +254,7 @@ func (s *OrchestratorService) sendHeartbeatRequest(params SendHeartbeatParams) *
 	r := newRequest("POST", "")
 	r.path = "/v1/agents/" + r.pathSegment("agent_id", params.AgentID) + "/heartbeat"
 	r.jsonBody("application/json", params.Body)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -281,6 +288,7 @@ func (s *OrchestratorService) createPlanRequest(params CreatePlanParams) *reques
 	r := newRequest("POST", "")
 	r.path = "/v1/plans"
 	r.jsonBody("application/json", params.Body)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = false
@@ -314,6 +322,7 @@ type GetPlanParams struct {
 func (s *OrchestratorService) getPlanRequest(params GetPlanParams) *request {
 	r := newRequest("GET", "")
 	r.path = "/v1/plans/" + r.pathSegment("plan_id", params.PlanID)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -347,6 +356,7 @@ func (s *OrchestratorService) startRunRequest(params StartRunParams) *request {
 	r := newRequest("POST", "")
 	r.path = "/v1/runs"
 	r.jsonBody("application/json", params.Body)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = false
@@ -393,6 +403,7 @@ func (s *OrchestratorService) listRunsRequest(params ListRunsParams) *request {
 	r.query.add("pageToken", "form", true, params.PageToken)
 	r.query.add("statuses", "form", true, params.Statuses)
 	r.query.add("createdAfter", "form", true, params.CreatedAfter)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -440,6 +451,7 @@ type GetRunParams struct {
 func (s *OrchestratorService) getRunRequest(params GetRunParams) *request {
 	r := newRequest("GET", "")
 	r.path = "/v1/runs/" + r.pathSegment("run_id", params.RunID)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -476,6 +488,7 @@ func (s *OrchestratorService) cancelRunRequest(params CancelRunParams) *request 
 	r := newRequest("POST", "")
 	r.path = "/v1/runs/" + r.pathSegment("run_id", params.RunID) + ":cancel"
 	r.jsonBody("application/json", params.Body)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -509,6 +522,7 @@ type GetRunOutputParams struct {
 func (s *OrchestratorService) getRunOutputRequest(params GetRunOutputParams) *request {
 	r := newRequest("GET", "")
 	r.path = "/v1/runs/" + r.pathSegment("run_id", params.RunID) + "/output"
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -550,6 +564,7 @@ func (s *OrchestratorService) listRunArtifactsRequest(params ListRunArtifactsPar
 	r.path = "/v1/runs/" + r.pathSegment("run_id", params.RunID) + "/artifacts"
 	r.query.add("pageSize", "form", true, params.PageSize)
 	r.query.add("pageToken", "form", true, params.PageToken)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -597,6 +612,7 @@ type GetArtifactParams struct {
 func (s *OrchestratorService) getArtifactRequest(params GetArtifactParams) *request {
 	r := newRequest("GET", "")
 	r.path = "/v1/artifacts/" + r.pathSegment("artifact_id", params.ArtifactID)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -630,6 +646,7 @@ type GetElicitationParams struct {
 func (s *OrchestratorService) getElicitationRequest(params GetElicitationParams) *request {
 	r := newRequest("GET", "")
 	r.path = "/v1/elicitations/" + r.pathSegment("elicitation_id", params.ElicitationID)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = true
@@ -666,6 +683,7 @@ func (s *OrchestratorService) respondToElicitationRequest(params RespondToElicit
 	r := newRequest("POST", "")
 	r.path = "/v1/elicitations/" + r.pathSegment("elicitation_id", params.ElicitationID) + "/response"
 	r.jsonBody("application/json", params.Body)
+	r.statusErrors = true
 	r.authenticated = true
 	r.noAPIKey = true
 	r.retryable = false

@@ -48,7 +48,7 @@ def _outcome(sdks: tuple[str, ...] = ("go", "rust"), raw_wall_ms: float = 2000.0
             throughput.raw_runs.append(_run(sdk, "raw", "closed", 100, wall_ms=raw_wall_ms))
         runs.append(session.SdkRuns(sdk, _run(sdk, "sdk", "open", 100 * (index + 1)), [throughput]))
     return session.Outcome(
-        plan.PROFILES["short"], plan.DEFAULT_FAULTS, runs, None, "not evaluated: --no-prometheus"
+        plan.PROFILES["short"], plan.PROFILES["short"].faults, runs, None, "not evaluated: --no-prometheus"
     )
 
 

@@ -91,6 +91,7 @@ class Settings:
     sdk_root: Path  # <sdk_root>/<lang> holds each SDK, generated with --drivers
     work: Path  # build logs, driver binaries, driver stderr
     slos: SloFile | None  # None: --no-prometheus
+    throughput: bool = True  # False: the open runs (and SLOs) only
 
 
 def run(settings: Settings, progress: Callable[[str], None] = print) -> Outcome:
@@ -102,6 +103,9 @@ def run(settings: Settings, progress: Callable[[str], None] = print) -> Outcome:
         progress(f"building the {lang} driver (optimised)")
         driver = Driver(lang, settings.sdk_root / lang, settings.work / "cache", optimised=True)
         commands[lang] = driver.build(settings.work / f"build-{lang}.log")
+        # Before any load: a driver without a load mode stops the session now, not after the
+        # other SDKs' runs.
+        _load_capable(lang, commands[lang], settings.work)
     with MockServer() as mock:
         metrics = f"{mock.base_url}/metrics"
         with _prometheus(metrics, settings.slos is not None) as prometheus:
@@ -133,7 +137,11 @@ def run(settings: Settings, progress: Callable[[str], None] = print) -> Outcome:
                 prometheus.wait_for_scrapes(metrics)
                 slo_report = evaluate(settings.slos, prometheus.api)
         runs = [
-            SdkRuns(lang, open_runs[lang], _throughput(mock, lang, commands[lang], settings, progress))
+            SdkRuns(
+                lang,
+                open_runs[lang],
+                _throughput(mock, lang, commands[lang], settings, progress) if settings.throughput else [],
+            )
             for lang in settings.langs
         ]
     return Outcome(
@@ -186,19 +194,30 @@ def _throughput(
     return results
 
 
+def _load_capable(lang: str, command: list[str], work: Path) -> None:
+    process = DriverProcess(lang, command, work / f"driver-{lang}.stderr.log")
+    try:
+        _check_capable(lang, process.start())
+    finally:
+        process.stop()
+
+
+def _check_capable(lang: str, hello: dict[str, Any]) -> None:
+    capabilities = hello.get("capabilities") or []
+    if "load" not in capabilities:
+        raise LoadError(
+            f"the {lang} driver has no load mode (its hello lists "
+            f"{', '.join(capabilities) or 'nothing'}); regenerate the SDK with a driver that "
+            "implements the load lines of conformance/PROTOCOL.md"
+        )
+
+
 def drive(lang: str, command: list[str], line: dict[str, Any], work: Path) -> RunResult:
     """Runs one load line in a fresh driver process; the result with the process's CPU time and
     peak resident memory over the run."""
     process = DriverProcess(lang, command, work / f"driver-{lang}.stderr.log")
     try:
-        hello = process.start()
-        capabilities = hello.get("capabilities") or []
-        if "load" not in capabilities:
-            raise LoadError(
-                f"the {lang} driver has no load mode (its hello lists "
-                f"{', '.join(capabilities) or 'nothing'}); "
-                "regenerate the SDK with a driver that implements the load lines of conformance/PROTOCOL.md"
-            )
+        _check_capable(lang, process.start())
         pid = process.pid
         assert pid is not None  # started above
         cpu_before = _cpu_seconds(pid)

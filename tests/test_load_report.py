@@ -235,3 +235,14 @@ def test_the_browser_check_needs_chromium_under_ci(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI may not skip"):
         _chromium()
+
+
+def test_the_throughput_ratio_is_the_median_of_the_rounds_ratios() -> None:
+    throughput = session.Throughput(1)
+    # Round by round the machine slows down; within a round SDK and raw share its load.
+    for sdk_ms, raw_ms in ((1000.0, 2000.0), (4000.0, 4000.0), (16000.0, 8000.0)):
+        throughput.sdk_runs.append(_run("go", "sdk", "closed", 100, wall_ms=sdk_ms))
+        throughput.raw_runs.append(_run("go", "raw", "closed", 100, wall_ms=raw_ms))
+    sdk, raw = throughput.median_pair()
+    assert (sdk.wall_ms, raw.wall_ms) == (4000.0, 4000.0)
+    assert throughput.ratio == pytest.approx(1.0)

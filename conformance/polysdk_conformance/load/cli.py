@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (session.LoadError, DriverUnavailableError, PrometheusError, EvaluationError) as exc:
         return _bad(str(exc))
-    pairs = [(item.median("sdk"), item.median("raw")) for runs in outcome.sdks for item in runs.throughput]
+    pairs = [item.median_pair() for runs in outcome.sdks for item in runs.throughput]
     breaches = budgets.check(rules, [runs.open_run for runs in outcome.sdks], pairs)
     try:
         written = report.write(args.out, outcome, breaches, args.budgets, command)

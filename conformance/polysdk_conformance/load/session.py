@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import queue
-import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,15 +53,24 @@ class Throughput:
     sdk_runs: list[RunResult] = field(default_factory=list)
     raw_runs: list[RunResult] = field(default_factory=list)
 
-    def median(self, kind: str) -> RunResult:
-        """The run with the median throughput (rounds are odd, so it is a run, not an average)."""
-        runs = sorted(self.sdk_runs if kind == "sdk" else self.raw_runs, key=lambda run: run.achieved_rate)
-        return runs[(len(runs) - 1) // 2]
+    def pairs(self) -> list[tuple[RunResult, RunResult]]:
+        """(SDK run, raw run) of each round: neighbours in time, on the same machine load."""
+        return list(zip(self.sdk_runs, self.raw_runs, strict=True))
+
+    def median_pair(self) -> tuple[RunResult, RunResult]:
+        """The round whose SDK/raw ratio is the median (rounds are odd, so it is a round, not an
+        average). Ratios within a round cancel the drift of a shared, loaded machine that the
+        ratio of two separate medians would keep."""
+        rounds = sorted(self.pairs(), key=lambda pair: _ratio(*pair))
+        return rounds[(len(rounds) - 1) // 2]
 
     @property
     def ratio(self) -> float:
-        raw = statistics.median(run.achieved_rate for run in self.raw_runs)
-        return statistics.median(run.achieved_rate for run in self.sdk_runs) / raw if raw else 0.0
+        return _ratio(*self.median_pair())
+
+
+def _ratio(sdk: RunResult, raw: RunResult) -> float:
+    return sdk.achieved_rate / raw.achieved_rate if raw.achieved_rate else 0.0
 
 
 @dataclass

@@ -7,6 +7,7 @@ import http.client
 import json
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -149,3 +150,20 @@ def test_a_load_line_carries_the_mix_and_its_order() -> None:
             duration_ms=1,
             max_requests=1,
         )
+
+
+def test_load_runs_build_the_drivers_optimised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from polysdk.targets import TARGETS
+
+    monkeypatch.setenv("CARGO_TARGET_DIR", str(tmp_path / "target"))
+    rust = TARGETS["rust"].load_driver(tmp_path / "sdk", tmp_path / "cache")
+    assert "--release" in rust.steps[0][0]
+    assert rust.run == [str(tmp_path / "target" / "release" / "examples" / "polysdk_driver")]
+    debug = TARGETS["rust"].driver(tmp_path / "sdk", tmp_path / "cache")
+    assert "--release" not in debug.steps[0][0] and "debug" in debug.run[0]
+    # Go optimises by default; the load binary has a path of its own beside the conformance one.
+    go, go_conformance = (
+        build(tmp_path / "sdk", tmp_path / "cache")
+        for build in (TARGETS["go"].load_driver, TARGETS["go"].driver)
+    )
+    assert go.run != go_conformance.run and go.source == go_conformance.source

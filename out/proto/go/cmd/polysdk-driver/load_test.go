@@ -307,10 +307,11 @@ func TestRawLoadReadsBodiesAndKeepsItsConnections(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	// Every body read to its end and room for every worker's connection in the pool: four
-	// workers never need a fifth connection.
-	if connections > 4 || badBodies != 0 {
-		t.Errorf("%d connections for 4 workers, %d bad requests", connections, badBodies)
+	// Every body read to its end and room for every worker's connection in the pool: the four
+	// workers keep their connections across 50 exchanges. (net/http may still drop one that it
+	// could not confirm the request was written on soon enough, under a loaded race detector.)
+	if connections > 8 || badBodies != 0 {
+		t.Errorf("%d connections for 4 workers and 50 exchanges, %d bad requests", connections, badBodies)
 	}
 }
 

@@ -311,3 +311,28 @@ func TestStreamCancelledMidStream(t *testing.T) {
 		t.Errorf("%d events, error %v, %d connections", events, last, rec.count())
 	}
 }
+
+// TestSSEBuffersAreRecycledCleanly parses streams one after another, each reader handing its
+// buffer back: a recycled buffer still holds the last stream's bytes, which must never show.
+func TestSSEBuffersAreRecycledCleanly(t *testing.T) {
+	long := strings.Repeat("x", sseBufferSize) // grows past the first buffer, which is not kept
+	for i, input := range []string{"data: first stream\n\n", "data: " + long + "\n\n", "data: 2\n\n", ": only a comment\n"} {
+		reader := newSSEReader(strings.NewReader(input))
+		var events []string
+		for {
+			event, err := reader.next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, event.data)
+		}
+		reader.release()
+		want := map[int][]string{0: {"first stream"}, 1: {long}, 2: {"2"}, 3: nil}[i]
+		if fmt.Sprint(events) != fmt.Sprint(want) {
+			t.Errorf("stream %d: %.40q, want %.40q", i, events, want)
+		}
+	}
+}

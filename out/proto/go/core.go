@@ -52,6 +52,8 @@ type config struct {
 	maxRetries     int
 	maxResponse    int64
 	header         http.Header
+	sharedHeader   bool   // header is the client's: cloned before an option of one call changes it
+	checkedBase    string // a baseURL already found absolute (set once the client is built)
 	userAgent      string
 	idempotencyKey string
 	responseInto   **http.Response
@@ -100,15 +102,20 @@ func newConfig(d clientDefaults, opts []Option) *config {
 			opt(c)
 		}
 	}
+	if c.baseIsAbsolute() {
+		c.checkedBase = c.baseURL // calls need not parse it again
+	}
 	return c
 }
 
+// with is the configuration of one call: the client's with the call's options on top. The
+// header is shared until an option changes it (most calls change none).
 func (c *config) with(opts []Option) *config {
 	if len(opts) == 0 {
 		return c
 	}
 	copied := *c
-	copied.header = c.header.Clone()
+	copied.sharedHeader = true
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&copied)
@@ -177,7 +184,12 @@ func (c *config) responseLimit() int64 {
 
 // WithHeader sets a header on every request (replacing a previous value for the same key).
 func WithHeader(key, value string) Option {
-	return func(c *config) { c.header.Set(key, value) }
+	return func(c *config) {
+		if c.sharedHeader {
+			c.header, c.sharedHeader = c.header.Clone(), false
+		}
+		c.header.Set(key, value)
+	}
 }
 
 // WithUserAgent replaces the User-Agent header, which names this SDK, its version and Go by default.
@@ -270,16 +282,21 @@ func (c *config) url(r *request) (string, error) {
 	if c.baseURL == "" {
 		return "", &InvalidRequestError{Message: "no base URL: the contract names no server, so set one with WithBaseURL or the " + c.envBaseURL + " environment variable"}
 	}
-	base := strings.TrimRight(c.baseURL, "/")
-	parsed, err := url.Parse(base)
-	if err != nil || parsed.Scheme == "" || parsed.Host == "" {
+	if c.baseURL != c.checkedBase && !c.baseIsAbsolute() {
 		return "", &InvalidRequestError{Message: "the base URL is not an absolute URL"}
 	}
-	full := base + r.path
+	full := strings.TrimRight(c.baseURL, "/") + r.path
 	if encoded := r.query.encode(); encoded != "" {
 		full += "?" + encoded
 	}
 	return full, nil
+}
+
+// baseIsAbsolute reports whether the base URL (without its trailing slashes) parses as an
+// absolute URL, with a scheme and a host.
+func (c *config) baseIsAbsolute() bool {
+	parsed, err := url.Parse(strings.TrimRight(c.baseURL, "/"))
+	return err == nil && parsed.Scheme != "" && parsed.Host != ""
 }
 
 // hasQueryParam reports whether a URL already carries a query parameter (e.g. a Link page URL).
@@ -328,6 +345,9 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 		return nil, &InvalidRequestError{Message: "cannot build the request: " + redact(err.Error(), c)}
 	}
 	setBody(req, reader, length)
+	// Room for the headers set below (User-Agent, Accept, Accept-Encoding, Authorization and a
+	// few more), so that the map does not grow while they are added.
+	req.Header = make(http.Header, len(c.header)+len(r.header)+8)
 	for name, values := range c.header {
 		for _, v := range values {
 			req.Header.Add(name, v)
@@ -561,14 +581,14 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 			if over {
 				return nil, &DecodeError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: data, Err: &limitError{limit: limit, what: "response body"}}
 			}
-			resp.Body = io.NopCloser(bytes.NewReader(data))
+			resp.Body = newBufferedBody(data)
 			return resp, nil
 		}
 		// An error body is cut at the limit; the status is what matters.
 		data, _, readErr := readLimited(resp.Body, limit)
 		_ = resp.Body.Close()
 		cancel(nil)
-		resp.Body = io.NopCloser(bytes.NewReader(data))
+		resp.Body = newBufferedBody(data)
 		var apiErr error
 		switch {
 		case r.connect:
@@ -608,7 +628,9 @@ func (c *config) do(client *http.Client, req *http.Request, r *request, cancel c
 	var state redirectState
 	for {
 		sent := guardResend(req, cancel)
-		sent.Header = req.Header.Clone() // a cookie jar adds to the sent header, not to the next hop's
+		if client.Jar != nil {
+			sent.Header = req.Header.Clone() // a cookie jar adds to the sent header, not to the next hop's
+		}
 		resp, err := client.Do(sent)
 		if err != nil {
 			return nil, err

@@ -500,7 +500,7 @@ func (m *multipartForm) done() {
 
 // decodeJSON decodes a buffered JSON response; an empty body gives ok=false.
 func decodeJSON[T any](resp *http.Response) (value T, ok bool, err error) {
-	data, readErr := io.ReadAll(resp.Body)
+	data, readErr := readBody(resp.Body)
 	_ = resp.Body.Close()
 	if readErr != nil {
 		return value, false, &ConnectionError{Message: "reading the response body: " + readErr.Error(), Err: readErr}

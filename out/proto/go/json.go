@@ -52,8 +52,11 @@ func unmarshalMode(data []byte, into any, response bool) error {
 		return dec.decodeJSON(data, true)
 	}
 	v := reflect.ValueOf(into)
-	if v.Kind() != reflect.Pointer || v.IsNil() || !decodeWalks(v.Type().Elem()) {
+	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return json.Unmarshal(data, into)
+	}
+	if !decodeWalks(v.Type().Elem()) {
+		return unmarshalValue(data, into)
 	}
 	target := v.Elem()
 	switch target.Kind() {
@@ -104,7 +107,64 @@ func unmarshalMode(data []byte, into any, response bool) error {
 		target.Set(out)
 		return nil
 	}
+	return unmarshalValue(data, into)
+}
+
+// unmarshalValue is json.Unmarshal(data, into), into a non-nil pointer, with the same results and
+// errors, minus the decoder json.Unmarshal allocates for each call on the commonest properties
+// of a response: a plain string (no escape, valid UTF-8), a null, and a type with its own
+// UnmarshalJSON (a timestamp), which json.Unmarshal calls with the value once it has checked the
+// syntax.
+func unmarshalValue(data []byte, into any) error {
+	switch v := into.(type) {
+	case *string:
+		if s, ok := plainString(data); ok {
+			*v = s
+			return nil
+		}
+	case json.Unmarshaler:
+		if json.Valid(data) {
+			return v.UnmarshalJSON(bytes.Trim(data, " \t\r\n"))
+		}
+	default:
+		// Without methods (no UnmarshalJSON or UnmarshalText), json.Unmarshal sets a null
+		// pointer, map, slice or interface to nil and a string kind (an enum) to the text.
+		if reflect.TypeOf(into).NumMethod() != 0 {
+			break
+		}
+		target := reflect.ValueOf(into).Elem()
+		switch target.Kind() {
+		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
+			if string(data) == "null" {
+				target.SetZero()
+				return nil
+			}
+		case reflect.String:
+			if s, ok := plainString(data); ok {
+				target.SetString(s)
+				return nil
+			}
+		}
+	}
 	return json.Unmarshal(data, into)
+}
+
+// plainString returns the JSON string data holds when it needs no unquoting: no escape, no
+// control character, valid UTF-8 (encoding/json replaces invalid bytes, so those go through it).
+func plainString(data []byte) (string, bool) {
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
+		return "", false
+	}
+	inner := data[1 : len(data)-1]
+	for _, c := range inner {
+		if c < ' ' || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 // acceptsNull reports whether null is a value of t: pointers, interfaces (free-form JSON) and raw
@@ -219,7 +279,7 @@ func (v *jsonValidator) object(depth int) error {
 		v.pos++
 		return nil
 	}
-	var small []string
+	var small [][]byte
 	var seen map[string]struct{}
 	for {
 		if v.pos >= len(v.data) || v.data[v.pos] != '"' {
@@ -232,17 +292,17 @@ func (v *jsonValidator) object(depth int) error {
 		}
 		duplicate := false
 		if seen != nil {
-			_, duplicate = seen[key]
-			seen[key] = struct{}{}
+			_, duplicate = seen[string(key)]
+			seen[string(key)] = struct{}{}
 		} else {
 			for _, k := range small {
-				duplicate = duplicate || k == key
+				duplicate = duplicate || bytes.Equal(k, key)
 			}
 			small = append(small, key)
 			if len(small) > 8 {
 				seen = make(map[string]struct{}, 16)
 				for _, k := range small {
-					seen[k] = struct{}{}
+					seen[string(k)] = struct{}{}
 				}
 			}
 		}
@@ -325,7 +385,9 @@ func hexValue(b []byte) (rune, bool) {
 }
 
 // str validates a string at v.pos and returns its decoded text (used for object keys).
-func (v *jsonValidator) str() (string, error) {
+// str checks a string and returns its decoded text: a slice of the data when it has no escape
+// (most strings, at no cost), else a copy with the escapes decoded.
+func (v *jsonValidator) str() ([]byte, error) {
 	v.pos++ // "
 	start := v.pos
 	var out []byte // the decoded text, built only once an escape is seen
@@ -337,18 +399,18 @@ func (v *jsonValidator) str() (string, error) {
 			text := v.data[start:v.pos]
 			v.pos++
 			if !escaped {
-				return string(text), nil
+				return text, nil
 			}
-			return string(out), nil
+			return out, nil
 		case c < 0x20:
-			return "", v.fail("control character in a string")
+			return nil, v.fail("control character in a string")
 		case c == '\\':
 			if !escaped {
 				escaped = true
 				out = append(out, v.data[start:v.pos]...)
 			}
 			if v.pos+1 >= len(v.data) {
-				return "", v.fail("unexpected end of input in a string")
+				return nil, v.fail("unexpected end of input in a string")
 			}
 			e := v.data[v.pos+1]
 			if simple := strings.IndexByte(`"\/bfnrt`, e); simple >= 0 {
@@ -357,20 +419,20 @@ func (v *jsonValidator) str() (string, error) {
 				continue
 			}
 			if e != 'u' {
-				return "", v.fail("invalid escape in a string")
+				return nil, v.fail("invalid escape in a string")
 			}
 			r, ok := v.unicodeEscape(v.pos)
 			if !ok {
-				return "", v.fail("invalid \\u escape in a string")
+				return nil, v.fail("invalid \\u escape in a string")
 			}
 			v.pos += 6
 			if utf16.IsSurrogate(r) {
 				if r >= 0xDC00 {
-					return "", v.fail("lone low surrogate escape in a string")
+					return nil, v.fail("lone low surrogate escape in a string")
 				}
 				low, ok := v.unicodeEscape(v.pos)
 				if !ok || low < 0xDC00 || low > 0xDFFF {
-					return "", v.fail("lone high surrogate escape in a string")
+					return nil, v.fail("lone high surrogate escape in a string")
 				}
 				v.pos += 6
 				r = utf16.DecodeRune(r, low)
@@ -384,7 +446,7 @@ func (v *jsonValidator) str() (string, error) {
 		default:
 			r, size := utf8.DecodeRune(v.data[v.pos:])
 			if r == utf8.RuneError && size <= 1 {
-				return "", v.fail("invalid UTF-8 in a string")
+				return nil, v.fail("invalid UTF-8 in a string")
 			}
 			if escaped {
 				out = append(out, v.data[v.pos:v.pos+size]...)
@@ -392,7 +454,7 @@ func (v *jsonValidator) str() (string, error) {
 			v.pos += size
 		}
 	}
-	return "", v.fail("unexpected end of input in a string")
+	return nil, v.fail("unexpected end of input in a string")
 }
 
 // unicodeEscape reads a \uXXXX escape at i.
@@ -506,12 +568,16 @@ type jsonMember struct {
 
 // objectMembers splits a JSON object into its members, in order. The data must be valid JSON.
 func objectMembers(data []byte) ([]jsonMember, error) {
+	return appendMembers(nil, data)
+}
+
+// appendMembers is objectMembers appending to members.
+func appendMembers(members []jsonMember, data []byte) ([]jsonMember, error) {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return nil, errors.New("json: expected an object")
 	}
 	i = skipSpace(data, i+1)
-	var members []jsonMember
 	if i < len(data) && data[i] == '}' {
 		return members, nil
 	}
@@ -571,6 +637,22 @@ type objectDecoder struct {
 	index    map[string]int
 	err      error
 	extra    jsonExtra
+	pooled   *[]jsonMember // where members came from, returned by finish
+}
+
+// memberPool recycles the members of decoded objects: every model of every response splits one
+// object, and a slice grown member by member would be allocated several times.
+var memberPool = sync.Pool{New: func() any { return new([]jsonMember) }}
+
+// release hands the members back to memberPool; the decoder is not used after it.
+func (d *objectDecoder) release() {
+	if d.pooled == nil {
+		return
+	}
+	clear(d.members) // the pool must not keep the response's bytes alive
+	*d.pooled = d.members[:0]
+	memberPool.Put(d.pooled)
+	d.pooled, d.members, d.index = nil, nil, nil
 }
 
 // decodeObject starts decoding data as the object of model; null or any other kind is an error.
@@ -578,11 +660,12 @@ func decodeObject(data []byte, model string, response bool) (*objectDecoder, err
 	if isJSONNull(data) {
 		return nil, nullFor(model)
 	}
-	members, err := objectMembers(data)
-	if err != nil {
+	pooled := memberPool.Get().(*[]jsonMember)
+	members, err := appendMembers((*pooled)[:0], data)
+	if err != nil { // the slice may hold parts of data: left to the garbage collector
 		return nil, fmt.Errorf("json: cannot decode %s: %w", model, err)
 	}
-	d := &objectDecoder{model: model, response: response, members: members}
+	d := &objectDecoder{model: model, response: response, members: members, pooled: pooled}
 	if len(members) > 8 {
 		d.index = make(map[string]int, len(members))
 		for i, m := range members {
@@ -679,6 +762,7 @@ func (d *objectDecoder) optional(name string, into any) {
 
 // finish keeps the members no field took in extra and returns the first error.
 func (d *objectDecoder) finish(extra *jsonExtra) error {
+	defer d.release()
 	if d.err != nil {
 		return d.err
 	}

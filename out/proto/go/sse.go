@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -37,10 +38,28 @@ type sseReader struct {
 	eventSize int64 // bytes of data held for the event being read
 }
 
-const sseMinRead = 4 << 10
+const (
+	sseMinRead = 4 << 10
+	// sseBufferSize is the first buffer of a stream, enough for most streams' events.
+	sseBufferSize = 16 << 10
+)
+
+// sseBuffers recycles the first buffer of each stream: a short stream would otherwise cost more
+// in allocating and clearing it than in parsing its events.
+var sseBuffers = sync.Pool{New: func() any { b := make([]byte, sseBufferSize); return &b }}
 
 func newSSEReader(r io.Reader) *sseReader {
 	return &sseReader{r: r, limit: defaultMaxResponseBytes}
+}
+
+// release hands a first-size buffer back to sseBuffers; the reader is not used after it (events
+// already returned hold copies of their text).
+func (s *sseReader) release() {
+	if len(s.buf) == sseBufferSize {
+		buf := s.buf
+		sseBuffers.Put(&buf)
+	}
+	s.buf, s.start, s.scanned, s.end = nil, 0, 0, 0
 }
 
 // line returns the next line without its terminator (CRLF, LF or a bare CR); the slice is valid
@@ -83,8 +102,11 @@ func (s *sseReader) line() ([]byte, error) {
 				s.scanned -= s.start
 				s.start, s.end = 0, n
 			}
+			if s.buf == nil {
+				s.buf = *sseBuffers.Get().(*[]byte)
+			}
 			if len(s.buf)-s.end < sseMinRead {
-				grown := make([]byte, max(2*len(s.buf), s.end+sseMinRead, 16<<10))
+				grown := make([]byte, max(2*len(s.buf), s.end+sseMinRead))
 				copy(grown, s.buf[:s.end])
 				s.buf = grown
 			}
@@ -202,6 +224,7 @@ func stream[T any](ctx context.Context, c *core, r *request, opts []Option, resu
 			}
 			contentType := resp.Header.Get("Content-Type")
 			reader := newSSEReader(resp.Body)
+			defer reader.release()
 			reader.limit = limit
 			reader.lastID = lastID
 			var dropped error

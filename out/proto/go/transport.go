@@ -1,6 +1,7 @@
 package orchestratorproto
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -122,6 +123,29 @@ func wrapResponse(resp *http.Response) {
 		resp.Uncompressed = true
 	}
 	resp.Body = &responseBody{raw: resp.Body, gzip: gzipped}
+}
+
+// bufferedBody is a response body the SDK has read in full: decoding it takes its bytes as they
+// are rather than reading them again.
+type bufferedBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newBufferedBody(data []byte) *bufferedBody {
+	return &bufferedBody{Reader: bytes.NewReader(data), data: data}
+}
+
+// Close does nothing: the body is in memory.
+func (*bufferedBody) Close() error { return nil }
+
+// readBody reads a response body to its end; a buffered body nobody has read yet gives its bytes.
+func readBody(body io.Reader) ([]byte, error) {
+	if b, ok := body.(*bufferedBody); ok && b.Len() == len(b.data) {
+		_, _ = b.Seek(0, io.SeekEnd) // read, as io.ReadAll would leave it
+		return b.data, nil
+	}
+	return io.ReadAll(body)
 }
 
 // readLimited reads at most limit bytes of r; over is true when r holds more.

@@ -149,6 +149,15 @@ func TestAuthenticationUserAgentAndHeaders(t *testing.T) {
 	if got := call(true); got.Header.Get("Authorization") != "Bearer tok-123" {
 		t.Error("per-request options leaked into the client")
 	}
+	// A call's headers replace or add to the client's for that call only (the client's header is
+	// shared with the call until an option changes it).
+	got = call(true, WithHeader("X-Default", "call"), WithHeader("X-Call", "c"))
+	if got.Header.Get("X-Default") != "call" || got.Header.Get("X-Call") != "c" {
+		t.Errorf("per-request headers %v", got.Header)
+	}
+	if got := call(true, WithAttemptsInto(new(int))); got.Header.Get("X-Default") != "d" || got.Header.Get("X-Call") != "" {
+		t.Errorf("per-request headers leaked into the client: %v", got.Header)
+	}
 	// An operation that accepts only API keys gets the API key even when a token is set.
 	r := newRequest("GET", "")
 	r.path = "/x"

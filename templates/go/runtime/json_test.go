@@ -343,3 +343,72 @@ func sameJSON(t *testing.T, got []byte, want string) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// testEnum is an open enum, as the generator writes one.
+type testEnum string
+
+// testText decodes itself from text: json.Unmarshal calls UnmarshalText for a string.
+type testText struct{ got string }
+
+func (t *testText) UnmarshalText(b []byte) error { t.got = "text:" + string(b); return nil }
+
+// TestUnmarshalValueIsJSONUnmarshal checks the fast paths against encoding/json: the same value
+// and the same error (or none) for every input, the fast ones and those left to encoding/json.
+func TestUnmarshalValueIsJSONUnmarshal(t *testing.T) {
+	inputs := []string{
+		`"plain"`, `""`, `"é ü 日本"`, `"tab\tescaped"`, `"quote \" inside"`, `"\u00e9"`, "\"bad \xff utf8\"",
+		`null`, ` null`, `"2025-01-01T00:00:00Z"`, `"2025-13-01T00:00:00Z"`, `" 2025-01-01T00:00:00Z"`,
+		` "2025-01-01T00:00:00Z" `, `"x" trailing`, `5`, `true`, `{}`, `[]`, `"unterminated`,
+	}
+	targets := []func() any{
+		func() any { return new(string) },
+		func() any { s := "kept"; return &s },
+		func() any { return new(testEnum) },
+		func() any { return new(time.Time) },
+		func() any { v := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC); p := &v; return &p },
+		func() any { return new(*string) },
+		func() any { return new([]string) },
+		func() any { return new(map[string]int) },
+		func() any { return new(any) },
+		func() any { return new(testText) },
+		func() any { return new(Nullable[string]) },
+	}
+	for _, input := range inputs {
+		for _, target := range targets {
+			want, got := target(), target()
+			wantErr := json.Unmarshal([]byte(input), want)
+			gotErr := unmarshalValue([]byte(input), got)
+			if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
+				t.Errorf("%s into %T: error %v, want %v", input, got, gotErr, wantErr)
+				continue
+			}
+			wantJSON, _ := json.Marshal(want)
+			gotJSON, _ := json.Marshal(got)
+			if string(wantJSON) != string(gotJSON) {
+				t.Errorf("%s into %T: %s, want %s", input, got, gotJSON, wantJSON)
+			}
+		}
+	}
+}
+
+// TestDecodedMembersGoBackToThePool checks that the members a decoder borrowed are cleared when
+// handed back (the pool must not keep a response alive) and that decoding again still works.
+func TestDecodedMembersGoBackToThePool(t *testing.T) {
+	for range 3 {
+		var a testAgent
+		if err := unmarshalStrict([]byte(`{"id": "a", "name": "n", "seen": null, "extra": 1}`), &a); err != nil || a.ID != "a" || a.Name != "n" {
+			t.Fatalf("decoded %+v: %v", a, err)
+		}
+	}
+	d, err := decodeObject([]byte(`{"id": "a"}`), "testAgent", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := d.members[:1]
+	if err := d.finish(&jsonExtra{}); err != nil {
+		t.Fatal(err)
+	}
+	if members[0].key != "" || members[0].value != nil || d.members != nil {
+		t.Errorf("members not cleared: %+v", members[0])
+	}
+}

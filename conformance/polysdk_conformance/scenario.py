@@ -26,7 +26,8 @@ A load scenario (`"kind": "load"`) answers any number of requests, as a benchmar
 needs: each route matches a method and a path template (`{name}` stands for one non-empty
 segment) and answers with a weighted choice among its responses -- e.g. 95 parts a page, 3 parts
 a 503, 2 parts a 429. Routes are found through an index (by method and path, then by method and
-segment count), never by scanning the list; a path matching two templates takes the first listed.
+segment count), never by scanning the list; a literal path beats a template, and a path matching
+two templates takes the first listed.
 `seed` makes the sequence of choices repeatable; `journal_limit` keeps that many requests in the
 journal (the rest are only counted: `journal_dropped`)::
 

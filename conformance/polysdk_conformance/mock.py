@@ -417,25 +417,8 @@ class MockServer:
 
         # Matched and journaled in arrival order, before the (slower, off-loop) contract check,
         # whose findings are then filled into the same journal entry.
-        action: ResponseAction | None = None
-        reason = ""
         with self._lock:
-            if state.scenario.load:
-                chosen = state.choose(request.method, path)
-                if chosen is None:
-                    reason = f"no route of the load scenario matches {request.method} {path}"
-                else:
-                    action = state.scenario.routes[chosen[0]].responses[chosen[1]]
-                    if entry is not None:
-                        entry.update(step=chosen[0], response=chosen[1])
-            else:
-                index, reason = state.match(request.method, path, query, headers, body, origin)
-                if index is not None:
-                    action = state.scenario.steps[index].response
-                    if entry is not None:
-                        entry["step"] = index
-            if action is None and entry is not None:
-                entry.update(step="unexpected", mismatch=reason)
+            action, reason = self._play(state, entry, (request.method, path, query, headers, body, origin))
             self._record(state, entry, len(body))
         if self._validator is not None and not state.scenario.validate:
             if entry is not None:
@@ -457,6 +440,34 @@ class MockServer:
         status: int | str = ABORTED if action.kind in ("reset", "garbage") else answer.status
         self.metrics.observe(operation, status, sdk, time.perf_counter() - started)
         return answer
+
+    @staticmethod
+    def _play(
+        state: _TokenState,
+        entry: JsonDict | None,
+        request: tuple[str, str, str, list[tuple[str, str]], bytes, str],
+    ) -> tuple[ResponseAction | None, str]:
+        """The response the scenario plays for the request (None: unexpected, with the reason),
+        noted in its journal entry. Called with the lock held."""
+        method, path, query, headers, body, origin = request
+        if state.scenario.load:
+            chosen = state.choose(method, path)
+            if chosen is None:
+                reason = f"no route of the load scenario matches {method} {path}"
+                if entry is not None:
+                    entry.update(step="unexpected", mismatch=reason)
+                return None, reason
+            if entry is not None:
+                entry.update(step=chosen[0], response=chosen[1])
+            return state.scenario.routes[chosen[0]].responses[chosen[1]], ""
+        index, reason = state.match(method, path, query, headers, body, origin)
+        if index is None:
+            if entry is not None:
+                entry.update(step="unexpected", mismatch=reason)
+            return None, reason
+        if entry is not None:
+            entry["step"] = index
+        return state.scenario.steps[index].response, ""
 
     async def _validate(
         self,

@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = {name: _median(rounds, name) for name in targets}
     ratio = summary["mock"]["requests_per_s"] / summary["prism"]["requests_per_s"]
+    # Each round's own ratio too: on a shared machine both servers' rates swing with its load.
+    per_round = [round(run["mock"]["requests_per_s"] / run["prism"]["requests_per_s"], 2) for run in rounds]
     clean = all(
         run[name]["socket_errors"] == run[name]["status_errors"] == 0 for run in rounds for name in run
     )
@@ -118,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": rounds,
         "median": summary,
         "ratio_requests_per_s": round(ratio, 2),
+        "ratio_per_round": per_round,
+        "ratio_per_round_median": statistics.median(per_round),
         "mock_report": report,
         "valid": valid,
     }
@@ -130,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         row = summary[name]
         print(f"| {name} | {row['requests_per_s']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} |")
     print(f"\nmock / Prism: {ratio:.2f}x requests/s (validation on in both); written to {args.out}")
+    rounds_text = ", ".join(f"{value:.2f}x" for value in per_round)
+    print(f"per round: {rounds_text}; median {statistics.median(per_round):.2f}x")
     if not valid:
         print("INVALID: a server answered non-2xx, wrk saw socket errors, or the mock saw violations")
         return 1

@@ -16,6 +16,8 @@ TOOLCHAIN = ROOT / "tests" / "toolchain"
 GO_BIN = ROOT / ".cache" / "go-bin"
 CARGO_TARGET = ROOT / ".cache" / "cargo-target"  # shared by the tests and conformance sessions
 STATICCHECK_VERSION = "v0.8.2"  # staticcheck 2026.2.2, which knows Go 1.26
+PRISM = ROOT / ".cache" / "prism"  # Stoplight's mock server, the mock's yardstick (bench_mock)
+PRISM_VERSION = "5.14.2"
 
 
 def _install_polysdk(session: nox.Session, *groups: str, extras: str = "") -> None:
@@ -143,3 +145,26 @@ def bench(session: nox.Session) -> None:
         "CARGO_TARGET_DIR": str(CARGO_TARGET),
     }
     session.run("python", "tests/bench/hostile_bench.py", env=env)
+
+
+@nox.session
+def bench_mock(session: nox.Session) -> None:
+    """The mock orchestrator as a load target against Prism on the same contract and endpoints,
+    request validation on in both, side by side: wrk (Debian's `wrk`) drives each with the same
+    scripted mix for several alternating rounds; medians, p99 and the ratio are printed and
+    written to build/bench/mock_bench.json. Extra args go to tests/bench/mock_bench.py, e.g.
+    `nox -s bench_mock -- --rounds 5 --duration 10`."""
+    _install_polysdk(session, extras="conformance")
+    prism = PRISM / "node_modules" / ".bin" / "prism"
+    if not prism.exists():
+        session.run(
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(PRISM),
+            f"@stoplight/prism-cli@{PRISM_VERSION}",
+            external=True,
+        )
+    session.run("python", "tests/bench/mock_bench.py", "--prism", str(prism), *session.posargs)

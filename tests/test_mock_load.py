@@ -3,8 +3,10 @@ route index that lets it validate requests without openapi-core's per-request co
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
+import socket
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -339,3 +341,18 @@ def test_the_route_index_gives_openapi_cores_findings_or_defers(
     assert quick is None or quick == full
     if request_ in CLEAN:
         assert quick is not None and full.violations == []  # the fast path serves these
+
+
+def test_expect_100_continue_is_answered_before_the_body(mock: MockServer) -> None:
+    token = mock.register(load(route("POST", "/a", (1, OK)), validate=False))
+    host, port = mock.base_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        head = f"POST /t/{token}/a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+        sock.sendall(head.encode("ascii"))
+        interim = sock.recv(64)
+        sock.sendall(b"{}")
+        final = sock.recv(4096)
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert final.startswith(b"HTTP/1.1 200 ")
+    [entry] = mock.journal(token)
+    assert base64.b64decode(entry["body_base64"]) == b"{}"

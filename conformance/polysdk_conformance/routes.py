@@ -17,13 +17,15 @@ wording. A request therefore gets exactly openapi-core's findings, only faster w
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
-from urllib.parse import parse_qsl
 
+from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from openapi_schema_validator import OAS30ReadValidator, OAS31Validator
@@ -45,8 +47,8 @@ class _Parameter:
     name: str
     location: str  # path | query | header
     required: bool
-    kind: str  # string | integer | number | boolean; "" when clean() does not model the schema
-    validator: Validator | None
+    kind: str  # string | integer | number | boolean; "" when body_errors() does not model the schema
+    valid: Callable[[Any], bool] | None  # the schema's check of the value cast to its kind
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ class Routes:
         resource = Resource.from_contents(dict(spec), default_specification=DRAFT202012)
         self._registry: Registry[Any] = Registry().with_resource(_CONTRACT_URI, resource)
         self._format_checker = OAS30ReadValidator.FORMAT_CHECKER  # as openapi-core's 3.1 validator
+        # Each request is looked up twice (its metrics label, its check); a load run repeats paths.
+        self._find = functools.lru_cache(maxsize=4096)(self._match)
         # Templates by segment count: a request is compared with the few of its own length only.
         self._templates: dict[int, list[_Template]] = {}
         ids: list[str] = []
@@ -93,9 +97,12 @@ class Routes:
             self._templates.setdefault(template.count("/"), []).append(compiled)
         self.operation_ids = tuple(ids)
 
-    def find(self, method: str, path: str) -> tuple[_Operation | None, dict[str, str]]:
+    def find(self, method: str, path: str) -> tuple[_Operation | None, Mapping[str, str]]:
         """The one operation the request reaches and its raw path parameters; None when no
         template, several templates or no operation of that method match."""
+        return self._find(method.upper(), path)
+
+    def _match(self, method: str, path: str) -> tuple[_Operation | None, Mapping[str, str]]:
         found: list[tuple[_Template, re.Match[str]]] = []
         for template in self._templates.get(path.count("/"), ()):
             match = template.pattern.fullmatch(path)
@@ -107,7 +114,7 @@ class Routes:
         if len(found) != 1:
             return None, {}
         template, match = found[0]
-        return template.operations.get(method.upper()), match.groupdict()
+        return template.operations.get(method), MappingProxyType(match.groupdict())
 
     def operation_id(self, method: str, path: str) -> str | None:
         operation, _ = self.find(method, path)
@@ -128,9 +135,9 @@ class Routes:
         query_values = _query_map(query)
         if query_values is None or not set(query_values) <= operation.query_names:
             return None  # e.g. `labels[team]`: a deepObject parameter's part
+        sources: dict[str, Mapping[str, str]] = {"path": path_values, "query": query_values, "header": sent}
         for parameter in operation.parameters:
-            source = {"path": path_values, "query": query_values, "header": sent}[parameter.location]
-            raw = source.get(parameter.name.lower() if parameter.location == "header" else parameter.name)
+            raw = sources[parameter.location].get(parameter.name)  # header names are lower-cased
             if raw is None:
                 if parameter.required:
                     return None
@@ -200,19 +207,22 @@ class Routes:
         schema = parameter.get("schema")
         resolved = self._resolve(schema, f"{pointer}/schema") if isinstance(schema, dict) else None
         kind = ""
-        validator = None
+        valid = None
         if resolved is not None and "content" not in parameter:
             schema_pointer, target = resolved
             declared = target.get("type")
             if declared in ("string", "integer", "number", "boolean"):
                 kind = str(declared)
-                validator = self._validator(schema_pointer, target)
+                valid = (
+                    _simple_check(target, self._format_checker)
+                    or self._validator(schema_pointer, target).is_valid
+                )
         return _Parameter(
             name=name.lower() if location == "header" else name,
             location=location,
             required=bool(parameter.get("required", location == "path")),
             kind=kind,
-            validator=validator,
+            valid=valid,
         )
 
     def _security(self, requirements: Any) -> tuple[tuple[tuple[str, str], ...], ...] | None:
@@ -334,7 +344,10 @@ def _query_map(query: str) -> dict[str, str] | None:
     if "%" in query or "+" in query:
         return None
     values: dict[str, str] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
+    for pair in query.split("&"):  # parse_qsl's split, without its unquoting (nothing is quoted)
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
         if name in values:
             return None
         values[name] = value
@@ -349,7 +362,7 @@ def _credential_sent(kind: str, header: str, sent: Mapping[str, str]) -> bool:
 
 
 def _valid_parameter(parameter: _Parameter, raw: str) -> bool:
-    if parameter.validator is None:
+    if parameter.valid is None:
         return False
     value: Any
     if parameter.kind == "integer":
@@ -366,7 +379,50 @@ def _valid_parameter(parameter: _Parameter, raw: str) -> bool:
         value = raw == "true"
     else:
         value = raw
-    return bool(parameter.validator.is_valid(value))
+    return bool(parameter.valid(value))
+
+
+# Keywords a parameter's schema may use for _simple_check(); annotations assert nothing.
+_SIMPLE_KEYWORDS = frozenset(
+    {"type", "format", "minimum", "maximum", "minLength", "maxLength", "pattern", "enum"}
+    | {"description", "title", "example", "examples", "default", "deprecated"}
+)
+
+
+def _simple_check(schema: Mapping[str, Any], formats: FormatChecker) -> Callable[[Any], bool] | None:
+    """A parameter schema of one primitive type and plain bounds as one Python function --
+    jsonschema's generic walk costs more than the checks themselves. Each check is the one
+    jsonschema applies (the same format checker's function); None for any other schema."""
+    if not set(schema) <= _SIMPLE_KEYWORDS:
+        return None
+    kind = schema.get("type")
+    enum = schema.get("enum")
+    if enum is not None and (kind != "string" or not all(isinstance(item, str) for item in enum)):
+        return None  # enum equality across numbers and booleans is jsonschema's to judge
+    low, high = schema.get("minimum"), schema.get("maximum")
+    shortest, longest = schema.get("minLength"), schema.get("maxLength")
+    pattern = re.compile(schema["pattern"]) if isinstance(schema.get("pattern"), str) else None
+    form = schema.get("format")
+    allowed = frozenset(enum) if enum is not None else None
+
+    def check(value: Any) -> bool:
+        if kind == "string":
+            if shortest is not None and len(value) < shortest:
+                return False
+            if longest is not None and len(value) > longest:
+                return False
+            if pattern is not None and pattern.search(value) is None:
+                return False
+            if allowed is not None and value not in allowed:
+                return False
+        elif kind in ("integer", "number"):
+            if low is not None and value < low:
+                return False
+            if high is not None and value > high:
+                return False
+        return form is None or bool(formats.conforms(value, form))
+
+    return check
 
 
 def _body_errors(

@@ -28,7 +28,8 @@ segment) and answers with a weighted choice among its responses -- e.g. 95 parts
 a 503, 2 parts a 429. A route with a literal path may also name an exact `query` (compared in
 canonical form): the pages of a cursor walk share one path and differ only there. Routes are found
 through an index (by method, path and query, then by method and path, then by method and segment
-count), never by scanning the list; a path matching two templates takes the first listed.
+count), never by scanning the list; a literal path beats a template, and a path matching two
+templates takes the first listed.
 `seed` makes the sequence of choices repeatable; `journal_limit` keeps that many requests in the
 journal (the rest are only counted: `journal_dropped`)::
 

@@ -20,6 +20,9 @@ _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
 
 
 def _canonical(text: str, significant: frozenset[int], plus_is_space: bool) -> str:
+    plain = text.isascii() and text.isprintable() and " " not in text and "%" not in text
+    if plain and not (plus_is_space and "+" in text):
+        return text  # nothing escaped and nothing to escape: already canonical
     raw = text.encode("utf-8")
     out: list[str] = []
     i = 0

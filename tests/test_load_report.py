@@ -246,3 +246,13 @@ def test_the_throughput_ratio_is_the_median_of_the_rounds_ratios() -> None:
     sdk, raw = throughput.median_pair()
     assert (sdk.wall_ms, raw.wall_ms) == (4000.0, 4000.0)
     assert throughput.ratio == pytest.approx(1.0)
+
+
+def test_help_names_every_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    """`polysdk load --help` prints (the profiles' docs speak of percentages, which argparse
+    would otherwise read as %-formats) and exits 0."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert all(f"{name}:" in out for name in plan.PROFILES)

@@ -39,7 +39,10 @@ def _parser() -> argparse.ArgumentParser:
         "--profile",
         choices=sorted(plan.PROFILES),
         default="short",
-        help="; ".join(f"{name}: {profile.doc}" for name, profile in plan.PROFILES.items()),
+        # argparse expands %-formats in help text; the profiles' docs speak of percentages.
+        help="; ".join(f"{name}: {profile.doc}" for name, profile in plan.PROFILES.items()).replace(
+            "%", "%%"
+        ),
     )
     parser.add_argument("--out", type=Path, default=Path("build") / "load", help="reports folder")
     parser.add_argument("--budgets", type=Path, default=DEFAULT_BUDGETS, metavar="FILE")

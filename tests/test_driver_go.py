@@ -14,7 +14,6 @@ from polysdk import ir
 from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.views import go as go_view
-from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.go import driver as go_driver
 
 from .conftest import ROOT, api_from_text, require_tool
@@ -60,15 +59,21 @@ def test_arguments_are_paired_with_their_contract_names(orchestrator_api: ir.Api
         ('"Last-Event-ID"', "LastEventID"),
     ]
     upload = _op(driver, "uploadArtifact")
-    assert [(a.source, a.method, a.key) for a in upload.args][-1] == ("a", "reader", '"body"')
+    assert [(a.source, a.method, a.key, a.var) for a in upload.args][-1] == ("a", "reader", '"body"', "bin2")
     assert upload.idempotency_key == '"Idempotency-Key"'
+    # A body reader is consumed by the call that sends it: every call gets its own (params()).
+    assert upload.binary == [upload.args[-1]]
+    assert upload.modes[0].expr == "c.Artifacts.Upload(ctx, params(), o...)"
     multipart = _op(driver, "uploadArtifactMultipart")
     assert multipart.parts
-    assert [(a.source, a.method, a.key, a.field) for a in multipart.args] == [
-        ("a", "decode", '"run_id"', "RunID"),
-        ("parts", "file", '"file"', "File"),
-        ("parts", "decode", '"metadata"', "Metadata"),
+    assert [(a.source, a.method, a.key, a.field, a.var) for a in multipart.args] == [
+        ("a", "decode", '"run_id"', "RunID", ""),
+        ("parts", "file", '"file"', "File", "bin1"),
+        ("parts", "decode", '"metadata"', "Metadata", ""),
     ]
+    assert _op(driver, "getAgent").binary == [] and _op(driver, "getAgent").modes[0].expr == (
+        "c.Agents.Get(ctx, p, o...)"
+    )
     assert _op(driver, "getAgentStatus").modes[0].deprecated  # staticcheck SA1019 is silenced
 
 
@@ -109,7 +114,8 @@ def test_the_driver_is_emitted_only_when_asked_for(orchestrator_api: ir.Api) -> 
     assert not any(o.startswith("cmd/") for o in outputs)
     with_driver = go_view.plan(build_decisions(orchestrator_api), Options(drivers=True))
     engine = [r for r in with_driver.runtime if r.output.startswith("cmd/")]
-    assert [r.source for r in engine] == ["go/driver/engine.go", "go/driver/engine_test.go"]
+    assert [r.source for r in engine] == [f"go/driver/{name}" for name in go_driver.ENGINE_FILES]
+    assert go_driver.ENGINE_FILES == ("engine.go", "engine_test.go", "load.go", "load_test.go")
     assert all(
         r.replace == ((go_driver.ENGINE_IMPORT, 'sdk "github.com/polysdk/orchestrator-sdk-go"'),)
         for r in engine
@@ -307,7 +313,7 @@ def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
     hello = out[0]
     assert hello["type"] == "hello" and hello["protocol"] == 1 and hello["sdk"] == "go"
     assert hello["sdk_name"] == "github.com/polysdk/orchestrator-sdk-go" and hello["sdk_version"] == "0.1.0"
-    assert set(hello["capabilities"]) == set(DRIVER_CAPABILITIES)
+    assert set(hello["capabilities"]) == set(go_driver.CAPABILITIES) and "load" in hello["capabilities"]
     results = {r["id"]: r for r in out[1:] if r["type"] == "result"}
     logs = [r for r in out[1:] if r["type"] == "log"]
     assert len(results) == 8 and len(logs) == 1, out  # every case answered once, the garbage logged
@@ -486,3 +492,213 @@ def test_proto_driver_speaks_connect(proto_driver_binary: Path) -> None:
     assert streamed["error"]["code"] == "not_found" and "details" not in streamed["error"]
     items = results["items"]
     assert items["outcome"] == "ok" and items["items"] == [RUN_EVENT, RUN_EVENT], items
+
+
+# ---------------------------------------------------------------------------------------------
+# Load lines (conformance/PROTOCOL.md, "Load lines"): the built driver under load against the
+# mock's load scenario, through the SDK and through net/http
+
+
+RUN_ID = "5b0c2c1e-7a53-4c8e-9a51-2f4d8f1e6a10"
+# The SDK retries a 503 after Retry-After-Ms: a millisecond, so that the test does not wait.
+UNAVAILABLE = {
+    "kind": "json",
+    "status": 503,
+    "headers": {"Content-Type": "application/problem+json", "Retry-After-Ms": "1"},
+    "body": {"title": "Unavailable", "status": 503},
+}
+
+
+def _load_scenario() -> dict[str, Any]:
+    def route(method: str, path: str, *responses: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "method": method,
+            "path": path,
+            "responses": [{"weight": w, "response": r} for w, r in responses],
+        }
+
+    event = {
+        "id": "1",
+        "data": json.dumps(
+            {
+                "type": "run.started",
+                "sequence": BIG,
+                "run_id": RUN_ID,
+                "occurred_at": "2025-01-01T00:00:00Z",
+                "agent_id": "agt_1",
+            }
+        ),
+    }
+    return {
+        "kind": "load",
+        "seed": 11,
+        "routes": [
+            route("GET", "/v1/agents/{agent_id}", (4, {"kind": "json", "body": AGENT}), (1, UNAVAILABLE)),
+            route(
+                "GET",
+                "/v1/agents",
+                (1, {"kind": "json", "body": {"data": [AGENT], "next_cursor": None, "has_more": False}}),
+            ),
+            route("POST", "/v1/agents", (1, {"kind": "json", "status": 201, "body": AGENT})),
+            route(
+                "GET",
+                "/v1/runs/{run_id}/events:stream",
+                (
+                    1,
+                    {
+                        "kind": "sse",
+                        "headers": {"Content-Type": "text/event-stream"},
+                        "events": [event, event],
+                    },
+                ),
+            ),
+            route(
+                "GET",
+                "/v1/artifacts/{artifact_id}/content",
+                (
+                    1,
+                    {
+                        "kind": "bytes",
+                        "headers": {"Content-Type": "application/octet-stream"},
+                        "body_base64": "aGVsbG8=",
+                    },
+                ),
+            ),
+        ],
+    }
+
+
+AUTH = {"Authorization": "Bearer tok"}
+LOAD_MIX = [
+    {
+        "name": "get",
+        "operation": "getAgent",
+        "mode": "call",
+        "args": {"agent_id": "agt_1"},
+        "raw": [{"method": "GET", "path": "v1/agents/agt_1", "headers": AUTH}],
+    },
+    {
+        "name": "list",
+        "operation": "listAgents",
+        "mode": "pages",
+        "args": {"limit": 10},
+        "raw": [{"method": "GET", "path": "v1/agents?limit=10", "headers": AUTH}],
+    },
+    {
+        "name": "create",
+        "operation": "registerAgent",
+        "mode": "call",
+        "args": {"body": {"name": "a"}},
+        "request": {"idempotency_key": None},
+        "raw": [
+            {
+                "method": "POST",
+                "path": "v1/agents",
+                "headers": {**AUTH, "Content-Type": "application/json", "Idempotency-Key": "k-1"},
+                "body_base64": "eyJuYW1lIjogImEifQ==",
+            }
+        ],
+    },
+    {
+        "name": "stream",
+        "operation": "streamRunEvents",
+        "mode": "stream",
+        "args": {"run_id": RUN_ID},
+        "raw": [
+            {
+                "method": "GET",
+                "path": f"v1/runs/{RUN_ID}/events:stream",
+                "headers": {**AUTH, "Accept": "text/event-stream"},
+            }
+        ],
+    },
+    {
+        "name": "download",
+        "operation": "downloadArtifact",
+        "mode": "call",
+        "args": {"artifact_id": "art_1"},
+        "raw": [{"method": "GET", "path": "v1/artifacts/art_1/content", "headers": AUTH}],
+    },
+]
+SEQUENCE = [0, 0, 1, 0, 2, 0, 3, 4]
+
+
+def _load_line(load_id: str, base_url: str, kind: str, model: str, requests: int) -> dict[str, Any]:
+    return {
+        "type": "load",
+        "id": load_id,
+        "base_url": base_url,
+        "client": {"bearer_token": "tok", "max_retries": 2, "timeout_ms": 10000},
+        "client_kind": kind,
+        "model": model,
+        "rate_per_s": 400,
+        "concurrency": 4,
+        "duration_ms": 60000,
+        "max_requests": requests,
+        "mix": [{k: v for k, v in e.items() if kind == "raw" or k != "raw"} for e in LOAD_MIX],
+        "sequence": SEQUENCE,
+    }
+
+
+@pytest.mark.toolchain
+def test_driver_runs_load_lines_against_the_mock(driver_binary: Path) -> None:
+    from polysdk_conformance.load.histogram import Histogram
+    from polysdk_conformance.mock import MockServer
+
+    requests = 80  # ten rounds of the sequence: get 40, list 10, create 10, stream 10, download 10
+    with MockServer() as mock:
+        tokens = {name: mock.register(_load_scenario()) for name in ("sdk", "raw", "open")}
+        lines = [
+            _load_line("sdk", mock.url(tokens["sdk"]), "sdk", "closed", requests),
+            _load_line("raw", mock.url(tokens["raw"]), "raw", "closed", requests),
+            _load_line("open", mock.url(tokens["open"]), "sdk", "open", requests),
+            {
+                **_load_line("bad", mock.url(tokens["sdk"]), "sdk", "closed", 1),
+                "mix": [{"name": "x", "operation": "noSuchOperation"}],
+                "sequence": [0],
+            },
+        ]
+        # One load at a time, as the runner sends them: each line waits for the previous answer.
+        with subprocess.Popen(
+            [str(driver_binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        ) as driver:
+            assert driver.stdin is not None and driver.stdout is not None
+            hello = json.loads(driver.stdout.readline())
+            answers = {}
+            for line in lines:
+                driver.stdin.write(json.dumps(line) + "\n")
+                driver.stdin.flush()
+                answer = json.loads(driver.stdout.readline())
+                answers[answer["id"]] = answer
+            driver.stdin.close()
+            assert driver.wait(timeout=60) == 0
+        reports = {name: mock.report(token) for name, token in tokens.items()}
+
+    assert "load" in hello["capabilities"]
+    assert "noSuchOperation" in answers["bad"]["error"] and "entries" not in answers["bad"]
+    counts = {"get": 40, "list": 10, "create": 10, "stream": 10, "download": 10}
+    for name in ("sdk", "raw", "open"):
+        answer = answers[name]
+        assert answer["type"] == "load_result" and answer["started"] == requests, answer
+        entries = {e["name"]: e for e in answer["entries"]}
+        assert {n: e["count"] for n, e in entries.items()} == counts
+        for entry in entries.values():
+            # Three-digit buckets (from_wire refuses any other key), one count per call.
+            histogram = Histogram.from_wire(entry["latency_us"], entry["max_us"])
+            assert histogram.total == entry["count"] and max(histogram.counts) <= entry["max_us"]
+        played = {route["path"]: route["responses"] for route in reports[name]["played"]}
+        assert reports[name]["unexpected"] == [] and reports[name]["violating_requests"] == 0
+        get_ok, get_unavailable = played["/v1/agents/{agent_id}"]
+        assert get_unavailable > 0  # the seed plays 503s
+        get = entries["get"]
+        if name == "raw":
+            # net/http does not retry: every 503 is an api error.
+            assert get["errors"] == {"api": get_unavailable} and get["retries"] == 0
+            assert get["ok"] == get_ok
+        else:
+            # The SDK retried: each request the mock saw beyond the calls was a retry.
+            assert get["retries"] == get_unavailable + get_ok - get["count"] > 0
+            assert get["ok"] + sum(get["errors"].values()) == get["count"]
+            assert set(get["errors"]) <= {"api"}
+        for other in ("list", "create", "stream", "download"):
+            assert entries[other]["ok"] == counts[other] and entries[other]["errors"] == {}, entries[other]

@@ -136,6 +136,8 @@ def test_plan_names_the_package_and_module(orchestrator_api: ir.Api) -> None:
     assert {r.output for r in with_driver.runtime} - {r.output for r in plan.runtime} == {
         "cmd/polysdk-driver/engine.go",
         "cmd/polysdk-driver/engine_test.go",
+        "cmd/polysdk-driver/load.go",
+        "cmd/polysdk-driver/load_test.go",
     }
     assert (
         go.plan(

@@ -44,6 +44,8 @@ class Driver:
     # A contract profile other than OpenAPI's: its build output must not share a path with the
     # OpenAPI SDK's (a shared CARGO_TARGET_DIR would hand both profiles one example binary).
     profile: str = ""
+    # Built optimised (Rust --release), for `polysdk load`; conformance runs keep the debug build.
+    optimised: bool = False
 
     def __post_init__(self) -> None:
         # Builds run inside the SDK directory; the paths they write and start must not depend on it.
@@ -93,7 +95,8 @@ class Driver:
         target = TARGETS.get(self.language)
         if target is None:
             raise DriverUnavailableError(f"no driver is known for {self.language!r}")
-        return target.driver(self.sdk_dir, self.cache_dir)
+        build = target.load_driver if self.optimised else target.driver
+        return build(self.sdk_dir, self.cache_dir)
 
 
 def _separate(plan: DriverBuild, profile: str) -> DriverBuild:
@@ -120,7 +123,7 @@ def driver_env() -> dict[str, str]:
 class Message:
     """A line from the driver, or the driver's exit (kind "exit")."""
 
-    kind: str  # hello | result | log | bad_line | exit
+    kind: str  # hello | result | load_result | log | bad_line | exit
     data: Any
     generation: int
 
@@ -252,7 +255,7 @@ class DriverProcess:
                 post("bad_line", raw[:500].decode("utf-8", "replace"))
                 continue
             kind = data.get("type") if isinstance(data, dict) else None
-            if kind in ("hello", "result", "log"):
+            if kind in ("hello", "result", "load_result", "log"):
                 post(kind, data)
             else:
                 post("bad_line", raw[:500].decode("utf-8", "replace"))

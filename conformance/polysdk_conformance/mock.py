@@ -5,7 +5,13 @@ Each case registers a scenario and gets a token; the SDK under test is given the
 journaled exactly as the server saw it (raw path and query, headers in order and original case,
 body bytes, timing, connection) and validated against the contract; the runner asserts on the
 journal. The mock itself asserts nothing: a request that matches no step gets a diagnostic status
-(418) and is recorded as unexpected.
+(418) and is recorded as unexpected. Load scenarios (scenario.py) answer any number of requests
+from weighted routes; `/metrics` exports what the mock served (metrics.py).
+
+Memory is bounded: at most MAX_SCENARIOS registered scenarios (429 beyond), scenarios of bounded
+size (413), and per token a journal of at most `journal_limit` entries and MAX_JOURNAL_BYTES of
+bodies. A step scenario whose journal is full answers 413 (its journal could no longer prove
+anything); a load scenario goes on answering and only counts what it no longer keeps.
 
 The server runs its asyncio loop in a background thread so that synchronous code (pytest, the
 runner) can drive it; all shared state is guarded by one lock and every wait is bounded.
@@ -18,6 +24,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import random
 import secrets
 import socket
 import struct
@@ -33,7 +40,9 @@ from typing import Any
 
 from aiohttp import web
 
-from polysdk_conformance.contract import ContractValidator, default_spec_path
+from polysdk_conformance.contract import ContractValidator, Findings, default_spec_path, load_spec
+from polysdk_conformance.metrics import ABORTED, CONTENT_TYPE_LATEST, MockMetrics, sdk_of
+from polysdk_conformance.routes import Routes
 from polysdk_conformance.scenario import (
     CONNECT_STREAM_MEDIA,
     MAX_HOLD_MS,
@@ -41,6 +50,7 @@ from polysdk_conformance.scenario import (
     OTHER_ORIGIN_PLACEHOLDER,
     ResponseAction,
     Scenario,
+    ScenarioTooLargeError,
     parse_scenario,
 )
 
@@ -48,7 +58,10 @@ MAX_BODY = 16 * 1024 * 1024
 # After an oversized body the rest is still read (and dropped), up to this much, so that the
 # client finishes sending and can read the 413 instead of failing on a broken pipe.
 MAX_DRAIN = 64 * 1024 * 1024
-MAX_JOURNAL = 10_000
+# Registered scenarios at once (the runner forgets each case's scenario when it is done).
+MAX_SCENARIOS = 10_000
+# Request bodies kept in one token's journal, in bytes.
+MAX_JOURNAL_BYTES = 64 * 1024 * 1024
 UNEXPECTED_STATUS = 418
 # The note on a request of a scenario registered with `validate: false` (a proto contract's case).
 NOT_VALIDATED = (
@@ -73,6 +86,27 @@ class _TokenState:
     # Responses written in full (a held response never is): the runner can cancel a call once
     # the mock has answered, e.g. to land in a retry's backoff.
     responded: int = 0
+    journal_bytes: int = 0
+    # Requests the contract check found at fault, journaled or not.
+    violating: int = 0
+    # Load scenarios: the (seeded) choice of responses and how often each route's responses played.
+    rng: random.Random = field(default_factory=random.Random)
+    played: list[list[int]] = field(default_factory=list)
+
+    def keeps(self, body: bytes) -> bool:
+        """Whether the journal has room for one more request with this body."""
+        limit = self.scenario.journal_limit
+        return len(self.journal) < limit and self.journal_bytes + len(body) <= MAX_JOURNAL_BYTES
+
+    def choose(self, method: str, path: str, query: str) -> tuple[int, int] | None:
+        """A load scenario's route for the request and the response it plays, or None."""
+        assert self.scenario.index is not None
+        route = self.scenario.index.find(method, path, query)
+        if route is None:
+            return None
+        choice = self.scenario.routes[route].choose(self.rng)
+        self.played[route][choice] += 1
+        return route, choice
 
     def match(
         self,
@@ -104,6 +138,10 @@ class _TokenState:
         return None, reason
 
 
+class TooManyScenariosError(RuntimeError):
+    """MAX_SCENARIOS are registered: the control API answers 429."""
+
+
 async def _cancel_pending() -> None:
     current = asyncio.current_task()
     tasks = [task for task in asyncio.all_tasks() if task is not current]
@@ -124,7 +162,11 @@ class MockServer:
     ) -> None:
         self._host = host
         self._port = port
-        self._validator = ContractValidator(spec_path or default_spec_path()) if validate else None
+        spec = load_spec(spec_path or default_spec_path())
+        # The route index labels every request's metrics, validating or not.
+        self._routes = Routes(spec)
+        self._validator = ContractValidator(spec, self._routes) if validate else None
+        self.metrics = MockMetrics(self._routes.operation_ids)
         self._states: dict[str, _TokenState] = {}
         # Reentrant: _record takes it and is also called with it held.
         self._lock = threading.RLock()
@@ -204,11 +246,25 @@ class MockServer:
     def register(self, scenario: Scenario | JsonDict) -> str:
         """Registers a scenario (a Scenario or its JSON form); returns its token.
 
-        Raises ValueError naming the step and field when the JSON form is malformed."""
+        Raises ValueError naming the step and field when the JSON form is malformed,
+        ScenarioTooLargeError (a ValueError) when it exceeds a cap, TooManyScenariosError when
+        MAX_SCENARIOS are registered."""
         parsed = scenario if isinstance(scenario, Scenario) else parse_scenario(scenario)
         token = secrets.token_hex(8)
+        state = _TokenState(
+            parsed,
+            time.monotonic(),
+            [0] * len(parsed.steps),
+            rng=random.Random(parsed.seed),  # noqa: S311 - picks scripted answers; no secret
+            played=[[0] * len(route.responses) for route in parsed.routes],
+        )
         with self._lock:
-            self._states[token] = _TokenState(parsed, time.monotonic(), [0] * len(parsed.steps))
+            if len(self._states) >= MAX_SCENARIOS:
+                raise TooManyScenariosError(
+                    f"{MAX_SCENARIOS} scenarios are registered, the most the mock holds; "
+                    "DELETE /_mock/scenarios/<token> those that are done"
+                )
+            self._states[token] = state
         return token
 
     def url(self, token: str) -> str:
@@ -268,15 +324,22 @@ class MockServer:
         """Journal, unexpected requests and unmatched steps together, as the control API returns."""
         journal = self.journal(token)
         with self._lock:
-            dropped, responded = self._state(token).dropped, self._state(token).responded
-        return {
-            "token": token,
-            "journal": journal,
-            "journal_dropped": dropped,
-            "responded": responded,
-            "unexpected": [entry for entry in journal if entry["step"] == "unexpected"],
-            "unmatched_steps": self.unmatched_steps(token),
-        }
+            state = self._state(token)
+            report: JsonDict = {
+                "token": token,
+                "journal": journal,
+                "journal_dropped": state.dropped,
+                "responded": state.responded,
+                "violating_requests": state.violating,
+                "unexpected": [entry for entry in journal if entry["step"] == "unexpected"],
+                "unmatched_steps": self.unmatched_steps(token),
+            }
+            if state.scenario.load:
+                report["played"] = [
+                    {"method": route.method, "path": route.path, "responses": list(counts)}
+                    for route, counts in zip(state.scenario.routes, state.played, strict=True)
+                ]
+        return report
 
     def _state(self, token: str) -> _TokenState:
         state = self._states.get(token)
@@ -287,79 +350,148 @@ class MockServer:
     # -- request handling -------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
         raw_path, _, query = request.raw_path.partition("?")
         if raw_path == "/_mock" or raw_path.startswith("/_mock/"):
             return await self._control(request, raw_path)
+        if raw_path == "/metrics" and request.method == "GET":
+            return web.Response(body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        sdk = sdk_of(request.headers.get("User-Agent"))
         if not raw_path.startswith("/t/"):
-            return _diagnostic(404, f"requests must go to /t/<token>/...; got {raw_path!r}")
+            response = _diagnostic(404, f"requests must go to /t/<token>/...; got {raw_path!r}")
+            return self._observed(started, None, sdk, response)
         token, _, rest = raw_path[3:].partition("/")
         path = "/" + rest
         origin = "other" if _local_port(request) == self._other_port else "primary"
         with self._lock:
             state = self._states.get(token)
         if state is None:
-            return _diagnostic(404, f"unknown mock token {token!r}: register a scenario first", token=token)
+            response = _diagnostic(
+                404, f"unknown mock token {token!r}: register a scenario first", token=token
+            )
+            return self._observed(started, None, sdk, response)
+        prefix = state.scenario.prefix
+        contract_path = path[len(prefix) :] if prefix and path.startswith(prefix + "/") else path
+        operation = self.metrics.label(self._routes.operation_id(request.method, contract_path))
 
         # Timing is taken when the request head arrived, before the body: backoff windows are
         # measured between attempts, not between finished uploads.
         time_ms = round((time.monotonic() - state.registered_at) * 1000, 3)
         body, oversized = await _read_body(request)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers]
-        entry: JsonDict = {
-            "method": request.method,
-            "path": path,
-            "query": query,
-            "headers": [list(pair) for pair in headers],
-            "body_base64": base64.b64encode(body).decode("ascii"),
-            "time_ms": time_ms,
-            "connection": _connection_id(request),
-            "origin": origin,
-            "violations": [],
-            "notes": [],
-        }
+        with self._lock:
+            keep = state.keeps(body)
+        entry: JsonDict | None = None
+        if keep:
+            entry = {
+                "method": request.method,
+                "path": path,
+                "query": query,
+                "headers": [list(pair) for pair in headers],
+                "body_base64": base64.b64encode(body).decode("ascii"),
+                "time_ms": time_ms,
+                "connection": _connection_id(request),
+                "origin": origin,
+                "violations": [],
+                "notes": [],
+            }
         if oversized:
-            entry.update(step="unexpected", mismatch=f"body larger than {MAX_BODY} bytes")
-            self._record(state, entry)
-            return _diagnostic(413, f"request body larger than {MAX_BODY} bytes; the mock refuses it")
+            if entry is not None:
+                entry.update(step="unexpected", mismatch=f"body larger than {MAX_BODY} bytes")
+            self._record(state, entry, 0)
+            response = _diagnostic(413, f"request body larger than {MAX_BODY} bytes; the mock refuses it")
+            return self._observed(started, operation, sdk, response)
+        if entry is None and not state.scenario.load:
+            self._record(state, None, 0)
+            response = _diagnostic(
+                413,
+                f"this scenario's journal is full ({state.scenario.journal_limit} requests or "
+                f"{MAX_JOURNAL_BYTES} bytes of bodies); register a load scenario for bulk traffic",
+                token=token,
+            )
+            return self._observed(started, operation, sdk, response)
 
         # Matched and journaled in arrival order, before the (slower, off-loop) contract check,
         # whose findings are then filled into the same journal entry.
+        action: ResponseAction | None = None
+        reason = ""
         with self._lock:
-            index, reason = state.match(request.method, path, query, headers, body, origin)
-            if index is None:
-                entry.update(step="unexpected", mismatch=reason)
+            if state.scenario.load:
+                chosen = state.choose(request.method, path, query)
+                if chosen is None:
+                    reason = f"no route of the load scenario matches {request.method} {path}"
+                else:
+                    action = state.scenario.routes[chosen[0]].responses[chosen[1]]
+                    if entry is not None:
+                        entry.update(step=chosen[0], response=chosen[1])
             else:
-                entry["step"] = index
-            self._record(state, entry)
+                index, reason = state.match(request.method, path, query, headers, body, origin)
+                if index is not None:
+                    action = state.scenario.steps[index].response
+                    if entry is not None:
+                        entry["step"] = index
+            if action is None and entry is not None:
+                entry.update(step="unexpected", mismatch=reason)
+            self._record(state, entry, len(body))
         if self._validator is not None and not state.scenario.validate:
-            with self._lock:
-                entry["notes"] = [NOT_VALIDATED]
+            if entry is not None:
+                with self._lock:
+                    entry["notes"] = [NOT_VALIDATED]
         elif self._validator is not None:
-            prefix = state.scenario.prefix
-            contract_path = path[len(prefix) :] if prefix and path.startswith(prefix + "/") else path
-            findings = await asyncio.get_running_loop().run_in_executor(
-                None, self._validator.check, request.method, contract_path, query, headers, body
+            await self._validate(
+                state, entry, operation, sdk, (request.method, contract_path, query, headers, body)
             )
-            with self._lock:
-                entry["violations"], entry["notes"] = findings.violations, findings.notes
-        if index is None:
-            return _diagnostic(UNEXPECTED_STATUS, f"unexpected request: {reason}", token=token)
+        if action is None:
+            response = _diagnostic(UNEXPECTED_STATUS, f"unexpected request: {reason}", token=token)
+            return self._observed(started, operation, sdk, response)
         placeholders = {MOCK_PLACEHOLDER: self.url(token), OTHER_ORIGIN_PLACEHOLDER: self.other_url(token)}
-        action = state.scenario.steps[index].response
-        response = await _respond(request, action, placeholders)
+        answer = await _respond(request, action, placeholders)
         if action.kind != "hold":  # a held response is never written: the client left instead
             with self._progress:
                 state.responded += 1
                 self._progress.notify_all()
+        status: int | str = ABORTED if action.kind in ("reset", "garbage") else answer.status
+        self.metrics.observe(operation, status, sdk, time.perf_counter() - started)
+        return answer
+
+    async def _validate(
+        self,
+        state: _TokenState,
+        entry: JsonDict | None,
+        operation: str,
+        sdk: str,
+        request: tuple[str, str, str, list[tuple[str, str]], bytes],
+    ) -> None:
+        """Checks the request against the contract: on the loop when the compiled route index is
+        sure it is clean, else with openapi-core in the default executor."""
+        assert self._validator is not None
+        findings: Findings | None = self._validator.quick_check(*request)
+        if findings is None:
+            findings = await asyncio.get_running_loop().run_in_executor(None, self._validator.check, *request)
+        if findings.violations:
+            self.metrics.violation(operation, sdk)
+        with self._lock:
+            state.violating += bool(findings.violations)
+            if entry is not None:
+                entry["violations"], entry["notes"] = findings.violations, findings.notes
+
+    def _observed(
+        self, started: float, operation: str | None, sdk: str, response: web.Response
+    ) -> web.Response:
+        self.metrics.observe(
+            self.metrics.label(operation), response.status, sdk, time.perf_counter() - started
+        )
         return response
 
-    def _record(self, state: _TokenState, entry: JsonDict) -> None:
+    def _record(self, state: _TokenState, entry: JsonDict | None, body_bytes: int) -> None:
+        """Journals the entry (None: counts a request the journal has no room for)."""
         with self._progress:
-            entry["seq"] = len(state.journal) + state.dropped
-            if len(state.journal) < MAX_JOURNAL:
-                state.journal.append(entry)
-            else:  # bounded memory for a runaway client; the count still says what happened
+            if entry is None:
                 state.dropped += 1
+            else:
+                entry["seq"] = len(state.journal) + state.dropped
+                state.journal.append(entry)
+                state.journal_bytes += body_bytes
             self._progress.notify_all()
 
     async def _control(self, request: web.Request, path: str) -> web.StreamResponse:
@@ -374,8 +506,12 @@ class MockServer:
                 return _diagnostic(400, f"scenario is not valid JSON: {exc}")
             try:
                 token = self.register(data)
+            except ScenarioTooLargeError as exc:
+                return _diagnostic(413, f"scenario too large: {exc}")
             except ValueError as exc:
                 return _diagnostic(400, f"invalid scenario: {exc}")
+            except TooManyScenariosError as exc:
+                return _diagnostic(429, str(exc))
             return web.json_response({"token": token, "base_url": self.url(token)}, status=201)
         if len(parts) == 3 and parts[0] == "scenarios" and parts[2] == "journal" and request.method == "GET":
             try:

@@ -22,6 +22,21 @@ Scenario shape::
                 "times": 1}],
      "validate": true}     # optional: false skips the contract check (proto cases)
 
+A load scenario (`"kind": "load"`) answers any number of requests, as a benchmark or a load run
+needs: each route matches a method and a path template (`{name}` stands for one non-empty
+segment) and answers with a weighted choice among its responses -- e.g. 95 parts a page, 3 parts
+a 503, 2 parts a 429. A route with a literal path may also name an exact `query` (compared in
+canonical form): the pages of a cursor walk share one path and differ only there. Routes are found
+through an index (by method, path and query, then by method and path, then by method and segment
+count), never by scanning the list; a path matching two templates takes the first listed.
+`seed` makes the sequence of choices repeatable; `journal_limit` keeps that many requests in the
+journal (the rest are only counted: `journal_dropped`)::
+
+    {"kind": "load", "seed": 7, "journal_limit": 100,
+     "routes": [{"method": "GET", "path": "/v1/agents/{agent_id}",
+                 "responses": [{"weight": 95, "response": {"kind": "json", "body": {...}}},
+                               {"weight": 5, "response": {"kind": "json", "status": 503}}]}]}
+
 A request whose Content-Type is `application/connect+json` carries its message in one Connect
 envelope (flag byte, 4-byte big-endian length, JSON): `body_json` is then compared with the JSON of
 that envelope, and a body that is not exactly one uncompressed envelope never matches.
@@ -56,7 +71,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
+import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -75,12 +92,23 @@ MAX_DELAY_MS = 30_000
 MAX_HOLD_MS = 30_000
 MAX_LARGE_BYTES = 1 << 30
 MAX_TIMES = 1_000
+# Caps on what one scenario may hold, so that registrations cannot exhaust the mock's memory.
+MAX_STEPS = 2_000
+MAX_ROUTES = 500
+MAX_ROUTE_RESPONSES = 100
+MAX_WEIGHT = 1_000_000
+# The journal of a scenario keeps at most this many requests (steps: the default and the cap;
+# load scenarios choose up to it with `journal_limit`).
+MAX_JOURNAL = 10_000
+DEFAULT_LOAD_JOURNAL = 1_000
 KINDS = ("json", "text", "bytes", "sse", "reset", "truncated", "garbage", "hold", "large", "connect_stream")
 CONNECT_STREAM_MEDIA = "application/connect+json"
 # Connect envelope flags (connectrpc.com/docs/protocol): a message, compressed, end-of-stream.
 FLAG_MESSAGE, FLAG_COMPRESSED, FLAG_END = 0x00, 0x01, 0x02
 MAX_ENVELOPE_LENGTH = 0xFFFFFFFF
 _NO_BODY = object()
+# `{name}` in a load route's path: one non-empty segment (or part of one, as in `{id}:cancel`).
+_TEMPLATE_PARAMETER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 @dataclass(frozen=True)
@@ -268,6 +296,50 @@ class Step:
     times: int = 1
 
 
+class ScenarioTooLargeError(ValueError):
+    """A scenario over one of the caps above (the control API answers 413)."""
+
+
+@dataclass(frozen=True)
+class LoadRoute:
+    method: str
+    path: str
+    responses: tuple[ResponseAction, ...]
+    # Running totals of the weights: a uniform point below the last one falls in one response's share.
+    cumulative: tuple[int, ...]
+    query: str | None = None  # canonical; None matches any query
+
+    def choose(self, rng: random.Random) -> int:
+        """The index of the response this request gets."""
+        if len(self.responses) == 1:
+            return 0
+        return bisect.bisect_right(self.cumulative, rng.random() * self.cumulative[-1])
+
+
+@dataclass(frozen=True)
+class LoadIndex:
+    """The routes of a load scenario by method, canonical path and canonical query (literal
+    routes with a query), by method and canonical path (literal routes), then by method and
+    segment count (templated routes, in the order given)."""
+
+    literal: dict[tuple[str, str], int]
+    templated: dict[tuple[str, int], tuple[tuple[re.Pattern[str], int], ...]]
+    queried: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    def find(self, method: str, path: str, query: str = "") -> int | None:
+        path = canonical_path(path)
+        method = method.upper()
+        found = self.queried.get((method, path, canonical_query(query))) if self.queried else None
+        if found is None:
+            found = self.literal.get((method, path))
+        if found is not None:
+            return found
+        for pattern, index in self.templated.get((method, path.count("/")), ()):
+            if pattern.fullmatch(path):
+                return index
+        return None
+
+
 @dataclass(frozen=True)
 class Scenario:
     steps: tuple[Step, ...] = field(default_factory=tuple)
@@ -278,16 +350,26 @@ class Scenario:
     # False: the requests are not checked against the mock's (OpenAPI) contract -- cases of the
     # proto contract, whose wire the OpenAPI document does not describe.
     validate: bool = True
+    # A load scenario plays routes (any number of times) instead of steps.
+    routes: tuple[LoadRoute, ...] = ()
+    index: LoadIndex | None = None
+    seed: int | None = None
+    journal_limit: int = MAX_JOURNAL
+
+    @property
+    def load(self) -> bool:
+        return self.index is not None
 
 
 def parse_scenario(data: Any) -> Scenario:
     """A checked Scenario from JSON data; ValueError with the step and field on any mistake."""
     if not isinstance(data, dict):
         raise ValueError("scenario: expected a JSON object with a 'steps' list")
-    _only(data, {"steps", "name", "prefix", "validate"}, "scenario")
-    steps = data.get("steps")
-    if not isinstance(steps, list):
-        raise ValueError("scenario: 'steps' must be a list")
+    kind = data.get("kind", "steps")
+    if kind not in ("steps", "load"):
+        raise ValueError(f"scenario.kind: {kind!r} is not 'steps' or 'load'")
+    common = {"kind", "name", "prefix", "validate"}
+    _only(data, common | ({"steps"} if kind == "steps" else {"routes", "seed", "journal_limit"}), "scenario")
     name = data.get("name", "")
     if not isinstance(name, str):
         raise ValueError("scenario: 'name' must be a string")
@@ -297,7 +379,82 @@ def parse_scenario(data: Any) -> Scenario:
     validate = data.get("validate", True)
     if not isinstance(validate, bool):
         raise ValueError("scenario: 'validate' must be true or false")
+    if kind == "load":
+        return _load(data, name, prefix, validate)
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        raise ValueError("scenario: 'steps' must be a list")
+    if len(steps) > MAX_STEPS:
+        raise ScenarioTooLargeError(
+            f"scenario: {len(steps)} steps, more than the {MAX_STEPS} a scenario may hold"
+        )
     return Scenario(tuple(_step(raw, f"steps[{i}]") for i, raw in enumerate(steps)), name, prefix, validate)
+
+
+def _load(data: dict[str, Any], name: str, prefix: str, validate: bool) -> Scenario:
+    raw_routes = data.get("routes")
+    if not isinstance(raw_routes, list) or not raw_routes:
+        raise ValueError("scenario: 'routes' must be a non-empty list")
+    if len(raw_routes) > MAX_ROUTES:
+        raise ScenarioTooLargeError(
+            f"scenario: {len(raw_routes)} routes, more than the {MAX_ROUTES} a scenario may hold"
+        )
+    seed = data.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError("scenario.seed: expected an integer")
+    journal_limit = _int(
+        data, "journal_limit", "scenario", default=DEFAULT_LOAD_JOURNAL, low=0, high=MAX_JOURNAL
+    )
+    routes = tuple(_load_route(raw, f"routes[{i}]") for i, raw in enumerate(raw_routes))
+    literal: dict[tuple[str, str], int] = {}
+    queried: dict[tuple[str, str, str], int] = {}
+    templated: dict[tuple[str, int], list[tuple[re.Pattern[str], int]]] = {}
+    for position, route in enumerate(routes):
+        path = canonical_path(route.path)
+        if route.query is not None:
+            queried.setdefault((route.method, path, route.query), position)
+        elif "{" in path:
+            pattern = re.compile("[^/]+".join(re.escape(part) for part in _TEMPLATE_PARAMETER.split(path)))
+            templated.setdefault((route.method, path.count("/")), []).append((pattern, position))
+        else:
+            literal.setdefault((route.method, path), position)  # the first listed wins, as for templates
+    index = LoadIndex(literal, {key: tuple(value) for key, value in templated.items()}, queried)
+    return Scenario((), name, prefix, validate, routes, index, seed, journal_limit)
+
+
+def _load_route(raw: Any, where: str) -> LoadRoute:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected an object with 'method', 'path' and 'responses'")
+    _only(raw, {"method", "path", "query", "responses"}, where)
+    method, path, query = raw.get("method"), raw.get("path"), raw.get("query")
+    if not isinstance(method, str) or not method.isalpha():
+        raise ValueError(f"{where}.method: expected an HTTP method such as 'GET'")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ValueError(f"{where}.path: expected a path template after the token, starting with '/'")
+    if "{" in _TEMPLATE_PARAMETER.sub("", path) or "}" in _TEMPLATE_PARAMETER.sub("", path):
+        raise ValueError(f"{where}.path: a template parameter is written {{name}}, within one segment")
+    if query is not None and (not isinstance(query, str) or "{" in path):
+        raise ValueError(
+            f"{where}.query: expected the exact raw query string (without '?') of a literal path"
+        )
+    choices = raw.get("responses")
+    if not isinstance(choices, list) or not choices:
+        raise ValueError(f"{where}.responses: expected a non-empty list of {{weight, response}}")
+    if len(choices) > MAX_ROUTE_RESPONSES:
+        raise ScenarioTooLargeError(f"{where}.responses: more than {MAX_ROUTE_RESPONSES} responses")
+    responses: list[ResponseAction] = []
+    cumulative: list[int] = []
+    total = 0
+    for i, choice in enumerate(choices):
+        here = f"{where}.responses[{i}]"
+        if not isinstance(choice, dict):
+            raise ValueError(f"{here}: expected {{weight, response}}")
+        _only(choice, {"weight", "response"}, here)
+        total += _int(choice, "weight", here, default=1, low=1, high=MAX_WEIGHT)
+        responses.append(_response(choice.get("response"), f"{here}.response"))
+        cumulative.append(total)
+    canonical = None if query is None else canonical_query(query)
+    return LoadRoute(method.upper(), path, tuple(responses), tuple(cumulative), canonical)
 
 
 def _step(raw: Any, where: str) -> Step:

@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "conformance", help="run the conformance cases against the generated SDKs (needs the extra)"
     )
+    commands.add_parser(
+        "slo", help="judge the SLOs of perf/slos.yaml through a running Prometheus (needs the extra)"
+    )
+    commands.add_parser(
+        "load", help="every SDK under load against the mock: budgets, SLOs, reports (needs the extra)"
+    )
     return parser
 
 
@@ -105,10 +111,15 @@ def _request(args: argparse.Namespace) -> Request:
 
 
 def _conformance_command(command: str, argv: list[str]) -> int:
-    """`polysdk mock` and `polysdk conformance`, which parse their own options."""
+    """`polysdk mock`, `polysdk conformance`, `polysdk slo` and `polysdk load`, which parse their
+    own options."""
     try:
         if command == "mock":
             from polysdk_conformance.mock import main as command_main
+        elif command == "slo":
+            from polysdk_conformance.perf.slo_cli import main as command_main
+        elif command == "load":
+            from polysdk_conformance.load.cli import main as command_main
         else:
             from polysdk_conformance.runner import main as command_main
     except ImportError as exc:
@@ -122,7 +133,12 @@ def _conformance_command(command: str, argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["mock"], ["conformance"]):  # their options belong to their own parsers
+    if argv[:1] in (
+        ["mock"],
+        ["conformance"],
+        ["slo"],
+        ["load"],
+    ):  # their options belong to their own parsers
         return _conformance_command(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     try:

@@ -36,6 +36,9 @@ class LanguageTarget:
     check_tools: tuple[str, ...]  # commands that compile and test the generated SDK
     # sdk_dir, cache_dir → how to build and start the driver (emitted with `--drivers`).
     driver: Callable[[Path, Path], DriverBuild]
+    # The same driver built optimised, for `polysdk load`: a debug build would measure the
+    # compiler's unoptimised code, not the SDK.
+    load_driver: Callable[[Path, Path], DriverBuild]
 
 
 def _go_driver(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
@@ -47,14 +50,29 @@ def _go_driver(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
     )
 
 
-def _rust_driver(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
+def _go_load_driver(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
+    # `go build` optimises by default; a binary of its own so that a conformance run sharing the
+    # cache folder never starts a half-written one.
+    binary = cache_dir / "polysdk-driver-go-load"
+    return DriverBuild(
+        [(["go", "build", "-o", str(binary), "./cmd/polysdk-driver"], {})],
+        [str(binary)],
+        "cmd/polysdk-driver",
+    )
+
+
+def _rust_driver(sdk_dir: Path, cache_dir: Path, *, release: bool = False) -> DriverBuild:
     target = Path(os.environ.get("CARGO_TARGET_DIR", cache_dir / "cargo-target"))
-    build = ["cargo", "build", "--quiet", "--example", "polysdk_driver"]
+    build = ["cargo", "build", "--quiet", "--example", "polysdk_driver", *(["--release"] if release else [])]
     return DriverBuild(
         [(build, {"CARGO_TARGET_DIR": str(target)})],
-        [str(target / "debug" / "examples" / "polysdk_driver")],
+        [str(target / ("release" if release else "debug") / "examples" / "polysdk_driver")],
         "examples/polysdk_driver",
     )
+
+
+def _rust_load_driver(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
+    return _rust_driver(sdk_dir, cache_dir, release=True)
 
 
 def _typescript_driver(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
@@ -78,8 +96,11 @@ def tsc() -> str:
 TARGETS: dict[str, LanguageTarget] = {
     target.name: target
     for target in (
-        LanguageTarget("go", go.plan, ("gofmt",), ("go",), _go_driver),
-        LanguageTarget("rust", rust.plan, ("rustfmt",), ("cargo",), _rust_driver),
-        LanguageTarget("typescript", typescript.plan, (), ("node", "npm"), _typescript_driver),
+        LanguageTarget("go", go.plan, ("gofmt",), ("go",), _go_driver, _go_load_driver),
+        LanguageTarget("rust", rust.plan, ("rustfmt",), ("cargo",), _rust_driver, _rust_load_driver),
+        # tsc has no optimisation levels: V8 optimises the same JavaScript at run time.
+        LanguageTarget(
+            "typescript", typescript.plan, (), ("node", "npm"), _typescript_driver, _typescript_driver
+        ),
     )
 }

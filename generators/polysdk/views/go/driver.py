@@ -6,6 +6,8 @@ into the SDK. This module decides only the per-operation part (dispatch.go): one
 per operation that decodes the case's arguments (by their contract names, which every params field
 records) into the operation's XxxParams struct and returns closures calling the SDK method of each
 role the SDK offers (call; pages and items for paginated operations; stream for event streams).
+The arguments are decoded once and the closures can be called any number of times, concurrently:
+a load line prepares each operation of its mix once and then only calls.
 
 Names and types come from the Go view's operations, so the driver calls the SDK exactly as
 generated. Contract text only reaches the Go source through go_string literals and line comments.
@@ -24,23 +26,31 @@ from polysdk.views.go.operations import Carrier, GoOperation, MethodRole, Origin
 DIRECTORY = "cmd/polysdk-driver"
 TEMPLATE = "go/driver/dispatch.go.j2"
 OUTPUT = f"{DIRECTORY}/dispatch.go"
-ENGINE_FILES = ("engine.go", "engine_test.go")
+ENGINE_FILES = ("engine.go", "engine_test.go", "load.go", "load_test.go")
 # The import path the hand-written engine is written against; replaced by the SDK's module path.
 ENGINE_IMPORT = 'sdk "polysdk.example/sdk"'
 SDK_ALIAS = "sdk"
+
+# The Go driver also runs load lines (conformance/PROTOCOL.md, "Load lines": engine's load.go).
+CAPABILITIES = (*DRIVER_CAPABILITIES, "load")
 
 _ARG_METHODS = {Carrier.VALUE: "decode", Carrier.READER: "reader", Carrier.FILE: "file"}
 
 
 @dataclass
 class DriverArg:
-    """One argument decoded into a params field: `<source>.<method>(<key>, &p.<field>)`."""
+    """One argument of a params field. A JSON value is decoded into the field once:
+    `<source>.decode(<key>, &p.<field>)`. A binary one (reader: base64 → io.Reader, file: → *File)
+    is decoded once into `<var> := <source>.<method>(<key>)` and set on each call's copy of the
+    params with `<var>.into(&p.<field>)`: a reader is consumed by the call that sends it, so every
+    call (a load repeats one) needs its own."""
 
     source: str  # "a" (the case's args) or "parts" (the fields of a multipart body object)
-    method: str  # decode (JSON into the field's type) | reader (base64 → io.Reader) | file (→ *File)
+    method: str  # decode | reader | file
     key: str  # Go literal of the contract name
     field: str  # the params struct field
     deprecated: bool = False  # the field is marked deprecated (staticcheck SA1019 is silenced)
+    var: str = ""  # the local holding a binary argument's bytes ("" for decode)
 
 
 @dataclass
@@ -64,6 +74,11 @@ class DriverOperation:
     idempotency_key: str  # Go literal of the idempotency header's contract name, or ""
     modes: list[DriverMode]
 
+    @property
+    def binary(self) -> list[DriverArg]:
+        """The binary arguments, which each call sets afresh (the builder's `params` function)."""
+        return [a for a in self.args if a.var]
+
 
 @dataclass
 class GoDriver:
@@ -74,21 +89,26 @@ class GoDriver:
 
 
 def _arguments(operation: GoOperation) -> list[DriverArg]:
-    return [
-        DriverArg(
-            "parts" if f.origin is Origin.PART else "a",
-            _ARG_METHODS[f.carrier],
-            go_string("body" if f.origin is Origin.BODY else f.wire),
-            f.name,
-            f.deprecated,
+    args: list[DriverArg] = []
+    for f in operation.fields:
+        method = _ARG_METHODS[f.carrier]
+        args.append(
+            DriverArg(
+                "parts" if f.origin is Origin.PART else "a",
+                method,
+                go_string("body" if f.origin is Origin.BODY else f.wire),
+                f.name,
+                f.deprecated,
+                "" if method == "decode" else f"bin{len(args)}",
+            )
         )
-        for f in operation.fields
-    ]
+    return args
 
 
-def _modes(service: str, operation: GoOperation) -> list[DriverMode]:
+def _modes(service: str, operation: GoOperation, binary: bool) -> list[DriverMode]:
     """One closure per method, by the method's role."""
-    args = "ctx, p, o..." if operation.params_type else "ctx, o..."
+    params = "params()" if binary else "p"
+    args = f"ctx, {params}, o..." if operation.params_type else "ctx, o..."
     modes = []
     for method in operation.methods:
         call = f"c.{service}.{method.name}({args})"
@@ -117,7 +137,7 @@ def _operation(index: int, service: str, operation: GoOperation) -> DriverOperat
         args=args,
         parts=any(a.source == "parts" for a in args),
         idempotency_key=go_string(idempotency) if idempotency else "",
-        modes=_modes(service, operation),
+        modes=_modes(service, operation, any(a.var for a in args)),
     )
 
 
@@ -125,7 +145,7 @@ def build_driver(module: str, client: GoClient) -> GoDriver:
     """The dispatch of the driver of the Go SDK whose client the Go view built."""
     driver = GoDriver(
         module=go_string(module),
-        capabilities="[]string{" + ", ".join(go_string(c) for c in DRIVER_CAPABILITIES) + "}",
+        capabilities="[]string{" + ", ".join(go_string(c) for c in CAPABILITIES) + "}",
     )
     seen: set[str] = set()
     for index, (service, operation) in enumerate(client.operations()):

@@ -2,7 +2,8 @@
 
 // The per-operation part of the driver: each builder decodes a case's arguments (by their
 // contract names) into the operation's parameters and returns the calls the SDK offers for it.
-// The protocol engine is engine.go.
+// The calls can be made any number of times, concurrently (a load prepares an operation once).
+// The protocol engine is engine.go (load lines: load.go).
 
 package main
 
@@ -16,7 +17,7 @@ import (
 const sdkModule = "github.com/polysdk/orchestrator-sdk-go"
 
 // capabilities are what this driver can run (conformance/PROTOCOL.md).
-var capabilities = []string{"cancel", "env", "stream", "pages", "multipart", "binary", "form"}
+var capabilities = []string{"cancel", "env", "stream", "pages", "multipart", "binary", "form", "load"}
 
 // lookup returns the builder of an operation by its operationId, or nil.
 func lookup(operationID string) func(*args) operation {
@@ -384,10 +385,16 @@ func op23ArtifactsUpload(a *args) operation {
 	a.idempotency("Idempotency-Key")
 	a.decode("run_id", &p.RunID)
 	a.decode("filename", &p.Filename)
-	a.reader("body", &p.Body)
+	bin2 := a.reader("body")
+	// Each call sends its own readers over the decoded bytes.
+	params := func() sdk.UploadArtifactParams {
+		p := p
+		bin2.into(&p.Body)
+		return p
+	}
 	return operation{
 		call: func(ctx context.Context, c *sdk.Client, o []sdk.RequestOption) (any, error) {
-			return c.Artifacts.Upload(ctx, p, o...)
+			return c.Artifacts.Upload(ctx, params(), o...)
 		},
 	}
 }
@@ -398,14 +405,20 @@ func op24ArtifactsUploadMultipart(a *args) operation {
 	a.idempotency("Idempotency-Key")
 	parts := a.object("body")
 	a.decode("run_id", &p.RunID)
-	parts.file("file", &p.File)
+	bin1 := parts.file("file")
 	parts.decode("metadata", &p.Metadata)
 	if a.err == nil {
 		a.err = parts.err
 	}
+	// Each call sends its own readers over the decoded bytes.
+	params := func() sdk.UploadArtifactMultipartParams {
+		p := p
+		bin1.into(&p.File)
+		return p
+	}
 	return operation{
 		call: func(ctx context.Context, c *sdk.Client, o []sdk.RequestOption) (any, error) {
-			return c.Artifacts.UploadMultipart(ctx, p, o...)
+			return c.Artifacts.UploadMultipart(ctx, params(), o...)
 		},
 	}
 }

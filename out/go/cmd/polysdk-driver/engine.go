@@ -5,7 +5,8 @@
 // version 1). It writes a hello line, then reads one JSON case per line on stdin, runs each case in
 // its own goroutine against a fresh client and writes one JSON result line per case on stdout; a
 // {"type": "cancel", "id": ...} line cancels that case's context. It makes no assertions: it
-// reports what the SDK surfaced. At EOF it waits for the cases in flight.
+// reports what the SDK surfaced. A load line runs a whole load with one client and answers with
+// one load_result line (load.go). At EOF it waits for the cases and loads in flight.
 package main
 
 import (
@@ -182,13 +183,12 @@ func serve(in io.Reader) {
 			emit(logLine{Type: "log", Message: fmt.Sprintf("skipped a line longer than %d bytes", maxLine)})
 		} else if len(bytes.TrimSpace(line)) > 0 {
 			// Lines are accepted in order (a cancel line always finds the case before it); cases
-			// then run concurrently.
-			if c := accept(line); c != nil {
+			// and loads then run concurrently.
+			if job := accept(line); job != nil {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					defer running.remove(c.ID)
-					emit(runCase(c))
+					emit(job())
 				}()
 			}
 		}
@@ -264,8 +264,17 @@ func (cs *cases) cancel(id json.RawMessage) {
 }
 
 // accept reads one line: a cancel line takes effect at once; a case line gets its cancellation
-// handle, registered under its id, and is returned to be run. Anything else is answered here.
-func accept(line []byte) *caseLine {
+// handle, registered under its id, and is returned to be run, as is a load line. Anything else is
+// answered here.
+func accept(line []byte) func() any {
+	var probe struct {
+		Type string          `json:"type"`
+		ID   json.RawMessage `json:"id"`
+	}
+	// A line that is not even this is reported below, by the case decoder.
+	if json.Unmarshal(line, &probe) == nil && probe.Type == "load" && hasID(probe.ID) {
+		return acceptLoad(probe.ID, line)
+	}
 	var c caseLine
 	if err := json.Unmarshal(line, &c); err != nil {
 		var probe struct {
@@ -293,7 +302,10 @@ func accept(line []byte) *caseLine {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	running.add(c.ID, c.cancel)
-	return &c
+	return func() any {
+		defer running.remove(c.ID)
+		return runCase(&c)
+	}
 }
 
 func failure(id json.RawMessage, outcome, message string) *result {
@@ -307,44 +319,13 @@ func runCase(c *caseLine) (res *result) {
 			res = failure(c.ID, "driver_error", fmt.Sprintf("panic: %v", p))
 		}
 	}()
-	build := lookupOperation(c.Operation)
-	if build == nil {
-		return failure(c.ID, "driver_error", fmt.Sprintf("unknown operation %q", c.Operation))
+	op, a, err := buildOperation(c.Operation, c.Args)
+	if err != nil {
+		return failure(c.ID, "driver_error", err.Error())
 	}
-	a := newArgs(c.Args, "")
-	op := build(a)
-	if a.err == nil {
-		if unknown := a.unused(); len(unknown) > 0 {
-			a.err = fmt.Errorf("unknown arguments %q", unknown)
-		}
-	}
-	if a.err != nil {
-		return failure(c.ID, "driver_error", a.err.Error())
-	}
-	if op.unsupported != "" {
-		return failure(c.ID, "unsupported", op.unsupported)
-	}
-	mode := c.Mode
-	if mode == "" {
-		mode = "call"
-	}
-	var seq seqFunc
-	switch mode {
-	case "call":
-		if op.call == nil {
-			return failure(c.ID, "unsupported", fmt.Sprintf("%q is an event stream: only mode stream applies", c.Operation))
-		}
-	case "pages":
-		seq = op.pages
-	case "items":
-		seq = op.items
-	case "stream":
-		seq = op.stream
-	default:
-		return failure(c.ID, "unsupported", fmt.Sprintf("unknown mode %q", mode))
-	}
-	if mode != "call" && seq == nil {
-		return failure(c.ID, "unsupported", fmt.Sprintf("mode %s does not apply to %q in this SDK", mode, c.Operation))
+	mode, seq, why := op.mode(c.Operation, c.Mode)
+	if why != "" {
+		return failure(c.ID, "unsupported", why)
 	}
 	plan := c.Cancel
 	if plan == nil {
@@ -354,8 +335,13 @@ func runCase(c *caseLine) (res *result) {
 		return failure(c.ID, "unsupported", "cancel after_events needs an iteration mode")
 	}
 
-	client, closeClient := newClient(c)
-	defer closeClient()
+	// Each case's client gets its own transport, as a fresh client per case intends. With the
+	// shared http.DefaultTransport a scripted fault could land on a connection another case left
+	// idle, and net/http silently resends an idempotent request that fails on a reused
+	// connection, so fault cases would depend on the order in which cases happened to run.
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	client := newClient(c.BaseURL, c.Client, transport)
 	var (
 		resp     *http.Response
 		attempts int
@@ -432,6 +418,53 @@ func runCase(c *caseLine) (res *result) {
 		res.Outcome, res.Error = "error", describe(failed)
 	}
 	return res
+}
+
+// buildOperation decodes an operation's arguments (by their contract names) and returns its calls;
+// an unknown operation or argument, or one that does not decode, is an error.
+func buildOperation(operationID string, raw map[string]json.RawMessage) (operation, *args, error) {
+	build := lookupOperation(operationID)
+	if build == nil {
+		return operation{}, nil, fmt.Errorf("unknown operation %q", operationID)
+	}
+	a := newArgs(raw, "")
+	op := build(a)
+	if a.err == nil {
+		if unknown := a.unused(); len(unknown) > 0 {
+			a.err = fmt.Errorf("unknown arguments %q", unknown)
+		}
+	}
+	return op, a, a.err
+}
+
+// mode picks the function of a case's or load entry's mode ("" is call); seq is nil for call, and
+// why says why the mode cannot run (an unsupported operation, an unknown or inapplicable mode).
+func (op operation) mode(operationID, mode string) (name string, seq seqFunc, why string) {
+	if op.unsupported != "" {
+		return "", nil, op.unsupported
+	}
+	if mode == "" {
+		mode = "call"
+	}
+	switch mode {
+	case "call":
+		if op.call == nil {
+			return "", nil, fmt.Sprintf("%q is an event stream: only mode stream applies", operationID)
+		}
+		return mode, nil, ""
+	case "pages":
+		seq = op.pages
+	case "items":
+		seq = op.items
+	case "stream":
+		seq = op.stream
+	default:
+		return "", nil, fmt.Sprintf("unknown mode %q", mode)
+	}
+	if seq == nil {
+		return "", nil, fmt.Sprintf("mode %s does not apply to %q in this SDK", mode, operationID)
+	}
+	return mode, seq, ""
 }
 
 func millis(ms float64) time.Duration {
@@ -515,21 +548,13 @@ func sortedKeys(m map[string]*string) []string {
 	return keys
 }
 
-// newClient builds the case's client and the function that releases its connections; its
-// environment variables are set only while NewClient reads them, under a lock every
-// construction takes.
-//
-// Each case's client gets its own transport, as a fresh client per case intends. With the shared
-// http.DefaultTransport a scripted fault could land on a connection another case left idle, and
-// net/http silently resends an idempotent request that fails on a reused connection, so fault
-// cases would depend on the order in which cases happened to run.
-func newClient(c *caseLine) (*sdk.Client, func()) {
-	transport := &http.Transport{}
+// newClient builds a case's or a load's client on transport; its environment variables are set
+// only while NewClient reads them, under a lock every construction takes.
+func newClient(baseURL *string, cl *clientOptions, transport http.RoundTripper) *sdk.Client {
 	opts := []sdk.Option{sdk.WithHTTPClient(&http.Client{Transport: transport})}
-	if c.BaseURL != nil {
-		opts = append(opts, sdk.WithBaseURL(*c.BaseURL))
+	if baseURL != nil {
+		opts = append(opts, sdk.WithBaseURL(*baseURL))
 	}
-	cl := c.Client
 	if cl == nil {
 		cl = &clientOptions{}
 	}
@@ -578,7 +603,7 @@ func newClient(c *caseLine) (*sdk.Client, func()) {
 			}
 		}
 	}()
-	return sdk.NewClient(opts...), transport.CloseIdleConnections
+	return sdk.NewClient(opts...)
 }
 
 // requestOpts are the case's per-call options.
@@ -697,43 +722,66 @@ func anySeq[T any](seq iter.Seq2[T, error]) iter.Seq2[any, error] {
 	}
 }
 
-// reader sets a binary body from a base64 string (a bytes.Reader, so a retry can resend it).
-func (a *args) reader(key string, dst *io.Reader) {
-	if data, ok := a.base64Arg(key); ok {
-		*dst = bytes.NewReader(data)
+// payload is a binary body decoded from a base64 string; absent or null sets nothing.
+type payload struct {
+	data []byte
+	set  bool
+}
+
+// into gives one call its body: a bytes.Reader of its own, so that a retry can resend it and
+// calls made at once do not share a read position.
+func (b payload) into(dst *io.Reader) {
+	if b.set {
+		*dst = bytes.NewReader(b.data)
 	}
 }
 
-// file sets a multipart file part from a base64 string, or from an object with "base64" and
+// reader decodes a binary body from a base64 string.
+func (a *args) reader(key string) payload {
+	data, ok := a.base64Arg(key)
+	return payload{data: data, set: ok}
+}
+
+// filePart is a multipart file part; absent or null sets nothing.
+type filePart struct {
+	payload
+	filename, contentType string
+}
+
+// into gives one call its file part, with a reader of its own.
+func (f filePart) into(dst **sdk.File) {
+	if f.set {
+		*dst = &sdk.File{Filename: f.filename, ContentType: f.contentType, Content: bytes.NewReader(f.data)}
+	}
+}
+
+// file decodes a multipart file part from a base64 string, or from an object with "base64" and
 // optional "filename" and "content_type".
-func (a *args) file(key string, dst **sdk.File) {
+func (a *args) file(key string) filePart {
 	raw, ok := a.raw[key]
 	if !ok || string(raw) == "null" {
 		a.take(key)
-		return
+		return filePart{}
 	}
-	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-		a.take(key)
-		var part struct {
-			Base64      string `json:"base64"`
-			Filename    string `json:"filename"`
-			ContentType string `json:"content_type"`
-		}
-		if err := json.Unmarshal(raw, &part); err != nil {
-			a.fail(key, err)
-			return
-		}
-		data, err := base64.StdEncoding.DecodeString(part.Base64)
-		if err != nil {
-			a.fail(key, err)
-			return
-		}
-		*dst = &sdk.File{Filename: part.Filename, ContentType: part.ContentType, Content: bytes.NewReader(data)}
-		return
+	if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+		return filePart{payload: a.reader(key)}
 	}
-	if data, ok := a.base64Arg(key); ok {
-		*dst = &sdk.File{Content: bytes.NewReader(data)}
+	a.take(key)
+	var part struct {
+		Base64      string `json:"base64"`
+		Filename    string `json:"filename"`
+		ContentType string `json:"content_type"`
 	}
+	if err := json.Unmarshal(raw, &part); err != nil {
+		a.fail(key, err)
+		return filePart{}
+	}
+	data, err := base64.StdEncoding.DecodeString(part.Base64)
+	if err != nil {
+		a.fail(key, err)
+		return filePart{}
+	}
+	return filePart{payload: payload{data: data, set: true}, filename: part.Filename, contentType: part.ContentType}
 }
 
 // object returns the fields of an object argument (a multipart body) as arguments of their own.

@@ -207,10 +207,11 @@ func TestArgumentDecoders(t *testing.T) {
 	var file, plain, none *sdk.File
 	a.decode("n", &n)
 	a.decode("v", &v)
-	a.reader("body", &reader)
-	a.file("file", &file)
-	a.file("plain", &plain)
-	a.file("null", &none)
+	body := a.reader("body")
+	body.into(&reader)
+	a.file("file").into(&file)
+	a.file("plain").into(&plain)
+	a.file("null").into(&none)
 	var part string
 	a.object("parts").decode("p", &part)
 	a.idempotency("key")
@@ -226,6 +227,12 @@ func TestArgumentDecoders(t *testing.T) {
 	if data, _ := io.ReadAll(reader); string(data) != "hi" {
 		t.Errorf("reader %q", data)
 	}
+	// Every call gets its own reader over the bytes decoded once (a load repeats a call).
+	var again io.Reader
+	body.into(&again)
+	if data, _ := io.ReadAll(again); string(data) != "hi" {
+		t.Errorf("second reader %q", data)
+	}
 	if file.Filename != "a.txt" || file.ContentType != "text/plain" || plain.Filename != "" {
 		t.Errorf("files %+v %+v", file, plain)
 	}
@@ -233,7 +240,7 @@ func TestArgumentDecoders(t *testing.T) {
 		t.Errorf("unused %v", unused)
 	}
 	bad := newArgs(map[string]json.RawMessage{"b": json.RawMessage(`"%%"`), "c": json.RawMessage(`3`)}, "")
-	bad.reader("b", &reader)
+	bad.reader("b")
 	if bad.err == nil || !strings.Contains(bad.err.Error(), `"b"`) {
 		t.Errorf("bad base64: %v", bad.err)
 	}
@@ -281,9 +288,8 @@ func TestDownloadsSettleAsBase64AndHeadersAreLowerCased(t *testing.T) {
 func TestClientEnvironmentIsRestored(t *testing.T) {
 	t.Setenv("POLYSDK_DRIVER_TEST", "before")
 	value := "during"
-	c := &caseLine{Client: &clientOptions{Env: map[string]*string{"POLYSDK_DRIVER_TEST": &value, "POLYSDK_DRIVER_UNSET": nil}}}
-	client, release := newClient(c)
-	release()
+	cl := &clientOptions{Env: map[string]*string{"POLYSDK_DRIVER_TEST": &value, "POLYSDK_DRIVER_UNSET": nil}}
+	client := newClient(nil, cl, &http.Transport{})
 	if client == nil || os.Getenv("POLYSDK_DRIVER_TEST") != "before" {
 		t.Errorf("environment not restored: %q", os.Getenv("POLYSDK_DRIVER_TEST"))
 	}

@@ -2,7 +2,8 @@
 
 // The per-operation part of the driver: each builder decodes a case's arguments (by their
 // contract names) into the operation's parameters and returns the calls the SDK offers for it.
-// The protocol engine is engine.go.
+// The calls can be made any number of times, concurrently (a load prepares an operation once).
+// The protocol engine is engine.go (load lines: load.go).
 
 package main
 
@@ -16,7 +17,7 @@ import (
 const sdkModule = "github.com/polysdk/orchestrator-proto-sdk-go"
 
 // capabilities are what this driver can run (conformance/PROTOCOL.md).
-var capabilities = []string{"cancel", "env", "stream", "pages", "multipart", "binary", "form"}
+var capabilities = []string{"cancel", "env", "stream", "pages", "multipart", "binary", "form", "load"}
 
 // lookup returns the builder of an operation by its operationId, or nil.
 func lookup(operationID string) func(*args) operation {

@@ -1,0 +1,68 @@
+"""What one load run measured, per SDK, client kind and mix entry (the drivers' load_result lines
+plus what the runner measures of the driver process)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from polysdk_conformance.load.histogram import Histogram
+
+
+@dataclass
+class EntryResult:
+    """One mix entry (an operation in a mode) of one run."""
+
+    name: str
+    count: int
+    ok: int
+    errors: dict[str, int]
+    retries: int
+    histogram: Histogram
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> EntryResult:
+        return cls(
+            name=str(data["name"]),
+            count=int(data["count"]),
+            ok=int(data["ok"]),
+            errors={str(kind): int(n) for kind, n in dict(data.get("errors") or {}).items()},
+            retries=int(data.get("retries") or 0),
+            histogram=Histogram.from_wire(dict(data.get("latency_us") or {}), int(data.get("max_us") or 0)),
+        )
+
+    @property
+    def error_rate(self) -> float:
+        return (self.count - self.ok) / self.count if self.count else 0.0
+
+
+@dataclass
+class RunResult:
+    """One load line's run: an SDK (or its raw client) under one model and concurrency."""
+
+    sdk: str
+    client_kind: str  # sdk | raw
+    model: str  # open | closed
+    concurrency: int
+    target_rate: float | None  # requests/s of the open model
+    started: int
+    wall_ms: float
+    entries: list[EntryResult]
+    cpu_s: float = 0.0
+    peak_rss_bytes: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def completed(self) -> int:
+        return sum(entry.count for entry in self.entries)
+
+    @property
+    def achieved_rate(self) -> float:
+        """Completed calls per second of wall time."""
+        return self.completed / (self.wall_ms / 1000) if self.wall_ms > 0 else 0.0
+
+    def overall(self) -> Histogram:
+        merged = Histogram()
+        for entry in self.entries:
+            merged.merge(entry.histogram)
+        return merged

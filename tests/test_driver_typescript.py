@@ -62,7 +62,7 @@ def test_one_entry_per_operation_with_kinds(orchestrator_api: Any) -> None:
     )
     assert '["agent_id", "agent_id", "str", false]' in _entry(view, "getAgent")
     assert 'c["agents"]["list"](p as unknown as api.ListAgentsParams, o)' in _entry(view, "listAgents")
-    for capability in DRIVER_CAPABILITIES:
+    for capability in (*DRIVER_CAPABILITIES, "load"):
         assert json.dumps(capability) in view.hello
 
 
@@ -124,6 +124,7 @@ def test_driver_files_are_planned_and_tidy(spec: Path, tmp_path: Path) -> None:
     for name in (
         "conformance/driver.ts",
         "conformance/engine.ts",
+        "conformance/load.ts",
         "conformance/node.d.ts",
         "tsconfig.driver.json",
     ):
@@ -289,7 +290,7 @@ def test_end_to_end_against_the_mock(built_driver: Path, mock: Any) -> None:
     assert code == 0
     hello, rest = results[0], results[1:]
     assert hello["type"] == "hello" and hello["protocol"] == 1 and hello["sdk"] == "typescript"
-    assert set(hello["capabilities"]) == set(DRIVER_CAPABILITIES)
+    assert set(hello["capabilities"]) == set(drv.CAPABILITIES)
     by_id = {r["id"]: r for r in rest if r["type"] == "result"}
     assert sorted(by_id) == ["bad-mode", "bin", "not-found", "ok", "unknown-op"]
     assert [r["type"] for r in rest].count("log") == 2  # neither bad line has a readable id
@@ -319,7 +320,13 @@ def test_no_driver_files_without_the_option(orchestrator_api: Any) -> None:
     assert not [o for o in outputs if o.startswith("conformance/") or o == "tsconfig.driver.json"]
     with_drivers = ts.plan(build_decisions(orchestrator_api), Options(drivers=True))
     outputs = [f.output for f in with_drivers.files] + [f.output for f in with_drivers.runtime]
-    for name in ("conformance/driver.ts", "conformance/engine.ts", "conformance/engine.test.mjs"):
+    for name in (
+        "conformance/driver.ts",
+        "conformance/engine.ts",
+        "conformance/engine.test.mjs",
+        "conformance/load.ts",
+        "conformance/load.test.mjs",
+    ):
         assert name in outputs
 
 

@@ -203,8 +203,10 @@ test("a Connect error reports its code, message and raw details", () => {
   assert.equal(Object.hasOwn(plain, "details"), false);
   const late = { code: "deadline_exceeded", message: "late", details };
   const timeout = errorObject(makeConnectError({ status: 504, headers: new Headers(), body: "", error: late }));
+  // A timeout the server reported keeps its status and code (PROTOCOL.md), as in Go and Rust.
   assert.equal(timeout.kind, "timeout");
-  assert.equal(timeout.code, null);
+  assert.equal(timeout.status, 504);
+  assert.equal(timeout.code, "deadline_exceeded");
   assert.deepEqual(timeout.details, details);
 });
 

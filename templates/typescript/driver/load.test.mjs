@@ -97,7 +97,9 @@ function fakeDriver(seen) {
             seen.push("a");
             yield "b";
             seen.push("b");
-            throw new APIUserAbortError();
+            const error = new APIUserAbortError();
+            error.attempts = 2; // as the SDK reports a stream's failure: the attempts that opened it
+            throw error;
           })(),
           response: new Response(null),
           attempts: 2,

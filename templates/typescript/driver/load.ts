@@ -111,7 +111,8 @@ export interface Clock {
 
 const REAL_CLOCK: Clock = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  // Whole milliseconds up: Node's timers do not keep fractions.
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.ceil(ms))),
 };
 
 /** The error's kind, as a case result's `error.kind` says it; anything else is untyped. */
@@ -159,14 +160,15 @@ export function prepareSDK<C>(driver: Driver<C>, client: C, mixEntry: Obj): Call
   void _unused;
   if (entry.kind === "stream") {
     return async () => {
-      let retries = 0;
+      let retries: number | undefined;
       try {
         const opened = await entry.call(client, params, options).withResponse();
         retries = opened.attempts - 1;
         for await (const _event of opened.data) void _event;
         return { kind: "", retries };
       } catch (error) {
-        return { kind: kindOf(error), retries: retries + retriesOf(error) };
+        // A failure after the stream opened carries the attempts that opened it: counted once.
+        return { kind: kindOf(error), retries: retries ?? retriesOf(error) };
       }
     };
   }
@@ -312,8 +314,9 @@ export async function runLoad(
       if (line.model === "open") {
         due = start + i * interval;
         if (due >= deadline) return;
-        const wait = due - now();
-        if (wait > 0) await clock.sleep(wait);
+        // A timer may fire early (Node counts it from the event loop's cached time): nothing
+        // starts before its scheduled time, or its latency would be understated.
+        for (let wait = due - now(); wait > 0; wait = due - now()) await clock.sleep(wait);
       }
       const begin = now();
       if (begin >= deadline) return;

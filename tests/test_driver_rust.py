@@ -61,7 +61,7 @@ def test_orchestrator_driver_covers_every_operation(orchestrator_api: ir.Api) ->
         json.dumps(op.id) for op in orchestrator_api.operations
     )
     assert all(d.function.startswith("op_") and not d.unsupported for d in driver.dispatch)
-    assert driver.capabilities == [json.dumps(c) for c in DRIVER_CAPABILITIES]
+    assert driver.capabilities == [json.dumps(c) for c in (*DRIVER_CAPABILITIES, "load")]
     assert driver.sdk_name == '"orchestrator-sdk"' and driver.crate_ident == "orchestrator_sdk"
 
 
@@ -245,6 +245,7 @@ def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
     hello = messages[0]
     assert hello["type"] == "hello" and hello["protocol"] == 1 and hello["sdk"] == "rust"
     assert hello["sdk_name"] == "orchestrator-sdk" and "stream" in hello["capabilities"]
+    assert hello["capabilities"] == list(rust_driver.CAPABILITIES)
     logs = [m for m in messages[1:] if m["type"] == "log"]
     results = {m["id"]: m for m in messages[1:] if m["type"] == "result"}
     assert len(logs) == 1 and "unreadable" in logs[0]["message"]
@@ -266,3 +267,270 @@ def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
     assert results["slow"]["elapsed_ms"] >= 400
     assert results["unknown-op"]["outcome"] == "driver_error"
     assert results["bad-arg"]["outcome"] == "driver_error" and "agent_id" in results["bad-arg"]["message"]
+
+
+# Load lines (conformance/PROTOCOL.md, "Load lines"): the built driver under load against the
+# mock's load scenario, through the SDK and through reqwest.
+
+AGENT = {
+    "id": "a/b",
+    "name": "x",
+    "status": "online",
+    "created_at": "2025-01-01T00:00:00Z",
+    "updated_at": "2025-01-01T00:00:00Z",
+    "last_heartbeat_at": None,
+}
+BIG = 9007199254740993  # 2^53 + 1: lost by any float64 on the way
+RUN_ID = "5b0c2c1e-7a53-4c8e-9a51-2f4d8f1e6a10"
+# The SDK retries a 503 after Retry-After-Ms: a millisecond, so that the test does not wait.
+UNAVAILABLE = {
+    "kind": "json",
+    "status": 503,
+    "headers": {"Content-Type": "application/problem+json", "Retry-After-Ms": "1"},
+    "body": {"title": "Unavailable", "status": 503},
+}
+
+
+def _load_scenario() -> dict[str, Any]:
+    def route(method: str, path: str, *responses: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "method": method,
+            "path": path,
+            "responses": [{"weight": w, "response": r} for w, r in responses],
+        }
+
+    event = {
+        "id": "1",
+        "data": json.dumps(
+            {
+                "type": "run.started",
+                "sequence": BIG,
+                "run_id": RUN_ID,
+                "occurred_at": "2025-01-01T00:00:00Z",
+                "agent_id": "agt_1",
+            }
+        ),
+    }
+    first_page = {"data": [AGENT], "next_cursor": "c2", "has_more": True}
+    return {
+        "kind": "load",
+        "seed": 11,
+        "routes": [
+            route("GET", "/v1/agents/{agent_id}", (4, {"kind": "json", "body": AGENT}), (1, UNAVAILABLE)),
+            # Every answer has a next page and the walk below asks for two pages, so the SDK's
+            # `pages` mode follows a cursor (the raw entry sends both requests).
+            route("GET", "/v1/agents", (1, {"kind": "json", "body": first_page})),
+            route("POST", "/v1/agents", (1, {"kind": "json", "status": 201, "body": AGENT})),
+            route(
+                "GET",
+                "/v1/runs/{run_id}/events:stream",
+                (
+                    1,
+                    {
+                        "kind": "sse",
+                        "headers": {"Content-Type": "text/event-stream"},
+                        "events": [event, event],
+                    },
+                ),
+            ),
+            route(
+                "GET",
+                "/v1/artifacts/{artifact_id}/content",
+                (
+                    1,
+                    {
+                        "kind": "bytes",
+                        "headers": {"Content-Type": "application/octet-stream"},
+                        "body_base64": "aGVsbG8=",
+                    },
+                ),
+            ),
+        ],
+    }
+
+
+AUTH = {"Authorization": "Bearer tok"}
+LOAD_MIX = [
+    {
+        "name": "get",
+        "operation": "getAgent",
+        "mode": "call",
+        "args": {"agent_id": "agt_1"},
+        "raw": [{"method": "GET", "path": "v1/agents/agt_1", "headers": AUTH}],
+    },
+    {
+        "name": "create",
+        "operation": "registerAgent",
+        "mode": "call",
+        "args": {"body": {"name": "a"}},
+        "request": {"idempotency_key": "k-1"},
+        "raw": [
+            {
+                "method": "POST",
+                "path": "v1/agents",
+                "headers": {**AUTH, "Content-Type": "application/json", "Idempotency-Key": "k-1"},
+                "body_base64": "eyJuYW1lIjogImEifQ==",
+            }
+        ],
+    },
+    {
+        "name": "stream",
+        "operation": "streamRunEvents",
+        "mode": "stream",
+        "args": {"run_id": RUN_ID},
+        "raw": [
+            {
+                "method": "GET",
+                "path": f"v1/runs/{RUN_ID}/events:stream",
+                "headers": {**AUTH, "Accept": "text/event-stream"},
+            }
+        ],
+    },
+    {
+        "name": "download",
+        "operation": "downloadArtifact",
+        "mode": "call",
+        "args": {"artifact_id": "art_1"},
+        "raw": [{"method": "GET", "path": "v1/artifacts/art_1/content", "headers": AUTH}],
+    },
+]
+SEQUENCE = [0, 0, 1, 0, 2, 0, 3, 0]  # get 5, create 1, stream 1, download 1
+
+
+def _load_line(load_id: str, base_url: str, kind: str, model: str, requests: int) -> dict[str, Any]:
+    return {
+        "type": "load",
+        "id": load_id,
+        "base_url": base_url,
+        "client": {"bearer_token": "tok", "max_retries": 2, "timeout_ms": 10000},
+        "client_kind": kind,
+        "model": model,
+        "rate_per_s": 400,
+        "concurrency": 4,
+        "duration_ms": 60000,
+        "max_requests": requests,
+        "mix": [{k: v for k, v in e.items() if kind == "raw" or k != "raw"} for e in LOAD_MIX],
+        "sequence": SEQUENCE,
+    }
+
+
+def _run_loads(binary: Path, lines: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The hello line and each load's answer, one load at a time as the runner sends them."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ORCHESTRATOR_")}
+    with subprocess.Popen(
+        [str(binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=clean
+    ) as driver:
+        assert driver.stdin is not None and driver.stdout is not None
+        hello = json.loads(driver.stdout.readline())
+        answers = {}
+        for line in lines:
+            driver.stdin.write(json.dumps(line) + "\n")
+            driver.stdin.flush()
+            answer = json.loads(driver.stdout.readline())
+            answers[answer["id"]] = answer
+        driver.stdin.close()
+        assert driver.wait(timeout=60) == 0
+    return hello, answers
+
+
+@pytest.mark.toolchain
+def test_driver_runs_load_lines_against_the_mock(driver_binary: Path) -> None:
+    from polysdk_conformance.load.histogram import Histogram
+    from polysdk_conformance.mock import MockServer
+
+    requests = 80  # ten rounds of the sequence: get 50, create 10, stream 10, download 10
+    list_mix = {
+        "name": "list",
+        "operation": "listAgents",
+        "mode": "pages",
+        "args": {"limit": 1},
+        "raw": [
+            {"method": "GET", "path": "v1/agents?limit=1", "headers": AUTH},
+            {"method": "GET", "path": "v1/agents?cursor=c2&limit=1", "headers": AUTH},
+        ],
+    }
+    with MockServer() as mock:
+        tokens = {name: mock.register(_load_scenario()) for name in ("sdk", "raw", "open", "pages")}
+        lines = [
+            _load_line("sdk", mock.url(tokens["sdk"]), "sdk", "closed", requests),
+            _load_line("raw", mock.url(tokens["raw"]), "raw", "closed", requests),
+            _load_line("open", mock.url(tokens["open"]), "sdk", "open", requests),
+            {
+                **_load_line("pages", mock.url(tokens["pages"]), "raw", "closed", 3),
+                "mix": [list_mix],
+                "sequence": [0],
+            },
+            {
+                **_load_line("bad", mock.url(tokens["sdk"]), "sdk", "closed", 1),
+                "mix": [{"name": "x", "operation": "noSuchOperation"}],
+                "sequence": [0],
+            },
+        ]
+        hello, answers = _run_loads(driver_binary, lines)
+        reports = {name: mock.report(token) for name, token in tokens.items()}
+
+    assert "load" in hello["capabilities"]
+    assert "noSuchOperation" in answers["bad"]["error"] and "entries" not in answers["bad"]
+    counts = {"get": 50, "create": 10, "stream": 10, "download": 10}
+    for name in ("sdk", "raw", "open"):
+        answer = answers[name]
+        assert answer["type"] == "load_result" and answer["started"] == requests, answer
+        assert answer["wall_ms"] > 0
+        entries = {e["name"]: e for e in answer["entries"]}
+        assert {n: e["count"] for n, e in entries.items()} == counts
+        for entry in entries.values():
+            # Three-digit buckets (from_wire refuses any other key), one count per call.
+            histogram = Histogram.from_wire(entry["latency_us"], entry["max_us"])
+            assert histogram.total == entry["count"] and max(histogram.counts) <= entry["max_us"]
+        played = {route["path"]: route["responses"] for route in reports[name]["played"]}
+        assert reports[name]["unexpected"] == [] and reports[name]["violating_requests"] == 0
+        get_ok, get_unavailable = played["/v1/agents/{agent_id}"]
+        assert get_unavailable > 0  # the seed plays 503s
+        get = entries["get"]
+        if name == "raw":
+            # reqwest does not retry: every 503 is an api error.
+            assert get["errors"] == {"api": get_unavailable} and get["retries"] == 0
+            assert get["ok"] == get_ok
+        else:
+            # The SDK retried: each request the mock saw beyond the calls was a retry.
+            assert get["retries"] == get_unavailable + get_ok - get["count"] > 0
+            assert get["ok"] + sum(get["errors"].values()) == get["count"]
+            assert set(get["errors"]) <= {"api", "unavailable"}
+        for other in ("create", "stream", "download"):
+            assert entries[other]["ok"] == counts[other] and entries[other]["errors"] == {}, entries[other]
+    # A raw entry sends each of its requests, in order, per call.
+    pages = answers["pages"]["entries"][0]
+    assert pages["count"] == 3 and pages["ok"] == 3, pages
+    played = {(route["method"], route["path"]): route["responses"] for route in reports["pages"]["played"]}
+    assert sum(played["GET", "/v1/agents"]) == 6
+
+
+@pytest.mark.toolchain
+def test_driver_walks_every_page_under_load(driver_binary: Path) -> None:
+    """The SDK's `pages` mode under load: one call follows next pages until the last one. The
+    load scenario answers a next page or the last page at random (seeded), so the mock sees at
+    least one request per call and one more for every page that said there was more."""
+    from polysdk_conformance.mock import MockServer
+
+    more = {"data": [AGENT], "next_cursor": "c2", "has_more": True}
+    last = {"data": [AGENT], "next_cursor": None, "has_more": False}
+    responses = [{"weight": 1, "response": {"kind": "json", "body": page}} for page in (more, last)]
+    scenario = {
+        "kind": "load",
+        "seed": 3,
+        "routes": [{"method": "GET", "path": "/v1/agents", "responses": responses}],
+    }
+    with MockServer() as mock:
+        token = mock.register(scenario)
+        line = {
+            **_load_line("walk", mock.url(token), "sdk", "closed", 6),
+            "mix": [{"name": "list", "operation": "listAgents", "mode": "pages", "args": {"limit": 1}}],
+            "sequence": [0],
+        }
+        _, answers = _run_loads(driver_binary, [line])
+        report = mock.report(token)
+    entry = answers["walk"]["entries"][0]
+    assert entry["count"] == 6 and entry["ok"] == 6 and entry["retries"] == 0, entry
+    served_more, served_last = report["played"][0]["responses"]
+    assert served_last == 6, "each call ends on the last page"
+    assert served_more >= 0 and report["unexpected"] == []

@@ -62,7 +62,7 @@ def test_one_entry_per_operation_with_kinds(orchestrator_api: Any) -> None:
     )
     assert '["agent_id", "agent_id", "str", false]' in _entry(view, "getAgent")
     assert 'c["agents"]["list"](p as unknown as api.ListAgentsParams, o)' in _entry(view, "listAgents")
-    for capability in DRIVER_CAPABILITIES:
+    for capability in (*DRIVER_CAPABILITIES, "load"):
         assert json.dumps(capability) in view.hello
 
 
@@ -124,6 +124,7 @@ def test_driver_files_are_planned_and_tidy(spec: Path, tmp_path: Path) -> None:
     for name in (
         "conformance/driver.ts",
         "conformance/engine.ts",
+        "conformance/load.ts",
         "conformance/node.d.ts",
         "tsconfig.driver.json",
     ):
@@ -289,7 +290,7 @@ def test_end_to_end_against_the_mock(built_driver: Path, mock: Any) -> None:
     assert code == 0
     hello, rest = results[0], results[1:]
     assert hello["type"] == "hello" and hello["protocol"] == 1 and hello["sdk"] == "typescript"
-    assert set(hello["capabilities"]) == set(DRIVER_CAPABILITIES)
+    assert set(hello["capabilities"]) == set(drv.CAPABILITIES)
     by_id = {r["id"]: r for r in rest if r["type"] == "result"}
     assert sorted(by_id) == ["bad-mode", "bin", "not-found", "ok", "unknown-op"]
     assert [r["type"] for r in rest].count("log") == 2  # neither bad line has a readable id
@@ -319,7 +320,13 @@ def test_no_driver_files_without_the_option(orchestrator_api: Any) -> None:
     assert not [o for o in outputs if o.startswith("conformance/") or o == "tsconfig.driver.json"]
     with_drivers = ts.plan(build_decisions(orchestrator_api), Options(drivers=True))
     outputs = [f.output for f in with_drivers.files] + [f.output for f in with_drivers.runtime]
-    for name in ("conformance/driver.ts", "conformance/engine.ts", "conformance/engine.test.mjs"):
+    for name in (
+        "conformance/driver.ts",
+        "conformance/engine.ts",
+        "conformance/engine.test.mjs",
+        "conformance/load.ts",
+        "conformance/load.test.mjs",
+    ):
         assert name in outputs
 
 
@@ -339,3 +346,76 @@ def test_engine_unit_tests(built_driver: Path) -> None:
     assert result.returncode == 0, output[-6000:]
     assert re.search(r"^# pass [1-9]", output, re.MULTILINE), output[-2000:]
     assert re.search(r"^# fail 0$", output, re.MULTILINE), output[-2000:]
+
+
+@pytest.mark.toolchain
+def test_load_lines_against_the_mock(built_driver: Path) -> None:
+    """The load lines of conformance/PROTOCOL.md through the TypeScript SDK and through fetch: the
+    same mix, scenario (with 503s) and checks as the Go driver's test."""
+    from polysdk_conformance.load.histogram import Histogram
+    from polysdk_conformance.mock import MockServer
+
+    from .test_driver_go import _load_line, _load_scenario
+
+    node = require_tool("node")
+    requests = 80  # ten rounds of the sequence: get 40, list 10, create 10, stream 10, download 10
+    with MockServer() as mock:
+        tokens = {name: mock.register(_load_scenario()) for name in ("sdk", "raw", "open")}
+        lines = [
+            _load_line("sdk", mock.url(tokens["sdk"]), "sdk", "closed", requests),
+            _load_line("raw", mock.url(tokens["raw"]), "raw", "closed", requests),
+            _load_line("open", mock.url(tokens["open"]), "sdk", "open", requests),
+            {
+                **_load_line("bad", mock.url(tokens["sdk"]), "sdk", "closed", 1),
+                "mix": [{"name": "x", "operation": "noSuchOperation"}],
+                "sequence": [0],
+            },
+        ]
+        # One load at a time, as the runner sends them: each line waits for the previous answer.
+        with subprocess.Popen(
+            [node, ".driver-build/conformance/driver.js"],
+            cwd=built_driver,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        ) as driver:
+            assert driver.stdin is not None and driver.stdout is not None
+            hello = json.loads(driver.stdout.readline())
+            answers = {}
+            for line in lines:
+                driver.stdin.write(json.dumps(line) + "\n")
+                driver.stdin.flush()
+                answer = json.loads(driver.stdout.readline())
+                answers[answer["id"]] = answer
+            driver.stdin.close()
+            assert driver.wait(timeout=60) == 0
+        reports = {name: mock.report(token) for name, token in tokens.items()}
+
+    assert "load" in hello["capabilities"]
+    assert "noSuchOperation" in answers["bad"]["error"] and "entries" not in answers["bad"]
+    counts = {"get": 40, "list": 10, "create": 10, "stream": 10, "download": 10}
+    for name in ("sdk", "raw", "open"):
+        answer = answers[name]
+        assert answer["type"] == "load_result" and answer["started"] == requests, answer
+        entries = {e["name"]: e for e in answer["entries"]}
+        assert {n: e["count"] for n, e in entries.items()} == counts
+        for entry in entries.values():
+            # Three-digit buckets (from_wire refuses any other key), one count per call.
+            histogram = Histogram.from_wire(entry["latency_us"], entry["max_us"])
+            assert histogram.total == entry["count"] and max(histogram.counts) <= entry["max_us"]
+        played = {route["path"]: route["responses"] for route in reports[name]["played"]}
+        assert reports[name]["unexpected"] == [] and reports[name]["violating_requests"] == 0
+        get_ok, get_unavailable = played["/v1/agents/{agent_id}"]
+        assert get_unavailable > 0  # the seed plays 503s
+        get = entries["get"]
+        if name == "raw":
+            # fetch does not retry: every 503 is an api error.
+            assert get["errors"] == {"api": get_unavailable} and get["retries"] == 0
+            assert get["ok"] == get_ok
+        else:
+            # The SDK retried: each request the mock saw beyond the calls was a retry.
+            assert get["retries"] == get_unavailable + get_ok - get["count"] > 0
+            assert get["ok"] + sum(get["errors"].values()) == get["count"]
+            assert set(get["errors"]) <= {"api"}
+        for other in ("list", "create", "stream", "download"):
+            assert entries[other]["ok"] == counts[other] and entries[other]["errors"] == {}, entries[other]

@@ -392,7 +392,7 @@ function lookup(operationId: string): Entry<Client> | undefined {
 }
 
 main<Client>({
-  hello: { type: "hello", protocol: 1, sdk: "typescript", sdk_name: "orchestrator-sdk", sdk_version: "0.1.0", capabilities: ["cancel", "env", "stream", "pages", "multipart", "binary", "form"] },
+  hello: { type: "hello", protocol: 1, sdk: "typescript", sdk_name: "orchestrator-sdk", sdk_version: "0.1.0", capabilities: ["cancel", "env", "stream", "pages", "multipart", "binary", "form", "load"] },
   codecs,
   newClient: (options) => new api.OrchestratorClient(options),
   lookup,

@@ -1527,7 +1527,9 @@ export class Core {
     let url = prepared.url;
     let method = (prepared.init.method ?? "GET").toUpperCase();
     let body = prepared.init.body;
-    const headers = new Headers(prepared.init.headers);
+    // The attempt's own headers (#prepare makes them afresh for every attempt), changed in place when
+    // a redirect drops some: no copy per request.
+    const headers = prepared.headers;
     for (let hop = 0; ; hop++) {
       const init: RequestInit & { duplex?: "half" } = { ...prepared.init, method, headers, signal, redirect: "manual" };
       if (body === undefined || body === null) delete init.body;

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { APIDecodeError, Core, JSONSyntaxError, isUnknownVariant, parseJSON, stringifyJSON } from "../dist/index.js";
 import { CodecError, DateTime, decodeChecked, decodeValue, encodeValue, formatDateTime, wireEntries } from "../dist/codec.js";
 import { encodeQuery } from "../dist/core.js";
-import { decodeUTF8 } from "../dist/json.js";
+import { decodeUTF8, integralFloats } from "../dist/json.js";
 
 const codecs = {
   Item: {
@@ -83,6 +83,34 @@ test("parseJSON refuses what RFC 8259 and I-JSON refuse", () => {
     "nul",
   ];
   for (const text of invalid) assert.throws(() => parseJSON(text), JSONSyntaxError, JSON.stringify(text.slice(0, 40)));
+});
+
+test("parseJSON's native fast path gives what the strict reader gives", () => {
+  // Documents JSON.parse would read differently, each hidden where only the fast path's checks see it.
+  const refused = [
+    '{"a\\"": 1, "a\\"": 2}',
+    '{"x": "v", "y": [{"k": "s", "k": "s"}]}',
+    '{"__proto__": 1, "__proto__": 2}',
+    '[{"a": "\\\\", "a": null}]',
+    '{"deep": ' + "[".repeat(130) + "]".repeat(130) + "}",
+    '{"s": "\\ud800"}',
+  ];
+  for (const text of refused) assert.throws(() => parseJSON(text), JSONSyntaxError, text.slice(0, 60));
+  // Exact where JSON.parse would round; `1.0` and `1e2` keep their form (integer types refuse them).
+  assert.deepEqual(parseJSON('{"id": "agt_1", "n": [9007199254740993, -9007199254740993, 9007199254740992]}'), {
+    id: "agt_1",
+    n: [9007199254740993n, -9007199254740993n, 9007199254740992n],
+  });
+  const floats = parseJSON('{"v": "1.0", "a": 1.0, "b": [2, 1e2, 1.5e1, 0.5], "c": 3}');
+  assert.deepEqual(floats, { v: "1.0", a: 1, b: [2, 100, 15, 0.5], c: 3 });
+  assert.deepEqual([...integralFloats.get(floats)], ["a"]);
+  assert.deepEqual([...integralFloats.get(floats.b)], [1, 2]);
+  // No integral float: nothing is marked, and strings, escapes and keys come back as written.
+  const plain = parseJSON('{"id": "5b0c2c1a-7a53", "cost": 0.0125, "n": 20, "q": "a\\"b\\\\", "__proto__": {"x": []}}');
+  assert.deepEqual(plain.q, 'a"b\\');
+  assert.equal(integralFloats.get(plain), undefined);
+  assert.ok(Object.hasOwn(plain, "__proto__") && Object.getPrototypeOf(plain) === Object.prototype);
+  assert.deepEqual(plain.__proto__, { x: [] });
 });
 
 test("parseJSON reads multi-megabyte bodies and stops deep nesting at the limit", () => {

@@ -3,13 +3,15 @@
 // line on stdin, runs it through the entry of the case's operationId and writes one JSON result
 // line per case on stdout. It makes no assertions; logs go to stderr. Hand-written and the same for
 // every contract: the generated conformance/driver.ts only lists the operations (one `Entry` each)
-// and calls `main`. Tested by conformance/engine.test.mjs. Not part of the SDK's public API.
+// and calls `main`. Load lines run in conformance/load.ts. Tested by conformance/engine.test.mjs.
+// Not part of the SDK's public API.
 
 import { createInterface } from "node:readline";
 import { type Codec, type Codecs, decodeValue, encodeValue, isPlainObject, own, resolve, setOwn } from "../src/codec.js";
 import { type APIPromise, type ClientOptions, type PagePromise, type RequestOptions, readAll } from "../src/core.js";
 import { APIConnectionTimeoutError, APIDecodeError, APIError, SDKError } from "../src/errors.js";
 import { parseJSON, stringifyJSON } from "../src/json.js";
+import { load } from "./load.js";
 
 export type Obj = Record<string, unknown>;
 /** The typed SDK call of an entry: the client, the params object and the per-call options. */
@@ -440,7 +442,9 @@ export async function handle<C>(
     }
     if (typeof raw !== "string") throw new DriverError("the line has no string id");
     id = raw;
-    write({ type: "result", id, ...(await execute(driver, parsed, cancels)) });
+    // A load line (conformance/load.ts) is answered with its own load_result line, errors included.
+    if (parsed["type"] === "load") write(await load(driver, parsed, id));
+    else write({ type: "result", id, ...(await execute(driver, parsed, cancels)) });
   } catch (error) {
     const message = error instanceof DriverError ? error.message : describe(error);
     if (id === undefined) write({ type: "log", message: `ignored a line: ${message}` });

@@ -3,10 +3,11 @@ only with `--drivers`.
 
 `main.rs` and `engine.rs` are hand-written (templates/rust/driver/, with the engine's own unit
 tests: `cargo test --example polysdk_driver`): the JSON-lines protocol of conformance/PROTOCOL.md,
-client and call options, cancellation, result encoding. Only `dispatch.rs` is generated here:
-one small function per operation decodes the case's arguments (by contract name, with serde
-into the parameter's Rust type), builds the request with exactly the methods and setters the
-SDK has, and hands the SDK's future or stream to the engine's runner for the case's mode.
+client and call options, cancellation, result encoding, load lines. Only `dispatch.rs` is
+generated here: one small function per operation decodes the arguments (by contract name, with
+serde into the parameter's Rust type) once, builds the request with exactly the methods and
+setters the SDK has, and hands the engine's runner for the mode a closure that sends a clone of
+that builder: a case calls it once, a load line as many times as it schedules the entry.
 
 Every decision reads the roles of the operations view (`RustParam.source`/`.role`,
 `RustOperation.reads`/`.paging`); contract text appears only in Rust string literals.
@@ -23,6 +24,9 @@ from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.rust.operations import Role, RustOperation, RustOperations, RustParam, Source
 
 DIRECTORY = "examples/polysdk_driver"
+# The Rust driver also runs load lines (conformance/PROTOCOL.md, "Load lines": the engine's load
+# section); every generated operation function prepares its call once, for a case or a load.
+CAPABILITIES = (*DRIVER_CAPABILITIES, "load")
 DISPATCH = f"{DIRECTORY}/dispatch.rs"
 ENGINE_FILES = ("main", "engine")
 
@@ -39,8 +43,8 @@ class DriverArg:
 @dataclass(frozen=True)
 class DriverArm:
     mode: str  # the engine's Mode variant
-    runner: str  # the engine function running the call in that mode
-    source: str  # the builder's method giving it the future or stream
+    runner: str  # the engine function preparing the call in that mode (from a closure)
+    source: str  # the builder's method giving it the future or stream (on a clone of `b`)
 
 
 @dataclass
@@ -150,7 +154,7 @@ def build_driver(operations: RustOperations, crate: str, sdk_version: str) -> Ru
         crate_ident=crate.replace("-", "_"),
         sdk_name=rust_string(crate),
         sdk_version=rust_string(sdk_version),
-        capabilities=[rust_string(c) for c in DRIVER_CAPABILITIES],
+        capabilities=[rust_string(c) for c in CAPABILITIES],
     )
     seen: set[str] = set()
     for group in operations.groups:

@@ -319,7 +319,7 @@ function lookup(operationId: string): Entry<Client> | undefined {
 }
 
 main<Client>({
-  hello: { type: "hello", protocol: 1, sdk: "typescript", sdk_name: "orchestrator-proto-sdk", sdk_version: "0.1.0", capabilities: ["cancel", "env", "stream", "pages", "multipart", "binary", "form"] },
+  hello: { type: "hello", protocol: 1, sdk: "typescript", sdk_name: "orchestrator-proto-sdk", sdk_version: "0.1.0", capabilities: ["cancel", "env", "stream", "pages", "multipart", "binary", "form", "load"] },
   codecs,
   newClient: (options) => new api.OrchestratorProtoClient(options),
   lookup,

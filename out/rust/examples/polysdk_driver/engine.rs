@@ -4,19 +4,22 @@
 //! `dispatch.rs`, which calls the SDK's request builders for each operation, is generated.
 //!
 //! It prints a `hello` line, then answers every `case` line with one `result` line, running cases
-//! concurrently; at the end of stdin it finishes the cases in flight and exits 0. Logs go to
-//! stderr. The driver makes no assertions: it reports what the SDK surfaced, re-encoded with the
+//! concurrently, and every `load` line with one `load_result` line (the load section below); at
+//! the end of stdin it finishes the cases in flight and exits 0. Logs go to stderr. The driver makes no assertions: it reports what the SDK surfaced, re-encoded with the
 //! SDK's own serde types.
 // Some helpers serve only contracts with streams, files or pages.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
@@ -154,6 +157,9 @@ async fn answer(line: String, token: sdk::CancellationToken) -> Value {
     let Some(id) = case.get("id").filter(|id| !id.is_null()).cloned() else {
         return json!({"type": "log", "message": "a case line without an id"});
     };
+    if case.get("type").and_then(Value::as_str) == Some("load") {
+        return load(id, case).await;
+    }
     if case.get("type").and_then(Value::as_str) != Some("case") {
         return result(
             id,
@@ -288,12 +294,14 @@ pub(crate) struct Ctl {
     options: sdk::RequestOptions,
 }
 
-impl Ctl {
-    /// The per-call options, holding the case's cancellation token.
-    pub(crate) fn options(&self) -> sdk::RequestOptions {
-        self.options.clone().cancellation(self.token.clone())
-    }
+/// What the generated operation functions need besides the arguments to prepare a call: the
+/// mode, and the per-call options (a case's hold its cancellation token; a load's have none).
+pub(crate) struct Prep {
+    pub(crate) mode: Mode,
+    options: sdk::RequestOptions,
+}
 
+impl Prep {
     /// The per-call options with the arguments the SDK takes as options rather than parameters:
     /// the idempotency-key header (`idempotency`) and the resume header of an event stream
     /// (`resume`), each by its contract name.
@@ -303,7 +311,7 @@ impl Ctl {
         idempotency: Option<&str>,
         resume: Option<&str>,
     ) -> Result<sdk::RequestOptions, String> {
-        let mut options = self.options();
+        let mut options = self.options.clone();
         if let Some(name) = idempotency {
             if let Some(key) = a.arg::<String>(name)? {
                 options = options.idempotency_key(key);
@@ -315,6 +323,13 @@ impl Ctl {
             }
         }
         Ok(options)
+    }
+}
+
+impl Ctl {
+    /// The per-call options, holding the case's cancellation token.
+    pub(crate) fn options(&self) -> sdk::RequestOptions {
+        self.options.clone().cancellation(self.token.clone())
     }
 
     /// Starts the clock and the cancellation plan, just before the call; the timer stops with
@@ -414,7 +429,15 @@ async fn run_case(case: Value, token: sdk::CancellationToken) -> Result<Outcome,
         token,
         options,
     };
-    dispatch(&operation, &client, a, &c).await
+    let p = Prep {
+        mode,
+        options: c.options(),
+    };
+    let mut a = a;
+    Ok(match dispatch(&operation, &client, &mut a, &p)? {
+        Prepared::Run { case, .. } => case(c).await,
+        Prepared::Unsupported(why) => Outcome::Unsupported(why),
+    })
 }
 
 fn cancel_plan(cancel: Option<&Value>) -> Result<Cancel, String> {
@@ -745,15 +768,260 @@ fn response_headers(headers: &reqwest::header::HeaderMap) -> Map<String, Value> 
     found
 }
 
-pub(crate) fn unsupported_mode(c: &Ctl) -> Outcome {
-    Outcome::Unsupported(format!(
+/// An operation's call, prepared once from its decoded arguments: what a case runs once (and
+/// reports in full), and what a load runs as often as it schedules it (counting only outcomes).
+pub(crate) enum Prepared {
+    Run {
+        case: CaseRun,
+        load: LoadRun,
+    },
+    /// The driver cannot run the operation in this mode, or at all.
+    Unsupported(String),
+}
+
+/// Runs a prepared call once as a case.
+pub(crate) type CaseRun = Box<dyn FnOnce(Ctl) -> BoxFuture<'static, Outcome> + Send>;
+/// Makes a prepared call once more under load; shared by the load's workers.
+pub(crate) type LoadRun = Arc<dyn Fn() -> BoxFuture<'static, Tally> + Send + Sync>;
+
+/// What a load records of one call: the SDK's error kind (`None` on success) and the retries it
+/// reported (attempts beyond the first, summed over each request of the call).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tally {
+    kind: Option<&'static str>,
+    retries: u64,
+}
+
+impl Tally {
+    /// Counts a response's attempts.
+    fn attempts(&mut self, attempts: u32) {
+        self.retries += u64::from(attempts.saturating_sub(1));
+    }
+
+    /// Ends the call with an SDK error (and the attempts it reports).
+    fn failed(mut self, e: &sdk::Error) -> Self {
+        if let Some(attempts) = e.attempts() {
+            self.attempts(attempts);
+        }
+        self.kind = Some(e.kind());
+        self
+    }
+}
+
+/// The two runs of a call made by `make` (a fresh future or stream per call, from the builder
+/// the operation function decoded once).
+fn prepared<M, C, L>(make: M, case: C, load: L) -> Prepared
+where
+    M: Send + Sync + 'static,
+    C: for<'m> FnOnce(&'m M, Ctl) -> BoxFuture<'static, Outcome> + Send + 'static,
+    L: Fn(&M) -> BoxFuture<'static, Tally> + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let once = make.clone();
+    Prepared::Run {
+        case: Box::new(move |c| case(&once, c)),
+        load: Arc::new(move || load(&make)),
+    }
+}
+
+pub(crate) fn unsupported_mode(p: &Prep) -> Prepared {
+    Prepared::Unsupported(format!(
         "mode {:?} does not apply to this operation",
-        c.mode
+        p.mode
     ))
 }
 
+/// `call` mode: one request, its decoded value.
+pub(crate) fn call<T, F, Fut>(make: F) -> Prepared
+where
+    T: Serialize + Send + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<sdk::Response<T>, sdk::Error>> + Send + 'static,
+{
+    prepared(
+        make,
+        |make, c| {
+            let future = make();
+            Box::pin(async move { report_call(future, &c).await })
+        },
+        |make| {
+            let future = make();
+            Box::pin(async move {
+                let tally = Tally::default();
+                match future.await {
+                    Ok(response) => Tally {
+                        retries: u64::from(response.meta.attempts.saturating_sub(1)),
+                        ..tally
+                    },
+                    Err(e) => tally.failed(&e),
+                }
+            })
+        },
+    )
+}
+
+/// `call` mode of a binary response: under load the body is read to its end chunk by chunk
+/// (as the raw client reads it), not kept.
+pub(crate) fn call_binary<F, Fut>(make: F) -> Prepared
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<sdk::Response<sdk::Binary>, sdk::Error>>
+        + Send
+        + 'static,
+{
+    prepared(
+        make,
+        |make, c| {
+            let future = make();
+            Box::pin(async move { report_binary(future, &c).await })
+        },
+        |make| {
+            let future = make();
+            Box::pin(async move {
+                let mut tally = Tally::default();
+                match future.await {
+                    Ok(response) => {
+                        tally.attempts(response.meta.attempts);
+                        let mut chunks = std::pin::pin!(response.data.into_stream());
+                        while let Some(chunk) = chunks.next().await {
+                            if let Err(e) = chunk {
+                                return tally.failed(&e);
+                            }
+                        }
+                        tally
+                    }
+                    Err(e) => tally.failed(&e),
+                }
+            })
+        },
+    )
+}
+
+/// `pages` mode: every page; under load each page's attempts count.
+pub(crate) fn pages<P, F, S>(make: F) -> Prepared
+where
+    P: Serialize + Send + 'static,
+    F: Fn() -> S + Send + Sync + 'static,
+    S: Stream<Item = Result<sdk::Response<P>, sdk::Error>> + Send + 'static,
+{
+    prepared(
+        make,
+        |make, c| {
+            let stream = make();
+            Box::pin(async move { report_pages(stream, &c).await })
+        },
+        |make| {
+            let stream = make();
+            Box::pin(async move {
+                let mut tally = Tally::default();
+                let mut stream = std::pin::pin!(stream);
+                while let Some(page) = stream.next().await {
+                    match page {
+                        Ok(page) => tally.attempts(page.meta.attempts),
+                        Err(e) => return tally.failed(&e),
+                    }
+                }
+                tally
+            })
+        },
+    )
+}
+
+/// `items` mode: every item of every page (the SDK reports attempts only with an error).
+pub(crate) fn items<I, F, S>(make: F) -> Prepared
+where
+    I: Serialize + Send + 'static,
+    F: Fn() -> S + Send + Sync + 'static,
+    S: Stream<Item = Result<I, sdk::Error>> + Send + 'static,
+{
+    prepared(
+        make,
+        |make, c| {
+            let stream = make();
+            Box::pin(async move { report_items(stream, &c).await })
+        },
+        |make| {
+            let stream = make();
+            Box::pin(async move { drain(stream, Tally::default()).await })
+        },
+    )
+}
+
+/// `stream` mode of an event stream: every event to the end.
+pub(crate) fn stream<T, F, Fut>(make: F) -> Prepared
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<sdk::Response<sdk::EventStream<T>>, sdk::Error>>
+        + Send
+        + 'static,
+{
+    prepared(
+        make,
+        |make, c| {
+            let future = make();
+            Box::pin(async move { report_stream(future, &c).await })
+        },
+        |make| {
+            let future = make();
+            Box::pin(async move {
+                let mut tally = Tally::default();
+                match future.await {
+                    Ok(response) => {
+                        tally.attempts(response.meta.attempts);
+                        drain(response.data, tally).await
+                    }
+                    Err(e) => tally.failed(&e),
+                }
+            })
+        },
+    )
+}
+
+/// `stream` mode of a Connect server stream: every message to the end.
+pub(crate) fn messages<T, F, Fut>(make: F) -> Prepared
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<sdk::Response<sdk::MessageStream<T>>, sdk::Error>>
+        + Send
+        + 'static,
+{
+    prepared(
+        make,
+        |make, c| {
+            let future = make();
+            Box::pin(async move { report_messages(future, &c).await })
+        },
+        |make| {
+            let future = make();
+            Box::pin(async move {
+                let mut tally = Tally::default();
+                match future.await {
+                    Ok(response) => {
+                        tally.attempts(response.meta.attempts);
+                        drain(response.data, tally).await
+                    }
+                    Err(e) => tally.failed(&e),
+                }
+            })
+        },
+    )
+}
+
+/// Pulls every item of a stream, decoded by the SDK and dropped; the first error ends it.
+async fn drain<T>(stream: impl Stream<Item = Result<T, sdk::Error>>, tally: Tally) -> Tally {
+    let mut stream = std::pin::pin!(stream);
+    while let Some(item) = stream.next().await {
+        if let Err(e) = item {
+            return tally.failed(&e);
+        }
+    }
+    tally
+}
+
 /// One call: the decoded value with the response's status, headers and attempts.
-pub(crate) async fn call<T: Serialize>(
+async fn report_call<T: Serialize>(
     future: impl std::future::Future<Output = Result<sdk::Response<T>, sdk::Error>>,
     c: &Ctl,
 ) -> Outcome {
@@ -779,7 +1047,7 @@ pub(crate) async fn call<T: Serialize>(
 }
 
 /// One call with a binary response, read whole and reported as base64.
-pub(crate) async fn call_binary(
+async fn report_binary(
     future: impl std::future::Future<Output = Result<sdk::Response<sdk::Binary>, sdk::Error>>,
     c: &Ctl,
 ) -> Outcome {
@@ -808,7 +1076,7 @@ pub(crate) async fn call_binary(
 }
 
 /// Page by page; attempts are the last page's (or the error's).
-pub(crate) async fn pages<P: Serialize>(
+async fn report_pages<P: Serialize>(
     stream: impl Stream<Item = Result<sdk::Response<P>, sdk::Error>>,
     c: &Ctl,
 ) -> Outcome {
@@ -838,7 +1106,7 @@ pub(crate) async fn pages<P: Serialize>(
 }
 
 /// Item by item over every page; attempts are known only from an error.
-pub(crate) async fn items<I: Serialize>(
+async fn report_items<I: Serialize>(
     stream: impl Stream<Item = Result<I, sdk::Error>>,
     c: &Ctl,
 ) -> Outcome {
@@ -867,7 +1135,7 @@ pub(crate) async fn items<I: Serialize>(
 /// An event stream: each event's decoded data. The case's cancellation token (after_ms,
 /// on_signal, or after_events: cancelled once the N-th event is appended) ends the stream at
 /// the SDK's next pull, which reports `Cancelled`.
-pub(crate) async fn stream<T: Serialize + DeserializeOwned>(
+async fn report_stream<T: Serialize + DeserializeOwned>(
     future: impl std::future::Future<Output = Result<sdk::Response<sdk::EventStream<T>>, sdk::Error>>,
     c: &Ctl,
 ) -> Outcome {
@@ -882,7 +1150,7 @@ pub(crate) async fn stream<T: Serialize + DeserializeOwned>(
 }
 
 /// A Connect server stream: each message, as the `stream` mode reports events.
-pub(crate) async fn messages<T: Serialize + DeserializeOwned>(
+async fn report_messages<T: Serialize + DeserializeOwned>(
     future: impl std::future::Future<Output = Result<sdk::Response<sdk::MessageStream<T>>, sdk::Error>>,
     c: &Ctl,
 ) -> Outcome {
@@ -893,7 +1161,7 @@ pub(crate) async fn messages<T: Serialize + DeserializeOwned>(
     consume(opened, c).await
 }
 
-/// Pulls a stream's items in the `stream` mode (see [`stream`]).
+/// Pulls a stream's items in the `stream` mode (see [`report_stream`]).
 async fn consume<T: Serialize, S: Stream<Item = Result<T, sdk::Error>>>(
     opened: impl std::future::Future<Output = Result<(S, u32), sdk::Error>>,
     c: &Ctl,
@@ -932,6 +1200,431 @@ async fn consume<T: Serialize, S: Stream<Item = Result<T, sdk::Error>>>(
     }
     report.list = Some(("events", list));
     started.finish(report)
+}
+
+// Load lines ----------------------------------------------------------------------------------
+//
+// conformance/PROTOCOL.md, "Load lines": the whole load runs in-process with one client. Each
+// mix entry is prepared once (its arguments decoded into the SDK's request builder, or its raw
+// requests resolved), then `concurrency` workers claim the requests in order: request `i` is
+// entry `sequence[i % len]`, due at `start + i / rate` (open model, latency from then) or as soon
+// as the worker is free (closed model, latency from the call's start). Each worker keeps its own
+// counts, merged at the end, so that recording takes no lock.
+
+/// A load line, as the runner sends it.
+#[derive(Deserialize)]
+struct LoadLine {
+    #[serde(default)]
+    base_url: Value,
+    #[serde(default)]
+    client: Value,
+    client_kind: String,
+    model: String,
+    #[serde(default)]
+    rate_per_s: Option<f64>,
+    concurrency: usize,
+    duration_ms: f64,
+    max_requests: u64,
+    mix: Vec<LoadEntry>,
+    sequence: Vec<usize>,
+}
+
+/// One kind of call of a mix: an SDK operation, or the same HTTP exchanges made with reqwest.
+#[derive(Deserialize)]
+struct LoadEntry {
+    name: String,
+    #[serde(default)]
+    operation: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    args: Value,
+    #[serde(default)]
+    request: Value,
+    #[serde(default)]
+    raw: Vec<RawRequest>,
+}
+
+#[derive(Deserialize)]
+struct RawRequest {
+    method: String,
+    path: String,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    body_base64: Option<String>,
+}
+
+/// How the load is paced.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Model {
+    /// A fixed arrival rate, in requests per second.
+    Open(f64),
+    Closed,
+}
+
+/// The bounds and pacing of a load, checked.
+#[derive(Clone, Debug)]
+struct Schedule {
+    model: Model,
+    concurrency: usize,
+    duration: Duration,
+    max_requests: u64,
+    sequence: Arc<[usize]>,
+}
+
+/// Answers a load line with its `load_result` line, or with an error when it cannot run.
+async fn load(id: Value, line: Value) -> Value {
+    let failed = |why: String| json!({"type": "load_result", "id": id, "error": why});
+    // Its own task: a panic in the SDK or here is this load's error, not the driver's end.
+    match tokio::spawn(run_load(line)).await {
+        Ok(Ok((started, wall, entries))) => json!({
+            "type": "load_result",
+            "id": id,
+            "started": started,
+            "wall_ms": wall.as_micros() as f64 / 1000.0,
+            "entries": entries,
+        }),
+        Ok(Err(why)) => failed(why),
+        Err(e) => failed(format!("the load's task failed: {e}")),
+    }
+}
+
+/// Prepares and runs a load: the requests started, the wall time and each entry's result.
+async fn run_load(line: Value) -> Result<(u64, Duration, Vec<Value>), String> {
+    let l =
+        LoadLine::deserialize(&line).map_err(|e| format!("cannot decode the load line: {e}"))?;
+    let schedule = l.schedule()?;
+    let calls = match l.client_kind.as_str() {
+        "sdk" => prepare_sdk(&l)?,
+        "raw" => prepare_raw(&l)?,
+        other => return Err(format!("unknown client_kind {other:?}")),
+    };
+    let (started, wall, stats) = run_schedule(&schedule, calls).await?;
+    let entries = l
+        .mix
+        .iter()
+        .zip(&stats)
+        .map(|(e, s)| s.result(&e.name))
+        .collect();
+    Ok((started, wall, entries))
+}
+
+impl LoadLine {
+    /// Refuses a load that is not bounded or does not say what to send.
+    fn schedule(&self) -> Result<Schedule, String> {
+        let model = match (self.model.as_str(), self.rate_per_s) {
+            ("open", Some(rate)) if rate.is_finite() && rate > 0.0 => Model::Open(rate),
+            ("open", _) => return Err("the open model needs a positive rate_per_s".to_owned()),
+            ("closed", _) => Model::Closed,
+            (other, _) => return Err(format!("unknown model {other:?}")),
+        };
+        if self.concurrency < 1 {
+            return Err("concurrency must be at least 1".to_owned());
+        }
+        if !(self.duration_ms.is_finite() && self.duration_ms > 0.0) || self.max_requests < 1 {
+            return Err("a load needs a positive duration_ms and max_requests".to_owned());
+        }
+        if self.mix.is_empty() || self.sequence.is_empty() {
+            return Err("a load needs a mix and a sequence".to_owned());
+        }
+        if let Some(index) = self.sequence.iter().find(|&&i| i >= self.mix.len()) {
+            return Err(format!("sequence index {index} outside the mix"));
+        }
+        Ok(Schedule {
+            model,
+            concurrency: self.concurrency,
+            duration: Duration::try_from_secs_f64(self.duration_ms / 1000.0)
+                .map_err(|e| format!("duration_ms: {e}"))?,
+            max_requests: self.max_requests,
+            sequence: self.sequence.clone().into(),
+        })
+    }
+}
+
+/// One SDK client for the whole load; each entry's arguments decoded into its request builder.
+fn prepare_sdk(l: &LoadLine) -> Result<Vec<LoadRun>, String> {
+    let client = build_client(Some(&l.base_url), Some(&l.client))?
+        .map_err(|e| format!("the SDK refused the client: {e}"))?;
+    let mut calls = Vec::with_capacity(l.mix.len());
+    for (i, e) in l.mix.iter().enumerate() {
+        let fail = |why: String| format!("entry {i} ({}): {why}", e.name);
+        let operation = e
+            .operation
+            .as_deref()
+            .ok_or_else(|| fail("no operation".to_owned()))?;
+        let mode = match e.mode.as_deref().unwrap_or("call") {
+            "call" => Mode::Call,
+            "pages" => Mode::Pages,
+            "items" => Mode::Items,
+            "stream" => Mode::Stream,
+            other => return Err(fail(format!("unknown mode {other:?}"))),
+        };
+        let mut a = Args::new(Some(&e.args)).map_err(fail)?;
+        let options = request_options(Some(&e.request)).map_err(fail)?;
+        let p = Prep { mode, options };
+        match dispatch(operation, &client, &mut a, &p).map_err(fail)? {
+            Prepared::Run { load, .. } => calls.push(load),
+            Prepared::Unsupported(why) => return Err(fail(why)),
+        }
+    }
+    Ok(calls)
+}
+
+/// One request of a raw entry, built once.
+struct RawExchange {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: reqwest::header::HeaderMap,
+    body: Option<sdk::Bytes>,
+}
+
+/// One plain reqwest client for the whole load (keep-alive, its pool shared by the workers, the
+/// SDK's timeout per request, no redirects as in the SDK's default client); each entry's
+/// requests resolved against the base URL and their bodies decoded once.
+fn prepare_raw(l: &LoadLine) -> Result<Vec<LoadRun>, String> {
+    let base = l.base_url.as_str().ok_or("a raw load needs a base_url")?;
+    let base = reqwest::Url::parse(base).map_err(|e| format!("base_url: {e}"))?;
+    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    if let Some(ms) = member(l.client.as_object(), "timeout_ms") {
+        builder = builder.timeout(millis(ms, "client timeout_ms")?);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let mut calls = Vec::with_capacity(l.mix.len());
+    for (i, e) in l.mix.iter().enumerate() {
+        let fail = |why: String| format!("entry {i} ({}): {why}", e.name);
+        if e.raw.is_empty() {
+            return Err(fail("a raw entry needs requests".to_owned()));
+        }
+        let mut exchanges = Vec::with_capacity(e.raw.len());
+        for (j, r) in e.raw.iter().enumerate() {
+            let exchange =
+                RawExchange::new(&base, r).map_err(|why| fail(format!("request {j}: {why}")))?;
+            exchanges.push(exchange);
+        }
+        let exchanges: Arc<[RawExchange]> = exchanges.into();
+        let client = client.clone();
+        calls.push(Arc::new(move || -> BoxFuture<'static, Tally> {
+            let (exchanges, client) = (exchanges.clone(), client.clone());
+            Box::pin(async move {
+                for exchange in exchanges.iter() {
+                    if let Some(kind) = exchange.send(&client).await {
+                        return Tally {
+                            kind: Some(kind),
+                            retries: 0,
+                        };
+                    }
+                }
+                Tally::default()
+            })
+        }) as LoadRun);
+    }
+    Ok(calls)
+}
+
+impl RawExchange {
+    fn new(base: &reqwest::Url, r: &RawRequest) -> Result<Self, String> {
+        let method = reqwest::Method::from_bytes(r.method.as_bytes())
+            .map_err(|e| format!("method {:?}: {e}", r.method))?;
+        let url = base
+            .join(&r.path)
+            .map_err(|e| format!("path {:?}: {e}", r.path))?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &r.headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| format!("header {name:?}: {e}"))?;
+            let value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|e| format!("header {name:?}: {e}"))?;
+            headers.insert(name, value);
+        }
+        let body = match &r.body_base64 {
+            Some(encoded) => Some(decode_base64(&json!(encoded), "body_base64")?.into()),
+            None => None,
+        };
+        Ok(RawExchange {
+            method,
+            url,
+            headers,
+            body,
+        })
+    }
+
+    /// Makes the exchange and reads the response body to its end, so that the connection goes
+    /// back to the pool as the SDK's does; the error's kind, with a status of 400 or more `api`.
+    async fn send(&self, client: &reqwest::Client) -> Option<&'static str> {
+        let mut request = client
+            .request(self.method.clone(), self.url.clone())
+            .headers(self.headers.clone());
+        if let Some(body) = &self.body {
+            request = request.body(body.clone());
+        }
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Some(raw_error_kind(&e)),
+        };
+        loop {
+            match response.chunk().await {
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => return Some(raw_error_kind(&e)),
+            }
+        }
+        (response.status().as_u16() >= 400).then_some("api")
+    }
+}
+
+/// A reqwest failure named with the SDK's error kinds.
+fn raw_error_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timeout"
+    } else if e.is_builder() {
+        "invalid_request"
+    } else {
+        "connection"
+    }
+}
+
+/// Runs the prepared calls on the schedule: the requests started, the wall time and each
+/// entry's statistics (merged over the workers).
+async fn run_schedule(
+    schedule: &Schedule,
+    calls: Vec<LoadRun>,
+) -> Result<(u64, Duration, Vec<EntryStats>), String> {
+    let calls: Arc<[LoadRun]> = calls.into();
+    let start = tokio::time::Instant::now();
+    let deadline = start + schedule.duration;
+    let next = Arc::new(AtomicU64::new(0));
+    // A worker that failed (a panic in a call) stops the others from claiming more requests.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..schedule.concurrency {
+        let (schedule, calls) = (schedule.clone(), calls.clone());
+        let (next, stop) = (next.clone(), stop.clone());
+        workers.spawn(async move {
+            let mut own = vec![EntryStats::default(); calls.len()];
+            while !stop.load(Ordering::Relaxed) {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= schedule.max_requests {
+                    break;
+                }
+                let due = match schedule.model {
+                    Model::Open(rate) => {
+                        // Compared in seconds first: a request past the deadline has no due time.
+                        let offset = i as f64 / rate;
+                        if offset >= schedule.duration.as_secs_f64() {
+                            break;
+                        }
+                        let due = start + Duration::from_secs_f64(offset);
+                        tokio::time::sleep_until(due).await;
+                        due
+                    }
+                    Model::Closed => tokio::time::Instant::now(),
+                };
+                if tokio::time::Instant::now() >= deadline {
+                    break;
+                }
+                // `i % len` fits the sequence's index type: it is below its length.
+                let entry = schedule.sequence[(i % schedule.sequence.len() as u64) as usize];
+                let tally = calls[entry]().await;
+                own[entry].record(due.elapsed(), tally);
+            }
+            own
+        });
+    }
+    let mut stats = vec![EntryStats::default(); calls.len()];
+    let mut failure = None;
+    while let Some(joined) = workers.join_next().await {
+        match joined {
+            Ok(own) => {
+                for (total, own) in stats.iter_mut().zip(&own) {
+                    total.merge(own);
+                }
+            }
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                failure.get_or_insert(format!("a load worker failed: {e}"));
+            }
+        }
+    }
+    let wall = start.elapsed();
+    match failure {
+        Some(why) => Err(why),
+        None => Ok((stats.iter().map(|s| s.count).sum(), wall, stats)),
+    }
+}
+
+/// One entry's counts and latency histogram (one worker's, or merged).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct EntryStats {
+    count: u64,
+    ok: u64,
+    retries: u64,
+    max_us: u64,
+    errors: HashMap<&'static str, u64>,
+    /// Calls by their latency in microseconds rounded down to three significant digits.
+    latency: HashMap<u64, u64>,
+}
+
+impl EntryStats {
+    fn record(&mut self, latency: Duration, tally: Tally) {
+        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self.count += 1;
+        self.retries += tally.retries;
+        self.max_us = self.max_us.max(us);
+        *self.latency.entry(three_digits(us)).or_default() += 1;
+        match tally.kind {
+            None => self.ok += 1,
+            Some(kind) => *self.errors.entry(kind).or_default() += 1,
+        }
+    }
+
+    fn merge(&mut self, other: &EntryStats) {
+        self.count += other.count;
+        self.ok += other.ok;
+        self.retries += other.retries;
+        self.max_us = self.max_us.max(other.max_us);
+        for (bucket, n) in &other.latency {
+            *self.latency.entry(*bucket).or_default() += n;
+        }
+        for (kind, n) in &other.errors {
+            *self.errors.entry(kind).or_default() += n;
+        }
+    }
+
+    /// The entry's part of the `load_result` line.
+    fn result(&self, name: &str) -> Value {
+        let latency: Map<String, Value> = self
+            .latency
+            .iter()
+            .map(|(bucket, n)| (bucket.to_string(), json!(n)))
+            .collect();
+        let errors: Map<String, Value> = self
+            .errors
+            .iter()
+            .map(|(kind, n)| ((*kind).to_owned(), json!(n)))
+            .collect();
+        json!({
+            "name": name,
+            "count": self.count,
+            "ok": self.ok,
+            "errors": errors,
+            "retries": self.retries,
+            "latency_us": latency,
+            "max_us": self.max_us,
+        })
+    }
+}
+
+/// Rounds a value down to three significant digits (1234 -> 1230): the bucket of an HDR-style
+/// histogram with at most 0.1% relative error, mergeable across processes.
+fn three_digits(v: u64) -> u64 {
+    let mut scale = 1;
+    while v / scale >= 1000 {
+        scale *= 10;
+    }
+    v / scale * scale
 }
 
 #[cfg(test)]
@@ -1156,7 +1849,7 @@ mod tests {
             token: sdk::CancellationToken::new(),
             options: sdk::RequestOptions::new(),
         };
-        let outcome = call(
+        let outcome = report_call(
             async { Err::<sdk::Response<Value>, _>(sdk::Error::Cancelled) },
             &c,
         )
@@ -1191,11 +1884,8 @@ mod tests {
 
     #[test]
     fn idempotency_key_and_resume_header_arguments_become_options() {
-        let c = Ctl {
+        let c = Prep {
             mode: Mode::Call,
-            take: None,
-            cancel: Cancel::Never,
-            token: sdk::CancellationToken::new(),
             options: sdk::RequestOptions::new(),
         };
         let mut a = args(json!({"Idempotency-Key": "k-1", "Last-Event-ID": "41"}));
@@ -1208,5 +1898,270 @@ mod tests {
         let mut a = args(json!({"Idempotency-Key": "k-1"}));
         c.call_options(&mut a, None, None).unwrap();
         assert!(a.finish().is_err(), "not an argument of this operation");
+    }
+
+    // Load lines ------------------------------------------------------------------------------
+
+    fn load_line(extra: Value) -> Value {
+        let mut line = json!({
+            "type": "load", "id": "l", "base_url": "http://127.0.0.1:9/t/x/",
+            "client": {"max_retries": 0, "timeout_ms": 2000},
+            "client_kind": "sdk", "model": "closed", "concurrency": 2,
+            "duration_ms": 5000, "max_requests": 10,
+            "mix": [{"name": "health", "operation": "getHealth", "mode": "call", "args": {},
+                     "request": {"idempotency_key": null},
+                     "raw": [{"method": "GET", "path": "health", "headers": {}, "body_base64": null}]}],
+            "sequence": [0],
+        });
+        for (key, value) in extra.as_object().unwrap() {
+            line[key] = value.clone();
+        }
+        line
+    }
+
+    #[test]
+    fn three_significant_digits() {
+        let cases = [
+            (0, 0),
+            (7, 7),
+            (812, 812),
+            (999, 999),
+            (1000, 1000),
+            (1234, 1230),
+        ];
+        for (value, bucket) in cases {
+            assert_eq!(three_digits(value), bucket, "{value}");
+        }
+        assert_eq!(three_digits(98_765), 98_700);
+        assert_eq!(three_digits(u64::MAX), 18_400_000_000_000_000_000);
+    }
+
+    #[test]
+    fn entry_stats_count_merge_and_encode() {
+        let mut a = EntryStats::default();
+        a.record(Duration::from_micros(1234), Tally::default());
+        a.record(
+            Duration::from_micros(1239),
+            Tally {
+                kind: Some("api"),
+                retries: 2,
+            },
+        );
+        let mut b = EntryStats::default();
+        b.record(
+            Duration::from_micros(98_765),
+            Tally {
+                kind: None,
+                retries: 1,
+            },
+        );
+        a.merge(&b);
+        a.merge(&EntryStats::default());
+        assert_eq!(
+            a.result("get"),
+            json!({"name": "get", "count": 3, "ok": 2, "errors": {"api": 1}, "retries": 3,
+                   "latency_us": {"1230": 2, "98700": 1}, "max_us": 98_765})
+        );
+    }
+
+    #[test]
+    fn tallies_count_attempts_beyond_the_first() {
+        let mut tally = Tally::default();
+        tally.attempts(1);
+        tally.attempts(3);
+        tally.attempts(0);
+        assert_eq!(tally.retries, 2);
+        let failed = tally.failed(&sdk::Error::Cancelled);
+        assert_eq!(failed.kind, Some("cancelled"));
+        assert_eq!(failed.retries, 2, "an error without attempts adds none");
+    }
+
+    #[test]
+    fn load_lines_are_checked_before_anything_is_sent() {
+        let schedule = |extra: Value| {
+            LoadLine::deserialize(&load_line(extra))
+                .map_err(|e| e.to_string())
+                .and_then(|l| l.schedule())
+        };
+        let ok = schedule(json!({})).unwrap();
+        assert_eq!(ok.model, Model::Closed);
+        assert_eq!((ok.concurrency, ok.max_requests), (2, 10));
+        assert_eq!(ok.duration, Duration::from_secs(5));
+        let open = schedule(json!({"model": "open", "rate_per_s": 50})).unwrap();
+        assert_eq!(open.model, Model::Open(50.0));
+        for (extra, why) in [
+            (json!({"model": "open"}), "rate_per_s"),
+            (json!({"model": "open", "rate_per_s": 0}), "rate_per_s"),
+            (json!({"model": "poisson"}), "model"),
+            (json!({"concurrency": 0}), "concurrency"),
+            (json!({"duration_ms": 0}), "duration_ms"),
+            (json!({"duration_ms": 1e300}), "duration_ms"),
+            (json!({"max_requests": 0}), "max_requests"),
+            (json!({"sequence": []}), "sequence"),
+            (json!({"sequence": [1]}), "outside the mix"),
+            (json!({"concurrency": -1}), "-1"),
+        ] {
+            let refused = schedule(extra.clone()).unwrap_err();
+            assert!(refused.contains(why), "{extra}: {refused}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_load_it_cannot_run_is_answered_with_an_error() {
+        for (extra, why) in [
+            (json!({"client_kind": "curl"}), "client_kind"),
+            (
+                json!({"mix": [{"name": "x", "operation": "noSuchOperation"}]}),
+                "noSuchOperation",
+            ),
+            (
+                json!({"mix": [{"name": "x", "operation": "getAgent", "args": {"agent_id": 5}}]}),
+                "agent_id",
+            ),
+            (
+                json!({"mix": [{"name": "x", "operation": "getHealth", "mode": "pages"}]}),
+                "does not apply",
+            ),
+            (
+                json!({"client_kind": "raw", "mix": [{"name": "x", "raw": []}]}),
+                "needs requests",
+            ),
+            (
+                json!({"client_kind": "raw", "mix": [{"name": "x", "raw": [
+                    {"method": "GET", "path": "a", "body_base64": "not base64!"}]}]}),
+                "base64",
+            ),
+        ] {
+            let line = load_line(extra.clone());
+            let answer = load(json!("l"), line).await;
+            assert_eq!(answer["type"], "load_result");
+            assert_eq!(answer["id"], "l");
+            let error = answer["error"].as_str().unwrap_or_default();
+            assert!(error.contains(why), "{extra}: {answer}");
+        }
+    }
+
+    /// A prepared call that counts how often it ran and fails every third time.
+    fn counting(calls: Arc<AtomicU64>) -> LoadRun {
+        Arc::new(move || -> BoxFuture<'static, Tally> {
+            let n = calls.fetch_add(1, Ordering::Relaxed);
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                Tally {
+                    kind: (n % 3 == 2).then_some("unavailable"),
+                    retries: 1,
+                }
+            })
+        })
+    }
+
+    fn schedule(model: Model, concurrency: usize, max_requests: u64) -> Schedule {
+        Schedule {
+            model,
+            concurrency,
+            duration: Duration::from_secs(60),
+            max_requests,
+            sequence: vec![0, 1, 0].into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_closed_model_sends_exactly_max_requests_in_sequence_order() {
+        let (first, second) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let calls = vec![counting(first.clone()), counting(second.clone())];
+        let (started, _, stats) = run_schedule(&schedule(Model::Closed, 4, 30), calls)
+            .await
+            .unwrap();
+        assert_eq!(started, 30);
+        assert_eq!(first.load(Ordering::Relaxed), 20, "two of every three");
+        assert_eq!(second.load(Ordering::Relaxed), 10);
+        assert_eq!(stats[0].count, 20);
+        assert_eq!((stats[1].count, stats[1].retries), (10, 10));
+        let failed: u64 = stats.iter().map(|s| s.errors["unavailable"]).sum();
+        assert_eq!(failed, 6 + 3, "every third call of each entry");
+        assert_eq!(stats[0].ok + stats[1].ok, 21);
+        let bucketed: u64 = stats[0].latency.values().sum();
+        assert_eq!(bucketed, 20);
+    }
+
+    #[tokio::test]
+    async fn the_open_model_measures_latency_from_the_scheduled_time() {
+        // One worker, calls of at least 30 ms at 100 calls/s: request i is due at 10i ms but
+        // cannot start before the calls ahead of it end (30i ms at the earliest), and its latency
+        // counts that wait: at least 20i + 30 ms (no coordinated omission). Only lower bounds
+        // are checked, which a slow machine cannot break; measured from each call's start, every
+        // latency would be near 30 ms.
+        let slow: LoadRun = Arc::new(|| -> BoxFuture<'static, Tally> {
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                Tally::default()
+            })
+        });
+        let mut open = schedule(Model::Open(100.0), 1, 5);
+        open.sequence = vec![0].into();
+        let (started, wall, stats) = run_schedule(&open, vec![slow]).await.unwrap();
+        assert_eq!(started, 5);
+        assert!(wall >= Duration::from_millis(150), "{wall:?}");
+        let mut latencies: Vec<u64> = Vec::new();
+        for (bucket, n) in &stats[0].latency {
+            latencies.extend(std::iter::repeat(*bucket).take(usize::try_from(*n).unwrap()));
+        }
+        latencies.sort_unstable();
+        assert_eq!(latencies.len(), 5);
+        for (k, latency) in latencies.iter().enumerate() {
+            let bound = (20 * k as u64 + 30) * 1000;
+            assert!(*latency >= bound, "{k}: {latencies:?}");
+        }
+        assert!(stats[0].max_us >= 110_000, "{}", stats[0].max_us);
+    }
+
+    #[tokio::test]
+    async fn nothing_is_scheduled_at_or_after_the_deadline() {
+        let calls = Arc::new(AtomicU64::new(0));
+        let mut open = schedule(Model::Open(10.0), 3, 1000);
+        open.duration = Duration::from_millis(500);
+        open.sequence = vec![0].into();
+        let (started, _, stats) = run_schedule(&open, vec![counting(calls.clone())])
+            .await
+            .unwrap();
+        // Due at 0, 100, 200, 300 and 400 ms; one that could not start before 500 ms is dropped.
+        assert!((1..=5).contains(&started), "{started}");
+        assert_eq!(calls.load(Ordering::Relaxed), started);
+        assert_eq!(stats[0].count, started);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_call_fails_the_load_not_the_driver() {
+        let panics: LoadRun =
+            Arc::new(|| -> BoxFuture<'static, Tally> { Box::pin(async { panic!("boom") }) });
+        let mut closed = schedule(Model::Closed, 2, 10);
+        closed.sequence = vec![0].into();
+        let failed = run_schedule(&closed, vec![panics]).await.unwrap_err();
+        assert!(failed.contains("worker failed"), "{failed}");
+    }
+
+    #[tokio::test]
+    async fn prepared_calls_run_again_for_a_load_and_once_for_a_case() {
+        let made = Arc::new(AtomicU64::new(0));
+        let counter = made.clone();
+        let prepared = call(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            async { Err::<sdk::Response<Value>, _>(sdk::Error::Cancelled) }
+        });
+        let Prepared::Run { case, load } = prepared else {
+            panic!("a call is runnable");
+        };
+        assert_eq!(load().await.kind, Some("cancelled"));
+        assert_eq!(load().await.kind, Some("cancelled"));
+        let c = Ctl {
+            mode: Mode::Call,
+            take: None,
+            cancel: Cancel::Never,
+            token: sdk::CancellationToken::new(),
+            options: sdk::RequestOptions::new(),
+        };
+        let line = result(json!("c"), case(c).await);
+        assert_eq!(line["error"]["kind"], "cancelled");
+        assert_eq!(made.load(Ordering::Relaxed), 3);
     }
 }

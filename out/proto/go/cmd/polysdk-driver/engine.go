@@ -521,9 +521,14 @@ func describe(err error) *errorResult {
 		}
 		e.Details = apiErr.Details
 	}
+	// A deadline_exceeded the server reported: its status, code and details, as for an API error.
 	var timeout *sdk.TimeoutError
-	if errors.As(err, &timeout) && len(timeout.Details) > 0 {
-		e.Details = timeout.Details // the server's deadline_exceeded error
+	if errors.As(err, &timeout) && timeout.Code != "" {
+		status, code := timeout.StatusCode, timeout.Code
+		e.Status, e.Code = &status, &code
+		if len(timeout.Details) > 0 {
+			e.Details = timeout.Details
+		}
 	}
 	// A decode error has a status too (the response arrived); Rust and TypeScript report it.
 	var decodeErr *sdk.DecodeError

@@ -3,6 +3,8 @@
 //!
 //! Build with `cargo build --example polysdk_driver` and run the binary from
 //! `<target>/debug/examples/`; `cargo test --example polysdk_driver` runs the engine's unit tests.
+//! `polysdk load` builds it with `--release` (`<target>/release/examples/`): its load lines
+//! measure the SDK's own code, which an unoptimised build would misrepresent.
 //! `engine.rs` is the protocol engine, written once for every contract; `dispatch.rs` is
 //! generated and calls this SDK's request builders.
 //!

@@ -104,7 +104,7 @@ def load(session: nox.Session) -> None:
     """The SDKs in out/ under load against the mock (`polysdk load`, README "Load, budgets and
     SLOs"): the short profile, budgets of perf/budgets.yaml, SLOs of perf/slos.yaml through a real
     Prometheus; reports in build/load (results.json, results.md, index.html). Extra args go to
-    `polysdk load`, e.g. `nox -s load -- --profile full`; without `--lang`, Go's."""
+    `polysdk load`, e.g. `nox -s load -- --profile full` or `-- --lang go`."""
     _install_polysdk(session, extras="conformance")
     session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
     env = {
@@ -112,12 +112,7 @@ def load(session: nox.Session) -> None:
         # The tests session's target directory: the --release driver builds into its release/ folder.
         "CARGO_TARGET_DIR": str(CARGO_TARGET),
     }
-    args = list(session.posargs)
-    if not any(arg.startswith("--lang") for arg in args):
-        # Only the Go driver implements the load lines so far (conformance/PROTOCOL.md); polysdk
-        # load stops with exit 2 on a driver without them rather than skip it.
-        args = ["--lang", "go", *args]
-    session.run("polysdk", "load", *args, env=env)
+    session.run("polysdk", "load", *session.posargs, env=env)
 
 
 @nox.session

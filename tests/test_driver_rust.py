@@ -19,6 +19,7 @@ from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.rust import driver as rust_driver
 
 from .conftest import ROOT, api_from_text, require_tool
+from .load_lines import AGENT, BIG, RUN_ID, UNAVAILABLE, load_line, run_loads
 
 CARGO_TARGET = Path(os.environ.get("POLYSDK_CARGO_TARGET", ROOT / ".cache" / "cargo-target"))
 OUT_RUST = ROOT / "out" / "rust"
@@ -272,24 +273,6 @@ def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
 # Load lines (conformance/PROTOCOL.md, "Load lines"): the built driver under load against the
 # mock's load scenario, through the SDK and through reqwest.
 
-AGENT = {
-    "id": "a/b",
-    "name": "x",
-    "status": "online",
-    "created_at": "2025-01-01T00:00:00Z",
-    "updated_at": "2025-01-01T00:00:00Z",
-    "last_heartbeat_at": None,
-}
-BIG = 9007199254740993  # 2^53 + 1: lost by any float64 on the way
-RUN_ID = "5b0c2c1e-7a53-4c8e-9a51-2f4d8f1e6a10"
-# The SDK retries a 503 after Retry-After-Ms: a millisecond, so that the test does not wait.
-UNAVAILABLE = {
-    "kind": "json",
-    "status": 503,
-    "headers": {"Content-Type": "application/problem+json", "Retry-After-Ms": "1"},
-    "body": {"title": "Unavailable", "status": 503},
-}
-
 
 def _load_scenario() -> dict[str, Any]:
     def route(method: str, path: str, *responses: tuple[int, dict[str, Any]]) -> dict[str, Any]:
@@ -398,39 +381,8 @@ SEQUENCE = [0, 0, 1, 0, 2, 0, 3, 0]  # get 5, create 1, stream 1, download 1
 
 
 def _load_line(load_id: str, base_url: str, kind: str, model: str, requests: int) -> dict[str, Any]:
-    return {
-        "type": "load",
-        "id": load_id,
-        "base_url": base_url,
-        "client": {"bearer_token": "tok", "max_retries": 2, "timeout_ms": 10000},
-        "client_kind": kind,
-        "model": model,
-        "rate_per_s": 400,
-        "concurrency": 4,
-        "duration_ms": 60000,
-        "max_requests": requests,
-        "mix": [{k: v for k, v in e.items() if kind == "raw" or k != "raw"} for e in LOAD_MIX],
-        "sequence": SEQUENCE,
-    }
-
-
-def _run_loads(binary: Path, lines: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The hello line and each load's answer, one load at a time as the runner sends them."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ORCHESTRATOR_")}
-    with subprocess.Popen(
-        [str(binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=clean
-    ) as driver:
-        assert driver.stdin is not None and driver.stdout is not None
-        hello = json.loads(driver.stdout.readline())
-        answers = {}
-        for line in lines:
-            driver.stdin.write(json.dumps(line) + "\n")
-            driver.stdin.flush()
-            answer = json.loads(driver.stdout.readline())
-            answers[answer["id"]] = answer
-        driver.stdin.close()
-        assert driver.wait(timeout=60) == 0
-    return hello, answers
+    """A load line over this test's mix (tests/load_lines.py's Go and TypeScript mix adds a list)."""
+    return load_line(load_id, base_url, kind, model, requests, LOAD_MIX, SEQUENCE)
 
 
 @pytest.mark.toolchain
@@ -466,7 +418,7 @@ def test_driver_runs_load_lines_against_the_mock(driver_binary: Path) -> None:
                 "sequence": [0],
             },
         ]
-        hello, answers = _run_loads(driver_binary, lines)
+        hello, answers = run_loads([str(driver_binary)], lines)
         reports = {name: mock.report(token) for name, token in tokens.items()}
 
     assert "load" in hello["capabilities"]
@@ -527,7 +479,7 @@ def test_driver_walks_every_page_under_load(driver_binary: Path) -> None:
             "mix": [{"name": "list", "operation": "listAgents", "mode": "pages", "args": {"limit": 1}}],
             "sequence": [0],
         }
-        _, answers = _run_loads(driver_binary, [line])
+        _, answers = run_loads([str(driver_binary)], [line])
         report = mock.report(token)
     entry = answers["walk"]["entries"][0]
     assert entry["count"] == 6 and entry["ok"] == 6 and entry["retries"] == 0, entry

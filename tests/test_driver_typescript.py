@@ -26,6 +26,7 @@ from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.typescript import driver as drv
 
 from .conftest import ROOT, SMALL_SPECS, require_tool
+from .load_lines import check_load_lines
 
 TOOLCHAIN_TSC = ROOT / "tests" / "toolchain" / "node_modules" / ".bin" / "tsc"
 
@@ -350,72 +351,6 @@ def test_engine_unit_tests(built_driver: Path) -> None:
 
 @pytest.mark.toolchain
 def test_load_lines_against_the_mock(built_driver: Path) -> None:
-    """The load lines of conformance/PROTOCOL.md through the TypeScript SDK and through fetch: the
-    same mix, scenario (with 503s) and checks as the Go driver's test."""
-    from polysdk_conformance.load.histogram import Histogram
-    from polysdk_conformance.mock import MockServer
-
-    from .test_driver_go import _load_line, _load_scenario
-
-    node = require_tool("node")
-    requests = 80  # ten rounds of the sequence: get 40, list 10, create 10, stream 10, download 10
-    with MockServer() as mock:
-        tokens = {name: mock.register(_load_scenario()) for name in ("sdk", "raw", "open")}
-        lines = [
-            _load_line("sdk", mock.url(tokens["sdk"]), "sdk", "closed", requests),
-            _load_line("raw", mock.url(tokens["raw"]), "raw", "closed", requests),
-            _load_line("open", mock.url(tokens["open"]), "sdk", "open", requests),
-            {
-                **_load_line("bad", mock.url(tokens["sdk"]), "sdk", "closed", 1),
-                "mix": [{"name": "x", "operation": "noSuchOperation"}],
-                "sequence": [0],
-            },
-        ]
-        # One load at a time, as the runner sends them: each line waits for the previous answer.
-        with subprocess.Popen(
-            [node, ".driver-build/conformance/driver.js"],
-            cwd=built_driver,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        ) as driver:
-            assert driver.stdin is not None and driver.stdout is not None
-            hello = json.loads(driver.stdout.readline())
-            answers = {}
-            for line in lines:
-                driver.stdin.write(json.dumps(line) + "\n")
-                driver.stdin.flush()
-                answer = json.loads(driver.stdout.readline())
-                answers[answer["id"]] = answer
-            driver.stdin.close()
-            assert driver.wait(timeout=60) == 0
-        reports = {name: mock.report(token) for name, token in tokens.items()}
-
-    assert "load" in hello["capabilities"]
-    assert "noSuchOperation" in answers["bad"]["error"] and "entries" not in answers["bad"]
-    counts = {"get": 40, "list": 10, "create": 10, "stream": 10, "download": 10}
-    for name in ("sdk", "raw", "open"):
-        answer = answers[name]
-        assert answer["type"] == "load_result" and answer["started"] == requests, answer
-        entries = {e["name"]: e for e in answer["entries"]}
-        assert {n: e["count"] for n, e in entries.items()} == counts
-        for entry in entries.values():
-            # Three-digit buckets (from_wire refuses any other key), one count per call.
-            histogram = Histogram.from_wire(entry["latency_us"], entry["max_us"])
-            assert histogram.total == entry["count"] and max(histogram.counts) <= entry["max_us"]
-        played = {route["path"]: route["responses"] for route in reports[name]["played"]}
-        assert reports[name]["unexpected"] == [] and reports[name]["violating_requests"] == 0
-        get_ok, get_unavailable = played["/v1/agents/{agent_id}"]
-        assert get_unavailable > 0  # the seed plays 503s
-        get = entries["get"]
-        if name == "raw":
-            # fetch does not retry: every 503 is an api error.
-            assert get["errors"] == {"api": get_unavailable} and get["retries"] == 0
-            assert get["ok"] == get_ok
-        else:
-            # The SDK retried: each request the mock saw beyond the calls was a retry.
-            assert get["retries"] == get_unavailable + get_ok - get["count"] > 0
-            assert get["ok"] + sum(get["errors"].values()) == get["count"]
-            assert set(get["errors"]) <= {"api"}
-        for other in ("list", "create", "stream", "download"):
-            assert entries[other]["ok"] == counts[other] and entries[other]["errors"] == {}, entries[other]
+    """The load lines through the TypeScript SDK and through fetch: the same mix, scenario (with
+    503s) and checks as every driver's (tests/load_lines.py)."""
+    check_load_lines([require_tool("node"), ".driver-build/conformance/driver.js"], cwd=built_driver)

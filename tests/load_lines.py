@@ -36,7 +36,10 @@ UNAVAILABLE = {
 }
 
 
-def load_scenario() -> dict[str, Any]:
+def load_scenario(list_page: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The mock's load scenario: gets answered with 503 one time in five, the other routes always
+    answered; listAgents answers list_page (by default a last page, so a walk is one request)."""
+
     def route(method: str, path: str, *responses: tuple[int, dict[str, Any]]) -> dict[str, Any]:
         return {
             "method": method,
@@ -64,7 +67,13 @@ def load_scenario() -> dict[str, Any]:
             route(
                 "GET",
                 "/v1/agents",
-                (1, {"kind": "json", "body": {"data": [AGENT], "next_cursor": None, "has_more": False}}),
+                (
+                    1,
+                    {
+                        "kind": "json",
+                        "body": list_page or {"data": [AGENT], "next_cursor": None, "has_more": False},
+                    },
+                ),
             ),
             route("POST", "/v1/agents", (1, {"kind": "json", "status": 201, "body": AGENT})),
             route(

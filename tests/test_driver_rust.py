@@ -19,7 +19,7 @@ from polysdk.views.common import DRIVER_CAPABILITIES
 from polysdk.views.rust import driver as rust_driver
 
 from .conftest import ROOT, api_from_text, require_tool
-from .load_lines import AGENT, BIG, RUN_ID, UNAVAILABLE, load_line, run_loads
+from .load_lines import AGENT, RUN_ID, load_line, load_scenario, run_loads
 
 CARGO_TARGET = Path(os.environ.get("POLYSDK_CARGO_TARGET", ROOT / ".cache" / "cargo-target"))
 OUT_RUST = ROOT / "out" / "rust"
@@ -275,61 +275,9 @@ def test_driver_runs_cases_against_the_mock(driver_binary: Path) -> None:
 
 
 def _load_scenario() -> dict[str, Any]:
-    def route(method: str, path: str, *responses: tuple[int, dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "method": method,
-            "path": path,
-            "responses": [{"weight": w, "response": r} for w, r in responses],
-        }
-
-    event = {
-        "id": "1",
-        "data": json.dumps(
-            {
-                "type": "run.started",
-                "sequence": BIG,
-                "run_id": RUN_ID,
-                "occurred_at": "2025-01-01T00:00:00Z",
-                "agent_id": "agt_1",
-            }
-        ),
-    }
-    first_page = {"data": [AGENT], "next_cursor": "c2", "has_more": True}
-    return {
-        "kind": "load",
-        "seed": 11,
-        "routes": [
-            route("GET", "/v1/agents/{agent_id}", (4, {"kind": "json", "body": AGENT}), (1, UNAVAILABLE)),
-            # Every answer has a next page and the walk below asks for two pages, so the SDK's
-            # `pages` mode follows a cursor (the raw entry sends both requests).
-            route("GET", "/v1/agents", (1, {"kind": "json", "body": first_page})),
-            route("POST", "/v1/agents", (1, {"kind": "json", "status": 201, "body": AGENT})),
-            route(
-                "GET",
-                "/v1/runs/{run_id}/events:stream",
-                (
-                    1,
-                    {
-                        "kind": "sse",
-                        "headers": {"Content-Type": "text/event-stream"},
-                        "events": [event, event],
-                    },
-                ),
-            ),
-            route(
-                "GET",
-                "/v1/artifacts/{artifact_id}/content",
-                (
-                    1,
-                    {
-                        "kind": "bytes",
-                        "headers": {"Content-Type": "application/octet-stream"},
-                        "body_base64": "aGVsbG8=",
-                    },
-                ),
-            ),
-        ],
-    }
+    # Every list answer has a next page and the walk below asks for two pages, so the SDK's
+    # `pages` mode follows a cursor (the raw entry sends both requests).
+    return load_scenario(list_page={"data": [AGENT], "next_cursor": "c2", "has_more": True})
 
 
 AUTH = {"Authorization": "Bearer tok"}

@@ -15,7 +15,20 @@ class Location:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where} at #{self.pointer}" if self.pointer else where
+        return f"{where} at #{_elided(self.pointer)}" if self.pointer else where
+
+
+_POINTER_SHOWN = 240  # a pointer into a deeply nested contract can run to kilobytes
+
+
+def _elided(pointer: str) -> str:
+    if len(pointer) <= _POINTER_SHOWN:
+        return pointer
+    # Whole tokens only: the start says which schema, the end what is wrong with it.
+    head = pointer[: pointer.rindex("/", 0, _POINTER_SHOWN * 2 // 3)]
+    tail = pointer[pointer.index("/", len(pointer) - _POINTER_SHOWN // 3) :]
+    hidden = pointer[len(head) : len(pointer) - len(tail)].count("/")
+    return f"{head}/...({hidden} tokens)...{tail}"
 
 
 class ContractError(Exception):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def escape_pointer_token(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
@@ -18,8 +20,9 @@ def join_pointer(pointer: str, *tokens: str | int) -> str:
 def line_of(path: str, pointer: str) -> int | None:
     """The 1-based line of a JSON pointer in a YAML/JSON file, for error messages only."""
     try:
-        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError, RecursionError):
+        # RecursionError: the pure-Python composer recurses per level of a deeply nested file.
         return None
     tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
     for token in tokens:

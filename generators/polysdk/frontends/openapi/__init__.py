@@ -10,7 +10,13 @@ from polysdk import ir
 from polysdk.errors import ContractError
 from polysdk.frontends import ReadOptions
 from polysdk.frontends.openapi.builder import build_api
-from polysdk.frontends.openapi.document import Contract, apply_verdict, load_contract, start_validation
+from polysdk.frontends.openapi.document import (
+    Contract,
+    apply_verdict,
+    load_contract,
+    start_validation,
+    with_deep_stack,
+)
 
 
 class OpenApiReading:
@@ -26,17 +32,25 @@ class OpenApiReading:
         )
         self._contract: Contract | None = None
         self._api: ir.Api | None = None
+        self._load_error: ContractError | None = None
 
     def api(self) -> ir.Api:
         if self._api is None:
             try:
-                self._contract = load_contract(
+                contract = load_contract(
                     self._path,
                     allow_remote_refs=self._options.allow_remote_refs,
                     lenient=self._options.lenient,
                     validate=False,
                 )
-                self._api = build_api(self._contract)
+            except ContractError as exc:
+                # Located where the contract is wrong, which the validator's view of the same
+                # fault (e.g. a dangling $ref) is not: `failure` reports this one.
+                self._load_error = exc
+                raise
+            self._contract = contract
+            try:
+                self._api = with_deep_stack(lambda: build_api(contract))
             except Exception:
                 error = self.failure()
                 if error is not None:
@@ -45,6 +59,8 @@ class OpenApiReading:
         return self._api
 
     def failure(self) -> ContractError | None:
+        if self._load_error is not None:
+            return self._load_error
         return None if self._options.lenient else self._verdict()
 
     def finish(self) -> list[str]:

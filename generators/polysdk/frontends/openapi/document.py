@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sys
+import threading
 import urllib.parse
 import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from referencing import Registry, Resource
@@ -25,26 +27,176 @@ from referencing import exceptions as ref_errors
 from polysdk.errors import ContractError, Location
 from polysdk.pointers import join_pointer, line_of
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_T = TypeVar("_T")
+
+# A contract nested deeper than this is refused with a located message: the builder and the
+# validator recurse once (the validator several frames) per level, on a stack sized for it.
+MAX_DEPTH = 1000
+# YAML aliases may repeat at most this many nodes in all: a 1.4 KB "billion laughs" file expands
+# to hundreds of millions, which every later walk of the contract would visit.
+MAX_ALIAS_NODES = 100_000
+_DEEP_RECURSION_LIMIT = 100_000
+_DEEP_STACK_BYTES = 512 * 1024 * 1024
+
+
+def with_deep_stack(function: Callable[[], _T]) -> _T:
+    """`function()` run on a thread whose stack (and Python's recursion limit) fits MAX_DEPTH
+    levels of the recursive builder and validator: real contracts chain hundreds of named schemas
+    or nest hundreds of inline ones, past Python's default limit of 1000 frames."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function()))
+        except BaseException as exc:  # noqa: BLE001 - re-raised as it is in the caller's thread
+            outcome.append((False, exc))
+
+    previous_limit = sys.getrecursionlimit()
+    previous_size = threading.stack_size(_DEEP_STACK_BYTES)
+    try:
+        sys.setrecursionlimit(max(previous_limit, _DEEP_RECURSION_LIMIT))
+        thread = threading.Thread(target=run, name="polysdk-deep-stack")
+        thread.start()
+    finally:
+        threading.stack_size(previous_size)
+    thread.join()
+    sys.setrecursionlimit(previous_limit)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+class _ContractLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, with every mapping key a string as OpenAPI (a JSON format) has them:
+    `200:` is the response code "200" and `1: one` in an enum map the key "1", spelled as written,
+    rather than integers the validator's schema backend cannot handle."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value if key_node.tag != "tag:yaml.org,2002:null" else "null"
+            else:
+                key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "found a non-scalar key",
+                    key_node.start_mark,
+                )
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+def _check_aliases(root: yaml.Node, path: str) -> None:
+    """Refuse a document whose aliases repeat more than MAX_ALIAS_NODES nodes, or refer to a node
+    that contains them, before anything expands it."""
+    size: dict[int, int] = {}  # the expanded node count of each distinct node
+    on_path: set[int] = set()
+    work: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while work:
+        node, children_done = work.pop()
+        if id(node) in size:
+            continue
+        children = node.value if isinstance(node, yaml.SequenceNode) else []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if children_done:
+            on_path.discard(id(node))
+            size[id(node)] = 1 + sum(size[id(child)] for child in children)
+            continue
+        if id(node) in on_path:
+            raise ContractError(
+                Location(path, line=node.start_mark.line + 1),
+                "a YAML alias refers to a node that contains it",
+                "write the repeated part out, or share it with a $ref",
+            )
+        on_path.add(id(node))
+        work.append((node, True))
+        work.extend((child, False) for child in children if id(child) not in size)
+    seen: set[int] = {id(root)}
+    repeated = 0
+    pending: list[yaml.Node] = [root]
+    while pending:
+        node = pending.pop()
+        children = node.value if isinstance(node, yaml.SequenceNode) else []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        for child in children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                pending.append(child)
+                continue
+            repeated += size[id(child)]
+            if repeated > MAX_ALIAS_NODES:
+                raise ContractError(
+                    Location(path, line=node.start_mark.line + 1),
+                    f"YAML aliases here expand the document past {MAX_ALIAS_NODES} repeated nodes "
+                    "(a 'billion laughs' document)",
+                    "write the repeated parts out, or share them with $ref",
+                )
+
+
+def _check_depth(data: Any, path: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, at the first node past it."""
+    pending: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while pending:
+        node, pointer, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise ContractError(
+                Location(path, pointer, line_of(path, pointer)),
+                f"the contract nests deeper than {MAX_DEPTH} levels here",
+                "flatten it: give deep inline schemas names under components and $ref them",
+            )
+        if isinstance(node, dict):
+            pending.extend((v, join_pointer(pointer, k), depth + 1) for k, v in node.items())
+        elif isinstance(node, list):
+            pending.extend((v, join_pointer(pointer, i), depth + 1) for i, v in enumerate(node))
+
+
+def _load_yaml(text: str, path: str) -> Any:
+    loader = _ContractLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_aliases(node, path)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _parse_text(text: str, path: str) -> Any:
+    data = _parse_syntax(text, path)
+    _check_depth(data, path)
+    return data
+
+
+def _parse_syntax(text: str, path: str) -> Any:
     if path.endswith(".json"):
         try:
-            return json.loads(text)
+            # json's decoder recurses per level: on the deep stack, so that _check_depth can say
+            # where a too-deep contract goes too deep.
+            return with_deep_stack(lambda: json.loads(text))
         except json.JSONDecodeError as exc:
             raise ContractError(
                 Location(path, line=exc.lineno), f"invalid JSON: {exc.msg}", "fix the syntax error"
             ) from None
     try:
-        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+        return _load_yaml(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        deep = "nesting depth" in problem  # libyaml's own bound, the same as MAX_DEPTH
         raise ContractError(
             Location(path, line=mark.line + 1 if mark else None),
             f"invalid YAML: {problem}",
-            "fix the syntax error",
+            "flatten it: give deep inline schemas names under components and $ref them"
+            if deep
+            else "fix the syntax error",
         ) from None
 
 
@@ -111,14 +263,14 @@ class Contract:
             raise self.error(
                 base_uri,
                 pointer,
-                f"remote reference {ref!r} is not fetched",
+                f"remote reference {_capped(ref)!r} is not fetched",
                 "pass --allow-remote-refs to fetch it, or vendor the file next to the contract",
             )
         if fragment and not fragment.startswith("/"):
             raise self.error(
                 base_uri,
                 pointer,
-                f"reference {ref!r} uses an anchor, which polysdk does not resolve",
+                f"reference {_capped(ref)!r} uses an anchor, which polysdk does not resolve",
                 "refer to the target with a JSON pointer such as '#/components/schemas/Name'",
             )
         try:
@@ -127,14 +279,14 @@ class Contract:
             raise self.error(
                 base_uri,
                 pointer,
-                f"reference {ref!r} points to nothing",
+                f"reference {_capped(ref)!r} points to nothing",
                 "check the spelling of the target; JSON pointers escape '/' as '~1'",
             ) from None
         except (ref_errors.Unresolvable, ref_errors.NoSuchResource):
             raise self.error(
                 base_uri,
                 pointer,
-                f"reference {ref!r} cannot be read",
+                f"reference {_capped(ref)!r} cannot be read",
                 "check that the referenced file exists next to the contract",
             ) from None
         return target_uri, fragment, resolved.contents
@@ -269,11 +421,12 @@ def start_validation(
 
 def _validation_error(contract: Contract) -> ContractError | None:
     try:
-        _validate(contract)
+        with_deep_stack(lambda: _validate(contract))
     except ContractError as exc:
         return exc
     except RecursionError:
-        # openapi-spec-validator follows $ref/allOf cycles that never reach a schema forever.
+        # openapi-spec-validator follows $ref/allOf cycles that never reach a schema forever (the
+        # contract's own depth is bounded by MAX_DEPTH, which the deep stack fits).
         return ContractError(
             Location(contract.path),
             "validation recursed without end: schemas refer to each other in a cycle "
@@ -355,14 +508,23 @@ def _first_error(contract: Contract, precise: bool) -> Any:
     return next(iter(cls(schema_path).iter_errors()), None)
 
 
+def _capped(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def _validate(contract: Contract) -> None:
     try:
         error = _first_error(contract, precise=False)
         if error is not None:
             error = _first_error(contract, precise=True) or error
     except (ref_errors.Unresolvable, ref_errors.NoSuchResource, OSError) as exc:
+        # Normally _check_refs has reported the reference where it is written; this is the
+        # validator's own view of it, whose text embeds the whole target document: keep the ref.
+        ref = getattr(exc, "ref", None) or getattr(exc, "filename", None) or type(exc).__name__
         raise ContractError(
-            Location(contract.path), f"a reference cannot be resolved: {exc}", "check the $ref targets"
+            Location(contract.path),
+            f"a reference cannot be resolved: {_capped(str(ref))}",
+            "check the $ref targets",
         ) from None
     if error is None:
         return

@@ -93,22 +93,55 @@ class _ContractLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: i
         return mapping
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else []
+
+
 def _check_aliases(root: yaml.Node, path: str) -> None:
     """Refuse a document whose aliases repeat more than MAX_ALIAS_NODES nodes, or refer to a node
     that contains them, before anything expands it."""
-    size: dict[int, int] = {}  # the expanded node count of each distinct node
+    # An alias is a node met a second time. Most contracts have none: one walk finds that out.
+    seen: set[int] = {id(root)}
+    repeats: list[tuple[yaml.Node, yaml.Node]] = []  # (the node holding the alias, its target)
+    pending: list[yaml.Node] = [root]
+    while pending:
+        node = pending.pop()
+        for child in _children(node):
+            if id(child) in seen:
+                repeats.append((node, child))
+            else:
+                seen.add(id(child))
+                pending.append(child)
+    if not repeats:
+        return
+    size = _expanded_sizes(root, path)
+    repeated = 0
+    for holder, target in repeats:
+        repeated += size[id(target)]
+        if repeated > MAX_ALIAS_NODES:
+            raise ContractError(
+                Location(path, line=holder.start_mark.line + 1),
+                f"YAML aliases here expand the document past {MAX_ALIAS_NODES} repeated nodes "
+                "(a 'billion laughs' document)",
+                "write the repeated parts out, or share them with $ref",
+            )
+
+
+def _expanded_sizes(root: yaml.Node, path: str) -> dict[int, int]:
+    """The node count of each distinct node with its aliases expanded (by id), or ContractError
+    for an alias inside the node it refers to, which expands without end."""
+    size: dict[int, int] = {}
     on_path: set[int] = set()
     work: list[tuple[yaml.Node, bool]] = [(root, False)]
     while work:
         node, children_done = work.pop()
         if id(node) in size:
             continue
-        children = node.value if isinstance(node, yaml.SequenceNode) else []
-        if isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
         if children_done:
             on_path.discard(id(node))
-            size[id(node)] = 1 + sum(size[id(child)] for child in children)
+            size[id(node)] = 1 + sum(size[id(child)] for child in _children(node))
             continue
         if id(node) in on_path:
             raise ContractError(
@@ -118,28 +151,8 @@ def _check_aliases(root: yaml.Node, path: str) -> None:
             )
         on_path.add(id(node))
         work.append((node, True))
-        work.extend((child, False) for child in children if id(child) not in size)
-    seen: set[int] = {id(root)}
-    repeated = 0
-    pending: list[yaml.Node] = [root]
-    while pending:
-        node = pending.pop()
-        children = node.value if isinstance(node, yaml.SequenceNode) else []
-        if isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
-        for child in children:
-            if id(child) not in seen:
-                seen.add(id(child))
-                pending.append(child)
-                continue
-            repeated += size[id(child)]
-            if repeated > MAX_ALIAS_NODES:
-                raise ContractError(
-                    Location(path, line=node.start_mark.line + 1),
-                    f"YAML aliases here expand the document past {MAX_ALIAS_NODES} repeated nodes "
-                    "(a 'billion laughs' document)",
-                    "write the repeated parts out, or share them with $ref",
-                )
+        work.extend((child, False) for child in _children(node) if id(child) not in size)
+    return size
 
 
 def _check_depth(data: Any, path: str) -> None:

@@ -54,7 +54,13 @@ def hostile_api() -> ir.Api:
 
 # Contracts the compile tier and the SDK gates generate once per session (besides out/).
 SMALL_SPECS = {"hostile": FIXTURES / "hostile.yaml", "split-files": FIXTURES / "loader" / "base.yaml"}
-GENERATED_SPECS = {**SMALL_SPECS, **{spec.stem.replace(".", "_"): spec for spec in real_specs()}}
+# Small contracts that once generated code that did not compile: gofmt, vet, cargo check and tsc only.
+COMPILE_SPECS = {f"compile-{spec.stem}": spec for spec in sorted((FIXTURES / "compile").glob("*.yaml"))}
+GENERATED_SPECS = {
+    **SMALL_SPECS,
+    **COMPILE_SPECS,
+    **{spec.stem.replace(".", "_"): spec for spec in real_specs()},
+}
 
 
 @pytest.fixture(scope="session")

@@ -85,3 +85,55 @@ def test_comments_split_every_line_break_and_drop_controls() -> None:
     assert comment_lines(text) == ["first", "second", "third", "", "fourth[31m"]
     assert line_comment("a\nb", "//") == ["// a", "// b"]
     assert line_comment("", "//") == []
+
+
+@pytest.mark.parametrize(
+    ("words", "package"),
+    [
+        (["map"], "mapsdk"),
+        (["type"], "typesdk"),
+        (["http"], "httpsdk"),
+        (["errors"], "errorssdk"),
+        (["Time"], "timesdk"),
+        (["init"], "initsdk"),
+        (["main"], "mainsdk"),
+        (["Documentation"], "documentationsdk"),
+        (["string"], "stringsdk"),
+        (["Todo", "API", "API"], "todoapi"),
+        (["Pet", "Store"], "petstore"),
+        (["3", "D"], "sdk3d"),
+        ([], "client"),
+    ],
+)
+def test_go_package_names_are_usable(words: list[str], package: str) -> None:
+    assert names.go_package_name(words) == package
+
+
+def test_go_package_names_avoid_every_standard_package_the_sdk_imports() -> None:
+    """The example test imports the SDK next to these; a new runtime import needs a new entry."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates" / "go"
+    sources = [p.read_text(encoding="utf-8") for p in root.rglob("*") if p.suffix in (".go", ".j2")]
+    imported = {
+        path.rsplit("/", 1)[-1]
+        for text in sources
+        for path in re.findall(r'^\s*(?:import\s+)?"([a-z0-9/]+)"$', text, re.MULTILINE)
+        if "." not in path.split("/", 1)[0]
+    }
+    assert imported and imported <= names.GO_PACKAGE_RESERVED
+
+
+@pytest.mark.parametrize(
+    ("title", "phrase"),
+    [
+        ("Todo", "Todo API"),
+        ("Todo API", "Todo API"),
+        ("Pet APIs", "Pet APIs"),
+        ("", "API"),
+        ("Rapi", "Rapi API"),
+    ],
+)
+def test_api_phrase_does_not_double_api(title: str, phrase: str) -> None:
+    assert names.api_phrase(title) == phrase

@@ -583,3 +583,36 @@ def test_quoted_int64_fields_go_through_the_quoted_codec(tmp_path: Path) -> None
     assert ",string" not in fields["list"].tag and ",string" not in fields["wrapped"].tag
     assert fields["wrapped"].type.expr == "Nullable[int64]"
     assert (fields["list"].type.expr, fields["byName"].type.expr) == ("[]int64", "map[string]int64")
+
+
+def test_aliases_on_a_cycle_of_aliases_become_defined_types(tmp_path: Path) -> None:
+    """Go rejects `type Tree = []Tree`; `type Tree []Tree` is the same JSON. Aliases off the cycle
+    stay aliases, so they remain assignable to their targets."""
+    models = _models(
+        tmp_path,
+        {
+            "Tree": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}},
+            "Forest": {"type": "array", "items": {"$ref": "#/components/schemas/Grove"}},
+            "Grove": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Forest"}},
+            "Trees": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}},
+            "Node": {"type": "object", "properties": {"kids": {"$ref": "#/components/schemas/Nodes"}}},
+            "Nodes": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+        },
+    )
+    defined = {a.name: a.defined for a in models.aliases}
+    assert defined == {"Tree": True, "Forest": True, "Grove": True, "Trees": False, "Nodes": False}
+
+
+@pytest.mark.parametrize(
+    ("title", "package", "doc"),
+    [
+        ("map", "mapsdk", "// Package mapsdk is a client for the map API."),
+        ("Todo API API", "todo", "// Package todo is a client for the Todo API API."),
+        ("Todo", "todo", "// Package todo is a client for the Todo API."),
+    ],
+)
+def test_the_package_clause_and_its_doc(tmp_path: Path, title: str, package: str, doc: str) -> None:
+    text = f"openapi: 3.1.0\ninfo: {{title: {title}, version: '1'}}\npaths: {{}}\n"
+    plan = go.plan(build_decisions(api_from_text(tmp_path, text)), Options())
+    context = next(f.context for f in plan.files if f.output == "doc.go")
+    assert (context["package"], context["title_doc"]) == (package, doc)

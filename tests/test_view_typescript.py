@@ -651,6 +651,15 @@ def test_client_imports_come_from_the_recorded_types() -> None:
     assert "type PagePromise" in view.runtime_imports and "Core" in view.runtime_imports
 
 
+@pytest.mark.parametrize("contract", ["models-only", "webhooks-only"])
+def test_a_client_without_operations_imports_nothing_it_does_not_use(contract: str) -> None:
+    """Strict tsc refuses an unused import; fixtures/compile/ also runs tsc over the output."""
+    plan = ts.plan(build_decisions(_load(FIXTURES / "compile" / f"{contract}.yaml")), Options())
+    view = next(f.context["client"] for f in plan.files if f.output == "src/client.ts")
+    assert not any(r.operations for r in view.resources)
+    assert view.runtime_imports == ["type ClientOptions", "Core", "type SDKInfo"]
+
+
 def test_methods_and_members_carry_roles() -> None:
     from polysdk.views.typescript.operations import OpKind
 

@@ -390,3 +390,147 @@ def ts_property_key(wire_name: str) -> str:
     from polysdk.literals import ts_string
 
     return wire_name if _TS_IDENT.match(wire_name) else ts_string(wire_name)
+
+
+# Names a Go package must not take: keywords and predeclared identifiers (a package clause or an
+# importer's qualifier would not parse or would shadow them), `main` and `init` (a command, an
+# invalid package name), `documentation` (go/build ignores such files) and the last element of
+# every standard-library package the generated SDK imports (its example test imports both).
+GO_PACKAGE_RESERVED = frozenset(
+    [
+        *[
+            "break",
+            "case",
+            "chan",
+            "const",
+            "continue",
+            "default",
+            "defer",
+            "else",
+            "fallthrough",
+            "for",
+            "func",
+            "go",
+            "goto",
+            "if",
+            "import",
+            "interface",
+            "map",
+            "package",
+            "range",
+            "return",
+            "select",
+            "struct",
+            "switch",
+            "type",
+            "var",
+        ],
+        *[
+            "any",
+            "bool",
+            "byte",
+            "comparable",
+            "complex64",
+            "complex128",
+            "error",
+            "float32",
+            "float64",
+            "int",
+            "int8",
+            "int16",
+            "int32",
+            "int64",
+            "rune",
+            "string",
+            "uint",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
+            "uintptr",
+            "true",
+            "false",
+            "iota",
+            "nil",
+            "append",
+            "cap",
+            "clear",
+            "close",
+            "complex",
+            "copy",
+            "delete",
+            "imag",
+            "len",
+            "make",
+            "max",
+            "min",
+            "new",
+            "panic",
+            "print",
+            "println",
+            "real",
+            "recover",
+        ],
+        "main",
+        "init",
+        "documentation",
+        *[
+            "atomic",
+            "base64",
+            "binary",
+            "bufio",
+            "bytes",
+            "context",
+            "errors",
+            "fmt",
+            "gzip",
+            "http",
+            "httptest",
+            "httptrace",
+            "io",
+            "iotest",
+            "iter",
+            "json",
+            "math",
+            "mime",
+            "multipart",
+            "net",
+            "os",
+            "rand",
+            "reflect",
+            "regexp",
+            "slices",
+            "sort",
+            "strconv",
+            "strings",
+            "sync",
+            "testing",
+            "textproto",
+            "time",
+            "url",
+            "utf16",
+            "utf8",
+        ],
+    ]
+)
+
+
+def go_package_name(words: Iterable[str]) -> str:
+    """A Go package name: the words lower-cased and joined, each word once in a row (`Todo API
+    API` → `todoapi`), `sdk` in front of a leading digit and after a reserved name (`map` → `mapsdk`)."""
+    kept: list[str] = []
+    for word in (w.lower() for w in words):
+        if not kept or kept[-1] != word:
+            kept.append(word)
+    package = "".join(kept) or "client"
+    if not package[:1].isalpha():
+        package = "sdk" + package
+    return package + "sdk" if package in GO_PACKAGE_RESERVED else package
+
+
+_ENDS_WITH_API = re.compile(r"\bAPIs?\s*$", re.IGNORECASE)
+
+
+def api_phrase(title: str) -> str:
+    """`Todo` → `Todo API`, but `Todo API` stays as it is rather than `Todo API API`."""
+    return title if _ENDS_WITH_API.search(title) else f"{title} API".lstrip()

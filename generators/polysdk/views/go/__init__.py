@@ -15,7 +15,7 @@ from pathlib import Path
 
 from polysdk.decisions import Decisions, package_words
 from polysdk.literals import go_string, line_comment
-from polysdk.names import snake
+from polysdk.names import api_phrase, go_package_name, snake
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
 from polysdk.views.go.client import GoClient, GoService, build_client
@@ -58,9 +58,7 @@ def _gofmt(directory: Path) -> None:
 
 def _package(decisions: Decisions, options: Options) -> tuple[str, str]:
     words = package_words(decisions.api, options.package_name)
-    package = "".join(w.lower() for w in words)
-    if not package[:1].isalpha():
-        package = "sdk" + package
+    package = go_package_name(words)
     module = options.go_module or f"github.com/polysdk/{snake(words).replace('_', '-')}-sdk-go"
     return package, module
 
@@ -80,7 +78,7 @@ def plan(decisions: Decisions, options: Options) -> LanguagePlan:
         "version": go_string(options.sdk_version),
         "api_version": go_string(api.version),
         "doc": line_comment(api.docs.text, "//"),
-        "title_doc": line_comment(f"Package {package} is a client for the {api.title} API.", "//")[0],
+        "title_doc": line_comment(f"Package {package} is a client for the {api_phrase(api.title)}.", "//")[0],
         "models": models,
         "client": client,
         "docs": build_docs(decisions, package, module, client),

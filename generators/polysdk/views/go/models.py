@@ -104,6 +104,9 @@ class GoAlias:
     name: str
     doc: list[str]
     target: GoType
+    # A Go alias may not refer to itself (`type Tree = []Tree` is an invalid recursive type), so an
+    # alias on a cycle of aliases is emitted as a defined type (`type Tree []Tree`) instead.
+    defined: bool = False
 
 
 @dataclass
@@ -323,9 +326,18 @@ def _imports(models: GoModels) -> list[str]:
     return sorted(imports)
 
 
+def _recursive_aliases(api: ir.Api) -> set[str]:
+    """The aliases that reach themselves through other aliases only (through a slice, map or
+    nullable): structs and unions are defined types, which already end a cycle in Go."""
+    aliases = {n.name: n.definition for n in api.types if isinstance(n.definition, ir.AliasDef)}
+    edges = {name: [r for r in walks.type_refs(d.target) if r in aliases] for name, d in aliases.items()}
+    return {a for a, _ in walks.cyclic_edges(edges)}
+
+
 def build_models(api: ir.Api, package: str, types: GoTypes | None = None) -> GoModels:
     types = types or GoTypes(api)
     models = GoModels(package=package, imports=[])
+    recursive = _recursive_aliases(api)
     for named in api.types:
         definition = named.definition
         if isinstance(definition, ir.ObjectDef):
@@ -341,6 +353,7 @@ def build_models(api: ir.Api, package: str, types: GoTypes | None = None) -> GoM
                     name=name,
                     doc=doc_lines(named.docs.text, f"{name} is the {named.name} schema of the contract."),
                     target=types.of(definition.target),
+                    defined=named.name in recursive,
                 )
             )
     models.imports = _imports(models)

@@ -25,7 +25,10 @@ from polysdk.views.typescript.operations import TsOperation, operation
 from polysdk.views.typescript.types import TsTypes
 
 _RESERVED_MEMBERS = ("constructor", "prototype", "__proto__")
-_ALWAYS_IMPORTED = frozenset({"ClientOptions", "OperationSpec", "RequestOptions", "SDKInfo"})
+_ALWAYS_IMPORTED = frozenset({"ClientOptions", "SDKInfo"})
+# What every operation's spec and method use; imported only when there is an operation, since
+# strict tsc refuses an unused import (a contract of models or webhooks only has none).
+_OPERATION_IMPORTS = frozenset({"OperationSpec", "RequestOptions"})
 
 
 def npm_name(api: ir.Api, options: Options) -> str:
@@ -108,6 +111,7 @@ def _imports(resources: list[TsResource]) -> tuple[list[str], list[str]]:
     models: set[str] = set()
     runtime: set[str] = set(_ALWAYS_IMPORTED)
     for op in (op for resource in resources for op in resource.operations):
+        runtime |= _OPERATION_IMPORTS
         for t in [op.result.returns, *(member.type for member in op.params)]:
             models |= t.models
             runtime |= t.runtime

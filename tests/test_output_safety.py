@@ -160,3 +160,19 @@ def test_a_swap_that_fails_part_way_puts_every_language_back(
     assert {language: tree_files(out / language) for language in ("go", "rust")} == before
     assert (out / "go" / "target").is_dir() and (out / "rust" / "target").is_dir()
     assert sorted(p.name for p in out.iterdir()) == ["go", "rust"]
+
+
+def test_a_folder_the_system_will_not_create_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sdks"
+    real_mkdir = Path.mkdir
+
+    def refusing_mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        if self == out:
+            raise PermissionError(13, "Permission denied")
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", refusing_mkdir)
+    assert _generate(out) == 2
+    assert f"{out}: cannot create the output folder (Permission denied)" in capsys.readouterr().err

@@ -73,8 +73,9 @@ def generate(request: Request, reading: ContractReading | None = None) -> list[s
     check runs before staging, so a refusal is quick, and again just before the swap, because a
     user may have added a file while the SDKs were rendered."""
     prepare_out_dir(request.out_dir)
-    remove_stale(request.out_dir)
-    check_replaceable(request.out_dir, request.languages, request.force)
+    if request.out_dir.is_dir():
+        remove_stale(request.out_dir)
+        check_replaceable(request.out_dir, request.languages, request.force)
     staging, warnings = _stage_all(request, request.out_dir, reading)
     try:
         check_replaceable(request.out_dir, request.languages, request.force)

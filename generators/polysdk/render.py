@@ -109,7 +109,7 @@ def stage(
     process) then runs in the background while the next language is planned. Returns the staging
     directory and the plans in the order of `jobs`. On any error the staging directory is removed.
     """
-    parent.mkdir(parents=True, exist_ok=True)
+    make_out_dir(parent)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=parent))
     order = sorted(range(len(jobs)), key=lambda i: (_rank(jobs[i][0]), i))
     turns = [threading.Event() for _ in jobs]  # turns[k] is set when the k-th job may plan
@@ -186,11 +186,26 @@ def write_manifest(root: Path) -> None:
 
 
 def prepare_out_dir(out_dir: Path) -> None:
-    """Create the output directory, or say why it cannot be one (exit 2, not an internal error)."""
+    """Say why out_dir cannot be the output directory (exit 2, not an internal error), before any
+    work. It is not created here: a bad contract must leave no folder behind."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(
             f"{out_dir}: --out is a file, not a folder; pass a folder (it is created if missing)"
         )
+    existing = next(p for p in (out_dir.absolute(), *out_dir.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        reason = f"{existing} is a file"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        reason = f"{existing} is not writable"
+    else:
+        return
+    raise UsageError(
+        f"{out_dir}: cannot create the output folder ({reason}); pass --out a folder you can write to"
+    )
+
+
+def make_out_dir(out_dir: Path) -> None:
+    """Create out_dir; failing is a UsageError (exit 2) that names it."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

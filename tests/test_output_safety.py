@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from polysdk import cli
-from polysdk.render import MANIFEST, STAGING_PREFIX, TRASH_PREFIX, swap_into, tree_files
+from polysdk.render import MANIFEST, STAGING_PREFIX, TRASH_PREFIX, remove_stale, swap_into, tree_files
 
 from .conftest import FIXTURES
 
@@ -105,6 +105,7 @@ def test_a_file_where_a_language_folder_goes_is_refused(
 
 
 def test_a_killed_runs_staging_is_removed_and_a_running_ones_kept(tmp_path: Path) -> None:
+    assert _generate(tmp_path) == 0
     dead = _dead_pid()
     for leftover in (f"{STAGING_PREFIX}{dead}-abc", f"{TRASH_PREFIX}{dead}-def"):
         (tmp_path / leftover / "go").mkdir(parents=True)
@@ -176,3 +177,17 @@ def test_a_folder_the_system_will_not_create_is_exit_2(
     monkeypatch.setattr(Path, "mkdir", refusing_mkdir)
     assert _generate(out) == 2
     assert f"{out}: cannot create the output folder (Permission denied)" in capsys.readouterr().err
+
+
+def test_a_run_killed_mid_swap_gets_its_old_tree_back(tmp_path: Path) -> None:
+    assert _generate(tmp_path) == 0
+    generated = tree_files(tmp_path / "go")
+    # Killed after moving go/ aside and before moving the new go/ in.
+    trash = tmp_path / f"{TRASH_PREFIX}{_dead_pid()}-abc"
+    trash.mkdir()
+    (tmp_path / "go").replace(trash / "go")
+    (tmp_path / f"{STAGING_PREFIX}{_dead_pid()}-def" / "go").mkdir(parents=True)
+    assert remove_stale(tmp_path) != []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["go"]
+    assert tree_files(tmp_path / "go") == generated
+    assert _generate(tmp_path) == 0, "the restored folder still matches its manifest"

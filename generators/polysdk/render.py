@@ -217,7 +217,9 @@ def make_out_dir(out_dir: Path) -> None:
 
 def remove_stale(out_dir: Path) -> list[Path]:
     """Remove staging and old-tree folders left in out_dir by runs that were killed (their pid is
-    gone); a running generation's folders are kept. Returns what was removed."""
+    gone); a running generation's folders are kept. A run killed part way through its swap has
+    moved a language's old tree aside but not its new one in: that old tree is put back first, so
+    no language folder goes missing. Returns what was removed."""
     removed = []
     for entry in sorted(out_dir.glob(".polysdk-*-*")):
         name = entry.name
@@ -227,6 +229,10 @@ def remove_stale(out_dir: Path) -> list[Path]:
         pid = name[len(prefix) :].split("-", 1)[0]
         if pid.isdigit() and _alive(int(pid)):
             continue
+        if prefix == TRASH_PREFIX:
+            for old in sorted(entry.iterdir()):
+                if not (out_dir / old.name).exists():
+                    old.replace(out_dir / old.name)
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
     return removed

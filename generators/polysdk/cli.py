@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="generate SDKs into --out")
     _add_common(gen)
+    gen.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out/<lang> even when it holds files polysdk did not write (they are deleted)",
+    )
     chk = commands.add_parser("check", help="exit 1 when --out differs from a fresh generation")
     _add_common(chk)
     # Parsed by the mock itself (see _mock); listed here for `polysdk --help`.
@@ -107,6 +112,7 @@ def _request(args: argparse.Namespace) -> Request:
         lenient=args.lenient,
         allow_remote_refs=args.allow_remote_refs,
         import_paths=tuple(args.proto_path),
+        force=args.command == "generate" and args.force,
     )
 
 

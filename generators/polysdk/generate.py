@@ -13,7 +13,7 @@ from polysdk.decisions import build_decisions
 from polysdk.errors import UsageError
 from polysdk.frontends import ContractReading, ReadOptions, open_contract
 from polysdk.plan import Options
-from polysdk.render import diff_trees, stage, swap_into
+from polysdk.render import check_replaceable, diff_trees, prepare_out_dir, remove_stale, stage, swap_into
 from polysdk.targets import TARGETS
 
 
@@ -26,6 +26,7 @@ class Request:
     lenient: bool = False
     allow_remote_refs: bool = False
     import_paths: tuple[Path, ...] = ()  # a .proto contract's -I folders
+    force: bool = False  # replace out_dir/<lang> even when it holds files polysdk did not write
 
     @property
     def read_options(self) -> ReadOptions:
@@ -66,14 +67,29 @@ def _stage_all(request: Request, parent: Path, reading: ContractReading | None) 
 def generate(request: Request, reading: ContractReading | None = None) -> list[str]:
     """Write the SDKs into request.out_dir/<language>; returns warnings. All or nothing: on any
     error the output directory is left exactly as it was. `reading` is the contract already opened
-    with `open_contract` (the CLI opens it before its heavier imports, so validation starts early)."""
+    with `open_contract` (the CLI opens it before its heavier imports, so validation starts early).
+
+    A language folder is replaced only when its manifest shows polysdk wrote it (or `force`); the
+    check runs before staging, so a refusal is quick, and again just before the swap, because a
+    user may have added a file while the SDKs were rendered."""
+    prepare_out_dir(request.out_dir)
+    if request.out_dir.is_dir():
+        remove_stale(request.out_dir)
+        check_replaceable(request.out_dir, request.languages, request.force)
     staging, warnings = _stage_all(request, request.out_dir, reading)
+    try:
+        check_replaceable(request.out_dir, request.languages, request.force)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     swap_into(staging, request.out_dir, request.languages)
     return list(dict.fromkeys(warnings))
 
 
 def check(request: Request, reading: ContractReading | None = None) -> list[str]:
     """Differences between request.out_dir and a fresh generation (empty when up to date)."""
+    if request.out_dir.exists() and not request.out_dir.is_dir():
+        raise UsageError(f"{request.out_dir}: --out is a file, not a folder; pass the folder to check")
     parent = request.out_dir if request.out_dir.exists() else Path(tempfile.gettempdir())
     staging, _ = _stage_all(request, parent, reading)
     try:

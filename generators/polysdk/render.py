@@ -1,8 +1,13 @@
 """Rendering plans to files: Jinja with StrictUndefined, formatters, and an atomic swap into the
-output directory, so that an error never leaves `out/` half written."""
+output directory, so that an error never leaves `out/` half written.
+
+Every generated language folder carries a manifest (MANIFEST: each file and its sha256). A folder
+is replaced only when it still matches its manifest, so `--out` never deletes a user's files."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -16,7 +21,7 @@ from pathlib import Path
 
 import jinja2
 
-from polysdk.errors import ToolchainError
+from polysdk.errors import ToolchainError, UsageError
 from polysdk.plan import LanguagePlan
 
 # Build products that live inside a generated SDK directory (at its top level). They are not
@@ -24,6 +29,11 @@ from polysdk.plan import LanguagePlan
 # `polysdk check`.
 BUILD_DIRS = frozenset({"target", "node_modules", "dist", ".build", ".driver-build"})
 BUILD_FILES = frozenset({"Cargo.lock", "package-lock.json", "tsconfig.tsbuildinfo"})
+MANIFEST = ".polysdk-manifest.json"
+# Temporary folders inside the output directory; the pid lets a later run tell a killed run's
+# leftovers (removed) from a running one's (kept).
+STAGING_PREFIX = ".polysdk-staging-"
+TRASH_PREFIX = ".polysdk-old-"
 
 
 def templates_root() -> Path:
@@ -99,8 +109,8 @@ def stage(
     process) then runs in the background while the next language is planned. Returns the staging
     directory and the plans in the order of `jobs`. On any error the staging directory is removed.
     """
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".polysdk-staging-", dir=parent))
+    make_out_dir(parent)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=parent))
     order = sorted(range(len(jobs)), key=lambda i: (_rank(jobs[i][0]), i))
     turns = [threading.Event() for _ in jobs]  # turns[k] is set when the k-th job may plan
 
@@ -114,6 +124,7 @@ def stage(
                 turns[position + 1].set()
         if plan.formatter is not None:
             plan.formatter(staging / language)
+        write_manifest(staging / language)
         return plan
 
     try:
@@ -137,21 +148,149 @@ def _rank(language: str) -> int:
 def swap_into(staging: Path, out_dir: Path, languages: Sequence[str]) -> None:
     """Replace out_dir/<lang> with staging/<lang> for each language, keeping build directories.
 
-    Each language directory is replaced with two renames; the old tree is deleted only after
-    every new tree is in place."""
-    trash = Path(tempfile.mkdtemp(prefix=".polysdk-old-", dir=out_dir))
+    Every language is already staged, so only renames remain. They are journaled: when one fails,
+    the ones done are undone in reverse order and out_dir is left as it was. The old trees are
+    deleted only after every new tree is in place."""
+    trash = Path(tempfile.mkdtemp(prefix=f"{TRASH_PREFIX}{os.getpid()}-", dir=out_dir))
+    done: list[tuple[Path, Path]] = []
+
+    def move(source: Path, target: Path) -> None:
+        source.replace(target)
+        done.append((source, target))
+
     try:
         for language in languages:
             new, current = staging / language, out_dir / language
             if current.exists():
                 for name in sorted(BUILD_DIRS | BUILD_FILES):
                     if (current / name).exists() and not (new / name).exists():
-                        (current / name).replace(new / name)
-                current.replace(trash / language)
-            new.replace(current)
+                        move(current / name, new / name)
+                move(current, trash / language)
+            move(new, current)
+    except BaseException:
+        for source, target in reversed(done):
+            target.replace(source)
+        raise
     finally:
         shutil.rmtree(trash, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_manifest(root: Path) -> None:
+    """Record every generated file under root with its sha256, sorted, so the manifest itself is
+    deterministic and a later run can tell generated files from a user's."""
+    hashes = {path: hashlib.sha256(data).hexdigest() for path, data in tree_files(root).items()}
+    hashes.pop(MANIFEST, None)
+    text = json.dumps({"generator": "polysdk", "files": hashes}, indent=1, sort_keys=True) + "\n"
+    (root / MANIFEST).write_text(text, encoding="utf-8", newline="\n")
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Say why out_dir cannot be the output directory (exit 2, not an internal error), before any
+    work. It is not created here: a bad contract must leave no folder behind."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(
+            f"{out_dir}: --out is a file, not a folder; pass a folder (it is created if missing)"
+        )
+    existing = next(p for p in (out_dir.absolute(), *out_dir.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        reason = f"{existing} is a file"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        reason = f"{existing} is not writable"
+    else:
+        return
+    raise UsageError(
+        f"{out_dir}: cannot create the output folder ({reason}); pass --out a folder you can write to"
+    )
+
+
+def make_out_dir(out_dir: Path) -> None:
+    """Create out_dir; failing is a UsageError (exit 2) that names it."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{out_dir}: cannot create the output folder ({exc.strerror}); "
+            "pass --out a folder you can write to"
+        ) from None
+
+
+def remove_stale(out_dir: Path) -> list[Path]:
+    """Remove staging and old-tree folders left in out_dir by runs that were killed (their pid is
+    gone); a running generation's folders are kept. A run killed part way through its swap has
+    moved a language's old tree aside but not its new one in: that old tree is put back first, so
+    no language folder goes missing. Returns what was removed."""
+    removed = []
+    for entry in sorted(out_dir.glob(".polysdk-*-*")):
+        name = entry.name
+        prefix = next((p for p in (STAGING_PREFIX, TRASH_PREFIX) if name.startswith(p)), None)
+        if prefix is None or not entry.is_dir():
+            continue
+        pid = name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        if prefix == TRASH_PREFIX:
+            for old in sorted(entry.iterdir()):
+                if not (out_dir / old.name).exists():
+                    old.replace(out_dir / old.name)
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def check_replaceable(out_dir: Path, languages: Sequence[str], force: bool) -> None:
+    """Refuse (UsageError, exit 2) to replace out_dir/<lang> unless it is exactly what polysdk
+    wrote there before, per its manifest; with `force` everything is replaced. The message names
+    the folder, every file that would be lost, and the flag to pass."""
+    if force:
+        return
+    for language in languages:
+        current = out_dir / language
+        if not current.exists() and not current.is_symlink():
+            continue
+        if current.is_symlink() or not current.is_dir():
+            raise UsageError(
+                f"{current}: is not a folder polysdk generated; move it away or pass --force to replace it"
+            )
+        manifest = _read_manifest(current)
+        have = tree_files(current)
+        have.pop(MANIFEST, None)
+        if manifest is None:
+            lost = sorted(have)
+            why = f"has no {MANIFEST}, so polysdk did not generate it"
+        else:
+            lost = sorted(
+                path for path, data in have.items() if manifest.get(path) != hashlib.sha256(data).hexdigest()
+            )
+            why = "holds files that polysdk did not write or that were edited since"
+        if lost:
+            shown = "\n".join(f"    {path}" for path in lost[:20])
+            more = f"\n    ... and {len(lost) - 20} more" if len(lost) > 20 else ""
+            raise UsageError(
+                f"{current}: {why}; regenerating would remove:\n{shown}{more}\n"
+                f"  move them out of {current}, choose another --out, or pass --force to replace the folder"
+            )
+
+
+def _read_manifest(root: Path) -> dict[str, str] | None:
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        return None
+    return files
 
 
 def tree_files(root: Path) -> dict[str, bytes]:

@@ -210,8 +210,9 @@ def console(run: Run, out: TextIO) -> None:
         )
     timings = run.timings
     print(
-        f"  wall time {timings.get('total_s', 0):.1f} s (driver builds {timings.get('build_s', 0):.1f} s, "
-        f"cases {timings.get('run_s', 0):.1f} s)",
+        f"  wall time {timings.get('total_s', 0):.1f} s (the whole process; driver builds "
+        f"{timings.get('build_s', 0):.1f} s, cases {timings.get('run_s', 0):.1f} s, "
+        f"reports {timings.get('reports_s', 0):.1f} s)",
         file=out,
     )
 

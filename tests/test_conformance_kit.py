@@ -3,8 +3,10 @@ expectations, parity, and the runner driving a protocol-speaking fake driver (no
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -20,6 +22,7 @@ from polysdk_conformance.wire import canonical_path, canonical_query, canonical_
 
 from .conftest import FIXTURES, SPEC
 
+STARTED = time.monotonic()  # when pytest imported this module
 FAKE_DRIVER = [sys.executable, str(FIXTURES / "conformance" / "fake_driver.py")]
 
 
@@ -401,6 +404,19 @@ def test_the_coverage_map_names_real_cases_and_every_suite(operations: dict[str,
                 assert matched, f"{area} / {behaviour}: {glob!r} matches no case"
                 named.update(matched)
     assert {case.suite for case in loaded} <= {case_id.split("/")[0] for case_id in named}
+
+
+def test_the_wall_time_starts_with_the_process(tmp_path: Path, operations: dict[str, Operation]) -> None:
+    # This test process started before this test did: the clock the command quotes counts the
+    # interpreter start and imports, not only the part the kit times itself.
+    assert runner.process_started() < time.monotonic()
+    if Path("/proc/self/stat").exists():
+        assert runner.process_started() <= STARTED
+    run = run_fake(tmp_path, operations, suite("get/ok"), {})
+    run.timings.update(total_s=3.25, reports_s=0.5)
+    out = io.StringIO()
+    reports.console(run, out)
+    assert "wall time 3.2 s (the whole process; " in out.getvalue() and "reports 0.5 s)" in out.getvalue()
 
 
 def test_known_failures_stale_entries_and_reports(tmp_path: Path, operations: dict[str, Operation]) -> None:

@@ -3,14 +3,18 @@ expectations, parity, and the runner driving a protocol-speaking fake driver (no
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+import yaml
 
+from polysdk.pointers import line_of
 from polysdk_conformance import cases as case_files
 from polysdk_conformance import expect, known, parity, reports, runner
 from polysdk_conformance.cases import CASES_DIR, CaseError, Operation, load_cases
@@ -18,6 +22,7 @@ from polysdk_conformance.wire import canonical_path, canonical_query, canonical_
 
 from .conftest import FIXTURES, SPEC
 
+STARTED = time.monotonic()  # when pytest imported this module
 FAKE_DRIVER = [sys.executable, str(FIXTURES / "conformance" / "fake_driver.py")]
 
 
@@ -70,6 +75,45 @@ def test_the_shipped_cases_load_and_cover_every_category(operations: dict[str, O
     assert len({case.id for case in loaded}) == len(loaded)
 
 
+def test_each_case_knows_its_line_from_the_one_parse_of_its_file(operations: dict[str, Operation]) -> None:
+    # The reports quote file:line for every case: the lines come from the file's single parse and
+    # are those the pointer locator finds by re-reading the file.
+    loaded = load_cases([CASES_DIR], operations)
+    assert all(case.line() is not None for case in loaded)
+    by_file: dict[str, list[Any]] = {}
+    for case in loaded:
+        by_file.setdefault(case.file, []).append(case)
+    ends = [case for cases in by_file.values() for case in (cases[0], cases[-1])]  # re-reading is slow
+    assert all(case.line() == line_of(case.file, case.pointer) for case in ends)
+
+
+def test_case_files_are_parsed_once_with_libyaml_when_pyyaml_has_it(
+    tmp_path: Path, operations: dict[str, Operation], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert case_files._LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    composed: list[str] = []
+    real = yaml.compose
+
+    def counting(stream: Any, Loader: Any = None) -> Any:  # noqa: N803 (PyYAML's keyword)
+        composed.append(str(stream)[:20])
+        return real(stream, Loader=Loader)
+
+    monkeypatch.setattr(yaml, "compose", counting)
+    run = run_fake(tmp_path, operations, suite("get/ok", "get/two"), {})
+    reports.write_all(run, tmp_path / "reports")
+    results = json.loads((tmp_path / "reports" / "results.json").read_text())
+    assert [case["file"].rsplit(":", 1)[1] for case in results["cases"]] == ["5", "13"]
+    assert composed == []  # no case file was re-read to locate its cases
+
+
+def test_the_pure_python_loader_gives_the_same_cases(
+    operations: dict[str, Operation], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = load_cases([CASES_DIR], operations)
+    monkeypatch.setattr(case_files, "_LOADER", yaml.SafeLoader)
+    assert load_cases([CASES_DIR], operations) == fast
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -86,6 +130,7 @@ def test_the_shipped_cases_load_and_cover_every_category(operations: dict[str, O
         (suite("get/x", "get/x"), ["defined twice"]),
         (suite("get/x").replace("args:", "take: 2\n    args:"), ["at #/cases/0/take", "take applies"]),
         ("suite: Fake\ndoc: d\ncases: [\n", ["cases.yaml:4", "invalid YAML"]),
+        ("suite: Fake\ndoc: d\ncases:\n  - name: a\n   doc: b\n", ["cases.yaml:5", "invalid YAML"]),
     ],
 )
 def test_a_malformed_case_file_is_one_located_error(
@@ -359,6 +404,19 @@ def test_the_coverage_map_names_real_cases_and_every_suite(operations: dict[str,
                 assert matched, f"{area} / {behaviour}: {glob!r} matches no case"
                 named.update(matched)
     assert {case.suite for case in loaded} <= {case_id.split("/")[0] for case_id in named}
+
+
+def test_the_wall_time_starts_with_the_process(tmp_path: Path, operations: dict[str, Operation]) -> None:
+    # This test process started before this test did: the clock the command quotes counts the
+    # interpreter start and imports, not only the part the kit times itself.
+    assert runner.process_started() < time.monotonic()
+    if Path("/proc/self/stat").exists():
+        assert runner.process_started() <= STARTED
+    run = run_fake(tmp_path, operations, suite("get/ok"), {})
+    run.timings.update(total_s=3.25, reports_s=0.5)
+    out = io.StringIO()
+    reports.console(run, out)
+    assert "wall time 3.2 s (the whole process; " in out.getvalue() and "reports 0.5 s)" in out.getvalue()
 
 
 def test_known_failures_stale_entries_and_reports(tmp_path: Path, operations: dict[str, Operation]) -> None:

@@ -89,6 +89,7 @@ class Case:
     contracts: tuple[str, ...] = DEFAULT_CONTRACTS  # the contracts the case applies to
     contract: str = "openapi"  # the profile this instance runs in (ids are prefixed but openapi's)
     base_id: str = ""  # the id without the profile prefix; "" means `id`
+    source_line: int | None = None  # the line of `pointer` in `file`, found when the file was parsed
 
     @property
     def plain_id(self) -> str:
@@ -134,7 +135,7 @@ class Case:
         return frozenset(i for i, step in enumerate(self.steps) if step.get("optional"))
 
     def line(self) -> int | None:
-        return line_of(self.file, self.pointer)
+        return self.source_line
 
 
 @cache
@@ -148,6 +149,31 @@ def _pointer(error: ValidationError) -> str:
     return join_pointer("", *error.absolute_path)
 
 
+# libyaml's loader when PyYAML was built with it: the pure-Python one spent seconds of a run
+# re-reading suite files. Both give the same data and the same error marks.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse(text: str) -> tuple[Any, yaml.Node | None]:
+    """A YAML document's data and its node tree (for the lines of cases), parsed once."""
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+def _item_line(root: yaml.Node | None, key: str, index: int) -> int | None:
+    """The 1-based line of `root[key][index]` in the parsed file."""
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    items = next((value for name, value in root.value if getattr(name, "value", None) == key), None)
+    if not isinstance(items, yaml.SequenceNode) or index >= len(items.value):
+        return None
+    return int(items.value[index].start_mark.line) + 1
+
+
 def load_file(
     path: Path, operations: dict[str, Operation], by_contract: dict[str, dict[str, Operation]] | None = None
 ) -> list[Case]:
@@ -156,7 +182,7 @@ def load_file(
     as the OpenAPI contract's); a contract not given is not checked."""
     by_contract = {"openapi": operations} if by_contract is None else by_contract
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data, root = _parse(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CaseError(path, "", f"cannot read the case file: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -177,7 +203,7 @@ def load_file(
     cases = []
     for index, raw in enumerate(data["cases"]):
         pointer = f"/cases/{index}"
-        case = _case(raw, suite, path, pointer, defaults)
+        case = _case(raw, suite, path, pointer, defaults, _item_line(root, "cases", index))
         for contract in case.contracts:
             if contract in by_contract:
                 _check(case, by_contract[contract], contract)
@@ -203,7 +229,7 @@ def expand(value: Any) -> Any:
     return value
 
 
-def _case(raw: JsonDict, suite: str, path: Path, pointer: str, defaults: JsonDict) -> Case:
+def _case(raw: JsonDict, suite: str, path: Path, pointer: str, defaults: JsonDict, line: int | None) -> Case:
     try:
         raw = expand(raw)
     except ValueError as exc:
@@ -225,6 +251,7 @@ def _case(raw: JsonDict, suite: str, path: Path, pointer: str, defaults: JsonDic
         file=str(path),
         pointer=pointer,
         contracts=tuple(raw.get("contracts") or defaults.get("contracts") or DEFAULT_CONTRACTS),
+        source_line=line,
     )
 
 

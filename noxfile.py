@@ -84,19 +84,25 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs, env=env)
 
 
+def _driver_toolchain(session: nox.Session) -> dict[str, str]:
+    """Installs what building the SDKs' drivers needs (polysdk with the conformance extra, the
+    pinned tsc) and returns their environment. The tests session's Rust target directory is
+    shared, so out/rust and its dependencies compile once (load's --release builds go to its
+    release/ folder)."""
+    _install_polysdk(session, extras="conformance")
+    session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
+    return {
+        "POLYSDK_TSC": str(TOOLCHAIN / "node_modules" / ".bin" / "tsc"),
+        "CARGO_TARGET_DIR": str(CARGO_TARGET),
+    }
+
+
 @nox.session
 def conformance(session: nox.Session) -> None:
     """Every conformance case against the Go, Rust and TypeScript SDKs in out/, then parity; reports
     in build/conformance (matrix.html, results.json, junit.xml). Extra args go to the runner, e.g.
     `nox -s conformance -- --lang go --run 'Retries/*'`."""
-    _install_polysdk(session, extras="conformance")
-    session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
-    env = {
-        "POLYSDK_TSC": str(TOOLCHAIN / "node_modules" / ".bin" / "tsc"),
-        # The tests session's target directory: out/rust and its dependencies compile once.
-        "CARGO_TARGET_DIR": str(CARGO_TARGET),
-    }
-    session.run("polysdk", "conformance", *session.posargs, env=env)
+    session.run("polysdk", "conformance", *session.posargs, env=_driver_toolchain(session))
 
 
 @nox.session
@@ -105,14 +111,7 @@ def load(session: nox.Session) -> None:
     SLOs"): the short profile, budgets of perf/budgets.yaml, SLOs of perf/slos.yaml through a real
     Prometheus; reports in build/load (results.json, results.md, index.html). Extra args go to
     `polysdk load`, e.g. `nox -s load -- --profile full` or `-- --lang go`."""
-    _install_polysdk(session, extras="conformance")
-    session.run("npm", "ci", "--no-audit", "--no-fund", "--prefix", str(TOOLCHAIN), external=True)
-    env = {
-        "POLYSDK_TSC": str(TOOLCHAIN / "node_modules" / ".bin" / "tsc"),
-        # The tests session's target directory: the --release driver builds into its release/ folder.
-        "CARGO_TARGET_DIR": str(CARGO_TARGET),
-    }
-    session.run("polysdk", "load", *session.posargs, env=env)
+    session.run("polysdk", "load", *session.posargs, env=_driver_toolchain(session))
 
 
 @nox.session

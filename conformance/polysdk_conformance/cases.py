@@ -17,7 +17,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from polysdk.pointers import join_pointer, line_of
+from polysdk.pointers import LocatedFileError, join_pointer
 from polysdk_conformance.scenario import MOCK_PLACEHOLDER, parse_scenario
 
 
@@ -45,18 +45,8 @@ def profile_id(case_id: str, contract: str) -> str:
     return ID_PREFIX[contract] + case_id
 
 
-class CaseError(Exception):
+class CaseError(LocatedFileError):
     """A case file the runner cannot use; printed as one located message, exit code 2."""
-
-    def __init__(self, file: Path | str, pointer: str, message: str, hint: str = "") -> None:
-        self.file, self.pointer, self.message, self.hint = str(file), pointer, message, hint
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        line = line_of(self.file, self.pointer) if self.pointer else None
-        where = f"{self.file}:{line}" if line else self.file
-        text = f"{where} at #{self.pointer}: {self.message}" if self.pointer else f"{where}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
 
 
 @dataclass(frozen=True)

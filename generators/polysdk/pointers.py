@@ -36,3 +36,18 @@ def line_of(path: str, pointer: str) -> int | None:
             break
         node = match
     return node.start_mark.line + 1 if node is not None else None
+
+
+class LocatedFileError(Exception):
+    """A data file (case file, SLO file) that cannot be used: one message located at
+    `file:line at #/pointer`, with a hint of what to do, printed with exit code 2."""
+
+    def __init__(self, file: Path | str, pointer: str, message: str, hint: str = "") -> None:
+        self.file, self.pointer, self.message, self.hint = str(file), pointer, message, hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        line = line_of(self.file, self.pointer) if self.pointer else None
+        where = f"{self.file}:{line}" if line else self.file
+        text = f"{where} at #{self.pointer}: {self.message}" if self.pointer else f"{where}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text

@@ -16,7 +16,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from polysdk.pointers import join_pointer, line_of
+from polysdk.pointers import LocatedFileError, join_pointer
 
 SCHEMA_PATH = Path(__file__).with_name("slos.schema.json")
 DEFAULT_PATH = Path("perf") / "slos.yaml"  # relative to the project, like the conformance lists
@@ -31,18 +31,8 @@ FIELDS = {
 }
 
 
-class SloFileError(Exception):
+class SloFileError(LocatedFileError):
     """An SLO file `polysdk slo` cannot use; printed as one located message, exit code 2."""
-
-    def __init__(self, file: Path | str, pointer: str, message: str, hint: str = "") -> None:
-        self.file, self.pointer, self.message, self.hint = str(file), pointer, message, hint
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        line = line_of(self.file, self.pointer) if self.pointer else None
-        where = f"{self.file}:{line}" if line else self.file
-        text = f"{where} at #{self.pointer}: {self.message}" if self.pointer else f"{where}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
 
 
 @dataclass(frozen=True)

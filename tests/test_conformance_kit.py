@@ -662,3 +662,19 @@ def test_a_shared_cargo_target_dir_is_split_per_profile(tmp_path: Path) -> None:
     assert separated.run == [f"{shared}/proto/debug/examples/polysdk_driver", "--flag"]
     assert runner.profile_cache(tmp_path, "proto") == tmp_path / "proto"
     assert runner.profile_cache(tmp_path, "openapi") == tmp_path
+
+
+def test_results_keep_the_start_of_a_huge_debug_text() -> None:
+    """A driver may echo a whole hostile body in an error's debug text; results.json keeps its
+    start and says how much was cut, while the outcome the checks saw stays whole."""
+    debug = "x" * (reports.DEBUG_REPORT_CHARS + 10)
+    result = {"outcome": "error", "error": {"kind": "decode", "debug": debug}}
+    outcome = runner.Outcome("Malformed/x", "go", "pass", result=result)
+    written = reports._outcome_json(outcome)["result"]
+    assert written["error"] == {
+        "kind": "decode",
+        "debug": "x" * reports.DEBUG_REPORT_CHARS + "... (10 more characters)",
+    }
+    assert outcome.result is not None and outcome.result["error"]["debug"] == debug
+    short = runner.Outcome("Malformed/y", "go", "pass", result={"error": {"debug": "short"}})
+    assert reports._outcome_json(short)["result"] == {"error": {"debug": "short"}}

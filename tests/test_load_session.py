@@ -32,6 +32,7 @@ FAULTY = plan.Profile(
     closed_ms=0,
     closed_max=0,
     rounds=0,
+    warmup_ms=0,
     faults=plan.Faults(unavailable=INJECTED_503),
 )
 

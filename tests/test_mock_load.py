@@ -270,6 +270,29 @@ def test_metrics_count_requests_by_operation_status_and_sdk_with_faults_as_5xx()
     assert fastest in samples  # sub-millisecond buckets exist for loopback percentiles
 
 
+def test_a_connect_call_counts_under_its_methods_operation() -> None:
+    """A Connect unary call (POST /<package>.<Service>/<Method>) matches no OpenAPI route: the
+    metrics name it by its method's operation id, so the proto SDKs' load shows per operation."""
+    with MockServer() as server:
+        token = server.register(load(route("GET", "/v1/agents/{agent_id}", (1, OK))))
+        client = Client(server)
+        try:
+            for path in ("polysdk.orchestrator.v1.OrchestratorService/GetAgent", "a.B/NoSuchMethod", "x/y"):
+                client.send("POST", f"/t/{token}/{path}", [BEARER, ("User-Agent", "x (rust)")])
+        finally:
+            client.close()
+        samples = scrape(server)
+    labelled = {
+        dict(labels)["operation"]
+        for (name, labels), value in samples.items()
+        if name == "polysdk_mock_requests_total" and value
+    }
+    assert labelled == {"getAgent", "unknown"}
+    assert server.metrics.connect_label("/polysdk.orchestrator.v1.RunEventService/StreamRunEvents") == (
+        "streamRunEvents"
+    )
+
+
 def test_metrics_count_contract_violations() -> None:
     with MockServer() as server:
         token = server.register(load(route("GET", "/v1/runs/{run_id}", (1, OK))))

@@ -95,6 +95,15 @@ class MockMetrics:
     def label(self, operation: str | None) -> str:
         return operation if operation in self.operations else UNKNOWN_OPERATION
 
+    def connect_label(self, path: str) -> str:
+        """The operation label of a Connect call (`/<package>.<Service>/<Method>`, which no
+        OpenAPI route matches): the method's operation id, lowerCamel as the proto front end
+        names it, when the contract has it; else the unknown label."""
+        service, slash, method = path.strip("/").rpartition("/")
+        if not slash or "." not in service or not method:
+            return UNKNOWN_OPERATION
+        return self.label(method[:1].lower() + method[1:])
+
     def observe(self, operation: str, status: int | str, sdk: str, seconds: float) -> None:
         # labels() costs more than the increment itself; the children are kept per label set
         # (bounded, like the labels).

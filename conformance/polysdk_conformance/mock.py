@@ -376,7 +376,12 @@ class MockServer:
             return self._observed(started, None, sdk, response)
         prefix = state.scenario.prefix
         contract_path = path[len(prefix) :] if prefix and path.startswith(prefix + "/") else path
-        operation = self.metrics.label(self._routes.operation_id(request.method, contract_path))
+        operation_id = self._routes.operation_id(request.method, contract_path)
+        operation = (
+            self.metrics.label(operation_id)
+            if operation_id is not None
+            else self.metrics.connect_label(contract_path)
+        )
 
         # Timing is taken when the request head arrived, before the body: backoff windows are
         # measured between attempts, not between finished uploads.

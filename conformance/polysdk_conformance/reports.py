@@ -27,6 +27,9 @@ STATUS_LABEL = {
     "not_run": "NOT RUN",
 }
 MAX_TRANSCRIPT_BODY = 400
+# results.json keeps the start of an error's debug text: a driver may put a whole hostile body
+# there (tens of MiB), which the checks saw in full but a report reader needs only the start of.
+DEBUG_REPORT_CHARS = 4096
 
 
 def _file_name(case_id: str) -> str:
@@ -70,9 +73,21 @@ def _outcome_json(outcome: Outcome) -> JsonDict:
         "status": outcome.status,
         "failures": outcome.failures,
         "reason": outcome.reason,
-        "result": outcome.result,
+        "result": _capped_debug(outcome.result),
         "journal": (outcome.report or {}).get("journal", []),
     }
+
+
+def _capped_debug(result: JsonDict | None) -> JsonDict | None:
+    """The result with its error's debug text cut to DEBUG_REPORT_CHARS (and how much was cut)."""
+    error = (result or {}).get("error")
+    if not isinstance(error, dict):
+        return result
+    debug = error.get("debug")
+    if not isinstance(debug, str) or len(debug) <= DEBUG_REPORT_CHARS:
+        return result
+    cut = f"{debug[:DEBUG_REPORT_CHARS]}... ({len(debug) - DEBUG_REPORT_CHARS} more characters)"
+    return {**(result or {}), "error": {**error, "debug": cut}}
 
 
 def _divergences(run: Run, case_id: str) -> list[str]:

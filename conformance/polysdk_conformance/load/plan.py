@@ -127,6 +127,7 @@ class Profile:
     closed_ms: int  # closed model: how long each throughput run calls back to back
     closed_max: int  # closed model: at most this many calls per run
     rounds: int  # closed model: SDK/raw pairs per concurrency (odd: the median is a run)
+    warmup_ms: int  # closed model: the discarded run each process makes before the rounds
     faults: Faults
     concurrencies: tuple[int, ...] = (1, 16)
 
@@ -134,30 +135,32 @@ class Profile:
 PROFILES = {
     "short": Profile(
         name="short",
-        doc="CI: per SDK one open run of 6 s at 50 calls/s (at most 300 calls, 5 % 429s), then 5 "
-        "rounds of SDK and raw closed runs of 1.5 s (at most 20,000 calls each) at 1 and 16 "
-        "concurrent calls: about 45 s per SDK",
+        doc="CI: per SDK one open run of 6 s at 50 calls/s (at most 300 calls, 5 % 429s), then at "
+        "1 and 16 concurrent calls a 1 s warm-up and 7 rounds of SDK and raw closed runs of 1 s "
+        "(at most 20,000 calls each): about 40 s per SDK",
         rate_per_s=50,
         open_ms=6_000,
         open_max=300,
         open_concurrency=16,
-        closed_ms=1_500,
+        closed_ms=1_000,
         closed_max=20_000,
-        rounds=5,
+        rounds=7,
+        warmup_ms=1_000,
         faults=Faults(rate_limited=0.05),
     ),
     "full": Profile(
         name="full",
         doc="Per SDK one open run of 60 s at 200 calls/s (at most 12,000 calls, 4 % 429s and "
-        "0.2 % 503s), then 5 rounds of SDK and raw closed runs of 10 s (at most 200,000 calls "
-        "each) at 1 and 16 concurrent calls: about 4 min per SDK",
+        "0.2 % 503s), then at 1 and 16 concurrent calls a 5 s warm-up and 9 rounds of SDK and "
+        "raw closed runs of 5 s (at most 100,000 calls each): about 4 min per SDK",
         rate_per_s=200,
         open_ms=60_000,
         open_max=12_000,
         open_concurrency=64,
-        closed_ms=10_000,
-        closed_max=200_000,
-        rounds=5,
+        closed_ms=5_000,
+        closed_max=100_000,
+        rounds=9,
+        warmup_ms=5_000,
         faults=Faults(rate_limited=0.04, unavailable=0.002),
     ),
 }

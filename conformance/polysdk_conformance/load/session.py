@@ -1,13 +1,18 @@
 """One `polysdk load` session: the mock in-process, a real Prometheus scraping it, each selected
 SDK's optimised driver under load, then budgets and SLOs.
 
-Per SDK, each run in a fresh driver process (so that its CPU time and peak memory are that run's):
+Per SDK:
 
-1. an open-model run of the SDK at the profile's arrival rate, against the load scenario with
-   faults (429s and 503s the SDK retries), latency from each call's scheduled time;
-2. closed-model throughput runs at each concurrency, SDK and raw client alternately (the order
-   swapped every round, so neither always runs on a warmer machine), without faults; the medians
-   give the SDK's throughput as a fraction of its raw client's.
+1. an open-model run of the SDK at the profile's arrival rate, in a fresh driver process, against
+   the load scenario with faults (429s and 503s the SDK retries), latency from each call's
+   scheduled time;
+2. closed-model throughput runs at each concurrency, without faults: two driver processes, one
+   for the SDK and one for its raw client, each warmed up first (a discarded run, so that JIT
+   compilation, connection pools and lazy initialisation are not measured), then short runs of
+   each in turn, the order swapped every round so that neither always runs on a warmer machine.
+   Each round's SDK/raw ratio compares two neighbours in time; the median round's ratio gives the
+   SDK's throughput as a fraction of its raw client's. CPU time is read from /proc around each
+   run, peak memory is each process's.
 
 Prometheus scrapes the mock's /metrics while the open runs go; once every SDK's open run is done
 and a scrape has seen its last request, the SLOs are evaluated (the closed runs, which saturate
@@ -181,21 +186,33 @@ def _throughput(
             progress(
                 f"{lang}: closed model at {concurrency} concurrent, {profile.rounds} rounds of SDK and raw"
             )
+
+            def line(
+                kind: str, label: str, duration_ms: int, concurrency: int = concurrency
+            ) -> dict[str, Any]:
+                return plan.load_line(
+                    line_id=f"load/closed/{lang}/{kind}/{concurrency}/{label}",
+                    base_url=mock.url(token),
+                    client_kind=kind,
+                    model="closed",
+                    concurrency=concurrency,
+                    duration_ms=duration_ms,
+                    max_requests=profile.closed_max,
+                )
+
             throughput = Throughput(concurrency)
-            for round_number in range(profile.rounds):
-                kinds = ("sdk", "raw") if round_number % 2 == 0 else ("raw", "sdk")
-                for kind in kinds:
-                    line = plan.load_line(
-                        line_id=f"load/closed/{lang}/{kind}/{concurrency}/{round_number}",
-                        base_url=mock.url(token),
-                        client_kind=kind,
-                        model="closed",
-                        concurrency=concurrency,
-                        duration_ms=profile.closed_ms,
-                        max_requests=profile.closed_max,
-                    )
-                    run = drive(lang, command, line, settings.work)
-                    (throughput.sdk_runs if kind == "sdk" else throughput.raw_runs).append(run)
+            with (
+                LoadProcess(lang, command, settings.work) as sdk,
+                LoadProcess(lang, command, settings.work) as raw,
+            ):
+                processes = {"sdk": sdk, "raw": raw}
+                for kind, process in processes.items():
+                    process.run(line(kind, "warmup", profile.warmup_ms))  # discarded
+                for round_number in range(profile.rounds):
+                    kinds = ("sdk", "raw") if round_number % 2 == 0 else ("raw", "sdk")
+                    for kind in kinds:
+                        run = processes[kind].run(line(kind, str(round_number), profile.closed_ms))
+                        (throughput.sdk_runs if kind == "sdk" else throughput.raw_runs).append(run)
             results.append(throughput)
     finally:
         mock.forget(token)
@@ -221,40 +238,63 @@ def _check_capable(lang: str, hello: dict[str, Any]) -> None:
 
 
 def drive(lang: str, command: list[str], line: dict[str, Any], work: Path) -> RunResult:
-    """Runs one load line in a fresh driver process; the result with the process's CPU time and
-    peak resident memory over the run."""
-    process = DriverProcess(lang, command, work / f"driver-{lang}.stderr.log")
-    try:
-        _check_capable(lang, process.start())
-        pid = process.pid
-        assert pid is not None  # started above
+    """Runs one load line in a fresh driver process: its CPU time and peak memory are that run's."""
+    with LoadProcess(lang, command, work) as process:
+        return process.run(line)
+
+
+class LoadProcess:
+    """One driver process that runs load lines one after the other. Each run's CPU time is read
+    from /proc around it (the process is idle between lines); the peak memory is the process's
+    so far, so runs that must not share it take a process each."""
+
+    def __init__(self, lang: str, command: list[str], work: Path) -> None:
+        self.lang = lang
+        self._process = DriverProcess(lang, command, work / f"driver-{lang}.stderr.log")
+
+    def __enter__(self) -> LoadProcess:
+        try:
+            _check_capable(self.lang, self._process.start())
+        except BaseException:
+            self._process.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._process.close_input(EXIT_WAIT_S)
+        finally:
+            self._process.stop()
+
+    def run(self, line: dict[str, Any]) -> RunResult:
+        pid = self._process.pid
+        assert pid is not None  # started by __enter__
         cpu_before = _cpu_seconds(pid)
-        if not process.send(line):
-            raise LoadError(f"the {lang} driver closed its input before the load line {line['id']}")
-        answer = _answer(process, line)
+        if not self._process.send(line):
+            raise LoadError(f"the {self.lang} driver closed its input before the load line {line['id']}")
+        answer = _answer(self._process, line)
         cpu = _cpu_seconds(pid) - cpu_before
         peak = _peak_rss(pid)
-        process.close_input(EXIT_WAIT_S)
-    finally:
-        process.stop()
-    if "error" in answer:
-        raise LoadError(f"the {lang} driver could not run {line['id']}: {answer['error']}")
-    try:
-        entries = [EntryResult.from_wire(entry) for entry in answer["entries"]]
-        return RunResult(
-            sdk=lang,
-            client_kind=line["client_kind"],
-            model=line["model"],
-            concurrency=line["concurrency"],
-            target_rate=line.get("rate_per_s"),
-            started=int(answer["started"]),
-            wall_ms=float(answer["wall_ms"]),
-            entries=entries,
-            cpu_s=cpu,
-            peak_rss_bytes=peak,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise LoadError(f"the {lang} driver's load_result for {line['id']} is malformed: {exc!r}") from None
+        if "error" in answer:
+            raise LoadError(f"the {self.lang} driver could not run {line['id']}: {answer['error']}")
+        try:
+            entries = [EntryResult.from_wire(entry) for entry in answer["entries"]]
+            return RunResult(
+                sdk=self.lang,
+                client_kind=line["client_kind"],
+                model=line["model"],
+                concurrency=line["concurrency"],
+                target_rate=line.get("rate_per_s"),
+                started=int(answer["started"]),
+                wall_ms=float(answer["wall_ms"]),
+                entries=entries,
+                cpu_s=cpu,
+                peak_rss_bytes=peak,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LoadError(
+                f"the {self.lang} driver's load_result for {line['id']} is malformed: {exc!r}"
+            ) from None
 
 
 def _answer(process: DriverProcess, line: dict[str, Any]) -> dict[str, Any]:

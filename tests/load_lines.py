@@ -182,7 +182,7 @@ def load_line(
         "concurrency": 4,
         "duration_ms": 60000,
         "max_requests": requests,
-        "mix": [{k: v for k, v in e.items() if kind == "raw" or k != "raw"} for e in entries],
+        "mix": [{k: v for k, v in e.items() if kind != "sdk" or k != "raw"} for e in entries],
         "sequence": SEQUENCE if sequence is None else sequence,
     }
 
@@ -211,16 +211,17 @@ def run_loads(
 
 
 def check_load_lines(argv: list[str], cwd: Path | None = None) -> None:
-    """Runs the driver started by argv under three loads (SDK closed, raw closed, SDK open) and a
-    load it cannot run, one at a time as the runner sends them, and checks every answer against
-    what the mock played."""
+    """Runs the driver started by argv under four loads (SDK closed, raw closed, SDK open, paired
+    closed) and a load it cannot run, one at a time as the runner sends them, and checks every
+    answer against what the mock played."""
     requests = 80  # ten rounds of the sequence: get 40, list 10, create 10, stream 10, download 10
     with MockServer() as mock:
-        tokens = {name: mock.register(load_scenario()) for name in ("sdk", "raw", "open")}
+        tokens = {name: mock.register(load_scenario()) for name in ("sdk", "raw", "open", "paired")}
         lines = [
             load_line("sdk", mock.url(tokens["sdk"]), "sdk", "closed", requests),
             load_line("raw", mock.url(tokens["raw"]), "raw", "closed", requests),
             load_line("open", mock.url(tokens["open"]), "sdk", "open", requests),
+            load_line("paired", mock.url(tokens["paired"]), "paired", "closed", requests),
             {
                 **load_line("bad", mock.url(tokens["sdk"]), "sdk", "closed", 1),
                 "mix": [{"name": "x", "operation": "noSuchOperation"}],
@@ -258,3 +259,18 @@ def check_load_lines(argv: list[str], cwd: Path | None = None) -> None:
             assert set(get["errors"]) <= {"api"}
         for other in ("list", "create", "stream", "download"):
             assert entries[other]["ok"] == counts[other] and entries[other]["errors"] == {}, entries[other]
+    # A paired load: every call made by the SDK and by the raw client, counted apart.
+    paired = answers["paired"]
+    assert paired["started"] == requests, paired
+    sdk_side = {e["name"]: e for e in paired["entries"]}
+    raw_side = {e["name"]: e for e in paired["raw_entries"]}
+    assert (
+        {n: e["count"] for n, e in sdk_side.items()} == {n: e["count"] for n, e in raw_side.items()} == counts
+    )
+    get_ok, get_unavailable = {r["path"]: r["responses"] for r in reports["paired"]["played"]}[
+        "/v1/agents/{agent_id}"
+    ]
+    # The mock answered each get of both clients and each of the SDK's retries.
+    assert get_ok + get_unavailable == 2 * counts["get"] + sdk_side["get"]["retries"]
+    assert raw_side["get"]["retries"] == 0 and raw_side["get"]["errors"].get("api", 0) > 0
+    assert sdk_side["get"]["ok"] + raw_side["get"]["ok"] == get_ok

@@ -30,22 +30,28 @@ def _entry(name: str, latencies_us: list[int], errors: int = 0) -> EntryResult:
     return EntryResult(name, count, count - errors, {"api": errors} if errors else {}, 3, histogram)
 
 
-def _run(sdk: str, kind: str, model: str, scale: int, wall_ms: float = 2000.0) -> RunResult:
+def _run(
+    sdk: str, kind: str, model: str, scale: int, wall_ms: float = 2000.0, paired: bool = False
+) -> RunResult:
     entries = [
         _entry("get", [scale * (1 + i % 50) for i in range(900)]),
         _entry("list", [2 * scale * (1 + i % 50) for i in range(300)], errors=1),
     ]
     rate = 600.0 if model == "open" else None
-    return RunResult(sdk, kind, model, 16, rate, 1200, wall_ms, entries, cpu_s=0.8, peak_rss_bytes=20 << 20)
+    return RunResult(
+        sdk, kind, model, 16, rate, 1200, wall_ms, entries, cpu_s=0.8, peak_rss_bytes=20 << 20, paired=paired
+    )
 
 
-def _outcome(sdks: tuple[str, ...] = ("go", "rust"), raw_wall_ms: float = 2000.0) -> session.Outcome:
+def _outcome(sdks: tuple[str, ...] = ("go", "rust"), raw_scale: int = 100) -> session.Outcome:
     runs = []
     for index, sdk in enumerate(sdks):
         throughput = session.Throughput(16)
         for _ in range(3):
-            throughput.sdk_runs.append(_run(sdk, "sdk", "closed", 100))
-            throughput.raw_runs.append(_run(sdk, "raw", "closed", 100, wall_ms=raw_wall_ms))
+            throughput.sdk_runs.append(_run(sdk, "sdk", "closed", 100, paired=True))
+            throughput.raw_runs.append(_run(sdk, "raw", "closed", raw_scale, paired=True))
+        throughput.sdk_solo = _run(sdk, "sdk", "closed", 100)
+        throughput.raw_solo = _run(sdk, "raw", "closed", 100)
         runs.append(session.SdkRuns(sdk, _run(sdk, "sdk", "open", 100 * (index + 1)), [throughput]))
     return session.Outcome(
         plan.PROFILES["short"], plan.PROFILES["short"].faults, runs, None, "not evaluated: --no-prometheus"
@@ -208,16 +214,16 @@ def test_an_unknown_language_exits_2(tmp_path: Path) -> None:
     assert _main(tmp_path, "--lang", "cobol", "--no-prometheus") == 2
 
 
-@pytest.mark.parametrize(("raw_wall_ms", "code"), [(2000.0, 0), (1000.0, 1)])
+@pytest.mark.parametrize(("raw_scale", "code"), [(100, 0), (50, 1)])
 def test_a_breached_budget_exits_1_and_prints_the_table(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    raw_wall_ms: float,
+    raw_scale: int,
     code: int,
 ) -> None:
-    # The raw client twice as fast as the SDK (same calls in half the time): ratio 0.5 < 0.95.
-    monkeypatch.setattr(session, "run", lambda *args, **kwargs: _outcome(("go",), raw_wall_ms))
+    # The raw client's calls twice as fast as the SDK's (half the latency): ratio 0.5 < 0.95.
+    monkeypatch.setattr(session, "run", lambda *args, **kwargs: _outcome(("go",), raw_scale))
     budgets = tmp_path / "budgets.yaml"
     budgets.write_text("rules:\n  - {min_throughput_ratio: 0.95, p99_ms: 1000}\n", encoding="utf-8")
     assert _main(tmp_path, "--budgets", str(budgets), "--no-prometheus") == code
@@ -240,12 +246,27 @@ def test_the_browser_check_needs_chromium_under_ci(monkeypatch: pytest.MonkeyPat
 def test_the_throughput_ratio_is_the_median_of_the_rounds_ratios() -> None:
     throughput = session.Throughput(1)
     # Round by round the machine slows down; within a round SDK and raw share its load.
-    for sdk_ms, raw_ms in ((1000.0, 2000.0), (4000.0, 4000.0), (16000.0, 8000.0)):
-        throughput.sdk_runs.append(_run("go", "sdk", "closed", 100, wall_ms=sdk_ms))
-        throughput.raw_runs.append(_run("go", "raw", "closed", 100, wall_ms=raw_ms))
+    for sdk_scale, raw_scale in ((100, 200), (400, 400), (1600, 800)):
+        throughput.sdk_runs.append(_run("go", "sdk", "closed", sdk_scale, paired=True))
+        throughput.raw_runs.append(_run("go", "raw", "closed", raw_scale, paired=True))
     sdk, raw = throughput.median_pair()
-    assert (sdk.wall_ms, raw.wall_ms) == (4000.0, 4000.0)
+    assert (sdk.overall().mean_us(), raw.overall().mean_us()) == (
+        pytest.approx(400 * 25.5 * 1.25),  # 900 gets of 400 × 1..50, 300 lists of 800 × 1..50
+        pytest.approx(400 * 25.5 * 1.25),
+    )
     assert throughput.ratio == pytest.approx(1.0)
+
+
+def test_a_paired_sides_rate_is_concurrency_over_its_mean_latency() -> None:
+    """Both sides of a paired run share its wall time: each side's rate comes from its own
+    latencies (Little's law), so an SDK twice as slow per call shows half the raw rate."""
+    sdk = _run("go", "sdk", "closed", 200, paired=True)
+    raw = _run("go", "raw", "closed", 100, paired=True)
+    assert sdk.achieved_rate == raw.achieved_rate  # the same calls in the same wall time
+    assert raw.call_rate == pytest.approx(16 * 1e6 / raw.overall().mean_us())
+    assert session.throughput_ratio(sdk, raw) == pytest.approx(0.5)
+    solo = _run("go", "sdk", "closed", 200)
+    assert solo.call_rate == solo.achieved_rate
 
 
 def test_help_names_every_profile(capsys: pytest.CaptureFixture[str]) -> None:

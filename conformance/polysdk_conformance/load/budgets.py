@@ -106,8 +106,8 @@ def check(
                 breaches.append(Breach(run.sdk, "*", "min_rate_ratio", limits["min_rate_ratio"], ratio))
     for sdk_run, raw_run in throughput:
         limits = limits_for(rules, sdk_run.sdk, "*")
-        if "min_throughput_ratio" in limits and raw_run.achieved_rate > 0:
-            ratio = sdk_run.achieved_rate / raw_run.achieved_rate
+        if "min_throughput_ratio" in limits and raw_run.call_rate > 0:
+            ratio = sdk_run.call_rate / raw_run.call_rate
             if ratio < limits["min_throughput_ratio"]:
                 breaches.append(
                     Breach(

@@ -380,8 +380,10 @@ def load_line(
     mix: tuple[Entry, ...] = MIX,
 ) -> dict[str, Any]:
     """A `load` line (conformance/PROTOCOL.md); `rate_per_s` only for the open model."""
-    if client_kind not in ("sdk", "raw") or model not in ("open", "closed"):
+    if client_kind not in ("sdk", "raw", "paired") or model not in ("open", "closed"):
         raise ValueError(f"client_kind {client_kind!r} / model {model!r}")
+    if client_kind == "paired" and model != "closed":
+        raise ValueError("a paired line runs the closed model")
     if (model == "open") != (rate_per_s is not None):
         raise ValueError("an open-model line needs rate_per_s; a closed one must not have it")
     line: dict[str, Any] = {

@@ -14,7 +14,7 @@ from typing import Any
 from polysdk_conformance.load.budgets import Breach, table
 from polysdk_conformance.load.histogram import Histogram
 from polysdk_conformance.load.results import RunResult
-from polysdk_conformance.load.session import Outcome, Throughput
+from polysdk_conformance.load.session import Outcome, Throughput, throughput_ratio
 from polysdk_conformance.perf import report as slo_report
 
 PASS, FAIL = "pass", "fail"
@@ -87,20 +87,26 @@ def _throughput_json(item: Throughput) -> dict[str, Any]:
     return {
         "concurrency": item.concurrency,
         "ratio": item.ratio,  # of the median round
-        "sdk_rate": sdk.achieved_rate,
-        "raw_rate": raw.achieved_rate,
-        "sdk_cpu_us_per_call": _cpu_per_call(sdk),
-        "raw_cpu_us_per_call": _cpu_per_call(raw),
-        "sdk_peak_rss_bytes": sdk.peak_rss_bytes,
-        "raw_peak_rss_bytes": raw.peak_rss_bytes,
+        "sdk_rate": sdk.call_rate,  # each side of a paired round: concurrency / mean latency
+        "raw_rate": raw.call_rate,
+        "sdk_mean_latency_us": sdk.overall().mean_us(),
+        "raw_mean_latency_us": raw.overall().mean_us(),
+        "round_ratios": [throughput_ratio(*pair) for pair in item.pairs()],
+        "sdk_cpu_us_per_call": _cpu_per_call(item.sdk_solo),
+        "raw_cpu_us_per_call": _cpu_per_call(item.raw_solo),
         "rounds": [
             {"sdk": _run_json(sdk_run), "raw": _run_json(raw_run)} for sdk_run, raw_run in item.pairs()
         ],
+        "solo": {
+            kind: _run_json(run)
+            for kind, run in (("sdk", item.sdk_solo), ("raw", item.raw_solo))
+            if run is not None
+        },
     }
 
 
-def _cpu_per_call(run: RunResult) -> float | None:
-    return run.cpu_s * 1e6 / run.completed if run.completed else None
+def _cpu_per_call(run: RunResult | None) -> float | None:
+    return run.cpu_s * 1e6 / run.completed if run is not None and run.completed else None
 
 
 def markdown(outcome: Outcome, breaches: list[Breach], command: str) -> str:
@@ -183,8 +189,8 @@ LATENCY_HEADER = [
     "p50 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms", "achieved/target /s", "CPU s", "peak MiB",
 ]  # fmt: skip
 THROUGHPUT_HEADER = [
-    "SDK", "concurrent", "SDK calls/s", "raw calls/s", "SDK/raw",
-    "SDK CPU µs/call", "raw CPU µs/call", "SDK peak MiB", "raw peak MiB",
+    "SDK", "concurrent", "SDK calls/s", "raw calls/s", "SDK/raw", "rounds' SDK/raw",
+    "SDK CPU µs/call", "raw CPU µs/call",
 ]  # fmt: skip
 
 
@@ -197,16 +203,19 @@ def _throughput_rows(outcome: Outcome) -> list[list[str]]:
                 [
                     runs.sdk,
                     str(item.concurrency),
-                    f"{sdk.achieved_rate:.0f}",
-                    f"{raw.achieved_rate:.0f}",
+                    f"{sdk.call_rate:.0f}",
+                    f"{raw.call_rate:.0f}",
                     f"{item.ratio:.2f}",
-                    _us(_cpu_per_call(sdk)),
-                    _us(_cpu_per_call(raw)),
-                    f"{sdk.peak_rss_bytes / 2**20:.1f}",
-                    f"{raw.peak_rss_bytes / 2**20:.1f}",
+                    _spread([throughput_ratio(*pair) for pair in item.pairs()]),
+                    _us(_cpu_per_call(item.sdk_solo)),
+                    _us(_cpu_per_call(item.raw_solo)),
                 ]
             )
     return rows
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.2f}–{max(values):.2f}" if values else "-"
 
 
 def _us(value: float | None) -> str:

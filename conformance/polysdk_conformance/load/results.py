@@ -50,6 +50,7 @@ class RunResult:
     entries: list[EntryResult]
     cpu_s: float = 0.0
     peak_rss_bytes: int = 0
+    paired: bool = False  # one side of a paired run (conformance/PROTOCOL.md, client_kind paired)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,6 +61,17 @@ class RunResult:
     def achieved_rate(self) -> float:
         """Completed calls per second of wall time."""
         return self.completed / (self.wall_ms / 1000) if self.wall_ms > 0 else 0.0
+
+    @property
+    def call_rate(self) -> float:
+        """The calls per second this client sustains. For one side of a paired run, whose wall
+        time the other side shared, it is the rate its own calls would reach alone at the latency
+        measured: concurrency ÷ mean latency (Little's law for a closed model); otherwise the
+        achieved rate."""
+        if not self.paired:
+            return self.achieved_rate
+        mean_us = self.overall().mean_us()
+        return self.concurrency * 1e6 / mean_us if mean_us > 0 else 0.0
 
     def overall(self) -> Histogram:
         merged = Histogram()

@@ -6,13 +6,14 @@ Per SDK:
 1. an open-model run of the SDK at the profile's arrival rate, in a fresh driver process, against
    the load scenario with faults (429s and 503s the SDK retries), latency from each call's
    scheduled time;
-2. closed-model throughput runs at each concurrency, without faults: two driver processes, one
-   for the SDK and one for its raw client, each warmed up first (a discarded run, so that JIT
-   compilation, connection pools and lazy initialisation are not measured), then short runs of
-   each in turn, the order swapped every round so that neither always runs on a warmer machine.
-   Each round's SDK/raw ratio compares two neighbours in time; the median round's ratio gives the
-   SDK's throughput as a fraction of its raw client's. CPU time is read from /proc around each
-   run, peak memory is each process's.
+2. closed-model throughput at each concurrency, without faults, in one driver process: a
+   discarded warm-up (JIT compilation, connection pools and lazy initialisation are not
+   measured), then rounds of *paired* runs, in which every call is made by the SDK and by the raw
+   client one right after the other (taking turns to go first), so that both meet the same
+   machine call by call, however loaded it is. Each side's rate is what its own calls sustain at
+   the latency measured (concurrency ÷ mean latency); the round whose SDK/raw ratio is the median
+   gives the SDK's throughput as a fraction of its raw client's. Then one run of the SDK alone and
+   one of the raw client alone give each its CPU time per call (read from /proc around the run).
 
 Prometheus scrapes the mock's /metrics while the open runs go; once every SDK's open run is done
 and a scrape has seen its last request, the SLOs are evaluated (the closed runs, which saturate
@@ -52,30 +53,34 @@ class LoadError(Exception):
 
 @dataclass
 class Throughput:
-    """The closed-model runs of one SDK at one concurrency: SDK and raw, round by round."""
+    """The closed-model runs of one SDK at one concurrency: the two sides of each paired round,
+    and the solo runs that give each client's CPU time per call."""
 
     concurrency: int
     sdk_runs: list[RunResult] = field(default_factory=list)
     raw_runs: list[RunResult] = field(default_factory=list)
+    sdk_solo: RunResult | None = None
+    raw_solo: RunResult | None = None
 
     def pairs(self) -> list[tuple[RunResult, RunResult]]:
-        """(SDK run, raw run) of each round: neighbours in time, on the same machine load."""
+        """(SDK side, raw side) of each round: calls interleaved, on the same machine load."""
         return list(zip(self.sdk_runs, self.raw_runs, strict=True))
 
     def median_pair(self) -> tuple[RunResult, RunResult]:
         """The round whose SDK/raw ratio is the median (rounds are odd, so it is a round, not an
         average). Ratios within a round cancel the drift of a shared, loaded machine that the
         ratio of two separate medians would keep."""
-        rounds = sorted(self.pairs(), key=lambda pair: _ratio(*pair))
+        rounds = sorted(self.pairs(), key=lambda pair: throughput_ratio(*pair))
         return rounds[(len(rounds) - 1) // 2]
 
     @property
     def ratio(self) -> float:
-        return _ratio(*self.median_pair())
+        return throughput_ratio(*self.median_pair())
 
 
-def _ratio(sdk: RunResult, raw: RunResult) -> float:
-    return sdk.achieved_rate / raw.achieved_rate if raw.achieved_rate else 0.0
+def throughput_ratio(sdk: RunResult, raw: RunResult) -> float:
+    """The SDK's throughput as a fraction of its raw client's (call rates)."""
+    return sdk.call_rate / raw.call_rate if raw.call_rate else 0.0
 
 
 @dataclass
@@ -201,18 +206,14 @@ def _throughput(
                 )
 
             throughput = Throughput(concurrency)
-            with (
-                LoadProcess(lang, command, settings.work) as sdk,
-                LoadProcess(lang, command, settings.work) as raw,
-            ):
-                processes = {"sdk": sdk, "raw": raw}
-                for kind, process in processes.items():
-                    process.run(line(kind, "warmup", profile.warmup_ms))  # discarded
+            with LoadProcess(lang, command, settings.work) as process:
+                process.run_paired(line("paired", "warmup", profile.warmup_ms))  # discarded
                 for round_number in range(profile.rounds):
-                    kinds = ("sdk", "raw") if round_number % 2 == 0 else ("raw", "sdk")
-                    for kind in kinds:
-                        run = processes[kind].run(line(kind, str(round_number), profile.closed_ms))
-                        (throughput.sdk_runs if kind == "sdk" else throughput.raw_runs).append(run)
+                    sdk, raw = process.run_paired(line("paired", str(round_number), profile.closed_ms))
+                    throughput.sdk_runs.append(sdk)
+                    throughput.raw_runs.append(raw)
+                throughput.sdk_solo = process.run(line("sdk", "solo", profile.closed_ms))
+                throughput.raw_solo = process.run(line("raw", "solo", profile.closed_ms))
             results.append(throughput)
     finally:
         mock.forget(token)
@@ -267,6 +268,21 @@ class LoadProcess:
             self._process.stop()
 
     def run(self, line: dict[str, Any]) -> RunResult:
+        """Runs an SDK or raw load line: its result, with the CPU time the process spent on it."""
+        answer, cpu, peak = self._send(line)
+        return self._result(line, answer, line["client_kind"], "entries", cpu, peak)
+
+    def run_paired(self, line: dict[str, Any]) -> tuple[RunResult, RunResult]:
+        """Runs a paired load line: the SDK's side and the raw client's side. Both spent the
+        process's CPU time, which cannot be told apart: it is left out (0)."""
+        answer, _, peak = self._send(line)
+        return (
+            self._result(line, answer, "sdk", "entries", 0.0, peak, paired=True),
+            self._result(line, answer, "raw", "raw_entries", 0.0, peak, paired=True),
+        )
+
+    def _send(self, line: dict[str, Any]) -> tuple[dict[str, Any], float, int]:
+        """The driver's answer to the line, the CPU seconds it spent and its peak memory so far."""
         pid = self._process.pid
         assert pid is not None  # started by __enter__
         cpu_before = _cpu_seconds(pid)
@@ -277,11 +293,23 @@ class LoadProcess:
         peak = _peak_rss(pid)
         if "error" in answer:
             raise LoadError(f"the {self.lang} driver could not run {line['id']}: {answer['error']}")
+        return answer, cpu, peak
+
+    def _result(
+        self,
+        line: dict[str, Any],
+        answer: dict[str, Any],
+        client_kind: str,
+        entries_key: str,
+        cpu: float,
+        peak: int,
+        paired: bool = False,
+    ) -> RunResult:
         try:
-            entries = [EntryResult.from_wire(entry) for entry in answer["entries"]]
+            entries = [EntryResult.from_wire(entry) for entry in answer[entries_key]]
             return RunResult(
                 sdk=self.lang,
-                client_kind=line["client_kind"],
+                client_kind=client_kind,
                 model=line["model"],
                 concurrency=line["concurrency"],
                 target_rate=line.get("rate_per_s"),
@@ -290,6 +318,7 @@ class LoadProcess:
                 entries=entries,
                 cpu_s=cpu,
                 peak_rss_bytes=peak,
+                paired=paired,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LoadError(

@@ -63,6 +63,8 @@ type loadResult struct {
 	Started int64           `json:"started"`
 	WallMs  float64         `json:"wall_ms"`
 	Entries []entryResult   `json:"entries"`
+	// RawEntries are the raw client's calls of a paired load (Entries are the SDK's).
+	RawEntries []entryResult `json:"raw_entries,omitempty"`
 }
 
 type loadFailure struct {
@@ -116,8 +118,10 @@ func runLoad(l *loadLine) (out any) {
 	}
 	transport := loadTransport(l.Concurrency)
 	defer transport.CloseIdleConnections()
-	entries := make([]prepared, len(l.Mix))
-	if l.ClientKind == "sdk" {
+	// One set of entries per client: the SDK's, the raw client's, or both for a paired load.
+	var clients [][]prepared
+	if l.ClientKind != "raw" {
+		entries := make([]prepared, len(l.Mix))
 		client := newClient(l.BaseURL, l.Client, transport)
 		for i, e := range l.Mix {
 			p, err := prepareSDK(e, client)
@@ -126,7 +130,10 @@ func runLoad(l *loadLine) (out any) {
 			}
 			entries[i] = p
 		}
-	} else {
+		clients = append(clients, entries)
+	}
+	if l.ClientKind != "sdk" {
+		entries := make([]prepared, len(l.Mix))
 		base, err := url.Parse(*l.BaseURL)
 		if err != nil {
 			return fail("base_url: %v", err)
@@ -142,14 +149,18 @@ func runLoad(l *loadLine) (out any) {
 			}
 			entries[i] = p
 		}
+		clients = append(clients, entries)
 	}
-	started, wall, stats, panicked := l.run(entries)
+	started, wall, stats, panicked := l.run(clients)
 	if panicked != nil {
 		return fail("panic: %v", panicked)
 	}
 	result := loadResult{Type: "load_result", ID: l.ID, Started: started, WallMs: float64(wall.Microseconds()) / 1000}
 	for i, e := range l.Mix {
-		result.Entries = append(result.Entries, stats[i].result(e.Name))
+		result.Entries = append(result.Entries, stats[0][i].result(e.Name))
+		if len(stats) == 2 {
+			result.RawEntries = append(result.RawEntries, stats[1][i].result(e.Name))
+		}
 	}
 	return result
 }
@@ -157,8 +168,10 @@ func runLoad(l *loadLine) (out any) {
 // check refuses a load line that is not bounded or does not say what to send.
 func (l *loadLine) check() error {
 	switch {
-	case l.ClientKind != "sdk" && l.ClientKind != "raw":
+	case l.ClientKind != "sdk" && l.ClientKind != "raw" && l.ClientKind != "paired":
 		return fmt.Errorf("unknown client_kind %q", l.ClientKind)
+	case l.ClientKind == "paired" && l.Model != "closed":
+		return errors.New("a paired load needs the closed model")
 	case l.Model != "open" && l.Model != "closed":
 		return fmt.Errorf("unknown model %q", l.Model)
 	case l.Model == "open" && !(l.RatePerS > 0):
@@ -169,7 +182,7 @@ func (l *loadLine) check() error {
 		return errors.New("a load needs a positive duration_ms and max_requests")
 	case len(l.Mix) == 0 || len(l.Sequence) == 0:
 		return errors.New("a load needs a mix and a sequence")
-	case l.ClientKind == "raw" && l.BaseURL == nil:
+	case l.ClientKind != "sdk" && l.BaseURL == nil:
 		return errors.New("a raw load needs a base_url")
 	}
 	for _, index := range l.Sequence {
@@ -348,8 +361,9 @@ func rawErrorKind(err error) string {
 // happened before, and its latency runs from then, so a call that waited for a free worker
 // counts its wait. Closed model: a worker starts its next request as soon as its last one ends,
 // and latency runs from the start. Nothing starts at or after the deadline or beyond
-// max_requests.
-func (l *loadLine) run(entries []prepared) (started int64, wall time.Duration, stats []entryStats, panicked any) {
+// max_requests. With two clients (a paired load), request i is made by both, one right after the
+// other, the SDK first when i is even: both see the same machine, call by call.
+func (l *loadLine) run(clients [][]prepared) (started int64, wall time.Duration, stats [][]entryStats, panicked any) {
 	start := time.Now()
 	deadline := start.Add(millis(l.DurationMs))
 	var (
@@ -358,9 +372,12 @@ func (l *loadLine) run(entries []prepared) (started int64, wall time.Duration, s
 		mu      sync.Mutex // guards panicked
 		wg      sync.WaitGroup
 		ctx     = context.Background()
-		workers = make([][]entryStats, l.Concurrency)
+		workers = make([][][]entryStats, l.Concurrency)
 	)
-	stats = make([]entryStats, len(entries))
+	stats = make([][]entryStats, len(clients))
+	for c := range clients {
+		stats[c] = make([]entryStats, len(clients[c]))
+	}
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -373,10 +390,14 @@ func (l *loadLine) run(entries []prepared) (started int64, wall time.Duration, s
 					mu.Unlock()
 				}
 			}()
-			own := make([]entryStats, len(entries))
-			callers := make([]caller, len(entries))
-			for i, p := range entries {
-				callers[i] = p()
+			own := make([][]entryStats, len(clients))
+			callers := make([][]caller, len(clients))
+			for c, entries := range clients {
+				own[c] = make([]entryStats, len(entries))
+				callers[c] = make([]caller, len(entries))
+				for i, p := range entries {
+					callers[c][i] = p()
+				}
 			}
 			workers[w] = own
 			for !stop.Load() {
@@ -400,17 +421,27 @@ func (l *loadLine) run(entries []prepared) (started int64, wall time.Duration, s
 					due = now
 				}
 				entry := l.Sequence[i%int64(len(l.Sequence))]
-				kind, retries := callers[entry](ctx)
-				own[entry].record(time.Since(due), kind, retries)
+				for n := range callers {
+					c := (n + int(i%2)) % len(callers) // a paired load alternates who goes first
+					if n > 0 {
+						due = time.Now()
+					}
+					kind, retries := callers[c][entry](ctx)
+					own[c][entry].record(time.Since(due), kind, retries)
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	wall = time.Since(start)
 	for _, own := range workers {
-		for i := range own {
-			stats[i].merge(&own[i])
-			started += own[i].count
+		for c := range own {
+			for i := range own[c] {
+				stats[c][i].merge(&own[c][i])
+				if c == 0 {
+					started += own[c][i].count
+				}
+			}
 		}
 	}
 	return started, wall, stats, panicked

@@ -147,6 +147,59 @@ func TestLoadPreparesEachEntryOnceAndCountsEveryCall(t *testing.T) {
 	}
 }
 
+func TestPairedLoadMakesEachCallWithBothClientsTakingTurnsToGoFirst(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		order []string
+	)
+	note := func(who string) {
+		mu.Lock()
+		order = append(order, who)
+		mu.Unlock()
+	}
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		note("raw")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id": "x"}`))
+	}))
+	defer server.Close()
+	fakeOperations(t, map[string]func(*args) operation{
+		"get": func(*args) operation {
+			return operation{call: func(context.Context, *sdk.Client, []sdk.RequestOption) (any, error) {
+				note("sdk")
+				return nil, nil
+			}}
+		},
+	})
+	got := load(t, `{"type": "load", "id": "p", "base_url": "`+server.URL+`/", "client_kind": "paired",
+		"client": {"timeout_ms": 30000}, "model": "closed", "concurrency": 1, "duration_ms": 60000, "max_requests": 4,
+		"mix": [{"name": "get", "operation": "get", "raw": [{"method": "GET", "path": "agents/x"}]}],
+		"sequence": [0]}`)
+	if got["error"] != nil || number(t, got["started"]) != 4 {
+		t.Fatalf("result %v", got)
+	}
+	raw, _ := got["raw_entries"].([]any)
+	if len(raw) != 1 {
+		t.Fatalf("raw_entries %v", got["raw_entries"])
+	}
+	for _, e := range []map[string]any{entry(t, got, "get"), raw[0].(map[string]any)} {
+		if number(t, e["count"]) != 4 || number(t, e["ok"]) != 4 {
+			t.Errorf("%v: want 4 calls, all ok", e)
+		}
+		checkHistogram(t, e)
+	}
+	want := []string{"sdk", "raw", "raw", "sdk", "sdk", "raw", "raw", "sdk"}
+	if !slices.Equal(order, want) {
+		t.Errorf("calls in the order %v, want %v", order, want)
+	}
+	open := load(t, `{"type": "load", "id": "p", "base_url": "`+server.URL+`/", "client_kind": "paired",
+		"model": "open", "rate_per_s": 10, "concurrency": 1, "duration_ms": 1000, "max_requests": 1,
+		"mix": [{"name": "get", "operation": "get", "raw": [{"method": "GET", "path": "agents/x"}]}], "sequence": [0]}`)
+	if message, _ := open["error"].(string); !strings.Contains(message, "closed model") {
+		t.Errorf("a paired open load: %v", open)
+	}
+}
+
 func TestLoadLinesThatCannotRunAreAnsweredWithAnError(t *testing.T) {
 	fakeOperations(t, map[string]func(*args) operation{
 		"get":    func(*args) operation { return operation{call: func(context.Context, *sdk.Client, []sdk.RequestOption) (any, error) { return nil, nil }} },

@@ -1278,34 +1278,44 @@ async fn load(id: Value, line: Value) -> Value {
     let failed = |why: String| json!({"type": "load_result", "id": id, "error": why});
     // Its own task: a panic in the SDK or here is this load's error, not the driver's end.
     match tokio::spawn(run_load(line)).await {
-        Ok(Ok((started, wall, entries))) => json!({
-            "type": "load_result",
-            "id": id,
-            "started": started,
-            "wall_ms": wall.as_micros() as f64 / 1000.0,
-            "entries": entries,
-        }),
+        Ok(Ok((started, wall, mut entries))) => {
+            let mut answer = json!({
+                "type": "load_result",
+                "id": id,
+                "started": started,
+                "wall_ms": wall.as_micros() as f64 / 1000.0,
+                "entries": entries.remove(0),
+            });
+            if let Some(raw) = entries.pop() {
+                answer["raw_entries"] = raw; // a paired load's raw client
+            }
+            answer
+        }
         Ok(Err(why)) => failed(why),
         Err(e) => failed(format!("the load's task failed: {e}")),
     }
 }
 
-/// Prepares and runs a load: the requests started, the wall time and each entry's result.
+/// Prepares and runs a load: the requests started, the wall time and each client's entry results
+/// (the SDK's or the raw client's; for a paired load the SDK's, then the raw client's).
 async fn run_load(line: Value) -> Result<(u64, Duration, Vec<Value>), String> {
     let l =
         LoadLine::deserialize(&line).map_err(|e| format!("cannot decode the load line: {e}"))?;
     let schedule = l.schedule()?;
-    let calls = match l.client_kind.as_str() {
-        "sdk" => prepare_sdk(&l)?,
-        "raw" => prepare_raw(&l)?,
+    let clients = match l.client_kind.as_str() {
+        "sdk" => vec![prepare_sdk(&l)?],
+        "raw" => vec![prepare_raw(&l)?],
+        "paired" if schedule.model == Model::Closed => vec![prepare_sdk(&l)?, prepare_raw(&l)?],
+        "paired" => return Err("a paired load needs the closed model".to_owned()),
         other => return Err(format!("unknown client_kind {other:?}")),
     };
-    let (started, wall, stats) = run_schedule(&schedule, calls).await?;
-    let entries = l
-        .mix
+    let (started, wall, stats) = run_clients(&schedule, clients).await?;
+    let entries = stats
         .iter()
-        .zip(&stats)
-        .map(|(e, s)| s.result(&e.name))
+        .map(|client| {
+            let results = l.mix.iter().zip(client).map(|(e, s)| s.result(&e.name));
+            Value::Array(results.collect())
+        })
         .collect();
     Ok((started, wall, entries))
 }
@@ -1492,7 +1502,19 @@ async fn run_schedule(
     schedule: &Schedule,
     calls: Vec<LoadRun>,
 ) -> Result<(u64, Duration, Vec<EntryStats>), String> {
-    let calls: Arc<[LoadRun]> = calls.into();
+    let (started, wall, mut stats) = run_clients(schedule, vec![calls]).await?;
+    Ok((started, wall, stats.remove(0)))
+}
+
+/// Runs the prepared calls of one client, or of two (a paired load: request `i` is made by both,
+/// one right after the other, the first client first when `i` is even, so that both see the same
+/// machine call by call), on the schedule: the requests started, the wall time and each
+/// client's entry statistics (merged over the workers).
+async fn run_clients(
+    schedule: &Schedule,
+    clients: Vec<Vec<LoadRun>>,
+) -> Result<(u64, Duration, Vec<Vec<EntryStats>>), String> {
+    let clients: Arc<[Vec<LoadRun>]> = clients.into();
     let start = tokio::time::Instant::now();
     let deadline = start + schedule.duration;
     let next = Arc::new(AtomicU64::new(0));
@@ -1500,10 +1522,13 @@ async fn run_schedule(
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..schedule.concurrency {
-        let (schedule, calls) = (schedule.clone(), calls.clone());
+        let (schedule, clients) = (schedule.clone(), clients.clone());
         let (next, stop) = (next.clone(), stop.clone());
         workers.spawn(async move {
-            let mut own = vec![EntryStats::default(); calls.len()];
+            let mut own: Vec<Vec<EntryStats>> = clients
+                .iter()
+                .map(|calls| vec![EntryStats::default(); calls.len()])
+                .collect();
             while !stop.load(Ordering::Relaxed) {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= schedule.max_requests {
@@ -1527,19 +1552,32 @@ async fn run_schedule(
                 }
                 // `i % len` fits the sequence's index type: it is below its length.
                 let entry = schedule.sequence[(i % schedule.sequence.len() as u64) as usize];
-                let tally = calls[entry]().await;
-                own[entry].record(due.elapsed(), tally);
+                let mut due = due;
+                for n in 0..clients.len() {
+                    // A paired load alternates which client goes first.
+                    let c = (n + (i % 2) as usize) % clients.len();
+                    if n > 0 {
+                        due = tokio::time::Instant::now();
+                    }
+                    let tally = clients[c][entry]().await;
+                    own[c][entry].record(due.elapsed(), tally);
+                }
             }
             own
         });
     }
-    let mut stats = vec![EntryStats::default(); calls.len()];
+    let mut stats: Vec<Vec<EntryStats>> = clients
+        .iter()
+        .map(|calls| vec![EntryStats::default(); calls.len()])
+        .collect();
     let mut failure = None;
     while let Some(joined) = workers.join_next().await {
         match joined {
             Ok(own) => {
-                for (total, own) in stats.iter_mut().zip(&own) {
-                    total.merge(own);
+                for (totals, own) in stats.iter_mut().zip(&own) {
+                    for (total, own) in totals.iter_mut().zip(own) {
+                        total.merge(own);
+                    }
                 }
             }
             Err(e) => {
@@ -1551,7 +1589,7 @@ async fn run_schedule(
     let wall = start.elapsed();
     match failure {
         Some(why) => Err(why),
-        None => Ok((stats.iter().map(|s| s.count).sum(), wall, stats)),
+        None => Ok((stats[0].iter().map(|s| s.count).sum(), wall, stats)),
     }
 }
 
@@ -2011,6 +2049,10 @@ mod tests {
         for (extra, why) in [
             (json!({"client_kind": "curl"}), "client_kind"),
             (
+                json!({"client_kind": "paired", "model": "open", "rate_per_s": 5}),
+                "closed model",
+            ),
+            (
                 json!({"mix": [{"name": "x", "operation": "noSuchOperation"}]}),
                 "noSuchOperation",
             ),
@@ -2063,6 +2105,34 @@ mod tests {
             max_requests,
             sequence: vec![0, 1, 0].into(),
         }
+    }
+
+    /// A prepared call that notes who made it.
+    fn noting(who: &'static str, log: Arc<std::sync::Mutex<Vec<&'static str>>>) -> LoadRun {
+        Arc::new(move || -> BoxFuture<'static, Tally> {
+            log.lock().unwrap().push(who);
+            Box::pin(async {
+                Tally {
+                    kind: None,
+                    retries: 0,
+                }
+            })
+        })
+    }
+
+    #[tokio::test]
+    async fn a_paired_load_makes_each_request_with_both_clients_taking_turns() {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let one = Schedule {
+            sequence: vec![0].into(),
+            ..schedule(Model::Closed, 1, 4)
+        };
+        let clients = vec![vec![noting("sdk", log.clone())], vec![noting("raw", log.clone())]];
+        let (started, _, stats) = run_clients(&one, clients).await.unwrap();
+        assert_eq!(started, 4);
+        assert_eq!((stats[0][0].count, stats[1][0].count), (4, 4));
+        let order = log.lock().unwrap().clone();
+        assert_eq!(order, ["sdk", "raw", "raw", "sdk", "sdk", "raw", "raw", "sdk"]);
     }
 
     #[tokio::test]

@@ -230,6 +230,23 @@ test("closed model: back to back, latency from each start, bounded by max_reques
   assert.deepEqual(stats.map((s) => s.count), [5, 3, 2]);
 });
 
+test("paired: each request is made by both clients, taking turns to go first, counted apart", async () => {
+  const clock = fakeClock();
+  const order = [];
+  const call = (who, ms) => async () => {
+    order.push(who);
+    clock.t += ms;
+    return { kind: "", retries: 0 };
+  };
+  const line = { model: "closed", ratePerS: 0, concurrency: 1, durationMs: 1e9, maxRequests: 4, sequence: [0] };
+  const { started, stats, pairedStats } = await runLoad(line, [call("sdk", 3)], clock, [call("raw", 2)]);
+  assert.equal(started, 4);
+  assert.deepEqual(order, ["sdk", "raw", "raw", "sdk", "sdk", "raw", "raw", "sdk"]);
+  // Each call's latency runs from its own start, not from its pair's.
+  assert.deepEqual(stats[0].result("x").latency_us, { 3000: 4 });
+  assert.deepEqual(pairedStats[0].result("x").latency_us, { 2000: 4 });
+});
+
 test("SDK entries are decoded once and report the SDK's error kinds and retries", async () => {
   const seen = [];
   const driver = fakeDriver(seen);
@@ -367,4 +384,6 @@ test("a load line is answered with one load_result line", async (t) => {
   assert.match(unbounded.error, /max_requests/);
   const noRequests = await load(fakeDriver([]), { ...line, mix: [{ name: "e", raw: [] }], sequence: [0] }, "d");
   assert.match(noRequests.error, /entry 0 \(e\): a raw entry needs requests/);
+  const pairedOpen = await load(fakeDriver([]), { ...line, client_kind: "paired", model: "open", rate_per_s: 10 }, "e");
+  assert.match(pairedOpen.error, /paired load needs the closed model/);
 });

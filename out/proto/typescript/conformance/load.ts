@@ -293,15 +293,21 @@ export function prepareRaw(baseURL: string, mixEntry: Obj, timeoutMs: number | u
  * is due at start + i/rate whatever happened before, and its latency runs from then, so a call that
  * waited for a free worker counts its wait. Closed model: a worker starts its next request as soon as
  * its last one ends, and latency runs from that start. Nothing starts at or after the deadline or
- * beyond max_requests; the calls in flight then finish.
+ * beyond max_requests; the calls in flight then finish. With `pairedCallers` (a paired load: the raw
+ * client's callers), request i is made by both clients, one right after the other, the SDK first
+ * when i is even, so that both see the same machine call by call; their statistics are apart.
  */
 export async function runLoad(
   line: LoadLine,
   callers: readonly Caller[],
   clock: Clock = REAL_CLOCK,
-): Promise<{ started: number; wallMs: number; stats: EntryStats[] }> {
+  pairedCallers?: readonly Caller[],
+): Promise<{ started: number; wallMs: number; stats: EntryStats[]; pairedStats: EntryStats[] }> {
   const now = (): number => clock.now();
   const stats = callers.map(() => new EntryStats());
+  const pairedStats = (pairedCallers ?? []).map(() => new EntryStats());
+  const clients: [readonly Caller[], EntryStats[]][] = [[callers, stats]];
+  if (pairedCallers !== undefined) clients.push([pairedCallers, pairedStats]);
   const start = now();
   const deadline = start + line.durationMs;
   const interval = line.model === "open" ? 1000 / line.ratePerS : 0;
@@ -322,25 +328,31 @@ export async function runLoad(
       if (begin >= deadline) return;
       if (line.model !== "open") due = begin;
       const entry = line.sequence[i % line.sequence.length] as number;
-      const { kind, retries } = await (callers[entry] as Caller)();
-      (stats[entry] as EntryStats).record(now() - due, kind, retries);
+      for (let n = 0; n < clients.length; n++) {
+        const [own, ownStats] = clients[(n + i) % clients.length] as [readonly Caller[], EntryStats[]];
+        if (n > 0) due = now();
+        const { kind, retries } = await (own[entry] as Caller)();
+        (ownStats[entry] as EntryStats).record(now() - due, kind, retries);
+      }
     }
   };
   await Promise.all(Array.from({ length: line.concurrency }, worker));
   const wallMs = now() - start;
   // A worker that claimed an index past a bound started nothing: count what was recorded.
   const started = stats.reduce((sum, s) => sum + s.count, 0);
-  return { started, wallMs, stats };
+  return { started, wallMs, stats, pairedStats };
 }
 
-/** Runs a load line with ONE client (the SDK's, or fetch's shared pool) and gives its load_result line. */
+/** Runs a load line with ONE client (the SDK's, or fetch's shared pool; both for a paired load) and
+ * gives its load_result line. */
 export async function load<C>(driver: Driver<C>, line: Obj, id: unknown): Promise<Obj> {
   try {
     const mix = own(line, "mix");
     if (!Array.isArray(mix)) throw new DriverError("a load needs a mix and a sequence");
     const checked = checkLine(line, mix.length);
     const kind = own(line, "client_kind");
-    if (kind !== "sdk" && kind !== "raw") throw new DriverError(`unknown client_kind ${JSON.stringify(kind)}`);
+    if (kind !== "sdk" && kind !== "raw" && kind !== "paired") throw new DriverError(`unknown client_kind ${JSON.stringify(kind)}`);
+    if (kind === "paired" && checked.model !== "closed") throw new DriverError("a paired load needs the closed model");
     const baseURL = own(line, "base_url");
     if (baseURL !== undefined && baseURL !== null && typeof baseURL !== "string") throw new DriverError("base_url must be a string");
     const config = own(line, "client") ?? {};
@@ -349,23 +361,30 @@ export async function load<C>(driver: Driver<C>, line: Obj, id: unknown): Promis
       if (!isPlainObject(e)) throw new DriverError(`entry ${i} must be an object`);
       return e;
     });
-    const callers: Caller[] = [];
-    if (kind === "sdk") {
+    const sdkCallers: Caller[] = [];
+    const rawCallers: Caller[] = [];
+    if (kind !== "raw") {
       const client = makeClient((o) => driver.newClient(o), clientOptions(config, baseURL ?? undefined), {});
-      entries.forEach((e, i) => callers.push(named(i, e, () => prepareSDK(driver, client, e))));
-    } else {
+      entries.forEach((e, i) => sdkCallers.push(named(i, e, () => prepareSDK(driver, client, e))));
+    }
+    if (kind !== "sdk") {
       if (typeof baseURL !== "string") throw new DriverError("a raw load needs a base_url");
       const timeout = own(config, "timeout_ms");
       const timeoutMs = typeof timeout === "number" || typeof timeout === "bigint" ? Number(timeout) : undefined;
-      entries.forEach((e, i) => callers.push(named(i, e, () => prepareRaw(baseURL, e, timeoutMs))));
+      entries.forEach((e, i) => rawCallers.push(named(i, e, () => prepareRaw(baseURL, e, timeoutMs))));
     }
-    const { started, wallMs, stats } = await runLoad(checked, callers);
+    const { started, wallMs, stats, pairedStats } =
+      kind === "paired"
+        ? await runLoad(checked, sdkCallers, REAL_CLOCK, rawCallers)
+        : await runLoad(checked, kind === "sdk" ? sdkCallers : rawCallers);
+    const results = (all: EntryStats[]): Obj[] => all.map((s, i) => s.result(String(own(entries[i] as Obj, "name") ?? i)));
     return {
       type: "load_result",
       id,
       started,
       wall_ms: Math.round(wallMs * 1000) / 1000,
-      entries: stats.map((s, i) => s.result(String(own(entries[i] as Obj, "name") ?? i))),
+      entries: results(stats),
+      ...(kind === "paired" ? { raw_entries: results(pairedStats) } : {}),
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -124,10 +124,10 @@ class Profile:
     open_ms: int  # open model: how long requests are scheduled
     open_max: int  # open model: at most this many calls
     open_concurrency: int  # open model: at most this many calls in flight
-    closed_ms: int  # closed model: how long each throughput run calls back to back
+    closed_ms: int  # closed model: how long each paired round (and each solo run) calls
     closed_max: int  # closed model: at most this many calls per run
-    rounds: int  # closed model: SDK/raw pairs per concurrency (odd: the median is a run)
-    warmup_ms: int  # closed model: the discarded run each process makes before the rounds
+    rounds: int  # closed model: paired rounds per concurrency (odd: the median is a round)
+    warmup_ms: int  # closed model: the discarded paired run before the rounds
     faults: Faults
     concurrencies: tuple[int, ...] = (1, 16)
 
@@ -136,8 +136,8 @@ PROFILES = {
     "short": Profile(
         name="short",
         doc="CI: per SDK one open run of 6 s at 50 calls/s (at most 300 calls, 5 % 429s), then at "
-        "1 and 16 concurrent calls a 1 s warm-up and 7 rounds of SDK and raw closed runs of 1 s "
-        "(at most 20,000 calls each): about 40 s per SDK",
+        "1 and 16 concurrent calls a 1 s warm-up, 7 paired rounds of 1 s (each call made by the SDK "
+        "and by the raw client) and a 1 s solo run of each: about 40 s per SDK",
         rate_per_s=50,
         open_ms=6_000,
         open_max=300,
@@ -151,8 +151,8 @@ PROFILES = {
     "full": Profile(
         name="full",
         doc="Per SDK one open run of 60 s at 200 calls/s (at most 12,000 calls, 4 % 429s and "
-        "0.2 % 503s), then at 1 and 16 concurrent calls a 5 s warm-up and 9 rounds of SDK and "
-        "raw closed runs of 5 s (at most 100,000 calls each): about 4 min per SDK",
+        "0.2 % 503s), then at 1 and 16 concurrent calls a 5 s warm-up, 9 paired rounds of 5 s and "
+        "a 5 s solo run of each client (at most 100,000 calls each): about 4 min per SDK",
         rate_per_s=200,
         open_ms=60_000,
         open_max=12_000,

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	sdk "polysdk.example/sdk"
 )
@@ -501,9 +502,13 @@ func headers(h http.Header) map[string]string {
 	return out
 }
 
+// maxDebugBytes bounds an error's debug text: a hostile body of tens of MiB kept in an error
+// would otherwise make a result line of hundreds of MiB (its bytes printed one by one).
+const maxDebugBytes = 4096
+
 // describe maps an error with the SDK's ErrorKind; an error it does not classify is "untyped".
 func describe(err error) *errorResult {
-	e := &errorResult{Kind: sdk.ErrorKind(err), Message: err.Error(), Debug: fmt.Sprintf("%#v", err)}
+	e := &errorResult{Kind: sdk.ErrorKind(err), Message: err.Error(), Debug: debugText(err)}
 	if e.Kind == "" {
 		e.Kind = "untyped"
 	}
@@ -810,4 +815,17 @@ func (a *args) idempotency(key string) {
 		return
 	}
 	a.idempotencyKey = &value
+}
+
+// debugText is the error's Go syntax, cut at maxDebugBytes (on a character boundary).
+func debugText(err error) string {
+	text := fmt.Sprintf("%#v", err)
+	if len(text) <= maxDebugBytes {
+		return text
+	}
+	cut := maxDebugBytes
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", text[:cut], len(text)-cut)
 }

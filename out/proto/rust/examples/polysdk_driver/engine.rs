@@ -241,6 +241,21 @@ fn result(id: Value, outcome: Outcome) -> Value {
     Value::Object(line)
 }
 
+/// An error's debug text, cut at MAX_DEBUG_BYTES (on a character boundary): a hostile body of
+/// tens of MiB kept in an error would otherwise make a result line of hundreds of MiB.
+fn debug_text(e: &sdk::Error) -> String {
+    const MAX_DEBUG_BYTES: usize = 4096;
+    let text = format!("{e:?}");
+    if text.len() <= MAX_DEBUG_BYTES {
+        return text;
+    }
+    let mut cut = MAX_DEBUG_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}... ({} more bytes)", &text[..cut], text.len() - cut)
+}
+
 fn error_json(e: &sdk::Error) -> Value {
     // The server's error: an API error, or the one behind a timeout the server reported.
     let api = match e {
@@ -253,7 +268,7 @@ fn error_json(e: &sdk::Error) -> Value {
         "code": api.and_then(|api| api.code.clone()),
         "message": e.to_string(),
         "request_id": api.and_then(|api| api.request_id.clone()),
-        "debug": format!("{e:?}"),
+        "debug": debug_text(e),
     });
     // A Connect error's or google.rpc.Status's details, raw, when the server sent them.
     if let (Some(details), Some(object)) = (

@@ -311,7 +311,7 @@ def test_delay_is_honoured(mock: MockServer) -> None:
     )
     started = time.monotonic()
     assert send(mock, "GET", f"/t/{token}/health")[2] == b"ok"
-    assert 0.2 <= time.monotonic() - started < 5
+    assert time.monotonic() - started >= 0.2  # a lower bound only: a loaded machine adds time
 
 
 def test_contract_validation_flags_a_wrong_query_type_and_passes_a_valid_request(mock: MockServer) -> None:
@@ -440,7 +440,7 @@ def test_standalone_main_prints_its_base_url_and_stops_on_interrupt() -> None:
         assert process.stdout is not None
         base_url = process.stdout.readline().strip()
         assert base_url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(f"{base_url}/t/nobody/x", timeout=5) as response:
+        with urllib.request.urlopen(f"{base_url}/t/nobody/x", timeout=60) as response:
             pytest.fail(f"expected 404, got {response.status}")
     except urllib.error.HTTPError as exc:
         with exc:
@@ -448,7 +448,8 @@ def test_standalone_main_prints_its_base_url_and_stops_on_interrupt() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            assert process.wait(timeout=10) == 0
+            # The exit is the event waited on; the timeout only guards against a hang.
+            assert process.wait(timeout=120) == 0
         finally:
             process.kill()
             process.communicate(timeout=5)
@@ -462,13 +463,14 @@ def test_stop_releases_threads_and_the_port() -> None:
     slow = {"kind": "text", "body": "late", "delay_ms": 30_000}
     token = server.register({"steps": [step("GET", "/health", {"kind": "text"}), step("GET", "/slow", slow)]})
     assert send(server, "GET", f"/t/{token}/health")[0] == 200  # runs a contract check in the executor
-    # A request still in flight (a long delay) must not hold shutdown up.
-    conn = connect(server, timeout=10)
+    # A request still in flight (a long delay) must not hold shutdown up: the client sees its
+    # connection closed, not the late answer a stop that waited would have let through.
+    conn = connect(server, timeout=120)
     conn.request("GET", f"/t/{token}/slow")
-    time.sleep(0.1)
-    started = time.monotonic()
+    assert server.wait_for(token, requests=2, timeout=120)
     server.stop()
-    assert time.monotonic() - started < 5
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        conn.getresponse().read()
     conn.close()
     assert set(threading.enumerate()) - before == set()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):

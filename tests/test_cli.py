@@ -97,14 +97,22 @@ def test_generation_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
     assert set(trees[0]) >= {"go/models.go", "rust/src/models.rs", "typescript/src/models.ts"}
 
 
-def test_lenient_generates_a_contract_that_fails_validation(tmp_path: Path) -> None:
+def test_a_contract_that_fails_validation_generates_with_warnings_unless_strict(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     header = 'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {}\n'
     spec.write_text(header + "components: {schemas: {A: {required: true}}}\n")
-    assert _run("generate", str(spec), "--out", str(tmp_path / "o"), "--lang", "go").returncode == 2
-    result = _run("generate", str(spec), "--out", str(tmp_path / "o"), "--lang", "go", "--lenient")
-    assert result.returncode == 0, result.stderr
-    assert "warning:" in result.stderr and "/components/schemas/A/required" in result.stderr
+    warning = f"warning: {spec}:4 at #/components/schemas/A/required: OpenAPI 3.0.3 schema:"
+    strict = _run("generate", str(spec), "--out", str(tmp_path / "s"), "--lang", "go", "--strict")
+    assert strict.returncode == 2
+    assert strict.stderr.startswith(warning)
+    assert "error: 1 warning and --strict; nothing was written" in strict.stderr
+    assert not (tmp_path / "s").exists()
+    for extra in ([], ["--lenient"]):  # --lenient is kept as a no-op for old scripts
+        result = _run("generate", str(spec), "--out", str(tmp_path / "o"), "--lang", "go", *extra)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.startswith(warning)
+        assert result.stderr.endswith("1 warning (--strict makes them errors)\n")
+        assert (tmp_path / "o" / "go" / "models.go").is_file()
 
 
 def test_generated_files_carry_no_absolute_paths_or_timestamps(tmp_path: Path) -> None:

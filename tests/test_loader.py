@@ -113,3 +113,60 @@ def test_an_all_of_cycle_is_a_clear_warning_not_a_recursion_crash(tmp_path: Path
     path.write_text(MINIMAL + schemas)
     (warning,) = load_contract(path).warnings
     assert "cycle" in warning
+
+
+QUIRKS = FIXTURES / "yaml_quirks"
+
+
+def test_c1_control_characters_are_read_as_js_yaml_reads_them() -> None:
+    path = QUIRKS / "c1_controls.yaml"
+    contract = load_contract(path)
+    assert contract.data["info"]["description"] == "The service\u0092s API \u0085 read by js-yaml"
+    get = contract.data["paths"]["/notes"]["get"]
+    assert get["summary"] == "Lists the user\u0092s notes"
+    assert get["responses"]["200"]["description"] == "\u0093OK\u0094 with notes"
+    assert contract.warnings == [
+        f"{path}:5: C1 control characters (U+0085, U+0092, U+0093, U+0094, U+0096) on lines 5, 10, 13, "
+        "22, which libyaml refuses, are kept as written, as js-yaml reads them (often Windows-1252 "
+        "punctuation decoded as Latin-1)"
+    ]
+    note = build_api(contract).types_by_name["Note"].definition
+    assert isinstance(note, ir.ObjectDef)
+    assert note.fields[0].docs.description == "a note\u0096short"
+
+
+def test_c1_characters_in_plain_scalars_and_keys_are_read_too(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(MINIMAL + "x-caf\u0092: caf\u0093e\n", encoding="utf-8")
+    assert load_contract(path).data["x-caf\u0092"] == "caf\u0093e"
+
+
+def test_tab_only_lines_are_blank_lines_as_js_yaml_reads_them() -> None:
+    path = QUIRKS / "tab_blank_lines.yaml"
+    contract = load_contract(path)
+    assert contract.data["info"]["description"] == (
+        "A long Markdown description whose blank lines were written by an editor that indents with "
+        "tabs.\nThe paragraph after the tab-only line.\nAnd one after spaces and a tab."
+    )
+    assert contract.warnings == [
+        f"{path}:7: whitespace-only lines with a tab on lines 7, 9, 12, which libyaml reads as "
+        "indentation and refuses, are read as blank lines, as js-yaml reads them",
+        # Lines are kept: a validation fault after the repaired lines is located where it is.
+        f"{path}:17 at #/paths/~1notes/get/responses/200: OpenAPI 3.0.3 schema: "
+        "'description' is a required property",
+    ]
+
+
+def test_what_js_yaml_refuses_too_stays_a_located_error() -> None:
+    with pytest.raises(ContractError) as caught:
+        load_contract(QUIRKS / "colon_in_plain_scalar.yaml")
+    assert caught.value.location.line == 6
+    assert caught.value.message == "invalid YAML: mapping values are not allowed in this context"
+
+
+def test_a_quirk_repair_does_not_hide_a_real_syntax_error(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(MINIMAL + 'x-a: "caf\u0092"\n\t\nx-b: [unclosed\n', encoding="utf-8")
+    error = _load_error(tmp_path, path.read_text(encoding="utf-8"))
+    assert error.location.line == 7
+    assert error.message.startswith("invalid YAML")

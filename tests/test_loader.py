@@ -27,7 +27,7 @@ def _load_error(tmp_path: Path, text: str, name: str = "spec.yaml") -> ContractE
     ("text", "pointer", "line", "fragment"),
     [
         ("openapi: 3.1.0\ninfo: [unclosed\n", "", 3, "invalid YAML"),
-        ('swagger: "2.0"\ninfo: {title: T, version: "1"}\n', "/swagger", 1, "Swagger 2.0 is not supported"),
+        ('swagger: "1.2"\ninfo: {title: T, version: "1"}\n', "/swagger", 1, "Swagger 1.2 is not supported"),
         ("info: {title: T}\n", "/openapi", 1, "unsupported or missing 'openapi'"),
         ("openapi: 4.0.0\n", "/openapi", 1, "unsupported or missing 'openapi'"),
         ("- just\n- a list\n", "", None, "must be a YAML or JSON object"),

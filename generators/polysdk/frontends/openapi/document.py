@@ -25,7 +25,7 @@ from referencing import Registry, Resource
 from referencing import exceptions as ref_errors
 
 from polysdk.errors import ContractError, Location
-from polysdk.frontends.openapi import yaml_quirks
+from polysdk.frontends.openapi import swagger2, yaml_quirks
 from polysdk.pointers import join_pointer, line_of
 
 _T = TypeVar("_T")
@@ -431,11 +431,23 @@ def read_contract(
         raise ContractError(
             Location(path), "a contract must be a YAML or JSON object", "is this an OpenAPI file?"
         )
+    warnings = parsed.warnings
+    converted_from = ""
     if "swagger" in data:
-        raise ContractError(
-            Location(path, "/swagger", line_of(path, "/swagger")),
-            f"Swagger {data.get('swagger')} is not supported; polysdk reads OpenAPI 3.0 and 3.1",
-            "convert it first, e.g. with swagger2openapi or https://converter.swagger.io",
+        where = Location(path, "/swagger", line_of(path, "/swagger"))
+        if not swagger2.is_swagger2(data):
+            raise ContractError(
+                where,
+                f"Swagger {data.get('swagger')} is not supported; polysdk reads Swagger 2.0 and OpenAPI 3",
+                "convert it first, e.g. with https://converter.swagger.io",
+            )
+        data, notes = swagger2.convert(data)
+        converted_from = "Swagger 2.0"
+        approximations = f"; approximated: {'; '.join(dict.fromkeys(notes))}" if notes else ""
+        warnings.append(
+            f"{where}: converted from Swagger 2.0 to OpenAPI {swagger2.VERSION} on the way in, as "
+            "swagger2openapi does; pointers in the messages below are into the converted document"
+            f"{approximations}"
         )
     version = data.get("openapi")
     if not isinstance(version, str) or not version.startswith(("3.0", "3.1")):
@@ -453,7 +465,8 @@ def read_contract(
         data=data,
         version=version,
         allow_remote=allow_remote_refs,
-        warnings=parsed.warnings,
+        warnings=warnings,
         roots=roots,
         text=parsed.text,
+        converted_from=converted_from,
     )

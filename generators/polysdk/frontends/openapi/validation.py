@@ -124,12 +124,15 @@ def validate(contract: Contract) -> list[Finding]:
         placed = {key: None for key in placed if key[0] or key[1].startswith(_STOPPED)}
     lines = _lines_of(contract, [pointer for pointer, _ in placed])
     schema = f"OpenAPI {contract.version} schema"
+    file = contract.path
+    if contract.converted_from:
+        file += f" (converted from {contract.converted_from})"
     found = {
         Finding(
             lines.get(p) or 0,
             p,
             message if message.startswith(_STOPPED) else f"{schema}: {message}",
-            contract.path,
+            file,
         )
         for p, message in placed
     }

@@ -120,3 +120,32 @@ def test_generated_files_carry_no_absolute_paths_or_timestamps(tmp_path: Path) -
     for path, content in tree_files(tmp_path).items():
         assert str(tmp_path).encode() not in content, path
         assert str(ROOT).encode() not in content, path
+
+
+def test_allow_external_refs_lets_a_contract_read_a_shared_folder(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.yaml").write_text("Name: {type: string}\n", encoding="utf-8")
+    spec = tmp_path / "api" / "spec.yaml"
+    spec.write_text(
+        'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {}\n'
+        "components: {schemas: {Name: {$ref: '../shared/common.yaml#/Name'}}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    refused = _run("generate", str(spec), "--out", str(out), "--lang", "go")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"error: {spec}:4 at #/components/schemas/Name: reference")
+    assert f"hint: pass --allow-external-refs {tmp_path / 'shared'}" in refused.stderr
+    assert not out.exists()
+    allowed = _run(
+        "generate",
+        str(spec),
+        "--out",
+        str(out),
+        "--lang",
+        "go",
+        "--allow-external-refs",
+        str(tmp_path / "shared"),
+    )
+    assert allowed.returncode == 0, allowed.stderr

@@ -170,3 +170,55 @@ def test_a_quirk_repair_does_not_hide_a_real_syntax_error(tmp_path: Path) -> Non
     error = _load_error(tmp_path, path.read_text(encoding="utf-8"))
     assert error.location.line == 7
     assert error.message.startswith("invalid YAML")
+
+
+def _confined_layout(tmp_path: Path) -> tuple[Path, Path]:
+    """api/spec.yaml referring to ../shared/common.yaml, outside its folder."""
+    (tmp_path / "api" / "schemas").mkdir(parents=True)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.yaml").write_text("Name: {type: string}\n", encoding="utf-8")
+    (tmp_path / "api" / "schemas" / "local.yaml").write_text("Id: {type: string}\n", encoding="utf-8")
+    spec = tmp_path / "api" / "spec.yaml"
+    spec.write_text(
+        MINIMAL.replace("paths: {}", "paths: {}\ncomponents:\n  schemas:\n")
+        + "    Id: {$ref: 'schemas/local.yaml#/Id'}\n"
+        + "    Name: {$ref: '../shared/common.yaml#/Name'}\n",
+        encoding="utf-8",
+    )
+    return spec, tmp_path / "shared"
+
+
+def test_a_ref_outside_the_contracts_folder_is_refused_naming_the_option(tmp_path: Path) -> None:
+    spec, shared = _confined_layout(tmp_path)
+    with pytest.raises(ContractError) as caught:
+        load_contract(spec)
+    error = caught.value
+    assert (error.location.file, error.location.pointer, error.location.line) == (
+        str(spec),
+        "/components/schemas/Name",
+        8,
+    )
+    assert error.message == (
+        f"reference '../shared/common.yaml#/Name' reads {shared / 'common.yaml'}, "
+        "outside the contract's folder"
+    )
+    assert error.hint.startswith(f"pass --allow-external-refs {shared} ")
+
+
+def test_allowed_folders_may_be_read(tmp_path: Path) -> None:
+    spec, shared = _confined_layout(tmp_path)
+    api = build_api(load_contract(spec, allowed_ref_dirs=[shared]))
+    assert set(api.types_by_name) >= {"Id", "Name"}
+
+
+def test_a_symlink_is_followed_before_the_check(tmp_path: Path) -> None:
+    spec, shared = _confined_layout(tmp_path)
+    (spec.parent / "link.yaml").symlink_to(shared / "common.yaml")
+    spec.write_text(spec.read_text(encoding="utf-8").replace("../shared/common.yaml", "link.yaml"))
+    with pytest.raises(ContractError, match="outside the contract's folder"):
+        load_contract(spec)
+    # A link to a file inside the folder stays readable.
+    (spec.parent / "link.yaml").unlink()
+    (spec.parent / "link.yaml").symlink_to(spec.parent / "schemas" / "local.yaml")
+    spec.write_text(spec.read_text(encoding="utf-8").replace("link.yaml#/Name", "link.yaml#/Id"))
+    assert load_contract(spec).data["components"]["schemas"]["Name"] == {"$ref": "link.yaml#/Id"}

@@ -222,3 +222,14 @@ def test_a_symlink_is_followed_before_the_check(tmp_path: Path) -> None:
     (spec.parent / "link.yaml").symlink_to(spec.parent / "schemas" / "local.yaml")
     spec.write_text(spec.read_text(encoding="utf-8").replace("link.yaml#/Name", "link.yaml#/Id"))
     assert load_contract(spec).data["components"]["schemas"]["Name"] == {"$ref": "link.yaml#/Id"}
+
+
+def test_a_ref_in_the_default_response_is_checked_where_it_is_written(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "paths: {}",
+        "paths:\n  /a:\n    get:\n      responses:\n        default:\n          description: error\n"
+        "          content: {application/json: {schema: {$ref: '#/components/schemas/Nope'}}}",
+    )
+    error = _load_error(tmp_path, text)
+    assert error.location.pointer == "/paths/~1a/get/responses/default/content/application~1json/schema"
+    assert "points to nothing" in error.message

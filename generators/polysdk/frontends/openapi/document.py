@@ -373,6 +373,8 @@ def _holds_data(parent_key: str | int | None, key: str | int, grandparent_key: s
     `$ref` inside it is a value, not a reference (e.g. `example: {$ref: ...}`)."""
     if not isinstance(key, str) or parent_key in ("properties", "patternProperties"):
         return False
+    if key == "default" and parent_key == "responses" and grandparent_key != "properties":
+        return False  # the default response, not a schema's default value
     if key.startswith("x-") or key in _LITERAL_KEYS:
         return True
     return key == "value" and grandparent_key == "examples"

@@ -408,3 +408,10 @@ def test_real_swagger2_contracts_compile_in_go(path: Path, tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     vet = subprocess.run([go, "vet", "./..."], cwd=out / "go", capture_output=True, text=True, check=False)
     assert vet.returncode == 0, vet.stdout + vet.stderr
+
+
+def test_a_parameter_in_another_file_is_named_as_not_converted() -> None:
+    _, notes = convert({**BASE, **_op([{"$ref": "parameters.json#/limit"}])})
+    assert notes == [
+        "parameter 'parameters.json#/limit', in another file, is read as OpenAPI 3 without conversion"
+    ]

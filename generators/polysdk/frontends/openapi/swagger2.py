@@ -151,6 +151,8 @@ class _Converter:
         """(the parameter, as written): a `$ref` to a body or formData parameter is followed,
         since it is inlined; other references stay references."""
         ref = parameter.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            self.notes.append(f"parameter {ref!r}, in another file, is read as OpenAPI 3 without conversion")
         if isinstance(ref, str) and ref.startswith("#/parameters/"):
             target = (self.data.get("parameters") or {}).get(_unescape(ref[len("#/parameters/") :]))
             if isinstance(target, dict) and target.get("in") in ("body", "formData"):

@@ -25,7 +25,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "spec",
         nargs="?",
         type=Path,
-        help="OpenAPI 3.0/3.1 contract (.yaml/.yml/.json) or protobuf contract (.proto, or a "
+        help="OpenAPI 3.0/3.1 or Swagger 2.0 contract (.yaml/.yml/.json) or protobuf contract (.proto, or a "
         "FileDescriptorSet .pb/.binpb) (default: the embedded orchestrator contract)",
     )
     parser.add_argument(

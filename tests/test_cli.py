@@ -97,14 +97,22 @@ def test_generation_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
     assert set(trees[0]) >= {"go/models.go", "rust/src/models.rs", "typescript/src/models.ts"}
 
 
-def test_lenient_generates_a_contract_that_fails_validation(tmp_path: Path) -> None:
+def test_a_contract_that_fails_validation_generates_with_warnings_unless_strict(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     header = 'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {}\n'
     spec.write_text(header + "components: {schemas: {A: {required: true}}}\n")
-    assert _run("generate", str(spec), "--out", str(tmp_path / "o"), "--lang", "go").returncode == 2
-    result = _run("generate", str(spec), "--out", str(tmp_path / "o"), "--lang", "go", "--lenient")
-    assert result.returncode == 0, result.stderr
-    assert "warning:" in result.stderr and "/components/schemas/A/required" in result.stderr
+    warning = f"warning: {spec}:4 at #/components/schemas/A/required: OpenAPI 3.0.3 schema:"
+    strict = _run("generate", str(spec), "--out", str(tmp_path / "s"), "--lang", "go", "--strict")
+    assert strict.returncode == 2
+    assert strict.stderr.startswith(warning)
+    assert "error: 1 warning and --strict; nothing was written" in strict.stderr
+    assert not (tmp_path / "s").exists()
+    for extra in ([], ["--lenient"]):  # --lenient is kept as a no-op for old scripts
+        result = _run("generate", str(spec), "--out", str(tmp_path / "o"), "--lang", "go", *extra)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.startswith(warning)
+        assert result.stderr.endswith("1 warning (--strict makes them errors)\n")
+        assert (tmp_path / "o" / "go" / "models.go").is_file()
 
 
 def test_generated_files_carry_no_absolute_paths_or_timestamps(tmp_path: Path) -> None:
@@ -112,3 +120,32 @@ def test_generated_files_carry_no_absolute_paths_or_timestamps(tmp_path: Path) -
     for path, content in tree_files(tmp_path).items():
         assert str(tmp_path).encode() not in content, path
         assert str(ROOT).encode() not in content, path
+
+
+def test_allow_external_refs_lets_a_contract_read_a_shared_folder(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.yaml").write_text("Name: {type: string}\n", encoding="utf-8")
+    spec = tmp_path / "api" / "spec.yaml"
+    spec.write_text(
+        'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {}\n'
+        "components: {schemas: {Name: {$ref: '../shared/common.yaml#/Name'}}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    refused = _run("generate", str(spec), "--out", str(out), "--lang", "go")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"error: {spec}:4 at #/components/schemas/Name: reference")
+    assert f"hint: pass --allow-external-refs {tmp_path / 'shared'}" in refused.stderr
+    assert not out.exists()
+    allowed = _run(
+        "generate",
+        str(spec),
+        "--out",
+        str(out),
+        "--lang",
+        "go",
+        "--allow-external-refs",
+        str(tmp_path / "shared"),
+    )
+    assert allowed.returncode == 0, allowed.stderr

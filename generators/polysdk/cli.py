@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from polysdk import default_spec
-from polysdk.errors import ContractError, ToolchainError, UsageError
+from polysdk.errors import ContractError, StrictWarningsError, ToolchainError, UsageError
 
 if TYPE_CHECKING:
     from polysdk.generate import Request
@@ -25,7 +25,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "spec",
         nargs="?",
         type=Path,
-        help="OpenAPI 3.0/3.1 contract (.yaml/.yml/.json) or protobuf contract (.proto, or a "
+        help="OpenAPI 3.0/3.1 or Swagger 2.0 contract (.yaml/.yml/.json) or protobuf contract (.proto, or a "
         "FileDescriptorSet .pb/.binpb) (default: the embedded orchestrator contract)",
     )
     parser.add_argument(
@@ -45,10 +45,27 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--go-module", default="", help="Go module path (default: github.com/polysdk/<name>-sdk-go)"
     )
     parser.add_argument(
-        "--lenient", action="store_true", help="warn instead of failing when the contract does not validate"
+        "--strict",
+        action="store_true",
+        help="exit 2 on any warning, writing nothing (for CI); without it, a contract that fails "
+        "OpenAPI validation but can be read generates, with every fault listed as a located warning",
+    )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="accepted for compatibility and does nothing: validation faults are warnings by default",
     )
     parser.add_argument(
         "--allow-remote-refs", action="store_true", help="fetch http(s) $refs (refused by default)"
+    )
+    parser.add_argument(
+        "--allow-external-refs",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="let $refs read files under DIR (repeatable); by default only files in the contract's "
+        "folder and below are read",
     )
     parser.add_argument(
         "-I",
@@ -110,10 +127,20 @@ def _request(args: argparse.Namespace) -> Request:
             drivers=args.drivers,
         ),
         lenient=args.lenient,
+        strict=args.strict,
         allow_remote_refs=args.allow_remote_refs,
+        allowed_ref_dirs=tuple(args.allow_external_refs),
         import_paths=tuple(args.proto_path),
         force=args.command == "generate" and args.force,
     )
+
+
+def _print_warnings(warnings: list[str], *, count: bool = True) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if warnings and count:
+        many = "s" if len(warnings) != 1 else ""
+        print(f"{len(warnings)} warning{many} (--strict makes them errors)", file=sys.stderr)
 
 
 def _conformance_command(command: str, argv: list[str]) -> int:
@@ -148,20 +175,25 @@ def main(argv: list[str] | None = None) -> int:
         return _conformance_command(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     try:
-        # Validation runs in a child process; starting it before the heavier imports below lets
-        # it overlap with them (it is the critical path for small contracts).
-        from polysdk.frontends import ReadOptions, open_contract
+        # Opening an OpenAPI contract parses it and forks its validation; doing that before the
+        # heavier imports below lets validation overlap with them.
+        from polysdk.frontends import open_contract
+        from polysdk.frontends.openapi import OpenApiReadOptions
 
-        spec = args.spec or default_spec()
         reading = open_contract(
-            spec, ReadOptions(args.lenient, args.allow_remote_refs, import_paths=tuple(args.proto_path))
+            args.spec or default_spec(),
+            OpenApiReadOptions(
+                allow_remote_refs=args.allow_remote_refs,
+                import_paths=tuple(args.proto_path),
+                allowed_ref_dirs=tuple(args.allow_external_refs),
+            ),
         )
         from polysdk.generate import check, generate
 
         request = _request(args)
+
         if args.command == "generate":
-            for warning in generate(request, reading):
-                print(f"warning: {warning}", file=sys.stderr)
+            _print_warnings(generate(request, reading))
             print(f"generated {', '.join(request.languages)} into {request.out_dir}")
             return 0
         problems = check(request, reading)
@@ -175,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except ContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StrictWarningsError as exc:
+        _print_warnings(exc.warnings, count=False)
+        print(f"error: {exc}; nothing was written", file=sys.stderr)
+        hint = "fix what the warnings name, or run without --strict to generate anyway"
+        print(f"  hint: {hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

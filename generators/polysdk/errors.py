@@ -49,6 +49,14 @@ class ContractError(Exception):
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
 
+class StrictWarningsError(Exception):
+    """--strict: the contract generates, but with warnings, which CI wants treated as errors."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        super().__init__(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} and --strict")
+        self.warnings = warnings
+
+
 class UsageError(Exception):
     """A command-line choice that cannot be honoured, e.g. an unknown language; exit code 2."""
 

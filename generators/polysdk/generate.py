@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from polysdk.decisions import build_decisions
-from polysdk.errors import UsageError
+from polysdk.errors import StrictWarningsError, UsageError
 from polysdk.frontends import ContractReading, ReadOptions, open_contract
 from polysdk.plan import Options
 from polysdk.render import check_replaceable, diff_trees, prepare_out_dir, remove_stale, stage, swap_into
@@ -23,15 +23,22 @@ class Request:
     out_dir: Path
     languages: tuple[str, ...]
     options: Options = field(default_factory=Options)
-    lenient: bool = False
+    lenient: bool = False  # kept for callers: validation faults are warnings either way
+    strict: bool = False  # any warning is an error (StrictWarningsError), and nothing is written
     allow_remote_refs: bool = False
+    allowed_ref_dirs: tuple[Path, ...] = ()  # folders outside the contract's that $refs may read
     import_paths: tuple[Path, ...] = ()  # a .proto contract's -I folders
     force: bool = False  # replace out_dir/<lang> even when it holds files polysdk did not write
 
     @property
     def read_options(self) -> ReadOptions:
-        return ReadOptions(
-            lenient=self.lenient, allow_remote_refs=self.allow_remote_refs, import_paths=self.import_paths
+        from polysdk.frontends.openapi import OpenApiReadOptions
+
+        return OpenApiReadOptions(
+            lenient=self.lenient,
+            allow_remote_refs=self.allow_remote_refs,
+            import_paths=self.import_paths,
+            allowed_ref_dirs=self.allowed_ref_dirs,
         )
 
 
@@ -58,10 +65,15 @@ def _stage_all(request: Request, parent: Path, reading: ContractReading | None) 
         raise
     try:
         warnings = reading.finish()
+        all_warnings = list(
+            dict.fromkeys([*warnings, *decisions.warnings, *(w for plan in plans for w in plan.warnings)])
+        )
+        if request.strict and all_warnings:
+            raise StrictWarningsError(all_warnings)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return staging, [*warnings, *decisions.warnings, *(w for plan in plans for w in plan.warnings)]
+    return staging, all_warnings
 
 
 def generate(request: Request, reading: ContractReading | None = None) -> list[str]:
@@ -76,14 +88,20 @@ def generate(request: Request, reading: ContractReading | None = None) -> list[s
     if request.out_dir.is_dir():
         remove_stale(request.out_dir)
         check_replaceable(request.out_dir, request.languages, request.force)
-    staging, warnings = _stage_all(request, request.out_dir, reading)
+    created = not request.out_dir.exists()
+    try:
+        staging, warnings = _stage_all(request, request.out_dir, reading)
+    except StrictWarningsError:
+        if created and request.out_dir.is_dir() and not any(request.out_dir.iterdir()):
+            request.out_dir.rmdir()  # --strict wrote nothing, so it leaves no empty folder either
+        raise
     try:
         check_replaceable(request.out_dir, request.languages, request.force)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     swap_into(staging, request.out_dir, request.languages)
-    return list(dict.fromkeys(warnings))
+    return warnings
 
 
 def check(request: Request, reading: ContractReading | None = None) -> list[str]:
@@ -91,7 +109,7 @@ def check(request: Request, reading: ContractReading | None = None) -> list[str]
     if request.out_dir.exists() and not request.out_dir.is_dir():
         raise UsageError(f"{request.out_dir}: --out is a file, not a folder; pass the folder to check")
     parent = request.out_dir if request.out_dir.exists() else Path(tempfile.gettempdir())
-    staging, _ = _stage_all(request, parent, reading)
+    staging, _ = _stage_all(request, parent, reading)  # with --strict, warnings raise
     try:
         problems = []
         for language in request.languages:

@@ -2,55 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from polysdk import ir
 from polysdk.errors import ContractError
 from polysdk.frontends import ReadOptions
+from polysdk.frontends.openapi import validation
 from polysdk.frontends.openapi.builder import build_api
-from polysdk.frontends.openapi.document import (
-    Contract,
-    apply_verdict,
-    load_contract,
-    start_validation,
-    with_deep_stack,
-)
+from polysdk.frontends.openapi.document import Contract, check_refs, read_contract, with_deep_stack
+from polysdk.frontends.openapi.validation import Finding, start_validation
+
+
+@dataclass(frozen=True)
+class OpenApiReadOptions(ReadOptions):
+    """ReadOptions and what only an OpenAPI contract has: folders outside the contract's own from
+    which its `$ref`s may read files (--allow-external-refs)."""
+
+    allowed_ref_dirs: tuple[Path, ...] = ()
 
 
 class OpenApiReading:
-    """Validation runs in a child process from `open` on; loading and building run here."""
+    """Opening parses the contract and starts its validation in a child process that inherits the
+    parsed document; loading the references and building the IR run here meanwhile. Validation
+    faults are warnings: a contract the builder can read generates."""
 
     def __init__(self, path: Path, options: ReadOptions) -> None:
-        self._path = path
-        self._options = options
-        self._verdict: Callable[[], ContractError | None] = (
-            cache(start_validation(path, allow_remote_refs=options.allow_remote_refs))
-            if options.validate
-            else lambda: None
+        self._contract = read_contract(
+            path,
+            allow_remote_refs=options.allow_remote_refs,
+            allowed_ref_dirs=options.allowed_ref_dirs if isinstance(options, OpenApiReadOptions) else (),
         )
-        self._contract: Contract | None = None
+        contract = self._contract
+        self._verdict: Callable[[], list[Finding]] = (
+            cache(start_validation(contract)) if options.validate else lambda: []
+        )
         self._api: ir.Api | None = None
         self._load_error: ContractError | None = None
 
     def api(self) -> ir.Api:
         if self._api is None:
+            contract = self._contract
             try:
-                contract = load_contract(
-                    self._path,
-                    allow_remote_refs=self._options.allow_remote_refs,
-                    lenient=self._options.lenient,
-                    validate=False,
-                )
+                check_refs(contract)
             except ContractError as exc:
                 # Located where the contract is wrong, which the validator's view of the same
                 # fault (e.g. a dangling $ref) is not: `failure` reports this one.
                 self._load_error = exc
                 raise
-            self._contract = contract
             try:
                 self._api = with_deep_stack(lambda: build_api(contract))
+            except ContractError:
+                raise
             except Exception:
                 error = self.failure()
                 if error is not None:
@@ -59,15 +64,22 @@ class OpenApiReading:
         return self._api
 
     def failure(self) -> ContractError | None:
+        """The load error, else the first validation fault: the builder tripped over an invalid
+        contract, and the fault says what is wrong with it."""
         if self._load_error is not None:
             return self._load_error
-        return None if self._options.lenient else self._verdict()
+        findings = self._verdict()
+        if not findings:
+            return None
+        hint = "fix it: the generator cannot read the contract past this fault"
+        if len(findings) > 1:
+            hint += f" ({len(findings) - 1} more faults: openapi-spec-validator lists them all)"
+        located = [finding for finding in findings if finding.pointer]
+        return (located or findings)[0].as_error(hint)
 
     def finish(self) -> list[str]:
         api = self.api()
-        assert self._contract is not None
-        apply_verdict(self._contract, self._verdict())
-        return [*self._contract.warnings, *api.warnings]
+        return [*self._contract.warnings, *(str(finding) for finding in self._verdict()), *api.warnings]
 
 
 class OpenApiFrontEnd:
@@ -78,6 +90,27 @@ class OpenApiFrontEnd:
         return OpenApiReading(path, options)
 
 
+def load_contract(
+    path: str | Path,
+    *,
+    allow_remote_refs: bool = False,
+    allowed_ref_dirs: Iterable[Path] = (),
+    lenient: bool = True,
+    validate: bool = True,
+) -> Contract:
+    """Read a contract, check its references and, unless `validate` is False, validate it in the
+    foreground; validation faults go to `Contract.warnings`. Raises ContractError, never more.
+
+    `lenient` is accepted for callers written when validation faults were errors; they are
+    warnings now either way (the CLI's --strict makes them errors)."""
+    del lenient
+    contract = read_contract(path, allow_remote_refs=allow_remote_refs, allowed_ref_dirs=allowed_ref_dirs)
+    check_refs(contract)
+    if validate:
+        contract.warnings.extend(str(finding) for finding in validation.validate(contract))
+    return contract
+
+
 OPENAPI = OpenApiFrontEnd()
 
-__all__ = ["OPENAPI", "build_api", "load_contract"]
+__all__ = ["OPENAPI", "OpenApiReadOptions", "build_api", "load_contract"]

@@ -1,21 +1,21 @@
-"""Loading, validating and dereferencing an OpenAPI contract.
+"""Loading and dereferencing an OpenAPI contract (validation is validation.py's).
 
-Parsing is YAML (JSON is read with the faster json module). Validation is openapi-spec-validator.
-`$ref` resolution is the `referencing` library with our own retrieval: local and relative-file
-references are read from disk, remote ones are refused unless the caller allows them, so a
-contract can never make polysdk fetch from the network behind the user's back.
+Parsing is YAML (JSON is read with the faster json module), with libyaml's C loader; what it
+refuses and js-yaml reads is read as js-yaml reads it (yaml_quirks.py). `$ref` resolution is
+the `referencing` library with our own retrieval: local and relative-file references are read
+from disk within the contract's folder (or folders the caller allows), remote ones are refused
+unless the caller allows them, so a contract can never make polysdk read a user's other files
+or fetch from the network behind the user's back.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import sys
 import threading
 import urllib.parse
 import urllib.request
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from referencing import Registry, Resource
 from referencing import exceptions as ref_errors
 
 from polysdk.errors import ContractError, Location
+from polysdk.frontends.openapi import swagger2, yaml_quirks
 from polysdk.pointers import join_pointer, line_of
 
 _T = TypeVar("_T")
@@ -184,40 +185,64 @@ def _load_yaml(text: str, path: str) -> Any:
         loader.dispose()
 
 
-def _parse_text(text: str, path: str) -> Any:
-    data = _parse_syntax(text, path)
-    _check_depth(data, path)
-    return data
+@dataclass
+class Parsed:
+    """A document's data, the text it was read from (after any repair of js-yaml quirks; lines
+    are unchanged by it), and the warnings reading it raised."""
+
+    data: Any
+    text: str
+    warnings: list[str] = field(default_factory=list)
 
 
-def _parse_syntax(text: str, path: str) -> Any:
+def _parse_text(text: str, path: str) -> Parsed:
+    parsed = _parse_syntax(text, path)
+    _check_depth(parsed.data, path)
+    return parsed
+
+
+def _parse_syntax(text: str, path: str) -> Parsed:
     if path.endswith(".json"):
         try:
             # json's decoder recurses per level: on the deep stack, so that _check_depth can say
             # where a too-deep contract goes too deep.
-            return with_deep_stack(lambda: json.loads(text))
+            return Parsed(with_deep_stack(lambda: json.loads(text)), text)
         except json.JSONDecodeError as exc:
             raise ContractError(
                 Location(path, line=exc.lineno), f"invalid JSON: {exc.msg}", "fix the syntax error"
             ) from None
     try:
-        return _load_yaml(text, path)
+        return Parsed(_load_yaml(text, path), text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        deep = "nesting depth" in problem  # libyaml's own bound, the same as MAX_DEPTH
-        raise ContractError(
-            Location(path, line=mark.line + 1 if mark else None),
-            f"invalid YAML: {problem}",
-            "flatten it: give deep inline schemas names under components and $ref them"
-            if deep
-            else "fix the syntax error",
-        ) from None
+        error = exc
+    # libyaml refused it: what js-yaml reads (see yaml_quirks) is read the same way, with a warning.
+    repaired = yaml_quirks.repair(text)
+    if repaired is not None:
+        try:
+            data = repaired.restore(_load_yaml(repaired.text, path))
+        except yaml.YAMLError as exc:
+            error = exc  # a fault of its own, past the quirks: that is the one to report
+        else:
+            notes = [f"{Location(path, line=line)}: {note}" for line, note in repaired.notes]
+            return Parsed(data, repaired.text, notes)
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    deep = "nesting depth" in problem  # libyaml's own bound, the same as MAX_DEPTH
+    raise ContractError(
+        Location(path, line=mark.line + 1 if mark else None),
+        f"invalid YAML: {problem}",
+        "flatten it: give deep inline schemas names under components and $ref them"
+        if deep
+        else "fix the syntax error",
+    ) from None
 
 
 @dataclass
 class Contract:
-    """A parsed, validated contract and the resolver for its references."""
+    """A parsed contract and the resolver for its references.
+
+    Files it references are read only from `roots` (the contract's own folder and the folders
+    the user allowed, symlinks resolved), and remote ones only when `allow_remote`."""
 
     path: str
     uri: str
@@ -225,7 +250,9 @@ class Contract:
     version: str
     allow_remote: bool = False
     warnings: list[str] = field(default_factory=list)
-    lenient: bool = False
+    roots: tuple[Path, ...] = ()
+    text: str | None = None  # the contract's text, for locating validation findings
+    converted_from: str = ""  # e.g. "Swagger 2.0": pointers are into the converted document
     _documents: dict[str, Any] = field(default_factory=dict)
     _registry: Registry = field(init=False)
 
@@ -239,30 +266,48 @@ class Contract:
         return self.version.startswith("3.1")
 
     def location(self, uri: str, pointer: str) -> Location:
-        path = _uri_to_path(uri) if uri.startswith("file:") else uri
-        return Location(path, pointer, line_of(path, pointer) if uri.startswith("file:") else None)
+        if not uri.startswith("file:"):
+            return Location(uri, pointer)
+        path = _uri_to_path(uri)
+        if uri == self.uri and self.converted_from:
+            return Location(f"{self.path} (converted from {self.converted_from})", pointer)
+        return Location(path, pointer, line_of(path, pointer))
 
     def error(self, uri: str, pointer: str, message: str, hint: str = "") -> ContractError:
         return ContractError(self.location(uri, pointer), message, hint)
+
+    def retrieve(self, uri: str) -> Any:
+        """The parsed document at `uri` (a file within the roots, or an allowed remote URL)."""
+        return self._retrieve(uri).contents
+
+    def outside_roots(self, uri: str) -> Path | None:
+        """The real path of a file: URI that lies outside every root, else None."""
+        if urllib.parse.urlsplit(uri).scheme != "file" or not self.roots:
+            return None
+        real = Path(_uri_to_path(uri)).resolve()
+        return None if any(real.is_relative_to(root) for root in self.roots) else real
 
     def _retrieve(self, uri: str) -> Resource[Any]:
         if uri in self._documents:
             return Resource.opaque(self._documents[uri])
         scheme = urllib.parse.urlsplit(uri).scheme
         if scheme == "file":
+            if self.outside_roots(uri) is not None:
+                raise ref_errors.NoSuchResource(uri)
             path = _uri_to_path(uri)
             try:
                 text = Path(path).read_text(encoding="utf-8")
-            except OSError as exc:
+            except (OSError, UnicodeDecodeError) as exc:
                 raise ref_errors.NoSuchResource(uri) from exc
-            data = _parse_text(text, path)
+            parsed = _parse_text(text, path)
         elif scheme in ("http", "https") and self.allow_remote:
             with urllib.request.urlopen(uri, timeout=30) as response:  # noqa: S310 - opted in
-                data = _parse_text(response.read().decode("utf-8"), uri)
+                parsed = _parse_text(response.read().decode("utf-8"), uri)
         else:
             raise ref_errors.NoSuchResource(uri)
-        self._documents[uri] = data
-        return Resource.opaque(data)
+        self.warnings.extend(parsed.warnings)
+        self._documents[uri] = parsed.data
+        return Resource.opaque(parsed.data)
 
     def resolve(self, ref: str, base_uri: str, pointer: str) -> tuple[str, str, Any]:
         """Resolve `ref` found at `pointer` of the document `base_uri`.
@@ -280,6 +325,15 @@ class Contract:
                 pointer,
                 f"remote reference {_capped(ref)!r} is not fetched",
                 "pass --allow-remote-refs to fetch it, or vendor the file next to the contract",
+            )
+        outside = self.outside_roots(target_uri)
+        if outside is not None:
+            raise self.error(
+                base_uri,
+                pointer,
+                f"reference {_capped(ref)!r} reads {outside}, outside the contract's folder",
+                f"pass --allow-external-refs {outside.parent} to read files there, "
+                "or copy the file next to the contract",
             )
         if fragment and not fragment.startswith("/"):
             raise self.error(
@@ -319,6 +373,8 @@ def _holds_data(parent_key: str | int | None, key: str | int, grandparent_key: s
     `$ref` inside it is a value, not a reference (e.g. `example: {$ref: ...}`)."""
     if not isinstance(key, str) or parent_key in ("properties", "patternProperties"):
         return False
+    if key == "default" and parent_key == "responses" and grandparent_key != "properties":
+        return False  # the default response, not a schema's default value
     if key.startswith("x-") or key in _LITERAL_KEYS:
         return True
     return key == "value" and grandparent_key == "examples"
@@ -342,125 +398,7 @@ def _iter_refs(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
                     stack.append((child, join_pointer(where, index), key, parent_key))
 
 
-def load_contract(
-    path: str | Path, *, allow_remote_refs: bool = False, lenient: bool = False, validate: bool = True
-) -> Contract:
-    """Read, check the version of, resolve the references of, and validate a contract. Raises
-    ContractError, never more.
-
-    `lenient` turns a validation failure into a warning (in `Contract.warnings`) for contracts
-    that break the OpenAPI schema in ways the generator can live with."""
-    contract = _read_contract(path, allow_remote_refs=allow_remote_refs, lenient=lenient)
-    _check_refs(contract)
-    if validate:
-        apply_verdict(contract, _validation_error(contract))
-    return contract
-
-
-def _read_contract(path: str | Path, *, allow_remote_refs: bool, lenient: bool = False) -> Contract:
-    """Parse a contract and check that it is OpenAPI 3.0 or 3.1."""
-    path = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ContractError(Location(path), "file not found", "check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractError(Location(path), f"cannot read file: {exc}", "") from None
-    data = _parse_text(text, path)
-    if not isinstance(data, dict):
-        raise ContractError(
-            Location(path), "a contract must be a YAML or JSON object", "is this an OpenAPI file?"
-        )
-    if "swagger" in data:
-        raise ContractError(
-            Location(path, "/swagger", line_of(path, "/swagger")),
-            f"Swagger {data.get('swagger')} is not supported; polysdk reads OpenAPI 3.0 and 3.1",
-            "convert it first, e.g. with swagger2openapi or https://converter.swagger.io",
-        )
-    version = data.get("openapi")
-    if not isinstance(version, str) or not version.startswith(("3.0", "3.1")):
-        raise ContractError(
-            Location(path, "/openapi", line_of(path, "/openapi")),
-            f"unsupported or missing 'openapi' version {version!r}",
-            "polysdk reads OpenAPI 3.0.x and 3.1.x documents",
-        )
-    uri = Path(path).resolve().as_uri()
-    return Contract(
-        path=path, uri=uri, data=data, version=version, allow_remote=allow_remote_refs, lenient=lenient
-    )
-
-
-def start_validation(
-    path: str | Path, *, allow_remote_refs: bool = False
-) -> Callable[[], ContractError | None]:
-    """Validate the contract at `path` in a forked child process while the caller loads, builds
-    and renders, and return the function that waits for the verdict (the validation error, or
-    None). Validation is the slowest step (a second for openapi-spec-validator's imports, seconds
-    for Stripe's contract) and the machine has cores to spare. The child parses the file itself,
-    so it can start before the parent has read it; a contract that fails to load is reported by
-    the parent's own load. Where fork is unavailable, validation runs here, synchronously."""
-
-    def verdict() -> ContractError | None:
-        # Only parsing: the caller's own load checks the references and reports load errors.
-        try:
-            contract = _read_contract(path, allow_remote_refs=allow_remote_refs)
-        except ContractError:
-            return None
-        return _validation_error(contract)
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        result = verdict()
-        return lambda: result
-    context = multiprocessing.get_context("fork")
-    reader, writer = context.Pipe(duplex=False)
-
-    def child() -> None:
-        writer.send(verdict())
-
-    process = context.Process(target=child, daemon=True)
-    process.start()
-    writer.close()
-
-    def wait() -> ContractError | None:
-        try:
-            error: ContractError | None = reader.recv()
-        except EOFError:
-            error = ContractError(Location(str(path)), "the validator process died", "run again")
-        finally:
-            process.join()
-            reader.close()
-        return error
-
-    return wait
-
-
-def _validation_error(contract: Contract) -> ContractError | None:
-    try:
-        with_deep_stack(lambda: _validate(contract))
-    except ContractError as exc:
-        return exc
-    except RecursionError:
-        # openapi-spec-validator follows $ref/allOf cycles that never reach a schema forever (the
-        # contract's own depth is bounded by MAX_DEPTH, which the deep stack fits).
-        return ContractError(
-            Location(contract.path),
-            "validation recursed without end: schemas refer to each other in a cycle "
-            "(e.g. A is allOf B and B is allOf A)",
-            "break the cycle; a recursive type needs a property or items between the references",
-        )
-    return None
-
-
-def apply_verdict(contract: Contract, error: ContractError | None) -> None:
-    """Raise a validation error, or record it as a warning when the contract is read leniently."""
-    if error is None:
-        return
-    if not contract.lenient:
-        raise error
-    contract.warnings.append(f"{error.location}: {error.message} (continuing: --lenient)")
-
-
-def _check_refs(contract: Contract) -> None:
+def check_refs(contract: Contract) -> None:
     """Resolve every `$ref` of the contract and of the files it references, so that a dangling or
     remote reference is reported where it is written, before the validator trips over it."""
     pending = [(contract.uri, contract.data)]
@@ -474,86 +412,63 @@ def _check_refs(contract: Contract) -> None:
                 pending.append((target_uri, contract._documents[target_uri]))
 
 
-def _find_instance(data: Any, tail: list[Any], instance: Any) -> str:
-    """The pointer of the first node whose path ends with `tail` and whose value is `instance`.
-    openapi-spec-validator reports schema errors relative to the schema it checked; this finds
-    where in the document that schema is."""
-    queue: deque[tuple[Any, list[Any]]] = deque([(data, [])])
-    while queue:
-        node, path = queue.popleft()
-        if len(path) >= len(tail) and path[len(path) - len(tail) :] == tail and node == instance:
-            return join_pointer("", *path)
-        if isinstance(node, dict):
-            queue.extend((value, [*path, key]) for key, value in node.items())
-        elif isinstance(node, list):
-            queue.extend((value, [*path, index]) for index, value in enumerate(node))
-    return join_pointer("", *tail)
-
-
-def _deepest(error: Any) -> Any:
-    """The most specific of a validation error's causes: for a failed oneOf, the alternative
-    that got furthest into the document, which is the one the author meant."""
-    while getattr(error, "context", None):
-        error = max(error.context, key=lambda cause: len(list(cause.absolute_path)))
-    return error
-
-
-def _first_error(contract: Contract, precise: bool) -> Any:
-    """The first error openapi-spec-validator finds, or None.
-
-    The fast pass uses the jsonschema-rs backend when it is installed (several times faster on
-    large contracts). Its errors carry no sub-causes, so when it finds one, a `precise` pass with
-    the pure-Python jsonschema backend finds the same error with the detail to locate it."""
-    from jsonschema_path import SchemaPath
-    from openapi_spec_validator.schemas import schema_v30, schema_v31
-    from openapi_spec_validator.schemas.backend.jsonschema import create_validator
-    from openapi_spec_validator.validation import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
-
-    def read(uri: str) -> Any:
-        return contract._retrieve(uri).contents
-
-    handlers: Mapping[str, Any] = {"file": read}
-    if contract.allow_remote:
-        handlers = {"file": read, "http": read, "https": read}
-    cls: Any = OpenAPIV31SpecValidator if contract.is_31 else OpenAPIV30SpecValidator
-    if precise:
-        meta_schema = schema_v31 if contract.is_31 else schema_v30
-        cls = type("PreciseValidator", (cls,), {"schema_validator": create_validator(meta_schema)})
-    schema_path = SchemaPath.from_dict(contract.data, base_uri=contract.uri, handlers=handlers)
-    return next(iter(cls(schema_path).iter_errors()), None)
-
-
 def _capped(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
-def _validate(contract: Contract) -> None:
+def read_contract(
+    path: str | Path, *, allow_remote_refs: bool = False, allowed_ref_dirs: Iterable[Path] = ()
+) -> Contract:
+    """Parse a contract and check that it is OpenAPI 3.0 or 3.1. Raises ContractError, never more."""
+    path = str(path)
     try:
-        error = _first_error(contract, precise=False)
-        if error is not None:
-            error = _first_error(contract, precise=True) or error
-    except (ref_errors.Unresolvable, ref_errors.NoSuchResource, OSError) as exc:
-        # Normally _check_refs has reported the reference where it is written; this is the
-        # validator's own view of it, whose text embeds the whole target document: keep the ref.
-        ref = getattr(exc, "ref", None) or getattr(exc, "filename", None) or type(exc).__name__
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContractError(Location(path), "file not found", "check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(Location(path), f"cannot read file: {exc}", "") from None
+    parsed = _parse_text(text, path)
+    data = parsed.data
+    if not isinstance(data, dict):
         raise ContractError(
-            Location(contract.path),
-            f"a reference cannot be resolved: {_capped(str(ref))}",
-            "check the $ref targets",
-        ) from None
-    if error is None:
-        return
-    error = _deepest(error)
-    parts = list(getattr(error, "absolute_path", None) or getattr(error, "path", None) or [])
-    pointer = join_pointer("", *parts)
-    if parts and parts[0] not in contract.data:  # relative to a schema the validator checked
-        pointer = _find_instance(contract.data, parts, getattr(error, "instance", None))
-    message = getattr(error, "message", str(error)).splitlines()[0]
-    if len(message) > 200:
-        message = f"fails the {getattr(error, 'validator', 'schema')!r} rule of the OpenAPI schema"
-    raise contract.error(
-        contract.uri,
-        pointer,
-        f"not a valid OpenAPI {contract.version} document: {message}",
-        "fix the contract; openapi-spec-validator reports the same",
+            Location(path), "a contract must be a YAML or JSON object", "is this an OpenAPI file?"
+        )
+    warnings = parsed.warnings
+    converted_from = ""
+    if "swagger" in data:
+        where = Location(path, "/swagger", line_of(path, "/swagger"))
+        if not swagger2.is_swagger2(data):
+            raise ContractError(
+                where,
+                f"Swagger {data.get('swagger')} is not supported; polysdk reads Swagger 2.0 and OpenAPI 3",
+                "convert it first, e.g. with https://converter.swagger.io",
+            )
+        data, notes = swagger2.convert(data)
+        converted_from = "Swagger 2.0"
+        approximations = f"; approximated: {'; '.join(dict.fromkeys(notes))}" if notes else ""
+        warnings.append(
+            f"{where}: converted from Swagger 2.0 to OpenAPI {swagger2.VERSION} on the way in, as "
+            "swagger2openapi does; pointers in the messages below are into the converted document"
+            f"{approximations}"
+        )
+    version = data.get("openapi")
+    if not isinstance(version, str) or not version.startswith(("3.0", "3.1")):
+        raise ContractError(
+            Location(path, "/openapi", line_of(path, "/openapi")),
+            f"unsupported or missing 'openapi' version {version!r}",
+            "polysdk reads OpenAPI 3.0.x and 3.1.x documents",
+        )
+    real = Path(path).resolve()
+    # Symlinks resolved, so that a link inside the folder cannot reach outside it.
+    roots = (real.parent, *(Path(folder).resolve() for folder in allowed_ref_dirs))
+    return Contract(
+        path=path,
+        uri=real.as_uri(),
+        data=data,
+        version=version,
+        allow_remote=allow_remote_refs,
+        warnings=warnings,
+        roots=roots,
+        text=parsed.text,
+        converted_from=converted_from,
     )

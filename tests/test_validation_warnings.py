@@ -1,0 +1,153 @@
+"""Validation that informs, not blocks (issue 14, section 1): a contract openapi-spec-validator
+faults but the front end can read generates, with every fault a located warning; --strict makes
+them errors; a contract the builder cannot read is one located error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from polysdk import ir
+from polysdk.errors import ContractError, StrictWarningsError
+from polysdk.frontends import open_contract, read_api
+from polysdk.frontends.openapi import validation
+from polysdk.frontends.openapi.document import read_contract
+from polysdk.generate import Request, generate
+
+# The faults the issue names, each on a line of its own.
+FAULTY = """\
+openapi: 3.0.3
+info: {title: Faulty, version: "1"}
+paths:
+  /items/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: getItem
+      responses:
+        "200":
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Item'}
+components:
+  schemas:
+    Item:
+      type: object
+      required: [id, id]
+      properties:
+        id: {type: string, example: 12}
+        note: {type: [string, "null"]}
+"""
+
+SCHEMA = "OpenAPI 3.0.3 schema"
+
+
+def _expected(path: Path) -> list[str]:
+    return [
+        f"{path}:11 at #/paths/~1items~1{{id}}/get/responses/200: {SCHEMA}: "
+        "'description' is a required property",
+        f"{path}:18 at #/components/schemas/Item/required: {SCHEMA}: ['id', 'id'] has non-unique elements",
+        f"{path}:21 at #/components/schemas/Item/properties/note/type: {SCHEMA}: "
+        "['string', 'null'] is not of type 'string'",
+    ]
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Path:
+    path = tmp_path / "faulty.yaml"
+    path.write_text(FAULTY, encoding="utf-8")
+    return path
+
+
+def test_every_fault_is_one_located_warning_in_document_order(faulty: Path) -> None:
+    # The duplicate `required` is reported twice by openapi-spec-validator (by its schema and by
+    # its keyword checks, the second without a place): once here.
+    assert [str(f) for f in validation.validate(read_contract(faulty))] == _expected(faulty)
+
+
+def test_a_faulted_contract_still_reads_as_its_author_meant(faulty: Path) -> None:
+    api = read_api(faulty)
+    (operation,) = api.operations
+    assert [p.wire_name for p in operation.params] == ["id"]  # declared at path level only
+    item = api.types_by_name["Item"].definition
+    assert isinstance(item, ir.ObjectDef)
+    assert [(f.wire_name, f.required) for f in item.fields] == [("id", True), ("note", False)]
+    assert item.fields[1].type == ir.Nullable(ir.PrimitiveType(ir.Prim.STRING))  # the 3.1 spelling
+
+
+def test_the_cli_generates_and_lists_every_warning_with_a_count(faulty: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "polysdk", "generate", str(faulty), "--out", str(out), "--lang", "go"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        *(f"warning: {w}" for w in _expected(faulty)),
+        "3 warnings (--strict makes them errors)",
+    ]
+    assert (out / "go" / "client.go").is_file()
+
+
+def test_strict_refuses_before_writing_anything(faulty: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    request = Request(spec=faulty, out_dir=out, languages=("go",), strict=True)
+    with pytest.raises(StrictWarningsError) as caught:
+        generate(request)
+    assert caught.value.warnings == _expected(faulty)
+    assert not out.exists()
+
+
+def test_validation_uses_the_parsed_document_not_the_file(faulty: Path) -> None:
+    reading = open_contract(faulty)
+    # The child validates what the parent parsed: the file is not read again.
+    faulty.write_text("this: [is not, an OpenAPI contract\n", encoding="utf-8")
+    assert reading.finish()[:3] == _expected(faulty)
+
+
+def test_a_contract_the_builder_cannot_read_is_one_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths:\n  /a: {get: {responses: 7}}\n'
+        "components: {schemas: {A: {required: 5}}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ContractError) as caught:
+        read_api(path)
+    error = caught.value
+    assert str(error.location) == f"{path}:4 at #/paths/~1a/get/responses"
+    assert error.message == f"{SCHEMA}: 7 is not of type 'object'"
+    assert "2 more faults" in error.hint
+
+
+def test_a_validator_crash_is_a_warning_not_a_traceback(
+    faulty: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    def crash(contract: object) -> list[validation.Finding]:
+        os._exit(3)  # as a segfault in a native backend would: no exception, no message
+
+    monkeypatch.setattr(validation, "validate", crash)
+    (finding,) = validation.start_validation(read_contract(faulty))()
+    assert str(finding) == (
+        f"{faulty}: the validator process died (exit code 3); the contract was generated without validation"
+    )
+    monkeypatch.setattr(validation, "validate", lambda contract: 1 / 0)
+    (finding,) = validation.start_validation(read_contract(faulty))()
+    assert "the validator failed (ZeroDivisionError: division by zero)" in finding.message
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_validator_that_never_finishes_is_stopped(faulty: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    never = threading.Event()
+    monkeypatch.setattr(validation, "validate", lambda contract: never.wait())
+    monkeypatch.setattr(validation, "VALIDATION_TIMEOUT", 0.2)
+    (finding,) = validation.start_validation(read_contract(faulty))()
+    assert finding.message.startswith("validation did not finish within 0.2 s")

@@ -177,12 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Opening an OpenAPI contract parses it and forks its validation; doing that before the
         # heavier imports below lets validation overlap with them.
-        from polysdk.frontends import open_contract
-        from polysdk.frontends.openapi import OpenApiReadOptions
+        from polysdk.frontends import ReadOptions, open_contract
 
         reading = open_contract(
             args.spec or default_spec(),
-            OpenApiReadOptions(
+            ReadOptions(
                 allow_remote_refs=args.allow_remote_refs,
                 import_paths=tuple(args.proto_path),
                 allowed_ref_dirs=tuple(args.allow_external_refs),

@@ -32,9 +32,7 @@ class Request:
 
     @property
     def read_options(self) -> ReadOptions:
-        from polysdk.frontends.openapi import OpenApiReadOptions
-
-        return OpenApiReadOptions(
+        return ReadOptions(
             lenient=self.lenient,
             allow_remote_refs=self.allow_remote_refs,
             import_paths=self.import_paths,

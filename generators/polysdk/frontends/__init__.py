@@ -20,6 +20,9 @@ class ReadOptions:
     validate: bool = True
     # Folders searched for a .proto contract's imports (protoc's -I), before the bundled ones.
     import_paths: tuple[Path, ...] = ()
+    # Folders outside an OpenAPI contract's own from which its $refs may read files
+    # (--allow-external-refs); by default only the contract's folder and below.
+    allowed_ref_dirs: tuple[Path, ...] = ()
 
 
 class ContractReading(Protocol):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -16,14 +15,6 @@ from polysdk.frontends.openapi.document import Contract, check_refs, read_contra
 from polysdk.frontends.openapi.validation import Finding, start_validation
 
 
-@dataclass(frozen=True)
-class OpenApiReadOptions(ReadOptions):
-    """ReadOptions and what only an OpenAPI contract has: folders outside the contract's own from
-    which its `$ref`s may read files (--allow-external-refs)."""
-
-    allowed_ref_dirs: tuple[Path, ...] = ()
-
-
 class OpenApiReading:
     """Opening parses the contract and starts its validation in a child process that inherits the
     parsed document; loading the references and building the IR run here meanwhile. Validation
@@ -33,7 +24,7 @@ class OpenApiReading:
         self._contract = read_contract(
             path,
             allow_remote_refs=options.allow_remote_refs,
-            allowed_ref_dirs=options.allowed_ref_dirs if isinstance(options, OpenApiReadOptions) else (),
+            allowed_ref_dirs=options.allowed_ref_dirs,
         )
         contract = self._contract
         self._verdict: Callable[[], list[Finding]] = (
@@ -113,4 +104,4 @@ def load_contract(
 
 OPENAPI = OpenApiFrontEnd()
 
-__all__ = ["OPENAPI", "OpenApiReadOptions", "build_api", "load_contract"]
+__all__ = ["OPENAPI", "build_api", "load_contract"]

@@ -352,6 +352,14 @@ type testText struct{ got string }
 
 func (t *testText) UnmarshalText(b []byte) error { t.got = "text:" + string(b); return nil }
 
+// testCount, testRatio and testFlag are named numbers and booleans without methods, as a
+// contract's named integer, number and boolean schemas may be.
+type (
+	testCount int16
+	testRatio float32
+	testFlag  bool
+)
+
 // TestUnmarshalValueIsJSONUnmarshal checks the fast paths against encoding/json: the same value
 // and the same error (or none) for every input, the fast ones and those left to encoding/json.
 func TestUnmarshalValueIsJSONUnmarshal(t *testing.T) {
@@ -359,6 +367,12 @@ func TestUnmarshalValueIsJSONUnmarshal(t *testing.T) {
 		`"plain"`, `""`, `"é ü 日本"`, `"tab\tescaped"`, `"quote \" inside"`, `"\u00e9"`, "\"bad \xff utf8\"",
 		`null`, ` null`, `"2025-01-01T00:00:00Z"`, `"2025-13-01T00:00:00Z"`, `" 2025-01-01T00:00:00Z"`,
 		` "2025-01-01T00:00:00Z" `, `"x" trailing`, `5`, `true`, `{}`, `[]`, `"unterminated`,
+		// Numbers and booleans: the integer, float and bool fast paths, and what they leave alone.
+		`0`, `-0`, `01`, `-`, `-01`, `42`, `-42`, `1.5`, `-12.5E-3`, `1e3`, `1E+2`, `1.`, `.5`, `+1`, ` 7`, `7 `,
+		`32767`, `32768`, `-32769`, `2147483647`, `2147483648`, `-2147483649`, `9007199254740993`,
+		`9223372036854775807`, `9223372036854775808`, `-9223372036854775808`, `-9223372036854775809`,
+		`12345678901234567890123`, `1e400`, `3.4e39`, `4.9e-324`, `1e-400`, `0x10`, `1_0`, `NaN`, `Infinity`,
+		`false`, `tru`, `truex`, `True`,
 	}
 	targets := []func() any{
 		func() any { return new(string) },
@@ -372,6 +386,16 @@ func TestUnmarshalValueIsJSONUnmarshal(t *testing.T) {
 		func() any { return new(any) },
 		func() any { return new(testText) },
 		func() any { return new(Nullable[string]) },
+		func() any { return new(int64) },
+		func() any { n := int64(7); return &n },
+		func() any { return new(int32) },
+		func() any { return new(int) },
+		func() any { return new(testCount) },
+		func() any { return new(float64) },
+		func() any { return new(testRatio) },
+		func() any { return new(bool) },
+		func() any { return new(testFlag) },
+		func() any { return new(*int64) },
 	}
 	for _, input := range inputs {
 		for _, target := range targets {

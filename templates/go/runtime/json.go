@@ -122,6 +122,31 @@ func unmarshalValue(data []byte, into any) error {
 			*v = s
 			return nil
 		}
+	case *int64:
+		if n, ok := plainInt(data, 64); ok {
+			*v = n
+			return nil
+		}
+	case *int32:
+		if n, ok := plainInt(data, 32); ok {
+			*v = int32(n)
+			return nil
+		}
+	case *int:
+		if n, ok := plainInt(data, strconv.IntSize); ok {
+			*v = int(n)
+			return nil
+		}
+	case *float64:
+		if f, ok := plainFloat(data, 64); ok {
+			*v = f
+			return nil
+		}
+	case *bool:
+		if b, ok := plainBool(data); ok {
+			*v = b
+			return nil
+		}
 	case json.Unmarshaler:
 		if json.Valid(data) {
 			return v.UnmarshalJSON(bytes.Trim(data, " \t\r\n"))
@@ -144,9 +169,100 @@ func unmarshalValue(data []byte, into any) error {
 				target.SetString(s)
 				return nil
 			}
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if n, ok := plainInt(data, target.Type().Bits()); ok {
+				target.SetInt(n)
+				return nil
+			}
+		case reflect.Float32, reflect.Float64:
+			if f, ok := plainFloat(data, target.Type().Bits()); ok {
+				target.SetFloat(f)
+				return nil
+			}
+		case reflect.Bool:
+			if b, ok := plainBool(data); ok {
+				target.SetBool(b)
+				return nil
+			}
 		}
 	}
 	return json.Unmarshal(data, into)
+}
+
+// plainInt returns the integer data holds when it is a JSON integer literal (an optional minus,
+// then digits without a leading zero) that fits bits: what json.Unmarshal decodes into an integer,
+// exactly. Anything else (null, a fraction, an exponent, an overflow, bad syntax) is left to
+// json.Unmarshal, for its result or its error.
+func plainInt(data []byte, bits int) (int64, bool) {
+	digits := data
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 19 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(string(data), 10, bits)
+	return n, err == nil
+}
+
+// plainFloat returns the number data holds when it is a JSON number that strconv.ParseFloat reads
+// within bits, as json.Unmarshal does; anything else is left to json.Unmarshal.
+func plainFloat(data []byte, bits int) (float64, bool) {
+	if !isJSONNumber(data) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(data), bits)
+	return f, err == nil
+}
+
+// plainBool returns the boolean data holds when it is exactly true or false.
+func plainBool(data []byte) (bool, bool) {
+	switch string(data) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
+}
+
+// isJSONNumber reports whether data is exactly one number of RFC 8259's grammar (no whitespace).
+func isJSONNumber(data []byte) bool {
+	i := 0
+	digits := func() int {
+		start := i
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+		return i - start
+	}
+	if i < len(data) && data[i] == '-' {
+		i++
+	}
+	if n := digits(); n == 0 || (n > 1 && data[i-n] == '0') {
+		return false
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(data)
 }
 
 // plainString returns the JSON string data holds when it needs no unquoting: no escape, no
@@ -279,7 +395,10 @@ func (v *jsonValidator) object(depth int) error {
 		v.pos++
 		return nil
 	}
-	var small [][]byte
+	// The keys seen so far: compared pairwise while an object has few (on the stack, so that the
+	// objects of every response cost no allocation), in a map beyond.
+	var smallKeys [8][]byte
+	small := smallKeys[:0]
 	var seen map[string]struct{}
 	for {
 		if v.pos >= len(v.data) || v.data[v.pos] != '"' {
@@ -298,12 +417,14 @@ func (v *jsonValidator) object(depth int) error {
 			for _, k := range small {
 				duplicate = duplicate || bytes.Equal(k, key)
 			}
-			small = append(small, key)
-			if len(small) > 8 {
-				seen = make(map[string]struct{}, 16)
+			if len(small) < len(smallKeys) {
+				small = append(small, key)
+			} else {
+				seen = make(map[string]struct{}, 2*len(smallKeys))
 				for _, k := range small {
 					seen[string(k)] = struct{}{}
 				}
+				seen[string(key)] = struct{}{}
 			}
 		}
 		if duplicate {

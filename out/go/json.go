@@ -679,9 +679,11 @@ func skipSpace(data []byte, i int) int {
 }
 
 // jsonMember is one member of a JSON object: its decoded key, the raw value, and the raw text of
-// the whole member (`"key":value`), kept to re-encode a property the model does not know.
+// the whole member (`"key":value`), kept to re-encode a property the model does not know. The key
+// is a slice of the object's text unless it holds escapes: a string per member was most of the
+// allocations of decoding a response.
 type jsonMember struct {
-	key   string
+	key   []byte
 	value []byte
 	text  []byte
 	used  bool
@@ -708,11 +710,13 @@ func appendMembers(members []jsonMember, data []byte) ([]jsonMember, error) {
 		if end-start < 2 || data[start] != '"' {
 			return nil, errors.New("json: expected a string key")
 		}
-		key := string(data[start+1 : end-1])
-		if bytes.IndexByte(data[start:end], '\\') >= 0 {
-			if err := json.Unmarshal(data[start:end], &key); err != nil {
+		key := data[start+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var decoded string
+			if err := json.Unmarshal(data[start:end], &decoded); err != nil {
 				return nil, fmt.Errorf("json: invalid object key: %w", err)
 			}
+			key = []byte(decoded)
 		}
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
@@ -790,7 +794,7 @@ func decodeObject(data []byte, model string, response bool) (*objectDecoder, err
 	if len(members) > 8 {
 		d.index = make(map[string]int, len(members))
 		for i, m := range members {
-			d.index[m.key] = i
+			d.index[string(m.key)] = i
 		}
 	}
 	return d, nil
@@ -804,7 +808,7 @@ func (d *objectDecoder) member(name string) *jsonMember {
 		return nil
 	}
 	for i := range d.members {
-		if d.members[i].key == name {
+		if string(d.members[i].key) == name {
 			return &d.members[i]
 		}
 	}
@@ -921,7 +925,7 @@ func additional[T any](d *objectDecoder, into *map[string]T) error {
 		if *into == nil {
 			*into = make(map[string]T)
 		}
-		(*into)[m.key] = value
+		(*into)[string(m.key)] = value
 		m.used = true
 	}
 	return nil
@@ -1148,7 +1152,7 @@ func withTag(value any, request bool, property string, tags ...string) ([]byte, 
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		if m.key != property {
+		if string(m.key) != property {
 			buf = append(buf, m.text...)
 			continue
 		}

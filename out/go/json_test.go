@@ -432,7 +432,7 @@ func TestDecodedMembersGoBackToThePool(t *testing.T) {
 	if err := d.finish(&jsonExtra{}); err != nil {
 		t.Fatal(err)
 	}
-	if members[0].key != "" || members[0].value != nil || d.members != nil {
+	if members[0].key != nil || members[0].value != nil || d.members != nil {
 		t.Errorf("members not cleared: %+v", members[0])
 	}
 }

@@ -73,8 +73,8 @@ func unmarshalMode(data []byte, into any, response bool) error {
 		}
 		return unmarshalMode(data, target.Interface(), true)
 	case reflect.Slice:
-		var items []json.RawMessage
-		if err := json.Unmarshal(data, &items); err != nil {
+		items, err := arrayItems(data)
+		if err != nil {
 			return err
 		}
 		out := reflect.MakeSlice(target.Type(), len(items), len(items))
@@ -108,6 +108,41 @@ func unmarshalMode(data []byte, into any, response bool) error {
 		return nil
 	}
 	return unmarshalValue(data, into)
+}
+
+// arrayItems splits a JSON array into the text of its items. A response's JSON has been
+// validated as a whole (unmarshalStrict) before any of it is decoded, so the array is split in
+// place rather than by encoding/json, which would check it again; any other value is left to
+// encoding/json for its error.
+func arrayItems(data []byte) ([][]byte, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		var items []json.RawMessage
+		err := json.Unmarshal(data, &items)
+		return nil, err
+	}
+	items := make([][]byte, 0, 8)
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return items, nil
+	}
+	for i < len(data) {
+		end := skipValue(data, i)
+		if end == i {
+			break
+		}
+		items = append(items, data[i:end])
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+			continue
+		}
+		if i < len(data) && data[i] == ']' {
+			return items, nil
+		}
+		break
+	}
+	return nil, errors.New("json: malformed array")
 }
 
 // unmarshalValue is json.Unmarshal(data, into), into a non-nil pointer, with the same results and

@@ -436,3 +436,34 @@ func TestDecodedMembersGoBackToThePool(t *testing.T) {
 		t.Errorf("members not cleared: %+v", members[0])
 	}
 }
+
+// TestArrayItemsSplitsAsEncodingJSON checks the in-place split of a (valid) array against
+// encoding/json's: the same items, and encoding/json's own error for anything but an array.
+func TestArrayItemsSplitsAsEncodingJSON(t *testing.T) {
+	for _, input := range []string{
+		`[]`, ` [ ] `, `[1]`, `[1,2,3]`, ` [ "a" , {"b":[1,"]"]} , null , true , -1.5e3 , [[]] ] `,
+		`["\"],[", "\\"]`, "[\n\t{}\r\n]",
+	} {
+		var want []json.RawMessage
+		if err := json.Unmarshal([]byte(input), &want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := arrayItems([]byte(input))
+		if err != nil || len(got) != len(want) {
+			t.Errorf("arrayItems(%s) = %q, %v; want %q", input, got, err, want)
+			continue
+		}
+		for i := range want {
+			if string(got[i]) != string(want[i]) {
+				t.Errorf("arrayItems(%s)[%d] = %s, want %s", input, i, got[i], want[i])
+			}
+		}
+	}
+	for _, input := range []string{`{"a":1}`, `"x"`, `5`} {
+		var want []json.RawMessage
+		wantErr := json.Unmarshal([]byte(input), &want)
+		if _, err := arrayItems([]byte(input)); err == nil || wantErr == nil || err.Error() != wantErr.Error() {
+			t.Errorf("arrayItems(%s): error %v, want %v", input, err, wantErr)
+		}
+	}
+}

@@ -183,7 +183,9 @@ func unmarshalValue(data []byte, into any) error {
 			return nil
 		}
 	case json.Unmarshaler:
-		if json.Valid(data) {
+		// A plain string (a timestamp) is valid JSON as it is; anything else is checked first, as
+		// json.Unmarshal would before calling the method.
+		if isPlainString(data) || json.Valid(data) {
 			return v.UnmarshalJSON(bytes.Trim(data, " \t\r\n"))
 		}
 	default:
@@ -300,22 +302,27 @@ func isJSONNumber(data []byte) bool {
 	return i == len(data)
 }
 
-// plainString returns the JSON string data holds when it needs no unquoting: no escape, no
-// control character, valid UTF-8 (encoding/json replaces invalid bytes, so those go through it).
-func plainString(data []byte) (string, bool) {
+// isPlainString reports whether plainString would return the string, without building it.
+func isPlainString(data []byte) bool {
 	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
-		return "", false
+		return false
 	}
 	inner := data[1 : len(data)-1]
 	for _, c := range inner {
 		if c < ' ' || c == '"' || c == '\\' {
-			return "", false
+			return false
 		}
 	}
-	if !utf8.Valid(inner) {
+	return utf8.Valid(inner)
+}
+
+// plainString returns the JSON string data holds when it needs no unquoting: no escape, no
+// control character, valid UTF-8 (encoding/json replaces invalid bytes, so those go through it).
+func plainString(data []byte) (string, bool) {
+	if !isPlainString(data) {
 		return "", false
 	}
-	return string(inner), true
+	return string(data[1 : len(data)-1]), true
 }
 
 // acceptsNull reports whether null is a value of t: pointers, interfaces (free-form JSON) and raw

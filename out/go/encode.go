@@ -356,15 +356,15 @@ func (r *request) formBody(contentType string, value any) {
 			var list []json.RawMessage
 			_ = json.Unmarshal(m.value, &list)
 			for _, item := range list {
-				add(m.key, item)
+				add(string(m.key), item)
 			}
 		case jsonKindObject:
 			fields, _ := objectMembers(m.value)
 			for _, f := range fields {
-				add(m.key+"["+f.key+"]", f.value)
+				add(string(m.key)+"["+string(f.key)+"]", f.value)
 			}
 		default:
-			add(m.key, m.value)
+			add(string(m.key), m.value)
 		}
 	}
 	r.body = &body{contentType: contentType, data: []byte(strings.Join(parts, "&"))}

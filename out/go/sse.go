@@ -17,7 +17,7 @@ import (
 // sseEvent is one server-sent event as the HTML Living Standard dispatches it.
 type sseEvent struct {
 	event string // the event type; "message" when the stream names none
-	data  string // data lines joined with "\n"
+	data  []byte // data lines joined with "\n"; the event's own copy
 	id    string // the last event ID at dispatch
 }
 
@@ -147,7 +147,7 @@ func (s *sseReader) next() (sseEvent, error) {
 				eventType = "message"
 			}
 			s.eventSize = 0
-			return sseEvent{event: eventType, data: string(bytes.TrimSuffix(data, []byte("\n"))), id: s.lastID}, nil
+			return sseEvent{event: eventType, data: bytes.TrimSuffix(data, []byte("\n")), id: s.lastID}, nil
 		}
 		if raw[0] == ':' {
 			continue
@@ -259,13 +259,13 @@ func stream[T any](ctx context.Context, c *core, r *request, opts []Option, resu
 				}
 				failures = 0
 				lastID = event.id
-				if len(bytes.TrimSpace([]byte(event.data))) == 0 {
+				if len(bytes.TrimSpace(event.data)) == 0 {
 					continue
 				}
 				var value T
-				if err := unmarshalStrict([]byte(event.data), &value); err != nil {
+				if err := unmarshalStrict(event.data, &value); err != nil {
 					_ = resp.Body.Close()
-					yield(zero, &DecodeError{StatusCode: resp.StatusCode, ContentType: contentType, Body: []byte(event.data), Err: err})
+					yield(zero, &DecodeError{StatusCode: resp.StatusCode, ContentType: contentType, Body: event.data, Err: err})
 					return
 				}
 				if !yield(value, nil) {

@@ -202,21 +202,30 @@ func (c *config) bodyError(ctx, attemptCtx context.Context, attempts int, resp *
 	return &ConnectionError{Attempts: attempts, Message: "reading the response body: " + redact(cause.Error(), c), Err: cause}
 }
 
-// guardResend makes net/http's own re-send of a request (after a reused connection failed once
+// resendGuard makes net/http's own re-send of a request (after a reused connection failed once
 // the request was written) fail instead: the SDK's retry policy is the only one. A request that
-// was never written may still go out on another connection, which is safe.
-func guardResend(req *http.Request, cancel context.CancelCauseFunc) *http.Request {
-	var written atomic.Bool
-	trace := &httptrace.ClientTrace{
-		GetConn: func(string) {
-			if written.Load() {
-				cancel(errResent)
-			}
-		},
-		WroteHeaders: func() { written.Store(true) },
-	}
-	return req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+// was never written may still go out on another connection, which is safe. One guard serves an
+// attempt and its redirects (reset before each hop); its hooks travel in the attempt's context.
+type resendGuard struct {
+	written atomic.Bool
+	cancel  context.CancelCauseFunc
+	trace   httptrace.ClientTrace
 }
+
+// withResendGuard returns ctx carrying a new guard's hooks, and the guard.
+func withResendGuard(ctx context.Context, cancel context.CancelCauseFunc) (context.Context, *resendGuard) {
+	g := &resendGuard{cancel: cancel}
+	g.trace.GetConn = func(string) {
+		if g.written.Load() {
+			g.cancel(errResent)
+		}
+	}
+	g.trace.WroteHeaders = func() { g.written.Store(true) }
+	return httptrace.WithClientTrace(ctx, &g.trace), g
+}
+
+// reset arms the guard for the next request sent with its context (a redirect's).
+func (g *resendGuard) reset() { g.written.Store(false) }
 
 // setBody gives req its body without GetBody, so that net/http never replays it by itself.
 func setBody(req *http.Request, reader io.Reader, length int64) {

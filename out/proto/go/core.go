@@ -45,6 +45,8 @@ type config struct {
 	baseURL        string
 	envBaseURL     string // the variable that sets baseURL, named in the error when there is none
 	bearerToken    string
+	bearerHeader   string // "Bearer " + bearerFor: the Authorization value, built once per token
+	bearerFor      string
 	apiKey         string
 	httpClient     *http.Client
 	timeout        time.Duration
@@ -105,6 +107,7 @@ func newConfig(d clientDefaults, opts []Option) *config {
 	if c.baseIsAbsolute() {
 		c.checkedBase = c.baseURL // calls need not parse it again
 	}
+	c.authorization() // built here, so that concurrent calls only read it
 	return c
 }
 
@@ -345,40 +348,35 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 		return nil, &InvalidRequestError{Message: "cannot build the request: " + redact(err.Error(), c)}
 	}
 	setBody(req, reader, length)
-	// Room for the headers set below (User-Agent, Accept, Accept-Encoding, Authorization and a
-	// few more), so that the map does not grow while they are added.
-	req.Header = make(http.Header, len(c.header)+len(r.header)+8)
+	h := newHeaderBuilder(c.header, r.header)
 	for name, values := range c.header {
-		for _, v := range values {
-			req.Header.Add(name, v)
-		}
+		h.add(name, values)
 	}
 	for name, values := range r.header {
-		req.Header.Del(name)
-		for _, v := range values {
-			req.Header.Add(name, v)
-		}
+		delete(h.header, name)
+		h.add(name, values)
 	}
 	if r.body != nil && r.body.contentType != "" {
-		req.Header.Set("Content-Type", r.body.contentType)
+		h.set("Content-Type", r.body.contentType)
 	}
-	if req.Header.Get("Accept") == "" {
-		req.Header.Set("Accept", r.accept)
+	if h.header.Get("Accept") == "" {
+		h.set("Accept", r.accept)
 	}
 	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
+		h.set("User-Agent", c.userAgent)
 	}
 	// The SDK inflates gzip itself, bounded by max_response_bytes (see wrapResponse).
-	req.Header.Set("Accept-Encoding", "gzip")
+	h.set("Accept-Encoding", "gzip")
 	if r.idempotencyHeader != "" {
-		req.Header.Set(r.idempotencyHeader, key)
+		h.set(http.CanonicalHeaderKey(r.idempotencyHeader), key)
 	}
 	if r.connect {
-		req.Header.Set("Connect-Protocol-Version", connectProtocolVersion)
-		if timeout, ok := c.deadline(ctx); ok && req.Header.Get("Connect-Timeout-Ms") == "" {
-			req.Header.Set("Connect-Timeout-Ms", connectTimeout(timeout))
+		h.set("Connect-Protocol-Version", connectProtocolVersion)
+		if timeout, ok := c.deadline(ctx); ok && h.header.Get("Connect-Timeout-Ms") == "" {
+			h.set("Connect-Timeout-Ms", connectTimeout(timeout))
 		}
 	}
+	req.Header = h.header
 	for name, values := range req.Header {
 		for _, v := range values {
 			if err := refuseControls(name, v, false); err != nil {
@@ -387,11 +385,56 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 		}
 	}
 	if r.authenticated {
-		if err := c.authenticate(req, r); err != nil {
+		if err := c.authenticate(req, r, &h); err != nil {
 			return nil, err
 		}
 	}
 	return req, nil
+}
+
+// headerBuilder fills a request's header map from one backing array of values rather than a
+// slice per header (as Header.Set and Add allocate): a request carries half a dozen headers.
+type headerBuilder struct {
+	header http.Header
+	values []string
+}
+
+// newHeaderBuilder has room for the given headers' values and the ones build and authenticate set
+// (Content-Type, Accept, User-Agent, Accept-Encoding, an idempotency key, credentials and the
+// Connect headers), so that neither the map nor the array grows.
+func newHeaderBuilder(headers ...http.Header) headerBuilder {
+	const own = 8
+	n, values := own, own
+	for _, header := range headers {
+		n += len(header)
+		for _, v := range header {
+			values += len(v)
+		}
+	}
+	return headerBuilder{header: make(http.Header, n), values: make([]string, 0, values)}
+}
+
+// set replaces the values of the canonical key name with value.
+func (h *headerBuilder) set(name, value string) {
+	h.values = append(h.values, value)
+	n := len(h.values)
+	// Capped, so that appending to one header's values copies them rather than overwriting the next.
+	h.header[name] = h.values[n-1 : n : n]
+}
+
+// add appends values to those of the canonical key name.
+func (h *headerBuilder) add(name string, values []string) {
+	if len(values) == 0 {
+		return
+	}
+	if existing := h.header[name]; len(existing) > 0 {
+		h.header[name] = append(existing, values...)
+		return
+	}
+	start := len(h.values)
+	h.values = append(h.values, values...)
+	n := len(h.values)
+	h.header[name] = h.values[start:n:n]
 }
 
 // deadline is the time the caller gives an attempt: the timeout set with WithTimeout or what is
@@ -409,6 +452,15 @@ func (c *config) deadline(ctx context.Context) (timeout time.Duration, ok bool) 
 	return timeout, ok
 }
 
+// authorization is the Authorization header of the bearer token, built once for the client's token
+// (a call's WithBearerToken builds its own).
+func (c *config) authorization() string {
+	if c.bearerFor != c.bearerToken || c.bearerHeader == "" {
+		c.bearerHeader, c.bearerFor = "Bearer "+c.bearerToken, c.bearerToken
+	}
+	return c.bearerHeader
+}
+
 // sendsBearer and sendsAPIKey say which credential an authenticated request carries: the bearer
 // token when the operation accepts one and it is set, else the API key.
 func (c *config) sendsBearer(r *request) bool {
@@ -419,12 +471,12 @@ func (c *config) sendsAPIKey(r *request) bool {
 	return !c.sendsBearer(r) && c.apiKey != "" && c.auth.apiKeyIn != "" && !r.noAPIKey
 }
 
-func (c *config) authenticate(req *http.Request, r *request) error {
+func (c *config) authenticate(req *http.Request, r *request, h *headerBuilder) error {
 	if c.sendsBearer(r) {
 		if err := refuseControls("Authorization", c.bearerToken, true); err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+c.bearerToken)
+		h.set("Authorization", c.authorization())
 		return nil
 	}
 	if !c.sendsAPIKey(r) {
@@ -435,7 +487,7 @@ func (c *config) authenticate(req *http.Request, r *request) error {
 	}
 	switch c.auth.apiKeyIn {
 	case "header":
-		req.Header.Set(c.auth.apiKeyName, c.apiKey)
+		h.set(http.CanonicalHeaderKey(c.auth.apiKeyName), c.apiKey)
 	case "cookie":
 		req.AddCookie(&http.Cookie{Name: c.auth.apiKeyName, Value: c.apiKey})
 	}
@@ -517,7 +569,8 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 		if cfg.timeout > 0 {
 			timer = time.AfterFunc(cfg.timeout, func() { cancel(errAttemptTimeout) })
 		}
-		req, err := cfg.build(attemptCtx, r, key)
+		guardedCtx, guard := withResendGuard(attemptCtx, cancel)
+		req, err := cfg.build(guardedCtx, r, key)
 		if err != nil {
 			cancel(nil)
 			if errors.Is(err, errNotReplayable) && last != nil {
@@ -526,7 +579,7 @@ func (c *core) send(ctx context.Context, r *request, opts []Option) (*http.Respo
 			return nil, err
 		}
 		attempts++
-		resp, err := cfg.do(client, req, r, cancel, limit)
+		resp, err := cfg.do(client, req, r, guard, limit)
 		if err != nil {
 			cause := context.Cause(attemptCtx)
 			cancel(nil)
@@ -624,11 +677,14 @@ func success(r *request, status int) bool {
 }
 
 // do sends req and follows the redirects it meets, returning the final response.
-func (c *config) do(client *http.Client, req *http.Request, r *request, cancel context.CancelCauseFunc, limit int64) (*http.Response, error) {
+// req's context carries guard, which is armed again for each hop.
+func (c *config) do(client *http.Client, req *http.Request, r *request, guard *resendGuard, limit int64) (*http.Response, error) {
 	var state redirectState
 	for {
-		sent := guardResend(req, cancel)
+		guard.reset()
+		sent := req
 		if client.Jar != nil {
+			sent = req.WithContext(req.Context())
 			sent.Header = req.Header.Clone() // a cookie jar adds to the sent header, not to the next hop's
 		}
 		resp, err := client.Do(sent)

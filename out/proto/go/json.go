@@ -73,8 +73,8 @@ func unmarshalMode(data []byte, into any, response bool) error {
 		}
 		return unmarshalMode(data, target.Interface(), true)
 	case reflect.Slice:
-		var items []json.RawMessage
-		if err := json.Unmarshal(data, &items); err != nil {
+		items, err := arrayItems(data)
+		if err != nil {
 			return err
 		}
 		out := reflect.MakeSlice(target.Type(), len(items), len(items))
@@ -110,6 +110,41 @@ func unmarshalMode(data []byte, into any, response bool) error {
 	return unmarshalValue(data, into)
 }
 
+// arrayItems splits a JSON array into the text of its items. A response's JSON has been
+// validated as a whole (unmarshalStrict) before any of it is decoded, so the array is split in
+// place rather than by encoding/json, which would check it again; any other value is left to
+// encoding/json for its error.
+func arrayItems(data []byte) ([][]byte, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		var items []json.RawMessage
+		err := json.Unmarshal(data, &items)
+		return nil, err
+	}
+	items := make([][]byte, 0, 8)
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return items, nil
+	}
+	for i < len(data) {
+		end := skipValue(data, i)
+		if end == i {
+			break
+		}
+		items = append(items, data[i:end])
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+			continue
+		}
+		if i < len(data) && data[i] == ']' {
+			return items, nil
+		}
+		break
+	}
+	return nil, errors.New("json: malformed array")
+}
+
 // unmarshalValue is json.Unmarshal(data, into), into a non-nil pointer, with the same results and
 // errors, minus the decoder json.Unmarshal allocates for each call on the commonest properties
 // of a response: a plain string (no escape, valid UTF-8), a null, and a type with its own
@@ -122,8 +157,35 @@ func unmarshalValue(data []byte, into any) error {
 			*v = s
 			return nil
 		}
+	case *int64:
+		if n, ok := plainInt(data, 64); ok {
+			*v = n
+			return nil
+		}
+	case *int32:
+		if n, ok := plainInt(data, 32); ok {
+			*v = int32(n)
+			return nil
+		}
+	case *int:
+		if n, ok := plainInt(data, strconv.IntSize); ok {
+			*v = int(n)
+			return nil
+		}
+	case *float64:
+		if f, ok := plainFloat(data, 64); ok {
+			*v = f
+			return nil
+		}
+	case *bool:
+		if b, ok := plainBool(data); ok {
+			*v = b
+			return nil
+		}
 	case json.Unmarshaler:
-		if json.Valid(data) {
+		// A plain string (a timestamp) is valid JSON as it is; anything else is checked first, as
+		// json.Unmarshal would before calling the method.
+		if isPlainString(data) || json.Valid(data) {
 			return v.UnmarshalJSON(bytes.Trim(data, " \t\r\n"))
 		}
 	default:
@@ -144,27 +206,123 @@ func unmarshalValue(data []byte, into any) error {
 				target.SetString(s)
 				return nil
 			}
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if n, ok := plainInt(data, target.Type().Bits()); ok {
+				target.SetInt(n)
+				return nil
+			}
+		case reflect.Float32, reflect.Float64:
+			if f, ok := plainFloat(data, target.Type().Bits()); ok {
+				target.SetFloat(f)
+				return nil
+			}
+		case reflect.Bool:
+			if b, ok := plainBool(data); ok {
+				target.SetBool(b)
+				return nil
+			}
 		}
 	}
 	return json.Unmarshal(data, into)
 }
 
-// plainString returns the JSON string data holds when it needs no unquoting: no escape, no
-// control character, valid UTF-8 (encoding/json replaces invalid bytes, so those go through it).
-func plainString(data []byte) (string, bool) {
+// plainInt returns the integer data holds when it is a JSON integer literal (an optional minus,
+// then digits without a leading zero) that fits bits: what json.Unmarshal decodes into an integer,
+// exactly. Anything else (null, a fraction, an exponent, an overflow, bad syntax) is left to
+// json.Unmarshal, for its result or its error.
+func plainInt(data []byte, bits int) (int64, bool) {
+	digits := data
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 19 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(string(data), 10, bits)
+	return n, err == nil
+}
+
+// plainFloat returns the number data holds when it is a JSON number that strconv.ParseFloat reads
+// within bits, as json.Unmarshal does; anything else is left to json.Unmarshal.
+func plainFloat(data []byte, bits int) (float64, bool) {
+	if !isJSONNumber(data) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(data), bits)
+	return f, err == nil
+}
+
+// plainBool returns the boolean data holds when it is exactly true or false.
+func plainBool(data []byte) (bool, bool) {
+	switch string(data) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
+}
+
+// isJSONNumber reports whether data is exactly one number of RFC 8259's grammar (no whitespace).
+func isJSONNumber(data []byte) bool {
+	i := 0
+	digits := func() int {
+		start := i
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+		return i - start
+	}
+	if i < len(data) && data[i] == '-' {
+		i++
+	}
+	if n := digits(); n == 0 || (n > 1 && data[i-n] == '0') {
+		return false
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(data)
+}
+
+// isPlainString reports whether plainString would return the string, without building it.
+func isPlainString(data []byte) bool {
 	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
-		return "", false
+		return false
 	}
 	inner := data[1 : len(data)-1]
 	for _, c := range inner {
 		if c < ' ' || c == '"' || c == '\\' {
-			return "", false
+			return false
 		}
 	}
-	if !utf8.Valid(inner) {
+	return utf8.Valid(inner)
+}
+
+// plainString returns the JSON string data holds when it needs no unquoting: no escape, no
+// control character, valid UTF-8 (encoding/json replaces invalid bytes, so those go through it).
+func plainString(data []byte) (string, bool) {
+	if !isPlainString(data) {
 		return "", false
 	}
-	return string(inner), true
+	return string(data[1 : len(data)-1]), true
 }
 
 // acceptsNull reports whether null is a value of t: pointers, interfaces (free-form JSON) and raw
@@ -279,7 +437,10 @@ func (v *jsonValidator) object(depth int) error {
 		v.pos++
 		return nil
 	}
-	var small [][]byte
+	// The keys seen so far: compared pairwise while an object has few (on the stack, so that the
+	// objects of every response cost no allocation), in a map beyond.
+	var smallKeys [8][]byte
+	small := smallKeys[:0]
 	var seen map[string]struct{}
 	for {
 		if v.pos >= len(v.data) || v.data[v.pos] != '"' {
@@ -298,12 +459,14 @@ func (v *jsonValidator) object(depth int) error {
 			for _, k := range small {
 				duplicate = duplicate || bytes.Equal(k, key)
 			}
-			small = append(small, key)
-			if len(small) > 8 {
-				seen = make(map[string]struct{}, 16)
+			if len(small) < len(smallKeys) {
+				small = append(small, key)
+			} else {
+				seen = make(map[string]struct{}, 2*len(smallKeys))
 				for _, k := range small {
 					seen[string(k)] = struct{}{}
 				}
+				seen[string(key)] = struct{}{}
 			}
 		}
 		if duplicate {
@@ -558,9 +721,11 @@ func skipSpace(data []byte, i int) int {
 }
 
 // jsonMember is one member of a JSON object: its decoded key, the raw value, and the raw text of
-// the whole member (`"key":value`), kept to re-encode a property the model does not know.
+// the whole member (`"key":value`), kept to re-encode a property the model does not know. The key
+// is a slice of the object's text unless it holds escapes: a string per member was most of the
+// allocations of decoding a response.
 type jsonMember struct {
-	key   string
+	key   []byte
 	value []byte
 	text  []byte
 	used  bool
@@ -587,11 +752,13 @@ func appendMembers(members []jsonMember, data []byte) ([]jsonMember, error) {
 		if end-start < 2 || data[start] != '"' {
 			return nil, errors.New("json: expected a string key")
 		}
-		key := string(data[start+1 : end-1])
-		if bytes.IndexByte(data[start:end], '\\') >= 0 {
-			if err := json.Unmarshal(data[start:end], &key); err != nil {
+		key := data[start+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var decoded string
+			if err := json.Unmarshal(data[start:end], &decoded); err != nil {
 				return nil, fmt.Errorf("json: invalid object key: %w", err)
 			}
+			key = []byte(decoded)
 		}
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
@@ -669,7 +836,7 @@ func decodeObject(data []byte, model string, response bool) (*objectDecoder, err
 	if len(members) > 8 {
 		d.index = make(map[string]int, len(members))
 		for i, m := range members {
-			d.index[m.key] = i
+			d.index[string(m.key)] = i
 		}
 	}
 	return d, nil
@@ -683,7 +850,7 @@ func (d *objectDecoder) member(name string) *jsonMember {
 		return nil
 	}
 	for i := range d.members {
-		if d.members[i].key == name {
+		if string(d.members[i].key) == name {
 			return &d.members[i]
 		}
 	}
@@ -800,7 +967,7 @@ func additional[T any](d *objectDecoder, into *map[string]T) error {
 		if *into == nil {
 			*into = make(map[string]T)
 		}
-		(*into)[m.key] = value
+		(*into)[string(m.key)] = value
 		m.used = true
 	}
 	return nil
@@ -1027,7 +1194,7 @@ func withTag(value any, request bool, property string, tags ...string) ([]byte, 
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		if m.key != property {
+		if string(m.key) != property {
 			buf = append(buf, m.text...)
 			continue
 		}

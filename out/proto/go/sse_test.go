@@ -39,10 +39,10 @@ func TestSSEParser(t *testing.T) {
 		"data: unterminated"
 	events := readAll(t, input)
 	want := []sseEvent{
-		{event: "step.started", data: "{\"a\":\n 1}", id: "1"},
-		{event: "message", data: "no space", id: "1"},
-		{event: "message", data: "cr", id: "2"},
-		{event: "message", data: "reset id", id: ""},
+		{event: "step.started", data: []byte("{\"a\":\n 1}"), id: "1"},
+		{event: "message", data: []byte("no space"), id: "1"},
+		{event: "message", data: []byte("cr"), id: "2"},
+		{event: "message", data: []byte("reset id"), id: ""},
 	}
 	if fmt.Sprint(events) != fmt.Sprint(want) {
 		t.Fatalf("events\n got %q\nwant %q", events, want)
@@ -327,7 +327,7 @@ func TestSSEBuffersAreRecycledCleanly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			events = append(events, event.data)
+			events = append(events, string(event.data))
 		}
 		reader.release()
 		want := map[int][]string{0: {"first stream"}, 1: {long}, 2: {"2"}, 3: nil}[i]

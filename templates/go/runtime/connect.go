@@ -362,7 +362,7 @@ func bodyString(data []byte, field string) string {
 		return ""
 	}
 	for _, m := range members {
-		if m.key == field {
+		if string(m.key) == field {
 			var s string
 			_ = json.Unmarshal(m.value, &s)
 			return s
@@ -389,7 +389,7 @@ func setMember(data []byte, field string, value []byte) ([]byte, error) {
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
-		if m.key == field {
+		if string(m.key) == field {
 			out = append(out, member...)
 			found = true
 			continue

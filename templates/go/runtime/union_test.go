@@ -29,6 +29,11 @@ func TestDiscriminatorOf(t *testing.T) {
 		{in: `{"other":"a"}`, ok: false, keys: []string{"other"}},
 		{in: `[1,2]`, ok: false},
 		{in: `{bad json`, ok: false},
+		{in: ` { "x" : {"type":"inner"} , "type" : "outer" } `, tag: "outer", ok: true},
+		{in: `{"x":{"type":"inner"},"y":["type"]}`, ok: false},
+		{in: `{"type":"first","type":"last"}`, tag: "last", ok: true},
+		{in: `{"typ\u0065":"escaped key","z":"\"type\":\"no\""}`, tag: "escaped key", ok: true},
+		{in: `{"type":"\u00e9t\u00e9"}`, tag: "été", ok: true},
 	}
 	for _, c := range cases {
 		tag, ok := discriminatorOf([]byte(c.in), "type")

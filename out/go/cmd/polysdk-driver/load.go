@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -16,6 +17,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -316,8 +318,9 @@ func prepareRaw(e loadEntry, base *url.URL, client *http.Client) (prepared, erro
 	return func() caller { return call }, nil
 }
 
-// send makes the exchange and reads the response body to its end (so that the connection goes
-// back to the pool, as the SDK's does); a status of 400 or more is an api error.
+// send makes the exchange and handles its response as a hand-written call would (see decodeRaw),
+// reading the body to its end so that the connection goes back to the pool, as the SDK's does; a
+// status of 400 or more is an api error (its body read, not decoded).
 func (x rawExchange) send(ctx context.Context, client *http.Client) string {
 	var body io.Reader
 	if x.body != nil {
@@ -332,15 +335,88 @@ func (x rawExchange) send(ctx context.Context, client *http.Client) string {
 	if err != nil {
 		return rawErrorKind(err)
 	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return rawErrorKind(err)
-	}
+	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return rawErrorKind(err)
+		}
 		return "api"
 	}
+	return decodeRaw(resp)
+}
+
+// decodeRaw consumes a successful raw response the way a hand-written call does, with the
+// standard library's generic tools, so that the SDK's overhead is measured against a call that
+// also decodes what it receives: an application/json (or +json) body is read whole and decoded
+// by encoding/json into an any; a text/event-stream is split into its events (blank-line
+// separated) and the data of each (its data: lines joined by newlines) is decoded the same way;
+// any other body is read to its end. A body that does not decode is a decode error.
+func decodeRaw(resp *http.Response) string {
+	media, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
+	media = strings.ToLower(strings.TrimSpace(media))
+	switch {
+	case media == "application/json" || strings.HasSuffix(media, "+json"):
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return rawErrorKind(err)
+		}
+		if len(data) == 0 && resp.StatusCode == http.StatusNoContent {
+			return ""
+		}
+		var v any
+		if json.Unmarshal(data, &v) != nil {
+			return "decode"
+		}
+	case media == "text/event-stream":
+		return decodeRawEvents(resp.Body)
+	default:
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return rawErrorKind(err)
+		}
+	}
 	return ""
+}
+
+// maxRawEventLine bounds one line of a raw event stream (the scanner's buffer grows up to it).
+const maxRawEventLine = 1 << 20
+
+// decodeRawEvents reads an event stream line by line and decodes the data of each event as JSON
+// (an event without data: lines dispatches nothing, as in the HTML standard's parser).
+func decodeRawEvents(body io.Reader) string {
+	scanner := bufio.NewScanner(body)
+	scanner.Buffer(make([]byte, 0, 4096), maxRawEventLine)
+	var data []byte
+	hasData := false
+	dispatch := func() bool {
+		defer func() { data, hasData = data[:0], false }()
+		var v any
+		return !hasData || json.Unmarshal(data, &v) == nil
+	}
+	for scanner.Scan() {
+		line := scanner.Bytes()
+		if len(line) == 0 {
+			if !dispatch() {
+				return "decode"
+			}
+			continue
+		}
+		field, value, _ := bytes.Cut(line, []byte(":"))
+		if string(field) != "data" {
+			continue
+		}
+		value = bytes.TrimPrefix(value, []byte(" "))
+		if hasData {
+			data = append(data, '\n')
+		}
+		data, hasData = append(data, value...), true
+	}
+	if err := scanner.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return "decode"
+		}
+		return rawErrorKind(err)
+	}
+	return "" // an event the stream ends inside of is dropped, as the standard (and the SDK) says
 }
 
 // rawErrorKind names a net/http failure with the SDK's kinds.

@@ -399,3 +399,64 @@ func TestServeAnswersLoadLines(t *testing.T) {
 		t.Errorf("undecodable load: %v", bad)
 	}
 }
+
+func TestRawLoadDecodesWhatItReceivesAsAHandWrittenCallWould(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/json":
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			_, _ = w.Write([]byte(`{"id": "a", "sequence": 9007199254740993}`))
+		case "/problem":
+			w.Header().Set("Content-Type", "application/problem+json")
+			_, _ = w.Write([]byte(`{"title": "cut`))
+		case "/bad-json":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"id": "a"} trailing`))
+		case "/events":
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = w.Write([]byte(": comment\r\nid: 1\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\nevent: ping\n\ndata:[2]\n\ndata: not json"))
+		case "/bad-event":
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = w.Write([]byte("data: {\"a\": 1}\n\ndata: {oops}\n\n"))
+		case "/long-event":
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = w.Write([]byte("data: \"" + strings.Repeat("x", maxRawEventLine) + "\"\n\n"))
+		case "/binary":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			_, _ = w.Write([]byte("{not json"))
+		case "/empty":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`not json either`))
+		}
+	}))
+	defer server.Close()
+	paths := []string{"json", "problem", "bad-json", "events", "bad-event", "long-event", "binary", "empty", "missing"}
+	var mix []string
+	var sequence []string
+	for i, p := range paths {
+		mix = append(mix, `{"name": "`+p+`", "raw": [{"method": "GET", "path": "`+p+`"}]}`)
+		sequence = append(sequence, strconv.Itoa(i))
+	}
+	got := load(t, `{"type": "load", "id": "raw", "base_url": "`+server.URL+`/", "client_kind": "raw",
+		"model": "closed", "concurrency": 1, "duration_ms": 60000, "max_requests": `+strconv.Itoa(len(paths))+`,
+		"mix": [`+strings.Join(mix, ",")+`], "sequence": [`+strings.Join(sequence, ",")+`]}`)
+	// The last event of /events ends with the stream, unterminated: dropped, as the SDK drops it.
+	want := map[string]string{"json": "", "problem": "decode", "bad-json": "decode", "events": "", "bad-event": "decode",
+		"long-event": "decode", "binary": "", "empty": "", "missing": "api"}
+	for name, kind := range want {
+		e := entry(t, got, name)
+		errs := e["errors"].(map[string]any)
+		switch {
+		case number(t, e["count"]) != 1:
+			t.Errorf("%s: %v", name, e)
+		case kind == "" && (number(t, e["ok"]) != 1 || len(errs) != 0):
+			t.Errorf("%s: want success, got %v", name, e)
+		case kind != "" && (len(errs) != 1 || errs[kind] == nil || number(t, errs[kind]) != 1):
+			t.Errorf("%s: want one %s error, got %v", name, kind, e)
+		}
+	}
+}

@@ -1482,7 +1482,9 @@ impl RawExchange {
                 Ok(body) => body,
                 Err(e) => return Some(raw_error_kind(&e)),
             };
-            serde_json::from_slice::<Value>(&body).err().map(|_| "decode")
+            serde_json::from_slice::<Value>(&body)
+                .err()
+                .map(|_| "decode")
         } else if media.eq_ignore_ascii_case("text/event-stream") {
             read_events(response).await.err()
         } else {
@@ -1493,7 +1495,12 @@ impl RawExchange {
 
 /// Reads a body to its end, chunk by chunk, keeping nothing.
 async fn read_to_end(mut response: reqwest::Response) -> Result<(), &'static str> {
-    while response.chunk().await.map_err(|e| raw_error_kind(&e))?.is_some() {}
+    while response
+        .chunk()
+        .await
+        .map_err(|e| raw_error_kind(&e))?
+        .is_some()
+    {}
     Ok(())
 }
 
@@ -1972,13 +1979,15 @@ mod tests {
         assert_eq!(find_blank_line(b"data: 1\n\ndata: 2"), Some(7));
         assert_eq!(find_blank_line(b"data: 1\n"), None);
         // Data lines joined with a newline, a CR before the LF dropped, other fields ignored.
-        assert_eq!(decode_event(b"id: 1\r\nevent: x\ndata: [1,\ndata:2]"), Ok(()));
+        assert_eq!(
+            decode_event(b"id: 1\r\nevent: x\ndata: [1,\ndata:2]"),
+            Ok(())
+        );
         assert_eq!(decode_event(b": a comment only"), Ok(()));
         assert_eq!(decode_event(b""), Ok(()));
         assert_eq!(decode_event(b"data: {\"a\": }"), Err("decode"));
         assert_eq!(decode_event(b"data: 1\ndata: 2"), Err("decode"));
     }
-
 
     fn load_line(extra: Value) -> Value {
         let mut line = json!({

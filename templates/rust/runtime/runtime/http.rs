@@ -623,7 +623,10 @@ impl Req {
     fn joined_url(&self, client: &Client, options: &RequestOptions) -> Option<reqwest::Url> {
         let base = client.inner.base.as_ref()?;
         if options.url.is_some()
-            || options.base_url.as_deref().is_some_and(|url| !url.is_empty())
+            || options
+                .base_url
+                .as_deref()
+                .is_some_and(|url| !url.is_empty())
             || !(self.path.is_empty() || self.path.starts_with('/'))
             || self.path.contains(['?', '#'])
         {
@@ -977,22 +980,23 @@ impl Client {
             _ => None,
         };
         let mut headers = HeaderMap::new();
-        let put = |headers: &mut HeaderMap, name: &str, value: &str, append: bool| -> Result<(), Error> {
-            check_header(name, value)?;
-            if !credentials && is_credential_header(name, api_key_header) {
-                return Ok(());
-            }
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
-            let value =
-                HeaderValue::from_str(value).map_err(|_| Error::invalid("invalid header value"))?;
-            if append {
-                headers.append(name, value);
-            } else {
-                headers.insert(name, value);
-            }
-            Ok(())
-        };
+        let put =
+            |headers: &mut HeaderMap, name: &str, value: &str, append: bool| -> Result<(), Error> {
+                check_header(name, value)?;
+                if !credentials && is_credential_header(name, api_key_header) {
+                    return Ok(());
+                }
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
+                let value = HeaderValue::from_str(value)
+                    .map_err(|_| Error::invalid("invalid header value"))?;
+                if append {
+                    headers.append(name, value);
+                } else {
+                    headers.insert(name, value);
+                }
+                Ok(())
+            };
         match &inner.user_agent_value {
             Some(value) => {
                 headers.insert(reqwest::header::USER_AGENT, value.clone());
@@ -1007,12 +1011,19 @@ impl Client {
                 Some(value) => {
                     headers.insert(reqwest::header::AUTHORIZATION, value.clone());
                 }
-                None => put(&mut headers, "authorization", &format!("Bearer {token}"), false)?,
+                None => put(
+                    &mut headers,
+                    "authorization",
+                    &format!("Bearer {token}"),
+                    false,
+                )?,
             }
         }
         match api_key {
             Some((ApiKeyIn::Header, name, key)) => put(&mut headers, name, key, false)?,
-            Some((ApiKeyIn::Cookie, name, key)) => put(&mut headers, "cookie", &format!("{name}={key}"), true)?,
+            Some((ApiKeyIn::Cookie, name, key)) => {
+                put(&mut headers, "cookie", &format!("{name}={key}"), true)?
+            }
             _ => {}
         }
         if let (Some(header), Some(key)) = (req.idempotency_header, key) {

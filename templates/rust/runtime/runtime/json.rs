@@ -297,11 +297,19 @@ mod tests {
         };
         let many: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
         assert_eq!(check(object(&many).as_bytes()), Ok(()));
-        for (at, repeat) in [(5, "k3"), (SMALL_OBJECT, "k0"), (30, "k20"), (30, "\\u006b20")] {
+        for (at, repeat) in [
+            (5, "k3"),
+            (SMALL_OBJECT, "k0"),
+            (30, "k20"),
+            (30, "\\u006b20"),
+        ] {
             let mut keys = many.clone();
             keys.insert(at, repeat.to_owned());
             let found = check(object(&keys).as_bytes());
-            assert!(found.is_err_and(|e| e.contains("twice")), "{repeat} at {at}");
+            assert!(
+                found.is_err_and(|e| e.contains("twice")),
+                "{repeat} at {at}"
+            );
         }
     }
 

@@ -1476,8 +1476,11 @@ impl RawExchange {
         })
     }
 
-    /// Makes the exchange and reads the response body to its end, so that the connection goes
-    /// back to the pool as the SDK's does; the error's kind, with a status of 400 or more `api`.
+    /// Makes the exchange as a hand-written call would: a status of 400 or more is an `api`
+    /// error (its body read to the end, so that the connection goes back to the pool as the
+    /// SDK's does); a success body is decoded by its Content-Type with serde_json's generic
+    /// decoder (`application/json` whole, `text/event-stream` event by event), anything else
+    /// read to its end. A body that does not decode is a `decode` error.
     async fn send(&self, client: &reqwest::Client) -> Option<&'static str> {
         let mut request = client
             .request(self.method.clone(), self.url.clone())
@@ -1485,19 +1488,88 @@ impl RawExchange {
         if let Some(body) = &self.body {
             request = request.body(body.clone());
         }
-        let mut response = match request.send().await {
+        let response = match request.send().await {
             Ok(response) => response,
             Err(e) => return Some(raw_error_kind(&e)),
         };
-        loop {
-            match response.chunk().await {
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(e) => return Some(raw_error_kind(&e)),
-            }
+        if response.status().as_u16() >= 400 {
+            return Some(read_to_end(response).await.err().unwrap_or("api"));
         }
-        (response.status().as_u16() >= 400).then_some("api")
+        let media = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::trim)
+            .unwrap_or_default();
+        if media.eq_ignore_ascii_case("application/json") {
+            let body = match response.bytes().await {
+                Ok(body) => body,
+                Err(e) => return Some(raw_error_kind(&e)),
+            };
+            serde_json::from_slice::<Value>(&body)
+                .err()
+                .map(|_| "decode")
+        } else if media.eq_ignore_ascii_case("text/event-stream") {
+            read_events(response).await.err()
+        } else {
+            read_to_end(response).await.err()
+        }
     }
+}
+
+/// Reads a body to its end, chunk by chunk, keeping nothing.
+async fn read_to_end(mut response: reqwest::Response) -> Result<(), &'static str> {
+    while response
+        .chunk()
+        .await
+        .map_err(|e| raw_error_kind(&e))?
+        .is_some()
+    {}
+    Ok(())
+}
+
+/// Reads an event stream as a hand-written client would: the body split into events at blank
+/// lines as it arrives, each event's `data:` lines joined and decoded as JSON.
+async fn read_events(mut response: reqwest::Response) -> Result<(), &'static str> {
+    let mut pending: Vec<u8> = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| raw_error_kind(&e))? {
+        pending.extend_from_slice(&chunk);
+        let mut start = 0;
+        while let Some(end) = find_blank_line(pending.get(start..).unwrap_or_default()) {
+            decode_event(pending.get(start..start + end).unwrap_or_default())?;
+            start += end + 2;
+        }
+        pending.drain(..start);
+    }
+    decode_event(&pending)
+}
+
+/// Where the first blank line (`\n\n`) of `text` starts.
+fn find_blank_line(text: &[u8]) -> Option<usize> {
+    text.windows(2).position(|pair| pair == b"\n\n")
+}
+
+/// Decodes the data of one event (nothing when it has no `data:` line).
+fn decode_event(event: &[u8]) -> Result<(), &'static str> {
+    let mut data: Vec<u8> = Vec::new();
+    let mut any = false;
+    for line in event.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(value) = line.strip_prefix(b"data:") {
+            if any {
+                data.push(b'\n');
+            }
+            data.extend_from_slice(value.strip_prefix(b" ").unwrap_or(value));
+            any = true;
+        }
+    }
+    if !any {
+        return Ok(());
+    }
+    serde_json::from_slice::<Value>(&data)
+        .map(drop)
+        .map_err(|_| "decode")
 }
 
 /// A reqwest failure named with the SDK's error kinds.
@@ -1954,6 +2026,21 @@ mod tests {
     }
 
     // Load lines ------------------------------------------------------------------------------
+
+    #[test]
+    fn raw_events_are_split_at_blank_lines_and_their_data_decoded() {
+        assert_eq!(find_blank_line(b"data: 1\n\ndata: 2"), Some(7));
+        assert_eq!(find_blank_line(b"data: 1\n"), None);
+        // Data lines joined with a newline, a CR before the LF dropped, other fields ignored.
+        assert_eq!(
+            decode_event(b"id: 1\r\nevent: x\ndata: [1,\ndata:2]"),
+            Ok(())
+        );
+        assert_eq!(decode_event(b": a comment only"), Ok(()));
+        assert_eq!(decode_event(b""), Ok(()));
+        assert_eq!(decode_event(b"data: {\"a\": }"), Err("decode"));
+        assert_eq!(decode_event(b"data: 1\ndata: 2"), Err("decode"));
+    }
 
     fn load_line(extra: Value) -> Value {
         let mut line = json!({

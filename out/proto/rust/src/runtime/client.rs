@@ -51,6 +51,13 @@ pub(crate) struct Inner {
     pub(crate) max_retries: u32,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) user_agent: String,
+    /// Made once for every request: the parsed base URL (when its text parses back to itself,
+    /// so that joining a path to it is the same as parsing the joined text), the User-Agent
+    /// value and the bearer token's Authorization value. `None` falls back to building each
+    /// per request.
+    pub(crate) base: Option<reqwest::Url>,
+    pub(crate) user_agent_value: Option<reqwest::header::HeaderValue>,
+    pub(crate) authorization: Option<reqwest::header::HeaderValue>,
     pub(crate) initial_retry_delay: Duration,
     pub(crate) max_retry_delay: Duration,
     pub(crate) max_response_bytes: u64,
@@ -256,13 +263,22 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::invalid(format!("cannot build the HTTP client: {e}")))?,
         };
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let bearer_token = self
+            .bearer_token
+            .or_else(|| env("BEARER_TOKEN").map(Secret));
+        let header_value = |text: &str| reqwest::header::HeaderValue::from_str(text).ok();
+        let authorization = bearer_token
+            .as_ref()
+            .and_then(|token| header_value(&format!("Bearer {}", token.0)));
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                base_url: base_url.trim_end_matches('/').to_owned(),
-                bearer_token: self
-                    .bearer_token
-                    .or_else(|| env("BEARER_TOKEN").map(Secret)),
+                base: joinable_base(&base_url),
+                user_agent_value: header_value(&user_agent),
+                authorization,
+                base_url,
+                bearer_token,
                 api_key: self.api_key.or_else(|| env("API_KEY").map(Secret)),
                 auth: self.auth.unwrap_or(crate::AUTH),
                 timeout: self.timeout,
@@ -279,6 +295,20 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The base URL parsed, when paths can be joined to it without parsing the whole URL again:
+/// http(s), no query or fragment, and text that parses back to itself (nothing normalised).
+fn joinable_base(base_url: &str) -> Option<reqwest::Url> {
+    let parsed = reqwest::Url::parse(base_url).ok()?;
+    let same = parsed.as_str() == base_url
+        || parsed.as_str().strip_suffix('/') == Some(base_url) && parsed.path() == "/";
+    (same
+        && matches!(parsed.scheme(), "http" | "https")
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && !parsed.cannot_be_a_base())
+    .then_some(parsed)
 }
 
 /// Options for one call, overriding the client's.
@@ -488,7 +518,9 @@ mod tests {
             .base_url("http://127.0.0.1:1")
             .build()
             .unwrap();
-        Arc::get_mut(&mut client.inner).unwrap().base_url = String::new();
+        let inner = Arc::get_mut(&mut client.inner).unwrap();
+        inner.base_url = String::new();
+        inner.base = None;
         let req = super::super::http::Req::new("GET", "/x".to_owned());
         let err = client
             .send_json::<serde_json::Value>(req, &RequestOptions::new())

@@ -617,6 +617,39 @@ impl Req {
             .filter(|id| !id.is_empty())
     }
 
+    /// The call's URL joined to the client's parsed base URL (its host is not parsed again),
+    /// when that gives what parsing [`Req::url`]'s text gives: no per-call URL or base URL, a
+    /// path from the root, and no `?` or `#` in the path or `#` in the query.
+    fn joined_url(&self, client: &Client, options: &RequestOptions) -> Option<reqwest::Url> {
+        let base = client.inner.base.as_ref()?;
+        if options.url.is_some()
+            || options
+                .base_url
+                .as_deref()
+                .is_some_and(|url| !url.is_empty())
+            || !(self.path.is_empty() || self.path.starts_with('/'))
+            || self.path.contains(['?', '#'])
+        {
+            return None;
+        }
+        let mut url = base.clone();
+        let prefix = if base.path() == "/" { "" } else { base.path() };
+        url.set_path(&format!("{prefix}{}", self.path));
+        if !self.query.is_empty() {
+            let mut query = String::new();
+            for (i, (name, value)) in self.query.iter().enumerate() {
+                if i > 0 {
+                    query.push('&');
+                }
+                query.push_str(&encode(name));
+                query.push('=');
+                query.push_str(&encode(value));
+            }
+            url.set_query(Some(&query));
+        }
+        Some(url)
+    }
+
     fn url(&self, client: &Client, options: &RequestOptions) -> Result<String, Error> {
         if let Some(url) = &options.url {
             return Ok(url.clone());
@@ -794,7 +827,12 @@ pub(crate) async fn read_limited(
     limit: u64,
 ) -> Result<(Vec<u8>, bool), reqwest::Error> {
     let room = limit_len(limit).saturating_add(1);
-    let mut body = Vec::new();
+    // One allocation when the length is announced (never more than the limit allows: the
+    // announcement is the server's word, the limit is ours).
+    let announced = response
+        .content_length()
+        .map_or(0, |len| usize::try_from(len).unwrap_or(usize::MAX));
+    let mut body = Vec::with_capacity(announced.min(room));
     while let Some(chunk) = response.chunk().await? {
         let left = room.saturating_sub(body.len());
         if chunk.len() >= left {
@@ -918,11 +956,18 @@ impl Client {
         let inner = &self.inner;
         let credentials = hop.credentials;
         let api_key = self.api_key_for(req).filter(|_| credentials);
-        let mut url = match &hop.url {
-            Some(url) => url.to_string(),
-            None => req.url(self, options)?,
+        let joined = match (&hop.url, api_key) {
+            (None, None | Some((ApiKeyIn::Header | ApiKeyIn::Cookie, _, _))) => {
+                req.joined_url(self, options)
+            }
+            _ => None,
         };
-        if let Some((ApiKeyIn::Query, name, key)) = api_key {
+        let mut url = match (&joined, &hop.url) {
+            (Some(_), _) => String::new(),
+            (None, Some(url)) => url.to_string(),
+            (None, None) => req.url(self, options)?,
+        };
+        if let (None, Some((ApiKeyIn::Query, name, key))) = (&joined, api_key) {
             let parsed = reqwest::Url::parse(&url)
                 .map_err(|e| Error::invalid(format!("invalid URL: {e}")))?;
             if !parsed.query_pairs().any(|(n, _)| n == name) {
@@ -935,52 +980,70 @@ impl Client {
             _ => None,
         };
         let mut headers = HeaderMap::new();
-        let mut put = |name: &str, value: &str, append: bool| -> Result<(), Error> {
-            check_header(name, value)?;
-            if !credentials && is_credential_header(name, api_key_header) {
-                return Ok(());
+        let put =
+            |headers: &mut HeaderMap, name: &str, value: &str, append: bool| -> Result<(), Error> {
+                check_header(name, value)?;
+                if !credentials && is_credential_header(name, api_key_header) {
+                    return Ok(());
+                }
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
+                let value = HeaderValue::from_str(value)
+                    .map_err(|_| Error::invalid("invalid header value"))?;
+                if append {
+                    headers.append(name, value);
+                } else {
+                    headers.insert(name, value);
+                }
+                Ok(())
+            };
+        match &inner.user_agent_value {
+            Some(value) => {
+                headers.insert(reqwest::header::USER_AGENT, value.clone());
             }
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::invalid(format!("invalid header name {name:?}")))?;
-            let value =
-                HeaderValue::from_str(value).map_err(|_| Error::invalid("invalid header value"))?;
-            if append {
-                headers.append(name, value);
-            } else {
-                headers.insert(name, value);
-            }
-            Ok(())
-        };
-        put("user-agent", &inner.user_agent, false)?;
+            None => put(&mut headers, "user-agent", &inner.user_agent, false)?,
+        }
         if let Some(accept) = &req.accept {
-            put("accept", accept, false)?;
+            put(&mut headers, "accept", accept, false)?;
         }
         if let Some(token) = self.bearer_for(req).filter(|_| credentials) {
-            put("authorization", &format!("Bearer {token}"), false)?;
+            match &inner.authorization {
+                Some(value) => {
+                    headers.insert(reqwest::header::AUTHORIZATION, value.clone());
+                }
+                None => put(
+                    &mut headers,
+                    "authorization",
+                    &format!("Bearer {token}"),
+                    false,
+                )?,
+            }
         }
         match api_key {
-            Some((ApiKeyIn::Header, name, key)) => put(name, key, false)?,
-            Some((ApiKeyIn::Cookie, name, key)) => put("cookie", &format!("{name}={key}"), true)?,
+            Some((ApiKeyIn::Header, name, key)) => put(&mut headers, name, key, false)?,
+            Some((ApiKeyIn::Cookie, name, key)) => {
+                put(&mut headers, "cookie", &format!("{name}={key}"), true)?
+            }
             _ => {}
         }
         if let (Some(header), Some(key)) = (req.idempotency_header, key) {
-            put(header, key, false)?;
+            put(&mut headers, header, key, false)?;
         }
         for (name, value) in &inner.headers {
-            put(name, value, false)?;
+            put(&mut headers, name, value, false)?;
         }
         for (name, value) in &req.headers {
-            put(name, value, name == "cookie")?;
+            put(&mut headers, name, value, name == "cookie")?;
         }
         for (name, value) in &options.headers {
-            put(name, value, false)?;
+            put(&mut headers, name, value, false)?;
         }
         if let Some(id) = &req.resume_id {
-            put(req.resume_name(), id, false)?;
+            put(&mut headers, req.resume_name(), id, false)?;
         }
         let timeout = options.timeout.or(inner.timeout);
         if req.protocol != Protocol::Rest {
-            put("connect-protocol-version", "1", false)?;
+            put(&mut headers, "connect-protocol-version", "1", false)?;
             if let Some(timeout) = timeout {
                 // Whole milliseconds, at least 1 (0 would mean no time at all) and at most the
                 // 10 digits Connect allows; a Connect-Timeout-Ms the caller set is kept.
@@ -992,7 +1055,11 @@ impl Client {
                     .or_insert_with(|| HeaderValue::from(ms));
             }
         }
-        let mut builder = inner.http.request(hop.method.clone(), url).headers(headers);
+        let builder = match joined {
+            Some(joined) => inner.http.request(hop.method.clone(), joined),
+            None => inner.http.request(hop.method.clone(), url),
+        };
+        let mut builder = builder.headers(headers);
         match (req.sent_body().as_ref(), hop.body) {
             (_, false) | (Body::None, _) => {}
             (Body::Bytes(bytes, content_type), true) => {
@@ -1151,15 +1218,15 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<(Vec<u8>, ResponseMeta), Error> {
         let (mut response, attempts) = self.execute(req, options).await?;
-        let meta = meta(&response, attempts);
+        let status = response.status().as_u16();
         let limit = self.response_limit(options);
         let (body, over) = read_limited(&mut response, limit)
             .await
-            .map_err(|e| body_error(e, meta.status, attempts))?;
+            .map_err(|e| body_error(e, status, attempts))?;
         if over {
-            return Err(too_large(limit, meta.status, &body));
+            return Err(too_large(limit, status, &body));
         }
-        Ok((body, meta))
+        Ok((body, meta_taken(&mut response, attempts)))
     }
 
     /// Sends a call whose success body is JSON.
@@ -1331,6 +1398,16 @@ pub(crate) fn check_media(
         status: response.status().as_u16(),
         body: String::new(),
     })
+}
+
+/// The meta of a response whose headers are no longer needed: they move into it (no copy).
+pub(crate) fn meta_taken(response: &mut reqwest::Response, attempts: u32) -> ResponseMeta {
+    ResponseMeta {
+        status: response.status().as_u16(),
+        headers: std::mem::take(response.headers_mut()),
+        attempts,
+        url: response.url().to_string(),
+    }
 }
 
 pub(crate) fn meta(response: &reqwest::Response, attempts: u32) -> ResponseMeta {
@@ -1516,6 +1593,40 @@ mod tests {
             req.url(&c, &RequestOptions::new()).unwrap(),
             "http://127.0.0.1:1/api/x?tags=a&tags=b&csv=a%2Cb&sp=a%20b&pipe=a%7Cb&f%5Bk%5D=v"
         );
+    }
+
+    #[test]
+    fn joined_urls_are_the_urls_the_text_parses_to() {
+        let options = RequestOptions::new();
+        for base in [
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:1/api/",
+            "https://h.example/a/b",
+            "http://H.example:80/x%20y",
+        ] {
+            let c = client(base);
+            for (path, query) in [
+                ("/x", vec![]),
+                ("/v1/a%2Fb/runs:stream", vec![("q", "a b&c"), ("c", "2")]),
+                ("", vec![("é", "#")]),
+            ] {
+                let mut req = Req::new("GET", path.to_owned());
+                for (name, value) in query {
+                    req.query(name, Style::Form, true, &value);
+                }
+                let text = req.url(&c, &options).unwrap();
+                if let Some(joined) = req.joined_url(&c, &options) {
+                    assert_eq!(joined, reqwest::Url::parse(&text).unwrap(), "{base} {path}");
+                }
+            }
+        }
+        let plain = Req::new("GET", "/x".to_owned());
+        let joined = plain.joined_url(&client("http://127.0.0.1:1/api/"), &options);
+        assert_eq!(joined.unwrap().as_str(), "http://127.0.0.1:1/api/x");
+        // A base URL that parsing normalises is parsed with each call's path instead.
+        assert!(plain
+            .joined_url(&client("http://H.example:80/"), &options)
+            .is_none());
     }
 
     #[test]

@@ -69,15 +69,96 @@ impl<'de> Visitor<'de> for Strict {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if seen.contains(&key) {
-                return Err(de::Error::custom(format!("the key {key:?} appears twice")));
+        // Keys are borrowed from the body when they hold no escape (no allocation per key), and
+        // compared one by one while the object is small; a large one moves them into a hash
+        // set, so that a hostile object with many keys stays linear.
+        let mut small: Vec<Key<'de>> = Vec::new();
+        let mut large: Option<HashSet<Key<'de>>> = None;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let duplicate = match &large {
+                Some(seen) => seen.contains(&key),
+                None => small.contains(&key),
+            };
+            if duplicate {
+                return Err(de::Error::custom(format!(
+                    "the key {:?} appears twice",
+                    key.as_str()
+                )));
             }
-            seen.insert(key);
+            match &mut large {
+                Some(seen) => {
+                    seen.insert(key);
+                }
+                None if small.len() < SMALL_OBJECT => small.push(key),
+                None => {
+                    let mut seen: HashSet<Key<'de>> = small.drain(..).collect();
+                    seen.insert(key);
+                    large = Some(seen);
+                }
+            }
             map.next_value_seed(self)?;
         }
         Ok(())
+    }
+}
+
+/// How many keys an object holds before its duplicate check hashes them.
+const SMALL_OBJECT: usize = 16;
+
+/// An object key: borrowed from the body, or decoded (it held an escape). Keys compare by
+/// their text, however they were read (`"a"` and `"\u0061"` are the same key).
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(key) => key,
+            Key::Owned(key) => key,
+        }
+    }
+}
+
+impl PartialEq for Key<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Key<'_> {}
+
+impl std::hash::Hash for Key<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+/// Reads an object key, borrowing it when the parser can.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(key.to_owned()))
     }
 }
 
@@ -203,6 +284,32 @@ mod tests {
             b"\"\\x\"",
         ] {
             assert!(check(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn duplicates_are_found_in_objects_of_any_size() {
+        // Past SMALL_OBJECT keys the check hashes them: a repeat is found on either side of
+        // the switch, escaped or not, and distinct keys pass.
+        let object = |keys: &[String]| {
+            let members: Vec<String> = keys.iter().map(|k| format!("\"{k}\": 0")).collect();
+            format!("{{{}}}", members.join(","))
+        };
+        let many: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        assert_eq!(check(object(&many).as_bytes()), Ok(()));
+        for (at, repeat) in [
+            (5, "k3"),
+            (SMALL_OBJECT, "k0"),
+            (30, "k20"),
+            (30, "\\u006b20"),
+        ] {
+            let mut keys = many.clone();
+            keys.insert(at, repeat.to_owned());
+            let found = check(object(&keys).as_bytes());
+            assert!(
+                found.is_err_and(|e| e.contains("twice")),
+                "{repeat} at {at}"
+            );
         }
     }
 

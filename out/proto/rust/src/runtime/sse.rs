@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::client::{CancellationToken, Client, RequestOptions};
 use super::error::Error;
-use super::http::{check_media, decode_json, meta, ByteStream, Cancellable, Req, Response};
+use super::http::{check_media, decode_json, meta_taken, ByteStream, Cancellable, Req, Response};
 
 /// One server-sent event with its data decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -236,19 +236,18 @@ fn check_event_stream(response: &reqwest::Response) -> Result<(), Error> {
     check_media(response, "text/event-stream", "an event stream")
 }
 
+/// The stream's state between events, boxed: it moves in and out of every pull, and a pointer
+/// moves for free where the whole state would be copied.
+type Boxed = Box<State>;
+
 /// The stream's end after an error: nothing more is pulled.
-fn ended(state: State, error: Error) -> Option<(Result<RawEvent, Error>, State)> {
-    Some((
-        Err(error),
-        State {
-            body: None,
-            reconnects: u32::MAX,
-            ..state
-        },
-    ))
+fn ended(mut state: Boxed, error: Error) -> Option<(Result<RawEvent, Error>, Boxed)> {
+    state.body = None;
+    state.reconnects = u32::MAX;
+    Some((Err(error), state))
 }
 
-async fn next_event(mut state: State) -> Option<(Result<RawEvent, Error>, State)> {
+async fn next_event(mut state: Boxed) -> Option<(Result<RawEvent, Error>, Boxed)> {
     loop {
         if let Some(event) = state.pending.pop_front() {
             if let Some(retry) = event.retry {
@@ -347,13 +346,13 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<Response<EventStream<T>>, Error> {
         req.streaming();
-        let (response, attempts) = self.execute(&req, options).await?;
+        let (mut response, attempts) = self.execute(&req, options).await?;
         check_event_stream(&response)?;
-        let meta = meta(&response, attempts);
+        let meta = meta_taken(&mut response, attempts);
         let limit = usize::try_from(self.response_limit(options)).unwrap_or(usize::MAX);
         let mut parser = Parser::new(limit);
         parser.last_id = req.caller_resume_id(self, options);
-        let state = State {
+        let state = Box::new(State {
             client: self.clone(),
             req,
             options: options.clone(),
@@ -364,7 +363,7 @@ impl Client {
             reconnects: 0,
             delay: None,
             failed: None,
-        };
+        });
         let raw = futures::stream::unfold(state, next_event);
         let inner = Cancellable::new(Box::pin(raw), options.cancel.clone());
         Ok(Response {

@@ -228,6 +228,22 @@ test("decodeChecked converts valid values, keeps unknown fields and variants, dr
   assert.equal(decodeValue({ ref: "Item" }, { ok: null }, codecs).ok, null);
 });
 
+test("DateTime reads exactly the RFC 3339 forms and refuses every near miss", () => {
+  for (const ok of ["2024-02-29t23:59:59z", "2024-01-01T00:00:00.1+23:59", "2024-01-01T00:00:00.123456789012-00:00", "0000-01-01T00:00:00Z"]) {
+    assert.equal(new DateTime(ok).toRFC3339(), ok);
+  }
+  assert.equal(new DateTime("2024-01-01T00:30:00-01:30").toISOString(), "2024-01-01T02:00:00.000Z");
+  for (const bad of [
+    "", "2024-01-01", "2024-01-01T00:00:00", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00ZZ",
+    "2024-01-01T00:00:00+0100", "2024-01-01T00:00:00+01:0", "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00+01:60",
+    "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-00-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z",
+    "2024-01-01T00:00:60Z", "+2024-01-01T00:00:00Z", "2024-1-01T00:00:00Z", "2024-01-01T00:00:0aZ", " 2024-01-01T00:00:00Z",
+    "2024-01-01T00:00:00Z ", "２０２４-01-01T00:00:00Z",
+  ]) {
+    assert.throws(() => new DateTime(bad), RangeError, bad);
+  }
+});
+
 test("DateTime keeps the exact RFC 3339 text and every fraction digit", () => {
   const t = new DateTime("2024-02-29T23:59:59.123456789Z");
   assert.ok(t instanceof Date);

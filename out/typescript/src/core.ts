@@ -672,13 +672,23 @@ export class Stream<T> implements AsyncIterable<T> {
   }
 
   /** The raw events (type, data, id, retry) without decoding. */
-  async *events(): AsyncGenerator<ServerSentEvent> {
+  events(): AsyncGenerator<ServerSentEvent> {
+    return this.#iterate((event) => event);
+  }
+
+  /**
+   * The events, each mapped (decoded) inside the one generator that reads them: a typed iteration
+   * costs no second generator layer per event. A mapping failure is thrown as it is.
+   */
+  async *#iterate<U>(map: (event: ServerSentEvent) => U): AsyncGenerator<U> {
     if (this.#used) throw new InvalidRequestError("a stream can be iterated only once");
     this.#used = true;
     const state = { lastEventId: this.lastEventId, retry: undefined as number | undefined };
     let failures = 0;
     // Whether the body was read to its end: the connection is then back in its pool, not closed.
     let clean = false;
+    // Whether `map` is running: its error is the caller's, not a failure of the stream.
+    let mapping = false;
     try {
       for (;;) {
         checkAborted(this.#signal);
@@ -692,12 +702,16 @@ export class Stream<T> implements AsyncIterable<T> {
             failures = 0;
             this.lastEventId = state.lastEventId;
             checkAborted(this.#signal);
-            yield event;
+            mapping = true;
+            const value = map(event);
+            mapping = false;
+            yield value;
             checkAborted(this.#signal);
           }
           clean = true;
           return;
         } catch (error) {
+          if (mapping) throw error;
           const typed = streamFailure(error, this.#signal, this.response.status, "the event stream");
           if (typed !== undefined) throw typed;
           this.lastEventId = state.lastEventId;
@@ -719,10 +733,8 @@ export class Stream<T> implements AsyncIterable<T> {
   }
 
   /** The decoded data of each event; leaving the loop early closes the connection. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    for await (const event of this.events()) {
-      yield this.#decode(event.data, this.response.status);
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<T> {
+    return this.#iterate((event) => this.#decode(event.data, this.response.status));
   }
 }
 

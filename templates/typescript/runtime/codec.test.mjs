@@ -111,6 +111,15 @@ test("parseJSON's native fast path gives what the strict reader gives", () => {
   assert.equal(integralFloats.get(plain), undefined);
   assert.ok(Object.hasOwn(plain, "__proto__") && Object.getPrototypeOf(plain) === Object.prototype);
   assert.deepEqual(plain.__proto__, { x: [] });
+  // Float forms inside strings (hex ids, escaped quotes) do not hide one in a number, before or after them.
+  const mixed = parseJSON('{"id": "c3d9a7e4-1e2f", "q": "\\"1.0\\" 2e5", "n": 1, "x": 1e2, "y": ["5E1", 2.00]}');
+  assert.deepEqual(mixed, { id: "c3d9a7e4-1e2f", q: '"1.0" 2e5', n: 1, x: 100, y: ["5E1", 2] });
+  assert.deepEqual([...integralFloats.get(mixed)], ["x"]);
+  assert.deepEqual([...integralFloats.get(mixed.y)], [1]);
+  const first = parseJSON('[1.0, "7e1", 3]');
+  assert.deepEqual([...integralFloats.get(first)], [0]);
+  const onlyStrings = parseJSON('{"run_id": "5b0c2c1e-7a53", "v": "1.0", "sequence": 3, "cost": 0.0125}');
+  assert.equal(integralFloats.get(onlyStrings), undefined);
 });
 
 test("parseJSON reads multi-megabyte bodies and stops deep nesting at the limit", () => {

@@ -361,6 +361,19 @@ function fieldsByProperty(c: ObjectCodec): Map<string, readonly [string, Codec]>
   return fields;
 }
 
+const variantsByTag = new WeakMap<UnionCodec, Map<string, Codec>>();
+
+/** A discriminated union's variant of a tag (the first that lists it), from a map built once per codec. */
+function variantOf(c: UnionCodec, tag: string): Codec | undefined {
+  let variants = variantsByTag.get(c);
+  if (variants === undefined) {
+    variants = new Map();
+    for (const [variant, tags] of c.union) for (const t of tags) if (!variants.has(t)) variants.set(t, variant);
+    variantsByTag.set(c, variants);
+  }
+  return variants.get(tag);
+}
+
 /** One decoding pass: strict (type errors throw) or lenient (mismatches pass through). */
 class Decoder {
   readonly #codecs: Codecs;
@@ -512,8 +525,8 @@ class Decoder {
         this.#path.push(c.discriminator);
         return this.#bad(tag, "a string (the discriminator)");
       }
-      const variant = c.union.find(([, tags]) => tags.includes(tag));
-      return variant === undefined ? unknown() : this.decode(variant[0], value, depth + 1);
+      const variant = variantOf(c, tag);
+      return variant === undefined ? unknown() : this.decode(variant, value, depth + 1);
     }
     if (!this.#strict) {
       const variant = c.union.find(([v]) => matches(v, value, this.#codecs));

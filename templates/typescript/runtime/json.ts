@@ -96,9 +96,11 @@ const NOT_FAST: unique symbol = Symbol("not fast");
 const SURROGATE = /[\ud800-\udfff]|\\u[dD][89abcdefABCDEF]/;
 /**
  * Where an integer may have been written as `1.0` or `1e2` (a zero fraction, or any exponent), or
- * a string merely looks so (`"v1.0"`, a hex id with `1e4`): the strict reader decides.
+ * a string merely looks so (`"v1.0"`, a hex id with `1e4`). A match holds no quote, so it lies
+ * wholly inside a string or wholly outside: only one outside (in a number) sends the document to
+ * the strict reader. Global: the matches are walked in order.
  */
-const INTEGRAL_FLOAT = /\.0+(?![0-9])|[0-9][eE][-+]?[0-9]/;
+const INTEGRAL_FLOAT = /\.0+(?![0-9])|[0-9][eE][-+]?[0-9]/g;
 
 /**
  * `JSON.parse(text)` when it is provably what the strict reader would give, else {@link NOT_FAST}.
@@ -122,11 +124,20 @@ function parseFast(text: string): unknown {
   strings = 0;
   integers = 0;
   if (!walk(value, 0)) return NOT_FAST;
-  // Only an integer value may have been written `1.0` or `1e2`.
-  if (integers > 0 && INTEGRAL_FLOAT.test(text)) return NOT_FAST;
-  // Every quote of JSON text delimits a string, unless a backslash escapes it.
+  // Every quote of JSON text delimits a string, unless a backslash escapes it: counting them tells
+  // whether each float-form match lies in a string (an odd count before it) or in a number. Only an
+  // integer value may have been written `1.0` or `1e2`, so without integers none is looked for.
   let quotes = 0;
-  for (let at = text.indexOf('"'); at >= 0; at = text.indexOf('"', at + 1)) {
+  INTEGRAL_FLOAT.lastIndex = 0;
+  let float = integers > 0 ? INTEGRAL_FLOAT.exec(text) : null;
+  for (let at = text.indexOf('"'); ; at = text.indexOf('"', at + 1)) {
+    const end = at < 0 ? text.length : at;
+    while (float !== null && float.index < end) {
+      if (quotes % 2 === 0) return NOT_FAST; // in a number
+      INTEGRAL_FLOAT.lastIndex = float.index + 1;
+      float = INTEGRAL_FLOAT.exec(text);
+    }
+    if (at < 0) break;
     let backslashes = 0;
     while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
     if (backslashes % 2 === 0) quotes++;

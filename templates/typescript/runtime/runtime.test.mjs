@@ -597,6 +597,30 @@ test("requests ask for gzip only; gzip bodies are decoded within maxResponseByte
   }
 });
 
+test("a declared Content-Length is trusted only from the platform fetch: a short body is a connection error, a custom fetch's body is still bounded", async () => {
+  const body = JSON.stringify({ id: 7 });
+  const server = await serve((res) => {
+    // Declares more than it sends, then closes: the read fails, whichever way the body is read.
+    res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length + 20) });
+    res.write(body);
+    setTimeout(() => res.destroy(), 20);
+  });
+  try {
+    const core = new Core(info(), { baseURL: server.url, maxRetries: 0 });
+    const short = await core.request(op(), { id: "1" }, undefined).catch((e) => e);
+    assert.ok(short instanceof APIConnectionError, String(short));
+  } finally {
+    await server.close();
+  }
+  // A custom fetch may build any Response: a Content-Length that understates its body changes nothing.
+  const lying = async () => new Response("x".repeat(500), { headers: { "content-type": "application/json", "content-length": "2" } });
+  const core = new Core(info(), { baseURL: "http://127.0.0.1:1", fetch: lying, maxResponseBytes: 100 });
+  const over = await core.request(op(), { id: "1" }, undefined).catch((e) => e);
+  assert.ok(over instanceof APIDecodeError, String(over));
+  assert.equal(over.message, "response body exceeds max_response_bytes (100 bytes)");
+  assert.equal(over.body.length, 100);
+});
+
 test("maxResponseBytes bounds buffered bodies client-wide and per request; error bodies are truncated, not lost", async () => {
   const body = JSON.stringify({ id: 1, pad: "x".repeat(100) });
   const chunked = (res) => {

@@ -342,6 +342,37 @@ test("raw entries send each request in order with fetch; 400 or more is an api e
   assert.deepEqual(await closed(), { kind: "connection", retries: 0 });
 });
 
+test("raw entries decode what a hand-written call decodes: JSON, each event's JSON data; bad JSON is a decode error", async (t) => {
+  const bodies = {
+    "/json": ["application/json; charset=utf-8", '{"id":9007199254740993,"name":"a"}'],
+    "/problem": ["application/problem+json", '{"title":"x"'],
+    "/bad-json": ["application/json", "{not json"],
+    "/events": ["text/event-stream", 'id: 1\r\ndata: {"a":\r\ndata: 1}\r\n\r\n: comment\n\nevent: end\ndata: [2]\n\n'],
+    "/bad-event": ["text/event-stream", 'data: {"a":1}\n\ndata: {oops\n\n'],
+    "/last-event": ["text/event-stream", "data: 3"],
+    "/bytes": ["application/octet-stream", "{not json"],
+  };
+  const http = createServer((req, res) => {
+    const [type, body] = bodies[req.url.slice(2)] ?? ["text/plain", ""];
+    res.writeHead(req.url.endsWith("problem") ? 422 : 200, { "content-type": type });
+    // The event streams in two writes: an event split across chunks is still one event.
+    if (type === "text/event-stream") res.write(body.slice(0, 9));
+    res.end(body.slice(type === "text/event-stream" ? 9 : 0));
+  });
+  await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise((resolve) => http.close(resolve)));
+  const base = `http://127.0.0.1:${http.address().port}/t/`;
+  const kind = async (path) => (await prepareRaw(base, { raw: [{ method: "GET", path, headers: {} }] }, 5000)()).kind;
+  assert.equal(await kind("json"), "");
+  assert.equal(await kind("events"), "");
+  assert.equal(await kind("last-event"), "");
+  assert.equal(await kind("bytes"), "");
+  assert.equal(await kind("bad-json"), "decode");
+  assert.equal(await kind("bad-event"), "decode");
+  // An error status stays an api error, whatever its body.
+  assert.equal(await kind("problem"), "api");
+});
+
 test("a load line is answered with one load_result line", async (t) => {
   const { base } = await server(t);
   const out = [];

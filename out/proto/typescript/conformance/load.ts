@@ -225,12 +225,54 @@ function rawErrorKind(error: unknown, timedOut: boolean): string {
   return name === "TimeoutError" ? "timeout" : name === "AbortError" ? "cancelled" : "connection";
 }
 
+/** The media type of a Content-Type header, lower-cased, without its parameters. */
+function mediaType(header: string | null): string {
+  return (header ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
+}
+
+/** Whether a media type is JSON (`application/json` or a `+json` suffix, e.g. problem+json). */
+function isJSON(media: string): boolean {
+  return media === "application/json" || media.endsWith("+json");
+}
+
 /**
- * A raw entry's caller: the same HTTP exchanges without the SDK, through the global `fetch` the
- * SDK itself uses by default (so the same undici dispatcher and its keep-alive connection pool),
- * each response body read to its end (so that its connection goes back to the pool). A status of 400
- * or more is an `api` error; nothing is retried. `timeoutMs` bounds each request as the SDK's
- * per-attempt timer does (an AbortController and a timer, the SDK's own mechanism).
+ * Reads a `text/event-stream` body as a hand-written client would: the text split into events at
+ * blank lines, each event's `data:` lines joined with "\n" and decoded with `JSON.parse`. Throws
+ * (a SyntaxError) on an event whose data is not JSON.
+ */
+async function readEvents(body: ReadableStream<Uint8Array>): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const event = (block: string): void => {
+    const data: string[] = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith("data:")) data.push(line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5));
+    }
+    if (data.length > 0) JSON.parse(data.join("\n"));
+  };
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true }).replaceAll("\r\n", "\n");
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+      event(buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+    }
+  }
+  buffer += decoder.decode();
+  if (buffer.trim() !== "") event(buffer);
+}
+
+/**
+ * A raw entry's caller: the same HTTP exchanges without the SDK, as a hand-written call makes them,
+ * through the global `fetch` the SDK itself uses by default (so the same undici dispatcher and its
+ * keep-alive connection pool). Each response is decoded as a hand-written call decodes it: a JSON
+ * body (`application/json`, `+json`) with `JSON.parse(await response.text())`, an event stream split
+ * into events whose data is `JSON.parse`d, anything else read to its end (so that its connection
+ * goes back to the pool); a body that does not decode is a `decode` error. A status of 400 or more
+ * is an `api` error (its body read and decoded alike); nothing is retried. `timeoutMs` bounds each
+ * request as the SDK's per-attempt timer does (an AbortController and a timer).
  */
 export function prepareRaw(baseURL: string, mixEntry: Obj, timeoutMs: number | undefined): Caller {
   const raw = own(mixEntry, "raw");
@@ -270,7 +312,21 @@ export function prepareRaw(baseURL: string, mixEntry: Obj, timeoutMs: number | u
       const init: RequestInit = { method: x.method, headers: x.headers, signal: controller.signal };
       if (x.body !== undefined) init.body = x.body as BodyInit;
       const response = await fetch(x.url, init);
-      await response.arrayBuffer(); // the body to its end, as a hand-written call reads it
+      const media = mediaType(response.headers.get("content-type"));
+      try {
+        if (isJSON(media)) {
+          const text = await response.text();
+          if (text !== "") JSON.parse(text);
+        } else if (media === "text/event-stream" && response.body !== null) {
+          await readEvents(response.body);
+        } else {
+          await response.arrayBuffer();
+        }
+      } catch (error) {
+        // JSON.parse's SyntaxError is the decode error; a read that failed is the transport's.
+        if (error instanceof SyntaxError) return response.status >= 400 ? "api" : "decode";
+        throw error;
+      }
       return response.status >= 400 ? "api" : "";
     } catch (error) {
       return rawErrorKind(error, timedOut);

@@ -69,7 +69,20 @@ export interface Codecs {
 
 // ------------------------------------------------------------------------------------ date-times
 
-const RFC3339 = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))$/;
+/**
+ * The value of the `n` decimal digits of `text` at `at`, or -1 when they are not all digits. The
+ * date-time reader works on character codes: every decoded date-time goes through it, and a
+ * regular expression with ten groups costs several times more.
+ */
+function digitsAt(text: string, at: number, n: number): number {
+  let value = 0;
+  for (let i = at; i < at + n; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (!(digit >= 0 && digit <= 9)) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
 
 /** An instant: whole milliseconds since the epoch and the nanoseconds below the millisecond. */
 interface Instant {
@@ -79,29 +92,51 @@ interface Instant {
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** The instant of an RFC 3339 date-time (`2024-02-29T23:59:59.123456Z`), or undefined when it is not one. */
 function parseRFC3339(text: string): Instant | undefined {
-  const m = RFC3339.exec(text);
-  if (m === null) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
+  // YYYY-MM-DD[Tt]HH:MM:SS[.fraction](Z|z|+HH:MM|-HH:MM), nothing before or after.
+  const t = text.charCodeAt(10);
+  if (text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d || (t !== 0x54 && t !== 0x74)) return undefined;
+  if (text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return undefined;
+  let at = 19;
+  let fraction: string | undefined;
+  if (text.charCodeAt(at) === 0x2e) {
+    const start = at + 1;
+    at = start;
+    while (digitsAt(text, at, 1) >= 0) at++;
+    if (at === start) return undefined;
+    fraction = text.slice(start, at);
+  }
+  const zone = text.charCodeAt(at);
+  let sign: string | undefined;
+  let offsetHours = 0;
+  let offsetMinutes = 0;
+  if (zone === 0x5a || zone === 0x7a) {
+    if (at + 1 !== text.length) return undefined;
+  } else if (zone === 0x2b || zone === 0x2d) {
+    if (at + 6 !== text.length || text.charCodeAt(at + 3) !== 0x3a) return undefined;
+    offsetHours = digitsAt(text, at + 1, 2);
+    offsetMinutes = digitsAt(text, at + 4, 2);
+    if (offsetHours < 0 || offsetMinutes < 0) return undefined;
+    sign = zone === 0x2d ? "-" : "+";
+  } else return undefined;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   let offset = 0;
-  if (m[8] !== undefined) {
-    const oh = Number(m[9]);
-    const om = Number(m[10]);
-    if (oh > 23 || om > 59) return undefined;
-    offset = (oh * 60 + om) * (m[8] === "-" ? -1 : 1);
+  if (sign !== undefined) {
+    if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+    offset = (offsetHours * 60 + offsetMinutes) * (sign === "-" ? -1 : 1);
   }
-  const fraction = m[7];
   const digits = fraction === undefined ? "" : fraction.length >= 9 ? fraction.slice(0, 9) : fraction.padEnd(9, "0");
   const millis = digits === "" ? 0 : Number(digits.slice(0, 3));
   let ms = Date.UTC(year, month - 1, day, hour, minute - offset, second, millis);
@@ -326,6 +361,19 @@ function fieldsByProperty(c: ObjectCodec): Map<string, readonly [string, Codec]>
   return fields;
 }
 
+const variantsByTag = new WeakMap<UnionCodec, Map<string, Codec>>();
+
+/** A discriminated union's variant of a tag (the first that lists it), from a map built once per codec. */
+function variantOf(c: UnionCodec, tag: string): Codec | undefined {
+  let variants = variantsByTag.get(c);
+  if (variants === undefined) {
+    variants = new Map();
+    for (const [variant, tags] of c.union) for (const t of tags) if (!variants.has(t)) variants.set(t, variant);
+    variantsByTag.set(c, variants);
+  }
+  return variants.get(tag);
+}
+
 /** One decoding pass: strict (type errors throw) or lenient (mismatches pass through). */
 class Decoder {
   readonly #codecs: Codecs;
@@ -477,8 +525,8 @@ class Decoder {
         this.#path.push(c.discriminator);
         return this.#bad(tag, "a string (the discriminator)");
       }
-      const variant = c.union.find(([, tags]) => tags.includes(tag));
-      return variant === undefined ? unknown() : this.decode(variant[0], value, depth + 1);
+      const variant = variantOf(c, tag);
+      return variant === undefined ? unknown() : this.decode(variant, value, depth + 1);
     }
     if (!this.#strict) {
       const variant = c.union.find(([v]) => matches(v, value, this.#codecs));

@@ -291,8 +291,9 @@ export async function readLimited(
       total += chunk.length;
     }
   } finally {
+    // The lock is kept: the body is this call's alone, and releasing a reader costs an Error (its
+    // `closed` promise is rejected) for nothing.
     if (!finished) reader.cancel().catch(() => undefined);
-    reader.releaseLock();
   }
   const size = Math.min(total, limit);
   const bytes = new Uint8Array(size);
@@ -304,6 +305,32 @@ export async function readLimited(
     offset += part.length;
   }
   return { bytes, over: total > limit };
+}
+
+/**
+ * The length a platform `fetch` response's body will have: its Content-Length when the body is not
+ * content-encoded (a decompressed body may be any size), else undefined.
+ */
+function declaredLength(headers: Headers): number | undefined {
+  const encoding = headers.get("content-encoding");
+  if (encoding !== null && encoding.trim().toLowerCase() !== "identity") return undefined;
+  const length = headers.get("content-length");
+  return length !== null && /^[0-9]{1,15}$/.test(length) ? Number(length) : undefined;
+}
+
+/**
+ * Reads a response's body through `limit`, as {@link readLimited} does. When the platform's `fetch`
+ * made the response (`framed`) and its Content-Length is within the limit, the HTTP framing already
+ * bounds the body to that length: it is read whole in one native step rather than chunk by chunk
+ * (a body cut short is a read error either way). A caller's own `fetch` may build any Response, so
+ * its bodies always go through the limiting reader.
+ */
+async function readBody(response: Response, limit: number, framed: boolean): Promise<{ bytes: Uint8Array; over: boolean }> {
+  const length = framed && response.body !== null ? declaredLength(response.headers) : undefined;
+  if (length === undefined || length > limit) return readLimited(response.body, limit);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  // Defensive: never more than the limit, whatever a platform may have delivered.
+  return bytes.length > limit ? { bytes: bytes.subarray(0, limit), over: true } : { bytes, over: false };
 }
 
 /** Whether an error (or one of its causes) comes from decompressing a corrupt body. */
@@ -447,7 +474,12 @@ interface Prepared {
 interface Sent {
   readonly response: Response;
   readonly attempts: number;
-  readonly done: () => void;
+  /**
+   * Ends the attempt: its timer and listeners go. For a response kept open (a stream, a download)
+   * the connection is also closed, unless `clean` says its body was read to its end (closing it
+   * then costs an abort for nothing).
+   */
+  readonly done: (clean?: boolean) => void;
   readonly timedOut: () => boolean;
   /**
    * A Connect stream's deadline: aborted once the timeout the caller set has passed since the
@@ -458,6 +490,8 @@ interface Sent {
   readonly signal: AbortSignal | undefined;
   /** The limit on a buffered body (and on one event) of this call. */
   readonly limit: number;
+  /** Whether the platform's `fetch` made the response (its HTTP framing bounds a declared length). */
+  readonly framed: boolean;
 }
 
 /** Throws {@link APIUserAbortError} when the caller's signal is aborted; `cause` is the failure the abort caused, if any. */
@@ -541,10 +575,14 @@ export async function* parseSSE(
     if (held > limit) throw tooLarge();
     return undefined;
   };
+  let finished = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) {
+        finished = true;
+        return;
+      }
       let start = 0;
       if (skipLF && value.length > 0) {
         if (value[0] === 0x0a) start = 1;
@@ -580,8 +618,8 @@ export async function* parseSSE(
       }
     }
   } finally {
-    reader.cancel().catch(() => undefined);
-    reader.releaseLock();
+    // Closes a body left before its end; the lock is kept (see readLimited).
+    if (!finished) reader.cancel().catch(() => undefined);
   }
 }
 
@@ -612,7 +650,7 @@ export class Stream<T> implements AsyncIterable<T> {
   readonly #maxReconnects: number;
   readonly #signal: AbortSignal | undefined;
   readonly #limit: number;
-  #done: () => void;
+  #done: (clean?: boolean) => void;
   #used = false;
 
   /** Created by the client; not meant to be constructed directly. */
@@ -634,26 +672,46 @@ export class Stream<T> implements AsyncIterable<T> {
   }
 
   /** The raw events (type, data, id, retry) without decoding. */
-  async *events(): AsyncGenerator<ServerSentEvent> {
+  events(): AsyncGenerator<ServerSentEvent> {
+    return this.#iterate((event) => event);
+  }
+
+  /**
+   * The events, each mapped (decoded) inside the one generator that reads them: a typed iteration
+   * costs no second generator layer per event. A mapping failure is thrown as it is.
+   */
+  async *#iterate<U>(map: (event: ServerSentEvent) => U): AsyncGenerator<U> {
     if (this.#used) throw new InvalidRequestError("a stream can be iterated only once");
     this.#used = true;
     const state = { lastEventId: this.lastEventId, retry: undefined as number | undefined };
     let failures = 0;
+    // Whether the body was read to its end: the connection is then back in its pool, not closed.
+    let clean = false;
+    // Whether `map` is running: its error is the caller's, not a failure of the stream.
+    let mapping = false;
     try {
       for (;;) {
         checkAborted(this.#signal);
         const body = this.response.body;
-        if (body === null) return;
+        if (body === null) {
+          clean = true;
+          return;
+        }
         try {
           for await (const event of parseSSE(body, state, this.#limit, this.response.status)) {
             failures = 0;
             this.lastEventId = state.lastEventId;
             checkAborted(this.#signal);
-            yield event;
+            mapping = true;
+            const value = map(event);
+            mapping = false;
+            yield value;
             checkAborted(this.#signal);
           }
+          clean = true;
           return;
         } catch (error) {
+          if (mapping) throw error;
           const typed = streamFailure(error, this.#signal, this.response.status, "the event stream");
           if (typed !== undefined) throw typed;
           this.lastEventId = state.lastEventId;
@@ -670,15 +728,13 @@ export class Stream<T> implements AsyncIterable<T> {
         }
       }
     } finally {
-      this.#done();
+      this.#done(clean);
     }
   }
 
   /** The decoded data of each event; leaving the loop early closes the connection. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    for await (const event of this.events()) {
-      yield this.#decode(event.data, this.response.status);
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<T> {
+    return this.#iterate((event) => this.#decode(event.data, this.response.status));
   }
 }
 
@@ -785,8 +841,8 @@ export async function* parseEnvelopes(
     }
   } finally {
     chunks = [];
+    // The lock is kept (see readLimited).
     reader.cancel().catch(() => undefined);
-    reader.releaseLock();
   }
 }
 
@@ -1006,6 +1062,8 @@ export class Core {
   readonly #apiKey: string | undefined;
   readonly #headers: { readonly [name: string]: string };
   readonly #fetch: typeof fetch;
+  /** Whether #fetch is the platform's own (not one the caller gave). */
+  readonly #platformFetch: boolean;
   /** Whether the client's timeout was set rather than defaulted (Connect sends only a set one). */
   readonly #timeoutSet: boolean;
 
@@ -1023,6 +1081,7 @@ export class Core {
     for (const [name, value] of Object.entries(this.#headers)) checkHeader(name, value);
     const custom = options.fetch;
     this.#fetch = custom ?? ((input, init) => fetch(input, init));
+    this.#platformFetch = custom === undefined;
   }
 
   /** Calls an operation and decodes its result. */
@@ -1197,7 +1256,7 @@ export class Core {
   async #readText(sent: Sent): Promise<string> {
     let read: { bytes: Uint8Array; over: boolean };
     try {
-      read = await readLimited(sent.response.body, sent.limit);
+      read = await readBody(sent.response, sent.limit, sent.framed);
     } catch (error) {
       throw this.#bodyError(error, sent);
     }
@@ -1427,6 +1486,8 @@ export class Core {
     // a stream to its end. The SDK's default is only a guard against a server that never answers.
     const connectDeadline = connect && bounded && (options.timeout !== undefined || this.#timeoutSet);
     const limit = limitOption(options.maxResponseBytes) ?? this.maxResponseBytes;
+    const fetchImpl = options.fetch ?? this.#fetch;
+    const framed = options.fetch === undefined && this.#platformFetch;
     const idempotencyKey =
       op.idempotencyHeader === undefined ? undefined : (options.idempotencyKey ?? globalThis.crypto.randomUUID());
     let attempts = 0;
@@ -1462,7 +1523,7 @@ export class Core {
       attempts++;
       let response: Response;
       try {
-        response = await this.#follow(prepared, options.fetch ?? this.#fetch, controller.signal);
+        response = await this.#follow(prepared, fetchImpl, controller.signal);
       } catch (cause) {
         done();
         const error = this.#transportError(cause, signal, timedOut);
@@ -1479,11 +1540,11 @@ export class Core {
           onTimeout = () => expiry.abort();
           if (timedOut) expiry.abort();
         } else if (keepOpen) clearTimeout(timer);
-        const release = (): void => {
+        const release = (clean = false): void => {
           done();
-          controller.abort();
+          if (!clean) controller.abort();
         };
-        return { response, attempts, done: keepOpen ? release : done, timedOut: () => timedOut, deadline: expiry?.signal, signal, limit };
+        return { response, attempts, done: keepOpen ? release : done, timedOut: () => timedOut, deadline: expiry?.signal, signal, limit, framed };
       }
       if (retry < maxRetries && shouldRetry(response, retryable, connect)) {
         done();
@@ -1494,10 +1555,10 @@ export class Core {
       // An error body is read up to the limit and kept truncated: the API error is never lost.
       let text: string;
       try {
-        text = new TextDecoder().decode((await readLimited(response.body, limit)).bytes);
+        text = new TextDecoder().decode((await readBody(response, limit, framed)).bytes);
       } catch (cause) {
         done();
-        const sent = { response, attempts, done, timedOut: () => timedOut, deadline: undefined, signal, limit };
+        const sent = { response, attempts, done, timedOut: () => timedOut, deadline: undefined, signal, limit, framed };
         const error = this.#bodyError(cause, sent);
         error.attempts = attempts;
         throw error;

@@ -111,6 +111,15 @@ test("parseJSON's native fast path gives what the strict reader gives", () => {
   assert.equal(integralFloats.get(plain), undefined);
   assert.ok(Object.hasOwn(plain, "__proto__") && Object.getPrototypeOf(plain) === Object.prototype);
   assert.deepEqual(plain.__proto__, { x: [] });
+  // Float forms inside strings (hex ids, escaped quotes) do not hide one in a number, before or after them.
+  const mixed = parseJSON('{"id": "c3d9a7e4-1e2f", "q": "\\"1.0\\" 2e5", "n": 1, "x": 1e2, "y": ["5E1", 2.00]}');
+  assert.deepEqual(mixed, { id: "c3d9a7e4-1e2f", q: '"1.0" 2e5', n: 1, x: 100, y: ["5E1", 2] });
+  assert.deepEqual([...integralFloats.get(mixed)], ["x"]);
+  assert.deepEqual([...integralFloats.get(mixed.y)], [1]);
+  const first = parseJSON('[1.0, "7e1", 3]');
+  assert.deepEqual([...integralFloats.get(first)], [0]);
+  const onlyStrings = parseJSON('{"run_id": "5b0c2c1e-7a53", "v": "1.0", "sequence": 3, "cost": 0.0125}');
+  assert.equal(integralFloats.get(onlyStrings), undefined);
 });
 
 test("parseJSON reads multi-megabyte bodies and stops deep nesting at the limit", () => {
@@ -226,6 +235,22 @@ test("decodeChecked converts valid values, keeps unknown fields and variants, dr
   assert.equal(decodeValue({ ref: "Item" }, "x", codecs), "x");
   assert.equal(decodeValue({ ref: "Item" }, { id: "7", ok: null }, codecs).id, 7n);
   assert.equal(decodeValue({ ref: "Item" }, { ok: null }, codecs).ok, null);
+});
+
+test("DateTime reads exactly the RFC 3339 forms and refuses every near miss", () => {
+  for (const ok of ["2024-02-29t23:59:59z", "2024-01-01T00:00:00.1+23:59", "2024-01-01T00:00:00.123456789012-00:00", "0000-01-01T00:00:00Z"]) {
+    assert.equal(new DateTime(ok).toRFC3339(), ok);
+  }
+  assert.equal(new DateTime("2024-01-01T00:30:00-01:30").toISOString(), "2024-01-01T02:00:00.000Z");
+  for (const bad of [
+    "", "2024-01-01", "2024-01-01T00:00:00", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00ZZ",
+    "2024-01-01T00:00:00+0100", "2024-01-01T00:00:00+01:0", "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00+01:60",
+    "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-00-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z",
+    "2024-01-01T00:00:60Z", "+2024-01-01T00:00:00Z", "2024-1-01T00:00:00Z", "2024-01-01T00:00:0aZ", " 2024-01-01T00:00:00Z",
+    "2024-01-01T00:00:00Z ", "２０２４-01-01T00:00:00Z",
+  ]) {
+    assert.throws(() => new DateTime(bad), RangeError, bad);
+  }
 });
 
 test("DateTime keeps the exact RFC 3339 text and every fraction digit", () => {

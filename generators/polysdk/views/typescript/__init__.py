@@ -17,6 +17,7 @@ import json
 
 from polysdk import ir
 from polysdk.decisions import BodyShape, Decisions, package_words
+from polysdk.decisions.package import package as package_decision
 from polysdk.literals import comment_lines, line_comment
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.views.typescript import driver
@@ -34,12 +35,23 @@ _RUNTIME = ("unknown", "json", "codec", "errors", "core")
 def package(api: ir.Api, options: Options) -> dict[str, str]:
     """package.json's fields, as JSON string literals."""
     title = " ".join(comment_lines(api.title)) or " ".join(package_words(api, options.package_name))
-    return {
+    pkg = package_decision(api, options)
+    fields = {
         "name": json.dumps(npm_name(api, options)),
         "version": json.dumps(options.sdk_version, ensure_ascii=True),
-        "description": json.dumps(f"TypeScript SDK for {title}.", ensure_ascii=True),
+        "description": json.dumps(pkg.description(f"TypeScript SDK for {title}"), ensure_ascii=True),
         "typescript": json.dumps(TYPESCRIPT_VERSION),
+        # npm's convention for a licence without an SPDX id; no field at all without a licence.
+        "license": "",
     }
+    license_value = pkg.spdx or ("SEE LICENSE IN LICENSE" if pkg.license_file else "")
+    if license_value:
+        fields["license"] = json.dumps(license_value, ensure_ascii=True)
+    # Left out when not given (an empty string is falsy in the template).
+    for key in ("repository", "homepage"):
+        value = getattr(pkg, key)
+        fields[key] = json.dumps(value, ensure_ascii=True) if value else ""
+    return fields
 
 
 def index_comment(api: ir.Api) -> list[str]:

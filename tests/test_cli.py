@@ -99,7 +99,7 @@ def test_generation_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
 
 def test_a_contract_that_fails_validation_generates_with_warnings_unless_strict(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
-    header = 'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {}\n'
+    header = 'openapi: 3.0.3\ninfo: {title: T, version: "1", license: {name: MIT}}\npaths: {}\n'
     spec.write_text(header + "components: {schemas: {A: {required: true}}}\n")
     warning = f"warning: {spec}:4 at #/components/schemas/A/required: OpenAPI 3.0.3 schema:"
     strict = _run("generate", str(spec), "--out", str(tmp_path / "s"), "--lang", "go", "--strict")

@@ -112,7 +112,10 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     package.add_argument("--repository", default="", metavar="URL", help="the SDKs' source repository")
     package.add_argument("--homepage", default="", metavar="URL", help="the SDKs' home page")
     package.add_argument(
-        "--documentation", default="", metavar="URL", help="the Rust crate's documentation (Cargo.toml)"
+        "--documentation",
+        default="",
+        metavar="URL",
+        help="the Rust crate's documentation (default: https://docs.rs/<crate>)",
     )
 
 

@@ -65,9 +65,10 @@ class Package:
     warnings: tuple[str, ...]
 
     def description(self, lead: str) -> str:
-        """A registry description: `lead` (e.g. "Rust SDK for the Todo API") and the summary."""
-        sentences = [lead, self.summary] if self.summary else [lead]
-        return " ".join(s if s.endswith(".") else f"{s}." for s in sentences)
+        """A registry description: `lead` (e.g. "Rust SDK for the Todo API"), then the summary."""
+        if not self.summary:
+            return lead
+        return f"{lead.rstrip('.')}. {self.summary}{'' if self.summary.endswith('.') else '.'}"
 
 
 def _words(text: str) -> str:

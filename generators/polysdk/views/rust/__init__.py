@@ -55,8 +55,10 @@ def _paging_warnings(operations: RustOperations) -> list[str]:
     ]
 
 
-def _cargo_metadata(pkg: Package, title: str) -> dict[str, str]:
-    """Cargo.toml's `[package]` metadata as TOML values; an absent URL is an empty string (left out)."""
+def _cargo_metadata(pkg: Package, title: str, crate: str) -> dict[str, str]:
+    """Cargo.toml's `[package]` metadata as TOML values; an absent URL is an empty string (left out).
+    The documentation defaults to docs.rs, which builds the docs of every crate on crates.io (and
+    without any of the three URLs `cargo publish` warns)."""
     return {
         "description": toml_string(pkg.description(f"Rust SDK for the {title}")),
         "license": toml_string(pkg.spdx) if pkg.spdx else "",
@@ -66,7 +68,7 @@ def _cargo_metadata(pkg: Package, title: str) -> dict[str, str]:
             for key, value in (
                 ("repository", pkg.repository),
                 ("homepage", pkg.homepage),
-                ("documentation", pkg.documentation),
+                ("documentation", pkg.documentation or f"https://docs.rs/{crate}"),
             )
         },
     }
@@ -91,7 +93,7 @@ def _context(decisions: Decisions, options: Options, crate: str, types: RustType
         else "0.1.0",
         "edition": toml_string(EDITION),
         "rust_version": toml_string(RUST_VERSION),
-        **_cargo_metadata(package(api, options), title),
+        **_cargo_metadata(package(api, options), title, crate),
         "crate_doc": crate_doc,
         "doc_lint_allows": list(DOC_LINT_ALLOWS),
         "models": models,

@@ -39,7 +39,7 @@ def package(api: ir.Api, options: Options) -> dict[str, str]:
     fields = {
         "name": json.dumps(npm_name(api, options)),
         "version": json.dumps(options.sdk_version, ensure_ascii=True),
-        "description": json.dumps(pkg.description(f"TypeScript SDK for {title}"), ensure_ascii=True),
+        "description": json.dumps(pkg.description(f"TypeScript SDK for {title}."), ensure_ascii=True),
         "typescript": json.dumps(TYPESCRIPT_VERSION),
         # npm's convention for a licence without an SPDX id; no field at all without a licence.
         "license": "",

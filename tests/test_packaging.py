@@ -157,7 +157,7 @@ def test_every_sdk_carries_the_licence_and_the_registry_metadata(tmp_path: Path)
     npm = json.loads((out / "typescript" / "package.json").read_text())
     assert npm["license"] == "MIT"
     assert npm["description"] == "TypeScript SDK for Todo API. Keep track of things to do."
-    assert npm["repository"] == {"type": "git", "url": URLS["repository"]}
+    assert npm["repository"] == {"type": "git", "url": f"git+{URLS['repository']}.git"}
     assert npm["homepage"] == URLS["homepage"]
 
 
@@ -218,3 +218,17 @@ def test_cargo_publish_dry_run_has_no_metadata_warning(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warnings == ["warning: aborting upload due to dry run"], result.stderr
+
+
+@pytest.mark.toolchain
+def test_package_json_with_licence_and_urls_passes_publint(tmp_path: Path) -> None:
+    tsc = str(Path(require_tool("tsc", env_var="POLYSDK_TSC")).resolve())
+    publint = str(Path(require_tool("publint", env_var="POLYSDK_PUBLINT")).resolve())
+    urls = [arg for key in ("repository", "homepage") for arg in (f"--{key}", URLS[key])]
+    out, _ = _generate(tmp_path, _todo("{name: ISC}"), "--lang", "typescript", *urls)
+    sdk = out / "typescript"
+    for argv in ([tsc, "-p", "tsconfig.json"], [publint, "--strict"]):
+        result = subprocess.run(argv, cwd=sdk, capture_output=True, text=True, check=False, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+    said = (result.stdout + result.stderr).lower()
+    assert "warning" not in said and "suggestion" not in said, result.stdout

@@ -47,10 +47,13 @@ def package(api: ir.Api, options: Options) -> dict[str, str]:
     license_value = pkg.spdx or ("SEE LICENSE IN LICENSE" if pkg.license_file else "")
     if license_value:
         fields["license"] = json.dumps(license_value, ensure_ascii=True)
-    # Left out when not given (an empty string is falsy in the template).
-    for key in ("repository", "homepage"):
-        value = getattr(pkg, key)
-        fields[key] = json.dumps(value, ensure_ascii=True) if value else ""
+    # Left out when not given (an empty string is falsy in the template). npm wants the repository
+    # as a git URL (git+https://host/owner/repo.git), as publint suggests.
+    repository = pkg.repository.rstrip("/")
+    if repository and not repository.endswith(".git"):
+        repository += ".git"
+    fields["repository"] = json.dumps(f"git+{repository}", ensure_ascii=True) if repository else ""
+    fields["homepage"] = json.dumps(pkg.homepage, ensure_ascii=True) if pkg.homepage else ""
     return fields
 
 

@@ -180,7 +180,8 @@ def test_conformance_commands_show_help_without_the_extra(
     _without_the_extra(monkeypatch)
     assert cli.main([command, "--help"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"usage: polysdk {command} [options]\n\n{cli.EXTRA_COMMANDS[command]}.\n")
+    summary = cli.EXTRA_COMMANDS[command]
+    assert out.startswith(f"usage: polysdk {command} [options]\n\n{summary[:1].upper()}{summary[1:]}.\n")
     assert "needs the conformance extra (aiohttp is missing)" in out
     assert "pip install 'polysdk[conformance]'" in out
     # Running it (not asking for help) is an error that says the same.

@@ -206,7 +206,8 @@ def _conformance_command(command: str, argv: list[str]) -> int:
         if {"-h", "--help"} & set(argv):
             # Its options are defined by the module that could not be imported; say what the command
             # does and how to get it, on stdout and with success, as any --help.
-            print(f"usage: polysdk {command} [options]\n\n{EXTRA_COMMANDS[command]}.\n")
+            summary = EXTRA_COMMANDS[command]
+            print(f"usage: polysdk {command} [options]\n\n{summary[:1].upper()}{summary[1:]}.\n")
             print(f"This command needs the conformance extra ({exc.name} is missing); install it with")
             print(f"  {EXTRA}\nthen `polysdk {command} --help` lists its options.")
             return 0

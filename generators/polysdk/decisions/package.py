@@ -114,8 +114,8 @@ def _license(
             [
                 "info.license: the contract names no licence and no --license was given, so the SDKs "
                 "have no LICENSE and cannot be published (crates.io and npm refuse a package without a "
-                "licence; pkg.go.dev hides its docs); add info.license to the contract or pass "
-                "--license SPDX-ID"
+                "licence; pkg.go.dev hides its docs); pass --license SPDX-ID, or give an OpenAPI "
+                "contract an info.license"
             ],
         )
     if found.identifier and _SPDX_EXPRESSION.fullmatch(found.identifier):

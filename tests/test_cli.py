@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,9 @@ def test_check_exits_1_and_names_the_file_when_out_drifted(tmp_path: Path) -> No
     assert result.returncode == 1
     assert "go/models.go: changed" in result.stderr
     assert "go/stray.go: extra" in result.stderr
+    # What a user of their own contract runs (nox exists only in polysdk's repository).
+    assert f"run: polysdk generate {SPEC} --out {tmp_path} --lang go\n" in result.stderr
+    assert "nox" not in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -99,7 +104,7 @@ def test_generation_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
 
 def test_a_contract_that_fails_validation_generates_with_warnings_unless_strict(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
-    header = 'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {}\n'
+    header = 'openapi: 3.0.3\ninfo: {title: T, version: "1", license: {name: MIT}}\npaths: {}\n'
     spec.write_text(header + "components: {schemas: {A: {required: true}}}\n")
     warning = f"warning: {spec}:4 at #/components/schemas/A/required: OpenAPI 3.0.3 schema:"
     strict = _run("generate", str(spec), "--out", str(tmp_path / "s"), "--lang", "go", "--strict")
@@ -149,3 +154,53 @@ def test_allow_external_refs_lets_a_contract_read_a_shared_folder(tmp_path: Path
         str(tmp_path / "shared"),
     )
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_version_prints_the_version() -> None:
+    result = _run("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"polysdk {cli.version()}\n"
+    # From a checkout the checkout's own pyproject.toml answers, not whatever polysdk is installed.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert cli.version() == pyproject["project"]["version"]
+
+
+def _without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if `pip install polysdk` had left the conformance extra out: its first dependency cannot
+    be imported, and nothing of the kit is already imported in this process."""
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # None in sys.modules makes `import` fail
+    for name in [name for name in sys.modules if name.startswith("polysdk_conformance")]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+@pytest.mark.parametrize("command", sorted(cli.EXTRA_COMMANDS))
+def test_conformance_commands_show_help_without_the_extra(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _without_the_extra(monkeypatch)
+    assert cli.main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    summary = cli.EXTRA_COMMANDS[command]
+    assert out.startswith(f"usage: polysdk {command} [options]\n\n{summary[:1].upper()}{summary[1:]}.\n")
+    assert "needs the conformance extra (aiohttp is missing)" in out
+    assert "pip install 'polysdk[conformance]'" in out
+    # Running it (not asking for help) is an error that says the same.
+    assert cli.main([command]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: `polysdk {command}` needs the conformance extra (aiohttp is missing)\n"
+        "  pip install 'polysdk[conformance]'\n"
+    )
+
+
+@pytest.mark.parametrize("command", sorted(cli.EXTRA_COMMANDS))
+def test_conformance_commands_show_their_own_help_with_the_extra(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "--help"])
+    assert exited.value.code == 0
+    # The command's own parser answers, with its options (the mock's calls itself polysdk-mock).
+    out = capsys.readouterr().out
+    assert re.match(f"usage: polysdk[ -]{command} \\[-h\\]", out), out
+    assert "options:" in out

@@ -22,7 +22,7 @@ from polysdk.generate import Request, generate
 # The faults the issue names, each on a line of its own.
 FAULTY = """\
 openapi: 3.0.3
-info: {title: Faulty, version: "1"}
+info: {title: Faulty, version: "1", license: {name: MIT}}
 paths:
   /items/{id}:
     parameters:

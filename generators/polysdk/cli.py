@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +21,16 @@ EXIT_DIFFERS = 1
 EXIT_BAD_INPUT = 2
 EXIT_TOOLCHAIN = 3
 EXIT_INTERNAL = 70  # EX_SOFTWARE
+
+
+EXTRA = "pip install 'polysdk[conformance]'"
+# The commands of the conformance extra, each parsed by its own module (which needs the extra).
+EXTRA_COMMANDS = {
+    "mock": "run the conformance mock orchestrator on 127.0.0.1",
+    "conformance": "run the conformance cases against the generated SDKs",
+    "slo": "judge the SLOs of perf/slos.yaml through a running Prometheus",
+    "load": "every SDK under load against the mock: budgets, SLOs, reports",
+}
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -82,12 +95,49 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also emit each SDK's conformance driver (for `polysdk conformance`; not part of an SDK)",
     )
+    package = parser.add_argument_group("package metadata (all optional)")
+    package.add_argument(
+        "--license",
+        default="",
+        metavar="SPDX",
+        help="the SDKs' licence as an SPDX id, e.g. MIT (default: the contract's info.license); "
+        "written as each SDK's LICENSE and in Cargo.toml and package.json",
+    )
+    package.add_argument(
+        "--copyright",
+        default="",
+        metavar="HOLDER",
+        help="the copyright holder in an MIT, BSD or ISC LICENSE, e.g. '2026 Acme Inc.'",
+    )
+    package.add_argument("--repository", default="", metavar="URL", help="the SDKs' source repository")
+    package.add_argument("--homepage", default="", metavar="URL", help="the SDKs' home page")
+    package.add_argument(
+        "--documentation",
+        default="",
+        metavar="URL",
+        help="the Rust crate's documentation (default: https://docs.rs/<crate>)",
+    )
+
+
+def version() -> str:
+    """polysdk's version: the checkout's pyproject.toml when run from one (the code that runs is
+    the checkout's, whatever is installed), else the installed distribution's."""
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == "polysdk":
+            return str(project.get("version", "unknown"))
+    try:
+        return metadata.version("polysdk")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="polysdk", description="Generate Go, Rust and TypeScript SDKs from one API contract."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="generate SDKs into --out")
     _add_common(gen)
@@ -98,17 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     chk = commands.add_parser("check", help="exit 1 when --out differs from a fresh generation")
     _add_common(chk)
-    # Parsed by the mock itself (see _mock); listed here for `polysdk --help`.
-    commands.add_parser("mock", help="run the conformance mock orchestrator on 127.0.0.1 (needs the extra)")
-    commands.add_parser(
-        "conformance", help="run the conformance cases against the generated SDKs (needs the extra)"
-    )
-    commands.add_parser(
-        "slo", help="judge the SLOs of perf/slos.yaml through a running Prometheus (needs the extra)"
-    )
-    commands.add_parser(
-        "load", help="every SDK under load against the mock: budgets, SLOs, reports (needs the extra)"
-    )
+    # Parsed by the commands themselves (see _conformance_command); listed here for `polysdk --help`.
+    for name, summary in EXTRA_COMMANDS.items():
+        commands.add_parser(name, help=f"{summary} (needs the conformance extra)")
     return parser
 
 
@@ -125,6 +167,11 @@ def _request(args: argparse.Namespace) -> Request:
             sdk_version=args.sdk_version,
             go_module=args.go_module,
             drivers=args.drivers,
+            license=args.license,
+            copyright=args.copyright,
+            repository=args.repository,
+            homepage=args.homepage,
+            documentation=args.documentation,
         ),
         lenient=args.lenient,
         strict=args.strict,
@@ -156,12 +203,25 @@ def _conformance_command(command: str, argv: list[str]) -> int:
         else:
             from polysdk_conformance.runner import main as command_main
     except ImportError as exc:
+        if {"-h", "--help"} & set(argv):
+            # Its options are defined by the module that could not be imported; say what the command
+            # does and how to get it, on stdout and with success, as any --help.
+            summary = EXTRA_COMMANDS[command]
+            print(f"usage: polysdk {command} [options]\n\n{summary[:1].upper()}{summary[1:]}.\n")
+            print(f"This command needs the conformance extra ({exc.name} is missing); install it with")
+            print(f"  {EXTRA}\nthen `polysdk {command} --help` lists its options.")
+            return 0
         print(
             f"error: `polysdk {command}` needs the conformance extra ({exc.name} is missing)", file=sys.stderr
         )
-        print("  pip install 'polysdk[conformance]'", file=sys.stderr)
+        print(f"  {EXTRA}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return command_main(argv)
+
+
+def _generate_command(argv: list[str]) -> str:
+    """The `polysdk generate` run that brings --out up to date: the check's own arguments."""
+    return shlex.join(["polysdk", "generate", *argv[1:]])  # argv[0] is "check": no option precedes it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{request.out_dir} differs from a fresh generation of {request.spec}:", file=sys.stderr)
             for problem in problems:
                 print(f"  {problem}", file=sys.stderr)
-            print("  run `nox -s generate` (or `polysdk generate`) and commit the result", file=sys.stderr)
+            print(f"  to update it, run: {_generate_command(argv)}", file=sys.stderr)
             return EXIT_DIFFERS
         print(f"{request.out_dir} is up to date")
         return 0

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from polysdk.decisions import build_decisions
+from polysdk.decisions import Decisions, build_decisions
+from polysdk.decisions.package import Package, package
 from polysdk.errors import StrictWarningsError, UsageError
 from polysdk.frontends import ContractReading, ReadOptions, open_contract
-from polysdk.plan import Options
+from polysdk.plan import LanguagePlan, Options, TemplateFile
 from polysdk.render import check_replaceable, diff_trees, prepare_out_dir, remove_stale, stage, swap_into
-from polysdk.targets import TARGETS
+from polysdk.targets import TARGETS, LanguageTarget
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,17 @@ class Request:
         )
 
 
+def _plan_language(
+    target: LanguageTarget, decisions: Decisions, options: Options, pkg: Package
+) -> LanguagePlan:
+    """A language's plan, with the package's LICENSE: the same file in every SDK, so it is added
+    here rather than by each view."""
+    plan = target.plan(decisions, options)
+    if pkg.license_file is not None:
+        plan.files.append(TemplateFile(pkg.license_file.template, "LICENSE", pkg.license_file.context))
+    return plan
+
+
 def _stage_all(request: Request, parent: Path, reading: ContractReading | None) -> tuple[Path, list[str]]:
     """Read, decide and render everything into a staging directory under `parent`, while the front
     end's own checks (OpenAPI validation) run alongside. Returns the staging path and warnings.
@@ -51,8 +63,9 @@ def _stage_all(request: Request, parent: Path, reading: ContractReading | None) 
     try:
         api = reading.api()
         decisions = build_decisions(api, request.options.package_name)
+        pkg = package(api, request.options)  # a bad --license or URL stops here, before rendering
         jobs = [
-            (language, functools.partial(TARGETS[language].plan, decisions, request.options))
+            (language, functools.partial(_plan_language, TARGETS[language], decisions, request.options, pkg))
             for language in request.languages
         ]
         staging, plans = stage(jobs, parent)
@@ -64,7 +77,9 @@ def _stage_all(request: Request, parent: Path, reading: ContractReading | None) 
     try:
         warnings = reading.finish()
         all_warnings = list(
-            dict.fromkeys([*warnings, *decisions.warnings, *(w for plan in plans for w in plan.warnings)])
+            dict.fromkeys(
+                [*warnings, *decisions.warnings, *pkg.warnings, *(w for plan in plans for w in plan.warnings)]
+            )
         )
         if request.strict and all_warnings:
             raise StrictWarningsError(all_warnings)

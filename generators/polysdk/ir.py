@@ -280,6 +280,15 @@ class Tag:
 
 
 @dataclass(frozen=True)
+class License:
+    """The contract's `info.license`: what the SDKs are published under."""
+
+    name: str = ""
+    identifier: str = ""  # an SPDX id (OpenAPI 3.1's `identifier`)
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Api:
     title: str
     version: str
@@ -290,6 +299,7 @@ class Api:
     operations: tuple[Operation, ...]
     security_schemes: tuple[SecurityScheme, ...]
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    license: License | None = None  # None when the contract names none
 
     @cached_property
     def types_by_name(self) -> dict[str, NamedType]:

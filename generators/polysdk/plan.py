@@ -22,6 +22,13 @@ class Options:
     # Emit each SDK's conformance driver (the conformance kit and `nox -s generate` ask for it);
     # a user's SDK leaves it out.
     drivers: bool = False
+    # The SDKs' licence as an SPDX id; overrides the contract's info.license (decisions/package.py).
+    license: str = ""
+    copyright: str = ""  # the copyright holder named in MIT, BSD and ISC licence texts
+    # Registry metadata (Cargo.toml, package.json); left out when empty.
+    repository: str = ""
+    homepage: str = ""
+    documentation: str = ""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,15 @@ def _docs(node: dict[str, Any]) -> ir.Docs:
     )
 
 
+def _license(node: Any) -> ir.License | None:
+    if not isinstance(node, dict):
+        return None
+    found = ir.License(
+        name=_text(node.get("name")), identifier=_text(node.get("identifier")), url=_text(node.get("url"))
+    )
+    return found if found != ir.License() else None
+
+
 class _Builder:
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
@@ -68,6 +77,7 @@ class _Builder:
             operations=operations,
             security_schemes=self._security_schemes(),
             warnings=tuple(self.schemas.warnings),
+            license=_license(info.get("license")),
         )
 
     # Operations ----------------------------------------------------------------------------------

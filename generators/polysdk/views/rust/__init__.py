@@ -14,6 +14,7 @@ from pathlib import Path
 
 from polysdk import ir
 from polysdk.decisions import Decisions
+from polysdk.decisions.package import Package, package
 from polysdk.literals import rust_string
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import run_tool
@@ -54,6 +55,25 @@ def _paging_warnings(operations: RustOperations) -> list[str]:
     ]
 
 
+def _cargo_metadata(pkg: Package, title: str, crate: str) -> dict[str, str]:
+    """Cargo.toml's `[package]` metadata as TOML values; an absent URL is an empty string (left out).
+    The documentation defaults to docs.rs, which builds the docs of every crate on crates.io (and
+    without any of the three URLs `cargo publish` warns)."""
+    return {
+        "description": toml_string(pkg.description(f"Rust SDK for the {title}")),
+        "license": toml_string(pkg.spdx) if pkg.spdx else "",
+        "license_file": toml_string("LICENSE") if pkg.license_file and not pkg.spdx else "",
+        **{
+            key: toml_string(value) if value else ""
+            for key, value in (
+                ("repository", pkg.repository),
+                ("homepage", pkg.homepage),
+                ("documentation", pkg.documentation or f"https://docs.rs/{crate}"),
+            )
+        },
+    }
+
+
 def _context(decisions: Decisions, options: Options, crate: str, types: RustTypes) -> dict[str, object]:
     api = decisions.api
     title = " ".join(api.title.split()) or "the API"
@@ -73,7 +93,7 @@ def _context(decisions: Decisions, options: Options, crate: str, types: RustType
         else "0.1.0",
         "edition": toml_string(EDITION),
         "rust_version": toml_string(RUST_VERSION),
-        "description": toml_string(f"Rust SDK for the {title}"),
+        **_cargo_metadata(package(api, options), title, crate),
         "crate_doc": crate_doc,
         "doc_lint_allows": list(DOC_LINT_ALLOWS),
         "models": models,

@@ -17,6 +17,7 @@ import json
 
 from polysdk import ir
 from polysdk.decisions import BodyShape, Decisions, package_words
+from polysdk.decisions.package import package as package_decision
 from polysdk.literals import comment_lines, line_comment
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.views.typescript import driver
@@ -34,12 +35,26 @@ _RUNTIME = ("unknown", "json", "codec", "errors", "core")
 def package(api: ir.Api, options: Options) -> dict[str, str]:
     """package.json's fields, as JSON string literals."""
     title = " ".join(comment_lines(api.title)) or " ".join(package_words(api, options.package_name))
-    return {
+    pkg = package_decision(api, options)
+    fields = {
         "name": json.dumps(npm_name(api, options)),
         "version": json.dumps(options.sdk_version, ensure_ascii=True),
-        "description": json.dumps(f"TypeScript SDK for {title}.", ensure_ascii=True),
+        "description": json.dumps(pkg.description(f"TypeScript SDK for {title}."), ensure_ascii=True),
         "typescript": json.dumps(TYPESCRIPT_VERSION),
+        # npm's convention for a licence without an SPDX id; no field at all without a licence.
+        "license": "",
     }
+    license_value = pkg.spdx or ("SEE LICENSE IN LICENSE" if pkg.license_file else "")
+    if license_value:
+        fields["license"] = json.dumps(license_value, ensure_ascii=True)
+    # Left out when not given (an empty string is falsy in the template). npm wants the repository
+    # as a git URL (git+https://host/owner/repo.git), as publint suggests.
+    repository = pkg.repository.rstrip("/")
+    if repository and not repository.endswith(".git"):
+        repository += ".git"
+    fields["repository"] = json.dumps(f"git+{repository}", ensure_ascii=True) if repository else ""
+    fields["homepage"] = json.dumps(pkg.homepage, ensure_ascii=True) if pkg.homepage else ""
+    return fields
 
 
 def index_comment(api: ir.Api) -> list[str]:

@@ -55,6 +55,9 @@ def generate(session: nox.Session) -> None:
         "out/proto",
         "--name",
         "orchestrator-proto",
+        # A .proto file has no info.license: the same licence as the OpenAPI contract's.
+        "--license",
+        "Apache-2.0",
         "--drivers",
         *session.posargs,
     )

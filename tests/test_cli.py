@@ -35,7 +35,17 @@ def test_committed_out_matches_a_fresh_generation() -> None:
 
 def test_committed_proto_sdks_match_a_fresh_generation() -> None:
     out = ROOT / "out" / "proto"
-    result = _run("check", str(PROTO_SPEC), "--out", str(out), "--name", "orchestrator-proto", "--drivers")
+    result = _run(
+        "check",
+        str(PROTO_SPEC),
+        "--out",
+        str(out),
+        "--name",
+        "orchestrator-proto",
+        "--drivers",
+        "--license",
+        "Apache-2.0",
+    )
     assert result.returncode == 0, result.stderr
 
 

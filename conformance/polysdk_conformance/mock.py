@@ -751,7 +751,7 @@ def _gzip_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs a standalone mock until interrupted, printing its base URL on the first line."""
-    parser = argparse.ArgumentParser(prog="polysdk-mock", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="polysdk mock", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free port)")
     parser.add_argument("--spec", type=Path, default=None, help="contract to validate requests against")
     parser.add_argument("--no-validate", action="store_true", help="skip contract validation")

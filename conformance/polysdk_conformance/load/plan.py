@@ -136,15 +136,15 @@ PROFILES = {
     "short": Profile(
         name="short",
         doc="CI: per SDK one open run of 6 s at 50 calls/s (at most 300 calls, 5 % 429s), then at "
-        "1 and 16 concurrent calls a 1 s warm-up, 7 paired rounds of 1 s (each call made by the SDK "
-        "and by the raw client) and a 1 s solo run of each: about 40 s per SDK",
+        "1 and 16 concurrent calls a 1 s warm-up, 11 paired rounds of 1.5 s (each call made by the "
+        "SDK and by the raw client) and a 1.5 s solo run of each: about 50 s per SDK",
         rate_per_s=50,
         open_ms=6_000,
         open_max=300,
         open_concurrency=16,
-        closed_ms=1_000,
+        closed_ms=1_500,
         closed_max=20_000,
-        rounds=7,
+        rounds=11,
         warmup_ms=1_000,
         faults=Faults(rate_limited=0.05),
     ),

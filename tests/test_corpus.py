@@ -5,7 +5,8 @@ Each language checks the whole corpus in one batch, because per-contract runs re
 start-up and dependency work about fifty times: one Go workspace and one `go vet` over every
 module, one Cargo workspace and one `cargo check` (dependencies build once, crates in parallel,
 in the target folder the rest of the compile tier shares), one strict `tsc` program over every
-SDK's sources. A failure names the contracts whose code the first compiler errors point at.
+SDK's sources and README examples. A failure names the contracts whose code the first compiler
+errors point at.
 Skips locally when a toolchain is missing; fails in CI."""
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def test_typescript_type_checks(corpus: dict[str, Path]) -> None:
     options = own["compilerOptions"]
     for emitted in ("rootDir", "outDir", "declaration", "declarationMap", "sourceMap"):
         options.pop(emitted, None)
-    sources = [f"{name}/typescript/src" for name in corpus]
+    # The README examples too (each SDK's tsconfig.examples.json): they are what users copy.
+    sources = [f"{name}/typescript/{folder}" for name in corpus for folder in ("src", "examples")]
     config = {"compilerOptions": {**options, "noEmit": True}, "include": sources}
     (root / "tsconfig.corpus.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     _check([tsc, "-p", "tsconfig.corpus.json"], root, corpus)

@@ -3,11 +3,10 @@ generates without error and compiles in Go, Rust and TypeScript. There is no all
 
 Each language checks the whole corpus in one batch, because per-contract runs repeat the same
 start-up and dependency work about fifty times: one Go workspace and one `go vet` over every
-module, one Cargo workspace and one `cargo check` (dependencies build once, crates in parallel,
-in the target folder the rest of the compile tier shares), one strict `tsc` program over every
-SDK's sources and README examples. A failure names the contracts whose code the first compiler
-errors point at.
-Skips locally when a toolchain is missing; fails in CI."""
+module, one Cargo workspace and one `cargo clippy -D warnings` (dependencies build once, crates
+in parallel, in the target folder the rest of the compile tier shares), one strict `tsc` program
+over every SDK's sources and README examples. A failure names the contracts whose code the first
+compiler errors point at. Skips locally when a toolchain is missing; fails in CI."""
 
 from __future__ import annotations
 
@@ -86,14 +85,15 @@ def test_go_vets_clean(corpus: dict[str, Path]) -> None:
     _check([go, "vet", *patterns], root, corpus, env={"GOWORK": str(root / "go.work")})
 
 
-def test_rust_checks(corpus: dict[str, Path]) -> None:
+def test_rust_checks_and_lints_clean(corpus: dict[str, Path]) -> None:
     cargo = require_tool("cargo")
     root = _root(corpus)
     members = "".join(f'  "{name}/rust",\n' for name in corpus)
     workspace = f'[workspace]\nresolver = "2"\nmembers = [\n{members}]\n'
     (root / "Cargo.toml").write_text(workspace, encoding="utf-8")
     _check(
-        [cargo, "check", "--workspace", "--quiet", "--message-format", "short"],
+        # clippy is cargo check plus the lints: -D warnings costs next to nothing over check.
+        [cargo, "clippy", "--workspace", "--quiet", "--message-format", "short", "--", "-D", "warnings"],
         root,
         corpus,
         env={"CARGO_TARGET_DIR": str(CARGO_TARGET)},

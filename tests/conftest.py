@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -56,29 +57,81 @@ def hostile_api() -> ir.Api:
 SMALL_SPECS = {"hostile": FIXTURES / "hostile.yaml", "split-files": FIXTURES / "loader" / "base.yaml"}
 # Small contracts that once generated code that did not compile: gofmt, vet, cargo check and tsc only.
 COMPILE_SPECS = {f"compile-{spec.stem}": spec for spec in sorted((FIXTURES / "compile").glob("*.yaml"))}
-GENERATED_SPECS = {
-    **SMALL_SPECS,
-    **COMPILE_SPECS,
-    **{spec.stem.replace(".", "_"): spec for spec in real_specs()},
-}
+# The visible corpus: every real public contract vendored in tests/fixtures/real/ (see its SOURCES.md).
+CORPUS_SPECS = {spec.stem.replace(".", "_"): spec for spec in real_specs()}
+GENERATED_SPECS = {**SMALL_SPECS, **COMPILE_SPECS, **CORPUS_SPECS}
+
+
+def _package_names(sdk: Path) -> tuple[str, str]:
+    """The Rust crate name and Go module path polysdk derived for a generated SDK."""
+    crate = next(
+        line.split('"')[1]
+        for line in (sdk / "rust" / "Cargo.toml").read_text(encoding="utf-8").splitlines()
+        if line.startswith("name = ")
+    )
+    module = (sdk / "go" / "go.mod").read_text(encoding="utf-8").splitlines()[0].removeprefix("module ")
+    return crate, module
+
+
+@dataclass
+class Generated:
+    """Where each contract of GENERATED_SPECS was generated, and the contracts that failed to."""
+
+    sdks: dict[str, Path]
+    failures: dict[str, str]
 
 
 @pytest.fixture(scope="session")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """out/ and out/proto/ for the orchestrator contract (OpenAPI and protobuf), and every
-    contract of GENERATED_SPECS generated once
-    per test session in all three languages (lenient: some real-world specs break the OpenAPI
-    schema in ways the generator tolerates)."""
+def generation(tmp_path_factory: pytest.TempPathFactory) -> Generated:
+    """Every contract of GENERATED_SPECS generated once per test session in all three languages
+    (lenient: some real-world specs break the OpenAPI schema in ways the generator tolerates).
+
+    Names come from each contract's info.title, as a user gets them; a contract whose derived
+    name another one already took (several test specs are all "OpenAPI Petstore") is generated
+    again under its file name, so that the corpus builds as one Cargo workspace and one Go
+    workspace, where names must be unique. A contract that fails to generate is recorded with
+    its error rather than aborting the session, so the corpus test can name every failure."""
     from polysdk.generate import Request, generate
+    from polysdk.plan import Options
 
     root = tmp_path_factory.mktemp("generated")
-    out = {"orchestrator": ROOT / "out", "orchestrator-proto": ROOT / "out" / "proto"}
+    sdks: dict[str, Path] = {}
+    failures: dict[str, str] = {}
+    taken: set[str] = set()
+    languages = ("go", "rust", "typescript")
     for name, spec in GENERATED_SPECS.items():
-        generate(
-            Request(spec=spec, out_dir=root / name, languages=("go", "rust", "typescript"), lenient=True)
-        )
-        out[name] = root / name
-    return out
+        # The corpus gets a folder of its own: test_corpus makes it one Cargo and one Go
+        # workspace, which must not enclose the other SDKs.
+        out = root / "corpus" / name if name in CORPUS_SPECS else root / name
+        try:
+            generate(Request(spec=spec, out_dir=out, languages=languages, lenient=True))
+            names = set(_package_names(out))
+            if names & taken:
+                options = Options(package_name=name)
+                generate(
+                    Request(
+                        spec=spec,
+                        out_dir=out,
+                        languages=languages,
+                        options=options,
+                        lenient=True,
+                        force=True,
+                    )
+                )
+                names = set(_package_names(out))
+        except Exception as exc:  # noqa: BLE001 - recorded per contract; test_corpus reports them
+            failures[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        taken |= names
+        sdks[name] = out
+    return Generated(sdks, failures)
+
+
+@pytest.fixture(scope="session")
+def generated(generation: Generated) -> dict[str, Path]:
+    """out/ and out/proto/ for the orchestrator contract (OpenAPI and protobuf), and every
+    contract of GENERATED_SPECS that generated."""
+    return {"orchestrator": ROOT / "out", "orchestrator-proto": ROOT / "out" / "proto", **generation.sdks}
 
 
 def api_from_text(tmp_path: Path, text: str, name: str = "spec.yaml") -> ir.Api:

@@ -6,6 +6,7 @@
 #![allow(unknown_lints)]
 #![allow(
     clippy::enum_variant_names,
+    clippy::type_complexity,
     deprecated,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items,

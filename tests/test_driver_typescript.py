@@ -116,7 +116,7 @@ paths:
 def test_driver_files_are_planned_and_tidy(spec: Path, tmp_path: Path) -> None:
     from polysdk.frontends.openapi import build_api, load_contract
 
-    decisions = build_decisions(build_api(load_contract(spec, lenient=True, validate=False)))
+    decisions = build_decisions(build_api(load_contract(spec, validate=False)))
     render_plan(ts.plan(decisions, Options(drivers=True)), tmp_path)
     assert ".driver-build/" in (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
     config = json.loads((tmp_path / "tsconfig.driver.json").read_text(encoding="utf-8"))
@@ -160,7 +160,6 @@ def test_driver_type_checks(name: str, tmp_path: Path) -> None:
             spec=SMALL_SPECS[name],
             out_dir=tmp_path,
             languages=("typescript",),
-            lenient=True,
             options=Options(drivers=True),
         )
     )

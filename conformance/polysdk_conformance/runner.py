@@ -178,7 +178,7 @@ def contract_operations(spec: Path) -> dict[str, Operation]:
     from polysdk.decisions import build_decisions
     from polysdk.frontends import ReadOptions, read_api
 
-    surface = build_decisions(read_api(spec, ReadOptions(lenient=True, validate=False)))
+    surface = build_decisions(read_api(spec, ReadOptions(validate=False)))
     return {
         shape.operation.id: Operation(
             id=shape.operation.id,

@@ -173,7 +173,6 @@ def _request(args: argparse.Namespace) -> Request:
             homepage=args.homepage,
             documentation=args.documentation,
         ),
-        lenient=args.lenient,
         strict=args.strict,
         allow_remote_refs=args.allow_remote_refs,
         allowed_ref_dirs=tuple(args.allow_external_refs),

@@ -24,7 +24,6 @@ class Request:
     out_dir: Path
     languages: tuple[str, ...]
     options: Options = field(default_factory=Options)
-    lenient: bool = False  # kept for callers: validation faults are warnings either way
     strict: bool = False  # any warning is an error (StrictWarningsError), and nothing is written
     allow_remote_refs: bool = False
     allowed_ref_dirs: tuple[Path, ...] = ()  # folders outside the contract's that $refs may read
@@ -34,7 +33,6 @@ class Request:
     @property
     def read_options(self) -> ReadOptions:
         return ReadOptions(
-            lenient=self.lenient,
             allow_remote_refs=self.allow_remote_refs,
             import_paths=self.import_paths,
             allowed_ref_dirs=self.allowed_ref_dirs,

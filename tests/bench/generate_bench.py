@@ -23,11 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGETS = {"orchestrator": (1.0, None), "stripe": (10.0, 1024.0)}  # seconds, MiB
 
 
-def measure(spec: Path, lenient: bool) -> tuple[float, float]:
+def measure(spec: Path) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as out:
         argv = [sys.executable, "-m", "polysdk", "generate", str(spec), "--out", out]
-        if lenient:
-            argv.append("--lenient")
         start = time.perf_counter()
         # stderr to a file, not a pipe: warnings over a pipe's 64 KiB would stall the child.
         with tempfile.TemporaryFile() as errors:
@@ -52,8 +50,8 @@ def main() -> int:
         if not spec.exists():
             print(f"{name}: {spec} not found, skipped")
             continue
-        measure(spec, lenient=True)  # warm the OS file cache and Go/Rust formatter binaries
-        runs = [measure(spec, lenient=True) for _ in range(args.runs)]
+        measure(spec)  # warm the OS file cache and Go/Rust formatter binaries
+        runs = [measure(spec) for _ in range(args.runs)]
         times, memory = [r[0] for r in runs], [r[1] for r in runs]
         target_s, target_mib = TARGETS[name]
         ok = statistics.median(times) < target_s and (target_mib is None or max(memory) < target_mib)

@@ -14,7 +14,6 @@ from polysdk.errors import ContractError, Location
 
 @dataclass(frozen=True)
 class ReadOptions:
-    lenient: bool = False  # a contract that fails validation is read anyway, with a warning
     allow_remote_refs: bool = False  # http(s) references are refused unless asked for
     # False skips validation, for a contract already generated from (the conformance kit's reading)
     validate: bool = True

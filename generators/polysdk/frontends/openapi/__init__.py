@@ -86,15 +86,11 @@ def load_contract(
     *,
     allow_remote_refs: bool = False,
     allowed_ref_dirs: Iterable[Path] = (),
-    lenient: bool = True,
     validate: bool = True,
 ) -> Contract:
     """Read a contract, check its references and, unless `validate` is False, validate it in the
-    foreground; validation faults go to `Contract.warnings`. Raises ContractError, never more.
-
-    `lenient` is accepted for callers written when validation faults were errors; they are
-    warnings now either way (the CLI's --strict makes them errors)."""
-    del lenient
+    foreground; validation faults go to `Contract.warnings` (the CLI's --strict makes them
+    errors). Raises ContractError, never more."""
     contract = read_contract(path, allow_remote_refs=allow_remote_refs, allowed_ref_dirs=allowed_ref_dirs)
     check_refs(contract)
     if validate:

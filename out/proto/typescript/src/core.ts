@@ -346,8 +346,8 @@ function isCompressionError(error: unknown): boolean {
 
 /**
  * Whether a header is safe to send: a token name, and a value without CR, LF or NUL, of characters
- * fetch can send (U+0000..U+00FF: a header is bytes). Checked here because the headers reach fetch as
- * plain pairs: fetch would refuse the value only when sending, as a TypeError taken for a transport failure.
+ * a header can carry (U+0000..U+00FF: a header is bytes). `Headers` would refuse the others with an
+ * untyped TypeError; the caller gets an {@link InvalidRequestError} instead, before anything is sent.
  */
 function checkHeader(name: string, value: string): void {
   if (/[\r\n\0\u0100-\uffff]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
@@ -468,36 +468,9 @@ export function envelope(flags: number, message: Uint8Array): Uint8Array {
   return out;
 }
 
-/**
- * The headers of one attempt: set, has and delete by case-insensitive name as `Headers` does, kept as
- * plain pairs that fetch takes as they are. A `Headers` object per attempt costs its construction,
- * a validation per `set`, and a sorted copy when fetch reads it again into its Request.
- */
-class HeaderList {
-  /** Lower-cased name → the name as set and its value. */
-  readonly #byName = new Map<string, [string, string]>();
-
-  set(name: string, value: string): void {
-    this.#byName.set(name.toLowerCase(), [name, value]);
-  }
-
-  has(name: string): boolean {
-    return this.#byName.has(name.toLowerCase());
-  }
-
-  delete(name: string): void {
-    this.#byName.delete(name.toLowerCase());
-  }
-
-  /** The headers as fresh `[name, value]` pairs (a HeadersInit), in the order they were first set. */
-  pairs(): [string, string][] {
-    return Array.from(this.#byName.values(), ([name, value]): [string, string] => [name, value]);
-  }
-}
-
 interface Prepared {
   readonly url: string;
-  readonly headers: HeaderList;
+  readonly headers: Headers;
   readonly init: RequestInit & { duplex?: "half" };
   readonly rewindable: boolean;
 }
@@ -1325,7 +1298,7 @@ export class Core {
   ): Prepared {
     let path = op.path;
     const query: string[] = [];
-    const headers = new HeaderList();
+    const headers = new Headers();
     const cookies: string[] = [];
     for (const p of op.params) {
       // Own properties only: a parameter named `constructor` or `toString` is never the prototype's.
@@ -1364,7 +1337,7 @@ export class Core {
       checkHeader(op.idempotencyHeader, idempotencyKey);
       headers.set(op.idempotencyHeader, idempotencyKey);
     }
-    const init: RequestInit & { duplex?: "half" } = { method: op.method, redirect: "manual" };
+    const init: RequestInit & { duplex?: "half" } = { method: op.method, headers, redirect: "manual" };
     let rewindable = true;
     const body = op.body === undefined ? undefined : own(params, op.body.key);
     if (op.protocol === "connect") {
@@ -1404,7 +1377,7 @@ export class Core {
   /** Sends the configured credentials the operation accepts: a bearer token, else an API key. */
   #authenticate(
     auth: { readonly bearer: boolean; readonly apiKey: boolean },
-    headers: HeaderList,
+    headers: Headers,
     query: string[],
     cookies: string[],
     options: RequestOptions,
@@ -1430,7 +1403,7 @@ export class Core {
    * A Connect request: `Connect-Protocol-Version: 1` and the request message as JSON (`{}` when
    * there is none): as is for a unary call, as one envelope for a server stream.
    */
-  #setConnectBody(init: RequestInit, headers: HeaderList, op: OperationSpec, body: unknown): void {
+  #setConnectBody(init: RequestInit, headers: Headers, op: OperationSpec, body: unknown): void {
     headers.set("connect-protocol-version", "1");
     const value = body === undefined || op.body === undefined ? {} : (encodeValue(op.body.codec, body, this.info.codecs) ?? {});
     const text = stringifyJSON(value);
@@ -1443,7 +1416,7 @@ export class Core {
     }
   }
 
-  #setBody(init: RequestInit & { duplex?: "half" }, headers: HeaderList, spec: BodySpec, body: unknown): boolean {
+  #setBody(init: RequestInit & { duplex?: "half" }, headers: Headers, spec: BodySpec, body: unknown): boolean {
     const codecs = this.info.codecs;
     if (spec.kind === "json") {
       headers.set("content-type", spec.mediaType);
@@ -1623,7 +1596,7 @@ export class Core {
     // a redirect drops some: no copy per request.
     const headers = prepared.headers;
     for (let hop = 0; ; hop++) {
-      const init: RequestInit & { duplex?: "half" } = { ...prepared.init, method, headers: headers.pairs(), signal, redirect: "manual" };
+      const init: RequestInit & { duplex?: "half" } = { ...prepared.init, method, headers, signal, redirect: "manual" };
       if (body === undefined || body === null) delete init.body;
       else init.body = body;
       const response = await fetchImpl(url, init);

@@ -242,6 +242,9 @@ test("invalid requests are refused before sending", async () => {
     await assert.rejects(core.request(op(), { id: "1", "X-Trace": "a\r\nEvil: 1" }, undefined), InvalidRequestError);
     await assert.rejects(core.request(op(), {}, undefined), InvalidRequestError);
     await assert.rejects(core.request(op(), { id: "1" }, { headers: { "X-Bad": "a\nb" } }), InvalidRequestError);
+    // A character a header cannot carry is the caller's error, never a connection error to retry.
+    await assert.rejects(core.request(op({ retryable: true }), { id: "1" }, { headers: { "X-Euro": "\u20ac" } }), InvalidRequestError);
+    await assert.rejects(core.request(op(), { id: "1" }, { bearerToken: "t\u0151k" }), InvalidRequestError);
     assert.equal(server.requests.length, 0);
   } finally {
     await server.close();

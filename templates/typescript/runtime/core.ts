@@ -344,10 +344,14 @@ function isCompressionError(error: unknown): boolean {
   return false;
 }
 
-/** Whether a header value is safe to send (no CR, LF or NUL). */
+/**
+ * Whether a header is safe to send: a token name, and a value without CR, LF or NUL, of characters
+ * a header can carry (U+0000..U+00FF: a header is bytes). `Headers` would refuse the others with an
+ * untyped TypeError; the caller gets an {@link InvalidRequestError} instead, before anything is sent.
+ */
 function checkHeader(name: string, value: string): void {
-  if (/[\r\n\0]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-    throw new InvalidRequestError(`header ${JSON.stringify(name)} has an invalid name or a value with CR/LF`);
+  if (/[\r\n\0\u0100-\uffff]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new InvalidRequestError(`header ${JSON.stringify(name)} has an invalid name or a value with CR/LF or a character beyond U+00FF`);
   }
 }
 

@@ -24,8 +24,14 @@ def line_of(path: str, pointer: str) -> int | None:
     except (OSError, yaml.YAMLError, UnicodeDecodeError, RecursionError):
         # RecursionError: the pure-Python composer recurses per level of a deeply nested file.
         return None
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
-    for token in tokens:
+    return node_line(node, pointer)
+
+
+def node_line(root: yaml.Node | None, pointer: str) -> int | None:
+    """The 1-based line of a JSON pointer in a composed YAML document: the deepest node the
+    pointer reaches (its parent's when a token matches nothing)."""
+    node = root
+    for token in (t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]):
         if isinstance(node, yaml.MappingNode):
             match = next((v for k, v in node.value if getattr(k, "value", None) == token), None)
         elif isinstance(node, yaml.SequenceNode) and token.isdigit() and int(token) < len(node.value):

@@ -22,7 +22,7 @@ from referencing import exceptions as ref_errors
 
 from polysdk.errors import ContractError, Location
 from polysdk.frontends.openapi.document import Contract, with_deep_stack
-from polysdk.pointers import join_pointer
+from polysdk.pointers import join_pointer, node_line
 
 # Generous: Stripe's contract validates in about 7 s of CPU; a contract whose allOf chains make the
 # validator superlinear is reported as unvalidated rather than holding generation forever.
@@ -269,22 +269,8 @@ def _lines_of(contract: Contract, pointers: Iterable[str]) -> dict[str, int]:
         root = yaml.compose(contract.text, Loader=_LOADER)
     except yaml.YAMLError:
         return {}
-    lines: dict[str, int] = {}
-    for pointer in wanted:
-        node = root
-        for token in (t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]):
-            if isinstance(node, yaml.MappingNode):
-                match = next((v for k, v in node.value if getattr(k, "value", None) == token), None)
-            elif isinstance(node, yaml.SequenceNode) and token.isdigit() and int(token) < len(node.value):
-                match = node.value[int(token)]
-            else:
-                match = None
-            if match is None:
-                break
-            node = match
-        if node is not None:
-            lines[pointer] = node.start_mark.line + 1
-    return lines
+    lines = {pointer: node_line(root, pointer) for pointer in wanted}
+    return {pointer: line for pointer, line in lines.items() if line is not None}
 
 
 def _capped(text: str, limit: int = 120) -> str:

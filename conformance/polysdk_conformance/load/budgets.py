@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from polysdk_conformance.load.results import RunResult
+from polysdk_conformance.load.results import RunResult, throughput_ratio
 
 # The limits a rule may set: latency percentiles (ms), the error rate after retries, the achieved
 # fraction of the open model's target rate, and the SDK's throughput as a fraction of its raw
@@ -107,7 +107,7 @@ def check(
     for sdk_run, raw_run in throughput:
         limits = limits_for(rules, sdk_run.sdk, "*")
         if "min_throughput_ratio" in limits and raw_run.call_rate > 0:
-            ratio = sdk_run.call_rate / raw_run.call_rate
+            ratio = throughput_ratio(sdk_run, raw_run)
             if ratio < limits["min_throughput_ratio"]:
                 breaches.append(
                     Breach(

@@ -78,3 +78,8 @@ class RunResult:
         for entry in self.entries:
             merged.merge(entry.histogram)
         return merged
+
+
+def throughput_ratio(sdk: RunResult, raw: RunResult) -> float:
+    """The SDK's throughput as a fraction of its raw client's (call rates)."""
+    return sdk.call_rate / raw.call_rate if raw.call_rate else 0.0

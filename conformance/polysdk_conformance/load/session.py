@@ -33,7 +33,7 @@ from typing import Any
 
 from polysdk_conformance.drivers import Driver, DriverProcess
 from polysdk_conformance.load import plan
-from polysdk_conformance.load.results import EntryResult, RunResult
+from polysdk_conformance.load.results import EntryResult, RunResult, throughput_ratio
 from polysdk_conformance.mock import MockServer
 from polysdk_conformance.perf.evaluate import Report, evaluate
 from polysdk_conformance.perf.prometheus import Prometheus, running
@@ -76,11 +76,6 @@ class Throughput:
     @property
     def ratio(self) -> float:
         return throughput_ratio(*self.median_pair())
-
-
-def throughput_ratio(sdk: RunResult, raw: RunResult) -> float:
-    """The SDK's throughput as a fraction of its raw client's (call rates)."""
-    return sdk.call_rate / raw.call_rate if raw.call_rate else 0.0
 
 
 @dataclass

@@ -11,14 +11,15 @@ visible rather than silently hidden or hand-patched with a validator of our own.
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import yaml
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
@@ -30,6 +31,19 @@ _READ_ONLY_SKIP = "skipped: openapi-core requires the readOnly property {name!r}
 # For a binary body (`type: string` with contentMediaType in 3.1), openapi-core validates the raw
 # bytes against `type: string` and always fails.
 _BINARY_SKIP = "skipped: openapi-core cannot validate a binary body against its 3.1 schema"
+# openapi-core reads `style: deepObject` only as a flat object with word keys (`f[a]=1`): an
+# array (`expand[]=x`, as Stripe's contract has everywhere) or a nested object (`f[a][b]=1`) is
+# "not available" to it, in a query and in a form body's encoding alike.
+_DEEP_OBJECT_SKIP = "skipped: openapi-core cannot read the deepObject {what} (it reads flat objects only)"
+# It also reads an application/x-www-form-urlencoded body as flat name=value pairs, so a field
+# sent in bracket notation (`metadata[key]=v`) fails its cast to an object or array.
+_FORM_NESTED_SKIP = "skipped: openapi-core reads a form body's nested fields as flat pairs: {what}"
+
+
+# openapi-core checks apiKey and http schemes and warns once ("Unsupported scheme type") for every
+# other kind (oauth2, openIdConnect), accepting the request: the SDKs send those as a bearer token,
+# which the runner's cases pin themselves. The warning says nothing a run can act on.
+warnings.filterwarnings("ignore", message="Unsupported scheme type", module=r"openapi_core\.security")
 
 
 def default_spec_path() -> Path:
@@ -64,9 +78,12 @@ class Findings:
 
 
 def load_spec(spec_path: Path) -> dict[str, Any]:
-    with spec_path.open(encoding="utf-8") as stream:
-        spec: dict[str, Any] = yaml.safe_load(stream)
-    return spec
+    """The contract as polysdk's front end reads it: YAML quirks repaired, integer keys as strings,
+    Swagger 2.0 converted, so that the mock validates against what the SDKs were generated from.
+    Raises ContractError for a contract that cannot be read."""
+    from polysdk.frontends.openapi.document import read_contract
+
+    return read_contract(spec_path).data
 
 
 class ContractValidator:
@@ -74,13 +91,18 @@ class ContractValidator:
 
     def __init__(self, spec: dict[str, Any], routes: Routes | None = None) -> None:
         self.routes = routes or Routes(spec)
-        self._api = OpenAPI.from_dict(spec)
+        # The contract is not validated again: `polysdk generate` reports a published contract's
+        # faults as warnings and still generates, and the mock must serve what it generated from.
+        # (openapi-core's check_spec skips validation for None; its annotation omits it.)
+        config = Config(spec_validator_cls=None)  # type: ignore[arg-type]
+        self._api = OpenAPI.from_dict(spec, config=config)
         # openapi-core matches the full URL against the contract's servers, so requests are
         # presented as if sent to the first server (host and any path prefix it has).
         servers = spec.get("servers") or [{"url": "http://localhost"}]
         url = urlsplit(str(servers[0].get("url", "")))
         self._host_url = f"{url.scheme or 'http'}://{url.netloc or 'localhost'}"
         self._prefix = url.path.rstrip("/")
+        self._other_servers = _operation_servers(spec) - {(self._host_url, self._prefix)}
         # The validator keeps lazily built caches; one request at a time keeps them consistent.
         self._lock = threading.Lock()
 
@@ -121,8 +143,18 @@ class ContractValidator:
                 errors = list(self._api.request_validator.iter_errors(request))
         except Exception as exc:  # noqa: BLE001 - a validator bug must never take the mock down
             return Findings([], [f"skipped: openapi-core failed: {type(exc).__name__}: {exc}"])
+        if any(type(error).__name__ == "ServerNotFound" for error in errors) and self._other_servers:
+            # An operation (or path) with servers of its own: present the request as sent there.
+            for host_url, prefix in self._other_servers:
+                retry = replace(request, host_url=host_url, path=prefix + path)
+                with self._lock:
+                    again = list(self._api.request_validator.iter_errors(retry))
+                if not any(type(error).__name__ == "ServerNotFound" for error in again):
+                    errors = again
+                    break
+        form = request.content_type.startswith("application/x-www-form-urlencoded")
         for error in errors:
-            _describe(error, violations, notes)
+            _describe(error, violations, notes, form=form)
         return Findings(violations, notes)
 
 
@@ -133,16 +165,38 @@ def _lower_media_type(content_type: str) -> str:
     return media_type.strip().lower() + sep + parameters
 
 
-def _describe(error: BaseException, violations: list[str], notes: list[str]) -> None:
+def _operation_servers(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    """(host URL, path prefix) of the servers that paths and operations declare for themselves."""
+    found: set[tuple[str, str]] = set()
+    for item in (spec.get("paths") or {}).values():
+        if not isinstance(item, dict):
+            continue
+        nodes = [item, *(op for op in item.values() if isinstance(op, dict))]
+        for node in nodes:
+            for server in node.get("servers") or []:
+                if isinstance(server, dict) and isinstance(server.get("url"), str):
+                    url = urlsplit(server["url"])
+                    found.add((f"{url.scheme or 'http'}://{url.netloc or 'localhost'}", url.path.rstrip("/")))
+    return found
+
+
+def _describe(error: BaseException, violations: list[str], notes: list[str], *, form: bool = False) -> None:
     """One line per finding: the error's summary, then each schema error beneath it."""
     nested = list(getattr(error, "errors", None) or [])  # ParametersError bundles several
     if nested:
         for inner in nested:
-            _describe(inner, violations, notes)
+            _describe(inner, violations, notes, form=form)
         return
     text = str(error).splitlines()[0] if str(error) else ""
     kind = type(error).__name__
     summary = text if text.startswith(kind) else f"{kind}: {text}"
+    deep = _DEEP_OBJECT.search(f"{summary} {error.__cause__ or ''}")
+    if deep:
+        notes.append(_DEEP_OBJECT_SKIP.format(what=repr(deep.group(1))))
+        return
+    if form and "Failed to cast value to" in summary:
+        notes.append(_FORM_NESTED_SKIP.format(what=summary.split("Failed to cast ", 1)[1][:120]))
+        return
     schema_errors = _schema_errors(error)
     if not schema_errors:
         cause = str(error.__cause__ or "").splitlines()[:1]
@@ -161,6 +215,10 @@ def _describe(error: BaseException, violations: list[str], notes: list[str]) -> 
         location = "/".join(str(part) for part in getattr(schema_error, "absolute_path", []))
         message = str(getattr(schema_error, "message", schema_error)).splitlines()[0]
         violations.append(f"{prefix}: {'/' + location + ': ' if location else ''}{message}")
+
+
+# How openapi-core names the deepObject it could not read: "('deepObject', 'expand')".
+_DEEP_OBJECT = re.compile(r"\('deepObject', '([^']*)'\)")
 
 
 def _schema_errors(error: BaseException) -> list[Any]:

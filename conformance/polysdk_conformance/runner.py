@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from polysdk_conformance import expect, known, parity, reports
+from polysdk_conformance import derive, expect, known, parity, reports
 from polysdk_conformance.cases import (
     CASES_DIR,
     CONTRACTS,
@@ -600,8 +600,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--known-dir",
         type=Path,
-        default=KNOWN_DIR,
-        help="known-failing lists (default: conformance/known_failing)",
+        default=None,
+        help="known-failing lists (default: conformance/known_failing; none with --derived)",
+    )
+    parser.add_argument(
+        "--derived",
+        action="store_true",
+        help="generate the SDKs of --spec into the cache and run cases derived from the contract "
+        "(with any --cases of yours beside them)",
     )
     parser.add_argument("--mock-url", default="", help="use a standalone mock (`polysdk mock`) at this URL")
     parser.add_argument(
@@ -670,6 +676,17 @@ def _main(args: argparse.Namespace, started: float) -> int:
     proto_spec = args.proto_spec or default_proto_spec(default_spec())
     contracts = [c for c in CONTRACTS if c in args.contract] if args.contract else list(CONTRACTS)
     roots = {"openapi": args.sdk_root, "proto": args.proto_sdk_root or args.sdk_root / "proto"}
+    case_paths: list[Path] = args.cases or [_default_cases()]
+    if args.derived:
+        if args.replay or args.contract not in ([], ["openapi"]):
+            print("error: --derived runs the OpenAPI contract of --spec only", file=sys.stderr)
+            return 2
+        prepared = _prepare_derived(spec, args.cache_dir, tuple(languages))
+        if prepared is None:
+            return 2
+        contracts, roots["openapi"] = ["openapi"], prepared.sdk_root
+        case_paths = [prepared.cases_file, *args.cases]
+    known_dir = args.known_dir or (None if args.derived else KNOWN_DIR)
     if args.replay:
         return reports.replay(
             args.replay,
@@ -686,7 +703,7 @@ def _main(args: argparse.Namespace, started: float) -> int:
             if contract != "openapi":
                 print("  hint: run the other profile only with --contract openapi", file=sys.stderr)
             return 2
-    loaded = load_cases(args.cases or [_default_cases()], by_contract.get("openapi", {}), by_contract)
+    loaded = load_cases(case_paths, by_contract.get("openapi", {}), by_contract)
     # Every profile's ids, run or not: known-failing lists name cases of both.
     every = [case.for_contract(c) for case in loaded for c in CONTRACTS if c in case.contracts]
     selected = [case for case in every if case.contract in contracts]
@@ -711,7 +728,9 @@ def _main(args: argparse.Namespace, started: float) -> int:
             print(json.dumps(case_line(case, url), ensure_ascii=False))
         return 0
     all_ids = [case.id for case in every]
-    known_lists = {lang: known.read_list(args.known_dir / f"{lang}.txt", all_ids) for lang in languages}
+    known_lists = {
+        lang: known.read_list(known_dir / f"{lang}.txt", all_ids) if known_dir else [] for lang in languages
+    }
     partial = bool(args.run) or len(selected) < len(every)
     if partial:  # a partial run cannot call an entry outside it stale
         known_lists = {
@@ -747,6 +766,9 @@ def _main(args: argparse.Namespace, started: float) -> int:
     run.timings["total_s"] = time.monotonic() - started
     reports.console(run, sys.stdout)
     if args.update_known_failing:
+        if known_dir is None:
+            print("error: --update-known-failing with --derived needs --known-dir", file=sys.stderr)
+            return 2
         for language in languages:
             failing = {
                 o.case_id: (o.reason or (o.failures[0] if o.failures else o.status))
@@ -754,14 +776,37 @@ def _main(args: argparse.Namespace, started: float) -> int:
                 if lang == language and o.status in (FAIL, KNOWN)
             }
             if partial:  # entries outside this run stay as they were
-                previous = known.read_list(args.known_dir / f"{language}.txt", all_ids)
+                previous = known.read_list(known_dir / f"{language}.txt", all_ids)
                 for entry in previous:
                     if not any(fnmatch.fnmatchcase(c.id, entry.pattern) for c in selected):
                         failing.setdefault(entry.pattern, entry.reason)
-            known.write_list(args.known_dir / f"{language}.txt", failing, known_lists.get(language, []))
-            print(f"rewrote {args.known_dir / f'{language}.txt'} ({len(failing)} entries)")
+            known.write_list(known_dir / f"{language}.txt", failing, known_lists.get(language, []))
+            print(f"rewrote {known_dir / f'{language}.txt'} ({len(failing)} entries)")
         return 0
     return 1 if run.failed() else 0
+
+
+def _prepare_derived(spec: Path, cache: Path, languages: tuple[str, ...]) -> derive.Prepared | None:
+    """The SDKs and derived cases of `spec` (None after printing why they cannot be made)."""
+    from polysdk.errors import ContractError
+
+    print(f"deriving cases and generating the SDKs of {spec}", file=sys.stderr, flush=True)
+    try:
+        prepared = derive.prepare(spec, cache, languages)
+    except ContractError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    for warning in prepared.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    derivation = prepared.derivation
+    for operation, reason in derivation.skipped.items():
+        print(f"not derived: {operation}: {reason}", file=sys.stderr)
+    print(
+        f"{len(derivation.cases)} derived cases ({prepared.cases_file}); "
+        f"{len(derivation.skipped)} operations not derived",
+        file=sys.stderr,
+    )
+    return prepared
 
 
 def _default_cases() -> Path:

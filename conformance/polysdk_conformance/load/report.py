@@ -13,8 +13,8 @@ from typing import Any
 
 from polysdk_conformance.load.budgets import Breach, table
 from polysdk_conformance.load.histogram import Histogram
-from polysdk_conformance.load.results import RunResult
-from polysdk_conformance.load.session import Outcome, Throughput, throughput_ratio
+from polysdk_conformance.load.results import RunResult, throughput_ratio
+from polysdk_conformance.load.session import Outcome, Throughput
 from polysdk_conformance.perf import report as slo_report
 
 PASS, FAIL = "pass", "fail"

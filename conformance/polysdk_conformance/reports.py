@@ -54,7 +54,7 @@ def results(run: Run) -> JsonDict:
                 "contract": case.contract,
                 "operation": case.operation,
                 "doc": case.doc,
-                "file": f"{case.file}:{case.line()}",
+                "file": case.where,
                 "parity": _divergences(run, case.id),
                 "format_parity": _format_divergences(run, case.plain_id),
                 "sdks": {
@@ -178,7 +178,7 @@ def console(run: Run, out: TextIO) -> None:
             if outcome is None or outcome.status not in ("fail", "stale", "not_run"):
                 continue
             print(
-                f"\n{STATUS_LABEL[outcome.status]} {case.id} [{language}]  ({case.file}:{case.line()})",
+                f"\n{STATUS_LABEL[outcome.status]} {case.id} [{language}]  ({case.where})",
                 file=out,
             )
             for failure in outcome.failures:
@@ -463,7 +463,9 @@ def write_all(run: Run, report_dir: Path) -> None:
                     "scenario": outcome.scenario,
                     "case_line": outcome.line,
                     "mock_url": outcome.mock_url,
-                    "replay": f"polysdk conformance --replay {shlex.quote(str(target))}",
+                    "replay": shlex.join(
+                        ["polysdk", "conformance", *run.replay_options, "--replay", str(target)]
+                    ),
                     "by_hand": "polysdk mock --port 8900 &  # then POST the scenario to "
                     "http://127.0.0.1:8900/_mock/scenarios, put the returned base_url into case_line "
                     "and pipe case_line (one line) into the driver",

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from polysdk_conformance import derive, expect, known, parity, reports
 from polysdk_conformance.cases import (
@@ -42,6 +42,9 @@ from polysdk_conformance.cases import (
 )
 from polysdk_conformance.drivers import LANGUAGES, Driver, DriverProcess, DriverUnavailableError
 from polysdk_conformance.parity import Comparison
+
+if TYPE_CHECKING:
+    from polysdk.decisions import Decisions
 from polysdk_conformance.scenario import MOCK_PLACEHOLDER
 
 # Paths default to the current directory: the project whose SDKs (out/) and lists are tested.
@@ -93,6 +96,8 @@ class Run:
     contracts: list[str] = field(default_factory=lambda: ["openapi"])
     # Cases run on both contracts, by their OpenAPI id: each SDK's OpenAPI run against its proto run.
     format_parity: dict[str, Comparison] = field(default_factory=dict)
+    # Options a reproducer's replay command needs besides --replay (derived runs: the contract).
+    replay_options: list[str] = field(default_factory=list)
 
     def failed(self) -> bool:
         return any(o.status in (FAIL, STALE, NOT_RUN) for o in self.outcomes.values())
@@ -173,12 +178,13 @@ class RemoteMock:
         self.session.close()
 
 
-def contract_operations(spec: Path) -> dict[str, Operation]:
-    """The operations of the contract, as the case checks and value derivation need them."""
+def contract_operations(spec: Path, surface: Decisions | None = None) -> dict[str, Operation]:
+    """The operations of the contract, as the case checks and value derivation need them
+    (from `surface` when the caller has already read the contract)."""
     from polysdk.decisions import build_decisions
     from polysdk.frontends import ReadOptions, read_api
 
-    surface = build_decisions(read_api(spec, ReadOptions(validate=False)))
+    surface = surface or build_decisions(read_api(spec, ReadOptions(validate=False)))
     return {
         shape.operation.id: Operation(
             id=shape.operation.id,
@@ -677,8 +683,9 @@ def _main(args: argparse.Namespace, started: float) -> int:
     contracts = [c for c in CONTRACTS if c in args.contract] if args.contract else list(CONTRACTS)
     roots = {"openapi": args.sdk_root, "proto": args.proto_sdk_root or args.sdk_root / "proto"}
     case_paths: list[Path] = args.cases or [_default_cases()]
+    read: dict[str, Decisions] = {}  # contracts already read (by --derived)
     if args.derived:
-        if args.replay or args.contract not in ([], ["openapi"]):
+        if args.contract not in ([], ["openapi"]):
             print("error: --derived runs the OpenAPI contract of --spec only", file=sys.stderr)
             return 2
         prepared = _prepare_derived(spec, args.cache_dir, tuple(languages))
@@ -686,6 +693,7 @@ def _main(args: argparse.Namespace, started: float) -> int:
             return 2
         contracts, roots["openapi"] = ["openapi"], prepared.sdk_root
         case_paths = [prepared.cases_file, *args.cases]
+        read["openapi"] = prepared.decisions
     known_dir = args.known_dir or (None if args.derived else KNOWN_DIR)
     if args.replay:
         return reports.replay(
@@ -697,7 +705,7 @@ def _main(args: argparse.Namespace, started: float) -> int:
     by_contract: dict[str, dict[str, Operation]] = {}
     for contract in contracts:
         try:
-            by_contract[contract] = contract_operations(specs[contract])
+            by_contract[contract] = contract_operations(specs[contract], read.get(contract))
         except ContractError as exc:
             print(f"error: {exc}", file=sys.stderr)
             if contract != "openapi":
@@ -757,6 +765,8 @@ def _main(args: argparse.Namespace, started: float) -> int:
         mock_factory=factory,
         profiles=profiles,
     )
+    if args.derived:
+        run.replay_options = ["--spec", str(spec), "--derived"]
     # The files record the process up to writing them; the console's wall time is the whole
     # command, reports written included.
     run.timings["total_s"] = time.monotonic() - started

@@ -45,6 +45,32 @@ func TestQueryStyles(t *testing.T) {
 	}
 }
 
+// testUnion writes its own JSON, as a generated union does: a scalar variant or an object one.
+type testUnion struct{ raw string }
+
+func (u testUnion) MarshalJSON() ([]byte, error) { return []byte(u.raw), nil }
+
+func TestUnionParametersAreEncodedByTheVariantTheyHold(t *testing.T) {
+	q := &query{}
+	q.add("trial_end", "deepObject", true, testUnion{`"now"`})
+	q.add("cancel_at", "deepObject", true, &testUnion{`9007199254740993`})
+	q.add("created", "deepObject", true, testUnion{`{"gt":7}`})
+	q.add("ids", "form", true, testUnion{`["a","b"]`})
+	q.add("null", "form", true, testUnion{`null`})
+	want := "trial_end=now&cancel_at=9007199254740993&created%5Bgt%5D=7&ids=a&ids=b"
+	if got := q.encode(); got != want {
+		t.Errorf("query\n got %s\nwant %s", got, want)
+	}
+	r := &request{header: http.Header{}}
+	if segment := r.pathSegment("id", testUnion{`"a/b"`}); segment != "a%2Fb" {
+		t.Errorf("path segment %q", segment)
+	}
+	r.setHeader("X-When", testUnion{`"now"`})
+	if got := r.header.Get("X-When"); got != "now" {
+		t.Errorf("header %q", got)
+	}
+}
+
 type testBody struct {
 	Name        string           `json:"name"`
 	Description Nullable[string] `json:"description,omitzero"`

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from polysdk.decisions import Decisions
 from polysdk_conformance.derive.cases import SUITE, Derivation, derive
 
 __all__ = ["SUITE", "Derivation", "Prepared", "derive", "prepare"]
@@ -24,6 +25,7 @@ class Prepared:
     cases_file: Path
     derivation: Derivation
     warnings: list[str]
+    decisions: Decisions  # the contract's, for the runner's case checks (read once)
 
 
 def _slug(spec: Path) -> str:
@@ -48,4 +50,4 @@ def prepare(spec: Path, cache_dir: Path, languages: tuple[str, ...]) -> Prepared
     cases_file = folder / "cases" / "derived.yaml"
     cases_file.parent.mkdir(parents=True, exist_ok=True)
     cases_file.write_text(derivation.file_text(decisions.api.title), encoding="utf-8")
-    return Prepared(sdk_root, cases_file, derivation, warnings)
+    return Prepared(sdk_root, cases_file, derivation, warnings, decisions)

@@ -55,6 +55,33 @@ func deref(value any) (reflect.Value, bool) {
 	return v, true
 }
 
+// parameterValue is the value a path, query, header or cookie parameter is encoded from: a
+// struct that writes its own JSON (a union, whose variant may be a scalar such as the "now" of
+// Stripe's `anyOf: [integer, enum]`) is encoded as the JSON value it holds, not as a struct.
+// Numbers stay exact (json.Number).
+func parameterValue(v reflect.Value) reflect.Value {
+	if v.Kind() != reflect.Struct {
+		return v
+	}
+	if _, isTime := v.Interface().(time.Time); isTime {
+		return v
+	}
+	if _, marshals := v.Interface().(json.Marshaler); !marshals {
+		return v
+	}
+	data, err := json.Marshal(v.Interface())
+	if err != nil {
+		return v
+	}
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	decoder.UseNumber()
+	var plain any
+	if decoder.Decode(&plain) != nil || plain == nil {
+		return v
+	}
+	return reflect.ValueOf(plain)
+}
+
 // scalarText formats a scalar as text (strings, numbers, booleans, times); ok is false for
 // anything else.
 func scalarText(v reflect.Value) (string, bool) {
@@ -165,6 +192,7 @@ func (q *query) add(name, style string, explode bool, value any) {
 	if !ok {
 		return
 	}
+	v = parameterValue(v)
 	key := escapeQuery(name)
 	if list, isList := items(v); isList {
 		separator := map[string]string{"spaceDelimited": "%20", "pipeDelimited": "%7C"}[style]
@@ -245,6 +273,7 @@ func (r *request) pathSegment(name string, value any) string {
 		r.fail("the path parameter %s is required", name)
 		return ""
 	}
+	v = parameterValue(v)
 	s := text(v)
 	if list, isList := items(v); isList {
 		s = strings.Join(list, ",")
@@ -266,6 +295,7 @@ func (r *request) setHeader(name string, value any) {
 	if !ok {
 		return
 	}
+	v = parameterValue(v)
 	s := text(v)
 	if list, isList := items(v); isList {
 		s = strings.Join(list, ",")
@@ -289,6 +319,7 @@ func (r *request) addCookie(name string, value any) {
 	if !ok {
 		return
 	}
+	v = parameterValue(v)
 	cookie := (&http.Cookie{Name: name, Value: text(v)}).String()
 	if cookie == "" {
 		r.fail("the cookie parameter %s cannot be sent", name)

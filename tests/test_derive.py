@@ -279,3 +279,26 @@ def test_the_runner_lists_derived_cases_and_generates_nothing_into_out(
 def test_derived_runs_only_the_openapi_profile(capsys: pytest.CaptureFixture[str]) -> None:
     assert runner_main(["--spec", str(PETSTORE), "--derived", "--contract", "proto"]) == 2
     assert "--derived runs the OpenAPI contract" in capsys.readouterr().err
+
+
+def _results(folder: Path, summary: dict[str, Any]) -> None:
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps({"summary": summary, "timings_s": {"total_s": 12.3}}))
+
+
+def test_the_summary_table_judges_every_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from polysdk_conformance.derive import summary
+
+    clean = {"pass": 4, "fail": 0}
+    _results(tmp_path / "petstore", {"cases": 4, "go": clean, "rust": clean, "typescript": clean})
+    assert summary.main([str(tmp_path)]) == 0
+    assert "| petstore | 4 | 4/4 | 4/4 | 4/4 | 0 | 12 s |" in capsys.readouterr().out
+    _results(
+        tmp_path / "stripe",
+        {"cases": 4, "go": clean, "rust": {"pass": 3}, "typescript": clean, "parity_divergences": 1},
+    )
+    (tmp_path / "unfinished").mkdir()
+    assert summary.main([str(tmp_path)]) == 1
+    table = (tmp_path / "summary.md").read_text()
+    assert "| stripe | 4 | 4/4 | 3/4 | 4/4 | 1 | 12 s |" in table
+    assert "| unfinished | no results" in table

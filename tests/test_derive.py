@@ -19,6 +19,7 @@ from polysdk_conformance.cases import load_cases
 from polysdk_conformance.derive import derive
 from polysdk_conformance.derive.values import (
     BIG_INT64,
+    UUID,
     Flavour,
     UnsatisfiableError,
     ValueGenerator,
@@ -85,6 +86,9 @@ def test_closed_objects_and_maps_get_no_undeclared_field() -> None:
         ({"type": "number", "minimum": 0, "maximum": 1}, 0.5),
         ({"type": "string", "example": "from-the-contract"}, "from-the-contract"),
         ({"type": "integer", "example": "not an integer"}, 7),  # a wrongly typed example is ignored
+        # A published example that breaks its own format or length is not trusted either.
+        ({"type": "string", "format": "uuid", "example": "00000000-0000-0000-000-000000000000"}, UUID),
+        ({"type": "string", "maxLength": 3, "example": "toolong"}, "val"),
         ({"type": ["null", "string"]}, "value-1"),
     ],
 )
@@ -139,7 +143,8 @@ def test_a_pattern_gives_a_matching_string_the_same_every_time() -> None:
     value = _generator().value(schema, MINIMAL)
     assert re.fullmatch("acct_[a-zA-Z0-9]{16}", value)
     assert _generator().value(schema, MINIMAL) == value
-    assert _generator().value({**schema, "example": "acct_1"}, MINIMAL) == "acct_1"  # the contract's own
+    own = "acct_0123456789abcdef"
+    assert _generator().value({**schema, "example": own}, MINIMAL) == own  # the contract's own
     with pytest.raises(UnsatisfiableError, match="length bounds"):
         _generator().value({"type": "string", "pattern": "^[A-Z]{3}$", "maxLength": 2}, MINIMAL)
 
@@ -302,3 +307,31 @@ def test_the_summary_table_judges_every_contract(tmp_path: Path, capsys: pytest.
     table = (tmp_path / "summary.md").read_text()
     assert "| stripe | 4 | 4/4 | 3/4 | 4/4 | 1 | 12 s |" in table
     assert "| unfinished | no results" in table
+
+
+def test_an_operation_only_unsupported_credentials_reach_is_not_derived(tmp_path: Path) -> None:
+    spec = tmp_path / "basic.yaml"
+    spec.write_text(
+        """
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: basicOnly
+      security: [{basic: []}]
+      responses: {'200': {description: ok}}
+  /b:
+    get:
+      operationId: basicOrAnonymous
+      security: [{basic: []}, {}]
+      responses: {'200': {description: ok}}
+components:
+  securitySchemes:
+    basic: {type: http, scheme: basic}
+""",
+        encoding="utf-8",
+    )
+    _contract, cases, skipped = _derive(spec)
+    assert skipped == {"basicOnly": "its security (basic) uses no scheme the SDKs support"}
+    assert [case["name"] for case in cases] == ["basicOrAnonymous/required"]

@@ -111,6 +111,11 @@ class _OperationCases:
         self.raw = self._raw_operation()
 
     def cases(self) -> list[JsonDict]:
+        auth = self.shape.auth
+        anonymous = any(not alternative for alternative in self.op.security)
+        if auth is not None and not (auth.bearer or auth.api_key or anonymous):
+            schemes = " or ".join("+".join(alternative) for alternative in self.op.security)
+            raise UnsatisfiableError(f"its security ({schemes}) uses no scheme the SDKs support")
         if self.shape.cookie_params and any(p.required for p in self.shape.cookie_params):
             raise UnsatisfiableError("a required cookie parameter: the driver protocol cannot set cookies")
         cases = [self._call("required", MINIMAL_REQUEST, MINIMAL_RESPONSE)]
@@ -189,6 +194,8 @@ class _OperationCases:
             if not (param.required or flavour.full):
                 continue
             value = self._param_value(param.wire_name, "query", flavour)
+            if value is None:
+                continue  # a null query value is sent as nothing: the case leaves it out
             if not _serialisable(value, param.style):
                 # OpenAPI defines no wire form for it (a nested value, an array as deepObject):
                 # SDKs may each be right, so the case leaves it out and says so.

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import rstr
+from jsonschema import Draft202012Validator, FormatChecker
 
 JsonDict = dict[str, Any]
 Resolver = Callable[[JsonDict], JsonDict]  # follows a schema's $ref (the target, or the schema)
@@ -89,18 +90,23 @@ class ValueGenerator:
     def __init__(self, resolve: Resolver) -> None:
         self.resolve = resolve
 
-    def value(self, schema: Any, flavour: Flavour, depth: int = 0, name: str = "") -> Any:
+    def value(self, schema: Any, flavour: Flavour, depth: int = 0, name: str = "", variant: int = 0) -> Any:
+        """A value of the schema. `variant` > 0 asks for another value than the 0th where the
+        schema allows one (the distinct items of a `uniqueItems` array)."""
         if not isinstance(schema, dict):
             return "x"  # `true` or an empty schema: any value
         schema = self.merged(schema)
         if schema.get("nullable") is True and flavour.full and depth > 0 and flavour.response:
             return None
-        if "const" in schema or "enum" in schema:
-            return _example(schema)[1]
+        if "const" in schema or (isinstance(schema.get("enum"), list) and schema["enum"]):
+            found, example = _example(schema)
+            if variant and isinstance(schema.get("enum"), list):
+                return schema["enum"][variant % len(schema["enum"])]
+            return example
         for key in ("oneOf", "anyOf"):
             variants = schema.get(key)
             if isinstance(variants, list) and variants:
-                return self._variant(schema, variants, flavour, depth, name)
+                return self._variant(schema, variants, flavour, depth, name, variant)
         types = _types(schema)
         non_null = [t for t in types if t != "null"]
         if not non_null:
@@ -114,14 +120,14 @@ class ValueGenerator:
         if kind == "array":
             return self._array(schema, flavour, depth)
         found, example = _example(schema)
-        if found and _fits(kind, example):
+        if found and _fits(kind, example) and _valid(schema, example):
             return example
         if kind == "string":
-            return self._string(schema, flavour, name)
+            return self._string(schema, flavour, name, variant)
         if kind == "integer":
-            return self._integer(schema, flavour)
+            return self._integer(schema, flavour, variant)
         if kind == "number":
-            return self._number(schema)
+            return self._number(schema, variant)
         if kind == "boolean":
             return True
         return "x"
@@ -134,7 +140,9 @@ class ValueGenerator:
         while "$ref" in schema and seen < 64:
             target = self.resolve(schema)
             rest = {k: v for k, v in schema.items() if k != "$ref"}
-            schema = {**target, **rest} if rest else target
+            # The target wins: OpenAPI 3.0 ignores a $ref's siblings (`$ref: Amount` beside
+            # `type: number` is an Amount), and SDKs are generated from the target.
+            schema = {**rest, **target} if rest else target
             seen += 1
         parts = schema.get("allOf")
         if not isinstance(parts, list) or not parts:
@@ -158,10 +166,14 @@ class ValueGenerator:
             merged["required"] = required
         return merged
 
-    def _variant(self, schema: JsonDict, variants: list[Any], flavour: Flavour, depth: int, name: str) -> Any:
-        """The first variant's value; with a discriminator, its tag set to that variant's value."""
-        variant = variants[0]
-        value = self.value(variant, flavour, depth, name)
+    def _variant(
+        self, schema: JsonDict, variants: list[Any], flavour: Flavour, depth: int, name: str, index: int
+    ) -> Any:
+        """The first variant's value that is not a bare null (a `{type: "null"}` branch says
+        nothing); with a discriminator, its tag set to that variant's value."""
+        plain = [v for v in variants if not (isinstance(v, dict) and v.get("type") == "null")] or variants
+        variant = plain[0]
+        value = self.value(variant, flavour, depth, name, index)
         discriminator = schema.get("discriminator")
         if isinstance(discriminator, dict) and isinstance(value, dict):
             prop = discriminator.get("propertyName")
@@ -208,14 +220,13 @@ class ValueGenerator:
             count = min(count, maximum)
         if depth >= MAX_DEPTH:
             count = int(schema.get("minItems", 0) or 0)
-        values = [self.value(items, flavour, depth + 1) for _ in range(count)]
-        if schema.get("uniqueItems") and len(values) > 1:
-            values = _distinct(values)
-        return values
+        # Distinct items (variant i): a `uniqueItems` array, or a `minItems` one whose items the
+        # server may require to differ, stays valid.
+        return [self.value(items, flavour, depth + 1, variant=i) for i in range(count)]
 
     # -- scalars --------------------------------------------------------------------------------
 
-    def _string(self, schema: JsonDict, flavour: Flavour, name: str) -> str:
+    def _string(self, schema: JsonDict, flavour: Flavour, name: str, variant: int = 0) -> str:
         fmt = schema.get("format")
         formatted = {
             "date-time": DATE_TIME,
@@ -232,12 +243,14 @@ class ValueGenerator:
             "int64": str(BIG_INT64),
         }.get(fmt or "")
         if formatted is not None:
-            return formatted
+            return formatted if not variant else _formatted_variant(fmt or "", formatted, variant)
         minimum = int(schema.get("minLength", 0) or 0)
         maximum = schema.get("maxLength")
         if isinstance(schema.get("pattern"), str):
-            return _matching(schema["pattern"], minimum, maximum if isinstance(maximum, int) else None)
-        text = f"{name or 'value'}-1"
+            return _matching(
+                schema["pattern"], minimum, maximum if isinstance(maximum, int) else None, variant
+            )
+        text = f"{name or 'value'}-{variant + 1}"
         if flavour.full and not isinstance(maximum, int):
             text += " " + UNICODE_TEXT
         if len(text) < minimum:
@@ -246,10 +259,10 @@ class ValueGenerator:
             text = text[: max(maximum, minimum)]
         return text
 
-    def _integer(self, schema: JsonDict, flavour: Flavour) -> int:
+    def _integer(self, schema: JsonDict, flavour: Flavour, variant: int = 0) -> int:
         low, high = _bounds(schema)
         wide = schema.get("format") == "int64" and flavour.full
-        candidate = BIG_INT64 if wide else 7
+        candidate = (BIG_INT64 if wide else 7) + variant
         if low is not None and candidate < low:
             candidate = int(low) if float(low).is_integer() else int(low) + 1
         if high is not None and candidate > high:
@@ -261,9 +274,9 @@ class ValueGenerator:
                 candidate += step
         return candidate
 
-    def _number(self, schema: JsonDict) -> float:
+    def _number(self, schema: JsonDict, variant: int = 0) -> float:
         low, high = _bounds(schema)
-        candidate = 1.5
+        candidate = 1.5 + variant / 4
         if low is not None and high is not None and not low <= candidate <= high:
             candidate = (low + high) / 2  # inside the range, and rarely integral
         elif low is not None and candidate < low:
@@ -275,7 +288,18 @@ class ValueGenerator:
         return candidate
 
 
-def _matching(pattern: str, minimum: int, maximum: int | None) -> str:
+def _formatted_variant(fmt: str, text: str, variant: int) -> str:
+    """Another value of a format, for distinct items: the last digit moved on where it has one."""
+    if fmt == "byte" or not text[-1:].isalnum():
+        return text
+    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+    if not digits:
+        return text
+    last = digits[-1]
+    return text[:last] + str((int(text[last]) + variant) % 10) + text[last + 1 :]
+
+
+def _matching(pattern: str, minimum: int, maximum: int | None, variant: int = 0) -> str:
     """A string the pattern matches (searched, as JSON Schema does) within the length bounds.
     rstr builds it from the regular expression; the generator is seeded with the pattern, so the
     same pattern always gives the same string."""
@@ -283,7 +307,7 @@ def _matching(pattern: str, minimum: int, maximum: int | None) -> str:
         compiled = re.compile(pattern)
     except re.error as exc:
         raise UnsatisfiableError(f"a pattern Python cannot read ({pattern!r}: {exc})") from None
-    for attempt in range(16):
+    for attempt in range(variant, variant + 16):
         seed = zlib.crc32(f"{attempt}:{pattern}".encode())
         try:
             text = rstr.Rstr(random.Random(seed)).xeger(pattern)  # noqa: S311 - test data, not secrets
@@ -327,12 +351,21 @@ def _fits(kind: str, value: Any) -> bool:
     return False
 
 
-def _distinct(values: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for value in values:
-        if value not in out:
-            out.append(value)
-    return out
+# The keywords a scalar example is checked against: published examples are often wrong (a UUID
+# with a short group, a string longer than its maxLength) and would make the mock fault the SDK.
+_SCALAR_KEYWORDS = ("type", "format", "pattern", "minLength", "maxLength", "minimum", "maximum", "multipleOf")
+_FORMATS = FormatChecker()
+
+
+def _valid(schema: JsonDict, example: Any) -> bool:
+    """Whether a scalar example satisfies its schema's own constraints, formats included."""
+    plain = {key: schema[key] for key in _SCALAR_KEYWORDS if key in schema}
+    if isinstance(plain.get("type"), list):
+        plain.pop("type")
+    try:
+        return Draft202012Validator(plain, format_checker=_FORMATS).is_valid(example)
+    except (ValueError, TypeError):  # an unreadable pattern or bound: the example is not trusted
+        return False
 
 
 def _tag_of(variant: Any, discriminator: JsonDict, merged: JsonDict, prop: str) -> Any:

@@ -158,7 +158,7 @@ func items(v reflect.Value) ([]string, bool) {
 		if !item.IsValid() {
 			continue
 		}
-		out[i] = text(item)
+		out[i] = text(parameterValue(item))
 	}
 	return out, true
 }

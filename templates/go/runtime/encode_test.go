@@ -56,8 +56,9 @@ func TestUnionParametersAreEncodedByTheVariantTheyHold(t *testing.T) {
 	q.add("cancel_at", "deepObject", true, &testUnion{`9007199254740993`})
 	q.add("created", "deepObject", true, testUnion{`{"gt":7}`})
 	q.add("ids", "form", true, testUnion{`["a","b"]`})
+	q.add("has", "form", true, []testUnion{{`"link"`}, {`"image"`}})
 	q.add("null", "form", true, testUnion{`null`})
-	want := "trial_end=now&cancel_at=9007199254740993&created%5Bgt%5D=7&ids=a&ids=b"
+	want := "trial_end=now&cancel_at=9007199254740993&created%5Bgt%5D=7&ids=a&ids=b&has=link&has=image"
 	if got := q.encode(); got != want {
 		t.Errorf("query\n got %s\nwant %s", got, want)
 	}

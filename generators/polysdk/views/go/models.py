@@ -140,9 +140,11 @@ def _decode(f: ir.Field, go_field: GoField) -> str:
     into = f"{go_field.wire}, {_access(go_field)}"
     if not f.required:
         return f"d.optional({into})"
+    # A free-form value (`any`, e.g. a contract's `type: "null"`) holds null as one of its values.
+    nullable = f.nullable or f.type == ir.PrimitiveType(ir.Prim.ANY)
     if f.read_only:
-        return f"d.readOnly({into}, {'true' if f.nullable else 'false'})"
-    return f"d.{'requiredNullable' if f.nullable else 'required'}({into})"
+        return f"d.readOnly({into}, {'true' if nullable else 'false'})"
+    return f"d.{'requiredNullable' if nullable else 'required'}({into})"
 
 
 def _encode(f: ir.Field, go_field: GoField) -> list[str]:

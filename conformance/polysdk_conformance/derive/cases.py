@@ -193,7 +193,13 @@ class _OperationCases:
         for param in self.shape.query_params:
             if not (param.required or flavour.full):
                 continue
-            value = self._param_value(param.wire_name, "query", flavour)
+            try:
+                value = self._param_value(param.wire_name, "query", flavour)
+            except UnsatisfiableError:
+                if param.required:
+                    raise
+                self.left_out.append(param.wire_name)
+                continue
             if value is None:
                 continue  # a null query value is sent as nothing: the case leaves it out
             if not _serialisable(value, param.style):
@@ -318,8 +324,8 @@ class _OperationCases:
         doc = f"{self.op.http.method} {self.op.http.path} with its {name} arguments answered {status}."
         if self.left_out:
             doc += (
-                f" Left out: {', '.join(self.left_out)} (nested query values, whose serialisation "
-                "OpenAPI does not define)."
+                f" Left out: {', '.join(self.left_out)} (no value the contract allows, or a nested "
+                "query value, whose serialisation OpenAPI does not define)."
             )
         case: JsonDict = {
             "name": f"{self.axis}/{name}",

@@ -98,6 +98,8 @@ class ValueGenerator:
         schema = self.merged(schema)
         if schema.get("nullable") is True and flavour.full and depth > 0 and flavour.response:
             return None
+        if schema.get("enum") == []:
+            raise UnsatisfiableError("an empty enum, which no value satisfies")
         if "const" in schema or (isinstance(schema.get("enum"), list) and schema["enum"]):
             found, example = _example(schema)
             if variant and isinstance(schema.get("enum"), list):
@@ -172,7 +174,8 @@ class ValueGenerator:
         """The first variant's value that is not a bare null (a `{type: "null"}` branch says
         nothing); with a discriminator, its tag set to that variant's value."""
         plain = [v for v in variants if not (isinstance(v, dict) and v.get("type") == "null")] or variants
-        variant = plain[0]
+        # Distinct items of an enum spelt as `oneOf` of consts take distinct branches.
+        variant = plain[index % len(plain)]
         value = self.value(variant, flavour, depth, name, index)
         discriminator = schema.get("discriminator")
         if isinstance(discriminator, dict) and isinstance(value, dict):
@@ -193,9 +196,13 @@ class ValueGenerator:
                 continue
             if flavour.response and sub_schema.get("writeOnly"):
                 continue
-            wanted = prop in required or (flavour.full and depth < MAX_DEPTH)
-            if wanted:
+            if prop in required:
                 out[prop] = self.value(sub, flavour, depth + 1, prop)
+            elif flavour.full and depth < MAX_DEPTH:
+                try:
+                    out[prop] = self.value(sub, flavour, depth + 1, prop)
+                except UnsatisfiableError:
+                    continue  # an optional property no value satisfies is left out
         additional = schema.get("additionalProperties")
         for prop in sorted(required - set(properties)):
             # Required but never declared (a contract slip seen in published specs): any value

@@ -477,7 +477,14 @@ def execute(
             run.timings["run_s"] += time.monotonic() - run_started
     finally:
         mock.close()
-    # Each SDK's run of each case, as parity compares it (runs that did not happen are left out).
+    compare_sdks(run)
+    run.timings["total_s"] = time.monotonic() - started
+    return run
+
+
+def compare_sdks(run: Run) -> None:
+    """Parity: each case's runs on the SDKs compared with each other, and each SDK's runs of a case
+    on both contracts compared with each other (runs that did not happen are left out)."""
     signatures = {
         key: parity.signature(outcome.result or {}, (outcome.report or {}).get("journal", []))
         for key, outcome in run.outcomes.items()
@@ -487,13 +494,11 @@ def execute(
         run.parity[case.id] = parity.compare(
             {
                 language: signatures[key]
-                for language in languages
+                for language in run.languages
                 if (key := (case.id, language)) in signatures
             }
         )
-    run.format_parity = _format_parity(run.cases, languages, signatures)
-    run.timings["total_s"] = time.monotonic() - started
-    return run
+    run.format_parity = _format_parity(run.cases, run.languages, signatures)
 
 
 def _run_profile(
@@ -745,7 +750,7 @@ def _main(args: argparse.Namespace, started: float) -> int:
     reports.write_all(run, args.report_dir)
     run.timings["reports_s"] = time.monotonic() - reports_started
     run.timings["total_s"] = time.monotonic() - started
-    reports.console(run, sys.stdout)
+    reports.console(run, sys.stdout, args.report_dir)
     if args.update_known_failing:
         for language in languages:
             failing = {

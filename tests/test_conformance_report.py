@@ -205,3 +205,29 @@ def test_the_matrix_in_a_real_browser(tmp_path: Path, run: runner.Run) -> None:
     assert shown("status=pass&sdk=typescript") == ("3", "0", "0")
     assert shown("q=whose+name") == ("1", "0", "1")
     assert shown("suite=Nope") == ("3", "1", "2")  # an unknown suite is ignored, not an empty page
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_in_a_log_is_a_line_when_an_sdk_is_done() -> None:
+    log = io.StringIO()
+    progress = runner.Progress(2, ["go", "rust"], log)
+    progress.LOG_EVERY_S = float("inf")  # only the lines that do not depend on the clock
+    for language, status in (("go", "pass"), ("rust", "fail"), ("go", "pass"), ("rust", "pass")):
+        progress.tick(language, status)
+    assert log.getvalue().splitlines() == [
+        "  running: go 2/2  rust 1/2 (1 failing)",
+        "  running: go 2/2  rust 2/2 (1 failing)",
+    ]
+
+
+def test_progress_on_a_terminal_rewrites_one_line() -> None:
+    terminal = _Terminal()
+    progress = runner.Progress(2, ["go"], terminal)
+    progress.LIVE_EVERY_S = 0.0
+    progress.tick("go", "pass")
+    progress.tick("go", "not_run")
+    assert terminal.getvalue() == ("\r\x1b[K  running: go 1/2\r\x1b[K  running: go 2/2 (1 failing)\n")

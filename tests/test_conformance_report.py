@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from polysdk_conformance import reports, runner
+from polysdk_conformance import parity, reports, runner
 from polysdk_conformance.cases import Operation, load_cases
 
 from . import browser
@@ -112,6 +112,22 @@ def test_the_divergence_names_the_odd_sdk_out_with_every_form(run: runner.Run) -
     assert difference.forms["go"] == difference.forms["typescript"] == {"id": "a", "name": "n"}
 
 
+def test_a_request_one_sdk_did_not_send_is_one_absent_request() -> None:
+    journal = _journal("Fake/get/odd")
+    found = parity.compare(
+        {
+            "go": parity.signature({"outcome": "ok"}, journal * 2),
+            "rust": parity.signature({"outcome": "ok"}, journal * 2),
+            "typescript": parity.signature({"outcome": "ok"}, journal),
+        }
+    )
+    assert found.outliers == ["typescript"] and len(found.differences) > 2
+    requests, second = reports.grouped(found.differences)
+    assert (requests.aspect, requests.forms) == ("requests", {"go": 2, "rust": 2, "typescript": 1})
+    assert second.aspect == "request 2" and second.forms["typescript"] == parity.ABSENT
+    assert second.forms["go"]["method"] == "GET" and second.forms["go"]["header x-trace"] == ["Fake/get/odd"]
+
+
 def test_the_page_opens_with_the_verdict_then_failures_and_divergences(
     tmp_path: Path, run: runner.Run
 ) -> None:
@@ -134,7 +150,7 @@ def test_the_page_opens_with_the_verdict_then_failures_and_divergences(
     # the side-by-side diff: rust's changed lines marked against the majority's form
     diff = page[divergences:cases]
     assert "<th>go (reference)</th><th>rust</th><th>typescript</th>" in diff
-    assert "<span class='changed'> &quot;name&quot;: &quot;N&quot;,</span>" in diff
+    assert "<span class='changed'> &quot;name&quot;: &quot;N&quot;</span>" in diff
     assert "<span class='ref'> &quot;name&quot;: &quot;n&quot;</span>" in diff
     assert "<span class='line'> &quot;id&quot;: &quot;a&quot;,</span>" in diff  # the same in every form
     # failing and diverging cases lead the table
@@ -161,6 +177,7 @@ def test_a_passing_run_says_so(tmp_path: Path, operations: dict[str, Operation])
     assert reports.verdict(run) == "pass"
     page = reports.html_matrix(run, tmp_path)
     assert "id='verdict' class='pass'" in page and "polysdk conformance: PASSED" in page
+    assert "Every case passed on every SDK" in page and "data-group='failures'" not in page
     out = io.StringIO()
     reports.console(run, out, tmp_path)
     assert out.getvalue().splitlines()[-1].startswith("PASSED:")

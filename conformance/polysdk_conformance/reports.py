@@ -8,6 +8,7 @@ import difflib
 import hashlib
 import html
 import json
+import re
 import shlex
 import subprocess
 from collections.abc import Callable
@@ -16,10 +17,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 from xml.etree import ElementTree as ET
 
 from polysdk_conformance.expect import body_bytes
+from polysdk_conformance.parity import ABSENT, Difference
 
 if TYPE_CHECKING:
     from polysdk_conformance.cases import Case
-    from polysdk_conformance.parity import Comparison, Difference
+    from polysdk_conformance.parity import Comparison
     from polysdk_conformance.runner import Outcome, Run
 
 JsonDict = dict[str, Any]
@@ -220,7 +222,7 @@ def console(run: Run, out: TextIO, report_dir: Path | None = None) -> None:
         )
         listed = [*divergent, *((f"{case_id} (openapi vs proto)", found) for case_id, found in formats)]
         for case_id, found in listed[:MAX_CONSOLE_DIVERGENCES]:
-            aspects = ", ".join(difference.aspect for difference in found.differences)
+            aspects = ", ".join(difference.aspect for difference in grouped(found.differences))
             print(f"  {case_id}: {_odd_one_out(found, len(run.languages))}; differs in {aspects}", file=out)
         if len(listed) > MAX_CONSOLE_DIVERGENCES:
             print(f"  ... and {len(listed) - MAX_CONSOLE_DIVERGENCES} more", file=out)
@@ -532,8 +534,40 @@ def _odd_one_out(found: Comparison, runs: int) -> str:
     return "no majority: " + ", ".join(found.outliers) + " all differ"
 
 
+_REQUEST_ASPECT = re.compile(r"(?P<request>(?:[^:]+: )?request \d+) (?P<field>.+)")
+
+
+def grouped(differences: list[Difference]) -> list[Difference]:
+    """The differences with each request's aspects (method, path, a header, ...) as one: a request
+    one SDK did not send reads as one absent request, not as eight absent fields."""
+    out: list[Difference] = []
+    requests: dict[str, Difference] = {}
+    for difference in differences:
+        match = _REQUEST_ASPECT.fullmatch(difference.aspect)
+        if match is None:
+            out.append(difference)
+            continue
+        request = requests.get(match["request"])
+        if request is None:
+            forms: dict[str, Any] = {name: {} for name in difference.forms}
+            request = requests[match["request"]] = Difference(match["request"], forms, difference.sdk)
+            out.append(request)
+        for name, form in difference.forms.items():
+            request.forms[name][match["field"]] = form
+    for request in requests.values():
+        for name, fields in request.forms.items():
+            if all(form == ABSENT for form in fields.values()):
+                request.forms[name] = ABSENT
+    return out
+
+
 def _form_lines(form: object) -> list[str]:
-    text = form if isinstance(form, str) else json.dumps(form, indent=1, ensure_ascii=False, default=str)
+    # Keys sorted: two forms that differ only in key order are the same to parity, and must look so.
+    text = (
+        form
+        if isinstance(form, str)
+        else json.dumps(form, indent=1, ensure_ascii=False, sort_keys=True, default=str)
+    )
     lines = [
         line if len(line) <= MAX_DIFF_LINE else line[:MAX_DIFF_LINE] + "..." for line in text.splitlines()
     ]
@@ -614,14 +648,15 @@ def _divergence_card(
     case_id: str, suite: str, doc: str, found: Comparison, runs: int, title: str, unfold: bool
 ) -> str:
     statuses = [f"{language}:diverges" for language in found.outliers]
+    differences = grouped(found.differences)
     parts = [
         f"<details class='card divergence' {_card_attributes(suite, statuses, case_id + ' ' + doc)}"
         f"{' open' if unfold else ''}><summary><span class='badge diverges'>{_esc(title)}</span> "
         f"<code>{_esc(case_id)}</code> &mdash; <b>{_esc(_odd_one_out(found, runs))}</b> "
-        f"<span class='muted'>({_plural(len(found.differences), 'aspect')})</span></summary>",
+        f"<span class='muted'>({_plural(len(differences), 'aspect')})</span></summary>",
         f"<p>{_esc(doc)}</p>" if doc else "",
     ]
-    for difference in found.differences:
+    for difference in differences:
         names = list(difference.forms)
         reference = (
             names[0] if difference.sdk else _reference(found, names)
@@ -691,30 +726,35 @@ def _attention(run: Run, report_dir: Path) -> str:
     formats = [(case_id, found) for case_id, found in run.format_parity.items() if found.divergences]
     if not (failing or divergent or formats):
         return "<p>Every case passed on every SDK, and the SDKs agree on each.</p>"
-    out = [
-        "<div data-group='failures'><h2>Failures "
-        f"(<span id='shown-failures'>{len(failing)}</span> of {len(failing)})</h2>"
-    ]
-    out += [
-        _failure_card(case, outcome, report_dir, index < OPEN_CARDS)
-        for index, (case, outcome) in enumerate(failing)
-    ]
-    out.append(
-        f"</div><div data-group='divergences'><h2>Parity divergences (<span id='shown-divergences'>"
-        f"{len(divergent) + len(formats)}</span> of {len(divergent) + len(formats)})</h2>"
-    )
-    runs = len(run.languages)
-    out += [
-        _divergence_card(case.id, case.suite, case.doc, found, runs, "diverges", index < OPEN_CARDS)
-        for index, (case, found) in enumerate(divergent)
-    ]
-    out += [
-        _divergence_card(
-            case_id, case_id.split("/")[0], "", found, runs, "openapi vs proto", index < OPEN_CARDS
+    out = []
+    if failing:
+        out.append(
+            "<div data-group='failures'><h2>Failures "
+            f"(<span id='shown-failures'>{len(failing)}</span> of {len(failing)})</h2>"
         )
-        for index, (case_id, found) in enumerate(formats)
-    ]
-    out.append("</div>")
+        out += [
+            _failure_card(case, outcome, report_dir, index < OPEN_CARDS)
+            for index, (case, outcome) in enumerate(failing)
+        ]
+        out.append("</div>")
+    if divergent or formats:
+        total = len(divergent) + len(formats)
+        out.append(
+            "<div data-group='divergences'><h2>Parity divergences "
+            f"(<span id='shown-divergences'>{total}</span> of {total})</h2>"
+        )
+        runs = len(run.languages)
+        out += [
+            _divergence_card(case.id, case.suite, case.doc, found, runs, "diverges", index < OPEN_CARDS)
+            for index, (case, found) in enumerate(divergent)
+        ]
+        out += [
+            _divergence_card(
+                case_id, case_id.split("/")[0], "", found, runs, "openapi vs proto", index < OPEN_CARDS
+            )
+            for index, (case_id, found) in enumerate(formats)
+        ]
+        out.append("</div>")
     return "".join(out)
 
 
@@ -734,7 +774,7 @@ def _case_row(run: Run, case: Case) -> str:
     found = run.parity.get(case.id)
     if found and found.divergences:
         statuses += [f"{language}:diverges" for language in found.outliers]
-        aspects = ", ".join(difference.aspect for difference in found.differences)
+        aspects = ", ".join(difference.aspect for difference in grouped(found.differences))
         cells.append(
             f"<td class='diverges'>{_esc(_odd_one_out(found, len(run.languages)))}"
             f"<br><small>{_esc(aspects)}</small></td>"

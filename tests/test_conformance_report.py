@@ -192,7 +192,11 @@ def test_the_console_summarises_failures_and_divergences(tmp_path: Path, run: ru
     # a divergence is one line naming the SDK and the aspects; the forms are in the reports
     assert "  Fake/get/odd: odd one out: rust; differs in value" in text
     assert '"extra"' not in text
-    assert text.splitlines()[-1].startswith("FAILED:")
+    assert (
+        text.splitlines()[-1]
+        == f"FAILED: 1 failing, 2 diverging; report: {tmp_path / 'reports' / 'matrix.html'}"
+    )
+    assert "**FAILED: 1 failing, 2 diverging** (wall time 12.5 s)" in reports.markdown(run)
 
 
 def test_the_matrix_in_a_real_browser(tmp_path: Path, run: runner.Run) -> None:

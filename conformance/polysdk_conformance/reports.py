@@ -252,14 +252,15 @@ def console(run: Run, out: TextIO, report_dir: Path | None = None) -> None:
         f"reports {timings.get('reports_s', 0):.1f} s)",
         file=out,
     )
-    state = verdict(run)
-    problems = sum(1 for outcome in run.outcomes.values() if outcome.status in PROBLEMS)
     where = f"; report: {report_dir / 'matrix.html'}" if report_dir is not None else ""
-    print(
-        f"{VERDICT_TEXT[state].split(',')[0]}: {problems} failing, "
-        f"{len(divergent) + len(formats)} diverging{where}",
-        file=out,
-    )
+    print(f"{verdict_line(run)}{where}", file=out)
+
+
+def verdict_line(run: Run) -> str:
+    """PASSED or FAILED, the runs that failed and the cases that diverge, in one line."""
+    problems = sum(1 for outcome in run.outcomes.values() if outcome.status in PROBLEMS)
+    diverging = sum(1 for found in (*run.parity.values(), *run.format_parity.values()) if found.divergences)
+    return f"{VERDICT_TEXT[verdict(run)].split(',')[0]}: {problems} failing, {diverging} diverging"
 
 
 def junit(run: Run) -> bytes:
@@ -344,6 +345,8 @@ def markdown(run: Run) -> str:
     rule = "|---|" + "---|" * (len(run.languages) + 1)
     lines = [
         "# Conformance matrix",
+        "",
+        f"**{verdict_line(run)}** (wall time {run.timings.get('total_s', 0):.1f} s)",
         "",
         "## Pass rate per suite",
         "",

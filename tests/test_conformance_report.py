@@ -252,3 +252,28 @@ def test_progress_on_a_terminal_rewrites_one_line() -> None:
     progress.tick("go", "pass")
     progress.tick("go", "not_run")
     assert terminal.getvalue() == ("\r\x1b[K  running: go 1/2\r\x1b[K  running: go 2/2 (1 failing)\n")
+
+
+def test_the_filters_answer_a_user_in_a_real_browser(tmp_path: Path, run: runner.Run) -> None:
+    """Chromium driven over the DevTools protocol: choosing a status, an SDK or typing a search
+    narrows the lists at once and puts the view into the URL."""
+    reports.write_all(run, tmp_path / "reports")
+    page = tmp_path / "reports" / "matrix.html"
+
+    def choose(control: str, value: str) -> object:
+        return (
+            f"(() => {{ const c = document.getElementById('f-{control}'); c.value = {json.dumps(value)};"
+            " c.dispatchEvent(new Event('input'));"
+            " return ['cases', 'failures', 'divergences'].map("
+            "g => document.getElementById('shown-' + g).textContent).concat([location.hash]); })()"
+        )
+
+    with browser.DevTools(page.as_uri(), tmp_path) as tab:
+        assert tab.evaluate("document.getElementById('verdict').className") == "fail"
+        assert tab.evaluate(choose("status", "fail")) == ["1", "1", "0", "#status=fail"]
+        assert tab.evaluate(choose("sdk", "go")) == ["0", "0", "0", "#sdk=go&status=fail"]
+        assert tab.evaluate(choose("status", "")) == ["3", "0", "0", "#sdk=go"]
+        assert tab.evaluate(choose("sdk", "")) == ["3", "1", "2", ""]
+        assert tab.evaluate(choose("q", "WHOSE name")) == ["1", "0", "1", "#q=WHOSE+name"]
+        hidden = "[...document.querySelectorAll('#cases tr[data-suite]')].map(r => r.hidden)"
+        assert tab.evaluate(hidden) == [True, False, True]  # wrong, odd, ok: only odd matches

@@ -167,6 +167,25 @@ def test_untrusted_text_is_escaped_and_only_the_pages_script_may_run(tmp_path: P
     assert csp is not None and f"'sha256-{reports._SCRIPT_HASH}'" in csp.group(1)
 
 
+def test_a_divergence_across_formats_names_the_sdk_and_diffs_its_two_runs(
+    tmp_path: Path, run: runner.Run
+) -> None:
+    runs = {
+        contract: parity.format_signature({"outcome": "ok", "value": {"id": value}}, [])
+        for contract, value in (("openapi", "a"), ("proto", "b"))
+    }
+    run.format_parity = {"Fake/get/ok": parity.compare_formats({"go": runs})}
+    page = reports.html_matrix(run, tmp_path)
+    assert "openapi and proto runs differ on go" in page
+    assert "<h3>go: value</h3><table class='diff'><tr><th>openapi (reference)</th><th>proto</th>" in page
+    out = io.StringIO()
+    reports.console(run, out)
+    assert (
+        "  Fake/get/ok (openapi vs proto): openapi and proto runs differ on go; differs in go: value"
+        in out.getvalue().splitlines()
+    )
+
+
 def test_a_passing_run_says_so(tmp_path: Path, operations: dict[str, Operation]) -> None:
     run = synthetic_run(tmp_path, operations)
     for key, outcome in run.outcomes.items():

@@ -220,10 +220,13 @@ def console(run: Run, out: TextIO, report_dir: Path | None = None) -> None:
         print(
             f"\nparity divergences ({len(divergent)} across SDKs, {len(formats)} across formats):", file=out
         )
-        listed = [*divergent, *((f"{case_id} (openapi vs proto)", found) for case_id, found in formats)]
-        for case_id, found in listed[:MAX_CONSOLE_DIVERGENCES]:
+        listed = [(case_id, found, _odd_one_out(found, len(run.languages))) for case_id, found in divergent]
+        listed += [
+            (f"{case_id} (openapi vs proto)", found, _across_formats(found)) for case_id, found in formats
+        ]
+        for case_id, found, who in listed[:MAX_CONSOLE_DIVERGENCES]:
             aspects = ", ".join(difference.aspect for difference in grouped(found.differences))
-            print(f"  {case_id}: {_odd_one_out(found, len(run.languages))}; differs in {aspects}", file=out)
+            print(f"  {case_id}: {who}; differs in {aspects}", file=out)
         if len(listed) > MAX_CONSOLE_DIVERGENCES:
             print(f"  ... and {len(listed) - MAX_CONSOLE_DIVERGENCES} more", file=out)
     counts = summary(run)
@@ -564,6 +567,11 @@ def grouped(differences: list[Difference]) -> list[Difference]:
     return out
 
 
+def _across_formats(found: Comparison) -> str:
+    """Who differs across contract formats: the SDKs whose OpenAPI and proto runs differ."""
+    return "openapi and proto runs differ on " + ", ".join(found.outliers)
+
+
 def _form_lines(form: object) -> list[str]:
     # Keys sorted: two forms that differ only in key order are the same to parity, and must look so.
     text = (
@@ -648,14 +656,15 @@ def _failure_card(case: Case, outcome: Outcome, report_dir: Path, unfold: bool) 
 
 
 def _divergence_card(
-    case_id: str, suite: str, doc: str, found: Comparison, runs: int, title: str, unfold: bool
+    case_id: str, suite: str, doc: str, found: Comparison, who: str, title: str, unfold: bool
 ) -> str:
+    """One divergence: who differs (`who`), then each aspect's forms side by side."""
     statuses = [f"{language}:diverges" for language in found.outliers]
     differences = grouped(found.differences)
     parts = [
         f"<details class='card divergence' {_card_attributes(suite, statuses, case_id + ' ' + doc)}"
         f"{' open' if unfold else ''}><summary><span class='badge diverges'>{_esc(title)}</span> "
-        f"<code>{_esc(case_id)}</code> &mdash; <b>{_esc(_odd_one_out(found, runs))}</b> "
+        f"<code>{_esc(case_id)}</code> &mdash; <b>{_esc(who)}</b> "
         f"<span class='muted'>({_plural(len(differences), 'aspect')})</span></summary>",
         f"<p>{_esc(doc)}</p>" if doc else "",
     ]
@@ -748,12 +757,26 @@ def _attention(run: Run, report_dir: Path) -> str:
         )
         runs = len(run.languages)
         out += [
-            _divergence_card(case.id, case.suite, case.doc, found, runs, "diverges", index < OPEN_CARDS)
+            _divergence_card(
+                case.id,
+                case.suite,
+                case.doc,
+                found,
+                _odd_one_out(found, runs),
+                "diverges",
+                index < OPEN_CARDS,
+            )
             for index, (case, found) in enumerate(divergent)
         ]
         out += [
             _divergence_card(
-                case_id, case_id.split("/")[0], "", found, runs, "openapi vs proto", index < OPEN_CARDS
+                case_id,
+                case_id.split("/")[0],
+                "",
+                found,
+                _across_formats(found),
+                "openapi vs proto",
+                index < OPEN_CARDS,
             )
             for index, (case_id, found) in enumerate(formats)
         ]
@@ -799,7 +822,7 @@ def _needs_attention(run: Run, case: Case) -> bool:
     )
 
 
-def html_matrix(run: Run, report_dir: Path = Path("build/conformance")) -> str:
+def html_matrix(run: Run, report_dir: Path) -> str:
     """A self-contained page (inline CSS and script, nothing fetched): the verdict, then what
     failed or diverges, then every case with filters and a search. Every piece of data is escaped:
     case files, servers' bodies and SDKs' messages are untrusted text."""

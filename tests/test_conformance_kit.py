@@ -587,6 +587,33 @@ def test_connect_request_bodies_are_compared_by_their_envelope_json() -> None:
     assert parity.signature({}, [record])["request 1 body"] == {"envelope_flag": 0, "json": {"runId": "r"}}
 
 
+def test_a_profile_the_selection_leaves_empty_is_neither_built_nor_reported(
+    tmp_path: Path, operations: dict[str, Operation]
+) -> None:
+    loaded = load_cases([write_cases(tmp_path, suite("get/ok"))], operations)
+    profiles = [
+        runner.Profile("openapi", loaded, operations, tmp_path, {"go": FAKE_DRIVER}),
+        runner.Profile("proto", [], operations, tmp_path / "proto"),  # no commands: would build
+    ]
+    stream = io.StringIO()
+    run = runner.execute(
+        loaded,
+        ["go"],
+        operations,
+        {},
+        sdk_root=tmp_path,
+        cache=tmp_path / "cache",
+        logs=tmp_path / "logs",
+        mock_factory=lambda: runner.LocalMock(None),
+        stream=stream,
+        profiles=profiles,
+    )
+    assert "building drivers" not in stream.getvalue() and list(run.drivers) == ["go"]
+    out = io.StringIO()
+    reports.console(run, out)
+    assert "openapi contract: 1 cases" in out.getvalue() and "proto contract" not in out.getvalue()
+
+
 def test_two_profiles_run_on_one_mock_with_parity_across_formats(
     tmp_path: Path, operations: dict[str, Operation]
 ) -> None:

@@ -232,6 +232,8 @@ def console(run: Run, out: TextIO, report_dir: Path | None = None) -> None:
     counts = summary(run)
     for contract in run.contracts:
         profile = counts["profiles"][contract]
+        if not profile["cases"]:  # a profile the selection left empty
+            continue
         print(f"\n{contract} contract: {profile['cases']} cases x {len(run.languages)} SDKs", file=out)
         for language in run.languages:
             per = profile[language]

@@ -15,6 +15,8 @@ import pytest
 from polysdk import ir
 from polysdk.frontends.openapi import build_api, load_contract
 
+from . import module_progress
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "orchestrator.yaml"
 PROTO_SPEC = ROOT / "spec" / "orchestrator.proto"  # the same API as a protobuf contract
@@ -137,6 +139,10 @@ def api_from_text(tmp_path: Path, text: str, name: str = "spec.yaml") -> ir.Api:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return build_api(load_contract(path))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    module_progress.register(config)  # one line per module instead of a dot per test
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -436,7 +436,7 @@ def test_known_failures_stale_entries_and_reports(tmp_path: Path, operations: di
     suites = ET.parse(report_dir / "junit.xml").getroot()
     assert suites.find("testsuite[@name='conformance.go']").get("failures") == "1"  # type: ignore[union-attr]
     html = (report_dir / "matrix.html").read_text()
-    assert html.startswith("<!doctype html>") and "Fake/get/wrong" in html and "<script" not in html
+    assert html.startswith("<!doctype html>") and "Fake/get/wrong" in html and html.count("<script") == 1
     assert "| `Fake/get/ok` | pass | NOT RUN | same |" in (report_dir / "matrix.md").read_text()
 
 
@@ -585,6 +585,33 @@ def test_connect_request_bodies_are_compared_by_their_envelope_json() -> None:
         "body_base64": base64.b64encode(framed).decode(),
     }
     assert parity.signature({}, [record])["request 1 body"] == {"envelope_flag": 0, "json": {"runId": "r"}}
+
+
+def test_a_profile_the_selection_leaves_empty_is_neither_built_nor_reported(
+    tmp_path: Path, operations: dict[str, Operation]
+) -> None:
+    loaded = load_cases([write_cases(tmp_path, suite("get/ok"))], operations)
+    profiles = [
+        runner.Profile("openapi", loaded, operations, tmp_path, {"go": FAKE_DRIVER}),
+        runner.Profile("proto", [], operations, tmp_path / "proto"),  # no commands: would build
+    ]
+    stream = io.StringIO()
+    run = runner.execute(
+        loaded,
+        ["go"],
+        operations,
+        {},
+        sdk_root=tmp_path,
+        cache=tmp_path / "cache",
+        logs=tmp_path / "logs",
+        mock_factory=lambda: runner.LocalMock(None),
+        stream=stream,
+        profiles=profiles,
+    )
+    assert "building drivers" not in stream.getvalue() and list(run.drivers) == ["go"]
+    out = io.StringIO()
+    reports.console(run, out)
+    assert "openapi contract: 1 cases" in out.getvalue() and "proto contract" not in out.getvalue()
 
 
 def test_two_profiles_run_on_one_mock_with_parity_across_formats(

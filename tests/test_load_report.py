@@ -4,10 +4,6 @@ run through a real driver, mock and Prometheus is tests/test_load_session.py).""
 from __future__ import annotations
 
 import json
-import os
-import struct
-import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
@@ -17,9 +13,9 @@ from polysdk_conformance.load.histogram import Histogram
 from polysdk_conformance.load.results import EntryResult, RunResult
 from polysdk_conformance.perf import prometheus
 
+from . import browser
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_TIMEOUT_S = 120
 
 
 def _entry(name: str, latencies_us: list[int], errors: int = 0) -> EntryResult:
@@ -90,80 +86,13 @@ def test_the_plot_puts_percentiles_on_a_nines_scale() -> None:
     assert points[-1] == (3.0, 10.0)  # 1,000 calls resolve three nines; the curve ends at the max
 
 
-def _png_pixels(path: Path) -> set[bytes]:
-    """The distinct colours of an 8-bit RGB or RGBA PNG (what chromium writes)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    position, idat, header = 8, b"", b""
-    while position < len(data):
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        body = data[position + 8 : position + 8 + length]
-        if kind == b"IHDR":
-            header = body
-        elif kind == b"IDAT":
-            idat += body
-        position += 12 + length
-    width, height, depth, colour = struct.unpack(">IIBB", header[:10])
-    assert depth == 8 and colour in (2, 6), (depth, colour)
-    channels = 3 if colour == 2 else 4
-    stride = width * channels
-    raw = zlib.decompress(idat)
-    previous = bytearray(stride)
-    colours: set[bytes] = set()
-    for row in range(height):
-        kind = raw[row * (stride + 1)]
-        line = bytearray(raw[row * (stride + 1) + 1 : (row + 1) * (stride + 1)])
-        for i in range(stride):
-            left = line[i - channels] if i >= channels else 0
-            up = previous[i]
-            upper_left = previous[i - channels] if i >= channels else 0
-            if kind == 1:
-                line[i] = (line[i] + left) & 0xFF
-            elif kind == 2:
-                line[i] = (line[i] + up) & 0xFF
-            elif kind == 3:
-                line[i] = (line[i] + (left + up) // 2) & 0xFF
-            elif kind == 4:
-                estimate = left + up - upper_left
-                da, db, dc = abs(estimate - left), abs(estimate - up), abs(estimate - upper_left)
-                predictor = left if da <= db and da <= dc else up if db <= dc else upper_left
-                line[i] = (line[i] + predictor) & 0xFF
-        colours.update(bytes(line[i : i + 3]) for i in range(0, stride, channels * 7))
-        previous = line
-    return colours
-
-
-def _chromium() -> str:
-    if CHROMIUM.exists():
-        return str(CHROMIUM)
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (CI may not skip the browser check)")
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-
-
 def check_in_browser(page: Path, sdks: list[str], verdict: str, work: Path) -> None:
     """Chromium renders the page: a screenshot that is not blank, and a DOM with the verdict and
     one plot per SDK."""
-    browser = _chromium()
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={work / 'profile'}"]
-    screenshot = work / "index.png"
-    subprocess.run(
-        [browser, *flags, f"--screenshot={screenshot}", "--window-size=1280,1600", page.as_uri()],
-        check=True,
-        capture_output=True,
-        timeout=CHROMIUM_TIMEOUT_S,
-    )
-    assert screenshot.stat().st_size > 0
+    shot = browser.screenshot(page.as_uri(), work, "load-report.png")
     # Background, text and the curves' colours at the least: a blank page has one colour.
-    assert len(_png_pixels(screenshot)) >= 5
-    dom = subprocess.run(
-        [browser, *flags, "--dump-dom", page.as_uri()],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=CHROMIUM_TIMEOUT_S,
-    ).stdout
+    assert len(browser.png_colours(shot)) >= 5
+    dom = browser.dump_dom(page.as_uri(), work)
     assert f'id="verdict" class="{verdict}"' in dom
     assert sorted(part.split('"')[0] for part in dom.split('<svg class="plot" data-sdk="')[1:]) == sorted(
         sdks
@@ -237,10 +166,10 @@ def test_a_breached_budget_exits_1_and_prints_the_table(
 
 
 def test_the_browser_check_needs_chromium_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(f"{__name__}.CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "no-chromium")
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI may not skip"):
-        _chromium()
+        browser.chromium()
 
 
 def test_the_throughput_ratio_is_the_median_of_the_rounds_ratios() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import logging
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -814,3 +816,29 @@ def test_malformed_connect_streams_are_refused(
 def test_header_patterns_must_be_regular_expressions(mock: MockServer) -> None:
     with pytest.raises(ValueError, match="not a regular expression"):
         mock.register({"steps": [connect_step({"kind": "json"}, header_patterns={"X": "("})]})
+
+
+@pytest.mark.parametrize("leaves", ["mid-body", "mid-body with a reset", "before a 100-continue"])
+def test_a_client_that_leaves_is_journaled_without_a_logged_traceback(
+    mock: MockServer, caplog: pytest.LogCaptureFixture, leaves: str
+) -> None:
+    """aiohttp logs "Error handling request" with a traceback when a handler raises; a client
+    leaving mid-request ("Connection lost", "Cannot write to closing transport") is not a mock
+    error and must not fill the console."""
+    token = mock.register(
+        {"steps": [{"request": {"method": "POST", "path": "/v1/agents"}, "response": {"kind": "json"}}]}
+    )
+    host, port = mock.base_url.removeprefix("http://").rsplit(":", 1)
+    head = f"POST /t/{token}/v1/agents HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+    caplog.set_level(logging.INFO, logger="aiohttp")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        if leaves == "before a 100-continue":
+            sock.sendall(f"{head}Content-Length: 10\r\nExpect: 100-continue\r\n\r\n".encode())
+        else:
+            sock.sendall(f'{head}Content-Length: 1000\r\n\r\n{{"name"'.encode())
+            if leaves == "mid-body with a reset":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # Journaled and answered (into a closed connection): the handler ran to its end.
+    assert mock.wait_for(token, requests=1, responses=1, timeout=30)
+    assert [entry["method"] for entry in mock.journal(token)] == ["POST"]
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []

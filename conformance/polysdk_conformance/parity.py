@@ -8,6 +8,7 @@ field). Each difference is reported as the aspect and each SDK's form of it.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -121,28 +122,48 @@ def compare_formats(per_language: dict[str, dict[str, dict[str, Any]]]) -> Compa
     the divergences name the SDK; the outliers are the SDKs whose two runs differ."""
     found: list[str] = []
     odd: list[str] = []
+    details: list[Difference] = []
     for language, by_contract in per_language.items():
         if len(by_contract) < 2:
             continue
-        differences = compare(by_contract).divergences
-        found += [f"{language}: {difference}" for difference in differences]
-        if differences:
+        compared = compare(by_contract)
+        found += [f"{language}: {difference}" for difference in compared.divergences]
+        details += [
+            Difference(f"{language}: {difference.aspect}", difference.forms, language)
+            for difference in compared.differences
+        ]
+        if compared.divergences:
             odd.append(language)
-    return Comparison(found, odd)
+    return Comparison(found, odd, details)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One aspect on which the runs differ, with each run's whole form of it (for a side-by-side
+    diff; `divergences` holds the same cut to one line)."""
+
+    aspect: str
+    forms: dict[str, Any]  # by SDK (or, across formats, by contract); ABSENT where a run has none
+    sdk: str = ""  # across formats: the SDK whose two runs these are
+
+
+ABSENT = "<absent>"
 
 
 @dataclass(frozen=True)
 class Comparison:
     divergences: list[str]  # each aspect on which the SDKs differ, with every SDK's form of it
     outliers: list[str]  # the SDKs that differ from the majority (all of them when there is none)
+    differences: list[Difference] = dataclasses.field(default_factory=list)  # the divergences, unabridged
 
 
 def compare(signatures: dict[str, dict[str, Any]]) -> Comparison:
     """The SDKs' signatures compared aspect by aspect."""
     found: list[str] = []
     odd: set[str] = set()
+    details: list[Difference] = []
     for aspect in sorted({key for sig in signatures.values() for key in sig}, key=_aspect_order):
-        forms = {lang: sig.get(aspect, "<absent>") for lang, sig in signatures.items()}
+        forms = {lang: sig.get(aspect, ABSENT) for lang, sig in signatures.items()}
         groups: list[list[str]] = []  # SDKs whose forms are the same
         for lang, form in forms.items():
             group = next((g for g in groups if same(forms[g[0]], form)), None)
@@ -153,10 +174,11 @@ def compare(signatures: dict[str, dict[str, Any]]) -> Comparison:
         if len(groups) < 2:
             continue
         found.append(f"{aspect}: " + "; ".join(f"{lang}: {short(form, 300)}" for lang, form in forms.items()))
+        details.append(Difference(aspect, forms))
         largest = max(len(g) for g in groups)
         majority = [g for g in groups if len(g) == largest]
         odd.update(lang for g in groups if len(majority) > 1 or g is not majority[0] for lang in g)
-    return Comparison(found, sorted(odd))
+    return Comparison(found, sorted(odd), details)
 
 
 def _aspect_order(aspect: str) -> tuple[int, str]:

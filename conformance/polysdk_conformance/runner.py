@@ -243,20 +243,43 @@ def _cancel_when_seen(mock: Mock, process: DriverProcess, case: Case, token: str
 
 
 class Progress:
-    """One status line every few seconds on long runs (and at the end of each SDK)."""
+    """Where a long run is. On a terminal, one line rewritten in place; in a log (CI, a pipe), a
+    line every LOG_EVERY_S seconds and one when an SDK has run every case. Failures are counted as
+    they come, so a broken SDK shows before the run ends."""
+
+    LOG_EVERY_S = 10.0
+    LIVE_EVERY_S = 0.25
 
     def __init__(self, total: int, languages: list[str], stream: Any) -> None:
         self.total, self.done = total, dict.fromkeys(languages, 0)
+        self.failing = dict.fromkeys(languages, 0)
         self.stream, self.lock, self.last = stream, threading.Lock(), time.monotonic()
+        isatty = getattr(stream, "isatty", None)
+        self.live = bool(isatty and isatty())
 
-    def tick(self, language: str) -> None:
+    def tick(self, language: str, status: str) -> None:
         with self.lock:
             self.done[language] += 1
+            if status in (FAIL, STALE, NOT_RUN):
+                self.failing[language] += 1
             now = time.monotonic()
-            if now - self.last >= 3 or self.done[language] == self.total:
-                self.last = now
-                counts = "  ".join(f"{lang} {n}/{self.total}" for lang, n in self.done.items())
+            finished = self.done[language] == self.total
+            every = self.LIVE_EVERY_S if self.live else self.LOG_EVERY_S
+            if now - self.last < every and not finished:
+                return
+            self.last = now
+            counts = "  ".join(
+                f"{lang} {n}/{self.total}"
+                + (f" ({self.failing[lang]} failing)" if self.failing[lang] else "")
+                for lang, n in self.done.items()
+            )
+            if not self.live:
                 print(f"  running: {counts}", file=self.stream, flush=True)
+                return
+            everything = all(n == self.total for n in self.done.values())
+            # \r and erase-line: the same line again; a newline only once every SDK is done.
+            end = "\n" if everything else ""
+            print(f"\r\x1b[K  running: {counts}", end=end, file=self.stream, flush=True)
 
 
 @dataclass(frozen=True)
@@ -310,7 +333,7 @@ def _run_language(
 
     def finish(case: Case, outcome: Outcome) -> None:
         run.outcomes[(case.id, language)] = outcome
-        progress.tick(language)
+        progress.tick(language, outcome.status)
 
     def give_up(case_ids: list[str], reason: str) -> None:
         for case_id in case_ids:
@@ -470,6 +493,8 @@ def execute(
     mock = mock_factory()
     try:
         for profile in profiles:
+            if not profile.cases:  # e.g. --run 'Retries/*' selects none of the proto profile's
+                continue
             built = time.monotonic()
             profile_commands = profile.commands
             if profile_commands is None:
@@ -483,7 +508,14 @@ def execute(
             run.timings["run_s"] += time.monotonic() - run_started
     finally:
         mock.close()
-    # Each SDK's run of each case, as parity compares it (runs that did not happen are left out).
+    compare_sdks(run)
+    run.timings["total_s"] = time.monotonic() - started
+    return run
+
+
+def compare_sdks(run: Run) -> None:
+    """Parity: each case's runs on the SDKs compared with each other, and each SDK's runs of a case
+    on both contracts compared with each other (runs that did not happen are left out)."""
     signatures = {
         key: parity.signature(outcome.result or {}, (outcome.report or {}).get("journal", []))
         for key, outcome in run.outcomes.items()
@@ -493,13 +525,11 @@ def execute(
         run.parity[case.id] = parity.compare(
             {
                 language: signatures[key]
-                for language in languages
+                for language in run.languages
                 if (key := (case.id, language)) in signatures
             }
         )
-    run.format_parity = _format_parity(run.cases, languages, signatures)
-    run.timings["total_s"] = time.monotonic() - started
-    return run
+    run.format_parity = _format_parity(run.cases, run.languages, signatures)
 
 
 def _run_profile(
@@ -774,7 +804,7 @@ def _main(args: argparse.Namespace, started: float) -> int:
     reports.write_all(run, args.report_dir)
     run.timings["reports_s"] = time.monotonic() - reports_started
     run.timings["total_s"] = time.monotonic() - started
-    reports.console(run, sys.stdout)
+    reports.console(run, sys.stdout, args.report_dir)
     if args.update_known_failing:
         if known_dir is None:
             print("error: --update-known-failing with --derived needs --known-dir", file=sys.stderr)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from polysdk import ir, walks
 from polysdk.decisions import Decisions, OperationShape, PageStyle, ResultKind
+from polysdk.decisions.package import GoModule
 from polysdk.literals import comment_lines, go_string
 from polysdk.views.go.client import GoClient, GoService
 from polysdk.views.go.operations import GoMethod, GoOperation, MethodRole, Origin
@@ -33,6 +34,7 @@ class GoExample:
 class GoDocs:
     package: str
     module: str
+    published: bool  # the module path is one `go get` can fetch (else a local name, used with replace)
     title: str  # plain text, one line
     examples: list[GoExample]
     env_base_url: str  # plain names
@@ -263,7 +265,7 @@ def _examples(decisions: Decisions, client: GoClient, package: str) -> list[GoEx
     return [e for e in examples if e is not None]
 
 
-def build_docs(decisions: Decisions, package: str, module: str, client: GoClient) -> GoDocs:
+def build_docs(decisions: Decisions, package: str, module: GoModule, client: GoClient) -> GoDocs:
     examples = _examples(decisions, client, package)
     imports = {"net/http", "time"}
     for example in examples:
@@ -277,7 +279,8 @@ def build_docs(decisions: Decisions, package: str, module: str, client: GoClient
     ]
     return GoDocs(
         package=package,
-        module=module,
+        module=module.path,
+        published=module.published,
         title=" ".join(comment_lines(decisions.api.title)) or package,
         examples=examples,
         env_base_url=defaults.env_base_url,

@@ -299,3 +299,50 @@ def test_go_list_names_the_module_and_the_readme_install_works_as_written(tmp_pa
     )
     ran = subprocess.run([go, "run", "."], cwd=app, capture_output=True, text=True, check=False)
     assert ran.returncode == 0 and ran.stdout == "0.1.0\n", ran.stderr
+
+
+# npm: a fresh checkout packs and installs -----------------------------------------------------------
+
+
+def _npm(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    npm = require_tool("npm")
+    result = subprocess.run(
+        [npm, "--no-audit", "--no-fund", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.mark.toolchain
+def test_npm_pack_and_a_folder_install_work_on_a_fresh_checkout(tmp_path: Path) -> None:
+    """What a user does with the SDK's folder as generated, with no `npm install` in it first:
+    `npm pack` builds the tarball with dist/, and `npm install <folder>` gives a consumer a built
+    package that ESM `import` and CommonJS `require` both load (npm runs the `prepare` script for
+    both, without installing the SDK's devDependencies: the script brings its own TypeScript)."""
+    require_tool("node")
+    out, _ = _generate(tmp_path, _todo("{name: MIT}"), "--lang", "typescript")
+    sdk = out / "typescript"
+    packed = json.loads(_npm(["pack", "--json", "--pack-destination", str(tmp_path)], sdk).stdout)
+    files = {entry["path"] for entry in packed[0]["files"]}
+    assert {"dist/index.js", "dist/index.d.ts", "package.json", "LICENSE", "README.md"} <= files
+    assert not any(name.startswith(("node_modules/", "test/", "examples/")) for name in files)
+    shutil.rmtree(sdk / "dist")  # the consumer's install must build it again
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text('{"name": "app", "version": "1.0.0", "private": true}\n')
+    _npm(["install", str(sdk)], app)
+    assert (app / "node_modules" / "todo-sdk" / "dist" / "index.js").is_file()
+    consumers = {
+        "esm.mjs": 'import { TodoClient } from "todo-sdk";\nconsole.log(typeof TodoClient);\n',
+        "cjs.cjs": 'const { TodoClient } = require("todo-sdk");\nconsole.log(typeof TodoClient);\n',
+    }
+    for name, code in consumers.items():
+        (app / name).write_text(code)
+        ran = subprocess.run(["node", name], cwd=app, capture_output=True, text=True, check=False, timeout=60)
+        assert (ran.returncode, ran.stdout) == (0, "function\n"), f"{name}: {ran.stderr}"

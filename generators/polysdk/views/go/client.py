@@ -34,6 +34,7 @@ class GoClient:
     env_bearer_token: str
     user_agent: str  # Go literal
     bearer: str  # "true" or "false"
+    credentials: tuple[str, ...]  # decisions.client.credentials
     api_key_in: str  # Go literal
     api_key_name: str  # Go literal
     warnings: list[str] = field(default_factory=list)  # decisions the Go SDK cannot express
@@ -122,6 +123,7 @@ def build_client(
         env_bearer_token=go_string(defaults.env_bearer_token),
         user_agent=go_string(user_agent),
         bearer="true" if defaults.bearer else "false",
+        credentials=defaults.credentials,
         api_key_in=go_string(api_key.location if api_key else ""),
         api_key_name=go_string(api_key.name if api_key else ""),
         warnings=builder.warnings,

@@ -37,6 +37,7 @@ class GoDocs:
     published: bool  # the module path is one `go get` can fetch (else a local name, used with replace)
     title: str  # plain text, one line
     examples: list[GoExample]
+    credentials: tuple[str, ...]  # decisions.client.credentials: what the examples configure
     env_base_url: str  # plain names
     env_api_key: str
     env_bearer_token: str
@@ -102,6 +103,9 @@ class _Writer:
     def __init__(self, decisions: Decisions, client: GoClient, package: str) -> None:
         self.api = decisions.api
         self.alias = package
+        # The credential the contract takes (the bearer token when it takes both), if any.
+        options = {"bearer": 'WithBearerToken("my-token")', "api-key": 'WithAPIKey("my-api-key")'}
+        self.credential = options.get(next(iter(decisions.client.credentials), ""), "")
         self.by_shape = {id(o.shape): (s, o) for s, o in client.operations()}
 
     def find(self, shape: OperationShape | None) -> tuple[GoService, GoOperation] | None:
@@ -109,7 +113,8 @@ class _Writer:
 
     def new_client(self, *extra: str) -> str:
         a = self.alias
-        options = [f"{a}.WithBaseURL(server.URL)", f'{a}.WithAPIKey("my-api-key")', *extra]
+        credential = [f"{a}.{self.credential}"] if self.credential else []
+        options = [f"{a}.WithBaseURL(server.URL)", *credential, *extra]
         return f"client := {a}.NewClient({', '.join(options)})"
 
     def call(self, service: GoService, operation: GoOperation, method: GoMethod, *extra: str) -> str:
@@ -283,6 +288,7 @@ def build_docs(decisions: Decisions, package: str, module: GoModule, client: GoC
         published=module.published,
         title=" ".join(comment_lines(decisions.api.title)) or package,
         examples=examples,
+        credentials=defaults.credentials,
         env_base_url=defaults.env_base_url,
         env_api_key=defaults.env_api_key,
         env_bearer_token=defaults.env_bearer_token,

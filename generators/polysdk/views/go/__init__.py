@@ -22,6 +22,7 @@ from polysdk.render import run_tool
 from polysdk.views.go.client import GoClient, GoService, build_client
 from polysdk.views.go.docs import GoDocs, GoExample, build_docs
 from polysdk.views.go.driver import GoDriver, build_driver, driver_files
+from polysdk.views.go.godoc import go_doc
 from polysdk.views.go.models import GoAlias, GoEnum, GoField, GoModels, GoStruct, GoUnion, build_models
 from polysdk.views.go.operations import Carrier, GoMethod, GoOperation, GoParamField, MethodRole, Origin
 from polysdk.views.go.types import RUNTIME_EXPORTS, GoType, GoTypes
@@ -75,7 +76,7 @@ def plan(decisions: Decisions, options: Options) -> LanguagePlan:
         "title": go_string(api.title),
         "version": go_string(options.sdk_version),
         "api_version": go_string(api.version),
-        "doc": line_comment(api.docs.text, "//"),
+        "doc": go_doc(api.docs.text),
         "title_doc": line_comment(f"Package {package} is a client for the {api_phrase(api.title)}.", "//")[0],
         "models": models,
         "client": client,

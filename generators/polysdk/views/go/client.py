@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from polysdk.decisions import Decisions, OperationShape
 from polysdk.literals import go_string, line_comment
 from polysdk.views.common import method_words
+from polysdk.views.go.godoc import go_doc
 from polysdk.views.go.models import GoModels
 from polysdk.views.go.operations import GoOperation, MethodRole, OperationBuilder, write_methods
 from polysdk.views.go.types import GoTypes, exported_namer
@@ -85,7 +86,7 @@ def _service(
     return GoService(
         field=field_name,
         type=service_type,
-        doc=doc + (["//", *line_comment(tag_doc, "//")] if tag_doc else []),
+        doc=doc + (["//", *go_doc(tag_doc)] if tag_doc else []),
         operations=operations,
     )
 

@@ -112,7 +112,7 @@ def test_readme_compiles_as_written_with_only_the_listed_dependencies(tmp_path: 
         assert not re.search(r"^\s*# ", block, flags=re.M), block  # nothing hidden
         tail = "" if "fn main(" in block else "\nfn main() {}\n"
         (tmp_path / "examples" / f"block{number}.rs").write_text(block + tail)
-    _cargo("build", "--examples", "--offline", "--quiet", cwd=tmp_path)
+    _cargo("build", "--examples", "--quiet", cwd=tmp_path)
 
 
 # Quality gates ----------------------------------------------------------------------------------
@@ -136,7 +136,8 @@ def test_the_native_tls_feature_swaps_the_tls_backend() -> None:
     on the platform's TLS, and rustls is gone from the tree."""
     features = ("--no-default-features", "--features", "native-tls")
     tree = _cargo("tree", "--edges", "normal", "--prefix", "none", *features)
-    assert "native-tls" in tree and "rustls" not in tree
+    crates = {line.split()[0] for line in tree.splitlines() if line.strip()}
+    assert "native-tls" in crates and not {"rustls", "hyper-rustls", "tokio-rustls"} & crates
     _cargo("check", "--lib", "--quiet", *features)
 
 

@@ -294,9 +294,11 @@ impl ClientBuilder {
                 authorization,
                 base_url,
                 bearer_token,
-                api_key: self
-                    .api_key
-                    .or_else(|| env("API_KEY").filter(|_| auth.api_key.is_some()).map(Secret)),
+                api_key: self.api_key.or_else(|| {
+                    env("API_KEY")
+                        .filter(|_| auth.api_key.is_some())
+                        .map(Secret)
+                }),
                 auth,
                 timeout: self.timeout,
                 max_retries: self.max_retries.unwrap_or(2),
@@ -533,12 +535,20 @@ mod tests {
         };
         let no_key = build(true, None).api_key("k").build().unwrap_err();
         assert_eq!(no_key.kind(), "invalid_request");
-        assert!(no_key.to_string().contains("no API-key security scheme"), "{no_key}");
+        assert!(
+            no_key.to_string().contains("no API-key security scheme"),
+            "{no_key}"
+        );
         let no_bearer = build(false, Some((ApiKeyIn::Query, "key")))
             .bearer_token("t")
             .build()
             .unwrap_err();
-        assert!(no_bearer.to_string().contains("no bearer-token security scheme"), "{no_bearer}");
+        assert!(
+            no_bearer
+                .to_string()
+                .contains("no bearer-token security scheme"),
+            "{no_bearer}"
+        );
         assert!(build(false, None).api_key("k").build().is_err());
         assert!(build(true, None).bearer_token("t").build().is_ok());
     }

@@ -117,13 +117,14 @@ def test_a_contract_that_fails_validation_generates_with_warnings_unless_strict(
     header = 'openapi: 3.0.3\ninfo: {title: T, version: "1", license: {name: MIT}}\npaths: {}\n'
     spec.write_text(header + "components: {schemas: {A: {required: true}}}\n")
     warning = f"warning: {spec}:4 at #/components/schemas/A/required: OpenAPI 3.0.3 schema:"
-    strict = _run("generate", str(spec), "--out", str(tmp_path / "s"), "--lang", "go", "--strict")
+    go = ("--lang", "go", "--go-module", "example.com/t")  # a module path: its only warning is the fault's
+    strict = _run("generate", str(spec), "--out", str(tmp_path / "s"), *go, "--strict")
     assert strict.returncode == 2
     assert strict.stderr.startswith(warning)
     assert "error: 1 warning and --strict; nothing was written" in strict.stderr
     assert not (tmp_path / "s").exists()
     for extra in ([], ["--lenient"]):  # --lenient is kept as a no-op for old scripts
-        result = _run("generate", str(spec), "--out", str(tmp_path / "o"), "--lang", "go", *extra)
+        result = _run("generate", str(spec), "--out", str(tmp_path / "o"), *go, *extra)
         assert result.returncode == 0, result.stderr
         assert result.stderr.startswith(warning)
         assert result.stderr.endswith("1 warning (--strict makes them errors)\n")

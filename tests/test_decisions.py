@@ -202,3 +202,21 @@ def test_readme_examples_are_chosen_once(surface: Surface) -> None:
     assert examples.page is not None and examples.page.pagination is not None
     assert examples.stream is not None and examples.stream.streaming is not None
     assert examples.download is not None and examples.download.result.kind == "binary"
+
+
+@pytest.mark.parametrize(
+    ("schemes", "credentials"),
+    [
+        ("{b: {type: http, scheme: bearer}}", ("bearer",)),
+        ("{k: {type: apiKey, in: header, name: X-Key}}", ("api-key",)),
+        ("{k: {type: apiKey, in: query, name: key}, o: {type: oauth2, flows: {}}}", ("bearer", "api-key")),
+        ("{}", ()),
+    ],
+)
+def test_examples_configure_only_the_credentials_the_contract_takes(
+    tmp_path: Path, schemes: str, credentials: tuple[str, ...]
+) -> None:
+    """What every README and example configures: a bearer-only contract never shows an API key."""
+    spec = 'openapi: 3.1.0\ninfo: {title: T, version: "1"}\npaths: {}\n'
+    spec += f"components: {{securitySchemes: {schemes}}}\n"
+    assert build_decisions(api_from_text(tmp_path, spec)).client.credentials == credentials

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -16,7 +18,8 @@ import pytest
 
 import polysdk
 from polysdk import cli
-from polysdk.decisions.package import package
+from polysdk.decisions import package_words
+from polysdk.decisions.package import GoModule, go_module, package
 from polysdk.errors import UsageError
 from polysdk.plan import Options
 
@@ -232,3 +235,114 @@ def test_package_json_with_licence_and_urls_passes_publint(tmp_path: Path) -> No
         assert result.returncode == 0, result.stdout + result.stderr
     said = (result.stdout + result.stderr).lower()
     assert "warning" not in said and "suggestion" not in said, result.stdout
+
+
+# The Go module path ------------------------------------------------------------------------------
+
+
+def _module(tmp_path: Path, spec: str, **options: str) -> tuple[GoModule, list[str]]:
+    api = api_from_text(tmp_path, spec)
+    return go_module(api, Options(**options), package_words(api))
+
+
+def test_the_go_module_comes_from_the_option_the_contract_or_the_repository(tmp_path: Path) -> None:
+    plain = _todo("{name: MIT}")
+    declared = plain.replace('  version: "1"\n', '  version: "1"\n  x-go-module: example.com/todo/go\n')
+    repository = "https://github.com/acme/todo-sdks.git"
+    assert _module(tmp_path, declared, go_module="gitlab.com/a/b", repository=repository) == (
+        GoModule("gitlab.com/a/b", "--go-module"),
+        [],
+    )
+    assert _module(tmp_path, declared, repository=repository) == (
+        GoModule("example.com/todo/go", "info.x-go-module"),
+        [],
+    )
+    # The SDKs in the repository's root, as `--out` writes them: the Go SDK is its go/ folder.
+    assert _module(tmp_path, plain, repository=repository) == (
+        GoModule("github.com/acme/todo-sdks/go", "--repository"),
+        [],
+    )
+    # Anything else: a local name, never a placeholder on someone else's host, and one warning.
+    for repository in ("", "https://todo.example/sdks", "https://github.com/acme"):
+        found, [warning] = _module(tmp_path, plain, repository=repository)
+        assert found == GoModule("todo-sdk-go", "") and not found.published
+        assert warning.startswith("go: no Go module path") and "replace" in warning
+    found, [warning] = _module(tmp_path, plain.replace("  version", "  x-go-module: Not A Path\n  version"))
+    assert found.path == "todo-sdk-go" and warning.startswith("info.x-go-module: 'Not A Path'")
+    with pytest.raises(UsageError, match=r"--go-module 'todo' is not a Go module path"):
+        _module(tmp_path, plain, go_module="todo")
+
+
+@pytest.mark.toolchain
+def test_go_list_names_the_module_and_the_readme_install_works_as_written(tmp_path: Path) -> None:
+    """`go list -m` in the generated SDK prints the real module path; without one, the README's
+    install command (a replace directive) is what a user's module runs, and it builds."""
+    go = require_tool("go")
+    out, _ = _generate(tmp_path, _todo("{name: MIT}"), "--lang", "go", "--repository", URLS["repository"])
+    listed = subprocess.run([go, "list", "-m"], cwd=out / "go", capture_output=True, text=True, check=True)
+    assert listed.stdout.strip() == "github.com/acme/todo-sdks/go"
+    assert "go get github.com/acme/todo-sdks/go\n" in (out / "go" / "README.md").read_text()
+
+    shutil.rmtree(out)
+    out, stderr = _generate(tmp_path, _todo("{name: MIT}"), "--lang", "go")
+    assert any(line.startswith("warning: go: no Go module path") for line in stderr)
+    readme = (out / "go" / "README.md").read_text()
+    assert "\ngo get " not in readme  # no command to fetch a module that is not published
+    [install] = re.findall(r"```sh\n(go mod edit .*?)\n```", readme)
+    app = tmp_path / "app"  # next to sdks/, as the README's ../sdks/go assumes
+    app.mkdir()
+    subprocess.run([go, "mod", "init", "example.com/app"], cwd=app, capture_output=True, check=True)
+    subprocess.run(shlex.split(install), cwd=app, capture_output=True, check=True)
+    (app / "main.go").write_text(
+        'package main\n\nimport (\n\t"fmt"\n\n\ttodo "todo-sdk-go"\n)\n\n'
+        "func main() { fmt.Println(todo.SDKVersion) }\n"
+    )
+    ran = subprocess.run([go, "run", "."], cwd=app, capture_output=True, text=True, check=False)
+    assert ran.returncode == 0 and ran.stdout == "0.1.0\n", ran.stderr
+
+
+# npm: a fresh checkout packs and installs -----------------------------------------------------------
+
+
+def _npm(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    npm = require_tool("npm")
+    result = subprocess.run(
+        [npm, "--no-audit", "--no-fund", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.mark.toolchain
+def test_npm_pack_and_a_folder_install_work_on_a_fresh_checkout(tmp_path: Path) -> None:
+    """What a user does with the SDK's folder as generated, with no `npm install` in it first:
+    `npm pack` builds the tarball with dist/, and `npm install <folder>` gives a consumer a built
+    package that ESM `import` and CommonJS `require` both load (npm runs the `prepare` script for
+    both, without installing the SDK's devDependencies: the script brings its own TypeScript)."""
+    require_tool("node")
+    out, _ = _generate(tmp_path, _todo("{name: MIT}"), "--lang", "typescript")
+    sdk = out / "typescript"
+    packed = json.loads(_npm(["pack", "--json", "--pack-destination", str(tmp_path)], sdk).stdout)
+    files = {entry["path"] for entry in packed[0]["files"]}
+    assert {"dist/index.js", "dist/index.d.ts", "package.json", "LICENSE", "README.md"} <= files
+    assert not any(name.startswith(("node_modules/", "test/", "examples/")) for name in files)
+    shutil.rmtree(sdk / "dist")  # the consumer's install must build it again
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text('{"name": "app", "version": "1.0.0", "private": true}\n')
+    _npm(["install", str(sdk)], app)
+    assert (app / "node_modules" / "todo-sdk" / "dist" / "index.js").is_file()
+    consumers = {
+        "esm.mjs": 'import { TodoClient } from "todo-sdk";\nconsole.log(typeof TodoClient);\n',
+        "cjs.cjs": 'const { TodoClient } = require("todo-sdk");\nconsole.log(typeof TodoClient);\n',
+    }
+    for name, code in consumers.items():
+        (app / name).write_text(code)
+        ran = subprocess.run(["node", name], cwd=app, capture_output=True, text=True, check=False, timeout=60)
+        assert (ran.returncode, ran.stdout) == (0, "function\n"), f"{name}: {ran.stderr}"

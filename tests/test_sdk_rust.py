@@ -52,7 +52,13 @@ def test_manifest_is_lean_and_complete() -> None:
         assert package[key]
     deps = manifest["dependencies"]
     assert deps["reqwest"]["default-features"] is False
-    assert "rustls-tls" in deps["reqwest"]["features"]
+    assert not {"rustls-tls", "native-tls"} & set(deps["reqwest"]["features"])  # a feature of the SDK's
+    features = manifest["features"]
+    assert features == {
+        "default": ["rustls-tls"],
+        "rustls-tls": ["reqwest/rustls-tls"],
+        "native-tls": ["reqwest/native-tls"],
+    }
     assert set(deps) == {"bytes", "chrono", "futures", "reqwest", "serde", "serde_json", "thiserror", "tokio"}
     assert deps["tokio"]["features"] == ["time"]
 
@@ -83,6 +89,32 @@ def test_readme_is_the_crate_doc_with_every_section() -> None:
     assert '#![doc = include_str!("../README.md")]' in (CRATE / "src" / "lib.rs").read_text()
 
 
+@pytest.mark.parametrize("crate", [CRATE, ROOT / "out" / "proto" / "rust"], ids=["openapi", "proto"])
+def test_readme_compiles_as_written_with_only_the_listed_dependencies(tmp_path: Path, crate: Path) -> None:
+    """A user's crate: its [dependencies] are the README's install section as printed (the SDK
+    itself taken from its folder, since it is not on crates.io), and each Rust block of the README
+    a file of its own, exactly as shown (a block without `fn main` is a set of items: the file gets
+    an empty main). No hidden `# ` lines: GitHub and crates.io show them."""
+    readme = (crate / "README.md").read_text()
+    package = tomllib.loads((crate / "Cargo.toml").read_text())["package"]
+    [install] = re.findall(r"## Install\n\n```toml\n(.*?)```", readme, flags=re.S)
+    sdk_line = f'{package["name"]} = "{package["version"]}"\n'
+    assert sdk_line in install
+    dependencies = install.replace(sdk_line, f"{package['name']} = {{ path = {json.dumps(str(crate))} }}\n")
+    (tmp_path / "Cargo.toml").write_text(
+        '[package]\nname = "readme-user"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n'
+        + dependencies
+    )
+    blocks = re.findall(r"```rust[^\n]*\n(.*?)```", readme, flags=re.S)
+    assert len(blocks) >= 5
+    (tmp_path / "examples").mkdir()
+    for number, block in enumerate(blocks):
+        assert not re.search(r"^\s*# ", block, flags=re.M), block  # nothing hidden
+        tail = "" if "fn main(" in block else "\nfn main() {}\n"
+        (tmp_path / "examples" / f"block{number}.rs").write_text(block + tail)
+    _cargo("build", "--examples", "--quiet", cwd=tmp_path)
+
+
 # Quality gates ----------------------------------------------------------------------------------
 
 
@@ -97,6 +129,16 @@ def test_tests_and_doctests_run_and_no_openssl() -> None:
     tree = _cargo("tree", "--edges", "normal", "--prefix", "none")
     assert "reqwest" in tree and "rustls" in tree
     assert "openssl" not in tree and "native-tls" not in tree
+
+
+def test_the_native_tls_feature_swaps_the_tls_backend() -> None:
+    """`default-features = false, features = ["native-tls"]`, as the README says: the crate builds
+    on the platform's TLS, and rustls is gone from the tree."""
+    features = ("--no-default-features", "--features", "native-tls")
+    tree = _cargo("tree", "--edges", "normal", "--prefix", "none", *features)
+    crates = {line.split()[0] for line in tree.splitlines() if line.strip()}
+    assert "native-tls" in crates and not {"rustls", "hyper-rustls", "tokio-rustls"} & crates
+    _cargo("check", "--lib", "--quiet", *features)
 
 
 # Behaviour against a local server -----------------------------------------------------------------

@@ -18,6 +18,7 @@ from polysdk.frontends import open_contract, read_api
 from polysdk.frontends.openapi import validation
 from polysdk.frontends.openapi.document import read_contract
 from polysdk.generate import Request, generate
+from polysdk.plan import Options
 
 # The faults the issue names, each on a line of its own.
 FAULTY = """\
@@ -82,8 +83,9 @@ def test_a_faulted_contract_still_reads_as_its_author_meant(faulty: Path) -> Non
 
 def test_the_cli_generates_and_lists_every_warning_with_a_count(faulty: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
+    go = ["--lang", "go", "--go-module", "example.com/faulty"]  # the faults are the only warnings
     result = subprocess.run(
-        [sys.executable, "-m", "polysdk", "generate", str(faulty), "--out", str(out), "--lang", "go"],
+        [sys.executable, "-m", "polysdk", "generate", str(faulty), "--out", str(out), *go],
         capture_output=True,
         text=True,
         check=False,
@@ -99,7 +101,8 @@ def test_the_cli_generates_and_lists_every_warning_with_a_count(faulty: Path, tm
 
 def test_strict_refuses_before_writing_anything(faulty: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    request = Request(spec=faulty, out_dir=out, languages=("go",), strict=True)
+    options = Options(go_module="example.com/faulty")
+    request = Request(spec=faulty, out_dir=out, languages=("go",), options=options, strict=True)
     with pytest.raises(StrictWarningsError) as caught:
         generate(request)
     assert caught.value.warnings == _expected(faulty)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from polysdk import ir
+from polysdk import cli, ir
 from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.views import go
+from polysdk.views.go import godoc
 
-from .conftest import PROTO_SPEC, api_from_text
+from .conftest import PROTO_SPEC, api_from_text, require_tool
 
 
 def _models(tmp_path: Path, schemas: dict[str, Any]) -> go.GoModels:
@@ -616,3 +619,106 @@ def test_the_package_clause_and_its_doc(tmp_path: Path, title: str, package: str
     plan = go.plan(build_decisions(api_from_text(tmp_path, text)), Options())
     context = next(f.context for f in plan.files if f.output == "doc.go")
     assert (context["package"], context["title_doc"]) == (package, doc)
+
+
+# Go doc comments from Markdown descriptions ------------------------------------------------------
+
+MARKDOWN = """Keeps **track** of *things* to do (see [the guide](https://todo.example/guide)).
+
+## Conventions
+
+* Enumerations are **open**.
+* Errors follow [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457),
+  with a `request_id`.
+
+Steps:
+1. first
+2. second
+
+For example:
+```json
+{"id": "t_1"}
+```
+
+A snake_case_name stays, as does a <https://todo.example/raw> link.
+Beware */ and \u2028package evil."""
+
+
+def test_markdown_descriptions_become_go_doc_syntax() -> None:
+    assert godoc.go_doc_lines(MARKDOWN) == [
+        "Keeps track of things to do (see [the guide]).",
+        "",
+        "# Conventions",
+        "",
+        "  - Enumerations are open.",
+        "  - Errors follow [RFC 9457],",
+        "    with a `request_id`.",
+        "",
+        "Steps:",
+        " 1. first",
+        " 2. second",
+        "",
+        "For example:",
+        "",
+        '\t{"id": "t_1"}',
+        "",
+        "A snake_case_name stays, as does a https://todo.example/raw link.",
+        "Beware */ and",
+        "package evil.",
+        "",
+        "[the guide]: https://todo.example/guide",
+        "[RFC 9457]: https://www.rfc-editor.org/rfc/rfc9457",
+    ]
+    # One URL per link text in Go doc: a second URL for the same text is written out.
+    assert godoc.go_doc_lines("[a](https://x.example) [a](https://y.example)") == [
+        "[a] a (https://y.example)",
+        "",
+        "[a]: https://x.example",
+    ]
+    # Every line is a `//` comment; code lines are tab-indented, as gofmt writes them.
+    assert all(line.startswith(("// ", "//\t")) or line == "//" for line in godoc.go_doc(MARKDOWN))
+
+
+@pytest.mark.toolchain
+def test_go_doc_shows_the_descriptions_as_go_doc_and_gofmt_keeps_them(tmp_path: Path) -> None:
+    """The package, a type and a method documented in Markdown: `go doc` shows headings, lists and
+    links, no Markdown markers; gofmt (which generation runs, and which rewrites doc comments to
+    canonical Go doc) left the comments exactly as the view wrote them."""
+    go = require_tool("go")
+    todo = {"type": "object", "description": MARKDOWN, "properties": {"id": {"type": "string"}}}
+    listed = {"application/json": {"schema": {"$ref": "#/components/schemas/Todo"}}}
+    contract = tmp_path / "todo.json"
+    contract.write_text(
+        json.dumps(
+            {
+                "openapi": "3.1.0",
+                "info": {"title": "Todo API", "version": "1", "description": MARKDOWN},
+                "paths": {
+                    "/todos": {
+                        "get": {
+                            "operationId": "listTodos",
+                            "description": MARKDOWN,
+                            "responses": {"200": {"description": "the todos", "content": listed}},
+                        }
+                    }
+                },
+                "components": {"schemas": {"Todo": todo}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "sdks"
+    assert cli.main(["generate", str(contract), "--out", str(out), "--lang", "go"]) == 0
+    sdk = out / "go"
+    expected = "\n".join(godoc.go_doc(MARKDOWN))
+    assert expected in (sdk / "doc.go").read_text()  # gofmt changed nothing in it
+    assert expected in (sdk / "models.go").read_text()
+    assert expected in (sdk / "operations.go").read_text()
+    for symbol in ("", "Todo", "DefaultService.ListTodos"):
+        shown = subprocess.run(
+            [go, "doc", *([symbol] if symbol else [])], cwd=sdk, capture_output=True, text=True, check=True
+        ).stdout
+        assert "# Conventions" in shown and "  - Enumerations are open." in shown, shown
+        assert "[RFC 9457]: https://www.rfc-editor.org/rfc/rfc9457" in shown
+        assert "**open**" not in shown and "## Conventions" not in shown and "```" not in shown
+    assert subprocess.run([go, "vet", "./..."], cwd=sdk, capture_output=True, check=False).returncode == 0

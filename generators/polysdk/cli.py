@@ -55,7 +55,10 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--sdk-version", default="0.1.0", help="version of the generated SDKs (default: 0.1.0)"
     )
     parser.add_argument(
-        "--go-module", default="", help="Go module path (default: github.com/polysdk/<name>-sdk-go)"
+        "--go-module",
+        default="",
+        help="Go module path (default: the contract's info.x-go-module, else <repository>/go for a "
+        "--repository on github.com, else a local name used with a replace directive)",
     )
     parser.add_argument(
         "--strict",

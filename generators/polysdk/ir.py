@@ -300,6 +300,8 @@ class Api:
     security_schemes: tuple[SecurityScheme, ...]
     warnings: tuple[str, ...] = field(default=(), compare=False)
     license: License | None = None  # None when the contract names none
+    # The Go module path the contract asks for (OpenAPI `info.x-go-module`); "" when it names none.
+    go_module: str = ""
 
     @cached_property
     def types_by_name(self) -> dict[str, NamedType]:

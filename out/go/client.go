@@ -40,8 +40,10 @@ type Client struct {
 	Artifacts *ArtifactsService
 }
 
-// NewClient returns a Client. Defaults: DefaultBaseURL, credentials from EnvAPIKey or
-// EnvBearerToken, a 60 s timeout per attempt, 2 retries, http.DefaultClient.
+// NewClient returns a Client. Defaults: DefaultBaseURL, credentials from EnvBearerToken or EnvAPIKey,
+// a 60 s timeout per attempt, 2 retries, http.DefaultClient. A credential the API never takes
+// (WithAPIKey without an API-key scheme, WithBearerToken without a bearer scheme) makes every call
+// fail with an *InvalidRequestError instead of going out without it.
 func NewClient(opts ...Option) *Client {
 	c := &core{cfg: newConfig(clientDefaults{
 		baseURL:        DefaultBaseURL,

@@ -356,11 +356,12 @@ func TestConnectionErrorsAreRetriedAndRedacted(t *testing.T) {
 	base := server.URL
 	server.Close()
 	c := testCore(base, WithBearerToken("super-secret-token"))
-	c.cfg.auth = authScheme{apiKeyIn: "query", apiKeyName: "key"}
+	c.cfg.auth = authScheme{bearer: true, apiKeyIn: "query", apiKeyName: "key"}
 	c.cfg.apiKey = "super-secret-key"
 	r := newRequest("GET", "")
 	r.path = "/x"
 	r.authenticated = true
+	r.noBearer = true // the API key goes in the URL, which the connection error quotes
 	var attempts int
 	_, err := c.send(context.Background(), r, []Option{WithAttemptsInto(&attempts)})
 	if ErrorKind(err) != "connection" || attempts != 3 {
@@ -488,6 +489,42 @@ func TestTheOperationsAcceptHeaderIsSent(t *testing.T) {
 	if got := rec.request(0).Header.Get("Accept"); got != "application/json" {
 		t.Errorf("Accept %q, want application/json", got)
 	}
+}
+
+func TestACredentialTheAPINeverTakesIsRefused(t *testing.T) {
+	rec := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { ok(w, `{}`) })
+	for _, tc := range []struct {
+		auth authScheme
+		opt  Option
+		want string
+	}{
+		{authScheme{bearer: true}, WithAPIKey("k"), "WithAPIKey was given"},
+		{authScheme{apiKeyIn: "header", apiKeyName: "X-Key"}, WithBearerToken("t"), "WithBearerToken was given"},
+		{authScheme{}, WithAPIKey("k"), "no API-key security scheme"},
+	} {
+		c := testCore(rec.server.URL, tc.opt)
+		c.cfg.auth = tc.auth
+		r := newRequest("GET", "")
+		r.path = "/x"
+		_, err := c.send(context.Background(), r, nil)
+		var invalid *InvalidRequestError
+		if !errors.As(err, &invalid) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err %v, want an InvalidRequestError saying %q", tc.auth, err, tc.want)
+		}
+	}
+	if rec.count() != 0 {
+		t.Errorf("%d requests sent, want none", rec.count())
+	}
+	// The credential the API takes, and an unused one cleared for a call, go out as before.
+	c := testCore(rec.server.URL, WithBearerToken("t"))
+	c.cfg.auth = authScheme{bearer: true}
+	r := newRequest("GET", "")
+	r.path = "/x"
+	resp, err := c.send(context.Background(), r, []Option{WithAPIKey("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	discard(resp)
 }
 
 func TestAPIKeyInQuery(t *testing.T) {

@@ -7,20 +7,22 @@
 // The Orchestrator API registers agents, turns goals into executable plans, runs those plans,
 // streams what happens while they run, and brokers the moments where an agent needs a human.
 //
-// ## Conventions
+// # Conventions
 //
 //   - All resource paths are versioned under `/v1`; health and metrics endpoints are not.
 //   - Request and response bodies are JSON unless stated otherwise. Timestamps are RFC 3339 in UTC.
-//   - Enumerations are **open**: the server may add values at any time, and clients must accept
+//   - Enumerations are open: the server may add values at any time, and clients must accept
 //     (and preserve) values they do not know.
 //   - Sequence numbers are 64-bit integers and may exceed 2^53; decode them without loss of
 //     precision.
-//   - Errors use [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details
+//   - Errors use [RFC 9457] problem details
 //     (`application/problem+json`) and always carry a `request_id`, also sent as `X-Request-Id`.
 //   - List endpoints use cursor pagination: pass `next_cursor` back as `cursor` while `has_more`
 //     is true. Run listings use the `Link` header (RFC 8288) and artifact listings use offsets.
 //   - Non-idempotent `POST` operations accept an `Idempotency-Key` header; retries that reuse the
 //     key return the original result instead of acting twice.
+//
+// [RFC 9457]: https://www.rfc-editor.org/rfc/rfc9457
 package orchestrator
 
 // SDKVersion is the version of this SDK.

@@ -37,7 +37,7 @@ func Example_errors() {
 	}))
 	defer server.Close()
 
-	client := orchestrator.NewClient(orchestrator.WithBaseURL(server.URL), orchestrator.WithAPIKey("my-api-key"))
+	client := orchestrator.NewClient(orchestrator.WithBaseURL(server.URL), orchestrator.WithBearerToken("my-token"))
 	_, err := client.Agents.Get(context.Background(), orchestrator.GetAgentParams{AgentID: "id_123"})
 	var apiErr *orchestrator.APIError
 	if errors.As(err, &apiErr) {
@@ -63,7 +63,7 @@ func Example_retries() {
 	}))
 	defer server.Close()
 
-	client := orchestrator.NewClient(orchestrator.WithBaseURL(server.URL), orchestrator.WithAPIKey("my-api-key"), orchestrator.WithMaxRetries(3))
+	client := orchestrator.NewClient(orchestrator.WithBaseURL(server.URL), orchestrator.WithBearerToken("my-token"), orchestrator.WithMaxRetries(3))
 	var attempts int
 	var raw *http.Response
 	_, err := client.Agents.Get(context.Background(), orchestrator.GetAgentParams{AgentID: "id_123"}, orchestrator.WithAttemptsInto(&attempts), orchestrator.WithResponseInto(&raw))
@@ -84,7 +84,7 @@ func Example_pagination() {
 	}))
 	defer server.Close()
 
-	client := orchestrator.NewClient(orchestrator.WithBaseURL(server.URL), orchestrator.WithAPIKey("my-api-key"))
+	client := orchestrator.NewClient(orchestrator.WithBaseURL(server.URL), orchestrator.WithBearerToken("my-token"))
 	count := 0
 	for _, err := range client.Agents.ListAll(context.Background(), orchestrator.ListAgentsParams{}) {
 		if err != nil {
@@ -106,7 +106,7 @@ func Example_streaming() {
 	}))
 	defer server.Close()
 
-	client := orchestrator.NewClient(orchestrator.WithBaseURL(server.URL), orchestrator.WithAPIKey("my-api-key"))
+	client := orchestrator.NewClient(orchestrator.WithBaseURL(server.URL), orchestrator.WithBearerToken("my-token"))
 	events := 0
 	for _, err := range client.Runs.StreamEvents(context.Background(), orchestrator.StreamRunEventsParams{RunID: "id_123"}) {
 		if err != nil {

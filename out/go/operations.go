@@ -783,26 +783,24 @@ func (s *RunsService) streamEventsRequest(params StreamRunEventsParams) *request
 // Streams a run's events as server-sent events (HTML Living Standard). Each SSE message
 // carries one `RunEvent`:
 //
-// * `data:` is the event serialised as one JSON object (a `RunEvent`);
-// * `event:` repeats the event's `type`;
-// * `id:` is the event's `sequence` in decimal.
+//   - `data:` is the event serialised as one JSON object (a `RunEvent`);
+//   - `event:` repeats the event's `type`;
+//   - `id:` is the event's `sequence` in decimal.
 //
 // Lines starting with `:` are keep-alive comments. The server closes the stream after the
 // run's final `run.completed` or `run.failed` event. To resume after a dropped connection,
 // reconnect with the last received `id` in `Last-Event-ID`; the stream restarts with the
 // next event. On the wire:
 //
-// ```text
-// : keep-alive
+//	: keep-alive
 //
-// id: 9007199254740993
-// event: step.started
-// data: {"type":"step.started","sequence":9007199254740993,"run_id":"5b0c2c1e-7a53-4c8e-9a51-2f4d8f1e6a10","occurred_at":"2025-02-03T08:02:03Z","step_id":"search","step_type":"tool_call"}
+//	id: 9007199254740993
+//	event: step.started
+//	data: {"type":"step.started","sequence":9007199254740993,"run_id":"5b0c2c1e-7a53-4c8e-9a51-2f4d8f1e6a10","occurred_at":"2025-02-03T08:02:03Z","step_id":"search","step_type":"tool_call"}
 //
-// id: 9007199254740994
-// event: message.delta
-// data: {"type":"message.delta","sequence":9007199254740994,"run_id":"5b0c2c1e-7a53-4c8e-9a51-2f4d8f1e6a10","occurred_at":"2025-02-03T08:02:04Z","message_id":"c3d9a7e4-1b2f-4e6a-8c0d-5f7e9a1b3c2d","delta":"Found 20"}
-// ```
+//	id: 9007199254740994
+//	event: message.delta
+//	data: {"type":"message.delta","sequence":9007199254740994,"run_id":"5b0c2c1e-7a53-4c8e-9a51-2f4d8f1e6a10","occurred_at":"2025-02-03T08:02:04Z","message_id":"c3d9a7e4-1b2f-4e6a-8c0d-5f7e9a1b3c2d","delta":"Found 20"}
 //
 // Documented error statuses: 400, 401, 403, 404, 429, 500, 503; each arrives as an *APIError (errors.Is matches ErrNotFound and the other Err values).
 //

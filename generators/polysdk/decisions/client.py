@@ -28,6 +28,12 @@ class ClientDefaults:
     api_key: ApiKeyPlacement | None  # the first API-key scheme, if any
 
     @property
+    def credentials(self) -> tuple[str, ...]:
+        """The credentials the contract's security schemes take, as examples show them: "bearer"
+        and/or "api-key", or none. An example never configures one the SDK would not send."""
+        return (*(("bearer",) if self.bearer else ()), *(("api-key",) if self.api_key else ()))
+
+    @property
     def env_base_url(self) -> str:
         return f"{self.env_prefix}_BASE_URL"
 

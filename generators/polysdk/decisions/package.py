@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from polysdk import ir
 from polysdk.errors import UsageError
+from polysdk.names import snake
 
 if TYPE_CHECKING:
     from polysdk.plan import Options
@@ -42,6 +43,11 @@ _NAMES = {
     "isc": "ISC",
     "isc license": "ISC",
 }
+# A Go module path `go get` can fetch: a lower-case first element holding a dot (a host), then
+# path elements (golang.org/x/mod/module.CheckPath, without its rarer refusals).
+_GO_MODULE = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[A-Za-z0-9._~-]+)*")
+# Hosts whose repository URL is also the start of a Go module path (`go get` knows them).
+_GO_HOSTS = ("github.com", "gitlab.com", "bitbucket.org")
 # An SPDX licence expression's syntax (ids, `+`, AND/OR/WITH, parentheses); registries check the ids.
 _SPDX_EXPRESSION = re.compile(r"[A-Za-z0-9.+()-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+()-]+)*")
 
@@ -69,6 +75,18 @@ class Package:
         if not self.summary:
             return lead
         return f"{lead.rstrip('.')}. {self.summary}{'' if self.summary.endswith('.') else '.'}"
+
+
+@dataclass(frozen=True)
+class GoModule:
+    path: str  # go.mod's module path
+    # Where the path came from: "--go-module", "info.x-go-module", "--repository", or "" when
+    # nothing named one and `path` is a local name only a `replace` directive can reach.
+    origin: str
+
+    @property
+    def published(self) -> bool:
+        return bool(self.origin)
 
 
 def _words(text: str) -> str:
@@ -157,3 +175,39 @@ def package(api: ir.Api, options: Options) -> Package:
         documentation=_url("documentation", options.documentation),
         warnings=tuple(warnings),
     )
+
+
+def go_module(api: ir.Api, options: Options, words: list[str]) -> tuple[GoModule, list[str]]:
+    """The Go SDK's module path, and warnings: `--go-module`, else the contract's `info.x-go-module`,
+    else `<repository>/go` when `--repository` is a github.com (gitlab.com, bitbucket.org)
+    repository, whose `go/` folder the Go SDK then is. With none of them the module gets a local
+    name (`todo-sdk-go`): go.mod needs one, but no README tells users to `go get` it.
+    UsageError when `--go-module` is not a module path."""
+    chosen = options.go_module.strip()
+    if chosen:
+        if not _GO_MODULE.fullmatch(chosen):
+            raise UsageError(
+                f"--go-module {chosen!r} is not a Go module path; pass one such as "
+                "github.com/acme/todo-sdk-go (a host with a dot, then the path)"
+            )
+        return GoModule(chosen, "--go-module"), []
+    local = f"{snake(words).replace('_', '-')}-sdk-go"
+    if api.go_module:
+        if _GO_MODULE.fullmatch(api.go_module):
+            return GoModule(api.go_module, "info.x-go-module"), []
+        return GoModule(local, ""), [
+            f"info.x-go-module: {api.go_module!r} is not a Go module path (a host with a dot, then the "
+            f"path), so it is not used and the Go SDK's module is the local name {local}"
+        ]
+    parts = urlsplit(options.repository)
+    segments = [s for s in parts.path.split("/") if s][:2]
+    if parts.hostname in _GO_HOSTS and len(segments) == 2:
+        owner, repo = segments[0], segments[1].removesuffix(".git")
+        path = f"{parts.hostname}/{owner}/{repo}/go"
+        if _GO_MODULE.fullmatch(path):
+            return GoModule(path, "--repository"), []
+    return GoModule(local, ""), [
+        f"go: no Go module path (pass --go-module, give the contract an info.x-go-module, or pass a "
+        f"--repository on github.com), so go.mod names the local module {local}, which `go get` "
+        "cannot fetch; the Go README shows how to use it with a `replace` directive"
+    ]

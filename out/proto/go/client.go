@@ -10,8 +10,6 @@ const DefaultBaseURL = ""
 const (
 	// EnvBaseURL names the variable holding the base URL.
 	EnvBaseURL = "ORCHESTRATOR_PROTO_BASE_URL"
-	// EnvAPIKey names the variable holding the API key.
-	EnvAPIKey = "ORCHESTRATOR_PROTO_API_KEY"
 	// EnvBearerToken names the variable holding the bearer token.
 	EnvBearerToken = "ORCHESTRATOR_PROTO_BEARER_TOKEN"
 )
@@ -30,13 +28,14 @@ type Client struct {
 	Messaging *MessagingService
 }
 
-// NewClient returns a Client. Defaults: DefaultBaseURL, credentials from EnvAPIKey or
-// EnvBearerToken, a 60 s timeout per attempt, 2 retries, http.DefaultClient.
+// NewClient returns a Client. Defaults: DefaultBaseURL, the bearer token from EnvBearerToken,
+// a 60 s timeout per attempt, 2 retries, http.DefaultClient. A credential the API never takes
+// (WithAPIKey without an API-key scheme, WithBearerToken without a bearer scheme) makes every call
+// fail with an *InvalidRequestError instead of going out without it.
 func NewClient(opts ...Option) *Client {
 	c := &core{cfg: newConfig(clientDefaults{
 		baseURL:        DefaultBaseURL,
 		envBaseURL:     EnvBaseURL,
-		envAPIKey:      EnvAPIKey,
 		envBearerToken: EnvBearerToken,
 		userAgent:      UserAgent,
 		auth:           authScheme{bearer: true, apiKeyIn: "", apiKeyName: ""},

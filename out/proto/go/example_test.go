@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	orchestratorproto "github.com/polysdk/orchestrator-proto-sdk-go"
+	orchestratorproto "orchestrator-proto-sdk-go"
 )
 
 // ExampleNewClient configures a client; options given to a method apply to that call only.
@@ -37,7 +37,7 @@ func Example_errors() {
 	}))
 	defer server.Close()
 
-	client := orchestratorproto.NewClient(orchestratorproto.WithBaseURL(server.URL), orchestratorproto.WithAPIKey("my-api-key"))
+	client := orchestratorproto.NewClient(orchestratorproto.WithBaseURL(server.URL), orchestratorproto.WithBearerToken("my-token"))
 	_, err := client.Orchestrator.GetAgent(context.Background(), orchestratorproto.GetAgentParams{AgentID: "id_123"})
 	var apiErr *orchestratorproto.APIError
 	if errors.As(err, &apiErr) {
@@ -63,7 +63,7 @@ func Example_retries() {
 	}))
 	defer server.Close()
 
-	client := orchestratorproto.NewClient(orchestratorproto.WithBaseURL(server.URL), orchestratorproto.WithAPIKey("my-api-key"), orchestratorproto.WithMaxRetries(3))
+	client := orchestratorproto.NewClient(orchestratorproto.WithBaseURL(server.URL), orchestratorproto.WithBearerToken("my-token"), orchestratorproto.WithMaxRetries(3))
 	var attempts int
 	var raw *http.Response
 	_, err := client.Orchestrator.GetAgent(context.Background(), orchestratorproto.GetAgentParams{AgentID: "id_123"}, orchestratorproto.WithAttemptsInto(&attempts), orchestratorproto.WithResponseInto(&raw))
@@ -84,7 +84,7 @@ func Example_pagination() {
 	}))
 	defer server.Close()
 
-	client := orchestratorproto.NewClient(orchestratorproto.WithBaseURL(server.URL), orchestratorproto.WithAPIKey("my-api-key"))
+	client := orchestratorproto.NewClient(orchestratorproto.WithBaseURL(server.URL), orchestratorproto.WithBearerToken("my-token"))
 	count := 0
 	for _, err := range client.Orchestrator.ListAgentsAll(context.Background(), orchestratorproto.ListAgentsParams{}) {
 		if err != nil {

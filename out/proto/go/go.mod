@@ -1,3 +1,3 @@
-module github.com/polysdk/orchestrator-proto-sdk-go
+module orchestrator-proto-sdk-go
 
 go 1.24

@@ -187,6 +187,19 @@ test("the Accept header is the operation's, exactly", async () => {
   }
 });
 
+test("a credential no security scheme takes is refused, and its environment variable is not read", () => {
+  const bearerOnly = info({ apiKey: undefined });
+  assert.throws(() => new Core(bearerOnly, { apiKey: "k" }), (e) => e instanceof InvalidRequestError && /no API-key security scheme/.test(e.message));
+  assert.throws(() => new Core(info({ bearer: false }), { bearerToken: "t" }), /no bearer-token security scheme/);
+  assert.doesNotThrow(() => new Core(bearerOnly, { bearerToken: "t", apiKey: null }));
+  process.env.POLYSDK_TEST_API_KEY = "from-env";
+  try {
+    assert.doesNotThrow(() => new Core(bearerOnly, {}));
+  } finally {
+    delete process.env.POLYSDK_TEST_API_KEY;
+  }
+});
+
 test("credentials follow the operation's security: a bearer token or an API key only where accepted", async () => {
   const server = await serve(json(200, { id: 1 }));
   try {

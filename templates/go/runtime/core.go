@@ -384,6 +384,9 @@ func (c *config) build(ctx context.Context, r *request, key string) (*http.Reque
 			}
 		}
 	}
+	if err := c.unusedCredential(); err != nil {
+		return nil, err
+	}
 	if r.authenticated {
 		if err := c.authenticate(req, r, &h); err != nil {
 			return nil, err
@@ -469,6 +472,19 @@ func (c *config) sendsBearer(r *request) bool {
 
 func (c *config) sendsAPIKey(r *request) bool {
 	return !c.sendsBearer(r) && c.apiKey != "" && c.auth.apiKeyIn != "" && !r.noAPIKey
+}
+
+// unusedCredential refuses a credential that no security scheme of the API takes: given with an
+// option (the environment's variable for it is not read), it would otherwise be left out of every
+// request without a word.
+func (c *config) unusedCredential() error {
+	switch {
+	case c.apiKey != "" && c.auth.apiKeyIn == "":
+		return &InvalidRequestError{Message: "WithAPIKey was given, but the API declares no API-key security scheme, so the key would never be sent"}
+	case c.bearerToken != "" && !c.auth.bearer:
+		return &InvalidRequestError{Message: "WithBearerToken was given, but the API declares no bearer-token security scheme, so the token would never be sent"}
+	}
+	return nil
 }
 
 func (c *config) authenticate(req *http.Request, r *request, h *headerBuilder) error {

@@ -36,6 +36,15 @@ def _license(node: Any) -> ir.License | None:
     return found if found != ir.License() else None
 
 
+def _go_module(info: dict[str, Any]) -> str:
+    """The Go module path an `info.x-go-module` (or `x-polysdk-go-module`) extension names."""
+    for key in ("x-polysdk-go-module", "x-go-module"):
+        value = info.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
 class _Builder:
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
@@ -78,6 +87,7 @@ class _Builder:
             security_schemes=self._security_schemes(),
             warnings=tuple(self.schemas.warnings),
             license=_license(info.get("license")),
+            go_module=_go_module(info),
         )
 
     # Operations ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from polysdk.decisions import Decisions, package_words
+from polysdk.decisions.package import go_module as decide_go_module
 from polysdk.literals import go_string, line_comment
 from polysdk.names import api_phrase, go_package_name, snake
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
@@ -21,6 +22,7 @@ from polysdk.render import run_tool
 from polysdk.views.go.client import GoClient, GoService, build_client
 from polysdk.views.go.docs import GoDocs, GoExample, build_docs
 from polysdk.views.go.driver import GoDriver, build_driver, driver_files
+from polysdk.views.go.godoc import go_doc
 from polysdk.views.go.models import GoAlias, GoEnum, GoField, GoModels, GoStruct, GoUnion, build_models
 from polysdk.views.go.operations import Carrier, GoMethod, GoOperation, GoParamField, MethodRole, Origin
 from polysdk.views.go.types import RUNTIME_EXPORTS, GoType, GoTypes
@@ -56,19 +58,16 @@ def _gofmt(directory: Path) -> None:
     run_tool(["gofmt", "-w", "."], directory, "format the Go SDK")
 
 
-def _package(decisions: Decisions, options: Options) -> tuple[str, str]:
-    words = package_words(decisions.api, options.package_name)
-    package = go_package_name(words)
-    module = options.go_module or f"github.com/polysdk/{snake(words).replace('_', '-')}-sdk-go"
-    return package, module
-
-
 def plan(decisions: Decisions, options: Options) -> LanguagePlan:
     api = decisions.api
-    package, module = _package(decisions, options)
+    words = package_words(api, options.package_name)
+    package = go_package_name(words)
+    go_module, module_warnings = decide_go_module(api, options, words)
+    module = go_module.path
     types = GoTypes(api)
     models = build_models(api, package, types)
-    user_agent = f"{module.rsplit('/', 1)[-1]}/{options.sdk_version} (go)"
+    # The product name, not the module path's last element (which may be `go`).
+    user_agent = f"{snake(words).replace('_', '-')}-sdk-go/{options.sdk_version} (go)"
     client = build_client(decisions, package, types, models, user_agent)
     context: dict[str, object] = {
         "package": package,
@@ -77,11 +76,11 @@ def plan(decisions: Decisions, options: Options) -> LanguagePlan:
         "title": go_string(api.title),
         "version": go_string(options.sdk_version),
         "api_version": go_string(api.version),
-        "doc": line_comment(api.docs.text, "//"),
+        "doc": go_doc(api.docs.text),
         "title_doc": line_comment(f"Package {package} is a client for the {api_phrase(api.title)}.", "//")[0],
         "models": models,
         "client": client,
-        "docs": build_docs(decisions, package, module, client),
+        "docs": build_docs(decisions, package, go_module, client),
     }
     result = LanguagePlan(language="go")
     result.files = [
@@ -99,7 +98,7 @@ def plan(decisions: Decisions, options: Options) -> LanguagePlan:
         dispatch, engine = driver_files(module, client, context)
         result.files.append(dispatch)
         result.runtime += engine
-    result.warnings += client.warnings
+    result.warnings += [*module_warnings, *client.warnings]
     result.formatter = _gofmt
     return result
 

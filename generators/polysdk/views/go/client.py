@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from polysdk.decisions import Decisions, OperationShape
 from polysdk.literals import go_string, line_comment
 from polysdk.views.common import method_words
+from polysdk.views.go.godoc import go_doc
 from polysdk.views.go.models import GoModels
 from polysdk.views.go.operations import GoOperation, MethodRole, OperationBuilder, write_methods
 from polysdk.views.go.types import GoTypes, exported_namer
@@ -34,6 +35,7 @@ class GoClient:
     env_bearer_token: str
     user_agent: str  # Go literal
     bearer: str  # "true" or "false"
+    credentials: tuple[str, ...]  # decisions.client.credentials
     api_key_in: str  # Go literal
     api_key_name: str  # Go literal
     warnings: list[str] = field(default_factory=list)  # decisions the Go SDK cannot express
@@ -84,7 +86,7 @@ def _service(
     return GoService(
         field=field_name,
         type=service_type,
-        doc=doc + (["//", *line_comment(tag_doc, "//")] if tag_doc else []),
+        doc=doc + (["//", *go_doc(tag_doc)] if tag_doc else []),
         operations=operations,
     )
 
@@ -122,6 +124,7 @@ def build_client(
         env_bearer_token=go_string(defaults.env_bearer_token),
         user_agent=go_string(user_agent),
         bearer="true" if defaults.bearer else "false",
+        credentials=defaults.credentials,
         api_key_in=go_string(api_key.location if api_key else ""),
         api_key_name=go_string(api_key.name if api_key else ""),
         warnings=builder.warnings,

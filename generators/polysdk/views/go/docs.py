@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from polysdk import ir, walks
 from polysdk.decisions import Decisions, OperationShape, PageStyle, ResultKind
+from polysdk.decisions.package import GoModule
 from polysdk.literals import comment_lines, go_string
 from polysdk.views.go.client import GoClient, GoService
 from polysdk.views.go.operations import GoMethod, GoOperation, MethodRole, Origin
@@ -33,8 +34,10 @@ class GoExample:
 class GoDocs:
     package: str
     module: str
+    published: bool  # the module path is one `go get` can fetch (else a local name, used with replace)
     title: str  # plain text, one line
     examples: list[GoExample]
+    credentials: tuple[str, ...]  # decisions.client.credentials: what the examples configure
     env_base_url: str  # plain names
     env_api_key: str
     env_bearer_token: str
@@ -100,6 +103,9 @@ class _Writer:
     def __init__(self, decisions: Decisions, client: GoClient, package: str) -> None:
         self.api = decisions.api
         self.alias = package
+        # The credential the contract takes (the bearer token when it takes both), if any.
+        options = {"bearer": 'WithBearerToken("my-token")', "api-key": 'WithAPIKey("my-api-key")'}
+        self.credential = options.get(next(iter(decisions.client.credentials), ""), "")
         self.by_shape = {id(o.shape): (s, o) for s, o in client.operations()}
 
     def find(self, shape: OperationShape | None) -> tuple[GoService, GoOperation] | None:
@@ -107,7 +113,8 @@ class _Writer:
 
     def new_client(self, *extra: str) -> str:
         a = self.alias
-        options = [f"{a}.WithBaseURL(server.URL)", f'{a}.WithAPIKey("my-api-key")', *extra]
+        credential = [f"{a}.{self.credential}"] if self.credential else []
+        options = [f"{a}.WithBaseURL(server.URL)", *credential, *extra]
         return f"client := {a}.NewClient({', '.join(options)})"
 
     def call(self, service: GoService, operation: GoOperation, method: GoMethod, *extra: str) -> str:
@@ -263,7 +270,7 @@ def _examples(decisions: Decisions, client: GoClient, package: str) -> list[GoEx
     return [e for e in examples if e is not None]
 
 
-def build_docs(decisions: Decisions, package: str, module: str, client: GoClient) -> GoDocs:
+def build_docs(decisions: Decisions, package: str, module: GoModule, client: GoClient) -> GoDocs:
     examples = _examples(decisions, client, package)
     imports = {"net/http", "time"}
     for example in examples:
@@ -277,9 +284,11 @@ def build_docs(decisions: Decisions, package: str, module: str, client: GoClient
     ]
     return GoDocs(
         package=package,
-        module=module,
+        module=module.path,
+        published=module.published,
         title=" ".join(comment_lines(decisions.api.title)) or package,
         examples=examples,
+        credentials=defaults.credentials,
         env_base_url=defaults.env_base_url,
         env_api_key=defaults.env_api_key,
         env_bearer_token=defaults.env_bearer_token,

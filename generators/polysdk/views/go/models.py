@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from polysdk import ir, walks
 from polysdk.literals import go_string, line_comment
 from polysdk.names import split_words
+from polysdk.views.go.godoc import go_doc
 from polysdk.views.go.types import GO_METHOD_NAMES, GoType, GoTypes, exported_namer, quoted
 
 # encoding/json accepts only these characters in a tag name (see isValidTag in encoding/json).
@@ -33,8 +34,9 @@ _TAG_SAFE = re.compile(r"^[A-Za-z0-9!#$%&()*+\-./:;<=>?@\[\]^_{|}~ ]+$")
 
 
 def doc_lines(text: str, fallback: str) -> list[str]:
-    """Doc comment lines for a symbol: the contract's text, else a generated sentence."""
-    return line_comment(text, "//") or line_comment(fallback, "//")
+    """Doc comment lines for a symbol: the contract's text (Markdown, in Go doc syntax), else a
+    generated sentence."""
+    return go_doc(text) or line_comment(fallback, "//")
 
 
 @dataclass

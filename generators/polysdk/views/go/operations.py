@@ -17,6 +17,7 @@ from polysdk import ir
 from polysdk.decisions import BodyKind, BodyShape, OperationShape, PageStyle, Pagination, ResultKind
 from polysdk.decisions.operations import CONNECT_STREAM_MEDIA
 from polysdk.literals import go_string, line_comment
+from polysdk.views.go.godoc import go_doc
 from polysdk.views.go.models import GoField, GoModels, doc_lines
 from polysdk.views.go.types import ANY, FILE, READ_CLOSER, READER, STRING, GoType, GoTypes, exported_namer
 
@@ -183,7 +184,7 @@ def _operation_doc(shape: OperationShape, method_name: str) -> list[str]:
     parts += [op.docs.description] if op.docs.description else []
     text = "\n\n".join(parts)
     if text:
-        doc += ["//", *line_comment(text, "//")]
+        doc += ["//", *go_doc(text)]
     statuses = [e.status for e in shape.errors]
     if statuses:
         doc += [

@@ -52,6 +52,7 @@ class RustClient:
     api_key: str  # `None` or `Some((crate::runtime::ApiKeyIn::Header, "X-API-Key"))`
     api_key_location: str  # header, query or cookie; "" without an API-key scheme
     api_key_name: str
+    credentials: tuple[str, ...]  # decisions.client.credentials: what the README configures
 
 
 def rust_client(defaults: ClientDefaults) -> RustClient:
@@ -71,6 +72,7 @@ def rust_client(defaults: ClientDefaults) -> RustClient:
         api_key=api_key,
         api_key_location=placement.location if placement is not None else "",
         api_key_name=placement.name if placement is not None else "",
+        credentials=defaults.credentials,
     )
 
 

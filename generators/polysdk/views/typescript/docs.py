@@ -72,6 +72,7 @@ class TsReadme:
     package: str
     client: str
     env_prefix: str
+    credentials: tuple[str, ...]  # decisions.client.credentials: what the examples configure
     base_url: str  # the default base URL; "" when the user must configure one
     sections: list[str]  # the examples shown, in order: configure, call, errors, retries, ...
     imports: list[str]  # names examples/readme.ts imports from the package
@@ -160,6 +161,7 @@ def readme(
         package=package,
         client=client,
         env_prefix=decisions.client.env_prefix,
+        credentials=decisions.client.credentials,
         base_url=decisions.client.base_url,
         sections=sections,
         imports=sorted(imports, key=str.lower),

@@ -1075,8 +1075,16 @@ export class Core {
   constructor(info: SDKInfo, options: ClientOptions = {}) {
     this.info = info;
     this.baseURL = options.baseURL ?? readEnv(`${info.envPrefix}_BASE_URL`) ?? info.defaultBaseURL;
-    this.#bearerToken = options.bearerToken === null ? undefined : (options.bearerToken ?? readEnv(`${info.envPrefix}_BEARER_TOKEN`));
-    this.#apiKey = options.apiKey === null ? undefined : (options.apiKey ?? readEnv(`${info.envPrefix}_API_KEY`));
+    // A credential no security scheme of the contract takes would never be sent: refused when
+    // given, and its environment variable is not read.
+    if (typeof options.apiKey === "string" && info.apiKey === undefined) {
+      throw new InvalidRequestError("apiKey was given, but the API declares no API-key security scheme, so the key would never be sent");
+    }
+    if (typeof options.bearerToken === "string" && !info.bearer) {
+      throw new InvalidRequestError("bearerToken was given, but the API declares no bearer-token security scheme, so the token would never be sent");
+    }
+    this.#bearerToken = options.bearerToken === null || !info.bearer ? undefined : (options.bearerToken ?? readEnv(`${info.envPrefix}_BEARER_TOKEN`));
+    this.#apiKey = options.apiKey === null || info.apiKey === undefined ? undefined : (options.apiKey ?? readEnv(`${info.envPrefix}_API_KEY`));
     this.timeout = options.timeout ?? 60_000;
     this.#timeoutSet = options.timeout !== undefined;
     this.maxRetries = Math.max(0, Math.floor(options.maxRetries ?? 2));

@@ -159,13 +159,15 @@ impl ClientBuilder {
     }
 
     /// Authenticates with `Authorization: Bearer <token>` (default: `<PREFIX>_BEARER_TOKEN`).
+    /// Without a bearer-token scheme in the contract, [`build`](Self::build) refuses it.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.bearer_token = Some(Secret(token.into()));
         self
     }
 
     /// Authenticates with the contract's API key header, query parameter or cookie (default:
-    /// `<PREFIX>_API_KEY`). Without an API-key scheme in the contract the key is never sent.
+    /// `<PREFIX>_API_KEY`). Without an API-key scheme in the contract, [`build`](Self::build)
+    /// refuses it, since the key would never be sent.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(Secret(key.into()));
         self
@@ -234,8 +236,20 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client; fails on a malformed base URL or header.
+    /// Builds the client; fails on a malformed base URL or header, or on a credential no
+    /// security scheme of the contract takes (it would be left out of every request).
     pub fn build(self) -> Result<Client, Error> {
+        let auth = self.auth.unwrap_or(crate::AUTH);
+        if self.api_key.is_some() && auth.api_key.is_none() {
+            return Err(Error::invalid(
+                "api_key was set, but the API declares no API-key security scheme, so the key would never be sent",
+            ));
+        }
+        if self.bearer_token.is_some() && !auth.bearer {
+            return Err(Error::invalid(
+                "bearer_token was set, but the API declares no bearer-token security scheme, so the token would never be sent",
+            ));
+        }
         let base_url = self
             .base_url
             .filter(|url| !url.is_empty())
@@ -264,9 +278,10 @@ impl ClientBuilder {
                 .map_err(|e| Error::invalid(format!("cannot build the HTTP client: {e}")))?,
         };
         let base_url = base_url.trim_end_matches('/').to_owned();
+        // The environment's variable of a credential the contract never takes is not read.
         let bearer_token = self
             .bearer_token
-            .or_else(|| env("BEARER_TOKEN").map(Secret));
+            .or_else(|| env("BEARER_TOKEN").filter(|_| auth.bearer).map(Secret));
         let header_value = |text: &str| reqwest::header::HeaderValue::from_str(text).ok();
         let authorization = bearer_token
             .as_ref()
@@ -279,8 +294,12 @@ impl ClientBuilder {
                 authorization,
                 base_url,
                 bearer_token,
-                api_key: self.api_key.or_else(|| env("API_KEY").map(Secret)),
-                auth: self.auth.unwrap_or(crate::AUTH),
+                api_key: self.api_key.or_else(|| {
+                    env("API_KEY")
+                        .filter(|_| auth.api_key.is_some())
+                        .map(Secret)
+                }),
+                auth,
                 timeout: self.timeout,
                 max_retries: self.max_retries.unwrap_or(2),
                 headers: self.headers,
@@ -472,6 +491,10 @@ mod tests {
     fn debug_output_never_shows_credentials() {
         let client = Client::builder()
             .base_url("http://127.0.0.1:1/prefix/")
+            .auth_scheme(AuthScheme {
+                bearer: true,
+                api_key: Some((ApiKeyIn::Header, "x-api-key")),
+            })
             .bearer_token("tok-secret")
             .api_key("key-secret")
             .build()
@@ -497,8 +520,37 @@ mod tests {
         std::env::remove_var(var("BASE_URL"));
         std::env::remove_var(var("API_KEY"));
         assert_eq!(client.base_url(), "http://127.0.0.1:7/from-env");
-        assert_eq!(client.inner.api_key, Some(Secret("env-key".to_owned())));
+        // Read only when the contract takes an API key.
+        let key = crate::AUTH.api_key.map(|_| Secret("env-key".to_owned()));
+        assert_eq!(client.inner.api_key, key);
         assert_eq!(explicit.base_url(), "http://127.0.0.1:8");
+    }
+
+    #[test]
+    fn a_credential_the_contract_never_takes_is_refused() {
+        let build = |bearer: bool, api_key: Option<(ApiKeyIn, &'static str)>| {
+            Client::builder()
+                .base_url("http://127.0.0.1:1")
+                .auth_scheme(AuthScheme { bearer, api_key })
+        };
+        let no_key = build(true, None).api_key("k").build().unwrap_err();
+        assert_eq!(no_key.kind(), "invalid_request");
+        assert!(
+            no_key.to_string().contains("no API-key security scheme"),
+            "{no_key}"
+        );
+        let no_bearer = build(false, Some((ApiKeyIn::Query, "key")))
+            .bearer_token("t")
+            .build()
+            .unwrap_err();
+        assert!(
+            no_bearer
+                .to_string()
+                .contains("no bearer-token security scheme"),
+            "{no_bearer}"
+        );
+        assert!(build(false, None).api_key("k").build().is_err());
+        assert!(build(true, None).bearer_token("t").build().is_ok());
     }
 
     #[test]

@@ -301,6 +301,10 @@ mod tests {
     fn client(url: &str) -> Client {
         Client::builder()
             .base_url(url)
+            .auth_scheme(crate::runtime::AuthScheme {
+                bearer: true,
+                api_key: None,
+            })
             .bearer_token("tok")
             .initial_retry_delay(Duration::from_millis(1))
             .build()

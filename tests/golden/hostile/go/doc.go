@@ -2,7 +2,7 @@
 
 // Package hostiledangerxscript is a client for the Hostile */ API " ${danger} `x` </script> API.
 //
-// Top-level text: */ /* // " ' ` ${danger} {{ jinja }} {% raw %}
+// Top-level text: / / // " ' ` ${danger} {{ jinja }} {% raw %}
 // second line
 // after LS
 // after PS #[cfg(test)] </script><script>alert(1)</script>

@@ -12,14 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	hostiledangerxscript "github.com/polysdk/hostile-danger-x-script-sdk-go"
+	hostiledangerxscript "hostile-danger-x-script-sdk-go"
 )
 
 // ExampleNewClient configures a client; options given to a method apply to that call only.
 func ExampleNewClient() {
 	client := hostiledangerxscript.NewClient(
 		hostiledangerxscript.WithBaseURL("https://api.example.test/v1"),
-		hostiledangerxscript.WithBearerToken("my-token"),
 		hostiledangerxscript.WithTimeout(30*time.Second),
 		hostiledangerxscript.WithMaxRetries(3),
 		hostiledangerxscript.WithHeader("X-Team", "research"),
@@ -37,7 +36,7 @@ func Example_errors() {
 	}))
 	defer server.Close()
 
-	client := hostiledangerxscript.NewClient(hostiledangerxscript.WithBaseURL(server.URL), hostiledangerxscript.WithAPIKey("my-api-key"))
+	client := hostiledangerxscript.NewClient(hostiledangerxscript.WithBaseURL(server.URL))
 	_, err := client.DangerZone.Match(context.Background(), hostiledangerxscript.MatchParams{Type: "id_123"})
 	var apiErr *hostiledangerxscript.APIError
 	if errors.As(err, &apiErr) {
@@ -63,7 +62,7 @@ func Example_retries() {
 	}))
 	defer server.Close()
 
-	client := hostiledangerxscript.NewClient(hostiledangerxscript.WithBaseURL(server.URL), hostiledangerxscript.WithAPIKey("my-api-key"), hostiledangerxscript.WithMaxRetries(3))
+	client := hostiledangerxscript.NewClient(hostiledangerxscript.WithBaseURL(server.URL), hostiledangerxscript.WithMaxRetries(3))
 	var attempts int
 	var raw *http.Response
 	_, err := client.DangerZone.Match(context.Background(), hostiledangerxscript.MatchParams{Type: "id_123"}, hostiledangerxscript.WithAttemptsInto(&attempts), hostiledangerxscript.WithResponseInto(&raw))

@@ -1,3 +1,3 @@
-module github.com/polysdk/hostile-danger-x-script-sdk-go
+module hostile-danger-x-script-sdk-go
 
 go 1.24

@@ -116,9 +116,8 @@ const (
 )
 
 // Schema named `type`; its properties are reserved words.
-// */ /* // " ' ` ${danger}
-//
-//	#[cfg] </script> {{ jinja }} {% raw %} Vec<String> @deprecated @param x
+// / / // " ' ` ${danger}
+// #[cfg] </script> {{ jinja }} {% raw %} Vec<String> @deprecated @param x
 type Type struct {
 	// Property `type`. */
 	Type string `json:"type"`
@@ -424,7 +423,7 @@ func (m *Constructor) decodeJSON(data []byte, response bool) error {
 	return d.finish(&m.extra)
 }
 
-// Schema `__proto__`
+// Schema `proto`
 type Proto struct {
 	// Same-named property.
 	Proto *string `json:"__proto__,omitempty"`
@@ -761,8 +760,8 @@ func (m *Vec) decodeJSON(data []byte, response bool) error {
 // Collides with TypeScript `Object`.
 type Object struct {
 	// Schema named `type`; its properties are reserved words.
-	// */ /* // " ' ` ${danger}
-	//  #[cfg] </script> {{ jinja }} {% raw %} Vec<String> @deprecated @param x
+	// / / // " ' ` ${danger}
+	// #[cfg] </script> {{ jinja }} {% raw %} Vec<String> @deprecated @param x
 	Type *Type `json:"type,omitempty"`
 	// Collides with Rust `Result`.
 	Result *Result `json:"Result,omitempty"`

@@ -15,7 +15,7 @@ type DangerZoneService struct {
 
 // MatchParams holds the parameters of Match (match). Nil pointers are left out.
 type MatchParams struct {
-	// Path parameter named `type`. */ /* ${danger}
+	// Path parameter named `type`. / / ${danger}
 	// Sent as the path parameter 'type'; required.
 	Type string
 	// Query parameter named `self`; default is hostile. ${danger}
@@ -25,7 +25,7 @@ type MatchParams struct {
 	// Sent as the query parameter 'async'; optional, left out when nil.
 	Async []HostileEnum
 	// Header parameter.
-	//  LS inside, then "quotes".
+	// LS inside, then "quotes".
 	// Sent as the header parameter 'X-Danger'; optional, left out when nil.
 	XDanger *string
 }
@@ -48,7 +48,7 @@ func (s *DangerZoneService) matchRequest(params MatchParams) *request {
 // Summary */ with "quotes" and `backticks`
 //
 // Operation whose id is the Rust keyword `match`.
-// */ fmt.Println("pwned") /*
+// / fmt.Println("pwned") /
 // ` + require('child_process') + `
 // #[cfg(any())] </script> {{ jinja }} {% raw %}
 //
@@ -67,7 +67,7 @@ func (s *DangerZoneService) Match(ctx context.Context, params MatchParams, opts 
 
 // DeleteParams holds the parameters of Delete (delete). Nil pointers are left out.
 type DeleteParams struct {
-	// Path parameter named `type`. */ /* ${danger}
+	// Path parameter named `type`. / / ${danger}
 	// Sent as the path parameter 'type'; required.
 	Type string
 }

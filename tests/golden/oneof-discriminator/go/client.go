@@ -10,10 +10,6 @@ const DefaultBaseURL = ""
 const (
 	// EnvBaseURL names the variable holding the base URL.
 	EnvBaseURL = "FRUITY_BASE_URL"
-	// EnvAPIKey names the variable holding the API key.
-	EnvAPIKey = "FRUITY_API_KEY"
-	// EnvBearerToken names the variable holding the bearer token.
-	EnvBearerToken = "FRUITY_BEARER_TOKEN"
 )
 
 // UserAgent is the User-Agent header this SDK sends unless WithUserAgent replaces it.
@@ -26,16 +22,16 @@ type Client struct {
 	Default *DefaultService
 }
 
-// NewClient returns a Client. Defaults: DefaultBaseURL, credentials from EnvAPIKey or
-// EnvBearerToken, a 60 s timeout per attempt, 2 retries, http.DefaultClient.
+// NewClient returns a Client. Defaults: DefaultBaseURL, no credentials (the API declares no security scheme),
+// a 60 s timeout per attempt, 2 retries, http.DefaultClient. A credential the API never takes
+// (WithAPIKey without an API-key scheme, WithBearerToken without a bearer scheme) makes every call
+// fail with an *InvalidRequestError instead of going out without it.
 func NewClient(opts ...Option) *Client {
 	c := &core{cfg: newConfig(clientDefaults{
-		baseURL:        DefaultBaseURL,
-		envBaseURL:     EnvBaseURL,
-		envAPIKey:      EnvAPIKey,
-		envBearerToken: EnvBearerToken,
-		userAgent:      UserAgent,
-		auth:           authScheme{bearer: false, apiKeyIn: "", apiKeyName: ""},
+		baseURL:    DefaultBaseURL,
+		envBaseURL: EnvBaseURL,
+		userAgent:  UserAgent,
+		auth:       authScheme{bearer: false, apiKeyIn: "", apiKeyName: ""},
 	}, opts)}
 	return &Client{
 		Default: &DefaultService{core: c},

@@ -12,14 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	fruity "github.com/polysdk/fruity-sdk-go"
+	fruity "fruity-sdk-go"
 )
 
 // ExampleNewClient configures a client; options given to a method apply to that call only.
 func ExampleNewClient() {
 	client := fruity.NewClient(
 		fruity.WithBaseURL("https://api.example.test/v1"),
-		fruity.WithBearerToken("my-token"),
 		fruity.WithTimeout(30*time.Second),
 		fruity.WithMaxRetries(3),
 		fruity.WithHeader("X-Team", "research"),
@@ -37,7 +36,7 @@ func Example_errors() {
 	}))
 	defer server.Close()
 
-	client := fruity.NewClient(fruity.WithBaseURL(server.URL), fruity.WithAPIKey("my-api-key"))
+	client := fruity.NewClient(fruity.WithBaseURL(server.URL))
 	_, err := client.Default.Get(context.Background())
 	var apiErr *fruity.APIError
 	if errors.As(err, &apiErr) {
@@ -63,7 +62,7 @@ func Example_retries() {
 	}))
 	defer server.Close()
 
-	client := fruity.NewClient(fruity.WithBaseURL(server.URL), fruity.WithAPIKey("my-api-key"), fruity.WithMaxRetries(3))
+	client := fruity.NewClient(fruity.WithBaseURL(server.URL), fruity.WithMaxRetries(3))
 	var attempts int
 	var raw *http.Response
 	_, err := client.Default.Get(context.Background(), fruity.WithAttemptsInto(&attempts), fruity.WithResponseInto(&raw))

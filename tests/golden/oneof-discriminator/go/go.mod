@@ -1,3 +1,3 @@
-module github.com/polysdk/fruity-sdk-go
+module fruity-sdk-go
 
 go 1.24

@@ -12,14 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	splitcontract "github.com/polysdk/split-contract-sdk-go"
+	splitcontract "split-contract-sdk-go"
 )
 
 // ExampleNewClient configures a client; options given to a method apply to that call only.
 func ExampleNewClient() {
 	client := splitcontract.NewClient(
 		splitcontract.WithBaseURL("https://api.example.test/v1"),
-		splitcontract.WithBearerToken("my-token"),
 		splitcontract.WithTimeout(30*time.Second),
 		splitcontract.WithMaxRetries(3),
 		splitcontract.WithHeader("X-Team", "research"),
@@ -37,7 +36,7 @@ func Example_errors() {
 	}))
 	defer server.Close()
 
-	client := splitcontract.NewClient(splitcontract.WithBaseURL(server.URL), splitcontract.WithAPIKey("my-api-key"))
+	client := splitcontract.NewClient(splitcontract.WithBaseURL(server.URL))
 	_, err := client.Default.ListThings(context.Background())
 	var apiErr *splitcontract.APIError
 	if errors.As(err, &apiErr) {
@@ -63,7 +62,7 @@ func Example_retries() {
 	}))
 	defer server.Close()
 
-	client := splitcontract.NewClient(splitcontract.WithBaseURL(server.URL), splitcontract.WithAPIKey("my-api-key"), splitcontract.WithMaxRetries(3))
+	client := splitcontract.NewClient(splitcontract.WithBaseURL(server.URL), splitcontract.WithMaxRetries(3))
 	var attempts int
 	var raw *http.Response
 	_, err := client.Default.ListThings(context.Background(), splitcontract.WithAttemptsInto(&attempts), splitcontract.WithResponseInto(&raw))

@@ -1,3 +1,3 @@
-module github.com/polysdk/split-contract-sdk-go
+module split-contract-sdk-go
 
 go 1.24

@@ -8,7 +8,6 @@ declare const client: FruityClient;
 /** README: Configuration and authentication. */
 export async function configure(): Promise<void> {
   const client = new FruityClient({
-    bearerToken: "my-token", // or apiKey: "my-key"
     timeout: 30_000, // per attempt, in milliseconds
     maxRetries: 3, // default 2
     maxResponseBytes: 8 * 1024 * 1024, // default 32 MiB

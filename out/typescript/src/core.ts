@@ -268,6 +268,9 @@ function limitOption(value: number | undefined): number | undefined {
 /**
  * Reads a body through a limiting reader: never more than `limit + 1` bytes are buffered. `bytes`
  * holds at most `limit` bytes; `over` says whether the body was longer (the rest is not read).
+ * Every buffered body is read this way, a declared Content-Length or not: with Node's fetch it
+ * costs less CPU per call than `Response.arrayBuffer()` (measured, interleaved calls against a
+ * loopback server), and it never trusts a length a custom `fetch` may have made up.
  */
 export async function readLimited(
   body: ReadableStream<Uint8Array> | null,
@@ -296,6 +299,8 @@ export async function readLimited(
     if (!finished) reader.cancel().catch(() => undefined);
   }
   const size = Math.min(total, limit);
+  // A small body usually arrives in one chunk: it is the result as it is, without a copy.
+  if (chunks.length === 1 && total <= limit) return { bytes: chunks[0] as Uint8Array, over: false };
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
@@ -305,32 +310,6 @@ export async function readLimited(
     offset += part.length;
   }
   return { bytes, over: total > limit };
-}
-
-/**
- * The length a platform `fetch` response's body will have: its Content-Length when the body is not
- * content-encoded (a decompressed body may be any size), else undefined.
- */
-function declaredLength(headers: Headers): number | undefined {
-  const encoding = headers.get("content-encoding");
-  if (encoding !== null && encoding.trim().toLowerCase() !== "identity") return undefined;
-  const length = headers.get("content-length");
-  return length !== null && /^[0-9]{1,15}$/.test(length) ? Number(length) : undefined;
-}
-
-/**
- * Reads a response's body through `limit`, as {@link readLimited} does. When the platform's `fetch`
- * made the response (`framed`) and its Content-Length is within the limit, the HTTP framing already
- * bounds the body to that length: it is read whole in one native step rather than chunk by chunk
- * (a body cut short is a read error either way). A caller's own `fetch` may build any Response, so
- * its bodies always go through the limiting reader.
- */
-async function readBody(response: Response, limit: number, framed: boolean): Promise<{ bytes: Uint8Array; over: boolean }> {
-  const length = framed && response.body !== null ? declaredLength(response.headers) : undefined;
-  if (length === undefined || length > limit) return readLimited(response.body, limit);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  // Defensive: never more than the limit, whatever a platform may have delivered.
-  return bytes.length > limit ? { bytes: bytes.subarray(0, limit), over: true } : { bytes, over: false };
 }
 
 /** Whether an error (or one of its causes) comes from decompressing a corrupt body. */
@@ -494,8 +473,6 @@ interface Sent {
   readonly signal: AbortSignal | undefined;
   /** The limit on a buffered body (and on one event) of this call. */
   readonly limit: number;
-  /** Whether the platform's `fetch` made the response (its HTTP framing bounds a declared length). */
-  readonly framed: boolean;
 }
 
 /** Throws {@link APIUserAbortError} when the caller's signal is aborted; `cause` is the failure the abort caused, if any. */
@@ -1066,8 +1043,6 @@ export class Core {
   readonly #apiKey: string | undefined;
   readonly #headers: { readonly [name: string]: string };
   readonly #fetch: typeof fetch;
-  /** Whether #fetch is the platform's own (not one the caller gave). */
-  readonly #platformFetch: boolean;
   /** Whether the client's timeout was set rather than defaulted (Connect sends only a set one). */
   readonly #timeoutSet: boolean;
 
@@ -1091,9 +1066,7 @@ export class Core {
     this.maxResponseBytes = limitOption(options.maxResponseBytes) ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#headers = { ...(options.defaultHeaders ?? {}) };
     for (const [name, value] of Object.entries(this.#headers)) checkHeader(name, value);
-    const custom = options.fetch;
-    this.#fetch = custom ?? ((input, init) => fetch(input, init));
-    this.#platformFetch = custom === undefined;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /** Calls an operation and decodes its result. */
@@ -1268,7 +1241,7 @@ export class Core {
   async #readText(sent: Sent): Promise<string> {
     let read: { bytes: Uint8Array; over: boolean };
     try {
-      read = await readBody(sent.response, sent.limit, sent.framed);
+      read = await readLimited(sent.response.body, sent.limit);
     } catch (error) {
       throw this.#bodyError(error, sent);
     }
@@ -1499,7 +1472,6 @@ export class Core {
     const connectDeadline = connect && bounded && (options.timeout !== undefined || this.#timeoutSet);
     const limit = limitOption(options.maxResponseBytes) ?? this.maxResponseBytes;
     const fetchImpl = options.fetch ?? this.#fetch;
-    const framed = options.fetch === undefined && this.#platformFetch;
     const idempotencyKey =
       op.idempotencyHeader === undefined ? undefined : (options.idempotencyKey ?? globalThis.crypto.randomUUID());
     let attempts = 0;
@@ -1556,7 +1528,7 @@ export class Core {
           done();
           if (!clean) controller.abort();
         };
-        return { response, attempts, done: keepOpen ? release : done, timedOut: () => timedOut, deadline: expiry?.signal, signal, limit, framed };
+        return { response, attempts, done: keepOpen ? release : done, timedOut: () => timedOut, deadline: expiry?.signal, signal, limit };
       }
       if (retry < maxRetries && shouldRetry(response, retryable, connect)) {
         done();
@@ -1567,10 +1539,10 @@ export class Core {
       // An error body is read up to the limit and kept truncated: the API error is never lost.
       let text: string;
       try {
-        text = new TextDecoder().decode((await readBody(response, limit, framed)).bytes);
+        text = new TextDecoder().decode((await readLimited(response.body, limit)).bytes);
       } catch (cause) {
         done();
-        const sent = { response, attempts, done, timedOut: () => timedOut, deadline: undefined, signal, limit, framed };
+        const sent = { response, attempts, done, timedOut: () => timedOut, deadline: undefined, signal, limit };
         const error = this.#bodyError(cause, sent);
         error.attempts = attempts;
         throw error;
@@ -1604,9 +1576,13 @@ export class Core {
     // a redirect drops some: no copy per request.
     const headers = prepared.headers;
     for (let hop = 0; ; hop++) {
-      const init: RequestInit & { duplex?: "half" } = { ...prepared.init, method, headers, signal, redirect: "manual" };
-      if (body === undefined || body === null) delete init.body;
-      else init.body = body;
+      // A literal of the same fields every time, not a spread with a deleted body: fetch reads
+      // every init field, and a copied or deleted-from object is slower for it to read.
+      const init: RequestInit & { duplex?: "half" } =
+        body === undefined || body === null
+          ? { method, headers, signal, redirect: "manual" }
+          : { method, headers, body, signal, redirect: "manual" };
+      if (prepared.init.duplex !== undefined && init.body !== undefined) init.duplex = prepared.init.duplex;
       const response = await fetchImpl(url, init);
       if (!REDIRECT_STATUSES.has(response.status) || hop >= MAX_REDIRECTS) return response;
       const location = response.headers.get("location");

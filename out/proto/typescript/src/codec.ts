@@ -487,8 +487,10 @@ class Decoder {
     const out: Record<string, unknown> = {};
     const required = c.required ?? [];
     const floats = integralFloats.get(value);
+    let present = 0; // the value's keys that are fields
     for (const [key, field, name] of c.object) {
       const item = own(value, key);
+      if (item !== undefined) present++;
       this.#path.push(key);
       if (item === undefined) {
         if (this.#strict && required.includes(key)) throw new CodecError(this.#where(), "a required property is missing");
@@ -500,6 +502,8 @@ class Decoder {
       }
       this.#path.pop();
     }
+    // Usually every key is a field: then there is nothing more to copy, and no walk of the entries.
+    if (Object.keys(value).length === present) return out;
     const known = fieldNames(c);
     for (const [key, item] of Object.entries(value)) {
       if (known.has(key) || Object.prototype.hasOwnProperty.call(out, key)) continue;

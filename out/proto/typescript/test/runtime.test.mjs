@@ -613,7 +613,7 @@ test("requests ask for gzip only; gzip bodies are decoded within maxResponseByte
   }
 });
 
-test("a declared Content-Length is trusted only from the platform fetch: a short body is a connection error, a custom fetch's body is still bounded", async () => {
+test("a body shorter than its Content-Length is a connection error; a Content-Length never bounds what is read (a custom fetch's may lie)", async () => {
   const body = JSON.stringify({ id: 7 });
   const server = await serve((res) => {
     // Declares more than it sends, then closes: the read fails, whichever way the body is read.

@@ -56,9 +56,12 @@ def generate(session: nox.Session) -> None:
         "out/proto",
         "--name",
         "orchestrator-proto",
-        # A .proto file has no info.license: the same licence as the OpenAPI contract's.
+        # A .proto file has no info.license nor x-go-module: the OpenAPI contract's licence, and
+        # a module path of its own.
         "--license",
         "Apache-2.0",
+        "--go-module",
+        "github.com/polysdk/orchestrator-proto-sdk-go",
         "--drivers",
         *session.posargs,
     )

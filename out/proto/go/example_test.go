@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	orchestratorproto "orchestrator-proto-sdk-go"
+	orchestratorproto "github.com/polysdk/orchestrator-proto-sdk-go"
 )
 
 // ExampleNewClient configures a client; options given to a method apply to that call only.

@@ -1,3 +1,3 @@
-module orchestrator-proto-sdk-go
+module github.com/polysdk/orchestrator-proto-sdk-go
 
 go 1.24

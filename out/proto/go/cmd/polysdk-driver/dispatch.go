@@ -9,12 +9,12 @@ package main
 
 import (
 	"context"
+	sdk "github.com/polysdk/orchestrator-proto-sdk-go"
 	"iter"
-	sdk "orchestrator-proto-sdk-go"
 )
 
 // sdkModule is the module path of the SDK this driver calls, reported in the hello line.
-const sdkModule = "orchestrator-proto-sdk-go"
+const sdkModule = "github.com/polysdk/orchestrator-proto-sdk-go"
 
 // capabilities are what this driver can run (conformance/PROTOCOL.md).
 var capabilities = []string{"cancel", "env", "stream", "pages", "multipart", "binary", "form", "load"}

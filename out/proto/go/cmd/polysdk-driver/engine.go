@@ -27,7 +27,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	sdk "orchestrator-proto-sdk-go"
+	sdk "github.com/polysdk/orchestrator-proto-sdk-go"
 )
 
 const protocolVersion = 1

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	sdk "orchestrator-proto-sdk-go"
+	sdk "github.com/polysdk/orchestrator-proto-sdk-go"
 )
 
 // fakeOperations replaces the generated dispatch for one test.

@@ -22,7 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	sdk "orchestrator-proto-sdk-go"
+	sdk "github.com/polysdk/orchestrator-proto-sdk-go"
 )
 
 // loadLine is one load from the runner: a mix of calls, sent in `sequence` order under an open

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	sdk "orchestrator-proto-sdk-go"
+	sdk "github.com/polysdk/orchestrator-proto-sdk-go"
 )
 
 // load runs one load line through runLoad and returns its answer as JSON values.

@@ -112,18 +112,17 @@ def conformance(session: nox.Session) -> None:
     session.run("polysdk", "conformance", *session.posargs, env=_driver_toolchain(session))
 
 
-# Real contracts of the visible corpus whose derived cases CI runs in all three SDKs: payments,
-# media, the OpenAPI Initiative's petstore, openapi-generator's edge cases (discriminators,
-# nullables, event streams, special characters) and the orchestrator itself.
+# Real contracts of the visible corpus whose derived cases CI runs in all three SDKs: the OpenAPI
+# Initiative's petstore, Spotify's Web API (a published contract with validation faults), two of
+# openapi-generator's edge-case specs (allOf discriminators, event streams) and the orchestrator
+# itself (pages, streams, forms, multipart). Each costs a Rust build of its crate (about a minute
+# here): Stripe's takes half an hour on this machine, so it and the rest of the corpus are the
+# documented command `nox -s derived -- tests/fixtures/real/stripe-spec3.yaml ...`.
 DERIVED_CONTRACTS = (
     "tests/fixtures/real/petstore-3.0.yaml",
     "tests/fixtures/real/spotify-web-api.yaml",
-    "tests/fixtures/real/stripe-spec3.yaml",
     "tests/fixtures/real/oag-3_0__allOf_composition_discriminator.yaml",
-    "tests/fixtures/real/oag-3_0__oneOfDiscriminator.yaml",
-    "tests/fixtures/real/oag-3_0__schema-with-special-characters.yaml",
     "tests/fixtures/real/oag-3_0__sse.yaml",
-    "tests/fixtures/real/oag-3_1__null-types-with-type-array.yaml",
     "spec/orchestrator.yaml",
 )
 

@@ -724,6 +724,9 @@ def _main(args: argparse.Namespace, started: float) -> int:
         contracts, roots["openapi"] = ["openapi"], prepared.sdk_root
         case_paths = [prepared.cases_file, *args.cases]
         read["openapi"] = prepared.decisions
+        # Each contract's drivers are built in its own folder: the Go binary has one name, and a
+        # run of another contract must not hand this one its driver.
+        args.cache_dir = prepared.sdk_root.parent / "drivers"
     known_dir = args.known_dir or (None if args.derived else KNOWN_DIR)
     if args.replay:
         return reports.replay(

@@ -54,6 +54,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates do not change during a run: without this, every get_template (one per
+        # rendered file, thousands on a big contract) stats the template's file again.
+        auto_reload=False,
     )
 
 

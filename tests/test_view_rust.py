@@ -1325,24 +1325,3 @@ def test_proto_int64_fields_are_quoted(proto_api: ir.Api) -> None:
     sequence = _field(models, "RunEvent", "sequence")
     assert sequence.type == "Option<i64>"
     assert QUOTED in sequence.serde
-
-
-def test_rustfmt_is_given_only_the_crate_roots(tmp_path: Path) -> None:
-    # rustfmt formats the modules a root declares: naming them as well would format them twice.
-    for name in (
-        "src/lib.rs",
-        "src/models.rs",
-        "src/runtime/mod.rs",
-        "src/runtime/client.rs",
-        "examples/polysdk_driver/main.rs",
-        "examples/polysdk_driver/engine.rs",
-        "examples/simple.rs",
-        "target/debug/build/out.rs",
-    ):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text("")
-    assert rust.crate_roots(tmp_path) == [
-        "examples/polysdk_driver/main.rs",
-        "examples/simple.rs",
-        "src/lib.rs",
-    ]

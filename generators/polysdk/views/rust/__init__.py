@@ -10,6 +10,7 @@ templates/rust/runtime/runtime/, copied verbatim with its own unit tests.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from polysdk import ir
@@ -17,7 +18,7 @@ from polysdk.decisions import Decisions
 from polysdk.decisions.package import Package, package
 from polysdk.literals import rust_string
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
-from polysdk.render import run_tool
+from polysdk.render import format_through
 from polysdk.views.rust.client import crate_name, examples, rust_client, toml_string
 from polysdk.views.rust.docs import DOC_LINT_ALLOWS, doc, rustdoc_lines
 from polysdk.views.rust.driver import driver_files
@@ -37,26 +38,13 @@ RUNTIME_MODULES = ("mod", "client", "connect", "error", "http", "json", "paginat
 EDITION = "2021"
 
 
-def _rustfmt(directory: Path) -> None:
-    run_tool(["rustfmt", "--edition", EDITION, *crate_roots(directory)], directory, "format the Rust SDK")
-
-
-def crate_roots(directory: Path) -> list[str]:
-    """The .rs files rustfmt is given: the crate roots (src/lib.rs, each example's main.rs). It
-    formats every module a root declares, so naming the modules too formats them twice: on
-    Stripe's crate, half of rustfmt's CPU. A module is a file next to a lib.rs, main.rs or
-    mod.rs, which declares it (the crate would not compile otherwise)."""
-    roots = []
-    for path in directory.rglob("*.rs"):
-        if "target" in path.parts:
-            continue
-        is_root = path.name in ("lib.rs", "main.rs")
-        is_module = not is_root and any(
-            (path.parent / parent).exists() for parent in ("lib.rs", "main.rs", "mod.rs")
-        )
-        if not is_module:
-            roots.append(path.relative_to(directory).as_posix())
-    return sorted(roots)
+def _rustfmt(directory: Path, files: Sequence[str]) -> None:
+    # Through stdin: given a path, rustfmt would also format every module the file declares
+    # (lib.rs declares the hand-written runtime, which is formatted already).
+    rust_files = [name for name in files if name.endswith(".rs")]
+    format_through(
+        ["rustfmt", "--edition", EDITION, "--emit", "stdout"], directory, rust_files, "format the Rust SDK"
+    )
 
 
 def _paging_warnings(operations: RustOperations) -> list[str]:

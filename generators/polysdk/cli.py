@@ -245,7 +245,8 @@ def _collector_paused() -> Iterator[None]:
     """Generation is a short batch job that builds millions of objects and leaves few reference
     cycles: the cyclic garbage collector's passes over them were 40% of the CPU of a generation
     of Stripe's contract (the YAML parse alone: 1.5 s of 2.5 s). It is paused until the command
-    is done, and the validator child inherits the pause (measured: its peak memory is the same)."""
+    is done, and the validator child inherits the pause. Measured on Stripe: the validator's peak
+    memory is the same, the whole run's about 5% higher (290 MB)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

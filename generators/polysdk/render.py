@@ -114,7 +114,7 @@ def format_through(argv: Sequence[str], directory: Path, files: Sequence[str], w
             input=path.read_text(encoding="utf-8"),
             cwd=path.parent,
             capture_output=True,
-            text=True,
+            encoding="utf-8",  # whatever the locale: the file is UTF-8
             check=False,
         )
         if result.returncode != 0:

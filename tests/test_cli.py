@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,7 @@ def test_a_failure_leaves_out_exactly_as_it_was(tmp_path: Path, monkeypatch: pyt
     assert cli.main(["generate", str(FIXTURES / "hostile.yaml"), "--out", str(out), "--lang", "go"]) == 0
     before = tree_files(out)
 
-    def broken_formatter(directory: Path) -> None:
+    def broken_formatter(directory: Path, files: Sequence[str]) -> None:
         raise ToolchainError("gofmt exploded")
 
     from polysdk.views import go

@@ -20,7 +20,7 @@ from polysdk.plan import Options
 from polysdk.render import diff_trees
 from polysdk.targets import TARGETS
 
-from .conftest import FIXTURES, REAL_SPECS_DIR, ROOT
+from .conftest import FIXTURES, REAL_SPECS_DIR, ROOT, SPEC, require_tool
 
 GOLDEN = ROOT / "tests" / "golden"
 CASES = {
@@ -54,3 +54,25 @@ def test_golden_tree(name: str, language: str, tmp_path: Path, update_golden: bo
     assert not problems, f"{name}/{language} drifted from its golden tree (run with --update-golden):\n" + (
         "\n".join(problems)
     )
+
+
+@pytest.mark.toolchain
+@pytest.mark.parametrize("language", sorted(TARGETS))
+def test_runtime_files_copied_as_written_are_formatted(language: str, tmp_path: Path) -> None:
+    # The formatter is given only the rendered files and the runtime files a substitution
+    # changed; this is why the others may be left out.
+    for tool in TARGETS[language].format_tools:
+        require_tool(tool)
+    plan = TARGETS[language].plan(build_decisions(read_api(SPEC)), Options(drivers=True))
+    if plan.formatter is None:
+        return
+    verbatim = [runtime for runtime in plan.runtime if not runtime.replace]
+    written = {}
+    for runtime in verbatim:
+        source = (ROOT / "templates" / runtime.source).read_text(encoding="utf-8")
+        (tmp_path / runtime.output).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / runtime.output).write_text(source, encoding="utf-8")
+        written[runtime.output] = source
+    plan.formatter(tmp_path, sorted(written))
+    changed = [name for name, text in written.items() if (tmp_path / name).read_text("utf-8") != text]
+    assert not changed, f"the formatter changes these {language} runtime files: format them in templates/"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shlex
 import sys
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -236,6 +239,27 @@ def main(argv: list[str] | None = None) -> int:
     ):  # their options belong to their own parsers
         return _conformance_command(argv[0], argv[1:])
     args = _parser().parse_args(argv)
+    with _collector_paused():
+        return _generate_or_check(args, argv)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Generation is a short batch job that builds millions of objects and leaves few reference
+    cycles: the cyclic garbage collector's passes over them were 40% of the CPU of a generation
+    of Stripe's contract (the YAML parse alone: 1.5 s of 2.5 s). It is paused until the command
+    is done, and the validator child inherits the pause. Measured on Stripe: the validator's peak
+    memory is the same, the whole run's about 5% higher (290 MB)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate_or_check(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         # Opening an OpenAPI contract parses it and forks its validation; doing that before the
         # heavier imports below lets validation overlap with them.

@@ -9,53 +9,56 @@ kind of line break and neutralise the sequences that could end the comment or in
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-_SAFE = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\", "`", "$", "'"}
+# What a string literal carries as is: printable ASCII but the quote and the backslash (backticks,
+# `$` and `'` are inert in a double-quoted literal of every target language).
+_UNSAFE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# Contract text repeats (a description shared by fields, and every text is rendered once per
+# language): the caches answer the repeats. Bounded, for long-lived processes.
+_CACHE_SIZE = 1 << 16
 
 
 def _escape(text: str, astral: str, bmp: str) -> str:
-    out = []
-    for char in text:
-        if char in _SAFE or char in "`$'":
-            out.append(char)
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\\":
-            out.append("\\\\")
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif char == "\r":
-            out.append("\\r")
-        elif ord(char) > 0xFFFF:
-            out.append(astral.format(ord(char)))
-        else:
-            out.append(bmp.format(ord(char)))
-    return '"' + "".join(out) + '"'
+    def escaped(match: re.Match[str]) -> str:
+        char = match.group()
+        short = _SHORT_ESCAPES.get(char)
+        if short is not None:
+            return short
+        return (astral if ord(char) > 0xFFFF else bmp).format(ord(char))
+
+    return '"' + _UNSAFE.sub(escaped, text) + '"'
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def go_string(text: str) -> str:
     """An interpreted Go string literal."""
     return _escape(text, "\\U{:08x}", "\\u{:04x}")
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def rust_string(text: str) -> str:
     """A Rust string literal."""
     return _escape(text, "\\u{{{:x}}}", "\\u{{{:x}}}")
 
 
+def _ts_escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    if code > 0xFFFF:  # a surrogate pair: JavaScript strings are UTF-16
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def ts_string(text: str) -> str:
     """A TypeScript double-quoted string literal (backticks and `${` are inert inside it)."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if code > 0xFFFF:
-            code -= 0x10000
-            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-        else:
-            out.append(_escape(char, "", "\\u{:04x}")[1:-1])
-    return '"' + "".join(out) + '"'
+    return '"' + _UNSAFE.sub(_ts_escaped, text) + '"'
 
 
 # Characters that end a line in some language or editor, and controls that can hide text.
@@ -66,6 +69,11 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-
 def comment_lines(text: str) -> list[str]:
     """Contract text as clean comment lines: one per line break, controls removed, trailing
     whitespace stripped, leading and trailing blank lines dropped, runs of blank lines collapsed."""
+    return list(_comment_lines(text))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _comment_lines(text: str) -> tuple[str, ...]:
     lines = [_CONTROLS.sub("", line).rstrip() for line in _LINE_BREAKS.split(text.expandtabs(4))]
     out: list[str] = []
     for line in lines:
@@ -73,12 +81,17 @@ def comment_lines(text: str) -> list[str]:
             out.append(line)
     while out and not out[-1]:
         out.pop()
-    return out
+    return tuple(out)
 
 
 def line_comment(text: str, marker: str) -> list[str]:
     """`// text` style comment lines (Go `//`, Rust `///`): a line comment cannot be closed early."""
-    return [f"{marker} {line}" if line else marker for line in comment_lines(text)]
+    return list(_line_comment(text, marker))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _line_comment(text: str, marker: str) -> tuple[str, ...]:
+    return tuple(f"{marker} {line}" if line else marker for line in _comment_lines(text))
 
 
 def block_comment_safe(line: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 # A word is an acronym run (HTTP in HTTPServer), a capitalised or lower-case word, or digits kept
 # with the letters that follow them (3GPP, 2fa).
@@ -17,13 +18,22 @@ _WORD = re.compile(r"\d+[A-Z]+(?![a-z])|\d+[a-z]*|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-
 
 
 def _ascii(text: str) -> str:
+    if text.isascii():  # NFKD leaves ASCII as it is
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return decomposed.encode("ascii", "ignore").decode("ascii")
 
 
 def split_words(text: str) -> list[str]:
     """`listAgents` → [list, Agents]; `HTTPServer_2fa` → [HTTP, Server, 2fa]; `3GPPFoo` → [3GPP, Foo]."""
-    return _WORD.findall(_ascii(text))
+    return list(_split_words(text))
+
+
+# Every language's views split the same contract names: the cache answers the repeats (bounded,
+# for long-lived processes).
+@lru_cache(maxsize=1 << 16)
+def _split_words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(_ascii(text)))
 
 
 def pascal(words: Iterable[str], initialisms: frozenset[str] = frozenset()) -> str:

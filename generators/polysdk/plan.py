@@ -6,7 +6,7 @@ the plan as data means the rendering code is shared and a view is testable witho
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,13 @@ class LanguagePlan:
     language: str
     files: list[TemplateFile] = field(default_factory=list)
     runtime: list[RuntimeFile] = field(default_factory=list)
-    # Formats the staged language directory in place; raises ToolchainError on failure.
-    formatter: Callable[[Path], None] | None = None
+    # Formats files of the staged language directory in place (their paths relative to it: see
+    # `to_format`); raises ToolchainError on failure.
+    formatter: Callable[[Path, Sequence[str]], None] | None = None
     warnings: list[str] = field(default_factory=list)
+
+    def to_format(self) -> list[str]:
+        """The files the formatter is given: the rendered ones, and runtime files that a
+        substitution changed. A runtime file copied as written is already formatted (tests check
+        it), and formatting it again was most of the formatter's time on a small contract."""
+        return [item.output for item in self.files] + [item.output for item in self.runtime if item.replace]

@@ -54,6 +54,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates do not change during a run: without this, every get_template (one per
+        # rendered file, thousands on a big contract) stats the template's file again.
+        auto_reload=False,
     )
 
 
@@ -61,7 +64,7 @@ def render_plan(plan: LanguagePlan, destination: Path) -> None:
     """Write every file of `plan` under `destination` and run the language's formatter."""
     write_plan(plan, destination)
     if plan.formatter is not None:
-        plan.formatter(destination)
+        plan.formatter(destination, plan.to_format())
 
 
 def write_plan(plan: LanguagePlan, destination: Path) -> None:
@@ -95,6 +98,36 @@ def run_tool(argv: Sequence[str], cwd: Path, what: str) -> str:
     return result.stdout
 
 
+def format_through(argv: Sequence[str], directory: Path, files: Sequence[str], what: str) -> None:
+    """Format each file by piping it through `argv` (a formatter reading stdin, writing stdout),
+    all at once, each in its own process: a formatter given a file path may also format files it
+    refers to (rustfmt follows `mod` declarations), and one process per file uses every core."""
+    if shutil.which(argv[0]) is None:
+        raise ToolchainError(f"{argv[0]} is needed to {what} but is not on PATH")
+
+    def run(name: str) -> str:
+        path = directory / name
+        # From the file's folder, so that the formatter finds the same configuration files as
+        # when it is given the path.
+        result = subprocess.run(
+            list(argv),
+            input=path.read_text(encoding="utf-8"),
+            cwd=path.parent,
+            capture_output=True,
+            encoding="utf-8",  # whatever the locale: the file is UTF-8
+            check=False,
+        )
+        if result.returncode != 0:
+            output = (result.stderr or result.stdout).strip()
+            raise ToolchainError(f"{' '.join(argv[:2])} failed to {what} ({name}):\n{output[:4000]}")
+        return result.stdout
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(files), os.cpu_count() or 1))) as pool:
+        formatted = list(pool.map(run, files))
+    for name, text in zip(files, formatted, strict=True):
+        (directory / name).write_text(text, encoding="utf-8", newline="\n")
+
+
 # Languages whose formatter is slowest go first, so it runs while the others are planned.
 _FORMAT_FIRST = ("rust", "go")
 
@@ -123,7 +156,7 @@ def stage(
             if position + 1 < len(turns):
                 turns[position + 1].set()
         if plan.formatter is not None:
-            plan.formatter(staging / language)
+            plan.formatter(staging / language, plan.to_format())
         write_manifest(staging / language)
         return plan
 

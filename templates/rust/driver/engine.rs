@@ -2229,12 +2229,18 @@ mod tests {
             sequence: vec![0].into(),
             ..schedule(Model::Closed, 1, 4)
         };
-        let clients = vec![vec![noting("sdk", log.clone())], vec![noting("raw", log.clone())]];
+        let clients = vec![
+            vec![noting("sdk", log.clone())],
+            vec![noting("raw", log.clone())],
+        ];
         let (started, _, stats) = run_clients(&one, clients).await.unwrap();
         assert_eq!(started, 4);
         assert_eq!((stats[0][0].count, stats[1][0].count), (4, 4));
         let order = log.lock().unwrap().clone();
-        assert_eq!(order, ["sdk", "raw", "raw", "sdk", "sdk", "raw", "raw", "sdk"]);
+        assert_eq!(
+            order,
+            ["sdk", "raw", "raw", "sdk", "sdk", "raw", "raw", "sdk"]
+        );
     }
 
     #[tokio::test]

@@ -52,7 +52,10 @@ pub(crate) fn decode_if<T: DeserializeOwned>(accept: bool, value: &Value) -> Opt
 
 /// The string value of the discriminator `property` of a JSON object, if it has one.
 pub(crate) fn tag_of(value: &Value, property: &str) -> Option<String> {
-    value.get(property).and_then(Value::as_str).map(str::to_owned)
+    value
+        .get(property)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// Decodes the variant that a discriminator selected. A body that does not fit is an error that
@@ -284,7 +287,10 @@ mod tests {
         let value: Seen = serde_json::from_value(json!({"at": "now"})).unwrap();
         assert_eq!(value.at.as_deref(), Some("now"));
         let absent = serde_json::from_value::<Seen>(json!({"other": 1})).unwrap_err();
-        assert!(absent.to_string().contains("missing field `at`"), "{absent}");
+        assert!(
+            absent.to_string().contains("missing field `at`"),
+            "{absent}"
+        );
         assert!(serde_json::from_value::<Seen>(json!({"at": 1})).is_err());
     }
 
@@ -334,7 +340,10 @@ mod tests {
 
     #[test]
     fn tag_of_reads_string_tags_only() {
-        assert_eq!(tag_of(&json!({"kind": "circle"}), "kind").as_deref(), Some("circle"));
+        assert_eq!(
+            tag_of(&json!({"kind": "circle"}), "kind").as_deref(),
+            Some("circle")
+        );
         assert_eq!(tag_of(&json!({"kind": 1}), "kind"), None);
         assert_eq!(tag_of(&json!({}), "kind"), None);
         assert_eq!(tag_of(&json!("kind"), "kind"), None);
@@ -347,26 +356,41 @@ mod tests {
         assert_eq!(ok.unwrap(), Circle { radius: 1.0 });
         let err: Result<Circle, serde_json::Error> =
             decode_variant(json!({"radius": "big"}), "`Circle` variant");
-        assert!(err.unwrap_err().to_string().starts_with("invalid `Circle` variant: "));
+        assert!(err
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid `Circle` variant: "));
     }
 
     fn tagged<T: Serialize>(value: &T, tags: &[&str]) -> Value {
         let mut out = Vec::new();
-        serialize_tagged(value, "kind", tags, &mut serde_json::Serializer::new(&mut out)).unwrap();
+        serialize_tagged(
+            value,
+            "kind",
+            tags,
+            &mut serde_json::Serializer::new(&mut out),
+        )
+        .unwrap();
         serde_json::from_slice(&out).unwrap()
     }
 
     #[test]
     fn serialize_tagged_always_writes_one_of_the_variants_tags() {
         let circle = Circle { radius: 1.0 };
-        assert_eq!(tagged(&circle, &["circle"]), json!({"kind": "circle", "radius": 1.0}));
+        assert_eq!(
+            tagged(&circle, &["circle"]),
+            json!({"kind": "circle", "radius": 1.0})
+        );
         // The caller's tag is kept when it selects this variant (a variant may have several).
         let disc = HashMap::from([("kind", "disc")]);
         assert_eq!(tagged(&disc, &["circle", "disc"]), json!({"kind": "disc"}));
         // An empty, foreign or non-string tag is replaced by the variant's own.
         for kind in [json!(""), json!("square"), json!(7), json!(null)] {
             let wrong = HashMap::from([("kind", kind)]);
-            assert_eq!(tagged(&wrong, &["circle", "disc"]), json!({"kind": "circle"}));
+            assert_eq!(
+                tagged(&wrong, &["circle", "disc"]),
+                json!({"kind": "circle"})
+            );
         }
         // Not an object, or no tag known: encoded as is.
         assert_eq!(tagged(&3, &["circle"]), json!(3));
@@ -375,7 +399,10 @@ mod tests {
 
     #[test]
     fn without_drops_one_member_of_an_object() {
-        assert_eq!(without(json!({"kind": "c", "r": 1}), "kind"), json!({"r": 1}));
+        assert_eq!(
+            without(json!({"kind": "c", "r": 1}), "kind"),
+            json!({"r": 1})
+        );
         assert_eq!(without(json!({"r": 1}), "kind"), json!({"r": 1}));
         assert_eq!(without(json!("kind"), "kind"), json!("kind"));
     }
@@ -425,7 +452,10 @@ mod tests {
         let numbers = r#"{"total":9223372036854775807,"last":3,"sizes":[1,"2"]}"#;
         let decoded: Counters = serde_json::from_str(numbers).unwrap();
         assert_eq!(decoded.total, i64::MAX);
-        assert_eq!((decoded.seen, decoded.last, decoded.cleared), (None, Some(3), None));
+        assert_eq!(
+            (decoded.seen, decoded.last, decoded.cleared),
+            (None, Some(3), None)
+        );
         assert_eq!(decoded.sizes, Some(vec![1, 2]));
         // A required one stays required.
         assert!(serde_json::from_str::<Counters>(r#"{"last":null}"#).is_err());
@@ -434,16 +464,33 @@ mod tests {
     #[test]
     fn quoted_int64_refuses_what_is_not_an_exact_integer() {
         for bad in [
-            r#""+1""#, r#"" 1""#, r#""1 ""#, r#""1e3""#, r#""1.0""#, r#""""#, r#""-""#, r#""0x1""#,
-            r#""9223372036854775808""#, r#""-9223372036854775809""#, "9223372036854775808",
-            "1.0", "1e3", "true", "[]", r#""١""#,
+            r#""+1""#,
+            r#"" 1""#,
+            r#""1 ""#,
+            r#""1e3""#,
+            r#""1.0""#,
+            r#""""#,
+            r#""-""#,
+            r#""0x1""#,
+            r#""9223372036854775808""#,
+            r#""-9223372036854775809""#,
+            "9223372036854775808",
+            "1.0",
+            "1e3",
+            "true",
+            "[]",
+            r#""١""#,
         ] {
             let text = format!(r#"{{"total":{bad},"last":null}}"#);
             assert!(serde_json::from_str::<Counters>(&text).is_err(), "{bad}");
         }
         for (good, n) in [(r#""-0""#, 0), (r#""007""#, 7), ("-5", -5)] {
             let text = format!(r#"{{"total":{good},"last":null}}"#);
-            assert_eq!(serde_json::from_str::<Counters>(&text).unwrap().total, n, "{good}");
+            assert_eq!(
+                serde_json::from_str::<Counters>(&text).unwrap().total,
+                n,
+                "{good}"
+            );
         }
     }
 
@@ -451,7 +498,11 @@ mod tests {
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Run {
         id: String,
-        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "present"
+        )]
         input: Option<Value>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         inner: Option<Box<Run>>,
@@ -463,7 +514,10 @@ mod tests {
     fn present_keeps_an_explicit_null_apart_from_absence() {
         let null: Run = serde_json::from_value(json!({"id": "r", "input": null})).unwrap();
         assert_eq!(null.input, Some(Value::Null));
-        assert_eq!(serde_json::to_value(&null).unwrap(), json!({"id": "r", "input": null}));
+        assert_eq!(
+            serde_json::to_value(&null).unwrap(),
+            json!({"id": "r", "input": null})
+        );
         let absent: Run = serde_json::from_value(json!({"id": "r"})).unwrap();
         assert_eq!(absent.input, None);
         assert_eq!(serde_json::to_value(&absent).unwrap(), json!({"id": "r"}));
@@ -483,7 +537,12 @@ mod tests {
         assert_eq!(run.extra.len(), 2);
         assert_eq!(run.inner.as_ref().unwrap().extra["also_new"], json!(true));
         assert_eq!(serde_json::to_value(&run).unwrap(), raw);
-        let built = Run { id: "r".to_owned(), input: None, inner: None, extra: Default::default() };
+        let built = Run {
+            id: "r".to_owned(),
+            input: None,
+            inner: None,
+            extra: Default::default(),
+        };
         assert_eq!(serde_json::to_string(&built).unwrap(), r#"{"id":"r"}"#);
         // A missing required field and a wrong kind are still errors, unknown fields or not.
         assert!(serde_json::from_value::<Run>(json!({"future": 1})).is_err());

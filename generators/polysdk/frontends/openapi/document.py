@@ -254,6 +254,7 @@ class Contract:
     text: str | None = None  # the contract's text, for locating validation findings
     converted_from: str = ""  # e.g. "Swagger 2.0": pointers are into the converted document
     _documents: dict[str, Any] = field(default_factory=dict)
+    _outside: dict[str, Path | None] = field(default_factory=dict)  # outside_roots, by URI
     _registry: Registry = field(init=False)
 
     def __post_init__(self) -> None:
@@ -282,6 +283,13 @@ class Contract:
 
     def outside_roots(self, uri: str) -> Path | None:
         """The real path of a file: URI that lies outside every root, else None."""
+        if uri not in self._outside:
+            # Asked once per $ref: resolving symlinks each time was a tenth of a big contract's
+            # generation, for the few documents a contract references.
+            self._outside[uri] = self._outside_roots(uri)
+        return self._outside[uri]
+
+    def _outside_roots(self, uri: str) -> Path | None:
         if urllib.parse.urlsplit(uri).scheme != "file" or not self.roots:
             return None
         real = Path(_uri_to_path(uri)).resolve()

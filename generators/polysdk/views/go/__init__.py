@@ -11,6 +11,7 @@ quoted 64-bit integers (quoted.go).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from polysdk.decisions import Decisions, package_words
@@ -54,8 +55,10 @@ RUNTIME_FILES = (
 )
 
 
-def _gofmt(directory: Path) -> None:
-    run_tool(["gofmt", "-w", "."], directory, "format the Go SDK")
+def _gofmt(directory: Path, files: Sequence[str]) -> None:
+    go_files = [name for name in files if name.endswith(".go")]
+    if go_files:
+        run_tool(["gofmt", "-w", *go_files], directory, "format the Go SDK")
 
 
 def plan(decisions: Decisions, options: Options) -> LanguagePlan:

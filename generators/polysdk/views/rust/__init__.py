@@ -10,6 +10,7 @@ templates/rust/runtime/runtime/, copied verbatim with its own unit tests.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from polysdk import ir
@@ -17,7 +18,7 @@ from polysdk.decisions import Decisions
 from polysdk.decisions.package import Package, package
 from polysdk.literals import rust_string
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
-from polysdk.render import run_tool
+from polysdk.render import format_through
 from polysdk.views.rust.client import crate_name, examples, rust_client, toml_string
 from polysdk.views.rust.docs import DOC_LINT_ALLOWS, doc, rustdoc_lines
 from polysdk.views.rust.driver import driver_files
@@ -37,11 +38,13 @@ RUNTIME_MODULES = ("mod", "client", "connect", "error", "http", "json", "paginat
 EDITION = "2021"
 
 
-def _rustfmt(directory: Path) -> None:
-    files = sorted(
-        p.relative_to(directory).as_posix() for p in directory.rglob("*.rs") if "target" not in p.parts
+def _rustfmt(directory: Path, files: Sequence[str]) -> None:
+    # Through stdin: given a path, rustfmt would also format every module the file declares
+    # (lib.rs declares the hand-written runtime, which is formatted already).
+    rust_files = [name for name in files if name.endswith(".rs")]
+    format_through(
+        ["rustfmt", "--edition", EDITION, "--emit", "stdout"], directory, rust_files, "format the Rust SDK"
     )
-    run_tool(["rustfmt", "--edition", EDITION, *files], directory, "format the Rust SDK")
 
 
 def _paging_warnings(operations: RustOperations) -> list[str]:

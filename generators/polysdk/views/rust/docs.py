@@ -4,6 +4,7 @@ contract names shown as inline code."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from polysdk.literals import comment_lines, rust_string
 
@@ -55,6 +56,11 @@ def rustdoc_lines(text: str) -> list[str]:
     with fences, a `<` that starts a line is escaped so that no HTML block can hide a fence from
     CommonMark while this function counts it: openers and closers are then paired exactly as
     rustdoc pairs them, and no closer can be read as a bare opener."""
+    return list(_rustdoc_lines(text))
+
+
+@lru_cache(maxsize=1 << 16)  # descriptions repeat across a contract's fields
+def _rustdoc_lines(text: str) -> tuple[str, ...]:
     lines = comment_lines(text)
     fenced = any(_fence_opener(_split_containers(line)[1]) for line in lines)
     out: list[str] = []
@@ -77,7 +83,7 @@ def rustdoc_lines(text: str) -> list[str]:
             rest = "&lt;" + rest[1:]
         indent = min(len(line) - len(line.lstrip()), 3)
         out.append(" " * indent + " ".join([*markers, rest]).rstrip() if (markers or rest) else "")
-    return out
+    return tuple(out)
 
 
 def doc(text: str, fallback: str = "", marker: str = "///") -> list[str]:

@@ -46,6 +46,8 @@ def test_committed_proto_sdks_match_a_fresh_generation() -> None:
         "--drivers",
         "--license",
         "Apache-2.0",
+        "--go-module",
+        "github.com/polysdk/orchestrator-proto-sdk-go",
     )
     assert result.returncode == 0, result.stderr
 

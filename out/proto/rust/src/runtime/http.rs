@@ -123,13 +123,17 @@ impl Multipart {
         value: &T,
         json: bool,
     ) -> Result<(), Error> {
-        let value = serde_json::to_value(value).map_err(|e| Error::invalid(e.to_string()))?;
-        let (text, content_type) = match value {
-            serde_json::Value::Null => return Ok(()),
-            serde_json::Value::String(s) if !json => (s, None),
-            serde_json::Value::Number(n) if !json => (n.to_string(), None),
-            serde_json::Value::Bool(b) if !json => (b.to_string(), None),
-            other => (other.to_string(), Some("application/json".to_owned())),
+        // Written by the value's own Serialize, not through a serde_json::Value, whose map
+        // sorts keys: a JSON part keeps the contract's field order, as the other SDKs send it.
+        let text = serde_json::to_string(value).map_err(|e| Error::invalid(e.to_string()))?;
+        let (text, content_type) = match text.as_bytes().first() {
+            _ if text == "null" => return Ok(()),
+            Some(b'"') if !json => (
+                serde_json::from_str::<String>(&text).map_err(|e| Error::invalid(e.to_string()))?,
+                None,
+            ),
+            Some(b't' | b'f' | b'-' | b'0'..=b'9') if !json => (text, None),
+            _ => (text, Some("application/json".to_owned())),
         };
         self.parts
             .push((name.to_owned(), PartBody::Text(text), content_type));
@@ -1993,8 +1997,15 @@ mod tests {
             &FilePart::new(&b"hello"[..]).filename("a.txt"),
             "application/octet-stream",
         );
-        body.value("metadata", &serde_json::json!({"k": 1}), true)
+        // A JSON part keeps the type's field order (a serde_json::Value would sort the keys).
+        #[derive(Serialize)]
+        struct Meta {
+            zeta: u8,
+            alpha: u8,
+        }
+        body.value("metadata", &Meta { zeta: 1, alpha: 2 }, true)
             .unwrap();
+        body.value("note", &"plain", false).unwrap();
         req.multipart(body);
         c.send_empty(req, &RequestOptions::new()).await.unwrap();
         let seen = server.requests();
@@ -2004,7 +2015,8 @@ mod tests {
         );
         let text = String::from_utf8_lossy(&seen[1].body).into_owned();
         assert!(text.contains("filename=\"a.txt\""), "{text}");
-        assert!(text.contains("{\"k\":1}"), "{text}");
+        assert!(text.contains("{\"zeta\":1,\"alpha\":2}"), "{text}");
+        assert!(text.contains("\r\n\r\nplain\r\n"), "{text}");
         assert!(seen[1]
             .header("content-type")
             .unwrap()

@@ -768,8 +768,12 @@ impl Args {
 
 // Running calls -------------------------------------------------------------------------------
 
+/// The SDK's value as the SDK writes it: through its JSON text, not `serde_json::to_value`, which
+/// widens an `f32` to `f64` digits (0.00242 becomes 0.002420000033453107, which no SDK sends).
 fn canonical<T: Serialize>(value: &T) -> Result<Value, String> {
-    serde_json::to_value(value).map_err(|e| format!("cannot re-encode the SDK's value: {e}"))
+    let text = serde_json::to_string(value)
+        .map_err(|e| format!("cannot re-encode the SDK's value: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("cannot read the SDK's JSON back: {e}"))
 }
 
 fn response_headers(headers: &reqwest::header::HeaderMap) -> Map<String, Value> {
@@ -1919,6 +1923,25 @@ mod tests {
         assert!(a.body_bytes().unwrap_err().contains("base64"));
         let mut a = args(json!({"body": {"k": [1, 2]}}));
         assert_eq!(a.body::<Value>().unwrap(), Some(json!({"k": [1, 2]})));
+    }
+
+    #[test]
+    fn values_are_canonical_as_the_sdk_writes_them() {
+        // An f32 field (`format: float`) surfaces with the digits the SDK sends, not f64's.
+        #[derive(Serialize)]
+        struct Features {
+            acousticness: f32,
+            id: i64,
+        }
+        let value = canonical(&Features {
+            acousticness: 0.00242,
+            id: 9_007_199_254_740_993,
+        })
+        .unwrap();
+        assert_eq!(
+            value.to_string(),
+            r#"{"acousticness":0.00242,"id":9007199254740993}"#
+        );
     }
 
     #[test]

@@ -386,7 +386,16 @@ test("bodies: JSON keeps null, form-urlencoded, multipart parts and raw bytes", 
       undefined,
     );
     await core.request(body("binary", "application/octet-stream"), { id: "1", body: new Uint8Array([1, 2, 3]) }, undefined);
-    const [j, f, m, b] = server.requests;
+    // A GET's body (Stripe declares empty form bodies on its GETs): nothing to send is sent as
+    // nothing; anything else is refused before sending, not a connection error retried.
+    const getWith = (kind) =>
+      op({ method: "GET", body: { key: "body", kind, mediaType: "application/x-www-form-urlencoded", required: false, codec: { ref: "Thing" } } });
+    await core.request(getWith("form"), { id: "1", body: {} }, undefined);
+    await assert.rejects(core.request(getWith("form"), { id: "1", body: { n: "x" } }, undefined), InvalidRequestError);
+    const [j, f, m, b, g] = server.requests;
+    assert.equal(server.requests.length, 5);
+    assert.equal(g.body.length, 0);
+    assert.equal(g.headers["content-type"], undefined);
     assert.equal(j.headers["content-type"], "application/merge-patch+json");
     assert.equal(j.body.toString(), '{"id":1152921504606846976,"n":null}');
     assert.equal(f.body.toString(), "id=3&n=a+b");

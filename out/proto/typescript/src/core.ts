@@ -1328,6 +1328,15 @@ export class Core {
         if (op.body.required) throw new InvalidRequestError("missing the required request body");
       } else {
         rewindable = this.#setBody(init, headers, op.body, body);
+        if ((op.method === "GET" || op.method === "HEAD") && init.body !== undefined) {
+          // fetch cannot send content with a GET or HEAD (RFC 9110 gives it no meaning either):
+          // a body that encodes to nothing is left out, any other is refused before sending.
+          if (init.body !== "") {
+            throw new InvalidRequestError(`a ${op.method} request cannot carry a body; leave it out`);
+          }
+          delete init.body;
+          headers.delete("content-type");
+        }
       }
     }
     for (const [name, value] of Object.entries(this.#headers)) headers.set(name, value);

@@ -1419,6 +1419,15 @@ export class Core {
       const form = new URLSearchParams();
       for (const [key, value] of Object.entries(asObject(encodeValue(spec.codec, body, codecs)) ?? {})) {
         if (value === undefined) continue;
+        const fields = asObject(value);
+        if (fields !== undefined) {
+          // An object's fields in deepObject brackets (`scope[type]=account`), as Stripe-style form
+          // contracts encode them and as the Go and Rust SDKs send them; null fields are left out.
+          for (const [field, item] of Object.entries(fields)) {
+            if (item !== undefined && item !== null) form.append(`${key}[${field}]`, scalar(item));
+          }
+          continue;
+        }
         for (const item of Array.isArray(value) ? value : [value]) form.append(key, scalar(item));
       }
       init.body = form.toString();
@@ -1430,7 +1439,10 @@ export class Core {
       for (const [key, value] of wireEntries(spec.codec, asObject(body) ?? {}, codecs)) {
         if (value === undefined) continue;
         const type = own(spec.encodings ?? {}, key) as string | undefined;
-        for (const item of Array.isArray(value) && type === undefined ? value : [value]) {
+        // An array of files is one part per file; any other array is one JSON part, as the Go and
+        // Rust SDKs send it.
+        const files = Array.isArray(value) && value.some((v) => v instanceof Blob || v instanceof Uint8Array || v instanceof ArrayBuffer);
+        for (const item of files && type === undefined ? value : [value]) {
           if (item instanceof Blob) {
             const name = item instanceof File && item.name !== "" ? item.name : key;
             parts.push({ name: key, filename: name, type: item.type || type || "application/octet-stream", data: item });

@@ -239,8 +239,9 @@ def _cancel_when_seen(mock: Mock, process: DriverProcess, case: Case, token: str
 class Progress:
     """One status line every few seconds on long runs (and at the end of each SDK)."""
 
-    def __init__(self, total: int, languages: list[str], stream: Any) -> None:
-        self.total, self.done = total, dict.fromkeys(languages, 0)
+    def __init__(self, total: int, languages: list[str], stream: Any, label: str = "") -> None:
+        # label: the profile, when it is not OpenAPI's (profiles run at the same time).
+        self.total, self.done, self.label = total, dict.fromkeys(languages, 0), label
         self.stream, self.lock, self.last = stream, threading.Lock(), time.monotonic()
 
     def tick(self, language: str) -> None:
@@ -250,7 +251,7 @@ class Progress:
             if now - self.last >= 3 or self.done[language] == self.total:
                 self.last = now
                 counts = "  ".join(f"{lang} {n}/{self.total}" for lang, n in self.done.items())
-                print(f"  running: {counts}", file=self.stream, flush=True)
+                print(f"  running{self.label}: {counts}", file=self.stream, flush=True)
 
 
 @dataclass(frozen=True)
@@ -449,9 +450,11 @@ def execute(
     """Runs the cases on every language's driver (built here unless `commands` gives each one's
     start command, or the reason it has none) and compares the SDKs.
 
-    `profiles` runs several contract profiles one after the other on one mock (each builds its
-    drivers just before it runs, so that two profiles sharing a build directory cannot swap
-    binaries); without it, `cases`, `operations`, `sdk_root` and `commands` are the OpenAPI one."""
+    `profiles` runs several contract profiles on one mock: their drivers are built first, one
+    profile after the other (each in its own build folder: profile_cache, _separate), then every
+    profile's cases run at once, a driver per SDK and profile, so that one profile's slow cases
+    (delays, timeouts) overlap the other's; without it, `cases`, `operations`, `sdk_root` and
+    `commands` are the OpenAPI one."""
     if profiles is None:
         profiles = [Profile("openapi", cases, operations, sdk_root, commands)]
     run = Run([case for profile in profiles for case in profile.cases], languages)
@@ -459,22 +462,33 @@ def execute(
     started = time.monotonic()
     logs.mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
-    run.timings["build_s"] = 0.0
-    run.timings["run_s"] = 0.0
     mock = mock_factory()
     try:
+        built = time.monotonic()
+        prepared: list[tuple[Profile, dict[str, list[str] | str]]] = []
         for profile in profiles:
-            built = time.monotonic()
             profile_commands = profile.commands
             if profile_commands is None:
                 openapi = profile.contract == "openapi"
                 label = "" if openapi else f" ({profile.contract} contract, {profile.sdk_root})"
                 print(f"building drivers: {', '.join(languages)}{label}", file=stream, flush=True)
                 profile_commands = _build(languages, profile.sdk_root, cache, logs, profile.contract)
-            run.timings["build_s"] += time.monotonic() - built
-            run_started = time.monotonic()
-            _run_profile(run, profile, languages, profile_commands, known_lists, mock, logs, stream)
-            run.timings["run_s"] += time.monotonic() - run_started
+            prepared.append((profile, profile_commands))
+        run.timings["build_s"] = time.monotonic() - built
+        run_started = time.monotonic()
+        threads = [
+            threading.Thread(
+                target=_run_profile,
+                args=(run, profile, languages, profile_commands, known_lists, mock, logs, stream),
+                name=f"profile-{profile.contract}",
+            )
+            for profile, profile_commands in prepared
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        run.timings["run_s"] = time.monotonic() - run_started
     finally:
         mock.close()
     # Each SDK's run of each case, as parity compares it (runs that did not happen are left out).
@@ -510,7 +524,8 @@ def _run_profile(
     cases, tag = profile.cases, ID_PREFIX[profile.contract]
     if not cases:
         return
-    progress = Progress(len(cases), languages, stream)
+    label = "" if profile.contract == "openapi" else f" ({profile.contract})"
+    progress = Progress(len(cases), languages, stream, label)
     threads = []
     for language in languages:
         command = commands[language]

@@ -118,6 +118,7 @@ class Driver:
 # Build outputs and dependency folders inside an SDK: not inputs of its driver's build (the
 # dependencies are pinned by Cargo.lock, go.sum and node_modules/.package-lock.json, which are).
 _NOT_INPUTS = frozenset({"target", ".driver-build", "dist", ".git"})
+_TOOL_SETTINGS = ("GO", "CGO_", "RUST", "CARGO")
 
 
 def _build_inputs(sdk_dir: Path, plan: DriverBuild) -> dict[str, Any]:
@@ -141,7 +142,14 @@ def _build_inputs(sdk_dir: Path, plan: DriverBuild) -> dict[str, Any]:
             tool = Path(found).resolve()
             info = tool.stat()
             tools[step[0]] = [str(tool), info.st_size, info.st_mtime_ns]
-    return {"steps": [[step, env] for step, env in plan.steps], "tools": tools, "files": files}
+    # The toolchains' own settings (GOFLAGS, CGO_ENABLED, RUSTFLAGS, CARGO_*) change what they build.
+    settings = {name: os.environ[name] for name in sorted(os.environ) if name.startswith(_TOOL_SETTINGS)}
+    return {
+        "steps": [[step, env] for step, env in plan.steps],
+        "tools": tools,
+        "settings": settings,
+        "files": files,
+    }
 
 
 def _outputs(argv: list[str]) -> dict[str, list[int]] | None:

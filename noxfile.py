@@ -168,10 +168,14 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Wall time and peak memory of generating all three languages for the orchestrator contract
-    and for Stripe's (tests/fixtures/real/stripe-spec3.yaml or $POLYSDK_STRIPE_SPEC); then each SDK
-    against a hostile server (tests/bench/hostile_bench.py: a 50 MiB event line, a gzip bomb);
-    medians."""
+    """Generation side by side on the orchestrator contract and on Stripe's
+    (tests/fixtures/real/stripe-spec3.yaml or $POLYSDK_STRIPE_SPEC): polysdk (all three languages,
+    and each alone) against openapi-generator (go, rust, typescript-fetch), oapi-codegen and
+    openapi-typescript, which tests/bench/generate_bench.py installs at pinned versions into
+    .cache/bench-peers (java and mvn, go, npm needed); wall, CPU and peak RSS, medians, the CPU
+    ratios; build/bench/generate.json and .md. Extra args go to it, e.g. `-- --runs 5` or
+    `-- --no-peers`. Then each SDK against a hostile server (tests/bench/hostile_bench.py: a 50 MiB
+    event line, a gzip bomb)."""
     _install_polysdk(session, extras="conformance")
     stripe = os.environ.get("POLYSDK_STRIPE_SPEC", str(ROOT / "tests/fixtures/real/stripe-spec3.yaml"))
     session.run("python", "tests/bench/generate_bench.py", "--stripe", stripe, *session.posargs)

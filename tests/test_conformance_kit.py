@@ -385,6 +385,58 @@ def test_an_sdk_generated_without_drivers_gets_a_hint_not_a_build_failure(
         Driver(language, tmp_path / language, tmp_path / "cache").build(tmp_path / "build.log")
 
 
+def test_a_driver_is_rebuilt_only_when_what_its_build_reads_or_writes_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm run skips the build; an edited SDK file, a new file or a missing output rebuilds."""
+    from polysdk.targets import TARGETS, DriverBuild, LanguageTarget
+    from polysdk_conformance import drivers
+
+    sdk = tmp_path / "fake"
+    sdk.mkdir()
+    (sdk / "driver.src").write_text("one", encoding="utf-8")
+    output = sdk / "target" / "driver.bin"  # target/ is a build folder, not an input
+
+    def plan(sdk_dir: Path, cache_dir: Path) -> DriverBuild:
+        step = ["sh", "-c", "mkdir -p target && cp driver.src target/driver.bin && echo built >> ../builds"]
+        return DriverBuild([(step, {})], [str(output)], "driver.src")
+
+    fake = LanguageTarget("fake", TARGETS["go"].plan, (), ("sh",), plan, plan)
+    monkeypatch.setattr(drivers, "TARGETS", {"fake": fake})
+    driver = drivers.Driver("fake", sdk, tmp_path / "cache")
+
+    def build() -> int:
+        assert driver.build(tmp_path / "build.log") == [str(output)]
+        return len((tmp_path / "builds").read_text(encoding="utf-8").splitlines())
+
+    assert build() == 1
+    assert build() == 1  # unchanged: not rebuilt
+    (sdk / "driver.src").write_text("two", encoding="utf-8")
+    assert build() == 2 and output.read_text(encoding="utf-8") == "two"
+    assert build() == 2
+    (sdk / "extra.src").write_text("new", encoding="utf-8")
+    assert build() == 3
+    output.unlink()
+    assert build() == 4 and output.exists()
+    assert build() == 4
+    assert "up to date" in (tmp_path / "build.log").read_text(encoding="utf-8")
+
+
+def test_cases_with_the_longest_scripted_delays_are_sent_first() -> None:
+    """Only response delays order the run (held responses end with the client's own timeout)."""
+    from types import SimpleNamespace
+
+    def case(*steps: dict[str, Any]) -> Any:
+        return SimpleNamespace(steps=steps, request={"timeout_ms": 9000}, client={})
+
+    slow = case({"response": {"delay_ms": 5000}}, {"response": {"delay_ms": 5000}})
+    repeated = case({"response": {"delay_ms": 300}, "times": 3})
+    held = case({"response": {"kind": "hold"}})
+    assert runner._scripted_wait_ms(slow) == 10000
+    assert runner._scripted_wait_ms(repeated) == 900
+    assert runner._scripted_wait_ms(held) == 0
+
+
 def test_the_coverage_map_names_real_cases_and_every_suite(operations: dict[str, Operation]) -> None:
     """conformance/coverage.yaml maps each SDK_FEATURES behaviour to cases: every glob must match."""
     import fnmatch

@@ -566,6 +566,22 @@ def test_gzip_and_large_bodies_stream_without_holding_them(mock: MockServer) -> 
     assert len(inflated) == (8 << 20) + len('{"name":""}') and inflated.startswith(b'{"name":"aaa')
 
 
+def test_a_large_gzip_body_compresses_each_distinct_chunk_once_into_one_valid_stream() -> None:
+    """The repeated block is deflated once and its piece reused; gzip (CRC-32, size) still checks
+    the whole body, a fill that does not divide the chunk size and an uneven remainder included."""
+    import gzip
+
+    from polysdk_conformance.mock import _gzip_repeated_chunks
+    from polysdk_conformance.scenario import LargeBody
+
+    body = LargeBody(b'{"name":"', b"xyz", 300_001, b'"}')
+    pieces = list(_gzip_repeated_chunks(body.chunks(chunk_bytes=4096)))
+    assert gzip.decompress(b"".join(pieces)) == b"".join(body.chunks())
+    # prefix, 219 equal blocks and the remainder: the equal blocks are one and the same piece.
+    block_pieces = pieces[2:-4]
+    assert len(block_pieces) == 300_001 // (4096 // 3) and len({id(p) for p in block_pieces}) == 1
+
+
 def test_hold_answers_nothing_until_the_client_leaves_and_wait_for_sees_it(mock: MockServer) -> None:
     """A held response ends when the client closes; wait_for tells the runner the request arrived
     (and, for a written response, that it was written) without any sleep."""

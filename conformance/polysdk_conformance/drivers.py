@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -63,6 +64,20 @@ class Driver:
                 "with `polysdk generate --drivers` (nox -s generate passes it)"
             )
         steps, argv = plan.steps, plan.run
+        # A warm run skips the build when nothing it reads changed since the last one: tsc has no
+        # no-op fast path (it type-checks the whole SDK again, seconds on two cores) and go build
+        # and cargo still spend a good part of a second each establishing that nothing changed.
+        stamp = (
+            self.cache_dir
+            / "stamps"
+            / f"{self.language}-{self.profile or 'openapi'}{'-load' if self.optimised else ''}.json"
+        )
+        inputs = _build_inputs(self.sdk_dir, plan)
+        if _stamp_matches(stamp, inputs, argv):
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"up to date (inputs and output unchanged since {stamp}): not rebuilt\n")
+            return argv
+        stamp.unlink(missing_ok=True)
         with log.open("a", encoding="utf-8") as out:
             for step, env in steps:
                 out.write(f"$ {' '.join(step)}\n")
@@ -89,6 +104,7 @@ class Driver:
                     raise DriverUnavailableError(
                         f"`{' '.join(step)}` failed (exit {done.returncode}); see {log}"
                     )
+        _write_stamp(stamp, inputs, argv)
         return argv
 
     def _plan(self) -> DriverBuild:
@@ -97,6 +113,73 @@ class Driver:
             raise DriverUnavailableError(f"no driver is known for {self.language!r}")
         build = target.load_driver if self.optimised else target.driver
         return build(self.sdk_dir, self.cache_dir)
+
+
+# Build outputs and dependency folders inside an SDK: not inputs of its driver's build (the
+# dependencies are pinned by Cargo.lock, go.sum and node_modules/.package-lock.json, which are).
+_NOT_INPUTS = frozenset({"target", ".driver-build", "dist", ".git"})
+_TOOL_SETTINGS = ("GO", "CGO_", "RUST", "CARGO")
+
+
+def _build_inputs(sdk_dir: Path, plan: DriverBuild) -> dict[str, Any]:
+    """What a driver build reads, as file sizes and modification times: the SDK's files, the
+    commands with their environment, and the tools they run."""
+    files: dict[str, list[int]] = {}
+    for root, dirs, names in os.walk(sdk_dir):  # Path.walk is Python 3.12's
+        folder = Path(root)
+        if "node_modules" in dirs:
+            names = [*names, "node_modules/.package-lock.json"]
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_INPUTS and d != "node_modules")
+        for name in names:
+            path = folder / name
+            with contextlib.suppress(OSError):
+                info = path.stat()
+                files[path.relative_to(sdk_dir).as_posix()] = [info.st_size, info.st_mtime_ns]
+    tools = {}
+    for step, _env in plan.steps:
+        found = shutil.which(step[0])
+        if found is not None:
+            tool = Path(found).resolve()
+            info = tool.stat()
+            tools[step[0]] = [str(tool), info.st_size, info.st_mtime_ns]
+    # The toolchains' own settings (GOFLAGS, CGO_ENABLED, RUSTFLAGS, CARGO_*) change what they build.
+    settings = {name: os.environ[name] for name in sorted(os.environ) if name.startswith(_TOOL_SETTINGS)}
+    return {
+        "steps": [[step, env] for step, env in plan.steps],
+        "tools": tools,
+        "settings": settings,
+        "files": files,
+    }
+
+
+def _outputs(argv: list[str]) -> dict[str, list[int]] | None:
+    """Size and modification time of each file the start command names; None if one is missing."""
+    outputs = {}
+    for part in argv:
+        if Path(part).is_absolute():
+            try:
+                info = Path(part).stat()
+            except OSError:
+                return None
+            outputs[part] = [info.st_size, info.st_mtime_ns]
+    return outputs
+
+
+def _stamp_matches(stamp: Path, inputs: dict[str, Any], argv: list[str]) -> bool:
+    try:
+        recorded = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    outputs = _outputs(argv)
+    return outputs is not None and recorded == {"inputs": inputs, "run": argv, "outputs": outputs}
+
+
+def _write_stamp(stamp: Path, inputs: dict[str, Any], argv: list[str]) -> None:
+    outputs = _outputs(argv)
+    if outputs is None:  # the build did not write what the start command runs: check it again next time
+        return
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps({"inputs": inputs, "run": argv, "outputs": outputs}), encoding="utf-8")
 
 
 def _separate(plan: DriverBuild, profile: str) -> DriverBuild:

@@ -819,7 +819,7 @@ func (a *args) idempotency(key string) {
 
 // debugText is the error's Go syntax, cut at maxDebugBytes (on a character boundary).
 func debugText(err error) string {
-	text := fmt.Sprintf("%#v", err)
+	text := fmt.Sprintf("%#v", bodyCut(err))
 	if len(text) <= maxDebugBytes {
 		return text
 	}
@@ -828,4 +828,25 @@ func debugText(err error) string {
 		cut--
 	}
 	return fmt.Sprintf("%s... (%d more bytes)", text[:cut], len(text)-cut)
+}
+
+// bodyCut is err with the body of an API or decode error cut at maxDebugBytes before it is
+// formatted: %#v writes each byte of a []byte as six characters, so a 32 MiB body cost seconds
+// of CPU and a 200 MB string only for debugText to keep its first 4 KiB.
+func bodyCut(err error) error {
+	switch e := err.(type) {
+	case *sdk.APIError:
+		if len(e.Body) > maxDebugBytes {
+			cut := *e
+			cut.Body = cut.Body[:maxDebugBytes]
+			return &cut
+		}
+	case *sdk.DecodeError:
+		if len(e.Body) > maxDebugBytes {
+			cut := *e
+			cut.Body = cut.Body[:maxDebugBytes]
+			return &cut
+		}
+	}
+	return err
 }

@@ -281,6 +281,25 @@ func TestErrorsAreDescribedWithTheSDKsKinds(t *testing.T) {
 	}
 }
 
+func TestDebugTextOfAHugeBodyIsCutWithoutTouchingTheError(t *testing.T) {
+	body := bytes.Repeat([]byte("a"), 1<<20)
+	for _, err := range []error{
+		&sdk.DecodeError{StatusCode: 200, ContentType: "application/json", Body: body, Err: errors.New("bad")},
+		&sdk.APIError{StatusCode: 500, Body: body},
+	} {
+		text := debugText(err)
+		if !strings.Contains(text, "Body:[]uint8{0x61, 0x61") || len(text) > maxDebugBytes+40 {
+			t.Errorf("debug text %.80q... (%d bytes)", text, len(text))
+		}
+		if !strings.HasSuffix(text, " more bytes)") {
+			t.Errorf("debug text not marked as cut: ...%q", text[len(text)-40:])
+		}
+	}
+	if len(body) != 1<<20 {
+		t.Errorf("the error's body was changed: %d bytes", len(body))
+	}
+}
+
 func TestDownloadsSettleAsBase64AndHeadersAreLowerCased(t *testing.T) {
 	value, err := settle(io.NopCloser(strings.NewReader("hi")))
 	if err != nil || value.(map[string]string)["base64"] != base64.StdEncoding.EncodeToString([]byte("hi")) {

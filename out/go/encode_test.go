@@ -98,11 +98,18 @@ func TestJSONBodiesKeepAbsentAndNull(t *testing.T) {
 func TestFormBody(t *testing.T) {
 	r := newRequest("POST", "/token")
 	r.formBody("application/x-www-form-urlencoded", struct {
-		GrantType string   `json:"grant_type"`
-		Scope     *string  `json:"scope,omitempty"`
-		Extra     []string `json:"extra"`
-	}{GrantType: "client credentials", Extra: []string{"a", "b"}})
-	want := "grant_type=client+credentials&extra=a&extra=b"
+		GrantType string         `json:"grant_type"`
+		Scope     *string        `json:"scope,omitempty"`
+		Extra     []string       `json:"extra"`
+		Nested    map[string]any `json:"nested"`
+		Items     []any          `json:"items"`
+	}{
+		GrantType: "client credentials",
+		Extra:     []string{"a", "b"},
+		Nested:    map[string]any{"a": map[string]any{"b": 1, "c": nil}},
+		Items:     []any{map[string]any{"p": true}},
+	})
+	want := "grant_type=client+credentials&extra=a&extra=b&nested%5Ba%5D%5Bb%5D=1&items%5B0%5D%5Bp%5D=true"
 	if r.err != nil || string(r.body.data) != want {
 		t.Errorf("form %s (%v), want %s", r.body.data, r.err, want)
 	}

@@ -376,33 +376,53 @@ func (r *request) formBody(contentType string, value any) {
 		return
 	}
 	var parts []string
-	add := func(name string, raw []byte) {
-		if text, ok := formText(raw); ok {
-			parts = append(parts, formEscape(name)+"="+formEscape(text))
-		}
-	}
 	for _, m := range members {
-		switch kindOf(m.value) {
-		case jsonKindArray:
-			var list []json.RawMessage
-			_ = json.Unmarshal(m.value, &list)
-			for _, item := range list {
-				add(string(m.key), item)
-			}
-		case jsonKindObject:
-			fields, _ := objectMembers(m.value)
-			for _, f := range fields {
-				add(string(m.key)+"["+string(f.key)+"]", f.value)
-			}
-		default:
-			add(string(m.key), m.value)
-		}
+		parts = formPairs(parts, string(m.key), m.value)
 	}
 	r.body = &body{contentType: contentType, data: []byte(strings.Join(parts, "&"))}
 }
 
-// formText is the text of a form value: strings unquoted, numbers and booleans as written, arrays
-// and objects as JSON; ok is false for null.
+// formPairs appends the fields of one form value, as the Rust and TypeScript SDKs write them:
+// scalars as they are, objects in deepObject brackets all the way down (`a[b][c]=v`, as
+// Stripe-style contracts read them), arrays of scalars as repeated names and other arrays by index
+// (`a[0][b]=v`); nulls are left out.
+func formPairs(parts []string, name string, raw []byte) []string {
+	switch kindOf(raw) {
+	case jsonKindNull, jsonKindInvalid:
+		return parts
+	case jsonKindObject:
+		fields, _ := objectMembers(raw)
+		for _, f := range fields {
+			parts = formPairs(parts, name+"["+string(f.key)+"]", f.value)
+		}
+		return parts
+	case jsonKindArray:
+		var list []json.RawMessage
+		_ = json.Unmarshal(raw, &list)
+		scalars := true
+		for _, item := range list {
+			switch kindOf(item) {
+			case jsonKindNull, jsonKindArray, jsonKindObject, jsonKindInvalid:
+				scalars = false
+			}
+		}
+		for i, item := range list {
+			if scalars {
+				parts = formPairs(parts, name, item)
+			} else {
+				parts = formPairs(parts, name+"["+strconv.Itoa(i)+"]", item)
+			}
+		}
+		return parts
+	}
+	if text, ok := formText(raw); ok {
+		parts = append(parts, formEscape(name)+"="+formEscape(text))
+	}
+	return parts
+}
+
+// formText is the text of a scalar form value: strings unquoted, numbers and booleans as
+// written; ok is false for null.
 func formText(raw []byte) (string, bool) {
 	switch kindOf(raw) {
 	case jsonKindNull, jsonKindInvalid:

@@ -382,7 +382,10 @@ test("bodies: JSON keeps null, form-urlencoded, multipart parts and raw bytes", 
     await core.request(
       body("form", "application/x-www-form-urlencoded"),
       // Unknown fields travel as given: an object in brackets, its null fields left out.
-      { id: "1", body: { id: 3, n: "a b", scope: { type: "account", user: null }, tags: ["x", "y"] } },
+      {
+        id: "1",
+        body: { id: 3, n: "a b", scope: { type: "account", user: null }, tags: ["x", "y"], deep: { a: { b: 1 } }, items: [{ p: true }] },
+      },
       undefined,
     );
     await core.request(
@@ -403,7 +406,10 @@ test("bodies: JSON keeps null, form-urlencoded, multipart parts and raw bytes", 
     assert.equal(g.headers["content-type"], undefined);
     assert.equal(j.headers["content-type"], "application/merge-patch+json");
     assert.equal(j.body.toString(), '{"id":1152921504606846976,"n":null}');
-    assert.equal(f.body.toString(), "id=3&n=a+b&scope%5Btype%5D=account&tags=x&tags=y");
+    assert.equal(
+      f.body.toString(),
+      "id=3&n=a+b&scope%5Btype%5D=account&tags=x&tags=y&deep%5Ba%5D%5Bb%5D=1&items%5B0%5D%5Bp%5D=true",
+    );
     assert.match(m.headers["content-type"], /^multipart\/form-data; boundary=/);
     const text = m.body.toString();
     assert.match(text, /name="file"; filename="file"\r\nContent-Type: application\/octet-stream\r\n\r\nhi/);

@@ -1011,6 +1011,33 @@ function multipartBody(parts: readonly MultipartPart[], boundary: string): Blob 
   return new Blob(chunks);
 }
 
+/**
+ * The fields of one form value, as the Go and Rust SDKs write them: scalars as they are, plain
+ * objects in deepObject brackets all the way down (`a[b][c]=v`, as Stripe-style contracts read
+ * them), arrays of scalars as repeated names and other arrays by index (`a[0][b]=v`); null and
+ * undefined are left out.
+ */
+function formPairs(form: URLSearchParams, key: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    const scalars = value.every((item: unknown) => item !== null && item !== undefined && !isPlain(item) && !Array.isArray(item));
+    value.forEach((item: unknown, index: number) => formPairs(form, scalars ? key : `${key}[${index}]`, item));
+    return;
+  }
+  if (isPlain(value)) {
+    for (const [field, item] of Object.entries(value)) formPairs(form, `${key}[${field}]`, item);
+    return;
+  }
+  form.append(key, scalar(value));
+}
+
+/** A plain object (not a Date, a typed array or another class's instance). */
+function isPlain(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 function asObject(value: unknown): Record<string, unknown> | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
@@ -1418,17 +1445,7 @@ export class Core {
       headers.set("content-type", "application/x-www-form-urlencoded");
       const form = new URLSearchParams();
       for (const [key, value] of Object.entries(asObject(encodeValue(spec.codec, body, codecs)) ?? {})) {
-        if (value === undefined) continue;
-        const fields = asObject(value);
-        if (fields !== undefined) {
-          // An object's fields in deepObject brackets (`scope[type]=account`), as Stripe-style form
-          // contracts encode them and as the Go and Rust SDKs send them; null fields are left out.
-          for (const [field, item] of Object.entries(fields)) {
-            if (item !== undefined && item !== null) form.append(`${key}[${field}]`, scalar(item));
-          }
-          continue;
-        }
-        for (const item of Array.isArray(value) ? value : [value]) form.append(key, scalar(item));
+        formPairs(form, key, value);
       }
       init.body = form.toString();
       return true;

@@ -25,6 +25,7 @@ the case format cannot pin.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
 import urllib.parse
@@ -44,6 +45,17 @@ FULL_RESPONSE = Flavour(full=True, response=True)
 BINARY_BODY = b"derived \x00\xff bytes"
 BEARER_TOKEN = "tok_derived"  # noqa: S105 - a made-up credential the mock accepts
 API_KEY = "key_derived"
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call's arguments and the request the server must see."""
+
+    args: JsonDict
+    path: str
+    query: str
+    body: Any  # None when the call sends no body
+    left_out: tuple[str, ...]  # query parameters the case could not send, named in its doc
 
 
 @dataclass
@@ -103,12 +115,11 @@ class _OperationCases:
         self, contract: Contract, generator: ValueGenerator, shape: OperationShape, axis: str
     ) -> None:
         self.axis = axis
-        self.left_out: list[str] = []  # query parameters the last _args call could not send
         self.contract = contract
         self.values = generator
         self.shape = shape
         self.op = shape.operation
-        self.raw = self._raw_operation()
+        self.raw, self.params = self._raw_operation()
 
     def cases(self) -> list[JsonDict]:
         auth = self.shape.auth
@@ -130,14 +141,16 @@ class _OperationCases:
 
     # -- the contract as written --------------------------------------------------------------
 
-    def _raw_operation(self) -> JsonDict:
+    def _raw_operation(self) -> tuple[JsonDict, dict[tuple[Any, Any], JsonDict]]:
+        """The operation as the contract writes it, and its parameters (the path item's too) by
+        (name, location)."""
         item = self._deref((self.contract.data.get("paths") or {}).get(self.op.http.path) or {})
         operation = self._deref(item.get(self.op.http.method.lower()) or {})
         params = {}
         for raw in [*(item.get("parameters") or []), *(operation.get("parameters") or [])]:
             raw = self._deref(raw)
             params[(raw.get("name"), raw.get("in"))] = raw
-        return {**operation, "_params": params}
+        return operation, params
 
     def _deref(self, node: Any) -> JsonDict:
         if not isinstance(node, dict):
@@ -149,7 +162,7 @@ class _OperationCases:
         return node if isinstance(node, dict) else {}
 
     def _param_schema(self, name: str, location: str) -> JsonDict:
-        raw = self.raw["_params"].get((name, location), {})
+        raw = self.params.get((name, location), {})
         schema = raw.get("schema")
         if isinstance(schema, dict):
             return schema
@@ -180,16 +193,16 @@ class _OperationCases:
 
     # -- arguments and the wire ---------------------------------------------------------------
 
-    def _args(self, flavour: Flavour) -> tuple[JsonDict, str, str, Any]:
-        """The case's args, the request path and query the server must see, and the JSON body."""
+    def _args(self, flavour: Flavour) -> _Call:
+        """The case's args, and the path, query and body the server must see."""
         args: JsonDict = {}
         path = self.op.http.path
         query: list[str] = []
+        left_out: list[str] = []
         for param in self.shape.path_params:
             value = self._param_value(param.wire_name, "path", flavour)
             args[param.wire_name] = value
             path = path.replace("{" + param.wire_name + "}", _path_segment(value))
-        self.left_out = []
         for param in self.shape.query_params:
             if not (param.required or flavour.full):
                 continue
@@ -198,7 +211,7 @@ class _OperationCases:
             except UnsatisfiableError:
                 if param.required:
                     raise
-                self.left_out.append(param.wire_name)
+                left_out.append(param.wire_name)
                 continue
             if value is None:
                 continue  # a null query value is sent as nothing: the case leaves it out
@@ -210,7 +223,7 @@ class _OperationCases:
                         f"the required query parameter {param.wire_name!r} has a value with no "
                         f"serialisation OpenAPI defines for style {param.style}"
                     )
-                self.left_out.append(param.wire_name)
+                left_out.append(param.wire_name)
                 continue
             args[param.wire_name] = value
             query += _query_pairs(param.wire_name, value, param.style, param.explode)
@@ -225,7 +238,7 @@ class _OperationCases:
         if shape is not None and (shape.required or flavour.full) and not bodiless:
             body = self._body(flavour)
             args["body"] = body
-        return args, path, "&".join(query), body
+        return _Call(args, path, "&".join(query), body, tuple(left_out))
 
     def _param_value(self, name: str, location: str, flavour: Flavour) -> Any:
         schema = self._param_schema(name, location)
@@ -242,8 +255,7 @@ class _OperationCases:
         assert shape is not None
         if shape.kind == BodyKind.BINARY:
             return base64.b64encode(BINARY_BODY).decode()
-        body = (self.raw.get("requestBody") and self._deref(self.raw["requestBody"])) or {}
-        schema = self._media_schema(body.get("content"), shape.media_type) or {"type": "string"}
+        schema = self._body_schema() or {"type": "string"}
         if shape.kind == BodyKind.TEXT:
             return self.values.value({"type": "string"} | schema, flavour, 1, "text")
         if shape.kind == BodyKind.MULTIPART:
@@ -254,6 +266,13 @@ class _OperationCases:
             value = self.values.value(schema, FULL_REQUEST, 0)
         return value
 
+    def _body_schema(self) -> JsonDict | None:
+        """The request body's schema for the media type the SDKs send."""
+        shape = self.shape.body
+        assert shape is not None
+        body = self._deref(self.raw.get("requestBody"))
+        return self._media_schema(body.get("content"), shape.media_type)
+
     def _multipart(self, schema: JsonDict, flavour: Flavour) -> JsonDict:
         """A multipart body's fields: file parts (binary strings) as base64, others as values."""
         merged = self.values.merged(schema)
@@ -262,8 +281,7 @@ class _OperationCases:
         for name, sub in (merged.get("properties") or {}).items():
             if name not in required and not flavour.full:
                 continue
-            part = self.values.merged(sub) if isinstance(sub, dict) else {}
-            if part.get("format") == "binary" or "contentMediaType" in part:
+            if self._is_file(sub):
                 fields[name] = base64.b64encode(BINARY_BODY).decode()
             else:
                 fields[name] = self.values.value(sub, flavour, 1, name)
@@ -282,11 +300,11 @@ class _OperationCases:
                 wire["form"] = {key: _scalar_text(value) for key, value in body.items()}
             return wire
         if shape.kind == BodyKind.MULTIPART:
+            properties = self.values.merged(self._body_schema() or {}).get("properties") or {}
             parts = []
             for name, value in body.items():
                 part: JsonDict = {"name": name}
-                sub = self._body_property(name)
-                if sub.get("format") == "binary" or "contentMediaType" in sub:
+                if self._is_file(properties.get(name)):
                     part["base64"] = value
                 elif isinstance(value, str):
                     part["text"] = value
@@ -294,13 +312,10 @@ class _OperationCases:
             return {"content_type": "multipart/form-data", "multipart": parts}
         return {}
 
-    def _body_property(self, name: str) -> JsonDict:
-        shape = self.shape.body
-        assert shape is not None
-        body = (self.raw.get("requestBody") and self._deref(self.raw["requestBody"])) or {}
-        schema = self.values.merged(self._media_schema(body.get("content"), shape.media_type) or {})
-        sub = (schema.get("properties") or {}).get(name)
-        return self.values.merged(sub) if isinstance(sub, dict) else {}
+    def _is_file(self, schema: Any) -> bool:
+        """Whether a multipart property is a file part (binary content)."""
+        part = self.values.merged(schema) if isinstance(schema, dict) else {}
+        return part.get("format") == "binary" or "contentMediaType" in part
 
     def _client(self, retries: bool = True) -> JsonDict:
         client: JsonDict = {}
@@ -322,23 +337,23 @@ class _OperationCases:
     # -- the cases ------------------------------------------------------------------------------
 
     def _call(self, name: str, request_flavour: Flavour, response_flavour: Flavour) -> JsonDict:
-        args, path, query, body = self._args(request_flavour)
+        call = self._args(request_flavour)
         status, response = self._success(response_flavour)
         doc = f"{self.op.http.method} {self.op.http.path} with its {name} arguments answered {status}."
-        if self.left_out:
+        if call.left_out:
             doc += (
-                f" Left out: {', '.join(self.left_out)} (no value the contract allows, or a nested "
+                f" Left out: {', '.join(call.left_out)} (no value the contract allows, or a nested "
                 "query value, whose serialisation OpenAPI does not define)."
             )
         case: JsonDict = {
             "name": f"{self.axis}/{name}",
             "doc": doc,
             "operation": self.op.id,
-            "args": args,
+            "args": call.args,
             "client": self._client(),
-            "steps": [{"request": self._request(path, query, body), "response": response}],
+            "steps": [{"request": self._request(call.path, call.query, call.body), "response": response}],
         }
-        wire = self._wire(body)
+        wire = self._wire(call.body)
         if wire:
             case["expect"] = {"wire": wire}
         requires = self._requires()
@@ -362,9 +377,9 @@ class _OperationCases:
 
     def _success(self, flavour: Flavour) -> tuple[int, JsonDict]:
         result = self.shape.result
-        statuses = [s for s in result.statuses if s.isdigit() and s.startswith("2")]
-        status = int(statuses[0]) if statuses else 200
-        raw = self._response(str(status) if statuses else (result.statuses or ("200",))[0])
+        documented = self._success_status()
+        status = int(documented) if documented.isdigit() else 200  # 2XX or default: played as 200
+        raw = self._response(documented)
         if result.kind == ResultKind.EMPTY or status == 204:
             return status, {"kind": "text", "status": status, "body": ""}
         if result.kind == ResultKind.BINARY:
@@ -379,13 +394,8 @@ class _OperationCases:
             return status, {"kind": "text", "status": status, "body": str(text)}
         if result.kind == ResultKind.SSE:
             event_schema = schema if result.type is not None else {"type": "string"}
-            events = [
-                {
-                    "id": str(n),
-                    "data": json.dumps(self.values.value(event_schema, flavour, 0), ensure_ascii=False),
-                }
-                for n in (1, 2)
-            ]
+            data = json.dumps(self.values.value(event_schema, flavour, 0), ensure_ascii=False)
+            events = [{"id": str(n), "data": data} for n in (1, 2)]
             return status, {"kind": "sse", "status": status, "events": events}
         if result.kind != ResultKind.JSON:
             raise UnsatisfiableError(
@@ -400,12 +410,13 @@ class _OperationCases:
         assert pagination is not None
         if pagination.cursor_in_body:
             return None  # a Connect method's cursor: OpenAPI contracts have none
-        args, path, query, body = self._args(MINIMAL_REQUEST)
+        call = self._args(MINIMAL_REQUEST)
+        path, query, body = call.path, call.query, call.body
         status, first = self._success(MINIMAL_RESPONSE)
         if first.get("kind") != "json":
             return None
-        page_one, page_two = first["body"], json.loads(json.dumps(first["body"]))
-        item = self._page_item(page_one)
+        page_one, page_two = first["body"], copy.deepcopy(first["body"])
+        item = self._page_item()
         second_query = query
         headers: JsonDict = {}
         if pagination.style == PageStyle.CURSOR and pagination.cursor_param and pagination.next_cursor_field:
@@ -420,9 +431,7 @@ class _OperationCases:
                 page_two.pop(pagination.next_cursor_field, None)
             if pagination.has_more_field:
                 page_one[pagination.has_more_field], page_two[pagination.has_more_field] = True, False
-            second_query = "&".join(
-                filter(None, [query, f"{urllib.parse.quote(pagination.cursor_param)}=cursor_2"])
-            )
+            second_query = "&".join(filter(None, [query, f"{quote(pagination.cursor_param)}=cursor_2"]))
         elif pagination.style == PageStyle.LINK:
             page_one, page_two = self._with_items(page_one, [item, item]), self._with_items(page_two, [item])
             second_query = "&".join(filter(None, [query, "page=2"]))
@@ -433,7 +442,7 @@ class _OperationCases:
             page_two = self._with_items(page_two, [item] if pagination.total_field else [])
             if pagination.total_field and isinstance(page_one, dict) and isinstance(page_two, dict):
                 page_one[pagination.total_field] = page_two[pagination.total_field] = 3
-            second_query = "&".join(filter(None, [query, f"{urllib.parse.quote(pagination.offset_param)}=2"]))
+            second_query = "&".join(filter(None, [query, f"{quote(pagination.offset_param)}=2"]))
         else:
             return None
         first_response = {"kind": "json", "status": status, "body": page_one}
@@ -445,7 +454,7 @@ class _OperationCases:
             "operation": self.op.id,
             "mode": "pages",
             "requires": ["pages"],
-            "args": args,
+            "args": call.args,
             "client": self._client(),
             "steps": [
                 {"request": self._request(path, query, body), "response": first_response},
@@ -460,7 +469,7 @@ class _OperationCases:
         raw = self._response(self._success_status())
         return self.values.merged(self._media_schema(raw.get("content"), self.shape.result.media_type) or {})
 
-    def _page_item(self, page: Any) -> Any:
+    def _page_item(self) -> Any:
         """One item of a page, generated from the schema of the page's item array."""
         pagination = self.shape.pagination
         assert pagination is not None
@@ -483,27 +492,29 @@ class _OperationCases:
 
     def _errors(self) -> list[JsonDict]:
         cases = []
-        args, path, query, body = self._args(MINIMAL_REQUEST)
+        call = self._args(MINIMAL_REQUEST)
         requires = self._requires()
         for error in self.shape.errors:
             if not (error.status.isdigit() and error.status[0] in "45"):
                 continue  # 4XX and default name no one status to play
-            raw = self._response(error.status)
-            schema = self._media_schema(raw.get("content"), error.media_type)
-            response: JsonDict = {"kind": "json", "status": int(error.status)}
-            if schema is not None and "json" in error.media_type:
-                response["body"] = self.values.value(schema, MINIMAL_RESPONSE, 0)
-            else:
-                response = {"kind": "text", "status": int(error.status), "body": "derived error"}
+            status = int(error.status)
+            schema = self._media_schema(self._response(error.status).get("content"), error.media_type)
+            response: JsonDict = (
+                {"kind": "json", "status": status, "body": self.values.value(schema, MINIMAL_RESPONSE, 0)}
+                if schema is not None and "json" in error.media_type
+                else {"kind": "text", "status": status, "body": "derived error"}
+            )
             cases.append(
                 {
                     "name": f"{self.axis}/status-{error.status}",
                     "doc": f"The documented {error.status} answer is an api error with that status.",
                     "operation": self.op.id,
-                    "args": args,
+                    "args": call.args,
                     "client": self._client(retries=False),
-                    "steps": [{"request": self._request(path, query, body), "response": response}],
-                    "expect": {"outcome": "error", "error": {"kind": "api", "status": int(error.status)}},
+                    "steps": [
+                        {"request": self._request(call.path, call.query, call.body), "response": response}
+                    ],
+                    "expect": {"outcome": "error", "error": {"kind": "api", "status": status}},
                     **({"mode": "stream"} if self.shape.streaming else {}),
                     **({"requires": requires} if requires else {}),
                 }

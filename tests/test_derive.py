@@ -335,3 +335,9 @@ components:
     _contract, cases, skipped = _derive(spec)
     assert skipped == {"basicOnly": "its security (basic) uses no scheme the SDKs support"}
     assert [case["name"] for case in cases] == ["basicOrAnonymous/required"]
+
+
+def test_a_proto_contract_is_refused_with_a_located_message(capsys: pytest.CaptureFixture[str]) -> None:
+    proto = ROOT / "spec" / "orchestrator.proto"
+    assert runner_main(["--spec", str(proto), "--derived", "--list"]) == 2
+    assert "derived cases are built from an OpenAPI contract" in capsys.readouterr().err

@@ -81,9 +81,14 @@ def load_spec(spec_path: Path) -> dict[str, Any]:
     """The contract as polysdk's front end reads it: YAML quirks repaired, integer keys as strings,
     Swagger 2.0 converted, so that the mock validates against what the SDKs were generated from.
     Raises ContractError for a contract that cannot be read."""
-    from polysdk.frontends.openapi.document import read_contract
+    from polysdk.errors import ContractError, Location
+    from polysdk.frontends import ReadOptions, open_contract
+    from polysdk.frontends.openapi import OpenApiReading
 
-    contract = read_contract(spec_path)
+    reading = open_contract(spec_path, ReadOptions(validate=False))
+    if not isinstance(reading, OpenApiReading):
+        raise ContractError(Location(str(spec_path)), "the mock validates against an OpenAPI contract")
+    contract = reading.contract
     return contract.data if contract.is_31 else _without_ref_siblings(contract.data)
 
 

@@ -732,6 +732,7 @@ def _main(args: argparse.Namespace, started: float) -> int:
     roots = {"openapi": args.sdk_root, "proto": args.proto_sdk_root or args.sdk_root / "proto"}
     case_paths: list[Path] = args.cases or [_default_cases()]
     read: dict[str, Decisions] = {}  # contracts already read (by --derived)
+    cache: Path = args.cache_dir
     if args.derived:
         if args.contract not in ([], ["openapi"]):
             print("error: --derived runs the OpenAPI contract of --spec only", file=sys.stderr)
@@ -744,12 +745,12 @@ def _main(args: argparse.Namespace, started: float) -> int:
         read["openapi"] = prepared.decisions
         # Each contract's drivers are built in its own folder: the Go binary has one name, and a
         # run of another contract must not hand this one its driver.
-        args.cache_dir = prepared.sdk_root.parent / "drivers"
+        cache = prepared.sdk_root.parent / "drivers"
     known_dir = args.known_dir or (None if args.derived else KNOWN_DIR)
     if args.replay:
         return reports.replay(
             args.replay,
-            lambda lang, contract: _driver_argv(lang, args, roots[contract], contract),
+            lambda lang, contract: _driver_argv(lang, args.report_dir, roots[contract], cache, contract),
             spec,
         )
     specs = {"openapi": spec, "proto": proto_spec}
@@ -811,7 +812,7 @@ def _main(args: argparse.Namespace, started: float) -> int:
         by_contract.get("openapi", {}),
         known_lists,
         sdk_root=args.sdk_root,
-        cache=args.cache_dir,
+        cache=cache,
         logs=args.report_dir / "logs",
         mock_factory=factory,
         profiles=profiles,
@@ -876,11 +877,11 @@ def _default_cases() -> Path:
     return local if (local / "case.schema.json").is_file() else CASES_DIR
 
 
-def _driver_argv(language: str, args: argparse.Namespace, sdk_root: Path, contract: str) -> list[str]:
+def _driver_argv(language: str, report_dir: Path, sdk_root: Path, cache: Path, contract: str) -> list[str]:
     """The start command of a driver (for --replay): built, or rebuilt if it changed."""
-    logs = args.report_dir / "logs"
+    logs = report_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    return _driver(language, sdk_root, args.cache_dir, contract).build(logs / f"build-{language}.log")
+    return _driver(language, sdk_root, cache, contract).build(logs / f"build-{language}.log")
 
 
 if __name__ == "__main__":

@@ -36,17 +36,27 @@ def prepare(spec: Path, cache_dir: Path, languages: tuple[str, ...]) -> Prepared
     """Generates the SDKs (with drivers) and the derived case file for `spec`. Raises
     ContractError for a contract that cannot be read, as `polysdk generate` does."""
     from polysdk.decisions import build_decisions
-    from polysdk.frontends import ReadOptions, read_api
-    from polysdk.frontends.openapi.document import read_contract
+    from polysdk.errors import ContractError, Location
+    from polysdk.frontends import open_contract
+    from polysdk.frontends.openapi import OpenApiReading
     from polysdk.generate import Request, generate
     from polysdk.plan import Options
 
+    # Read once: the generation below, the IR and the cases all use this reading (validation runs
+    # in the background, as for `polysdk generate`).
+    reading = open_contract(spec)
+    if not isinstance(reading, OpenApiReading):
+        raise ContractError(
+            Location(str(spec)),
+            "derived cases are built from an OpenAPI contract",
+            "run --derived on the OpenAPI contract (a .proto contract's cases are hand-written)",
+        )
     folder = cache_dir / "derived" / _slug(spec)
     sdk_root = folder / "sdk"
     # The cache is ours: force replaces what an earlier run generated there.
-    warnings = generate(Request(spec, sdk_root, languages, Options(drivers=True), force=True))
-    decisions = build_decisions(read_api(spec, ReadOptions(validate=False)))
-    derivation = derive(read_contract(spec), decisions)
+    warnings = generate(Request(spec, sdk_root, languages, Options(drivers=True), force=True), reading)
+    decisions = build_decisions(reading.api())
+    derivation = derive(reading.contract, decisions)
     cases_file = folder / "cases" / "derived.yaml"
     cases_file.parent.mkdir(parents=True, exist_ok=True)
     cases_file.write_text(derivation.file_text(decisions.api.title), encoding="utf-8")

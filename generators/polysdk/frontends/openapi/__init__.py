@@ -33,6 +33,12 @@ class OpenApiReading:
         self._api: ir.Api | None = None
         self._load_error: ContractError | None = None
 
+    @property
+    def contract(self) -> Contract:
+        """The parsed contract and its reference resolver (the conformance kit derives cases and
+        validates requests against the document as written)."""
+        return self._contract
+
     def api(self) -> ir.Api:
         if self._api is None:
             contract = self._contract
@@ -100,4 +106,4 @@ def load_contract(
 
 OPENAPI = OpenApiFrontEnd()
 
-__all__ = ["OPENAPI", "build_api", "load_contract"]
+__all__ = ["OPENAPI", "OpenApiReading", "build_api", "load_contract"]

@@ -98,13 +98,13 @@ class ValueGenerator:
         schema = self.merged(schema)
         if schema.get("nullable") is True and flavour.full and depth > 0 and flavour.response:
             return None
-        if schema.get("enum") == []:
+        enum = schema.get("enum")
+        if enum == []:
             raise UnsatisfiableError("an empty enum, which no value satisfies")
-        if "const" in schema or (isinstance(schema.get("enum"), list) and schema["enum"]):
-            found, example = _example(schema)
-            if variant and isinstance(schema.get("enum"), list):
-                return schema["enum"][variant % len(schema["enum"])]
-            return example
+        if "const" in schema:
+            return schema["const"]
+        if isinstance(enum, list):
+            return enum[variant % len(enum)]
         for key in ("oneOf", "anyOf"):
             variants = schema.get(key)
             if isinstance(variants, list) and variants:

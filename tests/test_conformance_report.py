@@ -144,6 +144,10 @@ def test_the_page_opens_with_the_verdict_then_failures_and_divergences(
     # the failure: its transcript as the mock saw it, and the commands to replay and re-run it
     card = page[failures:divergences]
     assert "&gt; GET /t/0123/v1/agents/a" in card and "X-Trace: Fake/get/wrong" in card
+    # what was fed in: the call's arguments and the answer the mock played
+    assert "call: getAgent({&quot;agent_id&quot;: &quot;a&quot;})" in card
+    played = {"body": {"id": "a", "name": "n"}}
+    assert reports._esc(f"mock step 0: json 200 {json.dumps(played)}") in card
     replay = reports.replay_command(tmp_path / "reports", "Fake/get/wrong", "rust")
     assert f"<code class='cmd'>{reports._esc(replay)}</code>" in card
     assert "polysdk conformance --lang rust --contract openapi --run Fake/get/wrong" in card
@@ -156,6 +160,85 @@ def test_the_page_opens_with_the_verdict_then_failures_and_divergences(
     # failing and diverging cases lead the table
     rows = re.findall(r"<tr data-suite='Fake'[^>]*><td><code>([^<]+)</code>", page[cases:])
     assert rows == ["Fake/get/wrong", "Fake/get/odd", "Fake/get/ok"]
+
+
+def _derived_run(tmp_path: Path, operations: dict[str, Operation]) -> runner.Run:
+    """A derived run's shape: suite Derived, cases named <operation>/<check>; listAgents fails
+    on go, getAgent passes everywhere."""
+    path = tmp_path / "derived.yaml"
+    path.write_text(
+        """suite: Derived
+doc: d
+cases:
+  - name: getAgent/required
+    doc: Gets an agent.
+    operation: getAgent
+    args: {agent_id: a}
+    steps:
+      - request: {method: GET, path: /v1/agents/a}
+        response: {kind: json, body: {id: a, name: n}}
+  - name: listAgents/required
+    doc: Lists agents.
+    operation: listAgents
+    args: {}
+    steps:
+      - request: {method: GET, path: /v1/agents}
+        response: {kind: json, body: {data: [], has_more: false}}
+  - name: getAgent/status-404
+    doc: Gets an agent; 404.
+    operation: getAgent
+    args: {agent_id: a}
+    steps:
+      - request: {method: GET, path: /v1/agents/a}
+        response: {kind: json, body: {id: a, name: n}}
+""",
+        encoding="utf-8",
+    )
+    cases = load_cases([path], operations)
+    run = runner.Run(cases, SDKS)
+    for case in cases:
+        for sdk in SDKS:
+            failing = case.id == "Derived/listAgents/required" and sdk == "go"
+            run.outcomes[(case.id, sdk)] = runner.Outcome(
+                case.id,
+                sdk,
+                runner.FAIL if failing else runner.PASS,
+                ["value: differs"] if failing else [],
+                result={"outcome": "ok", "value": {"id": "a", "name": "n"}, "attempts": 1},
+                report={"journal": _journal(case.id)},
+                line={"type": "case", "id": case.id, "base_url": MOCK_URL},
+                scenario=case.scenario(),
+                mock_url=MOCK_URL,
+            )
+    runner.compare_sdks(run)
+    return run
+
+
+def test_derived_cases_are_grouped_by_operation_with_its_counts(
+    tmp_path: Path, operations: dict[str, Operation]
+) -> None:
+    """A derived run's table has one body per operation, headed by its counts per SDK, the
+    operation with a failure first; the filters hide an operation none of whose cases match."""
+    run = _derived_run(tmp_path, operations)
+    page = reports.html_matrix(run, tmp_path)
+    table = page[page.index("<table id='cases'>") :]
+    groups = re.findall(r"<tbody class='operation' data-operation='(\w+)'>", table)
+    assert groups == ["listAgents", "getAgent"]  # the one with a failure first
+    heads = re.findall(r"<tr class='operation-head'>(.*?)</tr>", table)
+    assert "<code>listAgents</code> <span class='muted'>1 case</span>" in heads[0]
+    assert "<td class='num fail'>0/1</td><td class='num pass'>1/1</td>" in heads[0]
+    assert "<code>getAgent</code> <span class='muted'>2 cases</span>" in heads[1]
+    assert "<td class='num pass'>2/2</td>" in heads[1] and "2/2 same" in heads[1]
+    reports.write_all(run, tmp_path / "reports")
+    with browser.DevTools((tmp_path / "reports" / "matrix.html").as_uri(), tmp_path) as tab:
+        visible = (
+            "[...document.querySelectorAll('tbody.operation')].filter(b => !b.hidden)"
+            ".map(b => b.dataset.operation)"
+        )
+        assert tab.evaluate(visible) == ["listAgents", "getAgent"]
+        status = "document.getElementById('f-status')"
+        tab.evaluate(f"{status}.value = 'fail'; {status}.dispatchEvent(new Event('input'))")
+        assert tab.evaluate(visible) == ["listAgents"]
 
 
 def test_untrusted_text_is_escaped_and_only_the_pages_script_may_run(tmp_path: Path, run: runner.Run) -> None:
@@ -207,6 +290,7 @@ def test_the_console_summarises_failures_and_divergences(tmp_path: Path, run: ru
     reports.console(run, out, tmp_path / "reports")
     text = out.getvalue()
     assert "FAIL Fake/get/wrong [rust]" in text and "  > GET /t/0123/v1/agents/a" in text
+    assert '  call: getAgent({"agent_id": "a"})' in text
     assert reports.replay_command(tmp_path / "reports", "Fake/get/wrong", "rust") in text
     # a divergence is one line naming the SDK and the aspects; the forms are in the reports
     assert "  Fake/get/odd: odd one out: rust; differs in value" in text

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from xml.etree import ElementTree as ET
 
+from polysdk_conformance.derive.cases import SUITE as DERIVED_SUITE
 from polysdk_conformance.expect import body_bytes
 from polysdk_conformance.parity import ABSENT, Difference
 
@@ -171,6 +172,26 @@ def transcript(outcome: Outcome) -> list[str]:
     return lines
 
 
+def inputs(case: Case) -> list[str]:
+    """What the case fed the SDK: the call with its arguments (and client options), then the
+    answers the mock was told to play, step by step -- for a derived case, the values derived from
+    the contract, which a reader needs to see beside the transcript."""
+    call = json.dumps(case.args, ensure_ascii=False, sort_keys=True)
+    lines = [f"  call: {case.operation}({_capped(call)})"]
+    if case.client:
+        lines.append(f"  client: {_capped(json.dumps(case.client, ensure_ascii=False, sort_keys=True))}")
+    for index, step in enumerate(case.steps):
+        response = step.get("response") or {}
+        rest = {key: value for key, value in response.items() if key not in ("kind", "status")}
+        played = " " + _capped(json.dumps(rest, ensure_ascii=False, sort_keys=True)) if rest else ""
+        lines.append(f"  mock step {index}: {response.get('kind')} {response.get('status', 200)}{played}")
+    return lines
+
+
+def _capped(text: str) -> str:
+    return text[:MAX_TRANSCRIPT_BODY] + ("..." if len(text) > MAX_TRANSCRIPT_BODY else "")
+
+
 def _body_preview(data: bytes) -> str:
     if not data:
         return ""
@@ -204,7 +225,7 @@ def console(run: Run, out: TextIO, report_dir: Path | None = None) -> None:
         for reason in reasons:
             print(f"  - {reason}", file=out)
         if outcome.status == "fail":
-            for line in transcript(outcome):
+            for line in inputs(case) + transcript(outcome):
                 print(line, file=out)
         if report_dir is not None and _has_reproducer(outcome):
             print(
@@ -416,7 +437,8 @@ h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
 #verdict p{margin:.3rem 0}
 table{border-collapse:collapse;margin:.5rem 0}
 td,th{border:1px solid #cfd4d9;padding:.2rem .5rem;text-align:left;vertical-align:top}th{background:#f1f3f5}
-#cases th{position:sticky;top:0}
+#cases thead th{position:sticky;top:0}
+.operation-head th,.operation-head td{border-top:2px solid #8a939b}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 .pass,.same{background:#e9f7ec}.fail,.stale,.not_run,.diverges{background:#fbe3e3}
 .known,.unsupported{background:#fff4d6}
@@ -464,6 +486,9 @@ function apply(){
     }
     const counter=document.getElementById('shown-'+group.dataset.group);
     if(counter)counter.textContent=String(shown);
+  }
+  for(const body of document.querySelectorAll('tbody.operation')){
+    body.hidden=![...body.querySelectorAll('[data-statuses]')].some(el=>!el.hidden);
   }
   const params=new URLSearchParams();
   for(const k of ids)if(f[k])params.set(k,f[k]);
@@ -660,6 +685,8 @@ def _failure_card(
     if reasons:
         parts.append("<ul>" + "".join(f"<li>{_esc(reason)}</li>" for reason in reasons) + "</ul>")
     if outcome.status == "fail":
+        parts.append("<h3>Inputs (the call, and what the mock was told to answer)</h3>")
+        parts.append(f"<pre>{_esc(chr(10).join(line.removeprefix('  ') for line in inputs(case)))}</pre>")
         parts.append("<h3>HTTP transcript (as the mock saw it)</h3>")
         parts.append(
             f"<pre>{_esc(chr(10).join(line.removeprefix('  ') for line in transcript(outcome)))}</pre>"
@@ -832,6 +859,49 @@ def _case_row(run: Run, case: Case) -> str:
     )
 
 
+def _case_groups(run: Run) -> list[str]:
+    """The case table's bodies: hand-written cases in one, failing and diverging first (then in
+    file order); derived cases in one body per operation, headed by the operation's counts, the
+    operations with a problem first. A contract's derived run has hundreds of operations: grouped,
+    a maintainer sees which operation breaks, not a flat list of a thousand rows."""
+    by_operation: dict[str, list[Case]] = {}
+    written = []
+    for case in run.cases:
+        if case.suite == DERIVED_SUITE:
+            by_operation.setdefault(case.operation, []).append(case)
+        else:
+            written.append(case)
+    out = []
+    if written:
+        ordered = sorted(written, key=lambda case: not _needs_attention(run, case))  # stable
+        out.append("<tbody>" + "".join(_case_row(run, case) for case in ordered) + "</tbody>")
+    groups = sorted(by_operation.items(), key=lambda item: not any(_needs_attention(run, c) for c in item[1]))
+    for operation, cases in groups:
+        ordered = sorted(cases, key=lambda case: not _needs_attention(run, case))
+        rows = "".join(_case_row(run, case) for case in ordered)
+        head = _operation_head(run, operation, cases)
+        out.append(f"<tbody class='operation' data-operation='{_esc(operation)}'>{head}{rows}</tbody>")
+    return out
+
+
+def _operation_head(run: Run, operation: str, cases: list[Case]) -> str:
+    """One operation's header row: its cases passed per SDK, and how many are at parity."""
+    passed = []
+    for language in run.languages:
+        outcomes = [run.outcomes.get((case.id, language)) for case in cases]
+        ran = [outcome for outcome in outcomes if outcome is not None]
+        good = sum(outcome.status == "pass" for outcome in ran)
+        css = "pass" if good == len(ran) else "fail"
+        passed.append(f"<td class='num {css}'>{good}/{len(ran)}</td>")
+    at_parity = sum(not (found := run.parity.get(case.id)) or not found.divergences for case in cases)
+    css = "same" if at_parity == len(cases) else "diverges"
+    return (
+        f"<tr class='operation-head'><th><code>{_esc(operation)}</code> "
+        f"<span class='muted'>{_plural(len(cases), 'case')}</span></th>{''.join(passed)}"
+        f"<td class='num {css}'>{at_parity}/{len(cases)} same</td></tr>"
+    )
+
+
 def _needs_attention(run: Run, case: Case) -> bool:
     found = run.parity.get(case.id)
     return bool(found and found.divergences) or any(
@@ -863,10 +933,9 @@ def html_matrix(run: Run, report_dir: Path) -> str:
             + f"<td class='num'>{_esc(at_parity)}</td></tr>"
         )
     out.append("</table><div data-group='cases'><h2>Cases (failing and diverging first)</h2>")
-    out.append("<table id='cases'><tr><th>case</th>")
-    out += [f"<th>{_esc(lang)}</th>" for lang in run.languages] + ["<th>parity</th></tr>"]
-    ordered = sorted(run.cases, key=lambda case: not _needs_attention(run, case))  # stable: file order
-    out += [_case_row(run, case) for case in ordered]
+    out.append("<table id='cases'><thead><tr><th>case</th>")
+    out += [f"<th>{_esc(lang)}</th>" for lang in run.languages] + ["<th>parity</th></tr></thead>"]
+    out += _case_groups(run)
     out.append("</table></div>")
     if run.format_parity:
         out.append("<h2>Across contract formats (openapi vs proto)</h2><table><tr><th>case</th>")

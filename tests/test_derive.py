@@ -19,6 +19,9 @@ from polysdk_conformance.cases import load_cases
 from polysdk_conformance.derive import derive
 from polysdk_conformance.derive.values import (
     BIG_INT64,
+    UNKNOWN_ENUM_INTEGER,
+    UNKNOWN_ENUM_TEXT,
+    UNKNOWN_TAG,
     UUID,
     Flavour,
     UnsatisfiableError,
@@ -119,6 +122,42 @@ def test_a_discriminated_union_value_carries_its_variant_tag() -> None:
         "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat"}},
     }
     assert _generator(components).value(schema, MINIMAL) == {"kind": "cat"}
+
+
+def test_unknown_responses_carry_enum_values_and_union_tags_the_contract_does_not_list() -> None:
+    components = {
+        "Cat": {
+            "type": "object",
+            "required": ["kind", "mood", "level"],
+            "properties": {
+                "kind": {"type": "string", "enum": ["cat"]},  # one value: a constant, kept
+                "mood": {"type": "string", "enum": ["calm", "wild"]},
+                "level": {"type": "integer", "enum": [1, 2, 3]},
+            },
+        },
+    }
+    schema = {
+        "oneOf": [{"$ref": "#/components/schemas/Cat"}],
+        "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat"}},
+    }
+    generator = _generator(components)
+    unknown = Flavour(full=False, response=True, unknown=True)
+    assert generator.value(schema, unknown) == {
+        "kind": UNKNOWN_TAG,
+        "mood": UNKNOWN_ENUM_TEXT,
+        "level": UNKNOWN_ENUM_INTEGER,
+    }
+    # requests never carry them: the mock's validator would refuse them, rightly
+    request = Flavour(full=False, response=False, unknown=True)
+    assert generator.value(schema, request) == {"kind": "cat", "mood": "calm", "level": 1}
+
+
+def test_an_unknown_case_is_derived_where_the_response_has_an_enum_or_a_union() -> None:
+    _contract, cases, _skipped = _derive(ORCHESTRATOR)
+    unknown = {case["name"]: case for case in cases if case["name"].endswith("/unknown")}
+    plan = json.dumps(unknown["getPlan/unknown"]["steps"][0]["response"]["body"])
+    assert UNKNOWN_TAG in plan
+    assert "getAgent/unknown" in unknown and "deleteAgent/unknown" not in unknown  # 204: no body
 
 
 def test_a_required_property_the_contract_never_declares_still_gets_a_value() -> None:
@@ -223,10 +262,13 @@ def _validator(contract: Contract, schema: dict[str, Any]) -> Any:
 @pytest.mark.parametrize("spec", [PETSTORE, ORCHESTRATOR], ids=lambda p: p.stem)
 def test_derived_bodies_are_valid_against_the_contract(spec: Path) -> None:
     """Every JSON request and response body a case plays is an instance of its schema (the
-    undeclared field of full responses aside, which open objects allow)."""
+    undeclared field of full responses aside, which open objects allow; `…/unknown` cases play
+    values outside the contract on purpose)."""
     contract, cases, _skipped = _derive(spec)
     checked = 0
     for case in cases:
+        if case["name"].endswith("/unknown"):
+            continue
         method, template = _operation_route(contract, case["operation"])
         operation = contract.data["paths"][template][method]
         for step in case["steps"]:
@@ -277,7 +319,7 @@ def test_the_runner_lists_derived_cases_and_generates_nothing_into_out(
     out, err = capsys.readouterr()
     assert code == 0
     assert "Derived/getPetById/status-404\tgetPetById" in out
-    assert "61 derived cases" in err
+    assert "69 derived cases" in err
     assert (tmp_path / "derived" / "petstore-3.0" / "sdk" / "go" / "go.mod").is_file()
 
 

@@ -7,6 +7,9 @@ For every operation the contract declares, in the order it declares them:
 - `Derived/<operationId>/optional`: every optional argument too (when there is one, or a response
   with optional fields), and a response with every optional field, exotic values (int64 beyond
   2^53, non-ASCII text) and a field the contract does not declare;
+- `Derived/<operationId>/unknown`: the `optional` case's response with, wherever its schema has
+  one, an enum value and a discriminated union's tag that the contract does not list, as a newer
+  server sends them: SDKs keep both and surface the body intact;
 - `Derived/<operationId>/status-<code>`: each documented error status, played with a generated
   body, must be an `api` error with that status (retries off, so 429 and 5xx answer at once);
 - `Derived/<operationId>/pages`: a cursor-paginated operation walked over two pages;
@@ -42,6 +45,7 @@ MINIMAL_REQUEST = Flavour(full=False, response=False)
 FULL_REQUEST = Flavour(full=True, response=False)
 MINIMAL_RESPONSE = Flavour(full=False, response=True)
 FULL_RESPONSE = Flavour(full=True, response=True)
+UNKNOWN_RESPONSE = Flavour(full=True, response=True, unknown=True)
 BINARY_BODY = b"derived \x00\xff bytes"
 BEARER_TOKEN = "tok_derived"  # noqa: S105 - a made-up credential the mock accepts
 API_KEY = "key_derived"
@@ -132,6 +136,9 @@ class _OperationCases:
         cases = [self._call("required", MINIMAL_REQUEST, MINIMAL_RESPONSE)]
         if self._has_optional():
             cases.append(self._call("optional", FULL_REQUEST, FULL_RESPONSE))
+        if self._success(UNKNOWN_RESPONSE) != self._success(FULL_RESPONSE):
+            # Only where the response has an enum or a discriminated union to play unknown values in.
+            cases.append(self._call("unknown", MINIMAL_REQUEST, UNKNOWN_RESPONSE))
         if self.shape.pagination is not None:
             pages = self._pages()
             if pages is not None:
@@ -340,6 +347,11 @@ class _OperationCases:
         call = self._args(request_flavour)
         status, response = self._success(response_flavour)
         doc = f"{self.op.http.method} {self.op.http.path} with its {name} arguments answered {status}."
+        if response_flavour.unknown:
+            doc = (
+                f"{self.op.http.method} {self.op.http.path} answered {status} with enum values and union "
+                "tags the contract does not list, as a newer server sends them: the SDK keeps them."
+            )
         if call.left_out:
             doc += (
                 f" Left out: {', '.join(call.left_out)} (no value the contract allows, or a nested "

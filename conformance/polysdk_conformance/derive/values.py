@@ -10,6 +10,9 @@ Two flavours of value:
 - `full`: every optional property as well, with values chosen to exercise what SDKs must keep
   exact — int64 beyond 2^53, non-ASCII text, explicit nulls where allowed and, in responses,
   fields the contract does not declare.
+Either may also be `unknown` (responses only): every enum of two or more values gets one it does
+not list and every discriminated union a tag none of its variants has, as a server that is newer
+than the contract sends them; SDKs keep both (open enums, Unknown variants: SDK_FEATURES.md).
 
 Generation is a pure function of the schema and the flavour: the same contract always derives
 the same cases (no clock, no randomness).
@@ -32,6 +35,10 @@ Resolver = Callable[[JsonDict], JsonDict]  # follows a schema's $ref (the target
 
 # Beyond 2^53: a double cannot hold it, so an SDK that decodes int64 through a float changes it.
 BIG_INT64 = 9007199254740993
+# What a server newer than the contract sends: an enum value and a union tag the contract lacks.
+UNKNOWN_ENUM_TEXT = "x_derived_unknown"
+UNKNOWN_ENUM_INTEGER = 987654
+UNKNOWN_TAG = "x_derived_unknown_variant"
 UNICODE_TEXT = 'é中🤖 "q" \\ /'
 DATE_TIME = "2025-01-14T09:30:00Z"
 DATE = "2025-01-14"
@@ -48,6 +55,7 @@ class UnsatisfiableError(ValueError):
 class Flavour:
     full: bool  # optional properties too, with exotic values
     response: bool  # a value the server sends (readOnly kept, extra fields added)
+    unknown: bool = False  # enum values and union tags the contract does not list (responses)
 
     @property
     def request(self) -> bool:
@@ -104,6 +112,10 @@ class ValueGenerator:
         if "const" in schema:
             return schema["const"]
         if isinstance(enum, list):
+            if flavour.unknown and flavour.response:
+                outside = _outside(enum)
+                if outside is not None:
+                    return outside
             return enum[variant % len(enum)]
         for key in ("oneOf", "anyOf"):
             variants = schema.get(key)
@@ -181,7 +193,10 @@ class ValueGenerator:
         if isinstance(discriminator, dict) and isinstance(value, dict):
             prop = discriminator.get("propertyName")
             if isinstance(prop, str):
-                value[prop] = _tag_of(variant, discriminator, self.merged(variant), prop)
+                unknown = flavour.unknown and flavour.response
+                value[prop] = (
+                    UNKNOWN_TAG if unknown else _tag_of(variant, discriminator, self.merged(variant), prop)
+                )
         return value
 
     # -- objects and arrays -------------------------------------------------------------------
@@ -293,6 +308,18 @@ class ValueGenerator:
         if schema.get("exclusiveMinimum") is True and low is not None and candidate == low:
             candidate = low + (1 if high is None or high - low > 1 else (high - low) / 2)
         return candidate
+
+
+def _outside(enum: list[Any]) -> Any:
+    """A value of the enum's type that it does not list, or None: for an enum of two or more
+    strings or integers only (a one-value enum is a constant, which SDKs may model as one)."""
+    if len(enum) < 2:
+        return None
+    if all(isinstance(value, str) for value in enum):
+        return UNKNOWN_ENUM_TEXT
+    if all(isinstance(value, int) and not isinstance(value, bool) for value in enum):
+        return UNKNOWN_ENUM_INTEGER if UNKNOWN_ENUM_INTEGER not in enum else max(enum) + 1
+    return None
 
 
 def _formatted_variant(fmt: str, text: str, variant: int) -> str:

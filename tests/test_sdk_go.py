@@ -91,6 +91,19 @@ def test_every_runtime_file_is_shipped() -> None:
     assert (OUT / "README.md").exists() and (OUT / "example_test.go").exists()
 
 
+def test_the_readme_examples_are_the_example_functions_go_test_runs() -> None:
+    """Each README example after the first program (compiled as printed in test_packaging.py) is,
+    line for line, the body of an Example function in example_test.go, which `go test` runs and
+    checks the output of: the README cannot drift from code that compiles and works."""
+    readme = (OUT / "README.md").read_text(encoding="utf-8")
+    examples = (OUT / "example_test.go").read_text(encoding="utf-8")
+    blocks = re.findall(r"```go\n(.*?)```", readme, flags=re.S)
+    assert blocks[0].startswith("package main\n") and len(blocks) >= 5
+    for block in blocks[1:]:
+        body = "".join(f"\t{line}\n" if line else "\n" for line in block.rstrip("\n").split("\n"))
+        assert body in examples, block
+
+
 def test_runtime_exports_are_reserved() -> None:
     """Every exported identifier of the runtime is in RUNTIME_EXPORTS, so that no schema, params or
     service type can take its name."""

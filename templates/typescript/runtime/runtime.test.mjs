@@ -200,6 +200,21 @@ test("a credential no security scheme takes is refused, and its environment vari
   }
 });
 
+test("a credential no security scheme takes is refused when given to one call, before anything is sent", async () => {
+  let sent = 0;
+  const fetchCounted = async () => {
+    sent += 1;
+    return new Response('{"id": 1, "at": "2020-01-01T00:00:00Z"}', { status: 200, headers: { "content-type": "application/json" } });
+  };
+  const core = new Core(info({ apiKey: undefined }), { baseURL: "http://127.0.0.1:1", bearerToken: "t", fetch: fetchCounted });
+  await assert.rejects(core.request(op(), { id: "a" }, { apiKey: "k" }), (e) => e instanceof InvalidRequestError && /no API-key security scheme/.test(e.message));
+  const noBearer = new Core(info({ bearer: false }), { baseURL: "http://127.0.0.1:1", fetch: fetchCounted });
+  await assert.rejects(noBearer.request(op(), { id: "a" }, { bearerToken: "t" }), /no bearer-token security scheme/);
+  assert.equal(sent, 0);
+  await core.request(op(), { id: "a" }, { apiKey: null }); // null: "no key", which is not a credential
+  assert.equal(sent, 1);
+});
+
 test("credentials follow the operation's security: a bearer token or an API key only where accepted", async () => {
   const server = await serve(json(200, { id: 1 }));
   try {

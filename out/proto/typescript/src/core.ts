@@ -1054,6 +1054,19 @@ export function nextLink(header: string | null): string | undefined {
   return undefined;
 }
 
+/**
+ * A credential that no security scheme of the contract takes would never be sent: given to the
+ * client or to one call, it is refused rather than silently left out of every request.
+ */
+function refuseUnusedCredentials(info: SDKInfo, given: { readonly bearerToken?: string | null | undefined; readonly apiKey?: string | null | undefined }): void {
+  if (typeof given.apiKey === "string" && info.apiKey === undefined) {
+    throw new InvalidRequestError("apiKey was given, but the API declares no API-key security scheme, so the key would never be sent");
+  }
+  if (typeof given.bearerToken === "string" && !info.bearer) {
+    throw new InvalidRequestError("bearerToken was given, but the API declares no bearer-token security scheme, so the token would never be sent");
+  }
+}
+
 /** The engine behind a generated client. */
 export class Core {
   /** Facts about the SDK. */
@@ -1077,14 +1090,8 @@ export class Core {
   constructor(info: SDKInfo, options: ClientOptions = {}) {
     this.info = info;
     this.baseURL = options.baseURL ?? readEnv(`${info.envPrefix}_BASE_URL`) ?? info.defaultBaseURL;
-    // A credential no security scheme of the contract takes would never be sent: refused when
-    // given, and its environment variable is not read.
-    if (typeof options.apiKey === "string" && info.apiKey === undefined) {
-      throw new InvalidRequestError("apiKey was given, but the API declares no API-key security scheme, so the key would never be sent");
-    }
-    if (typeof options.bearerToken === "string" && !info.bearer) {
-      throw new InvalidRequestError("bearerToken was given, but the API declares no bearer-token security scheme, so the token would never be sent");
-    }
+    // Its environment variable is not read either.
+    refuseUnusedCredentials(info, options);
     this.#bearerToken = options.bearerToken === null || !info.bearer ? undefined : (options.bearerToken ?? readEnv(`${info.envPrefix}_BEARER_TOKEN`));
     this.#apiKey = options.apiKey === null || info.apiKey === undefined ? undefined : (options.apiKey ?? readEnv(`${info.envPrefix}_API_KEY`));
     this.timeout = options.timeout ?? 60_000;
@@ -1399,6 +1406,7 @@ export class Core {
     cookies: string[],
     options: RequestOptions,
   ): void {
+    refuseUnusedCredentials(this.info, options); // given to this call
     const token = options.bearerToken === null ? undefined : (options.bearerToken ?? this.#bearerToken);
     const apiKey = options.apiKey === null ? undefined : (options.apiKey ?? this.#apiKey);
     if (this.info.bearer && auth.bearer && token !== undefined) {

@@ -30,6 +30,8 @@ from polysdk_conformance.derive.values import (
 from polysdk_conformance.runner import contract_operations
 from polysdk_conformance.runner import main as runner_main
 
+from .conftest import require_tool
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "tests" / "fixtures" / "real"
 PETSTORE = REAL / "petstore-3.0.yaml"
@@ -321,6 +323,57 @@ def test_the_runner_lists_derived_cases_and_generates_nothing_into_out(
     assert "Derived/getPetById/status-404\tgetPetById" in out
     assert "69 derived cases" in err
     assert (tmp_path / "derived" / "petstore-3.0" / "sdk" / "go" / "go.mod").is_file()
+
+
+MAINTAINER_CASES = """suite: Mine
+doc: A maintainer's own cases for the petstore, run beside the derived ones.
+defaults:
+  client: {api_key: key_mine}
+cases:
+  - name: getPetById/ok
+    doc: A pet as the maintainer's server returns it.
+    operation: getPetById
+    args: {petId: 42}
+    steps:
+      - request: {method: GET, path: /pet/42}
+        response: {kind: json, body: {id: 42, name: rex, photoUrls: []}}
+  - name: getPetById/wrong-on-purpose
+    doc: Expects a name the server does not send, so it fails, and is listed as known-failing.
+    operation: getPetById
+    args: {petId: 42}
+    steps:
+      - request: {method: GET, path: /pet/42}
+        response: {kind: json, body: {id: 42, name: rex, photoUrls: []}}
+    expect: {outcome: ok, value: {id: 42, name: fido, photoUrls: []}}
+"""
+
+
+@pytest.mark.toolchain
+def test_a_maintainers_cases_and_known_failing_entries_run_beside_the_derived_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--cases` adds hand-written cases for the contract, `--known-dir` the maintainer's
+    known-failing lists: both work with --derived as with the orchestrator's suites (Go only,
+    enough to show the wiring; the derived session runs every SDK)."""
+    require_tool("go")
+    cases, known = tmp_path / "cases", tmp_path / "known"
+    cases.mkdir()
+    known.mkdir()
+    (cases / "mine.yaml").write_text(MAINTAINER_CASES, encoding="utf-8")
+    (known / "go.txt").write_text("Mine/getPetById/wrong-on-purpose  # the expectation is wrong on purpose\n")
+    reports = tmp_path / "reports"
+    argv = ["--spec", str(PETSTORE), "--derived", "--lang", "go", "--cache-dir", str(tmp_path / "cache")]
+    argv += ["--cases", str(cases), "--known-dir", str(known), "--report-dir", str(reports)]
+    argv += ["--run", "Mine/*", "--run", "Derived/getPetById/*"]
+    assert runner_main(argv) == 0, capsys.readouterr().out
+    summary = json.loads((reports / "results.json").read_text(encoding="utf-8"))
+    statuses = {case["id"]: case["sdks"]["go"]["status"] for case in summary["cases"]}
+    assert statuses["Mine/getPetById/ok"] == "pass"
+    assert statuses["Mine/getPetById/wrong-on-purpose"] == "known"
+    assert statuses["Derived/getPetById/required"] == "pass"
+    # An entry for a case that passes is stale, and fails the run: the list cannot rot.
+    (known / "go.txt").write_text("Mine/getPetById/ok  # wrongly listed\n")
+    assert runner_main(argv) == 1
 
 
 def test_derived_runs_only_the_openapi_profile(capsys: pytest.CaptureFixture[str]) -> None:

@@ -436,3 +436,16 @@ def test_a_proto_contract_is_refused_with_a_located_message(capsys: pytest.Captu
     proto = ROOT / "spec" / "orchestrator.proto"
     assert runner_main(["--spec", str(proto), "--derived", "--list"]) == 2
     assert "derived cases are built from an OpenAPI contract" in capsys.readouterr().err
+
+
+def test_a_contract_without_operations_says_there_is_nothing_to_compare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A webhooks-only contract derives no case: one clear message and exit 2, not a schema error
+    about a case file the user never wrote, and never a pass without data."""
+    webhooks = REAL / "oag-3_1__webhooks.yaml"
+    argv = ["--spec", str(webhooks), "--derived", "--lang", "go", "--cache-dir", str(tmp_path)]
+    assert runner_main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no case could be derived: the contract declares no operation (only webhooks or models)" in err
+    assert "should be non-empty" not in err

@@ -741,7 +741,20 @@ def _main(args: argparse.Namespace, started: float) -> int:
         if prepared is None:
             return 2
         contracts, roots["openapi"] = ["openapi"], prepared.sdk_root
-        case_paths = [prepared.cases_file, *args.cases]
+        derived = [prepared.cases_file] if prepared.derivation.cases else []
+        case_paths = [*derived, *args.cases]
+        if not case_paths:
+            why = (
+                "every operation was left out (the reasons are above)"
+                if prepared.derivation.skipped
+                else "the contract declares no operation (only webhooks or models), so its SDKs make no call"
+            )
+            print(
+                f"error: {spec}: no case could be derived: {why}; there is nothing to compare "
+                "(add hand-written cases with --cases DIR)",
+                file=sys.stderr,
+            )
+            return 2
         read["openapi"] = prepared.decisions
         # Each contract's drivers are built in its own folder: the Go binary has one name, and a
         # run of another contract must not hand this one its driver.

@@ -312,6 +312,22 @@ def test_the_derived_case_file_loads_like_a_hand_written_one(tmp_path: Path) -> 
     assert "é中🤖" in file.read_text(encoding="utf-8")
 
 
+def test_a_get_body_the_contract_requires_is_a_declared_platform_limit(tmp_path: Path) -> None:
+    """A GET whose contract requires a body (Asana's typeahead lookups): the case sends it and
+    requires `get_body`, which the Go and Rust drivers declare and the TypeScript one (fetch
+    forbids GET bodies) does not, so it is `unsupported` there instead of failing or vanishing."""
+    _contract, cases, _skipped = _derive(REAL / "asana-app-components.yaml")
+    lookup = next(case for case in cases if case["name"] == "getTypeaheadResults/required")
+    assert "get_body" in lookup["requires"] and lookup["steps"][0]["request"]["method"] == "GET"
+    assert "body" in lookup["args"]
+    from polysdk.views.go import driver as go_driver
+    from polysdk.views.rust import driver as rust_driver
+    from polysdk.views.typescript import driver as ts_driver
+
+    assert "get_body" in go_driver.CAPABILITIES and "get_body" in rust_driver.CAPABILITIES
+    assert "get_body" not in ts_driver.CAPABILITIES
+
+
 def test_the_runner_lists_derived_cases_and_generates_nothing_into_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -393,6 +409,11 @@ def test_the_summary_table_judges_every_contract(tmp_path: Path, capsys: pytest.
     _results(tmp_path / "petstore", {"cases": 4, "go": clean, "rust": clean, "typescript": clean})
     assert summary.main([str(tmp_path)]) == 0
     assert "| petstore | 4 | 4/4 | 4/4 | 4/4 | 0 | 12 s |" in capsys.readouterr().out
+    # A platform limit the driver declares (unsupported) keeps the contract green, and is shown.
+    limited = {"pass": 3, "fail": 0, "unsupported": 1}
+    _results(tmp_path / "asana", {"cases": 4, "go": clean, "rust": clean, "typescript": limited})
+    assert summary.main([str(tmp_path)]) == 0
+    assert "| asana | 4 | 4/4 | 4/4 | 3/4 (1 unsupported) | 0 | 12 s |" in capsys.readouterr().out
     _results(
         tmp_path / "stripe",
         {"cases": 4, "go": clean, "rust": {"pass": 3}, "typescript": clean, "parity_divergences": 1},

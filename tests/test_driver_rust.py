@@ -15,7 +15,7 @@ from polysdk import ir
 from polysdk.decisions import build_decisions
 from polysdk.plan import Options
 from polysdk.views import rust
-from polysdk.views.common import DRIVER_CAPABILITIES
+from polysdk.views.common import DRIVER_CAPABILITIES, GET_BODY_CAPABILITY
 from polysdk.views.rust import driver as rust_driver
 
 from .conftest import ROOT, api_from_text, require_tool
@@ -62,7 +62,7 @@ def test_orchestrator_driver_covers_every_operation(orchestrator_api: ir.Api) ->
         json.dumps(op.id) for op in orchestrator_api.operations
     )
     assert all(d.function.startswith("op_") and not d.unsupported for d in driver.dispatch)
-    assert driver.capabilities == [json.dumps(c) for c in (*DRIVER_CAPABILITIES, "load")]
+    assert driver.capabilities == [json.dumps(c) for c in (*DRIVER_CAPABILITIES, GET_BODY_CAPABILITY, "load")]
     assert driver.sdk_name == '"orchestrator-sdk"' and driver.crate_ident == "orchestrator_sdk"
 
 

@@ -804,3 +804,26 @@ def test_connect_sdk_compiles(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[:6000]
+
+
+def test_a_get_body_the_contract_requires_is_a_generation_warning(tmp_path: Path) -> None:
+    """fetch cannot send a GET body: the TypeScript SDK refuses the call, and says so up front."""
+    from .conftest import api_from_text
+
+    api = api_from_text(
+        tmp_path,
+        """openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /lookup:
+    get:
+      operationId: lookup
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object, properties: {q: {type: string}}}}}
+      responses: {'200': {description: ok}}
+""",
+    )
+    warnings = ts.plan(build_decisions(api), Options()).warnings
+    expected = "typescript: operation 'lookup' (GET /lookup) requires a request body, which fetch cannot"
+    assert any(w.startswith(expected) for w in warnings), warnings

@@ -7,6 +7,11 @@ from polysdk.names import split_words
 # What every generated conformance driver can run (conformance/PROTOCOL.md): one list for the three
 # languages, so that the runner never skips a case for one SDK that it runs for another.
 DRIVER_CAPABILITIES = ("cancel", "env", "stream", "pages", "multipart", "binary", "form")
+# The one platform limit a driver declares apart: a request body on GET or HEAD, which a contract
+# may require (e.g. Asana's typeahead lookups) and net/http and reqwest send, but which the Fetch
+# standard forbids, so the fetch-based TypeScript SDK refuses it (InvalidRequestError). Cases that
+# need it are `unsupported` on TypeScript, shown as such, never a silent pass.
+GET_BODY_CAPABILITY = "get_body"
 
 
 _PREPOSITIONS = frozenset({"to", "for", "of", "by", "from", "with", "in", "on", "into"})

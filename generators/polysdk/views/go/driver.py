@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from polysdk.literals import go_string, line_comment
 from polysdk.plan import RuntimeFile, TemplateFile
-from polysdk.views.common import DRIVER_CAPABILITIES
+from polysdk.views.common import DRIVER_CAPABILITIES, GET_BODY_CAPABILITY
 from polysdk.views.go.client import GoClient
 from polysdk.views.go.operations import Carrier, GoOperation, MethodRole, Origin
 
@@ -32,7 +32,7 @@ ENGINE_IMPORT = 'sdk "polysdk.example/sdk"'
 SDK_ALIAS = "sdk"
 
 # The Go driver also runs load lines (conformance/PROTOCOL.md, "Load lines": engine's load.go).
-CAPABILITIES = (*DRIVER_CAPABILITIES, "load")
+CAPABILITIES = (*DRIVER_CAPABILITIES, GET_BODY_CAPABILITY, "load")
 
 _ARG_METHODS = {Carrier.VALUE: "decode", Carrier.READER: "reader", Carrier.FILE: "file"}
 

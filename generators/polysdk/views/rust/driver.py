@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from polysdk.decisions import ResultKind
 from polysdk.literals import rust_string
 from polysdk.plan import RuntimeFile, TemplateFile
-from polysdk.views.common import DRIVER_CAPABILITIES
+from polysdk.views.common import DRIVER_CAPABILITIES, GET_BODY_CAPABILITY
 from polysdk.views.rust.operations import Role, RustOperation, RustOperations, RustParam, Source
 
 DIRECTORY = "examples/polysdk_driver"
 # The Rust driver also runs load lines (conformance/PROTOCOL.md, "Load lines": the engine's load
 # section); every generated operation function prepares its call once, for a case or a load.
-CAPABILITIES = (*DRIVER_CAPABILITIES, "load")
+CAPABILITIES = (*DRIVER_CAPABILITIES, GET_BODY_CAPABILITY, "load")
 DISPATCH = f"{DIRECTORY}/dispatch.rs"
 ENGINE_FILES = ("main", "engine")
 

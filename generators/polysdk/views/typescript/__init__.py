@@ -69,6 +69,19 @@ def index_comment(api: ir.Api) -> list[str]:
     return line_comment(f"TypeScript SDK for {title}." if title else "TypeScript SDK.", "//")
 
 
+def _fetch_limits(decisions: Decisions) -> list[str]:
+    """Operations the fetch-based SDK cannot call as the contract says: a required request body
+    on GET or HEAD, which the Fetch standard forbids (the SDK refuses it with InvalidRequestError;
+    Go and Rust send it)."""
+    return [
+        f"typescript: operation {shape.operation.id!r} ({shape.operation.http.method} "
+        f"{shape.operation.http.path}) requires a request body, which fetch cannot send with "
+        f"{shape.operation.http.method}: its calls fail with InvalidRequestError in the TypeScript SDK"
+        for shape in decisions.operations
+        if shape.body is not None and shape.body.required and shape.operation.http.method in ("GET", "HEAD")
+    ]
+
+
 def plan(decisions: Decisions, options: Options) -> LanguagePlan:
     api = decisions.api
     warnings: list[str] = []
@@ -77,6 +90,7 @@ def plan(decisions: Decisions, options: Options) -> LanguagePlan:
     client_view = client(decisions, types, options)
     npm = npm_name(api, options)
     readme_view = readme(decisions, types, client_view.name, npm, client_view.methods, warnings)
+    warnings += _fetch_limits(decisions)
     header = {"header": HEADER}
     driver_files, driver_runtime = driver.files(client_view, npm, options)
     return LanguagePlan(

@@ -17,7 +17,7 @@ import (
 const sdkModule = "github.com/polysdk/orchestrator-proto-sdk-go"
 
 // capabilities are what this driver can run (conformance/PROTOCOL.md).
-var capabilities = []string{"cancel", "env", "stream", "pages", "multipart", "binary", "form", "load"}
+var capabilities = []string{"cancel", "env", "stream", "pages", "multipart", "binary", "form", "get_body", "load"}
 
 // lookup returns the builder of an operation by its operationId, or nil.
 func lookup(operationID string) func(*args) operation {

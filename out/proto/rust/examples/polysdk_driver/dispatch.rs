@@ -23,6 +23,7 @@ pub(crate) const CAPABILITIES: &[&str] = &[
     "multipart",
     "binary",
     "form",
+    "get_body",
     "load",
 ];
 

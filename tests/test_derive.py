@@ -162,6 +162,31 @@ def test_an_unknown_case_is_derived_where_the_response_has_an_enum_or_a_union() 
     assert "getAgent/unknown" in unknown and "deleteAgent/unknown" not in unknown  # 204: no body
 
 
+def test_a_discriminator_inherited_through_all_of_tags_the_schema_itself() -> None:
+    """`Bar: allOf [Entity]` with Entity's discriminator `@type`: a Bar value says `Bar` (a
+    validator resolves the tag to a schema), or its mapping key when there is one."""
+    entity = {"type": "object", "discriminator": {"propertyName": "@type"}, "properties": {"id": {}}}
+    components = {
+        "Entity": entity,
+        "Bar": {"type": "object", "allOf": [{"$ref": "#/components/schemas/Entity"}]},
+        "Mapped": {"allOf": [{"$ref": "#/components/schemas/Keyed"}]},
+        "Keyed": {
+            "type": "object",
+            "discriminator": {"propertyName": "kind", "mapping": {"m": "#/components/schemas/Mapped"}},
+        },
+    }
+    generator = _generator(components)
+    assert generator.value({"$ref": "#/components/schemas/Bar"}, MINIMAL) == {"@type": "Bar"}
+    assert generator.value({"$ref": "#/components/schemas/Mapped"}, MINIMAL) == {"kind": "m"}
+
+
+def test_a_media_type_with_parameters_still_finds_its_schema() -> None:
+    """`application/json;charset=utf-8` in the contract, `application/json` in the decisions."""
+    _contract, cases, _skipped = _derive(REAL / "oag-3_1__oneof_polymorphism_and_inheritance.yaml")
+    foos = next(case for case in cases if case["name"] == "getAllFoos/required")
+    assert isinstance(foos["steps"][0]["response"]["body"], list)
+
+
 def test_a_required_property_the_contract_never_declares_still_gets_a_value() -> None:
     schema = {"type": "object", "required": ["uris"], "properties": {"ids": {"type": "array"}}}
     assert _generator().value(schema, MINIMAL) == {"uris": "x"}

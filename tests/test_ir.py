@@ -43,6 +43,9 @@ def _fields(api: ir.Api, name: str) -> dict[str, tuple[ir.Type, bool]]:
         ({"type": "integer", "format": "int64"}, I64),
         ({"type": "integer"}, ir.PrimitiveType(ir.Prim.INTEGER)),
         ({"type": "number"}, ir.PrimitiveType(ir.Prim.DOUBLE)),
+        # a JSON number whatever its format says (Xero's money); only a decimal *string* is exact text
+        ({"type": "number", "format": "decimal"}, ir.PrimitiveType(ir.Prim.DOUBLE)),
+        ({"type": "string", "format": "decimal"}, ir.PrimitiveType(ir.Prim.DECIMAL)),
         ({"type": ["string", "null"]}, ir.Nullable(S)),
         ({"anyOf": [{"type": "string"}, {"type": "null"}]}, ir.Nullable(S)),
         ({"const": "tool_call"}, ir.ConstType("tool_call")),

@@ -180,7 +180,15 @@ class _OperationCases:
 
     def _media_schema(self, content: Any, media_type: str) -> JsonDict | None:
         content = content if isinstance(content, dict) else {}
-        media = self._deref(content.get(media_type) or {})
+        raw = content.get(media_type)
+        if raw is None:
+            # The contract may spell it with parameters (`application/json;charset=utf-8`), which
+            # the decisions layer has already reduced to the bare type.
+            def essence(name: object) -> str:
+                return str(name).split(";", 1)[0].strip().lower()
+
+            raw = next((value for key, value in content.items() if essence(key) == essence(media_type)), None)
+        media = self._deref(raw or {})
         schema = media.get("schema")
         return schema if isinstance(schema, dict) else None
 

@@ -103,6 +103,8 @@ class ValueGenerator:
         schema allows one (the distinct items of a `uniqueItems` array)."""
         if not isinstance(schema, dict):
             return "x"  # `true` or an empty schema: any value
+        ref = schema.get("$ref")
+        ref_name = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else ""
         schema = self.merged(schema)
         if schema.get("nullable") is True and flavour.full and depth > 0 and flavour.response:
             return None
@@ -130,7 +132,9 @@ class ValueGenerator:
             return example if found else "x"
         kind = non_null[0]
         if kind == "object":
-            return self._object(schema, flavour, depth)
+            value = self._object(schema, flavour, depth)
+            self._inherited_tag(value, schema, ref_name)
+            return value
         if kind == "array":
             return self._array(schema, flavour, depth)
         found, example = _example(schema)
@@ -198,6 +202,17 @@ class ValueGenerator:
                     UNKNOWN_TAG if unknown else _tag_of(variant, discriminator, self.merged(variant), prop)
                 )
         return value
+
+    def _inherited_tag(self, value: Any, schema: JsonDict, ref_name: str) -> None:
+        """A discriminator inherited through allOf (`Bar: allOf [Entity]`, Entity naming the tag
+        property): the tag names the schema itself — its mapping key, else its name — as a
+        validator resolves it. A oneOf around it sets the tag again, for its own variant."""
+        discriminator = schema.get("discriminator")
+        if not (ref_name and isinstance(value, dict) and isinstance(discriminator, dict)):
+            return
+        prop = discriminator.get("propertyName")
+        if isinstance(prop, str):
+            value[prop] = _tag_of({"$ref": f"#/components/schemas/{ref_name}"}, discriminator, schema, prop)
 
     # -- objects and arrays -------------------------------------------------------------------
 

@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 
 from polysdk import ir
-from polysdk.decisions.operations import BEARER_KINDS
+from polysdk.decisions.operations import BEARER_KINDS, sdk_api_key_scheme
 from polysdk.names import split_words
 
 _NOISE = {"api", "apis", "openapi", "service", "rest", "http", "v1", "v2", "v3"}
-_API_KEY_LOCATIONS = ("header", "query", "cookie")
 
 
 @dataclass(frozen=True)
@@ -81,14 +80,15 @@ def client_defaults(api: ir.Api, package_name: str) -> tuple[ClientDefaults, lis
             f"servers: {api.servers[0].url!r} is relative to wherever the contract is served, so the "
             "SDKs have no default base URL; users set one (option or environment variable)"
         )
-    api_key = next(
-        (
-            ApiKeyPlacement(s.location, s.param_name)
-            for s in api.security_schemes
-            if s.kind == "api-key" and s.location in _API_KEY_LOCATIONS and s.param_name
-        ),
-        None,
-    )
+    scheme = sdk_api_key_scheme(api)
+    api_key = ApiKeyPlacement(scheme.location, scheme.param_name) if scheme is not None else None
+    for other in api.security_schemes:
+        if other.kind == "api-key" and scheme is not None and other.name != scheme.name:
+            warnings.append(
+                f"components.securitySchemes.{other.name}: a second API-key scheme is not supported: the "
+                f"SDKs send their one API key as {scheme.name!r} ({scheme.location} {scheme.param_name!r}), "
+                f"so an operation that accepts only {other.name!r} is called without a key"
+            )
     defaults = ClientDefaults(
         base_url=base_url,
         env_prefix=env_prefix(api, package_name),

@@ -302,14 +302,34 @@ def _pagination(api: ir.Api, op: ir.Operation, result: ResultShape) -> Paginatio
     return _cursor_pagination(body, query, base) or _offset_pagination(body, query, base)
 
 
+API_KEY_LOCATIONS = ("header", "query", "cookie")
+
+
+def sdk_api_key_scheme(api: ir.Api) -> ir.SecurityScheme | None:
+    """The API-key scheme the SDKs send their one API key by: the contract's first usable one."""
+    return next(
+        (
+            s
+            for s in api.security_schemes
+            if s.kind == "api-key" and s.location in API_KEY_LOCATIONS and s.param_name
+        ),
+        None,
+    )
+
+
 def _auth(api: ir.Api, op: ir.Operation) -> Auth | None:
     if op.security == ():
         return None
     kinds = {s.name: s.kind for s in api.security_schemes}
-    accepted = {kinds.get(name, "") for alternative in op.security for name in alternative}
+    names = {name for alternative in op.security for name in alternative}
+    accepted = {kinds.get(name, "") for name in names}
     if not accepted:  # only an empty alternative (`- {}`): send whatever the user configured
         return Auth(bearer=True, api_key=True)
-    return Auth(bearer=bool(accepted & BEARER_KINDS), api_key="api-key" in accepted)
+    # The SDK's API key goes where its scheme says; an operation that accepts only another API-key
+    # scheme (a second one, in a query or cookie) would get it in the wrong place, so none is sent.
+    key_scheme = sdk_api_key_scheme(api)
+    api_key = key_scheme is not None and key_scheme.name in names
+    return Auth(bearer=bool(accepted & BEARER_KINDS), api_key=api_key)
 
 
 def _errors(op: ir.Operation) -> tuple[ErrorShape, ...]:

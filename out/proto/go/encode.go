@@ -466,11 +466,24 @@ type multipartForm struct {
 	buf    bytes.Buffer
 	writer *multipart.Writer
 	r      *request
+	// optional: the contract does not require the body, so a call that sets none of its parts
+	// sends no body at all (as the other SDKs do when it is left out); missing holds the
+	// required parts not given, an error only once some part is.
+	optional bool
+	parts    int
+	missing  []string
 }
 
 func (r *request) multipart() *multipartForm {
 	m := &multipartForm{r: r}
 	m.writer = multipart.NewWriter(&m.buf)
+	return m
+}
+
+// optionalMultipart is multipart for a body the contract does not require.
+func (r *request) optionalMultipart() *multipartForm {
+	m := r.multipart()
+	m.optional = true
 	return m
 }
 
@@ -482,10 +495,11 @@ func escapeQuotes(s string) string {
 func (m *multipartForm) file(name string, f *File, contentType string, required bool) {
 	if f == nil || f.Content == nil {
 		if required {
-			m.r.fail("the multipart part %s is required", name)
+			m.missing = append(m.missing, name)
 		}
 		return
 	}
+	m.parts++
 	filename := f.Filename
 	if filename == "" {
 		filename = name
@@ -515,6 +529,7 @@ func (m *multipartForm) field(name string, value any, contentType string) {
 	if !ok {
 		return
 	}
+	m.parts++
 	content, isScalar := scalarText(v)
 	if !isScalar || strings.Contains(contentType, "json") {
 		data, err := marshalJSON(v.Interface(), true)
@@ -541,8 +556,15 @@ func (m *multipartForm) field(name string, value any, contentType string) {
 	}
 }
 
-// done finishes the body and attaches it to the request.
+// done finishes the body and attaches it to the request: none for an optional body left empty.
 func (m *multipartForm) done() {
+	if m.optional && m.parts == 0 {
+		return
+	}
+	if len(m.missing) > 0 {
+		m.r.fail("the multipart part %s is required", m.missing[0])
+		return
+	}
 	if err := m.writer.Close(); err != nil {
 		m.r.fail("cannot finish the multipart body: %v", err)
 	}

@@ -160,9 +160,29 @@ func TestMultipartBody(t *testing.T) {
 		}
 	}
 	r = newRequest("POST", "/upload")
-	r.multipart().file("file", nil, "", true)
+	m = r.multipart()
+	m.file("file", nil, "", true)
+	m.done()
 	if ErrorKind(r.err) != "invalid_request" {
 		t.Errorf("a missing required file: %v", r.err)
+	}
+	// A body the contract does not require: left empty, none is sent; begun, it must be whole.
+	r = newRequest("POST", "/upload")
+	m = r.optionalMultipart()
+	m.file("file", nil, "", true)
+	m.field("note", (*string)(nil), "")
+	m.done()
+	if r.err != nil || r.body != nil {
+		t.Errorf("an optional body left empty: err %v, body %+v", r.err, r.body)
+	}
+	r = newRequest("POST", "/upload")
+	m = r.optionalMultipart()
+	note := "n"
+	m.file("file", nil, "", true)
+	m.field("note", &note, "")
+	m.done()
+	if ErrorKind(r.err) != "invalid_request" || !strings.Contains(r.err.Error(), "part file is required") {
+		t.Errorf("an optional body begun without its required part: %v", r.err)
 	}
 }
 

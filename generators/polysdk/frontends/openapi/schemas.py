@@ -27,7 +27,10 @@ _STRING_FORMATS = {
     "decimal": ir.Prim.DECIMAL,
 }
 _INTEGER_FORMATS = {"int32": ir.Prim.INT32, "int64": ir.Prim.INT64}
-_NUMBER_FORMATS = {"float": ir.Prim.FLOAT, "double": ir.Prim.DOUBLE, "decimal": ir.Prim.DECIMAL}
+# `format: decimal` on a *number* (Xero's money fields) is still a JSON number on the wire: a
+# double, as any other number. Only a string with that format (Stripe's decimal_string) is the
+# exact decimal the SDKs carry as text.
+_NUMBER_FORMATS = {"float": ir.Prim.FLOAT, "double": ir.Prim.DOUBLE}
 _OBJECT_KEYWORDS = ("properties", "additionalProperties")
 _ANY = ir.PrimitiveType(ir.Prim.ANY)
 

@@ -371,7 +371,8 @@ class OperationBuilder:
             for content in shape.operation.body.contents:
                 if content.media_type == body.media_type:
                     encodings = {e.part: e.content_type for e in content.encodings}
-        lines = ["m := r.multipart()"]
+        # An optional body left empty is not sent (runtime encode.go, optionalMultipart).
+        lines = ["m := r.multipart()" if body.required else "m := r.optionalMultipart()"]
         for f in definition.fields:
             base = f.type.inner if isinstance(f.type, ir.Nullable) else f.type
             content_type = go_string(encodings.get(f.wire_name, ""))

@@ -391,7 +391,14 @@ def _statements(shape: OperationShape, params: list[RustParam], multipart: bool)
     if multipart:
         setup.append("let mut multipart = crate::runtime::Multipart::new();")
         setup += [line for p in params for line in p.part]
-        setup.append("req.multipart(multipart);")
+        body = shape.body
+        if body is not None and not body.required:
+            # An optional body left empty is not sent, as in the Go and TypeScript SDKs.
+            setup.append("if !multipart.is_empty() {")
+            setup.append("    req.multipart(multipart);")
+            setup.append("}")
+        else:
+            setup.append("req.multipart(multipart);")
     auth = shape.auth
     setup.append(
         f"req.auth({_bool(auth is not None and auth.bearer)}, {_bool(auth is not None and auth.api_key)});"

@@ -140,6 +140,11 @@ impl Multipart {
         Ok(())
     }
 
+    /// Whether no part was added.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
     pub(crate) fn file_part(&mut self, name: &str, file: &FilePart, default_type: &str) {
         let mut file = file.clone();
         if file.content_type.is_none() && !default_type.is_empty() {

@@ -58,6 +58,8 @@ def _fields(api: ir.Api, name: str) -> dict[str, tuple[ir.Type, bool]]:
             ir.ArrayType(ir.Nullable(I64)),
         ),
         ({"allOf": [{"$ref": "#/components/schemas/Target"}], "description": "x"}, ir.NamedRef("Target")),
+        # a part that only documents the reference (Box's contract) constrains nothing
+        ({"allOf": [{"$ref": "#/components/schemas/Target"}, {"description": "x"}]}, ir.NamedRef("Target")),
         (
             {"anyOf": [{"$ref": "#/components/schemas/Target"}, {"type": "null"}]},
             ir.Nullable(ir.NamedRef("Target")),

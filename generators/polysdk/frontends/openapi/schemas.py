@@ -35,6 +35,26 @@ _OBJECT_KEYWORDS = ("properties", "additionalProperties")
 _ANY = ir.PrimitiveType(ir.Prim.ANY)
 
 
+# Keywords that describe a schema without constraining its values.
+_ANNOTATIONS = frozenset(
+    {"description", "title", "example", "examples", "deprecated", "externalDocs", "$comment", "default"}
+)
+
+
+def _without_annotation_parts(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema without the allOf parts that only annotate (Box's `content: allOf: [$ref:
+    ShieldListContentRequest, {description: ...}]`, the 3.0 way to document a $ref): such a part
+    adds no constraint, so `allOf: [$ref, {description}]` is the referenced type itself, not an
+    empty object merged from its parts."""
+    parts = schema.get("allOf")
+    if not isinstance(parts, list) or len(parts) < 2:
+        return schema
+    kept = [part for part in parts if not (isinstance(part, dict) and part and set(part) <= _ANNOTATIONS)]
+    if len(kept) == len(parts) or not kept:
+        return schema
+    return {**schema, "allOf": kept}
+
+
 def _canonical(name: str) -> str:
     return "".join(word.lower() for word in split_words(name))
 
@@ -82,6 +102,7 @@ class SchemaConverter:
             return _ANY
         if "$ref" in schema and isinstance(schema["$ref"], str):
             return self._ref(schema, uri, pointer, hint)
+        schema = _without_annotation_parts(schema)
         nullable = self._is_nullable(schema)
         inner = self._non_null_type(schema, uri, pointer, hint)
         if nullable and not isinstance(inner, ir.Nullable) and inner != _ANY:
@@ -295,6 +316,7 @@ class SchemaConverter:
     def _definition(self, schema: Any, uri: str, pointer: str, name: str) -> ir.Definition:
         if not isinstance(schema, dict):
             return ir.AliasDef(_ANY)
+        schema = _without_annotation_parts(schema)
         if isinstance(schema.get("$ref"), str):  # a component that is another name for a schema
             target = self._ref(schema, uri, pointer, name)
             return ir.AliasDef(target.inner if isinstance(target, ir.Nullable) else target)

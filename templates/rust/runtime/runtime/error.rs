@@ -272,10 +272,12 @@ pub(crate) fn redact(headers: &HeaderMap) -> HeaderMap {
     out
 }
 
+/// The first of the named members that is a string. A number is not taken as text: the Go and
+/// TypeScript SDKs read these members as strings only, and the SDKs agree on every error (the
+/// number stays in the error's body).
 fn text_member(value: &serde_json::Value, names: &[&str]) -> Option<String> {
     names.iter().find_map(|name| match value.get(name) {
         Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
         _ => None,
     })
 }
@@ -492,6 +494,15 @@ mod tests {
         assert_eq!(problem.extensions.get("extra"), Some(&serde_json::json!(1)));
         let shown = format!("{err:?} {err}");
         assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    #[test]
+    fn a_numeric_code_stays_in_the_body_as_in_the_other_sdks() {
+        let body = br#"{"code":50035,"message":"Invalid Form Body"}"#;
+        let err = ApiError::from_parts(400, &HeaderMap::new(), body, 1);
+        assert_eq!(err.code, None);
+        assert_eq!(err.message, "Invalid Form Body");
+        assert!(err.body.contains("50035"));
     }
 
     #[test]

@@ -175,9 +175,17 @@ def test_a_discriminator_inherited_through_all_of_tags_the_schema_itself() -> No
             "discriminator": {"propertyName": "kind", "mapping": {"m": "#/components/schemas/Mapped"}},
         },
     }
+    # A base that maps its own subtypes keeps what its tag property allows (Adyen's pattern).
+    components["Base"] = {
+        "type": "object",
+        "required": ["type"],
+        "discriminator": {"propertyName": "type", "mapping": {"payTo": "#/components/schemas/Mapped"}},
+        "properties": {"type": {"type": "string", "pattern": "^payTo$"}},
+    }
     generator = _generator(components)
     assert generator.value({"$ref": "#/components/schemas/Bar"}, MINIMAL) == {"@type": "Bar"}
     assert generator.value({"$ref": "#/components/schemas/Mapped"}, MINIMAL) == {"kind": "m"}
+    assert generator.value({"$ref": "#/components/schemas/Base"}, MINIMAL) == {"type": "payTo"}
 
 
 def test_a_media_type_with_parameters_still_finds_its_schema() -> None:

@@ -105,6 +105,9 @@ class ValueGenerator:
             return "x"  # `true` or an empty schema: any value
         ref = schema.get("$ref")
         ref_name = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else ""
+        written = self.resolve(schema) if ref_name else schema  # before allOf parts are merged
+        own = written.get("discriminator")
+        mapped_here = isinstance(own, dict) and bool(own.get("mapping"))
         schema = self.merged(schema)
         if schema.get("nullable") is True and flavour.full and depth > 0 and flavour.response:
             return None
@@ -133,7 +136,8 @@ class ValueGenerator:
         kind = non_null[0]
         if kind == "object":
             value = self._object(schema, flavour, depth)
-            self._inherited_tag(value, schema, ref_name)
+            if not mapped_here:
+                self._inherited_tag(value, schema, ref_name)
             return value
         if kind == "array":
             return self._array(schema, flavour, depth)
@@ -206,7 +210,9 @@ class ValueGenerator:
     def _inherited_tag(self, value: Any, schema: JsonDict, ref_name: str) -> None:
         """A discriminator inherited through allOf (`Bar: allOf [Entity]`, Entity naming the tag
         property): the tag names the schema itself — its mapping key, else its name — as a
-        validator resolves it. A oneOf around it sets the tag again, for its own variant."""
+        validator resolves it. A oneOf around it sets the tag again, for its own variant. A
+        schema that declares its own mapping (a base naming its subtypes) keeps the tag its
+        property's schema gives (Adyen's `type` with a pattern)."""
         discriminator = schema.get("discriminator")
         if not (ref_name and isinstance(value, dict) and isinstance(discriminator, dict)):
             return

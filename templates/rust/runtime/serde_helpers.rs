@@ -40,6 +40,13 @@ pub(crate) fn has_fields(value: &Value, fields: &[&str]) -> bool {
         .is_some_and(|map| fields.iter().all(|field| map.contains_key(*field)))
 }
 
+/// Whether `value` is an object whose fields are all among `fields`.
+pub(crate) fn only_fields(value: &Value, fields: &[&str]) -> bool {
+    value
+        .as_object()
+        .is_some_and(|map| map.keys().all(|key| fields.contains(&key.as_str())))
+}
+
 /// Decodes `value` as a `T` when `accept` holds and the value fits; `None` otherwise.
 ///
 /// A union without a discriminator tries its variants in order with this function.
@@ -323,6 +330,14 @@ mod tests {
         assert!(has_fields(&json!({}), &[]));
         assert!(!has_fields(&json!({"a": 1}), &["a", "b"]));
         assert!(!has_fields(&json!(["a"]), &[]));
+    }
+
+    #[test]
+    fn only_fields_needs_an_object_without_other_fields() {
+        assert!(only_fields(&json!({"a": 1}), &["a", "b"]));
+        assert!(only_fields(&json!({}), &["a"]));
+        assert!(!only_fields(&json!({"a": 1, "c": 2}), &["a", "b"]));
+        assert!(!only_fields(&json!([1]), &["a"]));
     }
 
     #[test]

@@ -474,7 +474,16 @@ def accept_condition(types: RustTypes, t: ir.Type, request: bool = False) -> str
     if isinstance(target, ir.ObjectDef):
         wanted = [f for f in target.fields if f.required and not (request and f.read_only)]
         required = ", ".join(rust_string(f.wire_name) for f in wanted)
-        return f"crate::serde_helpers::has_fields(&value, &[{required}])"
+        condition = f"crate::serde_helpers::has_fields(&value, &[{required}])"
+        name = t.name if isinstance(t, ir.NamedRef) else ""
+        if name in types.request_only and target.additional is None:
+            # A request-only struct keeps no undeclared field (no `extra` map): it fits only a
+            # value it can carry whole, or a later variant that declares the rest is passed
+            # over and those fields are lost (Discord's message components, which share
+            # `type` and `components` but not `accent_color`). Go and TypeScript keep them.
+            declared = ", ".join(rust_string(f.wire_name) for f in target.fields)
+            condition += f" && crate::serde_helpers::only_fields(&value, &[{declared}])"
+        return condition
     return "true"  # a nested union decides for itself
 
 

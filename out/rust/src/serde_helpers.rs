@@ -40,13 +40,6 @@ pub(crate) fn has_fields(value: &Value, fields: &[&str]) -> bool {
         .is_some_and(|map| fields.iter().all(|field| map.contains_key(*field)))
 }
 
-/// Whether `value` is an object whose fields are all among `fields`.
-pub(crate) fn only_fields(value: &Value, fields: &[&str]) -> bool {
-    value
-        .as_object()
-        .is_some_and(|map| map.keys().all(|key| fields.contains(&key.as_str())))
-}
-
 /// Decodes `value` as a `T` when `accept` holds and the value fits; `None` otherwise.
 ///
 /// A union without a discriminator tries its variants in order with this function.
@@ -55,6 +48,17 @@ pub(crate) fn decode_if<T: DeserializeOwned>(accept: bool, value: &Value) -> Opt
         return None;
     }
     T::deserialize(value).ok()
+}
+
+/// As [`decode_if`], but only when the `T` carries the value whole: encoding it again gives the
+/// same JSON. For request types, which keep no field they do not declare; a value a variant
+/// would cut falls to a later variant, or to `Unknown`, which keeps it as it is.
+pub(crate) fn decode_whole<T: DeserializeOwned + Serialize>(
+    accept: bool,
+    value: &Value,
+) -> Option<T> {
+    let decoded: T = decode_if(accept, value)?;
+    (serde_json::to_value(&decoded).ok()? == *value).then_some(decoded)
 }
 
 /// The string value of the discriminator `property` of a JSON object, if it has one.
@@ -333,11 +337,16 @@ mod tests {
     }
 
     #[test]
-    fn only_fields_needs_an_object_without_other_fields() {
-        assert!(only_fields(&json!({"a": 1}), &["a", "b"]));
-        assert!(only_fields(&json!({}), &["a"]));
-        assert!(!only_fields(&json!({"a": 1, "c": 2}), &["a", "b"]));
-        assert!(!only_fields(&json!([1]), &["a"]));
+    fn decode_whole_refuses_a_value_it_would_cut() {
+        assert_eq!(
+            decode_whole::<Circle>(true, &json!({"radius": 2.0})),
+            Some(Circle { radius: 2.0 })
+        );
+        assert_eq!(
+            decode_whole::<Circle>(true, &json!({"radius": 2.0, "extra": true})),
+            None
+        );
+        assert_eq!(decode_whole::<Circle>(false, &json!({"radius": 2.0})), None);
     }
 
     #[test]

@@ -158,8 +158,10 @@ class RustVariant:
     what: str = ""  # Rust string literal naming the variant in decode errors
     tags: str = ""
     untag: bool = False  # the variant's struct does not declare the tag property
-    # Undiscriminated unions: the condition under which decoding this variant is tried ("" = never).
+    # Undiscriminated unions: the condition under which decoding this variant is tried ("" = never),
+    # and the serde_helpers function that decodes it (decode_whole: only if nothing is lost).
     accept: str = ""
+    decoder: str = "decode_if"
     convert: str = ""  # request twins: the expression turning the source variant's `inner` into this one
 
 
@@ -474,16 +476,7 @@ def accept_condition(types: RustTypes, t: ir.Type, request: bool = False) -> str
     if isinstance(target, ir.ObjectDef):
         wanted = [f for f in target.fields if f.required and not (request and f.read_only)]
         required = ", ".join(rust_string(f.wire_name) for f in wanted)
-        condition = f"crate::serde_helpers::has_fields(&value, &[{required}])"
-        name = t.name if isinstance(t, ir.NamedRef) else ""
-        if name in types.request_only and target.additional is None:
-            # A request-only struct keeps no undeclared field (no `extra` map): it fits only a
-            # value it can carry whole, or a later variant that declares the rest is passed
-            # over and those fields are lost (Discord's message components, which share
-            # `type` and `components` but not `accent_color`). Go and TypeScript keep them.
-            declared = ", ".join(rust_string(f.wire_name) for f in target.fields)
-            condition += f" && crate::serde_helpers::only_fields(&value, &[{declared}])"
-        return condition
+        return f"crate::serde_helpers::has_fields(&value, &[{required}])"
     return "true"  # a nested union decides for itself
 
 
@@ -530,6 +523,12 @@ def _variant(
         return item
     if union.discriminator is None:
         item.accept = accept_condition(types, variant.type, request)
+        if request or named.name in types.request_only:
+            # A request type keeps no undeclared field (no `extra` map), here or in what it
+            # nests: a variant is taken only if re-encoding it gives the value back whole, or a
+            # later one declaring the rest would be passed over and those fields lost (Discord's
+            # message components and moderation actions). Go and TypeScript keep them anyway.
+            item.decoder = "decode_whole"
     elif variant.tags:
         item.pattern = " | ".join(rust_string(tag) for tag in variant.tags)
         union_name = (types.inputs if request else types.names)[named.name]

@@ -104,8 +104,7 @@ class ValueGenerator:
         if not isinstance(schema, dict):
             return "x"  # `true` or an empty schema: any value
         ref = schema.get("$ref")
-        ref_name = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else ""
-        written = self.resolve(schema) if ref_name else schema  # before allOf parts are merged
+        written = self.resolve(schema) if isinstance(ref, str) else schema  # before allOf merging
         own = written.get("discriminator")
         mapped_here = isinstance(own, dict) and bool(own.get("mapping"))
         schema = self.merged(schema)
@@ -136,8 +135,8 @@ class ValueGenerator:
         kind = non_null[0]
         if kind == "object":
             value = self._object(schema, flavour, depth)
-            if not mapped_here:
-                self._inherited_tag(value, schema, ref_name)
+            if not mapped_here and isinstance(ref, str):
+                self._inherited_tag(value, schema, ref)
             return value
         if kind == "array":
             return self._array(schema, flavour, depth)
@@ -207,18 +206,18 @@ class ValueGenerator:
                 )
         return value
 
-    def _inherited_tag(self, value: Any, schema: JsonDict, ref_name: str) -> None:
+    def _inherited_tag(self, value: Any, schema: JsonDict, ref: str) -> None:
         """A discriminator inherited through allOf (`Bar: allOf [Entity]`, Entity naming the tag
         property): the tag names the schema itself — its mapping key, else its name — as a
         validator resolves it. A oneOf around it sets the tag again, for its own variant. A
         schema that declares its own mapping (a base naming its subtypes) keeps the tag its
         property's schema gives (Adyen's `type` with a pattern)."""
         discriminator = schema.get("discriminator")
-        if not (ref_name and isinstance(value, dict) and isinstance(discriminator, dict)):
+        if not (isinstance(value, dict) and isinstance(discriminator, dict)):
             return
         prop = discriminator.get("propertyName")
         if isinstance(prop, str):
-            value[prop] = _tag_of({"$ref": f"#/components/schemas/{ref_name}"}, discriminator, schema, prop)
+            value[prop] = _tag_of({"$ref": ref}, discriminator, schema, prop)
 
     # -- objects and arrays -------------------------------------------------------------------
 

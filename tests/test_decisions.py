@@ -220,3 +220,27 @@ def test_examples_configure_only_the_credentials_the_contract_takes(
     spec = 'openapi: 3.1.0\ninfo: {title: T, version: "1"}\npaths: {}\n'
     spec += f"components: {{securitySchemes: {schemes}}}\n"
     assert build_decisions(api_from_text(tmp_path, spec)).client.credentials == credentials
+
+
+def test_a_second_api_key_scheme_is_warned_about_and_gets_no_misplaced_key(tmp_path: Path) -> None:
+    """The SDKs send one API key, by the contract's first API-key scheme; an operation that accepts
+    only another one (openapi-generator's petstore: `api_key_query`) would receive it in the wrong
+    place, so it sends none, and generation says so."""
+    schemes = {
+        "api_key": {"type": "apiKey", "in": "header", "name": "api_key"},
+        "api_key_query": {"type": "apiKey", "in": "query", "name": "api_key_query"},
+    }
+    paths = {
+        "/header": _get("getHeader", security=[{"api_key": []}]),
+        "/query": _get("getQuery", security=[{"api_key_query": []}]),
+    }
+    api = _api(tmp_path, {"paths": paths, "components": {"securitySchemes": schemes}})
+    decisions = build_decisions(api)
+    auth = {op.operation.id: op.auth for op in decisions.operations}
+    assert auth["getHeader"] == Auth(bearer=False, api_key=True)
+    assert auth["getQuery"] == Auth(bearer=False, api_key=False)
+    assert decisions.client.api_key == ApiKeyPlacement("header", "api_key")
+    assert any(
+        w.startswith("components.securitySchemes.api_key_query: a second API-key scheme is not supported")
+        for w in decisions.warnings
+    )

@@ -1325,3 +1325,37 @@ def test_proto_int64_fields_are_quoted(proto_api: ir.Api) -> None:
     sequence = _field(models, "RunEvent", "sequence")
     assert sequence.type == "Option<i64>"
     assert QUOTED in sequence.serde
+
+
+def test_an_optional_multipart_body_left_empty_is_not_sent(tmp_path: Path) -> None:
+    """As in Go and TypeScript: a body the contract does not require, with no part set, is left
+    out rather than sent as an empty multipart body (openapi-generator's petstore uploadFile)."""
+    api = api_from_text(
+        tmp_path,
+        """openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /upload:
+    post:
+      operationId: upload
+      requestBody:
+        content:
+          multipart/form-data:
+            schema: {type: object, properties: {file: {type: string, format: binary}}}
+      responses: {'204': {description: ok}}
+  /required:
+    post:
+      operationId: uploadRequired
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema: {type: object, properties: {file: {type: string, format: binary}}}
+      responses: {'204': {description: ok}}
+""",
+    )
+    ops = rust.build_operations(api, rust.RustTypes(api), build_decisions(api))
+    by_id = {op.method: op for group in ops.groups for op in group.operations}
+    optional, required = by_id["upload"].statements, by_id["upload_required"].statements
+    assert optional[optional.index("if !multipart.is_empty() {") + 1].strip() == "req.multipart(multipart);"
+    assert "req.multipart(multipart);" in required and "if !multipart.is_empty() {" not in required

@@ -165,10 +165,7 @@ def transcript(outcome: Outcome) -> list[str]:
         for key in ("outcome", "value", "error", "attempts", "events", "items")
         if key in result
     }
-    text = json.dumps(shown, ensure_ascii=False)
-    lines.append(
-        f"  < surfaced: {text[:MAX_TRANSCRIPT_BODY]}{'...' if len(text) > MAX_TRANSCRIPT_BODY else ''}"
-    )
+    lines.append(f"  < surfaced: {_capped(json.dumps(shown, ensure_ascii=False))}")
     return lines
 
 
@@ -891,7 +888,8 @@ def _operation_head(run: Run, operation: str, cases: list[Case]) -> str:
         outcomes = [run.outcomes.get((case.id, language)) for case in cases]
         ran = [outcome for outcome in outcomes if outcome is not None]
         good = sum(outcome.status == "pass" for outcome in ran)
-        css = "pass" if good == len(ran) else "fail"
+        # Coloured as the run is judged: known-failing and unsupported cases are not problems.
+        css = "fail" if any(outcome.status in PROBLEMS for outcome in ran) else "pass"
         passed.append(f"<td class='num {css}'>{good}/{len(ran)}</td>")
     at_parity = sum(not (found := run.parity.get(case.id)) or not found.divergences for case in cases)
     css = "same" if at_parity == len(cases) else "diverges"

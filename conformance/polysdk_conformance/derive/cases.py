@@ -393,8 +393,8 @@ class _OperationCases:
             needs.append("stream")
         elif self.shape.result.kind == ResultKind.BINARY and "binary" not in needs:
             needs.append("binary")
-        if body is not None and body.required and self.op.http.method in ("GET", "HEAD"):
-            needs.append("get_body")  # a body on GET, which fetch cannot send (views/common.py)
+        if self.shape.requires_get_body:
+            needs.append("get_body")  # which fetch cannot send (views/common.py)
         return needs
 
     def _success(self, flavour: Flavour) -> tuple[int, JsonDict]:

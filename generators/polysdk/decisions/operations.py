@@ -151,6 +151,12 @@ class OperationShape:
         return self.operation.http.method
 
     @property
+    def requires_get_body(self) -> bool:
+        """A request body the contract requires on GET or HEAD (Asana's typeahead lookups):
+        net/http and reqwest send it; the Fetch standard forbids it, so TypeScript cannot."""
+        return self.body is not None and self.body.required and self.method in ("GET", "HEAD")
+
+    @property
     def protocol(self) -> ir.Protocol:
         """REST, or Connect (Connect headers, error JSON, enveloped streams, retry hints)."""
         return self.operation.http.protocol

@@ -78,7 +78,7 @@ def _fetch_limits(decisions: Decisions) -> list[str]:
         f"{shape.operation.http.path}) requires a request body, which fetch cannot send with "
         f"{shape.operation.http.method}: its calls fail with InvalidRequestError in the TypeScript SDK"
         for shape in decisions.operations
-        if shape.body is not None and shape.body.required and shape.operation.http.method in ("GET", "HEAD")
+        if shape.requires_get_body
     ]
 
 

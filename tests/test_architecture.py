@@ -3,6 +3,7 @@ file type, drivers only when asked for, and functions small enough to review."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,6 +101,33 @@ def test_front_end_is_chosen_by_file_type(tmp_path: Path, name: str, message: st
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_front_end_table_matches_each_front_end_and_a_run_imports_only_its_own() -> None:
+    from polysdk.frontends import FRONT_ENDS, load_front_end
+
+    for where, suffixes in FRONT_ENDS:
+        assert load_front_end(where).suffixes == suffixes, where
+    # A fresh interpreter reading the OpenAPI contract never imports the proto front end (nor
+    # protobuf's runtime), and the reverse.
+    probe = (
+        "import sys; from pathlib import Path; from polysdk.frontends import read_api; "
+        "read_api(Path(sys.argv[1])); "
+        "print(sorted(m for m in ('polysdk.frontends.proto', 'polysdk.frontends.openapi', "
+        "'google.protobuf') if m in sys.modules))"
+    )
+    loaded = {}
+    for contract in ("orchestrator.yaml", "orchestrator.proto"):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, str(ROOT / "spec" / contract)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "generators")},
+        )
+        loaded[contract] = result.stdout.strip()
+    assert loaded["orchestrator.yaml"] == "['polysdk.frontends.openapi']"
+    assert "polysdk.frontends.openapi" not in loaded["orchestrator.proto"]
 
 
 def test_no_function_in_the_generator_is_too_complex_to_review() -> None:

@@ -23,6 +23,7 @@ import jinja2
 
 from polysdk.errors import ToolchainError, UsageError
 from polysdk.plan import LanguagePlan
+from polysdk.template_cache import template_cache
 
 # Build products that live inside a generated SDK directory (at its top level). They are not
 # generated, so they are carried over on regeneration (warm caches stay warm) and ignored by
@@ -45,18 +46,26 @@ def templates_root() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+# The options that shape the compiled templates (so they are part of the template cache's key).
+_SYNTAX_OPTIONS: dict[str, object] = {
+    "undefined": jinja2.StrictUndefined,
+    "autoescape": False,  # we emit source code, every value is pre-escaped by views
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+}
+
+
 @cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    return jinja2.Environment(  # noqa: S701 - autoescape is off on purpose (_SYNTAX_OPTIONS)
         loader=jinja2.FileSystemLoader(str(templates_root())),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - we emit source code, every value is pre-escaped by views
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
         # Templates do not change during a run: without this, every get_template (one per
         # rendered file, thousands on a big contract) stats the template's file again.
         auto_reload=False,
+        # Compiled templates are kept between runs (template_cache.py says where and when).
+        bytecode_cache=template_cache(_SYNTAX_OPTIONS),
+        **_SYNTAX_OPTIONS,  # type: ignore[arg-type]
     )
 
 

@@ -4,6 +4,7 @@ through `open_contract`, never through a front end's internals."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -50,20 +51,30 @@ class FrontEnd(Protocol):
     def open(self, path: Path, options: ReadOptions) -> ContractReading: ...
 
 
-def _front_ends() -> tuple[FrontEnd, ...]:
-    from polysdk.frontends.openapi import OPENAPI
-    from polysdk.frontends.proto import PROTO
+# Each front end's module and the file types it reads. A run imports only the front end its
+# contract needs: the proto front end's imports (protobuf's runtime) cost an OpenAPI run about
+# 50 ms, and the OpenAPI one's (the reference resolver) a proto run about 100 ms.
+# tests/test_frontends.py checks these against each front end's own `suffixes`.
+FRONT_ENDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("polysdk.frontends.openapi:OPENAPI", (".yaml", ".yml", ".json")),
+    ("polysdk.frontends.proto:PROTO", (".proto", ".pb", ".binpb", ".desc", ".protoset")),
+)
 
-    return (OPENAPI, PROTO)
+
+def load_front_end(where: str) -> FrontEnd:
+    """The front end named `module:attribute` in FRONT_ENDS, imported now."""
+    module, attribute = where.split(":")
+    front_end: FrontEnd = getattr(importlib.import_module(module), attribute)
+    return front_end
 
 
 def front_end_for(path: Path) -> FrontEnd:
     """The front end that reads `path`, by its file type; ContractError for one nobody reads."""
     suffix = path.suffix.lower()
-    for front_end in _front_ends():
-        if suffix in front_end.suffixes:
-            return front_end
-    known = ", ".join(s for front_end in _front_ends() for s in front_end.suffixes)
+    for where, suffixes in FRONT_ENDS:
+        if suffix in suffixes:
+            return load_front_end(where)
+    known = ", ".join(s for _, suffixes in FRONT_ENDS for s in suffixes)
     raise ContractError(
         Location(str(path)), f"unknown contract file type {suffix or '(none)'!r}", f"use {known}"
     )

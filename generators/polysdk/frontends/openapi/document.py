@@ -14,7 +14,6 @@ import json
 import sys
 import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -309,7 +308,9 @@ class Contract:
                 raise ref_errors.NoSuchResource(uri) from exc
             parsed = _parse_text(text, path)
         elif scheme in ("http", "https") and self.allow_remote:
-            with urllib.request.urlopen(uri, timeout=30) as response:  # noqa: S310 - opted in
+            from urllib.request import urlopen  # only for a remote reference someone opted in to
+
+            with urlopen(uri, timeout=30) as response:  # noqa: S310 - opted in
                 parsed = _parse_text(response.read().decode("utf-8"), uri)
         else:
             raise ref_errors.NoSuchResource(uri)
@@ -370,7 +371,9 @@ class Contract:
 
 
 def _uri_to_path(uri: str) -> str:
-    return urllib.request.url2pathname(urllib.parse.urlsplit(uri).path)
+    from urllib.request import url2pathname  # imported when a contract refers to another file
+
+    return url2pathname(urllib.parse.urlsplit(uri).path)
 
 
 _LITERAL_KEYS = frozenset({"example", "default", "const", "enum"})

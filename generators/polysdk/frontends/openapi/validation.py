@@ -65,6 +65,7 @@ def start_validation(contract: Contract) -> Verdict:
     reader, writer = context.Pipe(duplex=False)
 
     def child() -> None:
+        _cache_protocol_members()
         try:
             findings = validate(contract)
         except BaseException as exc:  # noqa: BLE001 - any crash is a finding, never a traceback
@@ -98,6 +99,23 @@ def start_validation(contract: Contract) -> Verdict:
         return [Finding(0, "", f"{why}; the contract was generated without validation", contract.path)]
 
     return wait
+
+
+def _cache_protocol_members() -> None:
+    """Python 3.11 recomputes a runtime-checkable Protocol's members (walking its MRO) on every
+    `isinstance` check against it; pathable, which openapi-spec-validator walks the contract with,
+    makes such checks at every step: a fifth of the validator's CPU on Stripe's contract. Python
+    3.12 computes them once per class; this does the same on 3.11, in the forked validator child
+    only (the parent's `typing` is left alone). A class's members are fixed once it is defined."""
+    import functools
+    import sys
+    import typing
+
+    if sys.version_info >= (3, 12):
+        return
+    for name in ("_get_protocol_attrs", "_is_callable_members_only"):  # each a function of the class
+        if hasattr(typing, name):
+            setattr(typing, name, functools.cache(getattr(typing, name)))
 
 
 def validate(contract: Contract) -> list[Finding]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from polysdk.decisions import Decisions, package_words
 from polysdk.decisions.package import go_module as decide_go_module
+from polysdk.format_cache import format_with_cache
 from polysdk.literals import go_string, line_comment
 from polysdk.names import api_phrase, go_package_name, snake
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
@@ -57,8 +58,13 @@ RUNTIME_FILES = (
 
 def _gofmt(directory: Path, files: Sequence[str]) -> None:
     go_files = [name for name in files if name.endswith(".go")]
-    if go_files:
-        run_tool(["gofmt", "-w", *go_files], directory, "format the Go SDK")
+    if go_files:  # files formatted before come from the cache (format_cache.py)
+        format_with_cache(
+            directory,
+            go_files,
+            ("gofmt", "-w"),
+            lambda misses: run_tool(["gofmt", "-w", *misses], directory, "format the Go SDK"),
+        )
 
 
 def plan(decisions: Decisions, options: Options) -> LanguagePlan:

@@ -9,6 +9,7 @@ templates/rust/runtime/runtime/, copied verbatim with its own unit tests.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from polysdk import ir
 from polysdk.decisions import Decisions
 from polysdk.decisions.package import Package, package
+from polysdk.format_cache import format_with_cache
 from polysdk.literals import rust_string
 from polysdk.plan import LanguagePlan, Options, RuntimeFile, TemplateFile
 from polysdk.render import format_through
@@ -38,12 +40,24 @@ RUNTIME_MODULES = ("mod", "client", "connect", "error", "http", "json", "paginat
 EDITION = "2021"
 
 
+RUSTFMT = ("rustfmt", "--edition", EDITION, "--emit", "stdout")
+# rustfmt's configuration files: in the file's folder or one above it, then the user's.
+RUSTFMT_CONFIG_NAMES = ("rustfmt.toml", ".rustfmt.toml")
+
+
 def _rustfmt(directory: Path, files: Sequence[str]) -> None:
     # Through stdin: given a path, rustfmt would also format every module the file declares
-    # (lib.rs declares the hand-written runtime, which is formatted already).
+    # (lib.rs declares the hand-written runtime, which is formatted already). Files formatted
+    # before come from the cache (format_cache.py).
     rust_files = [name for name in files if name.endswith(".rs")]
-    format_through(
-        ["rustfmt", "--edition", EDITION, "--emit", "stdout"], directory, rust_files, "format the Rust SDK"
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "rustfmt"
+    format_with_cache(
+        directory,
+        rust_files,
+        RUSTFMT,
+        lambda misses: format_through(RUSTFMT, directory, misses, "format the Rust SDK"),
+        config_names=RUSTFMT_CONFIG_NAMES,
+        config_homes=(Path.home(), config_home),
     )
 
 

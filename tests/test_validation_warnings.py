@@ -154,3 +154,60 @@ def test_a_validator_that_never_finishes_is_stopped(faulty: Path, monkeypatch: p
     monkeypatch.setattr(validation, "VALIDATION_TIMEOUT", 0.2)
     (finding,) = validation.start_validation(read_contract(faulty))()
     assert finding.message.startswith("validation did not finish within 0.2 s")
+
+
+def _findings_of(path: Path) -> list[str]:
+    reading = open_contract(path)
+    warnings = reading.finish()
+    return [w for w in warnings if SCHEMA in w]
+
+
+def test_findings_are_kept_and_an_unchanged_contract_is_not_validated_again(
+    faulty: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLYSDK_CACHE_DIR", str(tmp_path / "cache"))
+    assert _findings_of(faulty) == _expected(faulty)
+    (entry,) = (tmp_path / "cache" / "validation").iterdir()
+
+    def no_validation(*_: object) -> None:
+        raise AssertionError("validated again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(validation.multiprocessing, "get_context", no_validation)
+        patched.setattr(validation, "validate", no_validation)
+        assert _findings_of(faulty) == _expected(faulty), "the kept findings, word for word"
+    # An edited contract is validated again; a damaged entry is a miss.
+    faulty.write_text(FAULTY.replace("required: [id, id]", "required: [id]"), encoding="utf-8")
+    assert len(_findings_of(faulty)) == 2
+    entries = set((tmp_path / "cache" / "validation").iterdir())
+    assert entry in entries and len(entries) == 2, "each text is kept under its own entry"
+    for damaged in ("", "{not json", '{"documents": {}, "findings": [[1]]}'):
+        for kept in (tmp_path / "cache" / "validation").iterdir():
+            kept.write_text(damaged, encoding="utf-8")
+        assert len(_findings_of(faulty)) == 2
+
+
+def test_a_kept_verdict_is_dropped_when_a_referenced_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLYSDK_CACHE_DIR", str(tmp_path / "cache"))
+    main = tmp_path / "api.yaml"
+    main.write_text(
+        FAULTY.split("components:")[0].replace("#/components/schemas/Item", "item.yaml"), encoding="utf-8"
+    )
+    item = tmp_path / "item.yaml"
+    item.write_text("type: object\nrequired: [id, id]\nproperties: {id: {type: string}}\n", encoding="utf-8")
+    first = _findings_of(main)
+    assert any("non-unique" in w for w in first)
+    assert _findings_of(main) == first
+    item.write_text("type: object\nrequired: [id]\nproperties: {id: {type: string}}\n", encoding="utf-8")
+    assert not any("non-unique" in w for w in _findings_of(main)), "the referenced file was read again"
+
+
+def test_contracts_that_may_fetch_remote_references_are_never_kept(faulty: Path, tmp_path: Path) -> None:
+    from polysdk.frontends.openapi import validation_cache
+
+    local = read_contract(faulty)
+    remote = read_contract(faulty, allow_remote_refs=True)
+    assert validation_cache.entry_for(local, tmp_path) is not None
+    assert validation_cache.entry_for(remote, tmp_path) is None

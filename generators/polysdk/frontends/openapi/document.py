@@ -10,6 +10,7 @@ or fetch from the network behind the user's back.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import threading
@@ -254,6 +255,7 @@ class Contract:
     converted_from: str = ""  # e.g. "Swagger 2.0": pointers are into the converted document
     _documents: dict[str, Any] = field(default_factory=dict)
     _outside: dict[str, Path | None] = field(default_factory=dict)  # outside_roots, by URI
+    _file_digests: dict[Path, str] = field(default_factory=dict)  # loaded_files
     _registry: Registry = field(init=False)
 
     def __post_init__(self) -> None:
@@ -279,6 +281,11 @@ class Contract:
     def retrieve(self, uri: str) -> Any:
         """The parsed document at `uri` (a file within the roots, or an allowed remote URL)."""
         return self._retrieve(uri).contents
+
+    def loaded_files(self) -> dict[Path, str]:
+        """The local files read so far besides the contract itself (its references' documents),
+        each with the sha256 of the text read."""
+        return dict(self._file_digests)
 
     def outside_roots(self, uri: str) -> Path | None:
         """The real path of a file: URI that lies outside every root, else None."""
@@ -306,6 +313,7 @@ class Contract:
                 text = Path(path).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise ref_errors.NoSuchResource(uri) from exc
+            self._file_digests[Path(path)] = text_digest(text)
             parsed = _parse_text(text, path)
         elif scheme in ("http", "https") and self.allow_remote:
             from urllib.request import urlopen  # only for a remote reference someone opted in to
@@ -368,6 +376,11 @@ class Contract:
                 "check that the referenced file exists next to the contract",
             ) from None
         return target_uri, fragment, resolved.contents
+
+
+def text_digest(text: str) -> str:
+    """The sha256 of a text (as UTF-8): what a document read was, for caches to compare."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _uri_to_path(uri: str) -> str:

@@ -21,6 +21,7 @@ import yaml
 from referencing import exceptions as ref_errors
 
 from polysdk.errors import ContractError, Location
+from polysdk.frontends.openapi import validation_cache
 from polysdk.frontends.openapi.document import Contract, with_deep_stack
 from polysdk.pointers import join_pointer, node_line
 
@@ -58,8 +59,13 @@ Verdict = Callable[[], list[Finding]]
 def start_validation(contract: Contract) -> Verdict:
     """Validate `contract` in a forked child and return the function that waits for its findings
     (sorted, without duplicates). Where fork is unavailable, validation runs here, synchronously."""
+    entry = validation_cache.entry_for(contract)
+    kept = validation_cache.lookup(entry)
+    if kept is not None:
+        return lambda: kept  # validated before exactly as it is now (validation_cache.py)
     if "fork" not in multiprocessing.get_all_start_methods():
         findings = validate(contract)
+        validation_cache.store(entry, contract, findings)
         return lambda: findings
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
@@ -70,7 +76,10 @@ def start_validation(contract: Contract) -> Verdict:
             findings = validate(contract)
         except BaseException as exc:  # noqa: BLE001 - any crash is a finding, never a traceback
             findings = [Finding(0, "", f"the validator failed ({_crash(exc)})", contract.path)]
+            writer.send(findings)
+            return
         writer.send(findings)
+        validation_cache.store(entry, contract, findings)  # after answering, while the parent renders
 
     process = context.Process(target=child, daemon=True)
     # The child inherits the parsed contract; frozen, the collector there never walks it (and

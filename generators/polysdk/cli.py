@@ -7,12 +7,10 @@ import gc
 import os
 import shlex
 import sys
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from polysdk import default_spec
 from polysdk.errors import ContractError, StrictWarningsError, ToolchainError, UsageError
@@ -128,6 +126,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def version() -> str:
     """polysdk's version: the checkout's pyproject.toml when run from one (the code that runs is
     the checkout's, whatever is installed), else the installed distribution's."""
+    import tomllib  # here, not at the top: only --version needs them (importlib.metadata costs
+    from importlib import metadata  # a tenth of a small contract's generation)
+
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     if pyproject.is_file():
         project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
@@ -139,11 +140,22 @@ def version() -> str:
         return "unknown"
 
 
+class _PrintVersion(argparse.Action):
+    """--version, which looks the version up only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"{parser.prog} {version()}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="polysdk", description="Generate Go, Rust and TypeScript SDKs from one API contract."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--version", action=_PrintVersion, help="print polysdk's version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="generate SDKs into --out")
     _add_common(gen)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,17 @@ FIXTURES = ROOT / "tests" / "fixtures"
 # Vendored copies of ../shared/specs/real (see its SOURCES.md), so a fresh clone is self-contained.
 REAL_SPECS_DIR = Path(os.environ.get("POLYSDK_REAL_SPECS", ROOT / "tests" / "fixtures" / "real"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def polysdk_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m polysdk ARGS` in a child process, from this checkout, with `env` added."""
+    return subprocess.run(
+        [sys.executable, "-m", "polysdk", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "generators"), **(env or {})},
+    )
 
 
 def real_specs() -> list[Path]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -16,17 +14,9 @@ from polysdk import cli
 from polysdk.errors import ToolchainError
 from polysdk.render import tree_files
 
-from .conftest import FIXTURES, PROTO_SPEC, ROOT, SPEC
+from .conftest import FIXTURES, PROTO_SPEC, ROOT, SPEC, polysdk_cli
 
-
-def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "polysdk", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
+_run = polysdk_cli
 
 
 def test_committed_out_matches_a_fresh_generation() -> None:

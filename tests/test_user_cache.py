@@ -4,7 +4,6 @@ the output."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,27 +17,14 @@ from polysdk.render import tree_files
 from polysdk.template_cache import TemplateCache, template_cache
 from polysdk.user_cache import cache_folder
 
-from .conftest import ROOT
+from .conftest import ROOT, polysdk_cli
 
 OPTIONS = {"trim_blocks": True}
 
 
 def _generate(out: Path, cache_dir: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "polysdk",
-            "generate",
-            str(ROOT / "spec" / "orchestrator.yaml"),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "generators"), "POLYSDK_CACHE_DIR": cache_dir},
-    )
+    spec = str(ROOT / "spec" / "orchestrator.yaml")
+    return polysdk_cli("generate", spec, "--out", str(out), env={"POLYSDK_CACHE_DIR": cache_dir})
 
 
 def test_a_run_fills_the_cache_the_next_reuses_it_and_the_output_is_the_same(tmp_path: Path) -> None:

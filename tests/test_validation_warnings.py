@@ -4,6 +4,7 @@ them errors; a contract the builder cannot read is one located error."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -173,7 +174,7 @@ def test_findings_are_kept_and_an_unchanged_contract_is_not_validated_again(
         raise AssertionError("validated again")
 
     with monkeypatch.context() as patched:
-        patched.setattr(validation.multiprocessing, "get_context", no_validation)
+        patched.setattr(multiprocessing, "get_context", no_validation)
         patched.setattr(validation, "validate", no_validation)
         assert _findings_of(faulty) == _expected(faulty), "the kept findings, word for word"
     # An edited contract is validated again; a damaged entry is a miss.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import threading
 import urllib.parse
@@ -384,9 +385,12 @@ def text_digest(text: str) -> str:
 
 
 def _uri_to_path(uri: str) -> str:
-    from urllib.request import url2pathname  # imported when a contract refers to another file
+    path = urllib.parse.urlsplit(uri).path
+    if os.name == "nt":
+        from nturl2path import url2pathname
 
-    return url2pathname(urllib.parse.urlsplit(uri).path)
+        return url2pathname(path)
+    return urllib.parse.unquote(path)  # urllib.request.url2pathname on POSIX, without its import
 
 
 _LITERAL_KEYS = frozenset({"example", "default", "const", "enum"})

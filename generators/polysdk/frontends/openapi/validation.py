@@ -11,7 +11,6 @@ is a finding too, so that the rest of the pipeline never hangs or crashes on the
 from __future__ import annotations
 
 import gc
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -63,6 +62,8 @@ def start_validation(contract: Contract) -> Verdict:
     kept = validation_cache.lookup(entry)
     if kept is not None:
         return lambda: kept  # validated before exactly as it is now (validation_cache.py)
+    import multiprocessing  # only when validating: a warm run (findings kept) does without it
+
     if "fork" not in multiprocessing.get_all_start_methods():
         findings = validate(contract)
         validation_cache.store(entry, contract, findings)

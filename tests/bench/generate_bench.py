@@ -415,6 +415,14 @@ def main() -> int:
     parser.add_argument("--stripe", type=Path, default=ROOT / "tests/fixtures/real/stripe-spec3.yaml")
     parser.add_argument("--no-peers", action="store_true", help="polysdk only")
     parser.add_argument(
+        "--peer",
+        action="append",
+        choices=["openapi-generator", "oapi-codegen", "openapi-typescript"],
+        default=[],
+        help="only this peer (repeatable; default: all three): openapi-generator's rust takes about "
+        "10 min on Stripe",
+    )
+    parser.add_argument(
         "--contract",
         action="append",
         choices=["orchestrator", "stripe"],
@@ -428,7 +436,12 @@ def main() -> int:
     tools = [polysdk()]
     if not args.no_peers:
         PEERS.mkdir(parents=True, exist_ok=True)
-        tools += [openapi_generator(), oapi_codegen(), openapi_typescript()]
+        peers = {
+            "openapi-generator": openapi_generator,
+            "oapi-codegen": oapi_codegen,
+            "openapi-typescript": openapi_typescript,
+        }
+        tools += [make() for name, make in peers.items() if not args.peer or name in args.peer]
     for tool in tools:
         if tool.install_error is not None:
             print(f"{tool.name} {tool.version}: not installed: {tool.install_error}", flush=True)

@@ -82,7 +82,7 @@ def test_a_cache_that_cannot_be_written_is_skipped(tmp_path: Path) -> None:
     assert not folder.exists()
 
 
-def test_options_jinja_and_python_versions_key_the_entries(tmp_path: Path) -> None:
+def test_environment_options_key_the_entries(tmp_path: Path) -> None:
     names = set()
     for trim in (True, False):
         cache = template_cache({"trim_blocks": trim}, tmp_path)

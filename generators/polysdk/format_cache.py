@@ -25,14 +25,13 @@ import contextlib
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from polysdk.user_cache import cache_folder, private_folder
+from polysdk.user_cache import digest, usable_folder, write_entry
 
 MAX_BYTES = 256 * 1024 * 1024
-_VERSION = b"polysdk formatted files 1\0"
+_VERSION = b"polysdk formatted files 1"
 _DIGEST = 32  # sha256 of the output, ahead of it in each entry
 
 
@@ -49,16 +48,19 @@ def format_with_cache(
     """Format `files` (relative to `directory`, in place): the ones formatted before by the same
     tool and configuration from the cache, the rest through `format_misses`, which formats the files
     it is given in place as `argv` would. `folder` defaults to the user's cache folder."""
-    usable = private_folder(folder if folder is not None else cache_folder("formatted"))
+    usable = usable_folder("formatted", folder)
     tool = shutil.which(argv[0]) if argv else None
     if usable is None or tool is None:
         format_misses(list(files))
         return
     tool_key = _tool_key(tool, argv)
+    config_keys: dict[Path, bytes] = {}  # by folder: most files share one
     misses: dict[str, str] = {}  # file name: its entry
     for name in files:
         path = directory / name
-        key = _key(tool_key, _config_key(path.parent, config_names, config_homes), path.read_bytes())
+        if path.parent not in config_keys:
+            config_keys[path.parent] = _config_key(path.parent, config_names, config_homes)
+        key = digest(_VERSION, tool_key, config_keys[path.parent], path.read_bytes())
         kept = _load(usable / key)
         if kept is None:
             misses[name] = key
@@ -68,7 +70,8 @@ def format_with_cache(
         return
     format_misses(list(misses))
     for name, key in misses.items():
-        _store(usable / key, (directory / name).read_bytes())
+        output = (directory / name).read_bytes()
+        write_entry(usable / key, hashlib.sha256(output).digest() + output)
     _trim(usable)
 
 
@@ -95,14 +98,6 @@ def _config_key(start: Path, names: Sequence[str], homes: Sequence[Path]) -> byt
     return b"\0".join(parts)
 
 
-def _key(tool_key: bytes, config_key: bytes, text: bytes) -> str:
-    digest = hashlib.sha256(_VERSION)
-    for part in (tool_key, config_key, text):  # each with its length: no two splits hash alike
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.hexdigest()
-
-
 def _load(entry: Path) -> bytes | None:
     try:
         data = entry.read_bytes()
@@ -114,21 +109,6 @@ def _load(entry: Path) -> bytes | None:
     with contextlib.suppress(OSError):
         os.utime(entry)  # used now: the last to be trimmed
     return output
-
-
-def _store(entry: Path, output: bytes) -> None:
-    """Writes the entry whole or not at all (a temporary file renamed over it)."""
-    try:
-        handle = tempfile.NamedTemporaryFile(dir=entry.parent, prefix=".tmp-", delete=False)  # noqa: SIM115
-    except OSError:
-        return
-    try:
-        with handle:
-            handle.write(hashlib.sha256(output).digest() + output)
-        Path(handle.name).replace(entry)
-    except OSError:
-        with contextlib.suppress(OSError):
-            Path(handle.name).unlink()
 
 
 def _trim(folder: Path) -> None:

@@ -171,11 +171,21 @@ def stage(
 
 def _stage_language(staging: Path, language: str, make_plan: Callable[[], LanguagePlan]) -> list[str]:
     """One language planned, rendered, formatted and listed in its manifest; its warnings."""
+    return _finish(_render(staging, language, make_plan), staging / language)
+
+
+def _render(staging: Path, language: str, make_plan: Callable[[], LanguagePlan]) -> LanguagePlan:
+    """A language planned and its files written (Python: the part threads cannot share)."""
     plan = make_plan()
     write_plan(plan, staging / language)
+    return plan
+
+
+def _finish(plan: LanguagePlan, root: Path) -> list[str]:
+    """A rendered language formatted (a separate process) and listed in its manifest."""
     if plan.formatter is not None:
-        plan.formatter(staging / language, plan.to_format())
-    write_manifest(staging / language)
+        plan.formatter(root, plan.to_format())
+    write_manifest(root)
     return plan.warnings
 
 
@@ -188,15 +198,11 @@ def _stage_in_turns(jobs: Sequence[tuple[str, Callable[[], LanguagePlan]]], stag
     def run(position: int, language: str, make_plan: Callable[[], LanguagePlan]) -> list[str]:
         turns[position].wait()
         try:
-            plan = make_plan()
-            write_plan(plan, staging / language)
+            plan = _render(staging, language, make_plan)
         finally:
             if position + 1 < len(turns):
                 turns[position + 1].set()
-        if plan.formatter is not None:
-            plan.formatter(staging / language, plan.to_format())
-        write_manifest(staging / language)
-        return plan.warnings
+        return _finish(plan, staging / language)
 
     with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
         futures = {}

@@ -14,7 +14,6 @@ compiled as without a cache. Where the folder is, and when there is none: user_c
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import jinja2
 from jinja2.bccache import Bucket
 
-from polysdk.user_cache import cache_folder, private_folder
+from polysdk.user_cache import digest, usable_folder
 
 
 class TemplateCache(jinja2.FileSystemBytecodeCache):
@@ -43,7 +42,7 @@ class TemplateCache(jinja2.FileSystemBytecodeCache):
 def template_cache(options: Mapping[str, object], folder: Path | None = None) -> TemplateCache | None:
     """The cache for an environment built with `options` (in `folder`, by default the user's
     cache folder for templates), or None when there is no usable folder."""
-    usable = private_folder(folder if folder is not None else cache_folder("templates"))
+    usable = usable_folder("templates", folder)
     if usable is None:
         return None
     return TemplateCache(str(usable), pattern=f"{_fingerprint(options)}-%s.cache")
@@ -54,4 +53,4 @@ def _fingerprint(options: Mapping[str, object]) -> str:
     described = repr(
         (jinja2.__version__, sys.version_info[:2], sorted((k, repr(v)) for k, v in options.items()))
     )
-    return hashlib.sha256(described.encode("utf-8")).hexdigest()[:16]
+    return digest(described.encode("utf-8"))[:16]

@@ -8,8 +8,11 @@ else `$XDG_CACHE_HOME/polysdk/<kind>`, else `~/.cache/polysdk/<kind>`.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import stat
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,3 +47,33 @@ def private_folder(folder: Path | None) -> Path | None:
     ):
         return None
     return folder
+
+
+def usable_folder(kind: str, folder: Path | None = None) -> Path | None:
+    """`folder`, else the user's cache folder for `kind`, when it can be used (private_folder)."""
+    return private_folder(folder if folder is not None else cache_folder(kind))
+
+
+def digest(*parts: bytes) -> str:
+    """The sha256 of `parts`, each with its length ahead of it (no two splits hash alike)."""
+    hashed = hashlib.sha256()
+    for part in parts:
+        hashed.update(len(part).to_bytes(8, "big"))
+        hashed.update(part)
+    return hashed.hexdigest()
+
+
+def write_entry(entry: Path, data: bytes) -> None:
+    """Writes a cache entry whole or not at all (a temporary file renamed over it), so that a
+    reader never sees half of one; a failure to write only costs the entry."""
+    try:
+        handle = tempfile.NamedTemporaryFile(dir=entry.parent, prefix=".tmp-", delete=False)  # noqa: SIM115
+    except OSError:
+        return
+    try:
+        with handle:
+            handle.write(data)
+        Path(handle.name).replace(entry)
+    except OSError:
+        with contextlib.suppress(OSError):
+            Path(handle.name).unlink()

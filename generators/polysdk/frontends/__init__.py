@@ -54,7 +54,7 @@ class FrontEnd(Protocol):
 # Each front end's module and the file types it reads. A run imports only the front end its
 # contract needs: the proto front end's imports (protobuf's runtime) cost an OpenAPI run about
 # 50 ms, and the OpenAPI one's (the reference resolver) a proto run about 100 ms.
-# tests/test_frontends.py checks these against each front end's own `suffixes`.
+# tests/test_architecture.py checks these against each front end's own `suffixes`.
 FRONT_ENDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("polysdk.frontends.openapi:OPENAPI", (".yaml", ".yml", ".json")),
     ("polysdk.frontends.proto:PROTO", (".proto", ".pb", ".binpb", ".desc", ".protoset")),

@@ -76,11 +76,10 @@ def start_validation(contract: Contract) -> Verdict:
         try:
             findings = validate(contract)
         except BaseException as exc:  # noqa: BLE001 - any crash is a finding, never a traceback
-            findings = [Finding(0, "", f"the validator failed ({_crash(exc)})", contract.path)]
+            writer.send([Finding(0, "", f"the validator failed ({_crash(exc)})", contract.path)])
+        else:
             writer.send(findings)
-            return
-        writer.send(findings)
-        validation_cache.store(entry, contract, findings)  # after answering, while the parent renders
+            validation_cache.store(entry, contract, findings)  # a crash is not kept
 
     process = context.Process(target=child, daemon=True)
     # The child inherits the parsed contract; frozen, the collector there never walks it (and

@@ -23,16 +23,14 @@ unwritable is skipped.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from polysdk.frontends.openapi.document import text_digest
-from polysdk.user_cache import cache_folder, private_folder
+from polysdk.user_cache import digest, usable_folder, write_entry
 
 if TYPE_CHECKING:
     from polysdk.frontends.openapi.document import Contract
@@ -60,15 +58,11 @@ def entry_for(contract: Contract, folder: Path | None = None) -> Path | None:
     contract is opened, from the text that was parsed."""
     if contract.allow_remote or contract.text is None:
         return None
-    usable = private_folder(folder if folder is not None else cache_folder("validation"))
+    usable = usable_folder("validation", folder)
     if usable is None:
         return None
-    digest = hashlib.sha256(_VERSION.encode())
-    parts = [contract.path, str(contract.roots), sys.version, *_identities(), contract.text]
-    for part in (p.encode("utf-8", "surrogatepass") for p in parts):
-        digest.update(len(part).to_bytes(8, "big"))  # each with its length: no two splits alike
-        digest.update(part)
-    return usable / f"{digest.hexdigest()}.json"
+    parts = [_VERSION, contract.path, str(contract.roots), sys.version, *_identities(), contract.text]
+    return usable / f"{digest(*(p.encode('utf-8', 'surrogatepass') for p in parts))}.json"
 
 
 def lookup(entry: Path | None) -> list[Finding] | None:
@@ -91,26 +85,13 @@ def store(entry: Path | None, contract: Contract, findings: list[Finding]) -> No
     """Keeps the findings of a validation that ran to its end, with the files it read."""
     if entry is None:
         return
-    text = json.dumps(
-        {
-            "documents": {str(path): digest for path, digest in sorted(contract.loaded_files().items())},
-            "findings": [[f.line, f.pointer, f.message, f.file] for f in findings],
+    kept = {
+        "documents": {
+            str(path): text_digest for path, text_digest in sorted(contract.loaded_files().items())
         },
-        ensure_ascii=False,
-    )
-    try:
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed over the entry below
-            "w", encoding="utf-8", dir=entry.parent, prefix=".tmp-", delete=False
-        )
-    except OSError:
-        return
-    try:
-        with handle:
-            handle.write(text)
-        Path(handle.name).replace(entry)
-    except OSError:
-        with contextlib.suppress(OSError):
-            Path(handle.name).unlink()
+        "findings": [[f.line, f.pointer, f.message, f.file] for f in findings],
+    }
+    write_entry(entry, json.dumps(kept, ensure_ascii=False).encode("utf-8"))
 
 
 def _identities() -> list[str]:
@@ -127,10 +108,6 @@ def _identities() -> list[str]:
             found.append(f"{origin}:{status.st_size}:{status.st_mtime_ns}:{folder.st_mtime_ns}")
     here = Path(__file__).parent
     for name in _OWN_MODULES:
-        found.append(_digest((here / f"{name}.py").read_bytes()))
-    found.append(_digest((here.parent.parent / "pointers.py").read_bytes()))
+        found.append(digest((here / f"{name}.py").read_bytes()))
+    found.append(digest((here.parent.parent / "pointers.py").read_bytes()))
     return found
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
